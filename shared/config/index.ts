@@ -1,0 +1,4 @@
+export * from './kinds/index';
+export * from './load';
+export * from './match';
+export * from './schema';

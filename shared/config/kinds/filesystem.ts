@@ -1,0 +1,48 @@
+import { z } from 'zod';
+import { checkBase, registerCheckKind } from './registry';
+
+/** Run by the mount-check program (EBS, EFS, FSx helpers and `check ebs`). */
+const FS_TYPES = ['EBS', 'EFS', 'FSx'] as const;
+const absPath = z.string().regex(/^\//, 'must be an absolute path inside the file system');
+
+export const pathsCheck = registerCheckKind({
+  key: 'paths',
+  resourceTypes: FS_TYPES,
+  summary: 'paths that must exist on a file system of the volume',
+  schema: z.strictObject({ ...checkBase, paths: z.array(absPath).min(1) }),
+});
+
+export const filesCheck = registerCheckKind({
+  key: 'files',
+  resourceTypes: FS_TYPES,
+  summary: 'files whose SHA-256 must match',
+  schema: z.strictObject({
+    ...checkBase,
+    files: z.record(absPath, z.string().regex(/^sha256:[0-9a-f]{64}$/, 'expected "sha256:<64 lower-case hex digits>"')),
+  }),
+});
+
+export const directoryCheck = registerCheckKind({
+  key: 'directory',
+  resourceTypes: FS_TYPES,
+  summary: 'minimum file count and bytes under a directory',
+  schema: z.strictObject({
+    ...checkBase,
+    directory: z
+      .strictObject({ path: absPath, minFiles: z.number().int().min(0).optional(), minBytes: z.number().int().min(0).optional() })
+      .refine((d) => d.minFiles !== undefined || d.minBytes !== undefined, { message: 'give minFiles, minBytes or both' }),
+  }),
+});
+
+export const freeSpaceCheck = registerCheckKind({
+  key: 'freeSpace',
+  resourceTypes: FS_TYPES,
+  summary: 'free space and inode sanity on each mounted file system',
+  schema: z.strictObject({
+    ...checkBase,
+    freeSpace: z.strictObject({
+      minFreePercent: z.number().min(0).max(100).optional(),
+      minFreeInodesPercent: z.number().min(0).max(100).optional(),
+    }),
+  }),
+});

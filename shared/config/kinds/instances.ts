@@ -1,0 +1,74 @@
+import { z } from 'zod';
+import { expectation } from './common';
+import { checkBase, registerCheckKind } from './registry';
+
+export const ssmCommandCheck = registerCheckKind({
+  key: 'command',
+  resourceTypes: ['EC2'],
+  summary: 'a shell command run on the instance through SSM Run Command; exit code and output must match',
+  schema: z.strictObject({
+    ...checkBase,
+    command: z.string().min(1),
+    exitCode: z.number().int().default(0),
+    outputMatches: z.string().optional().describe('Regular expression the command output must match.'),
+  }),
+});
+
+export const httpCheck = registerCheckKind({
+  key: 'http',
+  resourceTypes: ['EC2'],
+  summary: 'an HTTP health check run on the instance (curl through SSM)',
+  schema: z.strictObject({
+    ...checkBase,
+    http: z.strictObject({
+      url: z.string().url(),
+      status: z.number().int().default(200),
+      bodyMatches: z.string().optional(),
+    }),
+  }),
+});
+
+export const consoleOutputCheck = registerCheckKind({
+  key: 'consoleOutput',
+  resourceTypes: ['EC2'],
+  summary: 'console output free of kernel panic markers (and optionally matching a pattern)',
+  schema: z.strictObject({
+    ...checkBase,
+    consoleOutput: z.strictObject({
+      forbid: z.array(z.string()).optional().describe('Extra patterns that must not appear.'),
+      require: z.array(z.string()).optional().describe('Patterns that must appear.'),
+    }),
+  }),
+});
+
+export const collectionsCheck = registerCheckKind({
+  key: 'collections',
+  resourceTypes: ['DocumentDB'],
+  summary: 'collections that must exist, optionally with a minimum document count',
+  schema: z.strictObject({
+    ...checkBase,
+    collections: z.record(z.string(), z.strictObject({ minDocuments: z.number().int().min(0).optional() })),
+  }),
+});
+
+export const findCheck = registerCheckKind({
+  key: 'find',
+  resourceTypes: ['DocumentDB'],
+  summary: 'a find with an expected result count',
+  schema: z.strictObject({
+    ...checkBase,
+    find: z.strictObject({ collection: z.string(), filter: z.record(z.string(), z.unknown()).default({}) }),
+    count: expectation,
+  }),
+});
+
+export const graphQueryCheck = registerCheckKind({
+  key: 'query',
+  resourceTypes: ['Neptune'],
+  summary: 'an openCypher or Gremlin query returning a count, with an expectation',
+  schema: z.strictObject({
+    ...checkBase,
+    query: z.strictObject({ language: z.enum(['opencypher', 'gremlin']), text: z.string().min(1) }),
+    expect: expectation,
+  }),
+});

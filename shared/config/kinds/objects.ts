@@ -1,0 +1,59 @@
+import { z } from 'zod';
+import { checkBase, registerCheckKind } from './registry';
+
+const prefixes = {
+  include: z.array(z.string()).optional().describe('Only keys under these prefixes.'),
+  exclude: z.array(z.string()).optional().describe('Skip keys under these prefixes.'),
+};
+
+export const s3CompareCheck = registerCheckKind({
+  key: 'compare',
+  resourceTypes: ['S3', 'DynamoDB', 'DynamoDB.FullyManaged'],
+  summary: 'compare the restored bucket or table with its source (or a manifest)',
+  schema: z.strictObject({
+    ...checkBase,
+    compare: z.strictObject({
+      with: z.enum(['source', 'manifest']).default('source'),
+      mode: z.enum(['full', 'sample']).default('sample'),
+      sample: z.number().int().positive().optional().describe('How many objects/items in sample mode (default 500 / 200).'),
+      seed: z.number().int().optional().describe('Random seed for the sample (recorded in the evidence).'),
+      manifest: z.string().optional().describe('s3://bucket/key of an S3 Inventory CSV or a JSON list of {key,size,checksum}.'),
+      sourceBucket: z.string().optional().describe('Source bucket name when it is not the one in the source ARN.'),
+      sourceTable: z.string().optional().describe('Source table name when it is not the one in the source ARN.'),
+      changedAtAttribute: z.string().optional().describe('DynamoDB: items whose attribute is after the recovery point are skipped.'),
+      tolerancePercent: z.number().min(0).max(100).optional().describe('DynamoDB: allowed item count difference.'),
+      ...prefixes,
+    }),
+  }),
+});
+
+export const keysCheck = registerCheckKind({
+  key: 'keys',
+  resourceTypes: ['S3'],
+  summary: 'object keys that must exist',
+  schema: z.strictObject({ ...checkBase, keys: z.array(z.string().min(1)).min(1) }),
+});
+
+export const minObjectsCheck = registerCheckKind({
+  key: 'minObjects',
+  resourceTypes: ['S3'],
+  summary: 'minimum number of objects in the bucket (under include prefixes)',
+  schema: z.strictObject({ ...checkBase, minObjects: z.number().int().min(1), ...prefixes }),
+});
+
+export const itemsCheck = registerCheckKind({
+  key: 'items',
+  resourceTypes: ['DynamoDB', 'DynamoDB.FullyManaged'],
+  summary: 'items (by key) that must exist',
+  schema: z.strictObject({
+    ...checkBase,
+    items: z.array(z.record(z.string(), z.union([z.string(), z.number()]))).min(1),
+  }),
+});
+
+export const minItemsCheck = registerCheckKind({
+  key: 'minItems',
+  resourceTypes: ['DynamoDB', 'DynamoDB.FullyManaged'],
+  summary: 'minimum number of items in the table',
+  schema: z.strictObject({ ...checkBase, minItems: z.number().int().min(1) }),
+});

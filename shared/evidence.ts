@@ -1,0 +1,106 @@
+/**
+ * The evidence record: one JSON document per validation, what an auditor reads. Written to local files
+ * (CLI `--evidence DIR`, the demo) or to the stack's evidence store (S3 + DynamoDB index).
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { CheckResult } from './checks';
+import type { RestoreJob } from './job';
+import type { ValidationRun } from './validator';
+
+export const EVIDENCE_SCHEMA_VERSION = 1;
+
+export interface EvidenceRecord {
+  readonly schemaVersion: typeof EVIDENCE_SCHEMA_VERSION;
+  readonly restoreJobId: string;
+  readonly resourceType: string;
+  readonly validator: string;
+  readonly profile?: string;
+  readonly accountId?: string;
+  readonly region?: string;
+  readonly restoreTestingPlanArn?: string;
+  readonly restoreTestingPlanName?: string;
+  readonly sourceResourceArn?: string;
+  readonly createdResourceArn?: string;
+  readonly recoveryPointArn?: string;
+  /** ISO 8601. */
+  readonly recoveryPointCreationDate?: string;
+  readonly restoreStartedAt?: string;
+  readonly restoreCompletedAt?: string;
+  /** Measured restore time (RTO evidence), seconds. */
+  readonly restoreDurationSeconds?: number;
+  /** Data age at the recovery point (RPO evidence), minutes, where a freshness check measured it. */
+  readonly dataAgeMinutes?: number;
+  /** SUCCESSFUL/FAILED as decided; TIMED_OUT when the reconciler saw the window close; DEFERRED when handed to Step Functions. */
+  readonly verdict: 'SUCCESSFUL' | 'FAILED' | 'TIMED_OUT' | 'DEFERRED';
+  readonly message: string;
+  readonly checks: readonly CheckResult[];
+  readonly validationStartedAt: string;
+  readonly validationFinishedAt: string;
+  readonly validationDurationMs: number;
+  /** Whether the verdict was posted with PutRestoreValidationResult. */
+  readonly reported: boolean;
+  readonly mode: 'lambda' | 'local' | 'dry-run' | 'reconciler';
+  readonly codeVersion: string;
+  /** Other measured facts (provenBy counts, sample seed, helper instance id, …). */
+  readonly notes: Readonly<Record<string, unknown>>;
+}
+
+export function buildEvidence(input: {
+  job: RestoreJob;
+  run: ValidationRun;
+  validator: string;
+  profile?: string;
+  reported: boolean;
+  mode: EvidenceRecord['mode'];
+  codeVersion: string;
+}): EvidenceRecord {
+  const { job, run } = input;
+  const iso = (d?: Date) => d?.toISOString();
+  const restoreDurationSeconds =
+    job.creationDate && job.completionDate ? Math.round((job.completionDate.getTime() - job.creationDate.getTime()) / 1000) : undefined;
+  const dataAge = run.notes.dataAgeMinutes;
+  return {
+    schemaVersion: EVIDENCE_SCHEMA_VERSION,
+    restoreJobId: job.restoreJobId,
+    resourceType: job.resourceType,
+    validator: input.validator,
+    profile: input.profile,
+    accountId: job.accountId,
+    region: job.region,
+    restoreTestingPlanArn: job.restoreTestingPlanArn,
+    restoreTestingPlanName: job.restoreTestingPlanName,
+    sourceResourceArn: job.sourceResourceArn,
+    createdResourceArn: job.createdResourceArn,
+    recoveryPointArn: job.recoveryPointArn,
+    recoveryPointCreationDate: iso(job.recoveryPointCreationDate),
+    restoreStartedAt: iso(job.creationDate),
+    restoreCompletedAt: iso(job.completionDate),
+    restoreDurationSeconds,
+    dataAgeMinutes: typeof dataAge === 'number' ? dataAge : undefined,
+    verdict: run.deferredTo ? 'DEFERRED' : run.verdict.verdict,
+    message: run.deferredTo ? `handed to ${run.deferredTo}` : run.verdict.message,
+    checks: run.results,
+    validationStartedAt: run.startedAt.toISOString(),
+    validationFinishedAt: run.finishedAt.toISOString(),
+    validationDurationMs: run.finishedAt.getTime() - run.startedAt.getTime(),
+    reported: input.reported,
+    mode: input.mode,
+    codeVersion: input.codeVersion,
+    notes: run.notes,
+  };
+}
+
+/** Where an evidence record is kept: `<date>/<restoreJobId>.json`. */
+export function evidenceKey(record: Pick<EvidenceRecord, 'restoreJobId' | 'validationFinishedAt'>): string {
+  const day = record.validationFinishedAt.slice(0, 10);
+  return `${day}/${record.restoreJobId}.json`;
+}
+
+/** Writes one record under `dir` and returns the file path. */
+export function writeEvidenceFile(dir: string, record: EvidenceRecord): string {
+  const file = join(dir, evidenceKey(record));
+  mkdirSync(join(file, '..'), { recursive: true });
+  writeFileSync(file, `${JSON.stringify(record, null, 2)}\n`);
+  return file;
+}

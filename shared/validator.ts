@@ -1,0 +1,196 @@
+/**
+ * The validator API. Every validator — built-in or a user's — is a `defineValidator()` value:
+ * how facts about the restored resource are gathered, which checks run over them, and what must be
+ * cleaned up afterwards. The lifecycle (shared/lifecycle.ts) and the CLI run validators the same way
+ * through `runValidator`, so a check behaves identically in Lambda and on a laptop.
+ */
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { type CheckDefinition, type CheckResult, errored, runChecks } from './checks';
+import type { Clients } from './clients';
+import type { Config, Profile } from './config/index';
+import { ResourceStateError, SafetyGuardError, reasonOf } from './errors';
+import type { RestoreJob } from './job';
+import type { ResourceType } from './resource-types';
+import { type Verdict, decideVerdict } from './verdict';
+
+/** Everything a validator may use while it runs. */
+export interface ValidationContext {
+  readonly job: RestoreJob;
+  /** The matched profile, or undefined when none matched (built-in checks only). */
+  readonly profile: Profile | undefined;
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly clients: Clients;
+  /** Aborted when the validation deadline passes. */
+  readonly signal: AbortSignal;
+  /** Epoch ms by which every check must have finished (the Lambda keeps a reserve to report). */
+  readonly deadline: number;
+  remainingMs(): number;
+  /** `lambda` for a real restore job, `local` for `restore-validation check`. */
+  readonly mode: 'lambda' | 'local';
+  /** CLI target options (`--host`, `--bucket`, `--device`, …) in local mode. */
+  readonly target: Readonly<Record<string, unknown>>;
+  /** Environment-derived settings the construct passes (state machine ARN, helper settings). */
+  readonly settings: Readonly<Record<string, string | undefined>>;
+  /** Records a measured fact for the evidence (e.g. `dataAgeMinutes`, `provenBy`). */
+  note(key: string, value: unknown): void;
+}
+
+export interface ValidatorDefinition<F = unknown> {
+  /** Validator name, e.g. `rds`; used in logs, metrics and evidence. */
+  readonly name: string;
+  /** Resource types it serves. */
+  readonly resourceTypes: readonly ResourceType[];
+  /** Gathers facts about the restored resource. Throw ResourceStateError for a resource that is not usable. */
+  gather(ctx: ValidationContext): Promise<F>;
+  /** The checks to run: built-in state checks plus those the profile asks for. */
+  checks(ctx: ValidationContext, facts: F): readonly CheckDefinition<F>[];
+  /** Always called (even after a failure) to release what gather created. */
+  cleanup?(ctx: ValidationContext, facts: F | undefined): Promise<void>;
+}
+
+/** Declares a validator, validating it when the module loads. */
+export function defineValidator<F>(def: ValidatorDefinition<F>): ValidatorDefinition<F> {
+  if (!/^[a-z][a-z0-9-]{0,39}$/.test(def.name)) {
+    throw new TypeError(`validator name ${JSON.stringify(def.name)} is invalid: use 1-40 lower-case letters, digits and -`);
+  }
+  if (def.resourceTypes.length === 0) throw new TypeError(`validator ${def.name}: give at least one resource type`);
+  return def;
+}
+
+/**
+ * Thrown by a validator that has handed the rest of the work to a Step Functions execution, which will
+ * post the verdict itself. The lifecycle then posts nothing and records the hand-off in the evidence.
+ */
+export class DeferredValidation extends Error {
+  readonly executionArn: string;
+  constructor(executionArn: string, message = 'validation continues in Step Functions') {
+    super(message);
+    this.name = 'DeferredValidation';
+    this.executionArn = executionArn;
+  }
+}
+
+export interface ValidationRun {
+  readonly verdict: Verdict;
+  readonly results: readonly CheckResult[];
+  readonly notes: Readonly<Record<string, unknown>>;
+  readonly startedAt: Date;
+  readonly finishedAt: Date;
+  /** Set when the work was handed to Step Functions and no verdict should be posted now. */
+  readonly deferredTo?: string;
+}
+
+export interface RunValidatorOptions {
+  readonly concurrency?: number;
+  readonly checkTimeoutMs?: number;
+  readonly failWhenNothingChecked?: boolean;
+  readonly onResult?: (result: CheckResult) => void;
+}
+
+/** Context fields the caller supplies; `note` and `remainingMs` are provided here. */
+export type ContextInput = Omit<ValidationContext, 'note' | 'remainingMs' | 'signal'> & { signal?: AbortSignal };
+
+/**
+ * Runs one validator: gather → checks → cleanup → verdict. Never throws except DeferredValidation's
+ * hand-off being reported as `deferredTo`: every failure becomes a result, so a verdict always exists.
+ */
+export async function runValidator<F>(
+  validator: ValidatorDefinition<F>,
+  input: ContextInput,
+  options: RunValidatorOptions = {},
+): Promise<ValidationRun> {
+  const startedAt = new Date();
+  const notes: Record<string, unknown> = {};
+  const controller = new AbortController();
+  const onOuterAbort = () => controller.abort(input.signal?.reason);
+  input.signal?.addEventListener('abort', onOuterAbort, { once: true });
+  const deadlineTimer = setTimeout(() => controller.abort(new Error('validation deadline reached')), Math.max(0, input.deadline - Date.now()));
+  const ctx: ValidationContext = {
+    ...input,
+    signal: controller.signal,
+    remainingMs: () => Math.max(0, input.deadline - Date.now()),
+    note: (key, value) => {
+      notes[key] = value;
+    },
+  };
+  const profile = input.profile;
+  const failWhenNothingChecked =
+    options.failWhenNothingChecked ?? profile?.failWhenNothingChecked ?? input.config.defaults.failWhenNothingChecked;
+  const results: CheckResult[] = [];
+  let facts: F | undefined;
+  let deferredTo: string | undefined;
+  try {
+    const gatherStart = performance.now();
+    try {
+      facts = await raceDeadline(validator.gather(ctx), ctx, 'gathering facts');
+    } catch (err) {
+      if (err instanceof DeferredValidation) {
+        deferredTo = err.executionArn;
+      } else {
+        const status = err instanceof ResourceStateError ? 'fail' : 'error';
+        const prefix = err instanceof SafetyGuardError ? 'safety guard: ' : '';
+        results.push({
+          id: 'restored-resource',
+          status,
+          detail: `${prefix}${reasonOf(err)}`,
+          durationMs: Math.round(performance.now() - gatherStart),
+        });
+      }
+    }
+    if (facts !== undefined && deferredTo === undefined) {
+      let checks: readonly CheckDefinition<F>[] = [];
+      try {
+        checks = validator.checks(ctx, facts);
+      } catch (err) {
+        results.push({ id: 'checks', ...errored(`could not build the checks: ${reasonOf(err)}`), durationMs: 0 });
+      }
+      results.push(
+        ...(await runChecks(checks, facts, {
+          concurrency: options.concurrency ?? profile?.concurrency ?? input.config.defaults.concurrency,
+          checkTimeoutMs: options.checkTimeoutMs ?? (profile?.checkTimeoutSeconds ?? input.config.defaults.checkTimeoutSeconds) * 1000,
+          deadline: input.deadline,
+          signal: controller.signal,
+          onResult: options.onResult,
+        })),
+      );
+    }
+  } finally {
+    if (validator.cleanup && deferredTo === undefined) {
+      const cleanupStart = performance.now();
+      try {
+        // Clean-up gets its own budget: it must run even when the deadline has passed.
+        await validator.cleanup(ctx, facts);
+      } catch (err) {
+        results.push({
+          id: 'cleanup',
+          status: 'error',
+          detail: `clean-up failed: ${reasonOf(err)}`,
+          durationMs: Math.round(performance.now() - cleanupStart),
+        });
+      }
+    }
+    clearTimeout(deadlineTimer);
+    input.signal?.removeEventListener('abort', onOuterAbort);
+  }
+  const verdict = decideVerdict(results, { failWhenNothingChecked });
+  return { verdict, results, notes, startedAt, finishedAt: new Date(), ...(deferredTo ? { deferredTo } : {}) };
+}
+
+function raceDeadline<T>(work: Promise<T>, ctx: ValidationContext, what: string): Promise<T> {
+  if (ctx.signal.aborted) return Promise.reject(new Error(`${what}: validation deadline reached`));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new Error(`${what} timed out: validation deadline reached`));
+    ctx.signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (v) => {
+        ctx.signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e) => {
+        ctx.signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
+}
