@@ -5,6 +5,7 @@
  * through `runValidator`, so a check behaves identically in Lambda and on a laptop.
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
+import { unhandledProfileChecks } from './check-implementations';
 import { type CheckDefinition, type CheckResult, errored, runChecks } from './checks';
 import type { Clients } from './clients';
 import type { Config, Profile } from './config/index';
@@ -142,6 +143,8 @@ export async function runValidator<F>(
       let checks: readonly CheckDefinition<F>[] = [];
       try {
         checks = validator.checks(ctx, facts);
+        const handled = new Set(checks.map((c) => c.id));
+        checks = [...checks, ...(unhandledProfileChecks(ctx, validator.name, handled) as CheckDefinition<F>[])];
       } catch (err) {
         results.push({ id: 'checks', ...errored(`could not build the checks: ${reasonOf(err)}`), durationMs: 0 });
       }
