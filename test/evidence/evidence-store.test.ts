@@ -1,0 +1,113 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EvidenceStore, putEvidence } from '../../shared/evidence-store';
+import { type Moto, startMoto } from '../support/engines';
+import { makeRecord, makeRecords } from './fixtures';
+import { createEvidenceStore } from './moto-tables';
+
+let moto: Moto;
+let s3: S3Client;
+let dynamodb: DynamoDBClient;
+let store: EvidenceStore;
+
+beforeAll(async () => {
+  moto = await startMoto();
+  s3 = new S3Client({ endpoint: moto.endpoint, forcePathStyle: true, region: 'us-east-1' });
+  dynamodb = new DynamoDBClient({ endpoint: moto.endpoint, region: 'us-east-1' });
+  await createEvidenceStore(s3, dynamodb, 'evidence', 'evidence-index');
+  store = new EvidenceStore({ s3, dynamodb, bucket: 'evidence', table: 'evidence-index', prefix: 'evidence/' });
+});
+afterAll(async () => {
+  await moto?.stop();
+});
+
+describe('EvidenceStore', () => {
+  it('reads back the exact record when one was put', async () => {
+    const record = makeRecord(1, { count: 10 });
+    const put = await store.put(record);
+    expect(put).toEqual({ key: `evidence/${record.validationFinishedAt.slice(0, 10)}/${record.restoreJobId}.json`, index: 'written' });
+    expect(await store.get(record.restoreJobId)).toEqual(JSON.parse(JSON.stringify(record)));
+    const summary = await store.getSummary(record.restoreJobId);
+    expect(summary).toMatchObject({ verdict: record.verdict, location: put.key, month: record.validationFinishedAt.slice(0, 7) });
+  });
+
+  it('keeps the newer record when an older one is put after it', async () => {
+    const newer = { ...makeRecord(2, { count: 10 }), verdict: 'FAILED' as const, validationFinishedAt: '2026-11-20T10:00:00.000Z' };
+    const older = { ...newer, verdict: 'DEFERRED' as const, validationFinishedAt: '2026-11-20T09:00:00.000Z' };
+    expect((await store.put(newer)).index).toBe('written');
+    expect((await store.put(older)).index).toBe('stale');
+    expect((await store.getSummary(newer.restoreJobId))?.verdict).toBe('FAILED');
+  });
+
+  it('indexes only the first writer when onlyIfAbsent is set', async () => {
+    const record = makeRecord(3, { count: 10 });
+    const [a, b] = await Promise.all([store.put(record, { onlyIfAbsent: true }), store.put(record, { onlyIfAbsent: true })]);
+    expect([a.index, b.index].sort()).toEqual(['exists', 'written']);
+  });
+
+  it('queries by resource, plan and date range when many records are stored', async () => {
+    const records = makeRecords({ count: 60, resources: 6, days: 90, end: new Date('2026-10-31T00:00:00Z'), seed: 7 });
+    const fresh = new EvidenceStore({ s3, dynamodb, bucket: 'evidence', table: 'evidence-index', prefix: 'q/' });
+    for (const r of records) await fresh.put({ ...r, restoreJobId: `Q-${r.restoreJobId}` });
+    const resource = records[0]?.sourceResourceArn ?? '';
+    const byResource = await fresh.queryByResource(resource);
+    expect(byResource.map((i) => i.restoreJobId)).toEqual(records.filter((r) => r.sourceResourceArn === resource).map((r) => `Q-${r.restoreJobId}`));
+
+    const plan = records[1]?.restoreTestingPlanArn ?? '';
+    const from = '2026-09-15T00:00:00.000Z';
+    const byPlan = await fresh.queryByPlan(plan, { from });
+    const expectedPlan = records.filter((r) => r.restoreTestingPlanArn === plan && r.validationFinishedAt >= from);
+    expect(byPlan.filter((i) => i.restoreJobId.startsWith('Q-'))).toHaveLength(expectedPlan.length);
+    expect(expectedPlan.length).toBeGreaterThan(0);
+
+    const range = { from: '2026-08-20T00:00:00.000Z', to: '2026-10-10T00:00:00.000Z' };
+    const byDate = (await fresh.queryByDate(range)).filter((i) => i.restoreJobId.startsWith('Q-'));
+    const expectedDate = records.filter((r) => r.validationFinishedAt >= range.from && r.validationFinishedAt < range.to);
+    expect(byDate.map((i) => i.restoreJobId).sort()).toEqual(expectedDate.map((r) => `Q-${r.restoreJobId}`).sort());
+    // spans three calendar months, so three partitions were read
+    expect(new Set(byDate.map((i) => i.month)).size).toBe(3);
+  });
+
+  it('reports which jobs have evidence when asked for more than one batch', async () => {
+    const ids = Array.from({ length: 230 }, (_, i) => `NOPE-${i}`);
+    const record = makeRecord(4, { count: 10 });
+    await store.put(record);
+    ids.push(record.restoreJobId);
+    expect([...(await store.existing(ids))]).toEqual([record.restoreJobId]);
+  });
+
+  it('grants a claim to exactly one of two concurrent callers', async () => {
+    const results = await Promise.all([store.claim('dispatch#J1', 600), store.claim('dispatch#J1', 600)]);
+    expect(results.filter(Boolean)).toHaveLength(1);
+    // an expired claim is free again
+    expect(await store.claim('dispatch#J1', 600, new Date(Date.now() + 3_600_000))).toBe(true);
+    // claims never look like evidence
+    expect(await store.existing(['claim#dispatch#J1'])).toEqual(new Set());
+  });
+
+  it('writes coverage reports and returns the latest', async () => {
+    await store.putCoverage({ generatedAt: '2026-11-01T00:00:00.000Z', lookbackHours: 192, untested: [], notEvaluated: [] });
+    await store.putCoverage({
+      generatedAt: '2026-11-02T00:00:00.000Z',
+      lookbackHours: 192,
+      untested: [{ resourceArn: 'arn:x', resourceType: 'RDS', restoreTestingPlanName: 'p', restoreTestingSelectionName: 's', reason: 'no job' }],
+      notEvaluated: [],
+    });
+    expect((await store.latestCoverage())?.untested).toHaveLength(1);
+  });
+});
+
+describe('putEvidence', () => {
+  it('does nothing when no bucket is configured', async () => {
+    expect(await putEvidence({ s3 }, {}, makeRecord(5, { count: 10 }))).toBeUndefined();
+  });
+
+  it('writes the S3 object only when no table is configured', async () => {
+    const record = makeRecord(6, { count: 10 });
+    const put = await putEvidence({ s3, dynamodb }, { evidenceBucket: 'evidence' }, record);
+    expect(put?.index).toBe('no-index');
+    const obj = await s3.send(new GetObjectCommand({ Bucket: 'evidence', Key: put?.key }));
+    expect(JSON.parse((await obj.Body?.transformToString()) ?? '{}').restoreJobId).toBe(record.restoreJobId);
+  });
+});
