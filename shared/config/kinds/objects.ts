@@ -21,7 +21,16 @@ export const s3CompareCheck = registerCheckKind({
       sourceBucket: z.string().optional().describe('Source bucket name when it is not the one in the source ARN.'),
       sourceTable: z.string().optional().describe('Source table name when it is not the one in the source ARN.'),
       changedAtAttribute: z.string().optional().describe('DynamoDB: items whose attribute is after the recovery point are skipped.'),
-      tolerancePercent: z.number().min(0).max(100).optional().describe('DynamoDB: allowed item count difference.'),
+      tolerancePercent: z.number().min(0).max(100).optional().describe('DynamoDB: allowed item count difference (default 5).'),
+      sampleKeys: z
+        .array(z.record(z.string(), z.union([z.string(), z.number()])))
+        .min(1)
+        .optional()
+        .describe('DynamoDB: compare these items (by key) instead of a random sample.'),
+      countMode: z
+        .enum(['auto', 'exact', 'approximate'])
+        .optional()
+        .describe('DynamoDB: exact (Scan COUNT), approximate (DescribeTable, ~6 h old) or auto (exact up to 100,000 items; default).'),
       ...prefixes,
     }),
   }),

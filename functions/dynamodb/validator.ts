@@ -1,0 +1,386 @@
+/**
+ * The DynamoDB validator (serves `DynamoDB` and `DynamoDB.FullyManaged`). Built-in checks compare the
+ * restored table's DescribeTable with the source's: ACTIVE, key schema, indexes, streams. Profile checks
+ * (`compare`, `items`, `minItems`) read the data: counts, a random sample compared attribute by attribute,
+ * items that must exist. Read-only: it never writes to either table.
+ * @see https://docs.aws.amazon.com/aws-backup/latest/devguide/restore-testing.html
+ */
+import { DynamoDBClient, ListTagsOfResourceCommand } from '@aws-sdk/client-dynamodb';
+import { type CheckDefinition, defineCheck, errored, fail, pass, skip } from '../../shared/checks';
+import type { CheckConfig } from '../../shared/config/index';
+import { ResourceStateError, SafetyGuardError, reasonOf } from '../../shared/errors';
+import { isRestoreTestResource } from '../../shared/guard';
+import type { RetryOptions } from '../../shared/retry';
+import { type ValidationContext, defineValidator } from '../../shared/validator';
+import {
+  type Item,
+  changedAt,
+  countItems,
+  differingAttributes,
+  getItem,
+  getItems,
+  hasAnyItem,
+  keyLabel,
+  keyOf,
+  profileKey,
+  sampleItems,
+  seededRandom,
+} from './items';
+import { type TableShape, describeTable, indexDifferences, keySchemaDifferences, keyText } from './table';
+
+export interface DynamoDbFacts {
+  readonly client: DynamoDBClient;
+  /** Client for the source table (the same one unless the source is elsewhere). */
+  readonly sourceClient: DynamoDBClient;
+  readonly table: TableShape;
+  readonly sourceName?: string;
+  readonly source?: TableShape;
+  /** Why the source could not be described, when it could not. */
+  readonly sourceProblem?: string;
+  readonly recoveryPointTime?: Date;
+  readonly deadline: number;
+}
+
+/** Defaults of the `compare` check for DynamoDB. */
+export const DYNAMODB_DEFAULTS = {
+  sample: 200,
+  tolerancePercent: 5,
+  /** `countMode: auto` counts exactly (Scan COUNT) while both tables hold at most this many items. */
+  exactCountMaxItems: 100_000,
+  /** Tables up to this many items are sampled from a full scan; larger ones by random parallel-scan segments. */
+  fullScanMaxItems: 5_000,
+} as const;
+
+const APPROX_NOTE = 'DescribeTable counts are approximate and refreshed by DynamoDB about every six hours';
+
+interface CompareOptions {
+  with: 'source' | 'manifest';
+  mode: 'full' | 'sample';
+  sample?: number;
+  seed?: number;
+  sourceTable?: string;
+  changedAtAttribute?: string;
+  tolerancePercent?: number;
+  sampleKeys?: Record<string, string | number>[];
+  countMode?: 'auto' | 'exact' | 'approximate';
+}
+
+const text = (v: unknown): string | undefined => (typeof v === 'string' && v.trim() !== '' ? v.trim() : undefined);
+
+function compareChecks(ctx: ValidationContext): CompareOptions[] {
+  return (ctx.profile?.checks ?? []).filter((c) => c.kind === 'compare').map((c) => (c as unknown as { compare: CompareOptions }).compare);
+}
+
+/** The restored table's name: `targetTableName` metadata, else the created ARN (`table/<name>`). */
+export function restoredTableName(ctx: ValidationContext): string | undefined {
+  if (ctx.mode === 'local') return text(ctx.target.table);
+  return ctx.job.metadata.get('targetTableName') ?? (ctx.job.created?.resourceType === 'table' ? ctx.job.created.resourceId : undefined);
+}
+
+function sourceTableName(ctx: ValidationContext): string | undefined {
+  const fromCompare = compareChecks(ctx).find((c) => c.sourceTable)?.sourceTable;
+  if (ctx.mode === 'local') return text(ctx.target.sourceTable) ?? fromCompare;
+  return fromCompare ?? text(ctx.profile?.options?.sourceTable) ?? (ctx.job.source?.resourceType === 'table' ? ctx.job.source.resourceId : undefined);
+}
+
+function localClient(ctx: ValidationContext): DynamoDBClient {
+  const endpoint = text(ctx.target.endpointUrl);
+  const region = text(ctx.target.region);
+  if (!endpoint && !region) return ctx.clients.dynamodb;
+  return new DynamoDBClient({ ...(endpoint ? { endpoint } : {}), ...(region ? { region } : {}), maxAttempts: 4 });
+}
+
+function recoveryPointTime(ctx: ValidationContext): Date | undefined {
+  const fromTarget = text(ctx.target.recoveryPointTime);
+  if (fromTarget) {
+    const d = new Date(fromTarget);
+    if (Number.isNaN(d.getTime())) throw new ResourceStateError(`--recovery-point-time ${JSON.stringify(fromTarget)} is not an ISO 8601 time`);
+    return d;
+  }
+  return ctx.job.recoveryPointCreationDate;
+}
+
+/** The guard: in Lambda mode only restore-test tables (by name, else by tag) are validated. */
+async function assertRestoreTestTable(ctx: ValidationContext, client: DynamoDBClient, name: string): Promise<void> {
+  if (ctx.mode === 'local' || isRestoreTestResource(name)) return;
+  const arn = ctx.job.createdResourceArn;
+  if (arn) {
+    const tags = await client.send(new ListTagsOfResourceCommand({ ResourceArn: arn })).catch(() => undefined);
+    if (isRestoreTestResource(name, tags?.Tags)) return;
+  }
+  throw new SafetyGuardError(`refusing to validate table ${name}: it is neither named awsbackup-restore-test-… nor tagged awsbackup-restore-test`);
+}
+
+const retryFor = (facts: DynamoDbFacts, signal: AbortSignal): RetryOptions => ({ deadline: facts.deadline, signal });
+
+export const dynamodbValidator = defineValidator<DynamoDbFacts>({
+  name: 'dynamodb',
+  resourceTypes: ['DynamoDB', 'DynamoDB.FullyManaged'],
+
+  async gather(ctx) {
+    const name = restoredTableName(ctx);
+    if (!name) {
+      throw new ResourceStateError(
+        ctx.mode === 'local' ? 'no table given: pass --table' : 'the restore job names no table (no targetTableName metadata, no table ARN)',
+      );
+    }
+    const client = ctx.mode === 'local' ? localClient(ctx) : ctx.clients.dynamodb;
+    await assertRestoreTestTable(ctx, client, name);
+    const retry: RetryOptions = { deadline: ctx.deadline, signal: ctx.signal };
+    const table = await describeTable(client, name, retry);
+    if (!table) throw new ResourceStateError(`restored table ${name} does not exist`);
+    ctx.note('approximateItemCount', table.itemCount);
+    ctx.note('tableSizeBytes', table.sizeBytes);
+    const sourceName = sourceTableName(ctx);
+    let source: TableShape | undefined;
+    let sourceProblem: string | undefined;
+    if (!sourceName) sourceProblem = 'no source table known (no source ARN; give compare.sourceTable or --source-table)';
+    else if (sourceName === name) sourceProblem = `the source table is the restored table itself (${name}): nothing to compare with`;
+    else {
+      try {
+        source = await describeTable(client, sourceName, retry);
+        if (!source) sourceProblem = `source table ${sourceName} does not exist (deleted, or in another account/region)`;
+      } catch (err) {
+        sourceProblem = `source table ${sourceName} could not be described: ${reasonOf(err)}`;
+      }
+    }
+    return {
+      client,
+      sourceClient: client,
+      table,
+      sourceName,
+      source,
+      sourceProblem,
+      recoveryPointTime: recoveryPointTime(ctx),
+      deadline: ctx.deadline,
+    };
+  },
+
+  checks(ctx, facts) {
+    const checks: CheckDefinition<DynamoDbFacts>[] = [...builtInChecks()];
+    for (const c of ctx.profile?.checks ?? []) checks.push(...profileChecks(c));
+    return checks;
+  },
+});
+
+/** The state checks every DynamoDB restore gets. */
+export function builtInChecks(): CheckDefinition<DynamoDbFacts>[] {
+  return [
+    defineCheck<DynamoDbFacts>({
+      id: 'table-status',
+      description: 'the restored table is ACTIVE',
+      run: (f) =>
+        f.table.status === 'ACTIVE'
+          ? pass(`table ${f.table.name} is ACTIVE`, { itemCountApprox: f.table.itemCount, sizeBytes: f.table.sizeBytes })
+          : fail(`table ${f.table.name} is ${f.table.status}, not ACTIVE`),
+    }),
+    defineCheck<DynamoDbFacts>({
+      id: 'key-schema',
+      description: 'key schema and key attribute types as the source',
+      run: (f) => {
+        if (!f.source) return skip(`key schema ${keyText(f.table.keySchema)} not compared: ${f.sourceProblem}`);
+        const diffs = keySchemaDifferences(f.table, f.source);
+        return diffs.length ? fail(diffs.join('; ')) : pass(`key schema ${keyText(f.table.keySchema)} as the source`);
+      },
+    }),
+    defineCheck<DynamoDbFacts>({
+      id: 'indexes',
+      description: 'global and local secondary indexes as the source',
+      run: (f) => {
+        if (!f.source) return skip(`indexes not compared: ${f.sourceProblem}`);
+        const diffs = indexDifferences(f.table, f.source);
+        const n = f.source.globalIndexes.length + f.source.localIndexes.length;
+        return diffs.length
+          ? fail(diffs.join('; '), { differences: diffs.length })
+          : pass(`${f.source.globalIndexes.length} global and ${f.source.localIndexes.length} local secondary index(es) as the source`, { indexes: n });
+      },
+    }),
+    defineCheck<DynamoDbFacts>({
+      id: 'stream',
+      description: 'stream settings compared with the source',
+      run: (f) => {
+        if (!f.source) return skip(`stream settings not compared: ${f.sourceProblem}`);
+        const show = (t: TableShape) => (t.streamEnabled ? `enabled (${t.streamViewType})` : 'disabled');
+        if (f.table.streamEnabled === f.source.streamEnabled && f.table.streamViewType === f.source.streamViewType) {
+          return pass(`stream ${show(f.table)}, as the source`);
+        }
+        // DynamoDB restores never carry stream settings, so a difference is expected, not a broken restore.
+        return skip(
+          `stream ${show(f.table)} on the restore, ${show(f.source)} on the source: expected, DynamoDB restores do not carry stream settings (re-enable them after a real restore)`,
+        );
+      },
+    }),
+  ];
+}
+
+/** The checks one profile entry asks for (other kinds: see shared/check-implementations.ts, never silently dropped). */
+export function profileChecks(c: CheckConfig): CheckDefinition<DynamoDbFacts>[] {
+  switch (c.kind) {
+    case 'compare': {
+      const opts = (c as unknown as { compare: CompareOptions }).compare;
+      return [countCheck(`${c.id}.count`, opts), sampleCheck(c.id, opts)];
+    }
+    case 'items':
+      return [itemsCheck(c.id, (c as unknown as { items: Record<string, string | number>[] }).items)];
+    case 'minItems':
+      return [minItemsCheck(c.id, (c as unknown as { minItems: number }).minItems)];
+    default:
+      // Generic kinds (e.g. `lambda`) and kinds no validator implements are added by runValidator.
+      return [];
+  }
+}
+
+function countCheck(id: string, opts: CompareOptions): CheckDefinition<DynamoDbFacts> {
+  return defineCheck<DynamoDbFacts>({
+    id,
+    description: 'item count as the source, within a tolerance',
+    async run(f, { signal }) {
+      if (opts.with === 'manifest') return errored('compare with: manifest is for S3 buckets; DynamoDB compares with the source table');
+      if (!f.source) return errored(`item count not compared: ${f.sourceProblem}`);
+      const tolerance = opts.tolerancePercent ?? DYNAMODB_DEFAULTS.tolerancePercent;
+      const mode =
+        opts.countMode === 'exact' || opts.countMode === 'approximate'
+          ? opts.countMode
+          : (f.table.itemCount ?? 0) <= DYNAMODB_DEFAULTS.exactCountMaxItems && (f.source.itemCount ?? 0) <= DYNAMODB_DEFAULTS.exactCountMaxItems
+            ? 'exact'
+            : 'approximate';
+      const retry = retryFor(f, signal);
+      let restored: number;
+      let source: number;
+      let how: string;
+      if (mode === 'exact') {
+        const segments = (n: number | undefined) => ((n ?? 0) > 20_000 ? 4 : 1);
+        [restored, source] = await Promise.all([
+          countItems(f.client, f.table.name, retry, { segments: segments(f.table.itemCount) }).then((r) => r.count),
+          countItems(f.sourceClient, f.source.name, retry, { segments: segments(f.source.itemCount) }).then((r) => r.count),
+        ]);
+        how = 'exact counts (Scan COUNT); the source has changed since the recovery point by whatever was written since';
+      } else {
+        restored = f.table.itemCount ?? 0;
+        source = f.source.itemCount ?? 0;
+        how = `approximate counts: ${APPROX_NOTE}`;
+        if (restored === 0 && source > 0) {
+          if (!(await hasAnyItem(f.client, f.table.name, retry))) {
+            return fail(`restored table is empty; the source holds about ${source} items (${APPROX_NOTE})`, { restored: 0, source, mode });
+          }
+          return skip(`the restored table's approximate count is not computed yet (it reports 0 but holds items); use countMode: exact to count (${APPROX_NOTE})`, {
+            source,
+            mode,
+          });
+        }
+      }
+      const diffPercent = source === 0 ? (restored === 0 ? 0 : 100) : (Math.abs(restored - source) / source) * 100;
+      const data = { restored, source, diffPercent: Math.round(diffPercent * 100) / 100, tolerancePercent: tolerance, mode };
+      const summary = `${restored} items restored, ${source} in the source (${data.diffPercent}% apart, tolerance ${tolerance}%; ${how})`;
+      return diffPercent <= tolerance ? pass(summary, data) : fail(summary, data);
+    },
+  });
+}
+
+function sampleCheck(id: string, opts: CompareOptions): CheckDefinition<DynamoDbFacts> {
+  return defineCheck<DynamoDbFacts>({
+    id,
+    description: 'a sample of source items compared attribute by attribute with the restored table',
+    async run(f, { signal }) {
+      if (opts.with === 'manifest') return errored('compare with: manifest is for S3 buckets; DynamoDB compares with the source table');
+      if (!f.source) return errored(`items not compared: ${f.sourceProblem}`);
+      const source = f.source;
+      const retry = retryFor(f, signal);
+      const keySchema = f.table.keySchema;
+      const seed = opts.seed ?? Math.floor(Math.random() * 2 ** 31);
+      const size = opts.mode === 'full' ? Number.POSITIVE_INFINITY : (opts.sample ?? DYNAMODB_DEFAULTS.sample);
+      let sourceItems: Item[];
+      let method: string;
+      const data: Record<string, unknown> = { seed };
+      if (opts.sampleKeys?.length) {
+        const keys = opts.sampleKeys.map((k) => profileKey(k, source));
+        const got = await Promise.all(keys.map((k) => getItem(f.sourceClient, source.name, k, retry)));
+        sourceItems = got.filter((i): i is Item => i !== undefined);
+        method = `${keys.length} key(s) named in the profile`;
+        data.keysNotInSource = keys.length - sourceItems.length;
+      } else {
+        const sample = await sampleItems(f.sourceClient, source, size, seededRandom(seed), retry, {
+          fullScanMaxItems: opts.mode === 'full' ? Number.POSITIVE_INFINITY : DYNAMODB_DEFAULTS.fullScanMaxItems,
+        });
+        sourceItems = sample.items;
+        method = sample.method === 'full-scan' ? (opts.mode === 'full' ? 'every source item' : 'a seeded sample of a full scan') : `random segments of ${sample.totalSegments}`;
+        data.method = sample.method;
+        if (sample.totalSegments) data.totalSegments = sample.totalSegments;
+      }
+      const rp = f.recoveryPointTime;
+      const drift: Item[] = [];
+      const toCompare: Item[] = [];
+      for (const item of sourceItems) {
+        const when = opts.changedAtAttribute ? changedAt(item, opts.changedAtAttribute) : undefined;
+        if (when && rp && when.getTime() > rp.getTime()) drift.push(item);
+        else toCompare.push(item);
+      }
+      const restored = await getItems(f.client, f.table.name, toCompare.map((i) => keyOf(i, keySchema)), keySchema, retry);
+      const missing: string[] = [];
+      const differing: { key: string; attributes: string[] }[] = [];
+      for (const item of toCompare) {
+        const label = keyLabel(keyOf(item, keySchema), keySchema);
+        const got = restored.get(label);
+        if (!got) missing.push(label);
+        else {
+          const attrs = differingAttributes(item, got);
+          if (attrs.length) differing.push({ key: label, attributes: attrs });
+        }
+      }
+      const matched = toCompare.length - missing.length - differing.length;
+      Object.assign(data, {
+        sampled: sourceItems.length,
+        compared: toCompare.length,
+        matched,
+        missing: missing.length,
+        differing: differing.length,
+        skippedChangedAfterRecoveryPoint: drift.length,
+      });
+      const driftText = drift.length ? `; ${drift.length} skipped as changed in the source after the recovery point (drift, not damage)` : '';
+      const rpNote = opts.changedAtAttribute && !rp ? '; no recovery point time known, so no item was skipped as drift' : '';
+      if (toCompare.length === 0) {
+        return skip(`nothing compared: ${sourceItems.length === 0 ? 'the source returned no items' : 'every sampled item changed after the recovery point'} (${method})${driftText}`, data);
+      }
+      const problems: string[] = [];
+      if (missing.length) problems.push(`${missing.length} missing (${missing.slice(0, 3).join('; ')}${missing.length > 3 ? '; …' : ''})`);
+      if (differing.length) {
+        const shown = differing.slice(0, 3).map((d) => `${d.key}: ${d.attributes.slice(0, 5).join(', ')}`);
+        problems.push(`${differing.length} differ (${shown.join('; ')}${differing.length > 3 ? '; …' : ''})`);
+      }
+      const head = `${matched} of ${toCompare.length} items (${method}) match the source attribute by attribute`;
+      return problems.length ? fail(`${head}; ${problems.join('; ')}${driftText}${rpNote}`, data) : pass(`${head}${driftText}${rpNote}`, data);
+    },
+  });
+}
+
+function itemsCheck(id: string, keys: Record<string, string | number>[]): CheckDefinition<DynamoDbFacts> {
+  return defineCheck<DynamoDbFacts>({
+    id,
+    description: 'items that must exist in the restored table',
+    async run(f, { signal }) {
+      const retry = retryFor(f, signal);
+      const attrKeys = keys.map((k) => profileKey(k, f.table));
+      const found = await getItems(f.client, f.table.name, attrKeys, f.table.keySchema, retry);
+      const missing = attrKeys.map((k) => keyLabel(k, f.table.keySchema)).filter((label) => !found.has(label));
+      return missing.length
+        ? fail(`${missing.length} of ${keys.length} item(s) missing: ${missing.slice(0, 5).join('; ')}${missing.length > 5 ? '; …' : ''}`, {
+            missing: missing.length,
+          })
+        : pass(`all ${keys.length} item(s) present (consistent reads)`, { present: keys.length });
+    },
+  });
+}
+
+function minItemsCheck(id: string, minItems: number): CheckDefinition<DynamoDbFacts> {
+  return defineCheck<DynamoDbFacts>({
+    id,
+    description: `at least ${minItems} items`,
+    async run(f, { signal }) {
+      const r = await countItems(f.client, f.table.name, retryFor(f, signal), { stopAt: minItems });
+      const data = { counted: r.count, minItems, stoppedEarly: r.stoppedEarly };
+      return r.count >= minItems
+        ? pass(`at least ${minItems} items (counted ${r.count}${r.stoppedEarly ? ', stopped early' : ''} with Scan COUNT)`, data)
+        : fail(`${r.count} items, fewer than ${minItems} (exact Scan COUNT)`, data);
+    },
+  });
+}
