@@ -1,0 +1,184 @@
+/**
+ * Extension points that are not a single check: loading a user's validator module (CLI `--validator
+ * FILE`, the construct's `addValidator`) and deciding which validator owns a restore job when a user's
+ * validator claims some jobs of a resource type that a built-in validator also serves.
+ */
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { Config, Match, Profile } from './config/index';
+import { matchProfile, matchSchema } from './config/index';
+import type { MatchSubject } from './config/match';
+import { UsageError, reasonOf } from './errors';
+import type { LocalTarget } from './local';
+import { isResourceType } from './resource-types';
+import type { ValidatorDefinition } from './validator';
+
+/** What a validator module provides. */
+export interface ValidatorModule {
+  // biome-ignore lint/suspicious/noExplicitAny: each validator has its own facts type
+  readonly validator: ValidatorDefinition<any>;
+  /** How `restore-validation check <type>` drives it locally; absent when the module exports none. */
+  readonly cliTarget?: LocalTarget;
+}
+
+function isValidator(v: unknown): v is ValidatorDefinition<unknown> {
+  if (!v || typeof v !== 'object') return false;
+  const o = v as Record<string, unknown>;
+  return typeof o.name === 'string' && Array.isArray(o.resourceTypes) && typeof o.gather === 'function' && typeof o.checks === 'function';
+}
+
+function isLocalTarget(v: unknown): v is LocalTarget {
+  if (!v || typeof v !== 'object') return false;
+  const o = v as Record<string, unknown>;
+  return typeof o.type === 'string' && typeof o.resourceType === 'string' && Array.isArray(o.options) && isValidator(o.validator);
+}
+
+/**
+ * Loads a user's validator module: a file exporting `validator` (a `defineValidator()` value; a default
+ * export works too) and optionally `cliTarget` (a LocalTarget for `restore-validation check`). A module
+ * that exports only `cliTarget` uses its validator. TypeScript files load when the process runs under
+ * tsx (the CLI does); compiled `.js`/`.mjs` files load anywhere.
+ *
+ * Errors are UsageErrors naming the file and what is missing, never a stack trace.
+ */
+export async function loadValidatorModule(file: string): Promise<ValidatorModule> {
+  const path = resolve(file);
+  if (!existsSync(path)) throw new UsageError(`validator module ${file} does not exist`);
+  let mod: Record<string, unknown>;
+  try {
+    mod = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
+  } catch (err) {
+    throw new UsageError(`validator module ${file} could not be loaded: ${reasonOf(err)}`, { cause: err });
+  }
+  const cliTarget = mod.cliTarget;
+  if (cliTarget !== undefined && !isLocalTarget(cliTarget)) {
+    throw new UsageError(`validator module ${file}: "cliTarget" must be a LocalTarget ({ type, resourceType, summary, options, validator })`);
+  }
+  const candidates = [mod.validator, mod.default, (mod.default as Record<string, unknown> | undefined)?.validator, cliTarget?.validator];
+  const validator = candidates.find(isValidator);
+  if (!validator) {
+    const exported = Object.keys(mod).join(', ') || 'nothing';
+    throw new UsageError(
+      `validator module ${file} exports no validator: export \`const validator = defineValidator({...})\` (it exports ${exported})`,
+    );
+  }
+  for (const t of validator.resourceTypes) {
+    if (!isResourceType(t)) throw new UsageError(`validator module ${file}: validator ${validator.name} names unknown resource type ${JSON.stringify(t)}`);
+  }
+  return cliTarget ? { validator, cliTarget } : { validator };
+}
+
+/**
+ * Env var through which the construct tells every validator function which jobs user validators
+ * claim (JSON list of {@link ValidatorClaim}), so exactly one function posts each verdict.
+ */
+export const VALIDATOR_CLAIMS_ENV = 'RESTORE_VALIDATION_VALIDATORS';
+
+/** A user validator's claim: jobs matching `match` (same keys and globs as a profile's match) are its. */
+export interface ValidatorClaim {
+  readonly validator: string;
+  readonly match: Match;
+}
+
+/** Parses {@link VALIDATOR_CLAIMS_ENV}; a malformed value is an error (set by the construct, never by hand). */
+export function parseValidatorClaims(raw: string | undefined): ValidatorClaim[] {
+  if (raw === undefined || raw.trim() === '') return [];
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch (err) {
+    throw new TypeError(`${VALIDATOR_CLAIMS_ENV} is not JSON: ${reasonOf(err)}`);
+  }
+  if (!Array.isArray(value)) throw new TypeError(`${VALIDATOR_CLAIMS_ENV} must be a JSON list of {validator, match}`);
+  return value.map((c, i) => {
+    const o = c as { validator?: unknown; match?: unknown };
+    if (typeof o?.validator !== 'string') throw new TypeError(`${VALIDATOR_CLAIMS_ENV}[${i}].validator must be a string`);
+    const match = matchSchema.safeParse(o.match ?? {});
+    if (!match.success) throw new TypeError(`${VALIDATOR_CLAIMS_ENV}[${i}].match: ${match.error.issues[0]?.message ?? 'invalid'}`);
+    return { validator: o.validator, match: match.data };
+  });
+}
+
+/** Whether a claim's match selects the job (the profile matcher's rules: every given key must match). */
+export function claimMatches(match: Match, subject: MatchSubject): boolean {
+  const probe = { profiles: [{ name: 'claim', match } as unknown as Profile] } as unknown as Config;
+  return matchProfile(probe, subject) !== undefined;
+}
+
+/**
+ * The validator that owns a job: the first user validator whose claim matches it, else undefined
+ * (the built-in validator of the resource type).
+ */
+export function claimingValidator(claims: readonly ValidatorClaim[], subject: MatchSubject): string | undefined {
+  return claims.find((c) => claimMatches(c.match, subject))?.validator;
+}
+
+/**
+ * Whether `validatorName` should validate the job: a claimed job belongs only to its claimant; an
+ * unclaimed job belongs to every validator that is not a claimant (i.e. the built-in one).
+ * The lifecycle answers `ignored` when this is false.
+ */
+export function ownsJob(validatorName: string, claims: readonly ValidatorClaim[], subject: MatchSubject): boolean {
+  const owner = claimingValidator(claims, subject);
+  if (owner !== undefined) return owner === validatorName;
+  return !claims.some((c) => c.validator === validatorName);
+}
+
+/** The `--validator FILE` option of `restore-validation check`, found before the target flags are parsed. */
+export function splitValidatorOption(argv: readonly string[]): { file?: string; rest: string[] } {
+  const rest: string[] = [];
+  let file: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] ?? '';
+    if (a === '--validator') {
+      const next = argv[i + 1];
+      if (next === undefined || next.startsWith('--')) throw new UsageError('--validator needs a file: --validator ./my-validator.ts');
+      file = next;
+      i++;
+    } else if (a.startsWith('--validator=')) {
+      file = a.slice('--validator='.length);
+    } else {
+      rest.push(a);
+    }
+  }
+  return file === undefined ? { rest } : { file, rest };
+}
+
+/**
+ * Resolves the target of `restore-validation check <type> [--validator FILE] ...` (the CLI wires this):
+ *
+ * - without `--validator`: the built-in target of `<type>`;
+ * - with a module that exports `cliTarget`: that target (its flags, its validator); `<type>` must be
+ *   its `type`, so a command line always says what it checks;
+ * - with a module that exports only `validator`: the built-in target of `<type>` (its flags and
+ *   local set-up) running the user's validator instead, e.g. an RDS validator of your own driven by
+ *   `check rds --host ...`.
+ *
+ * Returns the argv with `--validator FILE` removed, for the target's own flag parser.
+ */
+export async function resolveCheckTarget(
+  type: string,
+  argv: readonly string[],
+  builtIn: (type: string) => Promise<LocalTarget | undefined>,
+): Promise<{ target: LocalTarget | undefined; argv: string[]; validatorFile?: string }> {
+  const { file, rest } = splitValidatorOption(argv);
+  if (file === undefined) return { target: await builtIn(type), argv: rest };
+  const mod = await loadValidatorModule(file);
+  if (mod.cliTarget) {
+    if (mod.cliTarget.type.toLowerCase() !== type.toLowerCase()) {
+      throw new UsageError(`validator module ${file} provides \`check ${mod.cliTarget.type}\`, not \`check ${type}\`: run check ${mod.cliTarget.type} --validator ${file}`);
+    }
+    return { target: mod.cliTarget, argv: rest, validatorFile: file };
+  }
+  const base = await builtIn(type);
+  if (!base) {
+    throw new UsageError(
+      `validator module ${file} exports no cliTarget and \`${type}\` has no built-in target: export \`cliTarget: LocalTarget\` from the module (docs/extending.md)`,
+    );
+  }
+  if (!mod.validator.resourceTypes.includes(base.resourceType)) {
+    throw new UsageError(`validator ${mod.validator.name} serves ${mod.validator.resourceTypes.join(', ')}, not ${base.resourceType} (check ${type})`);
+  }
+  return { target: { ...base, validator: mod.validator }, argv: rest, validatorFile: file };
+}
