@@ -83,9 +83,12 @@ export class FakeBackupApi {
       });
   }
 
+  /** Validation results the fake accepted (a final one is immutable, so later attempts are refused). */
+  readonly accepted: Array<{ restoreJobId: string; status: string; message?: string }> = [];
+
   /** Only the final verdicts (SUCCESSFUL/FAILED/TIMED_OUT) that were accepted. */
   finalVerdicts(restoreJobId?: string) {
-    return this.validations(restoreJobId).filter((v) => FINAL.has(v.status));
+    return this.accepted.filter((v) => FINAL.has(v.status) && (!restoreJobId || v.restoreJobId === restoreJobId));
   }
 
   count(operation: FakeOperation): number {
@@ -158,6 +161,7 @@ export class FakeBackupApi {
     }
     job.ValidationStatus = b.ValidationStatus;
     job.ValidationStatusMessage = b.ValidationStatusMessage;
+    this.accepted.push({ restoreJobId: job.RestoreJobId, status: b.ValidationStatus, message: b.ValidationStatusMessage });
     return this.#send(res, 204, undefined);
   }
 

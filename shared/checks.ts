@@ -125,7 +125,6 @@ async function runOne<F>(check: CheckDefinition<F>, facts: F, options: RunChecks
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<CheckOutcome>((resolve) => {
     timer = setTimeout(() => {
-      controller.abort(new Error('timed out'));
       resolve(
         errored(
           byDeadline
@@ -133,12 +132,12 @@ async function runOne<F>(check: CheckDefinition<F>, facts: F, options: RunChecks
             : `timed out after ${timeoutMs} ms`,
         ),
       );
+      controller.abort(new Error('timed out'));
     }, timeoutMs);
   });
+  // The whole validation was aborted (deadline or Lambda shutting down) while this check ran.
   const aborted = new Promise<CheckOutcome>((resolve) => {
-    controller.signal.addEventListener('abort', () => resolve(errored(`timed out: ${reasonOf(controller.signal.reason ?? 'aborted')}`)), {
-      once: true,
-    });
+    options.signal?.addEventListener('abort', () => resolve(errored('timed out: validation deadline reached')), { once: true });
   });
   try {
     const outcome = await Promise.race([

@@ -163,9 +163,19 @@ export async function processRestoreEvent(raw: unknown, lambdaContext: Pick<Cont
     if (!persistence || dryRun) return await validateJob({ restoreJobId: jobId });
     const idempotencyConfig = new IdempotencyConfig({ eventKeyJmesPath: 'restoreJobId', expiresAfterSeconds: IDEMPOTENCY_EXPIRY_SECONDS });
     if (lambdaContext && 'functionName' in lambdaContext) idempotencyConfig.registerLambdaContext(lambdaContext as Context);
-    const once = makeIdempotent(validateJob, { persistenceStore: persistence, config: idempotencyConfig });
+    // The idempotency record keeps a compact result (DynamoDB items are small, and JSON has no undefined);
+    // the invocation that really ran returns the full result with its evidence.
+    let full: LifecycleResult | undefined;
+    const once = makeIdempotent(
+      async (input: { restoreJobId: string }) => {
+        full = await validateJob(input);
+        return JSON.parse(JSON.stringify({ ...full, evidence: undefined })) as LifecycleResult;
+      },
+      { persistenceStore: persistence, config: idempotencyConfig },
+    );
     try {
-      return await once({ restoreJobId: jobId });
+      const stored = await once({ restoreJobId: jobId });
+      return full ?? stored;
     } catch (err) {
       if (err instanceof IdempotencyAlreadyInProgressError) {
         log.info('duplicate event: this restore job is being validated by another invocation');
@@ -195,7 +205,8 @@ async function validateOnce(
   } catch (err) {
     const message = fitMessage(`could not read the restore job from AWS Backup: ${reasonOf(err)}`);
     log.error('restore job unreadable', { reason: message });
-    const posted = await post('FAILED', message);
+    // The job's current status is unknowable here; a refusal because it is final is still absorbed.
+    const posted = await post('FAILED', message, '');
     return result(posted === 'posted' ? 'reported' : posted, message, { restoreJobId: jobId, verdict: 'FAILED' });
   }
   if (hasFinalVerdict(job)) {

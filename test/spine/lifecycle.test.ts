@@ -1,0 +1,266 @@
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { type CheckDefinition, defineCheck, fail, pass } from '../../shared/checks';
+import { createClients } from '../../shared/clients';
+import { parseConfigText } from '../../shared/config/index';
+import { runtimeSettings } from '../../shared/env';
+import type { EvidenceRecord } from '../../shared/evidence';
+import { type LifecycleOptions, processRestoreEvent } from '../../shared/lifecycle';
+import { defineValidator } from '../../shared/validator';
+import { type Moto, startMoto } from '../support/engines';
+import { FakeBackupApi } from '../support/fake-backup';
+import { fixture, fixtureNames } from '../support/fixtures';
+import { backupClient, jobFromEvent } from '../support/lifecycle-harness';
+
+const noSleep = { sleep: async () => {} };
+const JOB = 'AB12CD34-0001-4F00-9A00-000000000001';
+
+let fake: FakeBackupApi;
+let checks: CheckDefinition<unknown>[];
+let gathered: number;
+
+const validator = defineValidator<unknown>({
+  name: 'rds',
+  resourceTypes: ['RDS'],
+  gather: async () => {
+    gathered++;
+    return {};
+  },
+  checks: () => checks,
+});
+
+function options(extra: Partial<LifecycleOptions> = {}): LifecycleOptions {
+  return {
+    validator,
+    config: parseConfigText('version: 1\n'),
+    clients: createClients({ region: 'us-east-1' }, { backup: backupClient(fake.endpoint) }),
+    settings: runtimeSettings({}),
+    persistenceStore: false,
+    sinks: [],
+    retry: noSleep,
+    ...extra,
+  };
+}
+
+const lambdaContext = (ms = 60_000) => ({ getRemainingTimeInMillis: () => ms });
+
+beforeEach(async () => {
+  fake = new FakeBackupApi();
+  await fake.start();
+  jobFromEvent(fake, fixture('completed-rds.json'));
+  checks = [defineCheck({ id: 'ok', run: () => pass('fine') })];
+  gathered = 0;
+});
+afterEach(async () => fake.stop());
+
+describe('processRestoreEvent', () => {
+  it('posts VALIDATING then exactly one SUCCESSFUL verdict when checks pass', async () => {
+    const out = await processRestoreEvent(fixture('completed-rds.json'), lambdaContext(), options());
+    expect(out.outcome).toBe('reported');
+    expect(fake.accepted.map((v) => v.status)).toEqual(['VALIDATING', 'SUCCESSFUL']);
+    expect(fake.finalVerdicts(JOB)[0]?.message).toContain('1 of 1 checks passed');
+  });
+
+  it('records job facts in the evidence: plan name, metadata-derived ids, restore duration', async () => {
+    const out = await processRestoreEvent(fixture('completed-rds.json'), lambdaContext(), options());
+    expect(out.evidence?.restoreTestingPlanName).toBe('nightly_restore_tests');
+    expect(out.evidence?.restoreDurationSeconds).toBe(2509);
+    expect(out.evidence?.recoveryPointCreationDate).toBe('2026-11-24T21:30:00.000Z');
+  });
+
+  it('gives sinks the evidence and survives a failing sink', async () => {
+    const seen: EvidenceRecord[] = [];
+    const out = await processRestoreEvent(
+      fixture('completed-rds.json'),
+      lambdaContext(),
+      options({
+        sinks: [
+          async () => {
+            throw new Error('bucket gone');
+          },
+          async (r) => void seen.push(r),
+        ],
+      }),
+    );
+    expect(out.outcome).toBe('reported');
+    expect(seen).toHaveLength(1);
+    expect(seen[0]?.verdict).toBe('SUCCESSFUL');
+  });
+
+  it('posts FAILED naming the failed check', async () => {
+    checks = [defineCheck({ id: 'rows', run: () => fail('expected n >= 1000, got 12') }), defineCheck({ id: 'ok', run: () => pass('') })];
+    await processRestoreEvent(fixture('completed-rds.json'), lambdaContext(), options());
+    expect(fake.finalVerdicts(JOB)).toEqual([expect.objectContaining({ status: 'FAILED', message: expect.stringMatching(/^1 of 2 checks failed\. rows failed: expected n >= 1000, got 12/) })]);
+  });
+
+  it('posts nothing but VALIDATING-free FAILED when nothing was checked', async () => {
+    checks = [];
+    await processRestoreEvent(fixture('completed-rds.json'), lambdaContext(), options());
+    expect(fake.finalVerdicts(JOB)[0]?.status).toBe('FAILED');
+    expect(fake.finalVerdicts(JOB)[0]?.message).toContain('nothing was verified');
+  });
+
+  it('reports a profile check the validator cannot run as an error, never a silent pass', async () => {
+    const config = parseConfigText('version: 1\nprofiles: [{name: p, checks: [{id: must-run, keys: [a]}]}]\n');
+    await processRestoreEvent(fixture('completed-rds.json'), lambdaContext(), options({ config }));
+    expect(fake.finalVerdicts(JOB)[0]?.message).toContain('must-run error: check kind "keys" is not supported by the rds validator');
+  });
+});
+
+describe('fault matrix: each case ends with exactly one verdict or a clear rejection', () => {
+  for (const op of ['DescribeRestoreJob', 'GetRestoreJobMetadata', 'PutRestoreValidationResult'] as const) {
+    for (const status of [429, 500, 503]) {
+      it(`retries ${status} on ${op} and still posts one verdict`, async () => {
+        fake.fail(op, status, 2);
+        const out = await processRestoreEvent(fixture('completed-rds.json'), lambdaContext(), options());
+        expect(out.outcome).toBe('reported');
+        expect(fake.finalVerdicts(JOB)).toHaveLength(1);
+        expect(fake.finalVerdicts(JOB)[0]?.status).toBe('SUCCESSFUL');
+      });
+    }
+  }
+
+  it('posts FAILED with the reason when the restore job stays unreadable', async () => {
+    fake.fail('DescribeRestoreJob', 503, Number.POSITIVE_INFINITY);
+    const out = await processRestoreEvent(fixture('completed-rds.json'), lambdaContext(), options());
+    expect(out.verdict).toBe('FAILED');
+    expect(fake.finalVerdicts(JOB)).toEqual([expect.objectContaining({ status: 'FAILED', message: expect.stringContaining('could not read the restore job') })]);
+    expect(gathered).toBe(0);
+  });
+
+  it('throws (for Lambda to retry) when AWS Backup refuses every verdict, then a retry posts exactly one', async () => {
+    fake.fail('PutRestoreValidationResult', 500, 10);
+    await expect(processRestoreEvent(fixture('completed-rds.json'), lambdaContext(), options({ config: parseConfigText('version: 1\ndefaults: {reportValidating: false}\n') }))).rejects.toThrow();
+    expect(fake.finalVerdicts(JOB)).toHaveLength(0);
+    fake.faults.length = 0;
+    await processRestoreEvent(fixture('completed-rds.json'), lambdaContext(), options());
+    expect(fake.finalVerdicts(JOB)).toHaveLength(1);
+  });
+
+  it('turns a check that throws into FAILED with its reason', async () => {
+    checks = [
+      defineCheck({
+        id: 'explodes',
+        run: () => {
+          throw new TypeError('cannot read properties of undefined');
+        },
+      }),
+    ];
+    await processRestoreEvent(fixture('completed-rds.json'), lambdaContext(), options());
+    expect(fake.finalVerdicts(JOB)[0]?.message).toContain('explodes error: TypeError: cannot read properties of undefined');
+  });
+
+  it('ends a check that hangs past the deadline as timed out and still posts the verdict', async () => {
+    checks = [defineCheck({ id: 'hangs', run: () => new Promise(() => {}) }), defineCheck({ id: 'ok', run: () => pass('') })];
+    const config = parseConfigText('version: 1\ndefaults: {reserveSeconds: 1}\n');
+    await processRestoreEvent(fixture('completed-rds.json'), lambdaContext(1_300), options({ config }));
+    const [verdict] = fake.finalVerdicts(JOB);
+    expect(verdict?.status).toBe('FAILED');
+    expect(verdict?.message).toMatch(/hangs error: timed out/);
+  });
+
+  it('ends a gather that hangs past the deadline as FAILED', async () => {
+    const hanging = defineValidator({ name: 'rds', resourceTypes: ['RDS'], gather: () => new Promise<never>(() => {}), checks: () => [] });
+    const config = parseConfigText('version: 1\ndefaults: {reserveSeconds: 1}\n');
+    await processRestoreEvent(fixture('completed-rds.json'), lambdaContext(1_300), options({ validator: hanging, config }));
+    expect(fake.finalVerdicts(JOB)[0]?.message).toMatch(/restored-resource error: .*deadline/);
+  });
+
+  it('never posts a second verdict for a duplicate event', async () => {
+    await processRestoreEvent(fixture('completed-rds.json'), lambdaContext(), options());
+    const second = await processRestoreEvent(fixture('completed-rds.json'), lambdaContext(), options());
+    expect(second.outcome).toBe('already-final');
+    expect(fake.count('PutRestoreValidationResult')).toBe(2); // VALIDATING + one verdict
+    expect(gathered).toBe(1);
+  });
+
+  it('absorbs two concurrent deliveries of one event: one verdict', async () => {
+    checks = [defineCheck({ id: 'slow', run: async () => (await new Promise((r) => setTimeout(r, 100)), pass('')) })];
+    const outs = await Promise.all([1, 2].map(() => processRestoreEvent(fixture('completed-rds.json'), lambdaContext(), options())));
+    expect(fake.finalVerdicts(JOB)).toHaveLength(1);
+    expect(outs.map((o) => o.outcome).sort()).toEqual(['already-final', 'reported']);
+  });
+
+  it.each(fixtureNames().filter((n) => n.startsWith('malformed-')))('rejects %s without calling AWS Backup', async (name) => {
+    const out = await processRestoreEvent(fixture(name), lambdaContext(), options());
+    expect(out.outcome).toBe('rejected');
+    expect(out.message).toMatch(/invalid Restore Job State Change event: detail/);
+    expect(fake.calls).toHaveLength(0);
+  });
+
+  it.each([null, 'text', 42, {}, { detail: null }])('rejects %j without crashing', async (raw) => {
+    expect((await processRestoreEvent(raw, lambdaContext(), options())).outcome).toBe('rejected');
+  });
+
+  it('posts FAILED naming the config problem when the bundled config is broken', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rv-'));
+    writeFileSync(join(dir, 'c.yaml'), 'version: 1\nprofiles: [{name: p, checks: [{id: x, sqll: "select 1"}]}]\n');
+    const out = await processRestoreEvent(fixture('completed-rds.json'), lambdaContext(), options({ config: undefined, settings: runtimeSettings({ RESTORE_VALIDATION_CONFIG: join(dir, 'c.yaml') }) }));
+    expect(out.verdict).toBe('FAILED');
+    expect(fake.finalVerdicts(JOB)[0]?.message).toMatch(/configuration error: .*c.yaml at profiles\[0\]\.checks\[0\].*did you mean "sql"/);
+  });
+
+  it('posts FAILED for a resource type no validator serves', async () => {
+    const raw = fixture('completed-rds.json');
+    raw.detail.resourceType = 'Timestream';
+    const out = await processRestoreEvent(raw, lambdaContext(), options());
+    expect(out.verdict).toBe('FAILED');
+    expect(fake.finalVerdicts(JOB)[0]?.message).toContain('unknown resource type "Timestream"');
+  });
+
+  it('ignores manual restores unless the config opts in', async () => {
+    const raw = fixture('completed-manual-restore.json');
+    jobFromEvent(fake, raw);
+    expect((await processRestoreEvent(raw, lambdaContext(), options())).outcome).toBe('ignored');
+    expect(fake.calls).toHaveLength(0);
+    const config = parseConfigText('version: 1\ndefaults: {validateManualRestores: true}\n');
+    expect((await processRestoreEvent(raw, lambdaContext(), options({ config }))).outcome).toBe('reported');
+  });
+
+  it('ignores events of jobs that did not complete', async () => {
+    expect((await processRestoreEvent(fixture('failed-rds.json'), lambdaContext(), options())).outcome).toBe('ignored');
+    expect((await processRestoreEvent(fixture('created-uses-state-key.json'), lambdaContext(), options())).outcome).toBe('ignored');
+    expect(fake.calls).toHaveLength(0);
+  });
+
+  it('posts nothing for a job that already has a final verdict', async () => {
+    fake.jobs.get(JOB)!.ValidationStatus = 'TIMED_OUT';
+    expect((await processRestoreEvent(fixture('completed-rds.json'), lambdaContext(), options())).outcome).toBe('already-final');
+    expect(fake.count('PutRestoreValidationResult')).toBe(0);
+  });
+
+  it('decides but posts nothing in dry-run', async () => {
+    const out = await processRestoreEvent(fixture('completed-rds.json'), lambdaContext(), options({ dryRun: true }));
+    expect(out.outcome).toBe('dry-run');
+    expect(out.verdict).toBe('SUCCESSFUL');
+    expect(fake.count('PutRestoreValidationResult')).toBe(0);
+  });
+});
+
+describe('idempotency (Powertools on DynamoDB, moto)', () => {
+  let moto: Moto;
+  let persistence: DynamoDBPersistenceLayer;
+  beforeAll(async () => {
+    moto = await startMoto();
+    const ddb = new DynamoDBClient({ endpoint: moto.endpoint, region: 'us-east-1' });
+    await ddb.send(
+      new CreateTableCommand({ TableName: 'idem', BillingMode: 'PAY_PER_REQUEST', KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }], AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }] }),
+    );
+    persistence = new DynamoDBPersistenceLayer({ tableName: 'idem', awsSdkV3Client: ddb });
+  });
+  afterAll(async () => moto?.stop());
+
+  it('runs the validation once for concurrent and repeated deliveries', async () => {
+    checks = [defineCheck({ id: 'slow', run: async () => (await new Promise((r) => setTimeout(r, 300)), pass('')) })];
+    const outs = await Promise.all([1, 2].map(() => processRestoreEvent(fixture('completed-rds.json'), lambdaContext(), options({ persistenceStore: persistence }))));
+    expect(outs.map((o) => o.outcome).sort()).toEqual(['duplicate', 'reported']);
+    const again = await processRestoreEvent(fixture('completed-rds.json'), lambdaContext(), options({ persistenceStore: persistence }));
+    expect(again.outcome).toBe('reported'); // the stored result of the first run, replayed
+    expect(gathered).toBe(1);
+    expect(fake.finalVerdicts(JOB)).toHaveLength(1);
+  });
+});
