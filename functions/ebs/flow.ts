@@ -1,0 +1,58 @@
+/**
+ * The contract between the EBS validator (which starts the helper flow) and the Step Functions steps
+ * (functions/ebs/steps.ts) that run it: the execution input, and the settings the construct passes.
+ */
+import type { CheckResult } from '../../shared/checks';
+import type { FsCheckSpec } from './mount-check/types';
+
+/** Tag put on helper instances with the ISO time after which the janitor terminates them. */
+export const HELPER_DEADLINE_TAG = 'restore-validation:deadline';
+/** Tag naming the restore job a helper serves (for people and for the janitor's log). */
+export const HELPER_JOB_TAG = 'restore-validation:restore-job-id';
+/** The device name the volume is attached as; Nitro instances expose it as an NVMe device. */
+export const HELPER_DEVICE_NAME = '/dev/sdf';
+
+/** Amazon Linux 2023, arm64 (Graviton: the cheapest small instances). Public SSM parameter. */
+export const DEFAULT_AMI_PARAMETER = '/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64';
+export const DEFAULT_INSTANCE_TYPE = 't4g.micro';
+export const DEFAULT_HELPER_MAX_MINUTES = 60;
+
+/** Settings (Lambda env, set by infra/constructs/ebs-helper.ts) the validator copies into the input. */
+export interface HelperSettings {
+  /** Subnets the helper may use; the one in the volume's AZ is picked. */
+  readonly subnetIds: readonly string[];
+  readonly securityGroupId?: string;
+  readonly instanceProfileName?: string;
+  readonly amiParameter: string;
+  readonly instanceType: string;
+  readonly maxMinutes: number;
+}
+
+export function helperSettings(settings: Readonly<Record<string, string | undefined>>): HelperSettings {
+  const minutes = Number(settings.EBS_HELPER_MAX_MINUTES);
+  return {
+    subnetIds: (settings.EBS_HELPER_SUBNET_IDS ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+    securityGroupId: settings.EBS_HELPER_SECURITY_GROUP_ID || undefined,
+    instanceProfileName: settings.EBS_HELPER_INSTANCE_PROFILE || undefined,
+    amiParameter: settings.EBS_HELPER_AMI_PARAMETER || DEFAULT_AMI_PARAMETER,
+    instanceType: settings.EBS_HELPER_INSTANCE_TYPE || DEFAULT_INSTANCE_TYPE,
+    maxMinutes: Number.isFinite(minutes) && minutes > 0 ? minutes : DEFAULT_HELPER_MAX_MINUTES,
+  };
+}
+
+/** Input of one helper-flow execution. */
+export interface HelperFlowInput {
+  readonly restoreJobId: string;
+  readonly volumeId: string;
+  readonly availabilityZone: string;
+  /** The profile's file-system checks, run by the mount-check program. */
+  readonly checks: readonly FsCheckSpec[];
+  /** Results of the state checks already run by the validator; they join the final verdict. */
+  readonly stateResults: readonly CheckResult[];
+  readonly failWhenNothingChecked: boolean;
+  readonly helper: HelperSettings;
+  /** ISO time after which the helper must be gone (also tagged on it for the janitor). */
+  readonly deadline: string;
+  /** Post the verdict to AWS Backup (false for replay --dry-run). */
+  readonly post: boolean;
+}

@@ -1,0 +1,73 @@
+/**
+ * The standalone mount-check program, bundled by `bundleMountCheck()` into one file that runs with
+ * plain `node` on the helper instance (shipped through SSM Run Command):
+ *
+ *     node mount-check.cjs --device /dev/nvme1n1 --checks-base64 <base64 JSON array>
+ *
+ * Prints exactly one JSON object (MountCheckResult) on stdout. Exit code 0 when `ok`, 1 when a check
+ * failed, 2 for usage errors. On SIGTERM/SIGINT (SSM cancelling the command) it releases its loop
+ * devices and mounts before exiting.
+ */
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { releaseAllActive, runMountCheck } from './index';
+import type { FsCheckSpec } from './types';
+
+function usage(message: string): never {
+  process.stderr.write(`mount-check: ${message}\nusage: mount-check --device PATH [--checks-base64 B64 | --checks-file FILE | --checks-json JSON]\n`);
+  process.exit(2);
+}
+
+async function main(): Promise<void> {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      options: {
+        device: { type: 'string' },
+        'checks-base64': { type: 'string' },
+        'checks-file': { type: 'string' },
+        'checks-json': { type: 'string' },
+        'tool-timeout-seconds': { type: 'string' },
+      },
+      strict: true,
+    }));
+  } catch (err) {
+    usage(err instanceof Error ? err.message : String(err));
+  }
+  const device = values.device;
+  if (typeof device !== 'string' || !device) usage('--device is required');
+  let checks: FsCheckSpec[] = [];
+  try {
+    const text =
+      typeof values['checks-base64'] === 'string'
+        ? Buffer.from(values['checks-base64'], 'base64').toString('utf8')
+        : typeof values['checks-file'] === 'string'
+          ? readFileSync(values['checks-file'], 'utf8')
+          : typeof values['checks-json'] === 'string'
+            ? values['checks-json']
+            : '[]';
+    const parsed: unknown = JSON.parse(text);
+    if (!Array.isArray(parsed)) usage('checks must be a JSON array');
+    checks = parsed as FsCheckSpec[];
+  } catch (err) {
+    usage(`checks are not valid JSON: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  const onSignal = (sig: NodeJS.Signals) => {
+    void releaseAllActive().finally(() => {
+      process.stdout.write(`${JSON.stringify({ version: 1, device, ok: false, aborted: sig, checks: [] })}\n`);
+      process.exit(1);
+    });
+  };
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
+  const timeoutSeconds = Number(values['tool-timeout-seconds'] ?? '');
+  const result = await runMountCheck({
+    device,
+    checks,
+    ...(Number.isFinite(timeoutSeconds) && timeoutSeconds > 0 ? { toolTimeoutMs: timeoutSeconds * 1000 } : {}),
+  });
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+  process.exitCode = result.ok ? 0 : 1;
+}
+
+void main();
