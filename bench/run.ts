@@ -1,0 +1,34 @@
+/**
+ * `npm run bench [-- NAME ...]`: runs every benchmark in bench/ (or the named ones). Each prints what
+ * it measured, the baseline it measured in the same run, and the ratio against its target. Targets
+ * live here and in the benchmarks, never in tests: these machines are shared and noisy.
+ */
+import { readdirSync } from 'node:fs';
+import { basename, join } from 'node:path';
+
+const dir = import.meta.dirname;
+const all = readdirSync(dir)
+  .filter((f) => f.endsWith('.ts') && f !== 'run.ts' && !f.startsWith('_'))
+  .map((f) => basename(f, '.ts'))
+  .sort();
+const wanted = process.argv.slice(2);
+const unknown = wanted.filter((w) => !all.includes(w));
+if (unknown.length) {
+  process.stderr.write(`unknown benchmark(s) ${unknown.join(', ')}; available: ${all.join(', ')}\n`);
+  process.exit(2);
+}
+let failed = 0;
+for (const name of wanted.length ? wanted : all) {
+  process.stdout.write(`\n=== bench ${name} ===\n`);
+  const started = performance.now();
+  try {
+    const mod = (await import(join(dir, `${name}.ts`))) as { default?: () => Promise<void> };
+    if (typeof mod.default !== 'function') throw new Error(`bench/${name}.ts has no default export`);
+    await mod.default();
+  } catch (err) {
+    failed++;
+    process.stdout.write(`bench ${name} failed: ${err instanceof Error ? err.stack : String(err)}\n`);
+  }
+  process.stdout.write(`=== ${name}: ${((performance.now() - started) / 1000).toFixed(1)} s ===\n`);
+}
+process.exit(failed ? 1 : 0);
