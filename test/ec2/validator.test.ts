@@ -1,5 +1,18 @@
-import { DescribeInstanceStatusCommand, DescribeInstancesCommand, EC2Client, GetConsoleOutputCommand } from '@aws-sdk/client-ec2';
-import { DescribeInstanceInformationCommand, GetCommandInvocationCommand, SSMClient, SendCommandCommand } from '@aws-sdk/client-ssm';
+import {
+  DescribeInstanceStatusCommand,
+  DescribeInstancesCommand,
+  EC2Client,
+  GetConsoleOutputCommand,
+  type InstanceStateName,
+  type SummaryStatus,
+} from '@aws-sdk/client-ec2';
+import {
+  type CommandInvocationStatus,
+  DescribeInstanceInformationCommand,
+  GetCommandInvocationCommand,
+  SSMClient,
+  SendCommandCommand,
+} from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { curlScript, ec2Validator, judgeConsole } from '../../functions/ec2/validator';
@@ -33,13 +46,13 @@ function instance(extra: Record<string, unknown> = {}) {
 
 function status(system: string, inst: string, state = 'running') {
   ec2.on(DescribeInstanceStatusCommand).resolves({
-    InstanceStatuses: [{ InstanceId: ID, InstanceState: { Name: state }, SystemStatus: { Status: system }, InstanceStatus: { Status: inst } }],
+    InstanceStatuses: [{ InstanceId: ID, InstanceState: { Name: state as InstanceStateName }, SystemStatus: { Status: system as SummaryStatus }, InstanceStatus: { Status: inst as SummaryStatus } }],
   });
 }
 
 function ssmOutput(stdout: string, code = 0, status = code === 0 ? 'Success' : 'Failed', stderr = '') {
   ssm.on(SendCommandCommand).resolves({ Command: { CommandId: 'cmd-1' } });
-  ssm.on(GetCommandInvocationCommand).resolves({ Status: status, ResponseCode: code, StandardOutputContent: stdout, StandardErrorContent: stderr });
+  ssm.on(GetCommandInvocationCommand).resolves({ Status: status as CommandInvocationStatus, ResponseCode: code, StandardOutputContent: stdout, StandardErrorContent: stderr });
 }
 
 const run = (checks: unknown[] = [], metadata: Record<string, string> = {}) =>
