@@ -25,6 +25,19 @@ export const freshnessCheck = registerCheckKind({
     freshness: z.strictObject({
       sql: z.string().min(1),
       maxAgeMinutes: z.number().positive(),
+      timeZone: z
+        .string()
+        .min(1)
+        .refine((tz) => {
+          try {
+            new Intl.DateTimeFormat('en-US', { timeZone: tz });
+            return true;
+          } catch {
+            return false;
+          }
+        }, 'unknown time zone: use an IANA name such as UTC or Europe/Berlin')
+        .optional()
+        .describe('Zone of timestamps without an offset (timestamp without time zone, DATETIME). Default UTC.'),
     }),
   }),
 });

@@ -1,0 +1,288 @@
+/**
+ * The SQL check kinds (`sql`, `freshness`, `tables`, `rowCounts`) as CheckDefinitions over a
+ * SqlSession. Used by the RDS and Aurora validators and reusable by custom checks.
+ *
+ * Status rules: data that is wrong, missing or stale is `fail`; a statement the server rejects on the
+ * restored database (missing relation, timeout) is `fail` too, since the restore cannot answer it; a
+ * check that tries to write, or a config that cannot be evaluated, is `error`. When login failed,
+ * the `login` check fails with the cause and the other SQL checks are skipped (not run twice).
+ * Results never carry row data: only counts, numbers the expectations compared, and column names.
+ */
+import { type CheckDefinition, type CheckOutcome, defineCheck, errored, fail, pass, skip } from '../checks';
+import type { CheckConfig, Expectation } from '../config/index';
+import { reasonOf } from '../errors';
+import { SqlStatementError } from './connection';
+import { compareDecimal, toBigInt, toDecimal } from './decimal';
+import { evaluateExpectation } from './expect';
+import { quoteTable, splitTableName } from './identifiers';
+import type { SqlSession } from './session';
+import { parseDbTimestamp } from './time';
+import type { SqlEngine, SqlPool, SqlRow } from './types';
+
+export const SQL_CHECK_KINDS = ['sql', 'freshness', 'tables', 'rowCounts'] as const;
+export const LOGIN_CHECK_ID = 'login';
+
+export interface SqlCheckEnv {
+  readonly session: SqlSession;
+  readonly engine: SqlEngine;
+  /** The reference time for freshness: the recovery point's creation time (or now, locally). */
+  readonly recoveryPointTime?: Date;
+  /** Records measured facts (dataAgeMinutes) into the evidence. */
+  readonly note?: (key: string, value: unknown) => void;
+}
+
+/** Freshness tolerates rows this much newer than the recovery point (clock skew between app and AWS). */
+const CLOCK_SKEW_MINUTES = 5;
+
+class NotConnected extends Error {}
+
+const descriptionOf = (c: CheckConfig): string | undefined => (typeof c.description === 'string' ? c.description : undefined);
+
+async function restored(env: SqlCheckEnv): Promise<SqlPool> {
+  try {
+    return (await env.session.ready()).pool;
+  } catch (err) {
+    throw new NotConnected(reasonOf(err));
+  }
+}
+
+/** Runs `body`, turning a failed login into `skip` and a rejected statement into `fail`/`error`. */
+async function guarded(body: () => Promise<CheckOutcome>): Promise<CheckOutcome> {
+  try {
+    return await body();
+  } catch (err) {
+    if (err instanceof NotConnected) return skip(`not run: could not log in (see ${LOGIN_CHECK_ID})`);
+    if (err instanceof SqlStatementError) {
+      return err.message.startsWith('write refused') ? errored(err.message) : fail(`statement failed: ${err.message}`);
+    }
+    throw err;
+  }
+}
+
+/** Finds a column by name, case-insensitively as a fallback (PostgreSQL folds unquoted aliases). */
+function column(row: SqlRow, name: string): { found: boolean; value: unknown } {
+  if (Object.hasOwn(row, name)) return { found: true, value: row[name] };
+  const key = Object.keys(row).find((k) => k.toLowerCase() === name.toLowerCase());
+  return key === undefined ? { found: false, value: undefined } : { found: true, value: row[key] };
+}
+
+/** The `login` check: opens the session and proves the credentials work. */
+export function loginCheck<F>(env: SqlCheckEnv): CheckDefinition<F> {
+  return defineCheck<F>({
+    id: LOGIN_CHECK_ID,
+    description: 'The validation user can log in to the restored database.',
+    run: async () => {
+      try {
+        const { pool, serverVersion } = await env.session.ready();
+        const where = pool.endpoint;
+        return pass(`logged in as ${where.user} (${where.credentialSource}) to ${env.engine} ${serverVersion}`, { serverVersion });
+      } catch (err) {
+        return fail(reasonOf(err));
+      }
+    },
+  });
+}
+
+function sqlCheck<F>(c: CheckConfig & { sql: string; expect?: Record<string, Expectation>; rows?: Expectation }, env: SqlCheckEnv, timeoutMs?: number) {
+  return defineCheck<F>({
+    id: c.id,
+    description: descriptionOf(c),
+    timeoutMs,
+    run: (_f, { signal }) =>
+      guarded(async () => {
+        const pool = await restored(env);
+        const r = await pool.query(c.sql, { signal, timeoutMs });
+        const reasons: string[] = [];
+        const data: Record<string, unknown> = { rows: r.rows.length };
+        if (c.rows) {
+          const why = evaluateExpectation('row count', r.rows.length, c.rows);
+          if (why) reasons.push(why);
+        }
+        const expectations = Object.entries(c.expect ?? {});
+        if (expectations.length > 0) {
+          const first = r.rows[0];
+          if (!first) {
+            reasons.push(`the query returned no rows, so ${expectations.map(([k]) => k).join(', ')} could not be checked`);
+          } else {
+            for (const [name, e] of expectations) {
+              const { found, value } = column(first, name);
+              if (!found) {
+                reasons.push(`column ${name} is not in the result (columns: ${r.columns.join(', ') || 'none'})`);
+                continue;
+              }
+              const why = evaluateExpectation(`column ${name}`, value, e);
+              if (why) reasons.push(why);
+            }
+          }
+        }
+        if (reasons.length) return fail(reasons.join('; '), data);
+        const what = [c.rows ? 'row count' : '', ...expectations.map(([k]) => k)].filter(Boolean);
+        return pass(`${r.rows.length} row${r.rows.length === 1 ? '' : 's'}${what.length ? `; ${what.join(', ')} as expected` : '; query ran'}`, data);
+      }),
+  });
+}
+
+function freshnessCheck<F>(
+  c: CheckConfig & { freshness: { sql: string; maxAgeMinutes: number; timeZone?: string } },
+  env: SqlCheckEnv,
+  timeoutMs: number | undefined,
+  recordAge: (minutes: number) => void,
+) {
+  return defineCheck<F>({
+    id: c.id,
+    description: descriptionOf(c),
+    timeoutMs,
+    run: (_f, { signal }) =>
+      guarded(async () => {
+        const pool = await restored(env);
+        const r = await pool.query(c.freshness.sql, { signal, timeoutMs });
+        const first = r.rows[0];
+        if (!first) return fail('the freshness query returned no rows: is the table empty?');
+        const key = r.columns[0] ?? Object.keys(first)[0];
+        const raw = key === undefined ? undefined : first[key];
+        let newest: Date | undefined;
+        try {
+          newest = parseDbTimestamp(raw, c.freshness.timeZone ?? 'UTC');
+        } catch (err) {
+          return errored(`the freshness query's first column is not a timestamp: ${reasonOf(err)}`);
+        }
+        if (!newest) return fail('the newest timestamp is NULL: the table is empty or the column holds no times');
+        const reference = env.recoveryPointTime ?? new Date();
+        const refName = env.recoveryPointTime ? 'the recovery point' : 'now (no recovery point time given)';
+        const ageMinutes = Math.round(((reference.getTime() - newest.getTime()) / 60_000) * 10) / 10;
+        const data = { newest: newest.toISOString(), reference: reference.toISOString(), dataAgeMinutes: ageMinutes, maxAgeMinutes: c.freshness.maxAgeMinutes };
+        if (ageMinutes < -CLOCK_SKEW_MINUTES) {
+          return fail(
+            `the newest row (${newest.toISOString()}) is ${-ageMinutes} minutes after ${refName} (${reference.toISOString()}): this is not a copy taken at the recovery point, or the column's time zone is wrong (freshness.timeZone)`,
+            data,
+          );
+        }
+        recordAge(Math.max(0, ageMinutes));
+        if (ageMinutes > c.freshness.maxAgeMinutes) {
+          return fail(
+            `data is ${ageMinutes} minutes older than ${refName}: newest row ${newest.toISOString()}, allowed ${c.freshness.maxAgeMinutes} minutes before ${reference.toISOString()}`,
+            data,
+          );
+        }
+        return pass(`newest row is ${Math.max(0, ageMinutes)} minutes before ${refName} (allowed ${c.freshness.maxAgeMinutes})`, data);
+      }),
+  });
+}
+
+/** Which of `tables` are missing from the database. */
+export async function missingTables(pool: SqlPool, tables: readonly string[], options: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<string[]> {
+  if (pool.engine === 'postgres') {
+    // to_regclass resolves like the server does (search_path, case folding) and never raises for absence.
+    const r = await pool.query('SELECT t AS name, to_regclass(t) IS NOT NULL AS present FROM unnest($1::text[]) AS t', {
+      params: [tables],
+      ...options,
+    });
+    return r.rows.filter((row) => row.present !== true).map((row) => String(row.name));
+  }
+  const missing: string[] = [];
+  for (const name of tables) {
+    const { schema, table } = splitTableName(name);
+    const r = await pool.query(
+      'SELECT COUNT(*) AS n FROM information_schema.tables WHERE table_schema = COALESCE(?, DATABASE()) AND table_name = ?',
+      { params: [schema ?? null, table], ...options },
+    );
+    if (toBigInt(r.rows[0]?.n) === 0n) missing.push(name);
+  }
+  return missing;
+}
+
+function tablesCheck<F>(c: CheckConfig & { tables: string[] }, env: SqlCheckEnv, timeoutMs?: number) {
+  return defineCheck<F>({
+    id: c.id,
+    description: descriptionOf(c),
+    timeoutMs,
+    run: (_f, { signal }) =>
+      guarded(async () => {
+        const pool = await restored(env);
+        const missing = await missingTables(pool, c.tables, { signal, timeoutMs });
+        return missing.length
+          ? fail(`missing table${missing.length > 1 ? 's' : ''}: ${missing.join(', ')} (of ${c.tables.length})`, { missing })
+          : pass(`all ${c.tables.length} tables exist`);
+      }),
+  });
+}
+
+/** count(*) of a table as a BigInt. */
+export async function countRows(pool: SqlPool, table: string, options: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<bigint> {
+  const r = await pool.query(`SELECT COUNT(*) AS n FROM ${quoteTable(pool.engine, table)}`, options);
+  const n = toBigInt(r.rows[0]?.n);
+  if (n === undefined) throw new SqlStatementError(`count of ${table} is not an integer`);
+  return n;
+}
+
+function rowCountsCheck<F>(c: CheckConfig & { rowCounts: { tables: string[]; tolerancePercent: number } }, env: SqlCheckEnv, timeoutMs?: number) {
+  return defineCheck<F>({
+    id: c.id,
+    description: descriptionOf(c),
+    timeoutMs,
+    run: (_f, { signal }) =>
+      guarded(async () => {
+        if (!env.session.hasSource) return errored('rowCounts needs a source database: set connection.source in the profile');
+        const pool = await restored(env);
+        let source: SqlPool;
+        try {
+          source = await env.session.source();
+        } catch (err) {
+          return errored(reasonOf(err));
+        }
+        const tol = toDecimal(String(c.rowCounts.tolerancePercent)) ?? { digits: 0n, scale: 0 };
+        const counts = await Promise.all(
+          c.rowCounts.tables.map(async (t) => {
+            const [restoredCount, sourceCount] = await Promise.all([
+              countRows(pool, t, { signal, timeoutMs }),
+              countRows(source, t, { signal, timeoutMs }).catch((err: unknown) => {
+                throw new SqlStatementError(`source: ${reasonOf(err)}`);
+              }),
+            ]);
+            return { table: t, restored: restoredCount, source: sourceCount };
+          }),
+        );
+        const off: string[] = [];
+        for (const { table, restored: r, source: s } of counts) {
+          const diff = r > s ? r - s : s - r;
+          // diff ≤ source × tolerance / 100, exactly: diff × 100 × 10^scale ≤ source × tolDigits
+          const within = compareDecimal({ digits: diff * 100n, scale: 0 }, { digits: s * tol.digits, scale: tol.scale }) <= 0;
+          if (!within) off.push(`${table}: ${r} rows restored, ${s} in the source (differs by ${diff}, tolerance ${c.rowCounts.tolerancePercent}%)`);
+        }
+        const data = { counts: counts.map((x) => ({ table: x.table, restored: x.restored.toString(), source: x.source.toString() })) };
+        return off.length ? fail(off.join('; '), data) : pass(`${counts.length} table row counts within ${c.rowCounts.tolerancePercent}% of the source`, data);
+      }),
+  });
+}
+
+/**
+ * Turns the profile's SQL checks into CheckDefinitions, preceded by the `login` check. Returns the
+ * ids handled so the validator can hand any other kind to the generic implementations.
+ */
+export function buildSqlChecks<F>(profileChecks: readonly CheckConfig[], env: SqlCheckEnv): { checks: CheckDefinition<F>[]; handled: Set<string> } {
+  const handled = new Set<string>();
+  const checks: CheckDefinition<F>[] = [loginCheck<F>(env)];
+  let worstAge: number | undefined;
+  const recordAge = (minutes: number) => {
+    worstAge = worstAge === undefined ? minutes : Math.max(worstAge, minutes);
+    env.note?.('dataAgeMinutes', worstAge);
+  };
+  for (const c of profileChecks) {
+    const timeoutMs = typeof c.timeoutSeconds === 'number' ? c.timeoutSeconds * 1000 : undefined;
+    const any = c as never;
+    let def: CheckDefinition<F> | undefined;
+    if (c.kind === 'sql') def = sqlCheck<F>(any, env, timeoutMs);
+    else if (c.kind === 'freshness') def = freshnessCheck<F>(any, env, timeoutMs, recordAge);
+    else if (c.kind === 'tables') def = tablesCheck<F>(any, env, timeoutMs);
+    else if (c.kind === 'rowCounts') def = rowCountsCheck<F>(any, env, timeoutMs);
+    if (def) {
+      checks.push(def);
+      handled.add(c.id);
+    }
+  }
+  return { checks, handled };
+}
+
+/** True when the profile has at least one SQL check kind. */
+export const hasSqlChecks = (checks: readonly CheckConfig[] | undefined): boolean =>
+  (checks ?? []).some((c) => (SQL_CHECK_KINDS as readonly string[]).includes(c.kind));

@@ -1,0 +1,285 @@
+/**
+ * Read-only connection pools for PostgreSQL (`pg`) and MySQL/MariaDB (`mysql2`).
+ *
+ * Defence in depth against a check that writes: (1) every statement runs alone in a READ ONLY
+ * transaction that is rolled back afterwards; (2) the session default is read-only too, so an
+ * implicit commit (MySQL DDL) or a smuggled COMMIT cannot escape into a writable transaction;
+ * (3) one statement per call — `pg` uses the extended protocol, which rejects `a; b`, and mysql2
+ * runs with `multipleStatements: false`; (4) a statement timeout on the server. Operators should
+ * still give the validation user read-only grants.
+ *
+ * Values keep their exact form: bigint/numeric as strings, timestamps and dates as text (so the
+ * process's time zone never shifts them; see time.ts).
+ */
+import mysql from 'mysql2/promise';
+import pg from 'pg';
+import { reasonOf } from '../errors';
+import { explainConnectError } from './errors';
+import { tlsConnectOptions } from './tls';
+import type { QueryOptions, QueryResult, SqlEndpoint, SqlPool, SqlRow } from './types';
+
+const DEFAULT_STATEMENT_TIMEOUT_MS = 30_000;
+const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+
+/** A connection failure with the likely cause already spelled out. */
+export class SqlConnectError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'SqlConnectError';
+  }
+}
+
+/** A statement that failed on the server (syntax, permission, timeout, write attempt). */
+export class SqlStatementError extends Error {
+  readonly code?: string;
+  constructor(message: string, code?: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'SqlStatementError';
+    this.code = code;
+  }
+}
+
+/** Opens a pool for the endpoint's engine. Nothing connects until the first probe or query. */
+export function createSqlPool(endpoint: SqlEndpoint): SqlPool {
+  return endpoint.engine === 'postgres' ? new PgPool(endpoint) : new MysqlPool(endpoint);
+}
+
+const effectiveTimeout = (endpoint: SqlEndpoint, options?: QueryOptions): number => {
+  const base = endpoint.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS;
+  return Math.max(1, Math.floor(options?.timeoutMs ? Math.min(base, options.timeoutMs) : base));
+};
+
+const publicEndpoint = (e: SqlEndpoint) => ({ host: e.host, port: e.port, database: e.database, user: e.user, credentialSource: e.credentialSource });
+
+// Date/time types (date, timestamp, timestamptz, time, timetz) stay text: see time.ts.
+const PG_TEXT_TYPES = new Set([1082, 1114, 1184, 1083, 1266]);
+const pgTypes = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    PG_TEXT_TYPES.has(oid) ? (v: string) => v : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
+};
+
+class PgPool implements SqlPool {
+  readonly engine = 'postgres' as const;
+  readonly endpoint;
+  readonly #pool: pg.Pool;
+  readonly #config: SqlEndpoint;
+
+  constructor(e: SqlEndpoint) {
+    this.#config = e;
+    this.endpoint = publicEndpoint(e);
+    const ssl = tlsConnectOptions(e.tls, e.host);
+    this.#pool = new pg.Pool({
+      host: e.host,
+      port: e.port,
+      database: e.database,
+      user: e.user,
+      password: e.password,
+      ssl: ssl ?? false,
+      max: Math.max(1, e.poolSize ?? 4),
+      connectionTimeoutMillis: e.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+      idleTimeoutMillis: 10_000,
+      application_name: 'restore-validation',
+      // Startup parameters: the session is read-only by default and speaks UTC.
+      options: '-c default_transaction_read_only=on -c TimeZone=UTC',
+      types: pgTypes,
+    });
+    // An idle client that errors (server restart) must not crash the process.
+    this.#pool.on('error', () => undefined);
+  }
+
+  async #connect(): Promise<pg.PoolClient> {
+    try {
+      return await this.#pool.connect();
+    } catch (err) {
+      throw new SqlConnectError(explainConnectError(err, this.#config), { cause: err });
+    }
+  }
+
+  async probe(): Promise<{ serverVersion: string }> {
+    const client = await this.#connect();
+    try {
+      const r = await client.query<{ server_version: string }>('SHOW server_version');
+      return { serverVersion: r.rows[0]?.server_version ?? '' };
+    } finally {
+      client.release();
+    }
+  }
+
+  async query(sql: string, options?: QueryOptions): Promise<QueryResult> {
+    if (options?.signal?.aborted) throw new SqlStatementError('not run: aborted');
+    const client = await this.#connect();
+    let broken: Error | undefined;
+    const onAbort = () => {
+      // The server-side statement_timeout ends the statement; the client is discarded, not reused.
+      broken = new Error('aborted');
+    };
+    options?.signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      // One round trip for both; simple protocol allows two statements here (our text, no parameters).
+      await client.query(`BEGIN READ ONLY; SET LOCAL statement_timeout = ${effectiveTimeout(this.#config, options)}`);
+      try {
+        const r = await client.query({ text: sql, values: options?.params ? [...options.params] : undefined, queryMode: 'extended' } as pg.QueryConfig);
+        return { rows: r.rows as SqlRow[], columns: r.fields.map((f) => f.name) };
+      } catch (err) {
+        throw pgStatementError(err);
+      } finally {
+        await client.query('ROLLBACK').catch((err: Error) => {
+          broken = err;
+        });
+      }
+    } finally {
+      options?.signal?.removeEventListener('abort', onAbort);
+      client.release(broken);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.#pool.end().catch(() => undefined);
+  }
+}
+
+function pgStatementError(err: unknown): SqlStatementError {
+  const e = err as { code?: string; message?: string };
+  if (e.code === '57014') return new SqlStatementError('statement timed out (canceled by statement_timeout)', e.code, { cause: err });
+  if (e.code === '25006') return new SqlStatementError(`write refused: ${e.message} (checks run read-only)`, e.code, { cause: err });
+  return new SqlStatementError(reasonOf(err), e.code, { cause: err });
+}
+
+interface MysqlConn extends mysql.PoolConnection {
+  __rvFlavor?: 'mysql' | 'mariadb';
+}
+
+class MysqlPool implements SqlPool {
+  readonly engine;
+  readonly endpoint;
+  readonly #pool: mysql.Pool;
+  readonly #config: SqlEndpoint;
+  #passwordReady: Promise<void> | undefined;
+  #password: string | undefined;
+
+  constructor(e: SqlEndpoint) {
+    this.engine = e.engine;
+    this.#config = e;
+    this.endpoint = publicEndpoint(e);
+    const ssl = tlsConnectOptions(e.tls, e.host);
+    const self = this;
+    this.#pool = mysql.createPool({
+      host: e.host,
+      port: e.port,
+      database: e.database,
+      user: e.user,
+      // Resolved lazily: an IAM token is minted just before the first connection.
+      get password() {
+        return self.#password;
+      },
+      ssl,
+      connectionLimit: Math.max(1, e.poolSize ?? 4),
+      connectTimeout: e.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+      supportBigNumbers: true,
+      bigNumberStrings: true,
+      decimalNumbers: false,
+      dateStrings: true,
+      multipleStatements: false,
+      timezone: 'Z',
+      // IAM auth tokens are sent with mysql_clear_password (TLS is required for IAM anyway).
+      authPlugins: {
+        mysql_clear_password: () => () => Buffer.from(`${self.#password ?? ''}\0`),
+      },
+    } as mysql.PoolOptions);
+    // Errors on idle connections must not crash the process.
+    (this.#pool as unknown as { pool: { on(ev: string, fn: () => void): void } }).pool?.on?.('error', () => undefined);
+  }
+
+  async #resolvePassword(): Promise<void> {
+    const p = this.#config.password;
+    this.#passwordReady ??= (async () => {
+      this.#password = typeof p === 'function' ? await p() : p;
+    })();
+    await this.#passwordReady;
+  }
+
+  async #connect(): Promise<MysqlConn> {
+    let conn: MysqlConn;
+    try {
+      await this.#resolvePassword();
+      conn = (await this.#pool.getConnection()) as MysqlConn;
+    } catch (err) {
+      throw new SqlConnectError(explainConnectError(err, this.#config), { cause: err });
+    }
+    if (!conn.__rvFlavor) {
+      try {
+        const [rows] = await conn.query<mysql.RowDataPacket[]>('SELECT VERSION() AS v');
+        conn.__rvFlavor = /mariadb/i.test(String(rows[0]?.v ?? '')) ? 'mariadb' : 'mysql';
+        // Session defaults: read-only (survives implicit commits) and UTC for TIMESTAMP columns.
+        await conn.query("SET SESSION TRANSACTION READ ONLY, time_zone = '+00:00'");
+      } catch (err) {
+        conn.destroy();
+        throw new SqlConnectError(explainConnectError(err, this.#config), { cause: err });
+      }
+    }
+    return conn;
+  }
+
+  async probe(): Promise<{ serverVersion: string }> {
+    const conn = await this.#connect();
+    try {
+      const [rows] = await conn.query<mysql.RowDataPacket[]>('SELECT VERSION() AS v');
+      return { serverVersion: String(rows[0]?.v ?? '') };
+    } finally {
+      conn.release();
+    }
+  }
+
+  async query(sql: string, options?: QueryOptions): Promise<QueryResult> {
+    if (options?.signal?.aborted) throw new SqlStatementError('not run: aborted');
+    const conn = await this.#connect();
+    const timeoutMs = effectiveTimeout(this.#config, options);
+    let broken = false;
+    const onAbort = () => {
+      broken = true;
+    };
+    options?.signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      // MariaDB: max_statement_time (seconds, any statement); MySQL: max_execution_time (ms, SELECT).
+      await conn.query(
+        conn.__rvFlavor === 'mariadb' ? `SET SESSION max_statement_time = ${(timeoutMs / 1000).toFixed(3)}` : `SET SESSION max_execution_time = ${timeoutMs}`,
+      );
+      await conn.query('START TRANSACTION READ ONLY');
+      try {
+        // The client-side timeout is a backstop a little after the server's (a hung network).
+        const [rows, fields] = await conn.query({ sql, values: options?.params ? [...options.params] : undefined, timeout: timeoutMs + 5_000 });
+        if (!Array.isArray(rows)) throw new SqlStatementError('the statement returned no result set (checks must be queries)');
+        return { rows: rows as SqlRow[], columns: (fields ?? []).map((f) => f.name) };
+      } catch (err) {
+        throw mysqlStatementError(err);
+      } finally {
+        await conn.query('ROLLBACK').catch(() => {
+          broken = true;
+        });
+      }
+    } catch (err) {
+      if (!(err instanceof SqlStatementError)) broken = true;
+      throw err instanceof SqlStatementError ? err : mysqlStatementError(err);
+    } finally {
+      options?.signal?.removeEventListener('abort', onAbort);
+      if (broken) conn.destroy();
+      else conn.release();
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.#pool.end().catch(() => undefined);
+  }
+}
+
+function mysqlStatementError(err: unknown): SqlStatementError {
+  if (err instanceof SqlStatementError) return err;
+  const e = err as { code?: string; errno?: number; message?: string };
+  // 1969 ER_STATEMENT_TIMEOUT (MariaDB), 3024 ER_QUERY_TIMEOUT (MySQL), PROTOCOL_SEQUENCE_TIMEOUT (client backstop)
+  if (e.errno === 1969 || e.errno === 3024 || e.code === 'PROTOCOL_SEQUENCE_TIMEOUT') {
+    return new SqlStatementError('statement timed out (max statement time exceeded)', e.code, { cause: err });
+  }
+  // 1792 ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION
+  if (e.errno === 1792) return new SqlStatementError(`write refused: ${e.message} (checks run read-only)`, e.code, { cause: err });
+  return new SqlStatementError(reasonOf(err), e.code, { cause: err });
+}

@@ -1,0 +1,77 @@
+/**
+ * Evaluates the per-column expectations of a `sql` check (`equals`, `min`, `max`, `matches`,
+ * `notNull`) and the row-count expectation. Numbers compare exactly (see decimal.ts). A failure
+ * reason shows a measured value only when it is numeric: text values may hold personal data and
+ * are never copied into verdicts or evidence.
+ */
+import type { Expectation } from '../config/kinds/common';
+import { compareNumeric, isNumeric } from './decimal';
+
+const TRUE_TEXT = new Set(['t', 'true', '1', 'y', 'yes', 'on']);
+const FALSE_TEXT = new Set(['f', 'false', '0', 'n', 'no', 'off']);
+
+function asText(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (Buffer.isBuffer(value)) return value.toString('utf8');
+  if (value instanceof Date) return value.toISOString();
+  if (typeof value === 'object' && value !== null) return JSON.stringify(value);
+  return String(value);
+}
+
+/** The value as shown in a reason: numbers only, other values by their kind. */
+export function describeValue(value: unknown): string {
+  if (value === null || value === undefined) return 'NULL';
+  if (typeof value === 'boolean') return String(value);
+  if (isNumeric(value)) return String(value);
+  return `a ${typeof value === 'string' ? `text value (${value.length} characters)` : typeof value}`;
+}
+
+function equalsValue(value: unknown, expected: string | number | boolean | null): boolean {
+  if (expected === null) return value === null || value === undefined;
+  if (value === null || value === undefined) return false;
+  if (typeof expected === 'boolean') {
+    // MySQL has no boolean type: BOOLEAN is TINYINT(1) and comes back as 0/1.
+    if (typeof value === 'boolean') return value === expected;
+    const t = asText(value).trim().toLowerCase();
+    return expected ? TRUE_TEXT.has(t) : FALSE_TEXT.has(t);
+  }
+  if (typeof expected === 'number') return compareNumeric(value, expected) === 0;
+  // bigint/numeric columns arrive as strings: "1000.00" equals "1000"; other text compares exactly.
+  if (asText(value) === expected) return true;
+  return compareNumeric(value, expected) === 0;
+}
+
+/**
+ * Checks one value against one expectation. Returns undefined when it holds, else the reason.
+ * @param what how to name the value in the reason, e.g. `column n` or `row count`
+ */
+export function evaluateExpectation(what: string, value: unknown, e: Expectation): string | undefined {
+  const isNull = value === null || value === undefined;
+  if (e.notNull === true && isNull) return `${what} is NULL`;
+  if (e.notNull === false && !isNull) return `${what} is not NULL (${describeValue(value)})`;
+  if (e.equals !== undefined && !equalsValue(value, e.equals)) {
+    return `${what} is ${describeValue(value)}, expected ${e.equals === null ? 'NULL' : JSON.stringify(e.equals)}`;
+  }
+  for (const [bound, limit] of [
+    ['min', e.min],
+    ['max', e.max],
+  ] as const) {
+    if (limit === undefined) continue;
+    if (isNull) return `${what} is NULL, expected ${bound} ${limit}`;
+    const c = compareNumeric(value, limit);
+    if (c === undefined) return `${what} is ${describeValue(value)}, not a number to compare with ${bound} ${limit}`;
+    if (bound === 'min' && c < 0) return `${what} is ${describeValue(value)}, below min ${limit}`;
+    if (bound === 'max' && c > 0) return `${what} is ${describeValue(value)}, above max ${limit}`;
+  }
+  if (e.matches !== undefined) {
+    if (isNull) return `${what} is NULL, expected to match /${e.matches}/`;
+    let re: RegExp;
+    try {
+      re = new RegExp(e.matches, 'u');
+    } catch (err) {
+      return `invalid regular expression /${e.matches}/: ${(err as Error).message}`;
+    }
+    if (!re.test(asText(value))) return `${what} (${describeValue(value)}) does not match /${e.matches}/`;
+  }
+  return undefined;
+}
