@@ -13,11 +13,24 @@ import './shared/lambda-check';
 
 // Checks
 export { defineCheck, errored, fail, pass, runChecks, skip } from './shared/checks';
-export type { CheckDefinition, CheckOutcome, CheckResult, CheckRunContext, CheckStatus, RunChecksOptions } from './shared/checks';
+export type {
+  CheckDefinition,
+  CheckOutcome,
+  CheckResult,
+  CheckRunContext,
+  CheckStatus,
+  RunChecksOptions,
+} from './shared/checks';
 
 // Validators
 export { DeferredValidation, defineValidator, runValidator } from './shared/validator';
-export type { ContextInput, RunValidatorOptions, ValidationContext, ValidationRun, ValidatorDefinition } from './shared/validator';
+export type {
+  ContextInput,
+  RunValidatorOptions,
+  ValidationContext,
+  ValidationRun,
+  ValidatorDefinition,
+} from './shared/validator';
 export { createValidatorHandler } from './shared/handler';
 
 // Check kinds: the config vocabulary (schema) and generic implementations
@@ -36,7 +49,14 @@ export {
 export type { LambdaCheckAnswer, LambdaCheckPayload } from './shared/lambda-check';
 
 // Config
-export { emptyConfig, loadConfigFile, matchProfile, parseConfig, parseConfigText, profileByName } from './shared/config/index';
+export {
+  emptyConfig,
+  loadConfigFile,
+  matchProfile,
+  parseConfig,
+  parseConfigText,
+  profileByName,
+} from './shared/config/index';
 export type { Config, Connection, Defaults, Match, Profile } from './shared/config/index';
 
 // Restore job context
@@ -53,9 +73,26 @@ export type { LocalTarget, TargetOption } from './shared/local';
 export { loadValidatorModule } from './shared/extend';
 export type { ValidatorModule } from './shared/extend';
 
+// SQL: what a custom check over the RDS/Aurora validators' database session needs
+export type { SqlFacts } from './shared/extend';
+export { SqlSession, SqlStatementError, quoteIdentifier, quoteTable } from './shared/sql/index';
+export type { QueryOptions, QueryResult, SqlEngine, SqlPool, SqlRow } from './shared/sql/index';
+
 // Safety, errors, retries, clients
-export { assertCreatedByUs, assertRestoreTestResource, isRestoreTestResource, CREATED_BY_TAG, RESTORE_TEST_TAG } from './shared/guard';
-export { ConfigError, ResourceStateError, RestoreValidationError, SafetyGuardError, reasonOf } from './shared/errors';
+export {
+  assertCreatedByUs,
+  assertRestoreTestResource,
+  isRestoreTestResource,
+  CREATED_BY_TAG,
+  RESTORE_TEST_TAG,
+} from './shared/guard';
+export {
+  ConfigError,
+  ResourceStateError,
+  RestoreValidationError,
+  SafetyGuardError,
+  reasonOf,
+} from './shared/errors';
 export { withRetry } from './shared/retry';
 export type { RetryOptions } from './shared/retry';
 export { createClients } from './shared/clients';

@@ -12,6 +12,8 @@ import type { MatchSubject } from './config/match';
 import { UsageError, reasonOf } from './errors';
 import type { LocalTarget } from './local';
 import { isResourceType } from './resource-types';
+import type { SqlSession } from './sql/session';
+import type { SqlEngine } from './sql/types';
 import type { ValidatorDefinition } from './validator';
 
 /** What a validator module provides. */
@@ -181,4 +183,15 @@ export async function resolveCheckTarget(
     throw new UsageError(`validator ${mod.validator.name} serves ${mod.validator.resourceTypes.join(', ')}, not ${base.resourceType} (check ${type})`);
   }
   return { target: { ...base, validator: mod.validator }, argv: rest, validatorFile: file };
+}
+
+/**
+ * The facts the built-in RDS and Aurora validators gather that a custom SQL check may use: the
+ * validation's shared read-only database session (opened once, with the profile's `connection`, or
+ * the CLI's `--host/--port/...` flags locally). Present when the profile has SQL checks or a
+ * `connection`; absent for engines without a SQL driver.
+ */
+export interface SqlFacts {
+  readonly session?: SqlSession;
+  readonly sqlEngine?: SqlEngine;
 }
