@@ -1,0 +1,273 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rdsValidator } from '../../functions/rds/validator';
+import { type Postgres, freePort, startPostgres } from '../support/engines';
+import { byId, runLocal } from './support';
+
+let pg: Postgres;
+const PASSWORD_ENV = 'RV_TEST_PG_PASSWORD';
+const RECOVERY_POINT = new Date('2026-11-24T22:00:00Z');
+
+beforeAll(async () => {
+  pg = await startPostgres();
+  pg.psql(`
+    CREATE DATABASE shop;
+    CREATE DATABASE shop_source;
+  `);
+  const schema = `
+    CREATE TABLE orders (id bigserial PRIMARY KEY, total numeric(20,2) NOT NULL, created_at timestamptz NOT NULL, note text);
+    CREATE TABLE events (id int, happened timestamp without time zone);
+    CREATE TABLE "MixedCase" (id int);
+  `;
+  pg.psql(
+    `${schema}
+    INSERT INTO orders (total, created_at, note) SELECT g * 1.5, timestamptz '2026-11-24 21:30:00+00' - (g || ' minutes')::interval, CASE WHEN g % 2 = 0 THEN 'even' END FROM generate_series(1, 1000) g;
+    INSERT INTO events VALUES (1, '2026-11-24 22:45:00');  -- wall clock in Europe/Berlin = 21:45 UTC
+    CREATE ROLE validator LOGIN PASSWORD 'v-secret';
+    GRANT SELECT ON ALL TABLES IN SCHEMA public TO validator;`,
+    'shop',
+  );
+  pg.psql(`${schema} INSERT INTO orders (total, created_at) SELECT 1, now() FROM generate_series(1, 1040) g;`, 'shop_source');
+  process.env[PASSWORD_ENV] = 'v-secret';
+  process.env.RV_TEST_PG_SUPER = 'postgres';
+});
+
+afterAll(async () => {
+  await pg?.stop();
+});
+
+const target = (extra: Record<string, unknown> = {}) => ({
+  engine: 'postgres',
+  host: pg.host,
+  port: String(pg.port),
+  database: 'shop',
+  user: 'validator',
+  passwordEnv: PASSWORD_ENV,
+  ...extra,
+});
+
+const orderCount = () => pg.psql('select count(*) from orders', 'shop').trim();
+
+describe('rds validator on PostgreSQL', () => {
+  it('passes sql expectations on columns and rows when the data holds', async () => {
+    const run = await runLocal(rdsValidator, {
+      target: target(),
+      checks: [{ id: 'orders', sql: 'select count(*) as n, sum(total) as s from orders', expect: { n: { min: 1000, max: 1000 }, s: { equals: '750750.00' } }, rows: { equals: 1 } }],
+    });
+    expect(byId(run, 'login').status).toBe('pass');
+    expect(byId(run, 'orders')).toMatchObject({ status: 'pass' });
+    expect(run.verdict.verdict).toBe('SUCCESSFUL');
+  });
+
+  it('fails with the measured number when a minimum is not met', async () => {
+    const run = await runLocal(rdsValidator, {
+      target: target(),
+      checks: [{ id: 'orders', sql: 'select count(*) as n from orders', expect: { n: { min: 5000 } } }],
+    });
+    expect(byId(run, 'orders')).toMatchObject({ status: 'fail', detail: 'column n is 1000, below min 5000' });
+    expect(run.verdict.verdict).toBe('FAILED');
+  });
+
+  it('fails when the query returns no rows but columns are expected', async () => {
+    const run = await runLocal(rdsValidator, {
+      target: target(),
+      checks: [{ id: 'none', sql: "select id from orders where note = 'nope'", expect: { id: { notNull: true } } }],
+    });
+    expect(byId(run, 'none').status).toBe('fail');
+    expect(byId(run, 'none').detail).toContain('returned no rows');
+  });
+
+  it('checks the row count of the result with rows', async () => {
+    const run = await runLocal(rdsValidator, {
+      target: target(),
+      checks: [
+        { id: 'few', sql: 'select id from orders limit 3', rows: { min: 3 } },
+        { id: 'many', sql: 'select id from orders limit 3', rows: { min: 4 } },
+      ],
+    });
+    expect(byId(run, 'few').status).toBe('pass');
+    expect(byId(run, 'many')).toMatchObject({ status: 'fail', detail: 'row count is 3, below min 4' });
+  });
+
+  it('treats NULL per notNull and equals null when a column is NULL', async () => {
+    const run = await runLocal(rdsValidator, {
+      target: target(),
+      checks: [
+        { id: 'null-ok', sql: 'select note from orders where id = 1', expect: { note: { equals: null } } },
+        { id: 'null-bad', sql: 'select note from orders where id = 1', expect: { note: { notNull: true } } },
+        { id: 'text-match', sql: 'select note from orders where id = 2', expect: { note: { matches: '^ev' } } },
+      ],
+    });
+    expect(byId(run, 'null-ok').status).toBe('pass');
+    expect(byId(run, 'null-bad')).toMatchObject({ status: 'fail', detail: 'column note is NULL' });
+    expect(byId(run, 'text-match').status).toBe('pass');
+  });
+
+  it('compares bigint and decimal exactly when they exceed a double', async () => {
+    const run = await runLocal(rdsValidator, {
+      target: target(),
+      checks: [
+        { id: 'big-eq', sql: 'select 9223372036854775807::bigint as v', expect: { v: { equals: '9223372036854775807' } } },
+        { id: 'big-ne', sql: 'select 9223372036854775807::bigint as v', expect: { v: { equals: '9223372036854775806' } } },
+        { id: 'big-max', sql: 'select 9007199254740993::bigint as v', expect: { v: { max: '9007199254740992' } } },
+        { id: 'dec-min', sql: 'select 12345678901234567890.0000000001::numeric(40,10) as v', expect: { v: { min: '12345678901234567890.0000000001' } } },
+        { id: 'dec-min-bad', sql: 'select 12345678901234567890.0000000001::numeric(40,10) as v', expect: { v: { min: '12345678901234567890.0000000002' } } },
+      ],
+    });
+    expect(byId(run, 'big-eq').status).toBe('pass');
+    expect(byId(run, 'big-ne').status).toBe('fail');
+    expect(byId(run, 'big-max')).toMatchObject({ status: 'fail', detail: 'column v is 9007199254740993, above max 9007199254740992' });
+    expect(byId(run, 'dec-min').status).toBe('pass');
+    expect(byId(run, 'dec-min-bad').status).toBe('fail');
+  });
+
+  it('passes freshness and notes the data age when the newest row is recent enough', async () => {
+    const run = await runLocal(rdsValidator, {
+      target: target(),
+      recoveryPointTime: RECOVERY_POINT,
+      checks: [{ id: 'fresh', freshness: { sql: 'select max(created_at) from orders', maxAgeMinutes: 45 } }],
+    });
+    expect(byId(run, 'fresh')).toMatchObject({ status: 'pass' });
+    expect(byId(run, 'fresh').data).toMatchObject({ dataAgeMinutes: 31 });
+    expect(run.notes.dataAgeMinutes).toBe(31);
+  });
+
+  it('fails freshness with the age when the copy is stale', async () => {
+    const run = await runLocal(rdsValidator, {
+      target: target(),
+      recoveryPointTime: RECOVERY_POINT,
+      checks: [{ id: 'fresh', freshness: { sql: 'select max(created_at) from orders', maxAgeMinutes: 30 } }],
+    });
+    expect(byId(run, 'fresh').status).toBe('fail');
+    expect(byId(run, 'fresh').detail).toContain('data is 31 minutes older than the recovery point');
+  });
+
+  it('reads timestamps without time zone in the configured zone when freshness.timeZone is set', async () => {
+    const utc = await runLocal(rdsValidator, {
+      target: target(),
+      recoveryPointTime: RECOVERY_POINT,
+      checks: [{ id: 'fresh', freshness: { sql: 'select max(happened) from events', maxAgeMinutes: 30 } }],
+    });
+    // Read as UTC, 22:45 is after the 22:00 recovery point: not a copy from then.
+    expect(byId(utc, 'fresh').status).toBe('fail');
+    expect(byId(utc, 'fresh').detail).toContain('after the recovery point');
+    const berlin = await runLocal(rdsValidator, {
+      target: target(),
+      recoveryPointTime: RECOVERY_POINT,
+      checks: [{ id: 'fresh', freshness: { sql: 'select max(happened) from events', maxAgeMinutes: 30, timeZone: 'Europe/Berlin' } }],
+    });
+    expect(byId(berlin, 'fresh')).toMatchObject({ status: 'pass' });
+    expect(byId(berlin, 'fresh').data).toMatchObject({ dataAgeMinutes: 15 });
+  });
+
+  it('fails freshness when the newest timestamp is NULL', async () => {
+    const run = await runLocal(rdsValidator, {
+      target: target(),
+      recoveryPointTime: RECOVERY_POINT,
+      checks: [{ id: 'fresh', freshness: { sql: 'select max(happened) from events where id < 0', maxAgeMinutes: 30 } }],
+    });
+    expect(byId(run, 'fresh').status).toBe('fail');
+    expect(byId(run, 'fresh').detail).toContain('NULL');
+  });
+
+  it('passes tables when they exist and names the missing ones when not', async () => {
+    const run = await runLocal(rdsValidator, {
+      target: target(),
+      checks: [
+        { id: 'present', tables: ['orders', 'public.events', '"MixedCase"'] },
+        { id: 'absent', tables: ['orders', 'customers', 'audit.log'] },
+      ],
+    });
+    expect(byId(run, 'present').status).toBe('pass');
+    expect(byId(run, 'absent')).toMatchObject({ status: 'fail', detail: 'missing tables: customers, audit.log (of 3)' });
+  });
+
+  it('compares row counts with the source within the tolerance', async () => {
+    const connection = { source: { host: pg.host, port: pg.port, database: 'shop_source' } };
+    const run = await runLocal(rdsValidator, {
+      target: target({ user: 'postgres', passwordEnv: 'RV_TEST_PG_SUPER' }),
+      connection,
+      checks: [
+        { id: 'within', rowCounts: { tables: ['orders', 'events'], tolerancePercent: 100 } },
+        { id: 'outside', rowCounts: { tables: ['orders'], tolerancePercent: 3 } },
+      ],
+    });
+    expect(byId(run, 'within').status).toBe('fail'); // events: 1 restored vs 0 in the source is outside 100% of 0
+    expect(byId(run, 'outside')).toMatchObject({ status: 'fail' });
+    expect(byId(run, 'outside').detail).toContain('orders: 1000 rows restored, 1040 in the source');
+    const ok = await runLocal(rdsValidator, {
+      target: target({ user: 'postgres', passwordEnv: 'RV_TEST_PG_SUPER' }),
+      connection,
+      checks: [{ id: 'orders-only', rowCounts: { tables: ['orders'], tolerancePercent: 4 } }],
+    });
+    expect(byId(ok, 'orders-only').status).toBe('pass');
+  });
+
+  it('fails login with the likely cause and skips the other checks when the password is wrong', async () => {
+    process.env.RV_TEST_PG_WRONG = 'not-the-password';
+    const run = await runLocal(rdsValidator, {
+      target: target({ passwordEnv: 'RV_TEST_PG_WRONG' }),
+      checks: [{ id: 'orders', sql: 'select 1 as one', expect: { one: { equals: 1 } } }],
+    });
+    expect(byId(run, 'login').status).toBe('fail');
+    expect(byId(run, 'login').detail).toContain('login failed for user "validator"');
+    expect(byId(run, 'orders').status).toBe('skip');
+    expect(run.verdict.verdict).toBe('FAILED');
+    expect(run.verdict.message).not.toContain('not-the-password');
+  });
+
+  it('fails login naming the network when the host is unreachable', async () => {
+    const port = await freePort();
+    const run = await runLocal(rdsValidator, {
+      target: target({ port: String(port) }),
+      checks: [{ id: 'orders', sql: 'select 1' }],
+    });
+    expect(byId(run, 'login').status).toBe('fail');
+    expect(byId(run, 'login').detail).toContain(`could not reach 127.0.0.1:${port} (ECONNREFUSED)`);
+    expect(run.verdict.verdict).toBe('FAILED');
+  });
+
+  it('fails a statement that runs past the statement timeout', async () => {
+    const run = await runLocal(rdsValidator, {
+      target: target(),
+      connection: { statementTimeoutSeconds: 0.5 },
+      checks: [{ id: 'slow', sql: 'select pg_sleep(5) as s' }],
+    });
+    expect(byId(run, 'slow')).toMatchObject({ status: 'fail', detail: 'statement failed: statement timed out (canceled by statement_timeout)' });
+    expect(byId(run, 'slow').durationMs).toBeLessThan(4000);
+  });
+
+  it('refuses a write and changes nothing when a check tries to write', async () => {
+    const before = orderCount();
+    const run = await runLocal(rdsValidator, {
+      // The superuser may write: only the read-only transaction stops it.
+      target: target({ user: 'postgres', passwordEnv: 'RV_TEST_PG_SUPER' }),
+      checks: [
+        { id: 'delete', sql: 'delete from orders returning id' },
+        { id: 'smuggle', sql: 'commit; delete from orders' },
+        { id: 'ddl', sql: 'drop table orders' },
+      ],
+    });
+    expect(byId(run, 'delete')).toMatchObject({ status: 'error' });
+    expect(byId(run, 'delete').detail).toContain('write refused');
+    expect(byId(run, 'smuggle').status).toBe('fail');
+    expect(byId(run, 'smuggle').detail).toContain('multiple commands');
+    expect(byId(run, 'ddl').status).toBe('error');
+    expect(orderCount()).toBe(before);
+    expect(run.verdict.verdict).toBe('FAILED');
+  });
+
+  it('reports a missing relation as a failed statement when the restore lacks it', async () => {
+    const run = await runLocal(rdsValidator, {
+      target: target(),
+      checks: [{ id: 'gone', sql: 'select count(*) as n from customers', expect: { n: { min: 1 } } }],
+    });
+    expect(byId(run, 'gone').status).toBe('fail');
+    expect(byId(run, 'gone').detail).toContain('relation "customers" does not exist');
+  });
+
+  it('fails login when TLS is required but the server offers none', async () => {
+    const run = await runLocal(rdsValidator, { target: target({ tls: true }), checks: [{ id: 'q', sql: 'select 1' }] });
+    expect(byId(run, 'login').status).toBe('fail');
+    expect(byId(run, 'login').detail).toContain('does not accept TLS');
+  });
+});
