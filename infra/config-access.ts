@@ -1,0 +1,114 @@
+/**
+ * What the validated config says each validator must be allowed to reach: the secrets it names,
+ * the Lambda functions of `lambda` checks, the source buckets/tables of `compare` checks, manifest
+ * objects and IAM database users. Pure (no CDK) so it is unit-testable; the construct turns it into
+ * IAM statements scoped to exactly these resources.
+ */
+import type { Config, Profile } from '../shared/config';
+import { VALIDATOR_TYPES, type ValidatorType, validatorTypeFor } from '../shared/resource-types';
+
+/** Resources one validator type needs, from the config. ARN patterns use IAM wildcards only. */
+export interface ConfigAccess {
+  /** Secrets Manager secret ARNs (`-??????` suffix added to partial ARNs). */
+  readonly secretArns: string[];
+  /** Lambda function ARNs of `lambda` checks. */
+  readonly functionArns: string[];
+  /** IAM database users (`rds-db:connect`). */
+  readonly dbUsers: string[];
+  /** Source S3 bucket names or IAM patterns read by `compare` checks. */
+  readonly sourceBuckets: string[];
+  /** Source DynamoDB table ARN patterns (or plain names) read by `compare` checks. */
+  readonly sourceTables: string[];
+  /** `s3://bucket/key` manifests: bucket → keys. */
+  readonly manifests: Array<{ bucket: string; key: string }>;
+  /** Why a pattern could not be scoped (a glob IAM cannot express); the construct warns. */
+  readonly broadened: string[];
+}
+
+function emptyAccess(): ConfigAccess {
+  return { secretArns: [], functionArns: [], dbUsers: [], sourceBuckets: [], sourceTables: [], manifests: [], broadened: [] };
+}
+
+const list = <T>(v: T | readonly T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? [...v] : [v as T]);
+
+/** The validator types a profile can apply to (all, when it does not name a resource type). */
+export function profileValidatorTypes(profile: Profile): ValidatorType[] {
+  const types = list(profile.match.resourceType);
+  if (types.length === 0) return [...VALIDATOR_TYPES];
+  return [...new Set(types.map((t) => validatorTypeFor(t)).filter((t): t is ValidatorType => t !== undefined))];
+}
+
+/**
+ * Converts a picomatch glob to an IAM ARN pattern, or undefined when IAM cannot express it
+ * (braces, classes, extglobs). IAM `*` also crosses `/`, so `**` and `*` both become `*`: the IAM
+ * pattern is never narrower than the glob.
+ */
+export function globToIamPattern(glob: string): string | undefined {
+  if (/[{}[\]()!+@]/.test(glob)) return undefined;
+  return glob.replace(/\*+/g, '*');
+}
+
+/** A secret ARN without its 6-character random suffix is matched with `-??????` in IAM. */
+export function secretResourcePatterns(arn: string): string[] {
+  const name = arn.split(':secret:')[1] ?? '';
+  return /-[A-Za-z0-9]{6}$/.test(name) ? [arn] : [arn, `${arn}-??????`];
+}
+
+function sourceNames(profile: Profile, service: 's3' | 'dynamodb', access: ConfigAccess, explicit: string | undefined): void {
+  const target = service === 's3' ? access.sourceBuckets : access.sourceTables;
+  if (explicit) {
+    target.push(explicit);
+    return;
+  }
+  const globs = list(profile.match.sourceResourceArn);
+  if (globs.length === 0) {
+    access.broadened.push(`profile "${profile.name}": a compare check without match.sourceResourceArn can read any ${service === 's3' ? 'bucket' : 'table'}`);
+    target.push('*');
+    return;
+  }
+  for (const glob of globs) {
+    const pattern = globToIamPattern(glob);
+    if (!pattern) {
+      access.broadened.push(`profile "${profile.name}": source glob "${glob}" cannot be expressed in IAM`);
+      target.push('*');
+      continue;
+    }
+    target.push(service === 's3' ? pattern.replace(/^arn:[^:]*:s3:::/, '') : pattern);
+  }
+}
+
+/** Derives the per-validator-type access from a validated config. */
+export function configAccess(config: Config): Record<ValidatorType, ConfigAccess> {
+  const out = Object.fromEntries(VALIDATOR_TYPES.map((t) => [t, emptyAccess()])) as Record<ValidatorType, ConfigAccess>;
+  for (const profile of config.profiles) {
+    for (const type of profileValidatorTypes(profile)) {
+      const access = out[type];
+      const conn = profile.connection;
+      if (conn?.secretArn) access.secretArns.push(...secretResourcePatterns(conn.secretArn));
+      if (conn?.source?.secretArn) access.secretArns.push(...secretResourcePatterns(conn.source.secretArn));
+      if (conn?.iamAuth && conn.user) access.dbUsers.push(conn.user);
+      for (const check of profile.checks) {
+        const c = check as { kind: string; [k: string]: unknown };
+        if (c.kind === 'lambda') {
+          const fn = (c.lambda as { functionArn?: string } | undefined)?.functionArn;
+          if (fn) access.functionArns.push(fn);
+        }
+        if (c.kind === 'compare') {
+          const cmp = (c.compare ?? {}) as { with?: string; manifest?: string; sourceBucket?: string; sourceTable?: string };
+          if (cmp.with === 'manifest' && cmp.manifest) {
+            const m = /^s3:\/\/([^/]+)\/(.+)$/.exec(cmp.manifest);
+            if (m?.[1] && m[2]) access.manifests.push({ bucket: m[1], key: m[2] });
+          } else if (type === 's3') sourceNames(profile, 's3', access, cmp.sourceBucket);
+          else if (type === 'dynamodb') sourceNames(profile, 'dynamodb', access, cmp.sourceTable);
+        }
+      }
+    }
+  }
+  for (const access of Object.values(out)) {
+    for (const key of ['secretArns', 'functionArns', 'dbUsers', 'sourceBuckets', 'sourceTables'] as const) {
+      const unique = [...new Set(access[key])].sort();
+      access[key].splice(0, access[key].length, ...unique);
+    }
+  }
+  return out;
+}
