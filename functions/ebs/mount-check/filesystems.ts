@@ -2,7 +2,7 @@
  * Per-file-system work: identify (blkid -p), read-only fsck, read-only mount or a user-space reader.
  * The fsck commands are the tools' own no-modify modes; mount options are chosen so the kernel does
  * not replay journals or logs (which would be a write): ext `noload`, xfs `norecovery,nouuid`,
- * btrfs `nologreplay`.
+ * btrfs `rescue=nologreplay`.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
@@ -80,6 +80,18 @@ function reasonFrom(r: ExecResult): string {
   return text.length > 400 ? `${text.slice(0, 399)}…` : text;
 }
 
+/** The kernel's own reason for a failed mount (mount(8) only says "wrong fs type, bad superblock…"). */
+async function kernelReason(device: string): Promise<string | undefined> {
+  const name = device.split('/').pop() ?? device;
+  const r = await run('dmesg', [], { timeoutMs: 10_000, maxOutput: 64 * 1024 });
+  if (r.code !== 0) return undefined;
+  const line = r.stdout
+    .split('\n')
+    .filter((l) => l.includes(`(${name})`) && !/detected capacity change/.test(l))
+    .at(-1);
+  return line?.replace(/^\[[^\]]*\]\s*/, '').trim() || undefined;
+}
+
 /** Whether the running kernel can mount vfat (some minimal kernels ship without the module). */
 async function kernelHas(fsType: string): Promise<boolean> {
   try {
@@ -115,7 +127,8 @@ function mountArgs(type: string, device: string, dir: string): [string, string[]
     case 'xfs':
       return ['mount', ['-t', 'xfs', '-o', 'ro,norecovery,nouuid', device, dir]];
     case 'btrfs':
-      return ['mount', ['-t', 'btrfs', '-o', 'ro,nologreplay', device, dir]];
+      // rescue=nologreplay (kernel ≥ 5.9) replaced the old nologreplay option, which 6.x kernels reject.
+      return ['mount', ['-t', 'btrfs', '-o', 'ro,rescue=nologreplay', device, dir]];
     case 'ntfs':
       return ['ntfs-3g', ['-o', 'ro', device, dir]];
     default:
@@ -142,7 +155,9 @@ export async function openFileSystem(
   const r = await run(bin, args, { timeoutMs });
   if (r.code !== 0) {
     releaser.trackDir(dir);
-    return { detail: `read-only mount of ${type} failed: ${tailLines(`${r.stderr}\n${r.stdout}`, 2) || `exit ${r.code}`}` };
+    const kernel = await kernelReason(device);
+    const tool = tailLines(`${r.stderr}\n${r.stdout}`, 1).replace(/^mount: [^:]+: /, '');
+    return { detail: `read-only mount of ${type} failed: ${kernel ? `${kernel} (${tool})` : tool || `exit ${r.code}`}` };
   }
   releaser.trackMount(dir);
   return { reader: mountedReader(dir), detail: `mounted read-only (${args[args.indexOf('-o') + 1] ?? 'ro'})` };

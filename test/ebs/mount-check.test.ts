@@ -1,0 +1,225 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { cliTarget } from '../../functions/ebs/cli';
+import { bundleMountCheck } from '../../functions/ebs/mount-check/bundle';
+import { runValidator } from '../../shared/validator';
+import { config, contextInput, job } from './context';
+import { type FsCheckSpec, type MountCheckResult, runMountCheck } from '../../functions/ebs/mount-check/index';
+import {
+  CANARY,
+  CONFIG,
+  btrfsImage,
+  damageExt4Superblock,
+  ext4Image,
+  gptImage,
+  heldUnder,
+  makeTree,
+  makeUnmountable,
+  ntfsImage,
+  vfatImage,
+  xfsImage,
+} from './images';
+
+let work: string;
+let src: string;
+let canarySha: string;
+const images: Record<string, string> = {};
+
+const profile = (sha = canarySha, extraPaths: string[] = []): FsCheckSpec[] => [
+  { kind: 'paths', id: 'app-files', paths: [CONFIG, '/data', ...extraPaths] },
+  { kind: 'files', id: 'canaries', files: { [CANARY]: `sha256:${sha}` } },
+  { kind: 'directory', id: 'enough-data', directory: { path: '/data', minFiles: 22, minBytes: 65536 } },
+  { kind: 'freeSpace', id: 'space', freeSpace: { minFreePercent: 5 } },
+];
+
+const status = (r: MountCheckResult) => Object.fromEntries(r.checks.map((c) => [c.id, c.status]));
+const item = (r: MountCheckResult, id: string) => r.checks.find((c) => c.id === id);
+const check = (device: string, checks = profile()) => runMountCheck({ device, checks, workDir: work, toolTimeoutMs: 120_000 });
+
+beforeAll(() => {
+  work = mkdtempSync(join(tmpdir(), 'rv-ebs-test-'));
+  src = join(work, 'src');
+  ({ canarySha } = makeTree(src));
+  images.ext4 = ext4Image(join(work, 'ext4.img'), src);
+  images.xfs = xfsImage(join(work, 'xfs.img'), src);
+  images.btrfs = btrfsImage(join(work, 'btrfs.img'), src);
+  images.vfat = vfatImage(join(work, 'vfat.img'), src);
+  images.ntfs = ntfsImage(join(work, 'ntfs.img'), src);
+  images.gpt = gptImage(join(work, 'gpt.img'), src, work);
+}, 240_000);
+
+afterAll(() => {
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+afterEach(() => {
+  // Every test, pass or fail: no loop device over our images and no mount under our directory.
+  expect(heldUnder(work)).toEqual({ loops: [], mounts: [] });
+});
+
+describe('runMountCheck', () => {
+  it.each(['ext4', 'xfs', 'btrfs', 'ntfs'])('passes fsck, a read-only mount and every profile check when a %s image is clean', async (type) => {
+    const r = await check(images[type] ?? '');
+    expect(status(r)).toEqual({
+      'fsck:disk': 'pass',
+      'mount:disk': 'pass',
+      'app-files': 'pass',
+      canaries: 'pass',
+      'enough-data': 'pass',
+      space: 'pass',
+    });
+    expect(r.ok).toBe(true);
+    expect(r.released).toBe(true);
+    expect(r.filesystems[0]).toMatchObject({ name: 'disk', type, access: 'mount' });
+    expect(item(r, 'enough-data')?.data).toMatchObject({ files: 22 });
+  });
+
+  it('reads a vfat image with mtools when the kernel cannot mount vfat', async () => {
+    const r = await check(images.vfat ?? '');
+    expect(r.ok).toBe(true);
+    expect(r.filesystems[0]).toMatchObject({ type: 'vfat', access: 'mtools' });
+    expect(item(r, 'mount:disk')?.detail).toContain('mtools');
+    expect(item(r, 'enough-data')?.data).toMatchObject({ files: 22 });
+  });
+
+  it('checks both partitions of a GPT disk', async () => {
+    const r = await check(images.gpt ?? '');
+    expect(r.partitionTable).toBe('gpt');
+    expect(r.filesystems.map((f) => [f.name, f.type])).toEqual([
+      ['p1', 'ext4'],
+      ['p2', 'vfat'],
+    ]);
+    expect(status(r)).toMatchObject({ 'fsck:p1': 'pass', 'mount:p1': 'pass', 'fsck:p2': 'pass', 'mount:p2': 'pass', canaries: 'pass' });
+    expect(r.ok).toBe(true);
+    expect(r.filesystems[1]?.offsetBytes).toBeGreaterThan(0);
+  });
+
+  it('fails fsck and mount with the superblock reason when the superblock is damaged', async () => {
+    const img = ext4Image(join(work, 'damaged.img'), src);
+    damageExt4Superblock(img);
+    const r = await check(img);
+    expect(r.ok).toBe(false);
+    expect(item(r, 'fsck:disk')?.status).toBe('fail');
+    expect(item(r, 'fsck:disk')?.detail).toMatch(/e2fsck -f -n exit 4: .*Superblock checksum does not match superblock/);
+    expect(item(r, 'mount:disk')?.status).toBe('fail');
+    // Nothing could be read, so the profile checks fail too instead of passing on nothing.
+    expect(item(r, 'canaries')).toMatchObject({ status: 'fail', detail: 'no file system of the volume could be opened, so this check could not run' });
+  });
+
+  it('fails the paths check naming the missing path', async () => {
+    const r = await check(images.ext4 ?? '', profile(canarySha, ['/etc/missing.conf']));
+    expect(item(r, 'app-files')).toMatchObject({ status: 'fail', detail: 'missing on every file system: /etc/missing.conf' });
+    expect(item(r, 'fsck:disk')?.status).toBe('pass');
+    expect(r.ok).toBe(false);
+  });
+
+  it('fails the canary check when its content changed though fsck finds nothing', async () => {
+    const other = join(work, 'src-changed');
+    makeTree(other, { canarySeed: 'tampered' });
+    const img = ext4Image(join(work, 'changed.img'), other);
+    const r = await check(img);
+    expect(item(r, 'fsck:disk')?.status).toBe('pass');
+    expect(item(r, 'canaries')?.status).toBe('fail');
+    expect(item(r, 'canaries')?.detail).toMatch(/^\/data\/canary\.bin content changed \(sha256 [0-9a-f]{12}…, expected [0-9a-f]{12}…\)$/);
+  });
+
+  it('fails the mount with the kernel reason when the file system cannot be mounted', async () => {
+    const img = ext4Image(join(work, 'unmountable.img'), src);
+    makeUnmountable(img);
+    const r = await check(img);
+    expect(item(r, 'mount:disk')?.status).toBe('fail');
+    expect(item(r, 'mount:disk')?.detail).toMatch(/^ext4 on the whole device: read-only mount of ext4 failed: /);
+    expect(item(r, 'mount:disk')?.detail).toMatch(/feature|wrong fs type/);
+    expect(item(r, 'fsck:disk')?.detail).toContain('unsupported feature');
+  });
+
+  it('fails when the device holds no file system at all', async () => {
+    const img = join(work, 'zeros.img');
+    execFileSync('truncate', ['-s', '8M', img]);
+    const r = await check(img);
+    expect(item(r, 'filesystems')).toMatchObject({ status: 'fail' });
+    expect(item(r, 'filesystems')?.detail).toContain('no supported file system found');
+    expect(r.ok).toBe(false);
+  });
+
+  it('fails the directory check when there are fewer files than required', async () => {
+    const r = await check(images.ext4 ?? '', [{ kind: 'directory', id: 'lots', directory: { path: '/data', minFiles: 1000 } }]);
+    expect(item(r, 'lots')?.detail).toBe('/data: 22 files < minFiles 1000');
+  });
+
+  it('never writes to the image it checks', async () => {
+    const img = images.ext4 ?? '';
+    const before = execFileSync('sha256sum', [img]).toString();
+    await check(img);
+    expect(execFileSync('sha256sum', [img]).toString()).toBe(before);
+  });
+
+  it('fails on a path that is not a device or image', async () => {
+    const r = await check(join(work, 'nope.img'));
+    expect(item(r, 'device')).toMatchObject({ status: 'fail' });
+  });
+});
+
+describe('mount-check bundle', () => {
+  it('runs with plain node and prints one JSON result when given an image and base64 checks', async () => {
+    const out = join(work, 'bundle', 'mount-check.cjs');
+    mkdirSync(join(work, 'bundle'), { recursive: true });
+    await bundleMountCheck(out);
+    const checks = Buffer.from(JSON.stringify(profile())).toString('base64');
+    const stdout = execFileSync('node', [out, '--device', images.btrfs ?? '', '--checks-base64', checks]).toString();
+    const lines = stdout.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    const result = JSON.parse(lines[0] ?? '{}') as MountCheckResult;
+    expect(result.ok).toBe(true);
+    expect(result.filesystems[0]?.type).toBe('btrfs');
+  });
+
+  it('exits 1 with a failing result and 2 on usage errors', async () => {
+    const out = join(work, 'bundle', 'mount-check.cjs');
+    await bundleMountCheck(out);
+    const file = join(work, 'checks.json');
+    writeFileSync(file, JSON.stringify([{ kind: 'paths', id: 'x', paths: ['/absent'] }]));
+    let code = 0;
+    try {
+      execFileSync('node', [out, '--device', images.ext4 ?? '', '--checks-file', file], { stdio: 'pipe' });
+    } catch (err) {
+      code = (err as { status: number }).status;
+    }
+    expect(code).toBe(1);
+    try {
+      execFileSync('node', [out], { stdio: 'pipe' });
+    } catch (err) {
+      code = (err as { status: number }).status;
+    }
+    expect(code).toBe(2);
+  });
+});
+
+describe('check ebs (local mode)', () => {
+  const runLocal = (device: string, checks: unknown[]) =>
+    runValidator(
+      cliTarget.validator,
+      contextInput({ job: job({ type: 'EBS', local: true }), config: config(checks), mode: 'local', target: { device } }),
+    );
+
+  it('gives SUCCESSFUL with fsck, mount and profile checks when the image is clean', async () => {
+    const r = await runLocal(images.xfs ?? '', [{ id: 'app', paths: [CONFIG] }, { id: 'canary', files: { [CANARY]: `sha256:${canarySha}` } }]);
+    expect(r.verdict.verdict).toBe('SUCCESSFUL');
+    expect(r.results.map((x) => x.id)).toEqual(['fsck:disk', 'mount:disk', 'app', 'canary']);
+    expect(r.notes.partitionTable).toBe('none');
+  });
+
+  it('gives FAILED naming the canary when its content differs', async () => {
+    const r = await runLocal(images.ext4 ?? '', [{ id: 'canary', files: { [CANARY]: `sha256:${'a'.repeat(64)}` } }]);
+    expect(r.verdict.verdict).toBe('FAILED');
+    expect(r.verdict.message).toMatch(/canary failed: \/data\/canary\.bin content changed/);
+  });
+
+  it('declares --device as its one required flag', () => {
+    expect(cliTarget).toMatchObject({ type: 'ebs', resourceType: 'EBS' });
+    expect(cliTarget.options).toEqual([expect.objectContaining({ flags: '--device <path>', required: true })]);
+  });
+});
