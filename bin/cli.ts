@@ -8,20 +8,26 @@ import { resolve } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import type { CheckResult } from '../shared/checks';
 import { createClients } from '../shared/clients';
-import { type Config, configJsonSchema, emptyConfig, loadConfigFile, matchProfile, profileByName } from '../shared/config/index';
-import { ConfigError, UsageError, reasonOf } from '../shared/errors';
+import {
+  type Config,
+  configJsonSchema,
+  emptyConfig,
+  loadConfigFile,
+  matchProfile,
+  profileByName,
+} from '../shared/config/index';
+import { runtimeSettings } from '../shared/env';
+import { ConfigError, reasonOf, UsageError } from '../shared/errors';
 import { parseRestoreJobEvent } from '../shared/event';
 import { buildEvidence, writeEvidenceFile } from '../shared/evidence';
 import { localRestoreJob } from '../shared/job';
 import { processRestoreEvent } from '../shared/lifecycle';
-import type { LocalTarget } from '../shared/local';
 import { logger } from '../shared/logger';
 import { validatorTypeFor } from '../shared/resource-types';
-import { runtimeSettings } from '../shared/env';
-import { type ValidatorDefinition, runValidator } from '../shared/validator';
+import { runValidator, type ValidatorDefinition } from '../shared/validator';
 import type { Verdict } from '../shared/verdict';
 import '../shared/lambda-check';
-import { TARGET_TYPES, loadTarget } from './targets';
+import { loadTarget, TARGET_TYPES } from './targets';
 
 const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 
@@ -38,7 +44,10 @@ const defaultIo: Io = {
 };
 
 /** The one JSON object `--json` prints. */
-export function verdictJson(verdict: Pick<Verdict, 'verdict' | 'message'>, checks: readonly CheckResult[]): string {
+export function verdictJson(
+  verdict: Pick<Verdict, 'verdict' | 'message'>,
+  checks: readonly CheckResult[],
+): string {
   return JSON.stringify({
     verdict: verdict.verdict,
     message: verdict.message,
@@ -48,10 +57,18 @@ export function verdictJson(verdict: Pick<Verdict, 'verdict' | 'message'>, check
 
 const STATUS_MARK: Record<string, string> = { pass: 'PASS ', fail: 'FAIL ', skip: 'SKIP ', error: 'ERROR' };
 
-function printHuman(io: Io, title: string, verdict: Pick<Verdict, 'verdict' | 'message'>, checks: readonly CheckResult[]) {
+function printHuman(
+  io: Io,
+  title: string,
+  verdict: Pick<Verdict, 'verdict' | 'message'>,
+  checks: readonly CheckResult[],
+) {
   io.out(`${title}\n`);
   const width = Math.max(8, ...checks.map((c) => c.id.length));
-  for (const c of checks) io.out(`  ${STATUS_MARK[c.status] ?? c.status}  ${c.id.padEnd(width)}  ${c.detail}  (${c.durationMs} ms)\n`);
+  for (const c of checks)
+    io.out(
+      `  ${STATUS_MARK[c.status] ?? c.status}  ${c.id.padEnd(width)}  ${c.detail}  (${c.durationMs} ms)\n`,
+    );
   io.out(`\n${verdict.verdict}: ${verdict.message}\n`);
 }
 
@@ -62,13 +79,19 @@ function readConfig(file: string | undefined): Config {
 function parseTime(value: string | undefined, flag: string): Date | undefined {
   if (value === undefined) return undefined;
   const d = new Date(value);
-  if (Number.isNaN(d.getTime())) throw new UsageError(`${flag} ${JSON.stringify(value)} is not an ISO 8601 time (e.g. 2026-11-24T22:00:00Z)`);
+  if (Number.isNaN(d.getTime()))
+    throw new UsageError(
+      `${flag} ${JSON.stringify(value)} is not an ISO 8601 time (e.g. 2026-11-24T22:00:00Z)`,
+    );
   return d;
 }
 
 async function runCheck(type: string, argv: string[], io: Io): Promise<number> {
   const target = await loadTarget(type);
-  if (!target) throw new UsageError(`unknown check type ${JSON.stringify(type)}: use one of ${TARGET_TYPES.join(', ')} (other types run through replay)`);
+  if (!target)
+    throw new UsageError(
+      `unknown check type ${JSON.stringify(type)}: use one of ${TARGET_TYPES.join(', ')} (other types run through replay)`,
+    );
   const cmd = new Command(`restore-validation check ${target.type}`)
     .description(target.summary)
     .exitOverride()
@@ -93,16 +116,29 @@ async function runCheck(type: string, argv: string[], io: Io): Promise<number> {
   if (typeof opts.profile === 'string') {
     profile = profileByName(config, opts.profile);
     if (!profile) {
-      throw new UsageError(`no profile named ${JSON.stringify(opts.profile)} in ${configFile}; profiles: ${config.profiles.map((p) => p.name).join(', ') || '(none)'}`);
+      throw new UsageError(
+        `no profile named ${JSON.stringify(opts.profile)} in ${configFile}; profiles: ${config.profiles.map((p) => p.name).join(', ') || '(none)'}`,
+      );
     }
   } else {
-    profile = matchProfile(config, { resourceType: target.resourceType, sourceResourceArn: target.sourceResourceArn?.(opts) });
-    if (!profile && !opts.json) io.err(`note: no profile in ${configFile} matches resource type ${target.resourceType}; only built-in checks run (use --profile NAME)\n`);
+    profile = matchProfile(config, {
+      resourceType: target.resourceType,
+      sourceResourceArn: target.sourceResourceArn?.(opts),
+    });
+    if (!profile && !opts.json)
+      io.err(
+        `note: no profile in ${configFile} matches resource type ${target.resourceType}; only built-in checks run (use --profile NAME)\n`,
+      );
   }
   const recoveryPoint = parseTime(opts.recoveryPointTime as string | undefined, '--recovery-point-time');
-  const job = localRestoreJob({ resourceType: target.resourceType, recoveryPointCreationDate: recoveryPoint, sourceResourceArn: target.sourceResourceArn?.(opts) });
+  const job = localRestoreJob({
+    resourceType: target.resourceType,
+    recoveryPointCreationDate: recoveryPoint,
+    sourceResourceArn: target.sourceResourceArn?.(opts),
+  });
   const timeoutSeconds = Number(opts.timeout);
-  if (!(timeoutSeconds > 0)) throw new UsageError(`--timeout must be a positive number of seconds, got ${String(opts.timeout)}`);
+  if (!(timeoutSeconds > 0))
+    throw new UsageError(`--timeout must be a positive number of seconds, got ${String(opts.timeout)}`);
   const clients = createClients({
     region: (opts.region as string | undefined) ?? runtimeSettings().region ?? 'us-east-1',
     endpoint: opts.endpointUrl as string | undefined,
@@ -128,12 +164,26 @@ async function runCheck(type: string, argv: string[], io: Io): Promise<number> {
       },
     );
     if (typeof opts.evidence === 'string') {
-      const record = buildEvidence({ job, run, validator: target.validator.name, profile: profile?.name, reported: false, mode: 'local', codeVersion: runtimeSettings().codeVersion });
+      const record = buildEvidence({
+        job,
+        run,
+        validator: target.validator.name,
+        profile: profile?.name,
+        reported: false,
+        mode: 'local',
+        codeVersion: runtimeSettings().codeVersion,
+      });
       const file = writeEvidenceFile(opts.evidence, record);
       if (!opts.json) io.err(`evidence written to ${file}\n`);
     }
     if (opts.json) io.out(`${verdictJson(run.verdict, run.results)}\n`);
-    else printHuman(io, `restore-validation check ${target.type}${profile ? ` (profile ${profile.name})` : ''}`, run.verdict, run.results);
+    else
+      printHuman(
+        io,
+        `restore-validation check ${target.type}${profile ? ` (profile ${profile.name})` : ''}`,
+        run.verdict,
+        run.results,
+      );
     return run.verdict.verdict === 'SUCCESSFUL' ? EXIT.ok : EXIT.failed;
   } finally {
     await target.release?.(opts);
@@ -143,17 +193,26 @@ async function runCheck(type: string, argv: string[], io: Io): Promise<number> {
 /** Loads functions/<type>/validator.ts and returns the validator it exports. */
 async function loadValidator(resourceType: string): Promise<ValidatorDefinition<unknown>> {
   const type = validatorTypeFor(resourceType);
-  if (!type) throw new UsageError(`unknown resource type ${JSON.stringify(resourceType)}: restore-validation has no validator for it`);
+  if (!type)
+    throw new UsageError(
+      `unknown resource type ${JSON.stringify(resourceType)}: restore-validation has no validator for it`,
+    );
   const mod = (await import(`../functions/${type}/validator.ts`)) as Record<string, unknown>;
   const found = Object.values(mod).find(
     (v): v is ValidatorDefinition<unknown> =>
-      typeof v === 'object' && v !== null && typeof (v as ValidatorDefinition).gather === 'function' && typeof (v as ValidatorDefinition).checks === 'function',
+      typeof v === 'object' &&
+      v !== null &&
+      typeof (v as ValidatorDefinition).gather === 'function' &&
+      typeof (v as ValidatorDefinition).checks === 'function',
   );
   if (!found) throw new Error(`functions/${type}/validator.ts exports no validator`);
   return found;
 }
 
-async function runReplay(opts: { event: string; dryRun?: boolean; config?: string; json?: boolean; evidence?: string }, io: Io): Promise<number> {
+async function runReplay(
+  opts: { event: string; dryRun?: boolean; config?: string; json?: boolean; evidence?: string },
+  io: Io,
+): Promise<number> {
   let raw: unknown;
   try {
     raw = JSON.parse(readFileSync(opts.event, 'utf8'));
@@ -164,14 +223,18 @@ async function runReplay(opts: { event: string; dryRun?: boolean; config?: strin
   const validator = await loadValidator(event.detail.resourceType);
   const config = opts.config ? loadConfigFile(opts.config) : undefined;
   const settings = runtimeSettings();
-  const outcome = await processRestoreEvent(raw, { getRemainingTimeInMillis: () => 15 * 60_000 }, {
-    validator,
-    config,
-    dryRun: Boolean(opts.dryRun),
-    persistenceStore: false,
-    sinks: opts.evidence ? [async (record) => void writeEvidenceFile(opts.evidence as string, record)] : [],
-    settings,
-  });
+  const outcome = await processRestoreEvent(
+    raw,
+    { getRemainingTimeInMillis: () => 15 * 60_000 },
+    {
+      validator,
+      config,
+      dryRun: Boolean(opts.dryRun),
+      persistenceStore: false,
+      sinks: opts.evidence ? [async (record) => void writeEvidenceFile(opts.evidence as string, record)] : [],
+      settings,
+    },
+  );
   if (!outcome.verdict || !outcome.evidence) {
     io.err(`replay: ${outcome.outcome}: ${outcome.message}\n`);
     return EXIT.usage;
@@ -179,7 +242,13 @@ async function runReplay(opts: { event: string; dryRun?: boolean; config?: strin
   const checks = outcome.evidence.checks;
   const verdict = { verdict: outcome.verdict, message: outcome.message };
   if (opts.json) io.out(`${verdictJson(verdict, checks)}\n`);
-  else printHuman(io, `restore-validation replay ${outcome.restoreJobId} (${outcome.outcome}${opts.dryRun ? ', nothing posted' : ''})`, verdict, checks);
+  else
+    printHuman(
+      io,
+      `restore-validation replay ${outcome.restoreJobId} (${outcome.outcome}${opts.dryRun ? ', nothing posted' : ''})`,
+      verdict,
+      checks,
+    );
   return outcome.verdict === 'SUCCESSFUL' ? EXIT.ok : EXIT.failed;
 }
 
@@ -192,7 +261,9 @@ function buildProgram(io: Io, setCode: (code: number) => void): Command {
 
   program
     .command('check')
-    .description(`run a profile's checks against a reachable resource (types: ${TARGET_TYPES.join(', ')}); see "check <type> --help"`)
+    .description(
+      `run a profile's checks against a reachable resource (types: ${TARGET_TYPES.join(', ')}); see "check <type> --help"`,
+    )
     .argument('<type>', 'resource type')
     .allowUnknownOption()
     .allowExcessArguments()
@@ -216,9 +287,13 @@ function buildProgram(io: Io, setCode: (code: number) => void): Command {
     .description('render the HTML evidence report from local evidence files or the deployed evidence store')
     .option('--evidence <dir>', 'local evidence directory (default: the deployed stack’s evidence store)')
     .option('--out <file>', 'output file', 'restore-validation-report.html')
-    .addOption(new Option('--format <format>', 'output format').choices(['html', 'csv', 'json']).default('html'))
+    .addOption(
+      new Option('--format <format>', 'output format').choices(['html', 'csv', 'json']).default('html'),
+    )
     .action(async (opts) => {
-      const { runReport } = (await import('./report')) as { runReport: (o: Record<string, unknown>) => Promise<number> };
+      const { runReport } = (await import('./report')) as {
+        runReport: (o: Record<string, unknown>) => Promise<number>;
+      };
       setCode(await runReport(opts));
     });
 
@@ -229,7 +304,9 @@ function buildProgram(io: Io, setCode: (code: number) => void): Command {
     .action((file: string) => {
       const config = loadConfigFile(file);
       const checks = config.profiles.reduce((n, p) => n + p.checks.length, 0);
-      io.out(`${file}: valid (${config.profiles.length} profile${config.profiles.length === 1 ? '' : 's'}, ${checks} check${checks === 1 ? '' : 's'})\n`);
+      io.out(
+        `${file}: valid (${config.profiles.length} profile${config.profiles.length === 1 ? '' : 's'}, ${checks} check${checks === 1 ? '' : 's'})\n`,
+      );
       setCode(EXIT.ok);
     });
 
@@ -247,7 +324,9 @@ function buildProgram(io: Io, setCode: (code: number) => void): Command {
     .option('--out <dir>', 'where evidence and the report go', resolve('restore-validation-demo'))
     .option('--json', 'print the demo results as JSON')
     .action(async (opts) => {
-      const { runDemo } = (await import('./demo')) as { runDemo: (o: { outDir?: string; json?: boolean }) => Promise<number> };
+      const { runDemo } = (await import('./demo')) as {
+        runDemo: (o: { outDir?: string; json?: boolean }) => Promise<number>;
+      };
       setCode(await runDemo({ outDir: opts.out, json: opts.json }));
     });
   return program;
@@ -268,7 +347,9 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
     return code;
   } catch (err) {
     if (err instanceof CommanderError) {
-      return err.exitCode === 0 || err.code === 'commander.helpDisplayed' || err.code === 'commander.version' ? EXIT.ok : EXIT.usage;
+      return err.exitCode === 0 || err.code === 'commander.helpDisplayed' || err.code === 'commander.version'
+        ? EXIT.ok
+        : EXIT.usage;
     }
     if (err instanceof ConfigError || err instanceof UsageError) {
       io.err(`restore-validation: ${err.message}\n`);

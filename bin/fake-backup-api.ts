@@ -8,7 +8,7 @@
  *   PUT  /restore-jobs/{id}/validations   PutRestoreValidationResult (final statuses are immutable)
  *   GET  /restore-jobs                    ListRestoreJobs (filters + pagination)
  */
-import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export interface FakeRestoreJob {
@@ -33,7 +33,11 @@ export interface FakeRestoreJob {
   Metadata?: Record<string, string>;
 }
 
-export type FakeOperation = 'DescribeRestoreJob' | 'GetRestoreJobMetadata' | 'PutRestoreValidationResult' | 'ListRestoreJobs';
+export type FakeOperation =
+  | 'DescribeRestoreJob'
+  | 'GetRestoreJobMetadata'
+  | 'PutRestoreValidationResult'
+  | 'ListRestoreJobs';
 
 export interface Fault {
   readonly operation: FakeOperation;
@@ -76,10 +80,17 @@ export class FakeBackupApi {
   /** The PutRestoreValidationResult calls made for a job, in order. */
   validations(restoreJobId?: string): Array<{ restoreJobId: string; status: string; message?: string }> {
     return this.calls
-      .filter((c) => c.operation === 'PutRestoreValidationResult' && (!restoreJobId || c.restoreJobId === restoreJobId))
+      .filter(
+        (c) =>
+          c.operation === 'PutRestoreValidationResult' && (!restoreJobId || c.restoreJobId === restoreJobId),
+      )
       .map((c) => {
         const b = c.body as { ValidationStatus?: string; ValidationStatusMessage?: string };
-        return { restoreJobId: c.restoreJobId ?? '', status: b.ValidationStatus ?? '', message: b.ValidationStatusMessage };
+        return {
+          restoreJobId: c.restoreJobId ?? '',
+          status: b.ValidationStatus ?? '',
+          message: b.ValidationStatusMessage,
+        };
       });
   }
 
@@ -88,7 +99,9 @@ export class FakeBackupApi {
 
   /** Only the final verdicts (SUCCESSFUL/FAILED/TIMED_OUT) that were accepted. */
   finalVerdicts(restoreJobId?: string) {
-    return this.accepted.filter((v) => FINAL.has(v.status) && (!restoreJobId || v.restoreJobId === restoreJobId));
+    return this.accepted.filter(
+      (v) => FINAL.has(v.status) && (!restoreJobId || v.restoreJobId === restoreJobId),
+    );
   }
 
   count(operation: FakeOperation): number {
@@ -97,7 +110,9 @@ export class FakeBackupApi {
 
   async start(port = 0): Promise<string> {
     this.#server = createServer((req, res) => {
-      this.#handle(req, res).catch((err) => this.#send(res, 500, { message: String(err) }, 'InternalFailure'));
+      this.#handle(req, res).catch((err) =>
+        this.#send(res, 500, { message: String(err) }, 'InternalFailure'),
+      );
     });
     await new Promise<void>((resolve) => this.#server?.listen(port, '127.0.0.1', resolve));
     const { port: bound } = this.#server.address() as AddressInfo;
@@ -129,39 +144,89 @@ export class FakeBackupApi {
     }
     let operation: FakeOperation | undefined;
     const id = parts[1];
-    if (parts[0] === 'restore-jobs' && req.method === 'GET' && parts.length === 1) operation = 'ListRestoreJobs';
-    else if (parts[0] === 'restore-jobs' && req.method === 'GET' && parts.length === 2) operation = 'DescribeRestoreJob';
-    else if (parts[0] === 'restore-jobs' && req.method === 'GET' && parts[2] === 'metadata') operation = 'GetRestoreJobMetadata';
-    else if (parts[0] === 'restore-jobs' && req.method === 'PUT' && parts[2] === 'validations') operation = 'PutRestoreValidationResult';
-    if (!operation) return this.#send(res, 404, { message: `fake Backup API: no route for ${req.method} ${url.pathname}` }, 'UnknownOperationException');
+    if (parts[0] === 'restore-jobs' && req.method === 'GET' && parts.length === 1)
+      operation = 'ListRestoreJobs';
+    else if (parts[0] === 'restore-jobs' && req.method === 'GET' && parts.length === 2)
+      operation = 'DescribeRestoreJob';
+    else if (parts[0] === 'restore-jobs' && req.method === 'GET' && parts[2] === 'metadata')
+      operation = 'GetRestoreJobMetadata';
+    else if (parts[0] === 'restore-jobs' && req.method === 'PUT' && parts[2] === 'validations')
+      operation = 'PutRestoreValidationResult';
+    if (!operation)
+      return this.#send(
+        res,
+        404,
+        { message: `fake Backup API: no route for ${req.method} ${url.pathname}` },
+        'UnknownOperationException',
+      );
     this.calls.push({ operation, restoreJobId: id, body });
 
     const fault = this.faults.find((f) => f.operation === operation && f.times > 0);
     if (fault) {
       fault.times -= 1;
       if (fault.delayMs) await new Promise((r) => setTimeout(r, fault.delayMs));
-      const type = fault.errorType ?? (fault.status === 429 ? 'ThrottlingException' : fault.status >= 500 ? 'ServiceUnavailableException' : 'InvalidParameterValueException');
-      return this.#send(res, fault.status, { message: `injected ${type}`, Message: `injected ${type}` }, type);
+      const type =
+        fault.errorType ??
+        (fault.status === 429
+          ? 'ThrottlingException'
+          : fault.status >= 500
+            ? 'ServiceUnavailableException'
+            : 'InvalidParameterValueException');
+      return this.#send(
+        res,
+        fault.status,
+        { message: `injected ${type}`, Message: `injected ${type}` },
+        type,
+      );
     }
 
     if (operation === 'ListRestoreJobs') return this.#send(res, 200, this.#list(url.searchParams));
     const job = id ? this.jobs.get(id) : undefined;
-    if (!job) return this.#send(res, 400, { Message: `Restore job ${id} not found`, Type: 'User' }, 'ResourceNotFoundException');
+    if (!job)
+      return this.#send(
+        res,
+        400,
+        { Message: `Restore job ${id} not found`, Type: 'User' },
+        'ResourceNotFoundException',
+      );
     if (operation === 'DescribeRestoreJob') return this.#send(res, 200, this.#describe(job));
-    if (operation === 'GetRestoreJobMetadata') return this.#send(res, 200, { RestoreJobId: job.RestoreJobId, Metadata: job.Metadata ?? {} });
+    if (operation === 'GetRestoreJobMetadata')
+      return this.#send(res, 200, { RestoreJobId: job.RestoreJobId, Metadata: job.Metadata ?? {} });
     const b = body as { ValidationStatus?: string; ValidationStatusMessage?: string };
     if (job.ValidationStatus && FINAL.has(job.ValidationStatus)) {
-      return this.#send(res, 400, { Message: `ValidationStatus is already final (${job.ValidationStatus}) and cannot be changed` }, 'InvalidRequestException');
+      return this.#send(
+        res,
+        400,
+        { Message: `ValidationStatus is already final (${job.ValidationStatus}) and cannot be changed` },
+        'InvalidRequestException',
+      );
     }
-    if (!b.ValidationStatus || !['SUCCESSFUL', 'FAILED', 'TIMED_OUT', 'VALIDATING'].includes(b.ValidationStatus)) {
-      return this.#send(res, 400, { Message: `invalid ValidationStatus ${b.ValidationStatus}` }, 'InvalidParameterValueException');
+    if (
+      !b.ValidationStatus ||
+      !['SUCCESSFUL', 'FAILED', 'TIMED_OUT', 'VALIDATING'].includes(b.ValidationStatus)
+    ) {
+      return this.#send(
+        res,
+        400,
+        { Message: `invalid ValidationStatus ${b.ValidationStatus}` },
+        'InvalidParameterValueException',
+      );
     }
     if ((b.ValidationStatusMessage ?? '').length > 1000) {
-      return this.#send(res, 400, { Message: 'ValidationStatusMessage longer than 1000 characters' }, 'InvalidParameterValueException');
+      return this.#send(
+        res,
+        400,
+        { Message: 'ValidationStatusMessage longer than 1000 characters' },
+        'InvalidParameterValueException',
+      );
     }
     job.ValidationStatus = b.ValidationStatus;
     job.ValidationStatusMessage = b.ValidationStatusMessage;
-    this.accepted.push({ restoreJobId: job.RestoreJobId, status: b.ValidationStatus, message: b.ValidationStatusMessage });
+    this.accepted.push({
+      restoreJobId: job.RestoreJobId,
+      status: b.ValidationStatus,
+      message: b.ValidationStatusMessage,
+    });
     return this.#send(res, 204, undefined);
   }
 

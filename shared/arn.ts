@@ -20,6 +20,11 @@ export function parseArn(arn: string): ParsedArn | undefined {
   const resource = parts.slice(5).join(':');
   const m = /^([A-Za-z0-9-]+)[/:](.+)$/.exec(resource);
   // S3 bucket ARNs have no resource type: `arn:aws:s3:::bucket`.
-  const [resourceType, resourceId] = service === 's3' && !resource.includes('/') ? ['', resource] : m ? [m[1] ?? '', m[2] ?? ''] : ['', resource];
+  const [resourceType, resourceId] =
+    service === 's3' && !resource.includes('/')
+      ? ['', resource]
+      : m
+        ? [m[1] ?? '', m[2] ?? '']
+        : ['', resource];
   return { arn, partition, service, region, accountId, resource, resourceType, resourceId };
 }

@@ -38,7 +38,8 @@ export function unhandledProfileChecks(
         ? factory(check, ctx)
         : {
             id: check.id,
-            run: () => errored(`check kind "${check.kind}" is not supported by the ${validatorName} validator`),
+            run: () =>
+              errored(`check kind "${check.kind}" is not supported by the ${validatorName} validator`),
           },
     );
   }

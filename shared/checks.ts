@@ -52,9 +52,21 @@ export function defineCheck<F>(def: CheckDefinition<F>): CheckDefinition<F> {
   return def;
 }
 
-export const pass = (detail: string, data?: Record<string, unknown>): CheckOutcome => ({ status: 'pass', detail, data });
-export const fail = (detail: string, data?: Record<string, unknown>): CheckOutcome => ({ status: 'fail', detail, data });
-export const skip = (detail: string, data?: Record<string, unknown>): CheckOutcome => ({ status: 'skip', detail, data });
+export const pass = (detail: string, data?: Record<string, unknown>): CheckOutcome => ({
+  status: 'pass',
+  detail,
+  data,
+});
+export const fail = (detail: string, data?: Record<string, unknown>): CheckOutcome => ({
+  status: 'fail',
+  detail,
+  data,
+});
+export const skip = (detail: string, data?: Record<string, unknown>): CheckOutcome => ({
+  status: 'skip',
+  detail,
+  data,
+});
 export const errored = (detail: string, data?: Record<string, unknown>): CheckOutcome => ({
   status: 'error',
   detail,
@@ -94,7 +106,12 @@ export async function runChecks<F>(
       seen.add(check.id);
       return limit(async () => {
         const result = duplicate
-          ? { id: check.id, status: 'error' as const, detail: `duplicate check id ${check.id}`, durationMs: 0 }
+          ? {
+              id: check.id,
+              status: 'error' as const,
+              detail: `duplicate check id ${check.id}`,
+              durationMs: 0,
+            }
           : await runOne(check, facts, options);
         options.onResult?.(result);
         return result;
@@ -103,7 +120,11 @@ export async function runChecks<F>(
   );
 }
 
-async function runOne<F>(check: CheckDefinition<F>, facts: F, options: RunChecksOptions): Promise<CheckResult> {
+async function runOne<F>(
+  check: CheckDefinition<F>,
+  facts: F,
+  options: RunChecksOptions,
+): Promise<CheckResult> {
   const started = performance.now();
   const elapsed = () => Math.round(performance.now() - started);
   if (options.signal?.aborted) {
@@ -113,7 +134,8 @@ async function runOne<F>(check: CheckDefinition<F>, facts: F, options: RunChecks
   let byDeadline = false;
   if (options.deadline !== undefined) {
     const left = options.deadline - Date.now();
-    if (left <= 0) return { id: check.id, status: 'error', detail: 'not run: validation deadline reached', durationMs: 0 };
+    if (left <= 0)
+      return { id: check.id, status: 'error', detail: 'not run: validation deadline reached', durationMs: 0 };
     if (left < timeoutMs) {
       timeoutMs = left;
       byDeadline = true;
@@ -137,7 +159,11 @@ async function runOne<F>(check: CheckDefinition<F>, facts: F, options: RunChecks
   });
   // The whole validation was aborted (deadline or Lambda shutting down) while this check ran.
   const aborted = new Promise<CheckOutcome>((resolve) => {
-    options.signal?.addEventListener('abort', () => resolve(errored('timed out: validation deadline reached')), { once: true });
+    options.signal?.addEventListener(
+      'abort',
+      () => resolve(errored('timed out: validation deadline reached')),
+      { once: true },
+    );
   });
   try {
     const outcome = await Promise.race([
@@ -162,7 +188,11 @@ function normalise(outcome: unknown): CheckOutcome {
     ['pass', 'fail', 'skip', 'error'].includes(String((outcome as CheckOutcome).status))
   ) {
     const o = outcome as CheckOutcome;
-    return { status: o.status, detail: typeof o.detail === 'string' ? o.detail : String(o.detail ?? ''), data: o.data };
+    return {
+      status: o.status,
+      detail: typeof o.detail === 'string' ? o.detail : String(o.detail ?? ''),
+      data: o.data,
+    };
   }
   return errored(`check returned no valid result (got ${JSON.stringify(outcome)?.slice(0, 100)})`);
 }

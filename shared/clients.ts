@@ -79,7 +79,11 @@ export function createClients(options: ClientOptions = {}, overrides: Partial<Cl
       get() {
         if (!cache[key]) {
           const Ctor = ctors[key] as new (cfg: object) => unknown;
-          cache[key] = new Ctor(key === 's3' ? { ...config, forcePathStyle: options.forcePathStyle ?? Boolean(options.endpoint) } : config);
+          cache[key] = new Ctor(
+            key === 's3'
+              ? { ...config, forcePathStyle: options.forcePathStyle ?? Boolean(options.endpoint) }
+              : config,
+          );
         }
         return cache[key];
       },

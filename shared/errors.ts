@@ -66,7 +66,8 @@ export class UsageError extends RestoreValidationError {
 /** A short, single-line reason for an unknown thrown value, without stack traces. */
 export function reasonOf(err: unknown): string {
   if (err instanceof Error) {
-    const name = err.name && err.name !== 'Error' && !(err instanceof RestoreValidationError) ? `${err.name}: ` : '';
+    const name =
+      err.name && err.name !== 'Error' && !(err instanceof RestoreValidationError) ? `${err.name}: ` : '';
     return `${name}${err.message}`.replace(/\s+/g, ' ').trim();
   }
   return String(err);

@@ -5,13 +5,16 @@
  * @see https://docs.aws.amazon.com/aws-backup/latest/devguide/eventbridge.html
  */
 import { z } from 'zod';
-import { EventParseError } from './errors';
 import { formatPath } from './config/load';
+import { EventParseError } from './errors';
 
 const numberish = z
   .union([z.number(), z.string().regex(/^-?\d+(\.\d+)?$/, 'expected a number')])
   .transform((v) => Number(v));
-const optionalText = z.string().optional().transform((v) => (v === '' ? undefined : v));
+const optionalText = z
+  .string()
+  .optional()
+  .transform((v) => (v === '' ? undefined : v));
 
 export const restoreJobDetailSchema = z
   .looseObject({
@@ -54,7 +57,10 @@ export function parseRestoreJobEvent(raw: unknown): RestoreJobEvent {
   if (result.success) return result.data;
   const issue = result.error.issues[0];
   const field = issue ? formatPath(issue.path) || '(event)' : '(event)';
-  const message = issue?.code === 'invalid_type' && issue.input === undefined ? 'is missing' : (issue?.message ?? 'invalid');
+  const message =
+    issue?.code === 'invalid_type' && issue.input === undefined
+      ? 'is missing'
+      : (issue?.message ?? 'invalid');
   throw new EventParseError(field, message);
 }
 

@@ -31,6 +31,8 @@ export interface EvidenceRecord {
   readonly restoreDurationSeconds?: number;
   /** Data age at the recovery point (RPO evidence), minutes, where a freshness check measured it. */
   readonly dataAgeMinutes?: number;
+  /** The restore job's own status when it is not COMPLETED (FAILED, ABORTED): set by the reconciler. */
+  readonly restoreJobStatus?: string;
   /** SUCCESSFUL/FAILED as decided; TIMED_OUT when the reconciler saw the window close; DEFERRED when handed to Step Functions. */
   readonly verdict: 'SUCCESSFUL' | 'FAILED' | 'TIMED_OUT' | 'DEFERRED';
   readonly message: string;
@@ -58,7 +60,9 @@ export function buildEvidence(input: {
   const { job, run } = input;
   const iso = (d?: Date) => d?.toISOString();
   const restoreDurationSeconds =
-    job.creationDate && job.completionDate ? Math.round((job.completionDate.getTime() - job.creationDate.getTime()) / 1000) : undefined;
+    job.creationDate && job.completionDate
+      ? Math.round((job.completionDate.getTime() - job.creationDate.getTime()) / 1000)
+      : undefined;
   const dataAge = run.notes.dataAgeMinutes;
   return {
     schemaVersion: EVIDENCE_SCHEMA_VERSION,

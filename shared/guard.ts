@@ -11,7 +11,10 @@ export const RESTORE_TEST_TAG = 'awsbackup-restore-test';
 /** Tag put on everything this project creates (helper instances, temporary DB instances). */
 export const CREATED_BY_TAG = 'restore-validation:created-by';
 
-type Tags = ReadonlyArray<{ Key?: string; Value?: string }> | Readonly<Record<string, string | undefined>> | undefined;
+type Tags =
+  | ReadonlyArray<{ Key?: string; Value?: string }>
+  | Readonly<Record<string, string | undefined>>
+  | undefined;
 
 function tagKeys(tags: Tags): string[] {
   if (!tags) return [];
@@ -30,7 +33,11 @@ export function isRestoreTestResource(nameOrArn: string | undefined, tags?: Tags
 }
 
 /** Throws SafetyGuardError unless the resource is a restore-test resource. */
-export function assertRestoreTestResource(nameOrArn: string | undefined, tags?: Tags, action = 'touch'): void {
+export function assertRestoreTestResource(
+  nameOrArn: string | undefined,
+  tags?: Tags,
+  action = 'touch',
+): void {
   if (!isRestoreTestResource(nameOrArn, tags)) {
     throw new SafetyGuardError(
       `refusing to ${action} ${nameOrArn ?? '(unnamed resource)'}: it is neither named ${RESTORE_TEST_PREFIX}-… nor tagged ${RESTORE_TEST_TAG}`,
@@ -41,6 +48,8 @@ export function assertRestoreTestResource(nameOrArn: string | undefined, tags?: 
 /** Throws unless the resource was created by restore-validation (e.g. before deleting a helper). */
 export function assertCreatedByUs(nameOrArn: string, tags: Tags, action = 'delete'): void {
   if (!tagKeys(tags).includes(CREATED_BY_TAG)) {
-    throw new SafetyGuardError(`refusing to ${action} ${nameOrArn}: it was not created by restore-validation (no ${CREATED_BY_TAG} tag)`);
+    throw new SafetyGuardError(
+      `refusing to ${action} ${nameOrArn}: it was not created by restore-validation (no ${CREATED_BY_TAG} tag)`,
+    );
   }
 }

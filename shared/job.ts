@@ -3,7 +3,11 @@
  * @see https://docs.aws.amazon.com/aws-backup/latest/devguide/API_DescribeRestoreJob.html
  * @see https://docs.aws.amazon.com/aws-backup/latest/devguide/API_GetRestoreJobMetadata.html
  */
-import { type BackupClient, DescribeRestoreJobCommand, GetRestoreJobMetadataCommand } from '@aws-sdk/client-backup';
+import {
+  type BackupClient,
+  DescribeRestoreJobCommand,
+  GetRestoreJobMetadataCommand,
+} from '@aws-sdk/client-backup';
 import { type ParsedArn, parseArn } from './arn';
 import type { RestoreJobEvent } from './event';
 import { RestoreMetadata } from './metadata';

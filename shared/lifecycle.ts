@@ -10,23 +10,27 @@
  * that already has a final status is never posted again, and duplicate deliveries of one event are
  * absorbed by Powertools idempotency (DynamoDB) keyed on the restore job id.
  */
-import { IdempotencyAlreadyInProgressError, IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
+import {
+  IdempotencyAlreadyInProgressError,
+  IdempotencyConfig,
+  makeIdempotent,
+} from '@aws-lambda-powertools/idempotency';
 import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
 import type { MiddlewareObj } from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { type Clients, clients as defaultClients } from './clients';
 import { type Config, emptyConfig, loadConfigFile, matchProfile } from './config/index';
+import { type RuntimeSettings, runtimeSettings } from './env';
 import { EventParseError, reasonOf } from './errors';
-import { type RestoreJobEvent, parseRestoreJobEvent, restoreJobIdOf } from './event';
-import { type EvidenceRecord, buildEvidence } from './evidence';
-import { type RestoreJob, hasFinalVerdict, loadRestoreJob } from './job';
+import { parseRestoreJobEvent, type RestoreJobEvent, restoreJobIdOf } from './event';
+import { buildEvidence, type EvidenceRecord } from './evidence';
+import { hasFinalVerdict, loadRestoreJob, type RestoreJob } from './job';
 import { logger as defaultLogger, type Logger } from './logger';
 import { postVerdict } from './report';
 import { RESOURCE_TYPES_BY_VALIDATOR, validatorTypeFor } from './resource-types';
 import type { RetryOptions } from './retry';
-import { type RuntimeSettings, runtimeSettings } from './env';
-import { type ValidationRun, type ValidatorDefinition, runValidator } from './validator';
 import { defaultEvidenceSinks } from './sinks';
+import { runValidator, type ValidationRun, type ValidatorDefinition } from './validator';
 import { fitMessage } from './verdict';
 
 export type LifecycleOutcome =
@@ -47,7 +51,10 @@ export interface LifecycleResult {
 }
 
 /** Receives the evidence record after a verdict (evidence store, metrics, notifications). */
-export type EvidenceSink = (record: EvidenceRecord, deps: { clients: Clients; settings: RuntimeSettings }) => Promise<void>;
+export type EvidenceSink = (
+  record: EvidenceRecord,
+  deps: { clients: Clients; settings: RuntimeSettings },
+) => Promise<void>;
 
 export interface LifecycleOptions {
   // biome-ignore lint/suspicious/noExplicitAny: validators have their own facts types
@@ -73,7 +80,10 @@ let cachedConfig: { path: string | undefined; config?: Config; error?: unknown }
 function runtimeConfig(settings: RuntimeSettings): Config {
   if (!cachedConfig || cachedConfig.path !== settings.configPath) {
     try {
-      cachedConfig = { path: settings.configPath, config: settings.configPath ? loadConfigFile(settings.configPath) : emptyConfig() };
+      cachedConfig = {
+        path: settings.configPath,
+        config: settings.configPath ? loadConfigFile(settings.configPath) : emptyConfig(),
+      };
     } catch (error) {
       cachedConfig = { path: settings.configPath, error };
     }
@@ -84,14 +94,23 @@ function runtimeConfig(settings: RuntimeSettings): Config {
 
 const IDEMPOTENCY_EXPIRY_SECONDS = 8 * 24 * 3600; // longer than the longest validation window (168 h)
 
-async function defaultPersistence(settings: RuntimeSettings, clients: Clients): Promise<BasePersistenceLayer | undefined> {
+async function defaultPersistence(
+  settings: RuntimeSettings,
+  clients: Clients,
+): Promise<BasePersistenceLayer | undefined> {
   if (!settings.idempotencyTable) return undefined;
   const { DynamoDBPersistenceLayer } = await import('@aws-lambda-powertools/idempotency/dynamodb');
-  return new DynamoDBPersistenceLayer({ tableName: settings.idempotencyTable, awsSdkV3Client: clients.dynamodb });
+  return new DynamoDBPersistenceLayer({
+    tableName: settings.idempotencyTable,
+    awsSdkV3Client: clients.dynamodb,
+  });
 }
 
-
-const result = (outcome: LifecycleOutcome, message: string, extra: Partial<LifecycleResult> = {}): LifecycleResult => ({
+const result = (
+  outcome: LifecycleOutcome,
+  message: string,
+  extra: Partial<LifecycleResult> = {},
+): LifecycleResult => ({
   outcome,
   message,
   ...extra,
@@ -102,7 +121,11 @@ const result = (outcome: LifecycleOutcome, message: string, extra: Partial<Lifec
  * itself cannot be reached to post a verdict, so that Lambda's async retry (and then the DLQ consumer)
  * tries again.
  */
-export async function processRestoreEvent(raw: unknown, lambdaContext: Pick<Context, 'getRemainingTimeInMillis'> | undefined, options: LifecycleOptions): Promise<LifecycleResult> {
+export async function processRestoreEvent(
+  raw: unknown,
+  lambdaContext: Pick<Context, 'getRemainingTimeInMillis'> | undefined,
+  options: LifecycleOptions,
+): Promise<LifecycleResult> {
   const settings = options.settings ?? runtimeSettings();
   const clients = options.clients ?? defaultClients();
   const log = options.logger ?? defaultLogger;
@@ -114,7 +137,11 @@ export async function processRestoreEvent(raw: unknown, lambdaContext: Pick<Cont
     event = parseRestoreJobEvent(raw);
   } catch (err) {
     const reason = reasonOf(err);
-    log.error('event rejected', { reason, field: err instanceof EventParseError ? err.field : undefined, restoreJobId: restoreJobIdOf(raw) });
+    log.error('event rejected', {
+      reason,
+      field: err instanceof EventParseError ? err.field : undefined,
+      restoreJobId: restoreJobIdOf(raw),
+    });
     return result('rejected', reason);
   }
   const detail = event.detail;
@@ -124,10 +151,21 @@ export async function processRestoreEvent(raw: unknown, lambdaContext: Pick<Cont
   try {
     if (detail.status !== 'COMPLETED') {
       log.info('event ignored: restore job not completed', { status: detail.status });
-      return result('ignored', `restore job status is ${detail.status}, not COMPLETED`, { restoreJobId: jobId });
+      return result('ignored', `restore job status is ${detail.status}, not COMPLETED`, {
+        restoreJobId: jobId,
+      });
     }
-    const post = async (status: 'SUCCESSFUL' | 'FAILED' | 'VALIDATING', message: string, knownValidationStatus?: string) =>
-      dryRun ? ('dry-run' as const) : postVerdict(clients.backup, jobId, status, message, { retry: options.retry, knownValidationStatus });
+    const post = async (
+      status: 'SUCCESSFUL' | 'FAILED' | 'VALIDATING',
+      message: string,
+      knownValidationStatus?: string,
+    ) =>
+      dryRun
+        ? ('dry-run' as const)
+        : postVerdict(clients.backup, jobId, status, message, {
+            retry: options.retry,
+            knownValidationStatus,
+          });
 
     let config: Config;
     try {
@@ -138,31 +176,56 @@ export async function processRestoreEvent(raw: unknown, lambdaContext: Pick<Cont
       log.error('configuration error', { reason: message });
       if (!detail.restoreTestingPlanArn) return result('ignored', message, { restoreJobId: jobId });
       const posted = await post('FAILED', message);
-      return result(posted === 'posted' ? 'reported' : posted, message, { restoreJobId: jobId, verdict: 'FAILED' });
+      return result(posted === 'posted' ? 'reported' : posted, message, {
+        restoreJobId: jobId,
+        verdict: 'FAILED',
+      });
     }
 
     if (!detail.restoreTestingPlanArn && !config.defaults.validateManualRestores) {
-      log.info('event ignored: not a restore test (set defaults.validateManualRestores to validate manual restores)');
+      log.info(
+        'event ignored: not a restore test (set defaults.validateManualRestores to validate manual restores)',
+      );
       return result('ignored', 'not a restore testing job', { restoreJobId: jobId });
     }
 
     const servedType = validatorTypeFor(detail.resourceType);
-    if (!servedType || !RESOURCE_TYPES_BY_VALIDATOR[servedType].some((t) => validator.resourceTypes.includes(t))) {
+    if (
+      !servedType ||
+      !RESOURCE_TYPES_BY_VALIDATOR[servedType].some((t) => validator.resourceTypes.includes(t))
+    ) {
       const message = servedType
         ? `resource type ${detail.resourceType} was routed to the ${validator.name} validator, which does not serve it: check the EventBridge rules`
         : `unknown resource type ${JSON.stringify(detail.resourceType)}: restore-validation has no validator for it`;
       log.error('resource type not served', { reason: message });
       const posted = await post('FAILED', message);
-      return result(posted === 'posted' ? 'reported' : posted, message, { restoreJobId: jobId, verdict: 'FAILED' });
+      return result(posted === 'posted' ? 'reported' : posted, message, {
+        restoreJobId: jobId,
+        verdict: 'FAILED',
+      });
     }
 
     const validateJob = async (input: { restoreJobId: string }): Promise<LifecycleResult> =>
-      validateOnce(input.restoreJobId, event, config, { ...options, settings, clients, logger: log, dryRun }, lambdaContext, post);
+      validateOnce(
+        input.restoreJobId,
+        event,
+        config,
+        { ...options, settings, clients, logger: log, dryRun },
+        lambdaContext,
+        post,
+      );
 
-    const persistence = options.persistenceStore === false ? undefined : (options.persistenceStore ?? (await defaultPersistence(settings, clients)));
+    const persistence =
+      options.persistenceStore === false
+        ? undefined
+        : (options.persistenceStore ?? (await defaultPersistence(settings, clients)));
     if (!persistence || dryRun) return await validateJob({ restoreJobId: jobId });
-    const idempotencyConfig = new IdempotencyConfig({ eventKeyJmesPath: 'restoreJobId', expiresAfterSeconds: IDEMPOTENCY_EXPIRY_SECONDS });
-    if (lambdaContext && 'functionName' in lambdaContext) idempotencyConfig.registerLambdaContext(lambdaContext as Context);
+    const idempotencyConfig = new IdempotencyConfig({
+      eventKeyJmesPath: 'restoreJobId',
+      expiresAfterSeconds: IDEMPOTENCY_EXPIRY_SECONDS,
+    });
+    if (lambdaContext && 'functionName' in lambdaContext)
+      idempotencyConfig.registerLambdaContext(lambdaContext as Context);
     // The idempotency record keeps a compact result (DynamoDB items are small, and JSON has no undefined);
     // the invocation that really ran returns the full result with its evidence.
     let full: LifecycleResult | undefined;
@@ -179,7 +242,9 @@ export async function processRestoreEvent(raw: unknown, lambdaContext: Pick<Cont
     } catch (err) {
       if (err instanceof IdempotencyAlreadyInProgressError) {
         log.info('duplicate event: this restore job is being validated by another invocation');
-        return result('duplicate', 'another invocation is validating this restore job', { restoreJobId: jobId });
+        return result('duplicate', 'another invocation is validating this restore job', {
+          restoreJobId: jobId,
+        });
       }
       throw err;
     }
@@ -188,13 +253,22 @@ export async function processRestoreEvent(raw: unknown, lambdaContext: Pick<Cont
   }
 }
 
-type Post = (status: 'SUCCESSFUL' | 'FAILED' | 'VALIDATING', message: string, known?: string) => Promise<'posted' | 'already-final' | 'dry-run'>;
+type Post = (
+  status: 'SUCCESSFUL' | 'FAILED' | 'VALIDATING',
+  message: string,
+  known?: string,
+) => Promise<'posted' | 'already-final' | 'dry-run'>;
 
 async function validateOnce(
   jobId: string,
   event: RestoreJobEvent,
   config: Config,
-  options: LifecycleOptions & { settings: RuntimeSettings; clients: Clients; logger: Logger; dryRun: boolean },
+  options: LifecycleOptions & {
+    settings: RuntimeSettings;
+    clients: Clients;
+    logger: Logger;
+    dryRun: boolean;
+  },
   lambdaContext: Pick<Context, 'getRemainingTimeInMillis'> | undefined,
   post: Post,
 ): Promise<LifecycleResult> {
@@ -207,11 +281,18 @@ async function validateOnce(
     log.error('restore job unreadable', { reason: message });
     // The job's current status is unknowable here; a refusal because it is final is still absorbed.
     const posted = await post('FAILED', message, '');
-    return result(posted === 'posted' ? 'reported' : posted, message, { restoreJobId: jobId, verdict: 'FAILED' });
+    return result(posted === 'posted' ? 'reported' : posted, message, {
+      restoreJobId: jobId,
+      verdict: 'FAILED',
+    });
   }
   if (hasFinalVerdict(job)) {
-    log.info('restore job already has a final verdict; nothing to do', { validationStatus: job.validationStatus });
-    return result('already-final', `restore job already has validation status ${job.validationStatus}`, { restoreJobId: jobId });
+    log.info('restore job already has a final verdict; nothing to do', {
+      validationStatus: job.validationStatus,
+    });
+    return result('already-final', `restore job already has validation status ${job.validationStatus}`, {
+      restoreJobId: jobId,
+    });
   }
 
   const profile = matchProfile(config, {
@@ -224,7 +305,11 @@ async function validateOnce(
 
   if (profile?.reportValidating ?? config.defaults.reportValidating) {
     try {
-      await post('VALIDATING', `restore-validation ${validator.name} validator is checking the restored resource`, job.validationStatus ?? '');
+      await post(
+        'VALIDATING',
+        `restore-validation ${validator.name} validator is checking the restored resource`,
+        job.validationStatus ?? '',
+      );
     } catch (err) {
       log.warn('could not post VALIDATING', { reason: reasonOf(err) });
     }
@@ -250,10 +335,14 @@ async function validateOnce(
     const message = fitMessage(`validator crashed: ${reasonOf(err)}`);
     log.error('validator crashed', { reason: message });
     const posted = await post('FAILED', message);
-    return result(posted === 'posted' ? 'reported' : posted, message, { restoreJobId: jobId, verdict: 'FAILED' });
+    return result(posted === 'posted' ? 'reported' : posted, message, {
+      restoreJobId: jobId,
+      verdict: 'FAILED',
+    });
   }
 
-  for (const r of run.results) log.info('check finished', { checkId: r.id, status: r.status, durationMs: r.durationMs });
+  for (const r of run.results)
+    log.info('check finished', { checkId: r.id, status: r.status, durationMs: r.durationMs });
 
   let reported = false;
   let outcome: LifecycleOutcome;
@@ -299,7 +388,9 @@ const INTERNAL_KEY = 'restoreValidation';
  * unexpected error into a logged response, unless it is the one case we want Lambda to retry (AWS
  * Backup unreachable for the verdict itself).
  */
-export function restoreLifecycle(options: LifecycleOptions): MiddlewareObj<unknown, LifecycleResult, Error, Context> {
+export function restoreLifecycle(
+  options: LifecycleOptions,
+): MiddlewareObj<unknown, LifecycleResult, Error, Context> {
   return {
     before: async (request) => {
       const outcome = await processRestoreEvent(request.event, request.context, options);

@@ -37,7 +37,10 @@ export class RestoreMetadata {
         // fall through: treat as plain text
       }
     }
-    return t.split(',').map((s) => s.trim()).filter(Boolean);
+    return t
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
   }
 
   /** A boolean value ("true"/"false", any case). */

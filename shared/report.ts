@@ -4,7 +4,11 @@
  * already final is reported as 'already-final' rather than an error.
  * @see https://docs.aws.amazon.com/aws-backup/latest/devguide/API_PutRestoreValidationResult.html
  */
-import { type BackupClient, DescribeRestoreJobCommand, PutRestoreValidationResultCommand } from '@aws-sdk/client-backup';
+import {
+  type BackupClient,
+  DescribeRestoreJobCommand,
+  PutRestoreValidationResultCommand,
+} from '@aws-sdk/client-backup';
 import { type RetryOptions, withRetry } from './retry';
 import { fitMessage } from './verdict';
 
@@ -26,7 +30,12 @@ export async function postVerdict(
 ): Promise<'posted' | 'already-final'> {
   const current =
     options.knownValidationStatus ??
-    (await withRetry(() => backup.send(new DescribeRestoreJobCommand({ RestoreJobId: restoreJobId })), options.retry)).ValidationStatus;
+    (
+      await withRetry(
+        () => backup.send(new DescribeRestoreJobCommand({ RestoreJobId: restoreJobId })),
+        options.retry,
+      )
+    ).ValidationStatus;
   if (current && FINAL.has(current)) return 'already-final';
   try {
     await withRetry(

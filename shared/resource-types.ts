@@ -19,7 +19,18 @@ export const RESOURCE_TYPES = [
 export type ResourceType = (typeof RESOURCE_TYPES)[number];
 
 /** Handler folder names under `functions/` (the lower-cased resource type; DynamoDB serves both). */
-export const VALIDATOR_TYPES = ['rds', 'aurora', 'ebs', 'ec2', 's3', 'dynamodb', 'efs', 'fsx', 'documentdb', 'neptune'] as const;
+export const VALIDATOR_TYPES = [
+  'rds',
+  'aurora',
+  'ebs',
+  'ec2',
+  's3',
+  'dynamodb',
+  'efs',
+  'fsx',
+  'documentdb',
+  'neptune',
+] as const;
 export type ValidatorType = (typeof VALIDATOR_TYPES)[number];
 
 /** Which resource types each validator function serves. */

@@ -3,7 +3,12 @@
  * The SDK retries too, but a verdict is immutable: we retry once more at our level, around whole calls,
  * before deciding anything. Classification comes from smithy's own error classification.
  */
-import { isClockSkewError, isServerError, isThrottlingError, isTransientError } from '@smithy/service-error-classification';
+import {
+  isClockSkewError,
+  isServerError,
+  isThrottlingError,
+  isTransientError,
+} from '@smithy/service-error-classification';
 
 type ClassifiableError = Parameters<typeof isThrottlingError>[0];
 
@@ -11,9 +16,19 @@ export function isRetryableError(err: unknown): boolean {
   if (!err || typeof err !== 'object') return false;
   const e = err as ClassifiableError & { code?: string; $retryable?: unknown };
   if (e.$retryable) return true;
-  if (typeof e.code === 'string' && ['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN'].includes(e.code)) return true;
+  if (
+    typeof e.code === 'string' &&
+    ['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN'].includes(e.code)
+  )
+    return true;
   try {
-    return isThrottlingError(e) || isTransientError(e) || isServerError(e) || isClockSkewError(e) || e.name === 'SlowDown';
+    return (
+      isThrottlingError(e) ||
+      isTransientError(e) ||
+      isServerError(e) ||
+      isClockSkewError(e) ||
+      e.name === 'SlowDown'
+    );
   } catch {
     return false;
   }

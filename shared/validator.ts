@@ -9,10 +9,10 @@ import { unhandledProfileChecks } from './check-implementations';
 import { type CheckDefinition, type CheckResult, errored, runChecks } from './checks';
 import type { Clients } from './clients';
 import type { Config, Profile } from './config/index';
-import { ResourceStateError, SafetyGuardError, reasonOf } from './errors';
+import { ResourceStateError, reasonOf, SafetyGuardError } from './errors';
 import type { RestoreJob } from './job';
 import type { ResourceType } from './resource-types';
-import { type Verdict, decideVerdict } from './verdict';
+import { decideVerdict, type Verdict } from './verdict';
 
 /** Everything a validator may use while it runs. */
 export interface ValidationContext {
@@ -53,9 +53,12 @@ export interface ValidatorDefinition<F = unknown> {
 /** Declares a validator, validating it when the module loads. */
 export function defineValidator<F>(def: ValidatorDefinition<F>): ValidatorDefinition<F> {
   if (!/^[a-z][a-z0-9-]{0,39}$/.test(def.name)) {
-    throw new TypeError(`validator name ${JSON.stringify(def.name)} is invalid: use 1-40 lower-case letters, digits and -`);
+    throw new TypeError(
+      `validator name ${JSON.stringify(def.name)} is invalid: use 1-40 lower-case letters, digits and -`,
+    );
   }
-  if (def.resourceTypes.length === 0) throw new TypeError(`validator ${def.name}: give at least one resource type`);
+  if (def.resourceTypes.length === 0)
+    throw new TypeError(`validator ${def.name}: give at least one resource type`);
   return def;
 }
 
@@ -90,7 +93,9 @@ export interface RunValidatorOptions {
 }
 
 /** Context fields the caller supplies; `note` and `remainingMs` are provided here. */
-export type ContextInput = Omit<ValidationContext, 'note' | 'remainingMs' | 'signal'> & { signal?: AbortSignal };
+export type ContextInput = Omit<ValidationContext, 'note' | 'remainingMs' | 'signal'> & {
+  signal?: AbortSignal;
+};
 
 /**
  * Runs one validator: gather → checks → cleanup → verdict. Never throws except DeferredValidation's
@@ -106,7 +111,10 @@ export async function runValidator<F>(
   const controller = new AbortController();
   const onOuterAbort = () => controller.abort(input.signal?.reason);
   input.signal?.addEventListener('abort', onOuterAbort, { once: true });
-  const deadlineTimer = setTimeout(() => controller.abort(new Error('validation deadline reached')), Math.max(0, input.deadline - Date.now()));
+  const deadlineTimer = setTimeout(
+    () => controller.abort(new Error('validation deadline reached')),
+    Math.max(0, input.deadline - Date.now()),
+  );
   const ctx: ValidationContext = {
     ...input,
     signal: controller.signal,
@@ -117,7 +125,9 @@ export async function runValidator<F>(
   };
   const profile = input.profile;
   const failWhenNothingChecked =
-    options.failWhenNothingChecked ?? profile?.failWhenNothingChecked ?? input.config.defaults.failWhenNothingChecked;
+    options.failWhenNothingChecked ??
+    profile?.failWhenNothingChecked ??
+    input.config.defaults.failWhenNothingChecked;
   const results: CheckResult[] = [];
   let facts: F | undefined;
   let deferredTo: string | undefined;
@@ -144,14 +154,23 @@ export async function runValidator<F>(
       try {
         checks = validator.checks(ctx, facts);
         const handled = new Set(checks.map((c) => c.id));
-        checks = [...checks, ...(unhandledProfileChecks(ctx, validator.name, handled) as CheckDefinition<F>[])];
+        checks = [
+          ...checks,
+          ...(unhandledProfileChecks(ctx, validator.name, handled) as CheckDefinition<F>[]),
+        ];
       } catch (err) {
-        results.push({ id: 'checks', ...errored(`could not build the checks: ${reasonOf(err)}`), durationMs: 0 });
+        results.push({
+          id: 'checks',
+          ...errored(`could not build the checks: ${reasonOf(err)}`),
+          durationMs: 0,
+        });
       }
       results.push(
         ...(await runChecks(checks, facts, {
           concurrency: options.concurrency ?? profile?.concurrency ?? input.config.defaults.concurrency,
-          checkTimeoutMs: options.checkTimeoutMs ?? (profile?.checkTimeoutSeconds ?? input.config.defaults.checkTimeoutSeconds) * 1000,
+          checkTimeoutMs:
+            options.checkTimeoutMs ??
+            (profile?.checkTimeoutSeconds ?? input.config.defaults.checkTimeoutSeconds) * 1000,
           deadline: input.deadline,
           signal: controller.signal,
           onResult: options.onResult,
@@ -177,7 +196,14 @@ export async function runValidator<F>(
     input.signal?.removeEventListener('abort', onOuterAbort);
   }
   const verdict = decideVerdict(results, { failWhenNothingChecked });
-  return { verdict, results, notes, startedAt, finishedAt: new Date(), ...(deferredTo ? { deferredTo } : {}) };
+  return {
+    verdict,
+    results,
+    notes,
+    startedAt,
+    finishedAt: new Date(),
+    ...(deferredTo ? { deferredTo } : {}),
+  };
 }
 
 function raceDeadline<T>(work: Promise<T>, ctx: ValidationContext, what: string): Promise<T> {

@@ -36,10 +36,7 @@ export function decideVerdict(results: readonly CheckResult[], options: DecideOp
     head = `${passed.length} of ${results.length} checks passed`;
   } else {
     verdict = failWhenNothingChecked ? 'FAILED' : 'SUCCESSFUL';
-    head =
-      results.length === 0
-        ? 'no check ran'
-        : `no check passed (${skipped.length} skipped)`;
+    head = results.length === 0 ? 'no check ran' : `no check passed (${skipped.length} skipped)`;
     head += failWhenNothingChecked ? ': nothing was verified' : ' (allowed by failWhenNothingChecked: false)';
   }
   const parts = [

@@ -7,15 +7,34 @@ import { type Config, configSchema, suggest } from './schema';
 
 /** Formats a zod issue path as `profiles[0].checks[1].expect.n.min`. */
 export function formatPath(path: readonly PropertyKey[]): string {
-  return path.reduce<string>((acc, p) => (typeof p === 'number' ? `${acc}[${p}]` : acc ? `${acc}.${String(p)}` : String(p)), '');
+  return path.reduce<string>(
+    (acc, p) => (typeof p === 'number' ? `${acc}[${p}]` : acc ? `${acc}.${String(p)}` : String(p)),
+    '',
+  );
 }
 
 const TOP_KEYS = ['version', 'defaults', 'profiles', '$schema'];
-const PROFILE_KEYS = ['name', 'description', 'match', 'connection', 'reportValidating', 'failWhenNothingChecked', 'concurrency', 'checkTimeoutSeconds', 'options', 'checks'];
+const PROFILE_KEYS = [
+  'name',
+  'description',
+  'match',
+  'connection',
+  'reportValidating',
+  'failWhenNothingChecked',
+  'concurrency',
+  'checkTimeoutSeconds',
+  'options',
+  'checks',
+];
 
 function messageFor(issue: z.core.$ZodIssue): string {
   if (issue.code === 'unrecognized_keys') {
-    const where = issue.path.length === 0 ? TOP_KEYS : issue.path.length === 2 && issue.path[0] === 'profiles' ? PROFILE_KEYS : [];
+    const where =
+      issue.path.length === 0
+        ? TOP_KEYS
+        : issue.path.length === 2 && issue.path[0] === 'profiles'
+          ? PROFILE_KEYS
+          : [];
     return `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"${suggest(k, where)}`).join(', ')}`;
   }
   return issue.message;
@@ -30,7 +49,11 @@ export function parseConfig(raw: unknown, file = 'config'): Config {
   throw new ConfigError(
     file,
     first ? formatPath(first.path) : '',
-    problems.length === 1 ? (first ? messageFor(first) : 'invalid') : `${problems.length} problems:\n  - ${problems.join('\n  - ')}`,
+    problems.length === 1
+      ? first
+        ? messageFor(first)
+        : 'invalid'
+      : `${problems.length} problems:\n  - ${problems.join('\n  - ')}`,
   );
 }
 
@@ -42,9 +65,15 @@ export function parseConfigText(text: string, file = 'config'): Config {
     if (doc.errors.length > 0) throw doc.errors[0];
     raw = doc.toJS();
   } catch (err) {
-    throw new ConfigError(basename(file) === file ? file : file, '', `not valid YAML/JSON: ${(err as Error).message}`, { cause: err });
+    throw new ConfigError(
+      basename(file) === file ? file : file,
+      '',
+      `not valid YAML/JSON: ${(err as Error).message}`,
+      { cause: err },
+    );
   }
-  if (raw === null || raw === undefined) throw new ConfigError(file, '', 'the file is empty: start with "version: 1"');
+  if (raw === null || raw === undefined)
+    throw new ConfigError(file, '', 'the file is empty: start with "version: 1"');
   return parseConfig(raw, file);
 }
 
@@ -54,9 +83,14 @@ export function loadConfigFile(file: string): Config {
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new ConfigError(file, '', `cannot read the config file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, {
-      cause: err,
-    });
+    throw new ConfigError(
+      file,
+      '',
+      `cannot read the config file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+      {
+        cause: err,
+      },
+    );
   }
   return parseConfigText(text, file);
 }

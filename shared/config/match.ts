@@ -16,7 +16,8 @@ const many = <T>(v: T | readonly T[] | undefined): readonly T[] | undefined =>
 // ARNs contain '/' (table/..., volume/...): fold it so that '*' spans the whole ARN, as users expect.
 const SLASH = '\u0001';
 const glob = (pattern: string, value: string | undefined): boolean =>
-  value !== undefined && picomatch.isMatch(value.replaceAll('/', SLASH), pattern.replaceAll('/', SLASH), { dot: true });
+  value !== undefined &&
+  picomatch.isMatch(value.replaceAll('/', SLASH), pattern.replaceAll('/', SLASH), { dot: true });
 
 function matches(profile: Profile, subject: MatchSubject): boolean {
   const m = profile.match;

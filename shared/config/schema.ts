@@ -11,9 +11,15 @@ const oneOrMany = <T extends z.ZodType>(s: T) => z.union([s, z.array(s).min(1)])
 export const matchSchema = z
   .strictObject({
     resourceType: oneOrMany(z.enum(RESOURCE_TYPES)).optional().describe('Restore job resource type(s).'),
-    sourceResourceArn: oneOrMany(z.string().min(1)).optional().describe('Glob(s) on the source resource ARN.'),
-    restoreTestingPlan: oneOrMany(z.string().min(1)).optional().describe('Glob(s) on the restore testing plan name.'),
-    createdResourceArn: oneOrMany(z.string().min(1)).optional().describe('Glob(s) on the restored resource ARN.'),
+    sourceResourceArn: oneOrMany(z.string().min(1))
+      .optional()
+      .describe('Glob(s) on the source resource ARN.'),
+    restoreTestingPlan: oneOrMany(z.string().min(1))
+      .optional()
+      .describe('Glob(s) on the restore testing plan name.'),
+    createdResourceArn: oneOrMany(z.string().min(1))
+      .optional()
+      .describe('Glob(s) on the restored resource ARN.'),
   })
   .describe('All given keys must match; the first matching profile wins.');
 
@@ -25,7 +31,10 @@ export const connectionSchema = z
       .regex(/^arn:aws[a-z-]*:secretsmanager:/, 'expected a Secrets Manager secret ARN')
       .optional()
       .describe('Secret with username/password of a stable read-only validation user.'),
-    iamAuth: z.boolean().optional().describe('Use IAM database authentication (needs the enableIamDatabaseAuthentication override).'),
+    iamAuth: z
+      .boolean()
+      .optional()
+      .describe('Use IAM database authentication (needs the enableIamDatabaseAuthentication override).'),
     user: z.string().optional().describe('Database user for IAM authentication.'),
     tls: z.boolean().default(true).describe('Verify TLS against the RDS CA bundle (default true).'),
     port: z.number().int().positive().optional(),
@@ -45,10 +54,18 @@ export const connectionSchema = z
 export const defaultsSchema = z.strictObject({
   reportValidating: z.boolean().default(true).describe('Post VALIDATING before checks start.'),
   failWhenNothingChecked: z.boolean().default(true).describe('A validation that ran no check is FAILED.'),
-  validateManualRestores: z.boolean().default(false).describe('Also validate restore jobs that are not restore tests.'),
+  validateManualRestores: z
+    .boolean()
+    .default(false)
+    .describe('Also validate restore jobs that are not restore tests.'),
   concurrency: z.number().int().min(1).max(32).default(4).describe('Checks run at once.'),
   checkTimeoutSeconds: z.number().positive().max(900).default(120),
-  reserveSeconds: z.number().min(1).max(120).default(15).describe('Lambda time kept back for reporting the verdict.'),
+  reserveSeconds: z
+    .number()
+    .min(1)
+    .max(120)
+    .default(15)
+    .describe('Lambda time kept back for reporting the verdict.'),
 });
 
 function levenshtein(a: string, b: string): number {
@@ -95,14 +112,24 @@ export const checkSchema = z.unknown().transform((value, ctx): CheckConfig => {
   const allKinds = checkKinds().map((k) => k.key);
   if (kindKeys.length === 0) {
     const unknown = keys.filter((k) => !NON_KIND_KEYS.has(k));
-    const hint = unknown.length ? `; found ${unknown.map((k) => `"${k}"${suggest(k, allKinds)}`).join(', ')}` : '';
-    ctx.addIssue({ code: 'custom', message: `no check kind given: add one of ${allKinds.join(', ')}${hint}` });
+    const hint = unknown.length
+      ? `; found ${unknown.map((k) => `"${k}"${suggest(k, allKinds)}`).join(', ')}`
+      : '';
+    ctx.addIssue({
+      code: 'custom',
+      message: `no check kind given: add one of ${allKinds.join(', ')}${hint}`,
+    });
     return z.NEVER;
   }
   // `count`/`expect`/`rows` are options of some kinds; a second *kind* key is ambiguous.
-  const primary = kindKeys.filter((k) => !['expect', 'rows', 'count', 'exitCode', 'outputMatches'].includes(k));
+  const primary = kindKeys.filter(
+    (k) => !['expect', 'rows', 'count', 'exitCode', 'outputMatches'].includes(k),
+  );
   if (primary.length > 1) {
-    ctx.addIssue({ code: 'custom', message: `a check has exactly one kind, found ${primary.join(' and ')}: split it into two checks` });
+    ctx.addIssue({
+      code: 'custom',
+      message: `a check has exactly one kind, found ${primary.join(' and ')}: split it into two checks`,
+    });
     return z.NEVER;
   }
   const key = primary[0] ?? kindKeys[0] ?? '';
@@ -140,12 +167,20 @@ function profileSchemaWith<C extends z.ZodType>(check: C) {
       const seen = new Set<string>();
       profile.checks.forEach((c, i) => {
         const id = (c as { id?: string }).id ?? '';
-        if (seen.has(id)) ctx.addIssue({ code: 'custom', path: ['checks', i, 'id'], message: `duplicate check id "${id}"` });
+        if (seen.has(id))
+          ctx.addIssue({ code: 'custom', path: ['checks', i, 'id'], message: `duplicate check id "${id}"` });
         seen.add(id);
         const kindKey = (c as { kind?: string }).kind;
         const kind = kindKey ? checkKind(kindKey) : undefined;
-        const types = profile.match.resourceType === undefined ? undefined : ([] as string[]).concat(profile.match.resourceType);
-        if (kind?.resourceTypes && types && !types.some((t) => kind.resourceTypes?.includes(t as ResourceType))) {
+        const types =
+          profile.match.resourceType === undefined
+            ? undefined
+            : ([] as string[]).concat(profile.match.resourceType);
+        if (
+          kind?.resourceTypes &&
+          types &&
+          !types.some((t) => kind.resourceTypes?.includes(t as ResourceType))
+        ) {
           ctx.addIssue({
             code: 'custom',
             path: ['checks', i, kindKey ?? ''],
@@ -167,7 +202,12 @@ function configSchemaWith<C extends z.ZodType>(check: C) {
     .superRefine((config, ctx) => {
       const names = new Set<string>();
       config.profiles.forEach((p, i) => {
-        if (names.has(p.name)) ctx.addIssue({ code: 'custom', path: ['profiles', i, 'name'], message: `duplicate profile name "${p.name}"` });
+        if (names.has(p.name))
+          ctx.addIssue({
+            code: 'custom',
+            path: ['profiles', i, 'name'],
+            message: `duplicate profile name "${p.name}"`,
+          });
         names.add(p.name);
       });
     });
@@ -182,6 +222,11 @@ export type Match = z.output<typeof matchSchema>;
 
 /** The JSON Schema for editors: checks as a union of every registered kind's schema. */
 export function configJsonSchema(): Record<string, unknown> {
-  const union = z.union(checkKinds().map((k) => k.schema) as unknown as [z.ZodType, z.ZodType, ...z.ZodType[]]);
-  return z.toJSONSchema(configSchemaWith(union), { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+  const union = z.union(
+    checkKinds().map((k) => k.schema) as unknown as [z.ZodType, z.ZodType, ...z.ZodType[]],
+  );
+  return z.toJSONSchema(configSchemaWith(union), { io: 'input', unrepresentable: 'any' }) as Record<
+    string,
+    unknown
+  >;
 }

@@ -3,12 +3,13 @@
  * ships, imported in a fresh Node process (no tsx, no node_modules), talking over HTTP to the Backup
  * fake (AWS_ENDPOINT_URL_BACKUP) and to moto's S3 (AWS_ENDPOINT_URL_S3).
  */
-import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+
 import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { esbuildOptions } from '../../infra/bundling';
@@ -42,11 +43,20 @@ async function invoke(event: unknown, configFile: string) {
       POWERTOOLS_LOG_LEVEL: 'ERROR',
     },
   });
-  return JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as { outcome: string; verdict?: string; message: string };
+  return JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as {
+    outcome: string;
+    verdict?: string;
+    message: string;
+  };
 }
 
 beforeAll(async () => {
-  await build({ ...esbuildOptions, entryPoints: [join(import.meta.dirname, '../../functions/s3/handler.ts')], outfile: bundle, logLevel: 'error' });
+  await build({
+    ...esbuildOptions,
+    entryPoints: [join(import.meta.dirname, '../../functions/s3/handler.ts')],
+    outfile: bundle,
+    logLevel: 'error',
+  });
   writeFileSync(
     driver,
     `const { handler } = await import(${JSON.stringify(bundle)});
@@ -71,7 +81,10 @@ describe('bundled S3 validator, end to end', () => {
     const event = fixture('completed-s3.json');
     jobFromEvent(fake, event, { Metadata: { DestinationBucketName: RESTORED } });
     const config = join(dir, 'ok.yaml');
-    writeFileSync(config, 'version: 1\nprofiles: [{name: docs, match: {resourceType: S3}, checks: [{id: index-present, keys: [reports/index.json]}, {id: not-empty, minObjects: 1}]}]\n');
+    writeFileSync(
+      config,
+      'version: 1\nprofiles: [{name: docs, match: {resourceType: S3}, checks: [{id: index-present, keys: [reports/index.json]}, {id: not-empty, minObjects: 1}]}]\n',
+    );
 
     const out = await invoke(event, config);
 
@@ -90,7 +103,10 @@ describe('bundled S3 validator, end to end', () => {
     await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'other.txt', Body: 'x' }));
     jobFromEvent(fake, event, { Metadata: { destinationBucketName: bucket } });
     const config = join(dir, 'missing.yaml');
-    writeFileSync(config, 'version: 1\nprofiles: [{name: docs, match: {resourceType: S3}, checks: [{id: index-present, keys: [reports/index.json]}]}]\n');
+    writeFileSync(
+      config,
+      'version: 1\nprofiles: [{name: docs, match: {resourceType: S3}, checks: [{id: index-present, keys: [reports/index.json]}]}]\n',
+    );
 
     const first = await invoke(event, config);
     const second = await invoke(event, config);

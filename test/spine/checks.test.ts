@@ -5,7 +5,10 @@ import { decideVerdict, MAX_MESSAGE_LENGTH } from '../../shared/verdict';
 describe('runChecks', () => {
   it('returns one result per check, in order, with durations', async () => {
     const results = await runChecks(
-      [defineCheck({ id: 'a', run: () => pass('ok') }), defineCheck({ id: 'b', run: async () => fail('bad') })],
+      [
+        defineCheck({ id: 'a', run: () => pass('ok') }),
+        defineCheck({ id: 'b', run: async () => fail('bad') }),
+      ],
       {},
     );
     expect(results.map((r) => [r.id, r.status])).toEqual([
@@ -16,7 +19,17 @@ describe('runChecks', () => {
   });
 
   it('turns a thrown exception into an error result with its reason', async () => {
-    const [r] = await runChecks([defineCheck({ id: 'boom', run: () => { throw new Error('disk on fire'); } })], {});
+    const [r] = await runChecks(
+      [
+        defineCheck({
+          id: 'boom',
+          run: () => {
+            throw new Error('disk on fire');
+          },
+        }),
+      ],
+      {},
+    );
     expect(r?.status).toBe('error');
     expect(r?.detail).toContain('disk on fire');
   });
@@ -44,7 +57,11 @@ describe('runChecks', () => {
   });
 
   it('cuts checks at the validation deadline', async () => {
-    const [r] = await runChecks([defineCheck({ id: 'slow', run: () => new Promise(() => {}) })], {}, { deadline: Date.now() + 40, checkTimeoutMs: 60_000 });
+    const [r] = await runChecks(
+      [defineCheck({ id: 'slow', run: () => new Promise(() => {}) })],
+      {},
+      { deadline: Date.now() + 40, checkTimeoutMs: 60_000 },
+    );
     expect(r?.status).toBe('error');
     expect(r?.detail).toMatch(/deadline/);
   });
@@ -69,7 +86,10 @@ describe('runChecks', () => {
   });
 
   it('reports a duplicate id as an error instead of running it twice', async () => {
-    const results = await runChecks([defineCheck({ id: 'x', run: () => pass('1') }), defineCheck({ id: 'x', run: () => pass('2') })], {});
+    const results = await runChecks(
+      [defineCheck({ id: 'x', run: () => pass('1') }), defineCheck({ id: 'x', run: () => pass('2') })],
+      {},
+    );
     expect(results[1]?.status).toBe('error');
     expect(results[1]?.detail).toMatch(/duplicate/);
   });
@@ -85,14 +105,23 @@ describe('runChecks', () => {
 });
 
 describe('decideVerdict', () => {
-  const r = (id: string, status: 'pass' | 'fail' | 'skip' | 'error', detail = '') => ({ id, status, detail, durationMs: 1 });
+  const r = (id: string, status: 'pass' | 'fail' | 'skip' | 'error', detail = '') => ({
+    id,
+    status,
+    detail,
+    durationMs: 1,
+  });
 
   it('is SUCCESSFUL when at least one passed and none failed', () => {
     expect(decideVerdict([r('a', 'pass'), r('b', 'skip')]).verdict).toBe('SUCCESSFUL');
   });
 
   it('is FAILED when any check fails or errors, naming failed checks first', () => {
-    const v = decideVerdict([r('good', 'pass'), r('rows', 'fail', 'expected n >= 1000, got 12'), r('tls', 'error', 'refused')]);
+    const v = decideVerdict([
+      r('good', 'pass'),
+      r('rows', 'fail', 'expected n >= 1000, got 12'),
+      r('tls', 'error', 'refused'),
+    ]);
     expect(v.verdict).toBe('FAILED');
     expect(v.message.indexOf('rows failed')).toBeLessThan(v.message.indexOf('passed: good'));
     expect(v.message).toContain('tls error: refused');

@@ -2,19 +2,17 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { main } from '../../bin/cli';
+import { runCli } from '../support/cli';
 
-async function run(argv: string[]) {
-  let out = '';
-  let err = '';
-  const code = await main(argv, { out: (s) => void (out += s), err: (s) => void (err += s), isTTY: false });
-  return { code, out, err };
-}
+const run = runCli;
 
 const dir = mkdtempSync(join(tmpdir(), 'rv-cli-'));
 const good = join(dir, 'good.yaml');
 const bad = join(dir, 'bad.yaml');
-writeFileSync(good, 'version: 1\nprofiles: [{name: p, match: {resourceType: S3}, checks: [{id: n, minObjects: 1}]}]\n');
+writeFileSync(
+  good,
+  'version: 1\nprofiles: [{name: p, match: {resourceType: S3}, checks: [{id: n, minObjects: 1}]}]\n',
+);
 writeFileSync(bad, 'version: 1\nprofiles: [{name: p, checks: [{id: n, minObjets: 1}]}]\n');
 
 describe('restore-validation CLI', () => {
@@ -45,7 +43,12 @@ describe('restore-validation CLI', () => {
   });
 
   it('replay exits 2 with the field for a malformed event', async () => {
-    const r = await run(['replay', '--event', join(import.meta.dirname, '../../../shared/fixtures/events/malformed-missing-job-id.json'), '--dry-run']);
+    const r = await run([
+      'replay',
+      '--event',
+      join(import.meta.dirname, '../../../shared/fixtures/events/malformed-missing-job-id.json'),
+      '--dry-run',
+    ]);
     expect(r.code).toBe(2);
     expect(r.err).toContain('detail.restoreJobId');
   });
@@ -60,6 +63,8 @@ describe('restore-validation CLI', () => {
     const r = await run(['validate-config', 'validation.config.yaml']);
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
-    expect(readFileSync('validation.config.yaml', 'utf8')).toContain('$schema=./validation.config.schema.json');
+    expect(readFileSync('validation.config.yaml', 'utf8')).toContain(
+      '$schema=./validation.config.schema.json',
+    );
   });
 });

@@ -2,9 +2,9 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../../shared/errors';
+import { SCHEMA_FILE, schemaText } from '../../scripts/gen-schema';
 import { loadConfigFile, matchProfile, parseConfigText } from '../../shared/config/index';
-import { schemaText, SCHEMA_FILE } from '../../scripts/gen-schema';
+import { ConfigError } from '../../shared/errors';
 
 const DESIGN_EXAMPLE = `
 version: 1
@@ -76,23 +76,34 @@ describe('config', () => {
   });
 
   it('rejects a check kind the profile’s resource type cannot run', () => {
-    const err = errorOf('version: 1\nprofiles: [{name: a, match: {resourceType: S3}, checks: [{id: x, sql: "select 1"}]}]\n');
+    const err = errorOf(
+      'version: 1\nprofiles: [{name: a, match: {resourceType: S3}, checks: [{id: x, sql: "select 1"}]}]\n',
+    );
     expect(err.path).toBe('profiles[0].checks[0].sql');
     expect(err.message).toContain('not available for resource type S3');
   });
 
   it('reports a bad value with its path', () => {
-    const err = errorOf('version: 1\nprofiles: [{name: a, checks: [{id: x, freshness: {sql: "select 1", maxAgeMinutes: -5}}]}]\n');
+    const err = errorOf(
+      'version: 1\nprofiles: [{name: a, checks: [{id: x, freshness: {sql: "select 1", maxAgeMinutes: -5}}]}]\n',
+    );
     expect(err.path).toBe('profiles[0].checks[0].freshness.maxAgeMinutes');
   });
 
   it('rejects duplicate check ids and profile names', () => {
-    expect(errorOf('version: 1\nprofiles: [{name: a, checks: [{id: x, minObjects: 1}, {id: x, minObjects: 2}]}]\n').message).toContain('duplicate check id "x"');
-    expect(errorOf('version: 1\nprofiles: [{name: a}, {name: a}]\n').message).toContain('duplicate profile name');
+    expect(
+      errorOf('version: 1\nprofiles: [{name: a, checks: [{id: x, minObjects: 1}, {id: x, minObjects: 2}]}]\n')
+        .message,
+    ).toContain('duplicate check id "x"');
+    expect(errorOf('version: 1\nprofiles: [{name: a}, {name: a}]\n').message).toContain(
+      'duplicate profile name',
+    );
   });
 
   it('rejects a check with two kinds', () => {
-    expect(errorOf('version: 1\nprofiles: [{name: a, checks: [{id: x, minObjects: 1, keys: [a]}]}]\n').message).toContain('exactly one kind');
+    expect(
+      errorOf('version: 1\nprofiles: [{name: a, checks: [{id: x, minObjects: 1, keys: [a]}]}]\n').message,
+    ).toContain('exactly one kind');
   });
 
   it('rejects a wrong version and broken YAML', () => {
@@ -102,13 +113,18 @@ describe('config', () => {
   });
 
   it('names the file when it cannot be read', () => {
-    expect(() => loadConfigFile('/nonexistent/validation.config.yaml')).toThrow(/\/nonexistent\/validation.config.yaml: cannot read the config file \(ENOENT\)/);
+    expect(() => loadConfigFile('/nonexistent/validation.config.yaml')).toThrow(
+      /\/nonexistent\/validation.config.yaml: cannot read the config file \(ENOENT\)/,
+    );
   });
 
   it('reads JSON as well as YAML', () => {
     const dir = mkdtempSync(join(tmpdir(), 'rv-cfg-'));
     const file = join(dir, 'c.json');
-    writeFileSync(file, JSON.stringify({ version: 1, profiles: [{ name: 'p', checks: [{ id: 'n', minItems: 3 }] }] }));
+    writeFileSync(
+      file,
+      JSON.stringify({ version: 1, profiles: [{ name: 'p', checks: [{ id: 'n', minItems: 3 }] }] }),
+    );
     expect(loadConfigFile(file).profiles[0]?.checks[0]?.kind).toBe('minItems');
   });
 });
@@ -117,20 +133,38 @@ describe('matchProfile', () => {
   const config = parseConfigText(DESIGN_EXAMPLE, 'x.yaml');
 
   it('matches resource type, source ARN glob and plan name glob together', () => {
-    const subject = { resourceType: 'RDS', sourceResourceArn: 'arn:aws:rds:us-east-1:123456789012:db:orders-prod', restoreTestingPlanName: 'nightly_restore_tests' };
+    const subject = {
+      resourceType: 'RDS',
+      sourceResourceArn: 'arn:aws:rds:us-east-1:123456789012:db:orders-prod',
+      restoreTestingPlanName: 'nightly_restore_tests',
+    };
     expect(matchProfile(config, subject)?.name).toBe('orders-db');
     expect(matchProfile(config, { ...subject, restoreTestingPlanName: 'weekly' })).toBeUndefined();
-    expect(matchProfile(config, { ...subject, sourceResourceArn: 'arn:aws:rds:us-east-1:123456789012:db:billing' })).toBeUndefined();
+    expect(
+      matchProfile(config, {
+        ...subject,
+        sourceResourceArn: 'arn:aws:rds:us-east-1:123456789012:db:billing',
+      }),
+    ).toBeUndefined();
   });
 
   it('lets * span the slashes of an ARN and matches either of several types', () => {
-    const c = parseConfigText('version: 1\nprofiles: [{name: t, match: {sourceResourceArn: "arn:aws:dynamodb:*:table/sess*"}}]\n');
-    expect(matchProfile(c, { resourceType: 'DynamoDB', sourceResourceArn: 'arn:aws:dynamodb:us-east-1:1:table/sessions' })?.name).toBe('t');
+    const c = parseConfigText(
+      'version: 1\nprofiles: [{name: t, match: {sourceResourceArn: "arn:aws:dynamodb:*:table/sess*"}}]\n',
+    );
+    expect(
+      matchProfile(c, {
+        resourceType: 'DynamoDB',
+        sourceResourceArn: 'arn:aws:dynamodb:us-east-1:1:table/sessions',
+      })?.name,
+    ).toBe('t');
     expect(matchProfile(config, { resourceType: 'DynamoDB.FullyManaged' })?.name).toBe('tables');
   });
 
   it('takes the first matching profile', () => {
-    const c = parseConfigText('version: 1\nprofiles: [{name: first, match: {resourceType: S3}}, {name: second, match: {resourceType: S3}}]\n');
+    const c = parseConfigText(
+      'version: 1\nprofiles: [{name: first, match: {resourceType: S3}}, {name: second, match: {resourceType: S3}}]\n',
+    );
     expect(matchProfile(c, { resourceType: 'S3' })?.name).toBe('first');
   });
 });

@@ -17,9 +17,12 @@ describe('parseRestoreJobEvent', () => {
     expect(event.detail.status).toBe(String(raw.detail.status ?? raw.detail.state).toUpperCase());
   });
 
-  it.each(names.filter((n) => n.startsWith('malformed-')))('rejects %s with one typed error naming the field', (name) => {
-    expect(() => parseRestoreJobEvent(fixture(name))).toThrow(EventParseError);
-  });
+  it.each(names.filter((n) => n.startsWith('malformed-')))(
+    'rejects %s with one typed error naming the field',
+    (name) => {
+      expect(() => parseRestoreJobEvent(fixture(name))).toThrow(EventParseError);
+    },
+  );
 
   it('names detail.restoreJobId when the job id is missing', () => {
     const err = (() => {
@@ -34,7 +37,9 @@ describe('parseRestoreJobEvent', () => {
   });
 
   it('names detail-type when the event is not a restore job event', () => {
-    expect(() => parseRestoreJobEvent(fixture('malformed-wrong-detail-type.json'))).toThrow(/detail-type.*Restore Job State Change/);
+    expect(() => parseRestoreJobEvent(fixture('malformed-wrong-detail-type.json'))).toThrow(
+      /detail-type.*Restore Job State Change/,
+    );
   });
 
   it('reads sizes given as strings or numbers', () => {
@@ -49,8 +54,12 @@ describe('parseRestoreJobEvent', () => {
   });
 
   it('keeps DynamoDB.FullyManaged and the absence of a plan ARN', () => {
-    expect(parseRestoreJobEvent(fixture('completed-dynamodb-fully-managed.json')).detail.resourceType).toBe('DynamoDB.FullyManaged');
-    expect(parseRestoreJobEvent(fixture('completed-manual-restore.json')).detail.restoreTestingPlanArn).toBeUndefined();
+    expect(parseRestoreJobEvent(fixture('completed-dynamodb-fully-managed.json')).detail.resourceType).toBe(
+      'DynamoDB.FullyManaged',
+    );
+    expect(
+      parseRestoreJobEvent(fixture('completed-manual-restore.json')).detail.restoreTestingPlanArn,
+    ).toBeUndefined();
   });
 
   it('rejects an event whose status and state are both missing', () => {

@@ -1,8 +1,8 @@
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type CheckDefinition, defineCheck, fail, pass } from '../../shared/checks';
 import { createClients } from '../../shared/clients';
@@ -17,6 +17,7 @@ import { fixture, fixtureNames } from '../support/fixtures';
 import { backupClient, jobFromEvent } from '../support/lifecycle-harness';
 
 const noSleep = { sleep: async () => {} };
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const JOB = 'AB12CD34-0001-4F00-9A00-000000000001';
 
 let fake: FakeBackupApi;
@@ -92,9 +93,17 @@ describe('processRestoreEvent', () => {
   });
 
   it('posts FAILED naming the failed check', async () => {
-    checks = [defineCheck({ id: 'rows', run: () => fail('expected n >= 1000, got 12') }), defineCheck({ id: 'ok', run: () => pass('') })];
+    checks = [
+      defineCheck({ id: 'rows', run: () => fail('expected n >= 1000, got 12') }),
+      defineCheck({ id: 'ok', run: () => pass('') }),
+    ];
     await processRestoreEvent(fixture('completed-rds.json'), lambdaContext(), options());
-    expect(fake.finalVerdicts(JOB)).toEqual([expect.objectContaining({ status: 'FAILED', message: expect.stringMatching(/^1 of 2 checks failed\. rows failed: expected n >= 1000, got 12/) })]);
+    expect(fake.finalVerdicts(JOB)).toEqual([
+      expect.objectContaining({
+        status: 'FAILED',
+        message: expect.stringMatching(/^1 of 2 checks failed\. rows failed: expected n >= 1000, got 12/),
+      }),
+    ]);
   });
 
   it('posts nothing but VALIDATING-free FAILED when nothing was checked', async () => {
@@ -105,9 +114,13 @@ describe('processRestoreEvent', () => {
   });
 
   it('reports a profile check the validator cannot run as an error, never a silent pass', async () => {
-    const config = parseConfigText('version: 1\nprofiles: [{name: p, checks: [{id: must-run, keys: [a]}]}]\n');
+    const config = parseConfigText(
+      'version: 1\nprofiles: [{name: p, checks: [{id: must-run, keys: [a]}]}]\n',
+    );
     await processRestoreEvent(fixture('completed-rds.json'), lambdaContext(), options({ config }));
-    expect(fake.finalVerdicts(JOB)[0]?.message).toContain('must-run error: check kind "keys" is not supported by the rds validator');
+    expect(fake.finalVerdicts(JOB)[0]?.message).toContain(
+      'must-run error: check kind "keys" is not supported by the rds validator',
+    );
   });
 });
 
@@ -128,13 +141,24 @@ describe('fault matrix: each case ends with exactly one verdict or a clear rejec
     fake.fail('DescribeRestoreJob', 503, Number.POSITIVE_INFINITY);
     const out = await processRestoreEvent(fixture('completed-rds.json'), lambdaContext(), options());
     expect(out.verdict).toBe('FAILED');
-    expect(fake.finalVerdicts(JOB)).toEqual([expect.objectContaining({ status: 'FAILED', message: expect.stringContaining('could not read the restore job') })]);
+    expect(fake.finalVerdicts(JOB)).toEqual([
+      expect.objectContaining({
+        status: 'FAILED',
+        message: expect.stringContaining('could not read the restore job'),
+      }),
+    ]);
     expect(gathered).toBe(0);
   });
 
   it('throws (for Lambda to retry) when AWS Backup refuses every verdict, then a retry posts exactly one', async () => {
     fake.fail('PutRestoreValidationResult', 500, 10);
-    await expect(processRestoreEvent(fixture('completed-rds.json'), lambdaContext(), options({ config: parseConfigText('version: 1\ndefaults: {reportValidating: false}\n') }))).rejects.toThrow();
+    await expect(
+      processRestoreEvent(
+        fixture('completed-rds.json'),
+        lambdaContext(),
+        options({ config: parseConfigText('version: 1\ndefaults: {reportValidating: false}\n') }),
+      ),
+    ).rejects.toThrow();
     expect(fake.finalVerdicts(JOB)).toHaveLength(0);
     fake.faults.length = 0;
     await processRestoreEvent(fixture('completed-rds.json'), lambdaContext(), options());
@@ -151,11 +175,16 @@ describe('fault matrix: each case ends with exactly one verdict or a clear rejec
       }),
     ];
     await processRestoreEvent(fixture('completed-rds.json'), lambdaContext(), options());
-    expect(fake.finalVerdicts(JOB)[0]?.message).toContain('explodes error: TypeError: cannot read properties of undefined');
+    expect(fake.finalVerdicts(JOB)[0]?.message).toContain(
+      'explodes error: TypeError: cannot read properties of undefined',
+    );
   });
 
   it('ends a check that hangs past the deadline as timed out and still posts the verdict', async () => {
-    checks = [defineCheck({ id: 'hangs', run: () => new Promise(() => {}) }), defineCheck({ id: 'ok', run: () => pass('') })];
+    checks = [
+      defineCheck({ id: 'hangs', run: () => new Promise(() => {}) }),
+      defineCheck({ id: 'ok', run: () => pass('') }),
+    ];
     const config = parseConfigText('version: 1\ndefaults: {reserveSeconds: 1}\n');
     await processRestoreEvent(fixture('completed-rds.json'), lambdaContext(1_300), options({ config }));
     const [verdict] = fake.finalVerdicts(JOB);
@@ -164,9 +193,18 @@ describe('fault matrix: each case ends with exactly one verdict or a clear rejec
   });
 
   it('ends a gather that hangs past the deadline as FAILED', async () => {
-    const hanging = defineValidator({ name: 'rds', resourceTypes: ['RDS'], gather: () => new Promise<never>(() => {}), checks: () => [] });
+    const hanging = defineValidator({
+      name: 'rds',
+      resourceTypes: ['RDS'],
+      gather: () => new Promise<never>(() => {}),
+      checks: () => [],
+    });
     const config = parseConfigText('version: 1\ndefaults: {reserveSeconds: 1}\n');
-    await processRestoreEvent(fixture('completed-rds.json'), lambdaContext(1_300), options({ validator: hanging, config }));
+    await processRestoreEvent(
+      fixture('completed-rds.json'),
+      lambdaContext(1_300),
+      options({ validator: hanging, config }),
+    );
     expect(fake.finalVerdicts(JOB)[0]?.message).toMatch(/restored-resource error: .*deadline/);
   });
 
@@ -179,18 +217,31 @@ describe('fault matrix: each case ends with exactly one verdict or a clear rejec
   });
 
   it('absorbs two concurrent deliveries of one event: one verdict', async () => {
-    checks = [defineCheck({ id: 'slow', run: async () => (await new Promise((r) => setTimeout(r, 100)), pass('')) })];
-    const outs = await Promise.all([1, 2].map(() => processRestoreEvent(fixture('completed-rds.json'), lambdaContext(), options())));
+    checks = [
+      defineCheck({
+        id: 'slow',
+        run: async () => {
+          await sleep(100);
+          return pass('');
+        },
+      }),
+    ];
+    const outs = await Promise.all(
+      [1, 2].map(() => processRestoreEvent(fixture('completed-rds.json'), lambdaContext(), options())),
+    );
     expect(fake.finalVerdicts(JOB)).toHaveLength(1);
     expect(outs.map((o) => o.outcome).sort()).toEqual(['already-final', 'reported']);
   });
 
-  it.each(fixtureNames().filter((n) => n.startsWith('malformed-')))('rejects %s without calling AWS Backup', async (name) => {
-    const out = await processRestoreEvent(fixture(name), lambdaContext(), options());
-    expect(out.outcome).toBe('rejected');
-    expect(out.message).toMatch(/invalid Restore Job State Change event: detail/);
-    expect(fake.calls).toHaveLength(0);
-  });
+  it.each(fixtureNames().filter((n) => n.startsWith('malformed-')))(
+    'rejects %s without calling AWS Backup',
+    async (name) => {
+      const out = await processRestoreEvent(fixture(name), lambdaContext(), options());
+      expect(out.outcome).toBe('rejected');
+      expect(out.message).toMatch(/invalid Restore Job State Change event: detail/);
+      expect(fake.calls).toHaveLength(0);
+    },
+  );
 
   it.each([null, 'text', 42, {}, { detail: null }])('rejects %j without crashing', async (raw) => {
     expect((await processRestoreEvent(raw, lambdaContext(), options())).outcome).toBe('rejected');
@@ -198,10 +249,22 @@ describe('fault matrix: each case ends with exactly one verdict or a clear rejec
 
   it('posts FAILED naming the config problem when the bundled config is broken', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'rv-'));
-    writeFileSync(join(dir, 'c.yaml'), 'version: 1\nprofiles: [{name: p, checks: [{id: x, sqll: "select 1"}]}]\n');
-    const out = await processRestoreEvent(fixture('completed-rds.json'), lambdaContext(), options({ config: undefined, settings: runtimeSettings({ RESTORE_VALIDATION_CONFIG: join(dir, 'c.yaml') }) }));
+    writeFileSync(
+      join(dir, 'c.yaml'),
+      'version: 1\nprofiles: [{name: p, checks: [{id: x, sqll: "select 1"}]}]\n',
+    );
+    const out = await processRestoreEvent(
+      fixture('completed-rds.json'),
+      lambdaContext(),
+      options({
+        config: undefined,
+        settings: runtimeSettings({ RESTORE_VALIDATION_CONFIG: join(dir, 'c.yaml') }),
+      }),
+    );
     expect(out.verdict).toBe('FAILED');
-    expect(fake.finalVerdicts(JOB)[0]?.message).toMatch(/configuration error: .*c.yaml at profiles\[0\]\.checks\[0\].*did you mean "sql"/);
+    expect(fake.finalVerdicts(JOB)[0]?.message).toMatch(
+      /configuration error: .*c.yaml at profiles\[0\]\.checks\[0\].*did you mean "sql"/,
+    );
   });
 
   it('posts FAILED for a resource type no validator serves', async () => {
@@ -222,19 +285,31 @@ describe('fault matrix: each case ends with exactly one verdict or a clear rejec
   });
 
   it('ignores events of jobs that did not complete', async () => {
-    expect((await processRestoreEvent(fixture('failed-rds.json'), lambdaContext(), options())).outcome).toBe('ignored');
-    expect((await processRestoreEvent(fixture('created-uses-state-key.json'), lambdaContext(), options())).outcome).toBe('ignored');
+    expect((await processRestoreEvent(fixture('failed-rds.json'), lambdaContext(), options())).outcome).toBe(
+      'ignored',
+    );
+    expect(
+      (await processRestoreEvent(fixture('created-uses-state-key.json'), lambdaContext(), options())).outcome,
+    ).toBe('ignored');
     expect(fake.calls).toHaveLength(0);
   });
 
   it('posts nothing for a job that already has a final verdict', async () => {
-    fake.jobs.get(JOB)!.ValidationStatus = 'TIMED_OUT';
-    expect((await processRestoreEvent(fixture('completed-rds.json'), lambdaContext(), options())).outcome).toBe('already-final');
+    const job = fake.jobs.get(JOB);
+    if (!job) throw new Error('fixture job missing');
+    job.ValidationStatus = 'TIMED_OUT';
+    expect(
+      (await processRestoreEvent(fixture('completed-rds.json'), lambdaContext(), options())).outcome,
+    ).toBe('already-final');
     expect(fake.count('PutRestoreValidationResult')).toBe(0);
   });
 
   it('decides but posts nothing in dry-run', async () => {
-    const out = await processRestoreEvent(fixture('completed-rds.json'), lambdaContext(), options({ dryRun: true }));
+    const out = await processRestoreEvent(
+      fixture('completed-rds.json'),
+      lambdaContext(),
+      options({ dryRun: true }),
+    );
     expect(out.outcome).toBe('dry-run');
     expect(out.verdict).toBe('SUCCESSFUL');
     expect(fake.count('PutRestoreValidationResult')).toBe(0);
@@ -248,17 +323,42 @@ describe('idempotency (Powertools on DynamoDB, moto)', () => {
     moto = await startMoto();
     const ddb = new DynamoDBClient({ endpoint: moto.endpoint, region: 'us-east-1' });
     await ddb.send(
-      new CreateTableCommand({ TableName: 'idem', BillingMode: 'PAY_PER_REQUEST', KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }], AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }] }),
+      new CreateTableCommand({
+        TableName: 'idem',
+        BillingMode: 'PAY_PER_REQUEST',
+        KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+        AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+      }),
     );
     persistence = new DynamoDBPersistenceLayer({ tableName: 'idem', awsSdkV3Client: ddb });
   });
   afterAll(async () => moto?.stop());
 
   it('runs the validation once for concurrent and repeated deliveries', async () => {
-    checks = [defineCheck({ id: 'slow', run: async () => (await new Promise((r) => setTimeout(r, 300)), pass('')) })];
-    const outs = await Promise.all([1, 2].map(() => processRestoreEvent(fixture('completed-rds.json'), lambdaContext(), options({ persistenceStore: persistence }))));
+    checks = [
+      defineCheck({
+        id: 'slow',
+        run: async () => {
+          await sleep(300);
+          return pass('');
+        },
+      }),
+    ];
+    const outs = await Promise.all(
+      [1, 2].map(() =>
+        processRestoreEvent(
+          fixture('completed-rds.json'),
+          lambdaContext(),
+          options({ persistenceStore: persistence }),
+        ),
+      ),
+    );
     expect(outs.map((o) => o.outcome).sort()).toEqual(['duplicate', 'reported']);
-    const again = await processRestoreEvent(fixture('completed-rds.json'), lambdaContext(), options({ persistenceStore: persistence }));
+    const again = await processRestoreEvent(
+      fixture('completed-rds.json'),
+      lambdaContext(),
+      options({ persistenceStore: persistence }),
+    );
     expect(again.outcome).toBe('reported'); // the stored result of the first run, replayed
     expect(gathered).toBe(1);
     expect(fake.finalVerdicts(JOB)).toHaveLength(1);

@@ -1,9 +1,9 @@
-import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../bin/cli';
+import { runCli } from '../support/cli';
 import { type Moto, startMoto } from '../support/engines';
 import { FakeBackupApi } from '../support/fake-backup';
 import { fixture } from '../support/fixtures';
@@ -14,12 +14,7 @@ const BUCKET = 'awsbackup-restore-test-9c8b7a65';
 let moto: Moto;
 let fake: FakeBackupApi;
 
-async function run(argv: string[]) {
-  let out = '';
-  let err = '';
-  const code = await main(argv, { out: (s) => void (out += s), err: (s) => void (err += s), isTTY: false });
-  return { code, out, err };
-}
+const run = runCli;
 
 beforeAll(async () => {
   moto = await startMoto();
@@ -34,7 +29,10 @@ beforeAll(async () => {
   const event = fixture('completed-s3.json');
   jobFromEvent(fake, event, { Metadata: { destinationBucketName: BUCKET } });
   writeFileSync(join(dir, 'event.json'), JSON.stringify(event));
-  writeFileSync(join(dir, 'config.yaml'), 'version: 1\nprofiles: [{name: docs, match: {resourceType: S3}, checks: [{id: has-a, keys: [a.txt]}]}]\n');
+  writeFileSync(
+    join(dir, 'config.yaml'),
+    'version: 1\nprofiles: [{name: docs, match: {resourceType: S3}, checks: [{id: has-a, keys: [a.txt]}]}]\n',
+  );
 });
 afterAll(async () => {
   delete process.env.AWS_ENDPOINT_URL_BACKUP;
@@ -45,7 +43,17 @@ afterAll(async () => {
 
 describe('restore-validation replay', () => {
   it('decides the verdict with --dry-run and reports nothing to AWS Backup', async () => {
-    const r = await run(['replay', '--event', join(dir, 'event.json'), '--config', join(dir, 'config.yaml'), '--dry-run', '--json', '--evidence', join(dir, 'ev')]);
+    const r = await run([
+      'replay',
+      '--event',
+      join(dir, 'event.json'),
+      '--config',
+      join(dir, 'config.yaml'),
+      '--dry-run',
+      '--json',
+      '--evidence',
+      join(dir, 'ev'),
+    ]);
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
     const json = JSON.parse(r.out);
@@ -54,15 +62,34 @@ describe('restore-validation replay', () => {
     expect(json.checks.map((c: { id: string }) => c.id)).toEqual(['restored-bucket', 'has-a']);
     expect(fake.count('PutRestoreValidationResult')).toBe(0);
     const day = readdirSync(join(dir, 'ev'))[0] ?? '';
-    const record = JSON.parse(readFileSync(join(dir, 'ev', day, readdirSync(join(dir, 'ev', day))[0] ?? ''), 'utf8'));
-    expect(record).toMatchObject({ mode: 'dry-run', reported: false, verdict: 'SUCCESSFUL', restoreTestingPlanName: 'nightly_restore_tests' });
+    const record = JSON.parse(
+      readFileSync(join(dir, 'ev', day, readdirSync(join(dir, 'ev', day))[0] ?? ''), 'utf8'),
+    );
+    expect(record).toMatchObject({
+      mode: 'dry-run',
+      reported: false,
+      verdict: 'SUCCESSFUL',
+      restoreTestingPlanName: 'nightly_restore_tests',
+    });
   });
 
   it('posts the verdict without --dry-run, once', async () => {
-    const first = await run(['replay', '--event', join(dir, 'event.json'), '--config', join(dir, 'config.yaml')]);
+    const first = await run([
+      'replay',
+      '--event',
+      join(dir, 'event.json'),
+      '--config',
+      join(dir, 'config.yaml'),
+    ]);
     expect(first.code).toBe(0);
     expect(first.out).toContain('SUCCESSFUL: 2 of 2 checks passed');
-    const second = await run(['replay', '--event', join(dir, 'event.json'), '--config', join(dir, 'config.yaml')]);
+    const second = await run([
+      'replay',
+      '--event',
+      join(dir, 'event.json'),
+      '--config',
+      join(dir, 'config.yaml'),
+    ]);
     expect(second.code).toBe(2);
     expect(second.err).toContain('already-final');
     expect(fake.finalVerdicts()).toHaveLength(1);

@@ -23,10 +23,16 @@ export async function freePort(): Promise<number> {
   });
 }
 
-async function waitFor(what: string, probe: () => Promise<boolean> | boolean, timeoutMs = 30_000, proc?: ChildProcess) {
+async function waitFor(
+  what: string,
+  probe: () => Promise<boolean> | boolean,
+  timeoutMs = 30_000,
+  proc?: ChildProcess,
+) {
   const until = Date.now() + timeoutMs;
   while (Date.now() < until) {
-    if (proc && proc.exitCode !== null) throw new Error(`${what} exited with code ${proc.exitCode} before it was ready`);
+    if (proc && proc.exitCode !== null)
+      throw new Error(`${what} exited with code ${proc.exitCode} before it was ready`);
     try {
       if (await probe()) return;
     } catch {
@@ -95,9 +101,21 @@ export async function startPostgres(): Promise<Postgres> {
   chmodSync(dir, 0o777);
   const data = join(dir, 'data');
   const port = await freePort();
-  const asPg = (args: string[]) => execFileSync('runuser', ['-u', 'postgres', '--', ...args], { stdio: 'pipe' });
+  const asPg = (args: string[]) =>
+    execFileSync('runuser', ['-u', 'postgres', '--', ...args], { stdio: 'pipe' });
   execFileSync('sh', ['-c', `echo postgres > ${dir}/pw && chmod 644 ${dir}/pw`]);
-  asPg([join(bin, 'initdb'), '-D', data, '-A', 'scram-sha-256', '--pwfile', `${dir}/pw`, '-U', 'postgres', '--no-sync']);
+  asPg([
+    join(bin, 'initdb'),
+    '-D',
+    data,
+    '-A',
+    'scram-sha-256',
+    '--pwfile',
+    `${dir}/pw`,
+    '-U',
+    'postgres',
+    '--no-sync',
+  ]);
   asPg([
     join(bin, 'pg_ctl'),
     '-D',
@@ -110,11 +128,29 @@ export async function startPostgres(): Promise<Postgres> {
     'start',
   ]);
   const psql = (sql: string, database = 'postgres') =>
-    execFileSync(join(bin, 'psql'), ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-At', '-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', '-d', database], {
-      input: sql,
-      env: { ...process.env, PGPASSWORD: 'postgres' },
-      encoding: 'utf8',
-    });
+    execFileSync(
+      join(bin, 'psql'),
+      [
+        '-X',
+        '-q',
+        '-v',
+        'ON_ERROR_STOP=1',
+        '-At',
+        '-h',
+        '127.0.0.1',
+        '-p',
+        String(port),
+        '-U',
+        'postgres',
+        '-d',
+        database,
+      ],
+      {
+        input: sql,
+        env: { ...process.env, PGPASSWORD: 'postgres' },
+        encoding: 'utf8',
+      },
+    );
   return {
     host: '127.0.0.1',
     port,
@@ -152,20 +188,59 @@ export async function startMariaDb(): Promise<MariaDb> {
   const data = join(dir, 'data');
   const sock = join(dir, 'sock');
   const port = await freePort();
-  execFileSync(installDb, ['--no-defaults', `--datadir=${data}`, '--user=root', '--auth-root-authentication-method=normal', '--skip-test-db'], {
-    stdio: 'pipe',
-  });
+  execFileSync(
+    installDb,
+    [
+      '--no-defaults',
+      `--datadir=${data}`,
+      '--user=root',
+      '--auth-root-authentication-method=normal',
+      '--skip-test-db',
+    ],
+    {
+      stdio: 'pipe',
+    },
+  );
   const proc = spawn(
     mariadbd,
-    ['--no-defaults', '--user=root', `--datadir=${data}`, `--port=${port}`, '--bind-address=127.0.0.1', `--socket=${sock}`, '--skip-log-bin', '--innodb-flush-log-at-trx-commit=0', '--skip-name-resolve'],
+    [
+      '--no-defaults',
+      '--user=root',
+      `--datadir=${data}`,
+      `--port=${port}`,
+      '--bind-address=127.0.0.1',
+      `--socket=${sock}`,
+      '--skip-log-bin',
+      '--innodb-flush-log-at-trx-commit=0',
+      '--skip-name-resolve',
+    ],
     { stdio: 'ignore' },
   );
-  await waitFor('mariadbd', () => existsSync(sock) && execFileSync(client, ['--no-defaults', `--socket=${sock}`, '-uroot', '-e', 'select 1'], { stdio: 'pipe' }).length > 0, 30_000, proc);
+  await waitFor(
+    'mariadbd',
+    () =>
+      existsSync(sock) &&
+      execFileSync(client, ['--no-defaults', `--socket=${sock}`, '-uroot', '-e', 'select 1'], {
+        stdio: 'pipe',
+      }).length > 0,
+    30_000,
+    proc,
+  );
   const sql = (text: string, database?: string) =>
-    execFileSync(client, ['--no-defaults', `--socket=${sock}`, '-uroot', '-N', '-B', ...(database ? [database] : [])], { input: text, encoding: 'utf8' });
-  sql("ALTER USER 'root'@'localhost' IDENTIFIED BY 'root'; CREATE USER 'root'@'127.0.0.1' IDENTIFIED BY 'root'; GRANT ALL ON *.* TO 'root'@'127.0.0.1' WITH GRANT OPTION; FLUSH PRIVILEGES;");
+    execFileSync(
+      client,
+      ['--no-defaults', `--socket=${sock}`, '-uroot', '-N', '-B', ...(database ? [database] : [])],
+      { input: text, encoding: 'utf8' },
+    );
+  sql(
+    "ALTER USER 'root'@'localhost' IDENTIFIED BY 'root'; CREATE USER IF NOT EXISTS 'root'@'127.0.0.1'; ALTER USER 'root'@'127.0.0.1' IDENTIFIED BY 'root'; GRANT ALL ON *.* TO 'root'@'127.0.0.1' WITH GRANT OPTION; FLUSH PRIVILEGES;",
+  );
   const sqlWithPw = (text: string, database?: string) =>
-    execFileSync(client, ['--no-defaults', `--socket=${sock}`, '-uroot', '-proot', '-N', '-B', ...(database ? [database] : [])], { input: text, encoding: 'utf8' });
+    execFileSync(
+      client,
+      ['--no-defaults', `--socket=${sock}`, '-uroot', '-proot', '-N', '-B', ...(database ? [database] : [])],
+      { input: text, encoding: 'utf8' },
+    );
   return {
     host: '127.0.0.1',
     port,

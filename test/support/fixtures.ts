@@ -1,8 +1,11 @@
-import { readFileSync, readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** The restore job event fixtures shipped in ../shared/fixtures/events (and our own in test/fixtures/events). */
-export const FIXTURE_DIRS = [join(import.meta.dirname, '../../../shared/fixtures/events'), join(import.meta.dirname, '../fixtures/events')];
+export const FIXTURE_DIRS = [
+  join(import.meta.dirname, '../../../shared/fixtures/events'),
+  join(import.meta.dirname, '../fixtures/events'),
+];
 
 export function fixtureNames(): string[] {
   return FIXTURE_DIRS.flatMap((d) => {

@@ -2,7 +2,11 @@
 import { BackupClient } from '@aws-sdk/client-backup';
 import type { FakeBackupApi } from './fake-backup';
 
-export function jobFromEvent(fake: FakeBackupApi, event: { detail: Record<string, unknown> }, extra: Record<string, unknown> = {}) {
+export function jobFromEvent(
+  fake: FakeBackupApi,
+  event: { detail: Record<string, unknown> },
+  extra: Record<string, unknown> = {},
+) {
   const d = event.detail;
   fake.addJob({
     RestoreJobId: String(d.restoreJobId),
@@ -15,7 +19,10 @@ export function jobFromEvent(fake: FakeBackupApi, event: { detail: Record<string
     CreationDate: new Date(String(d.creationDate)),
     CompletionDate: new Date(String(d.completionDate)),
     RecoveryPointCreationDate: new Date('2026-11-24T21:30:00Z'),
-    Metadata: { DBInstanceIdentifier: 'awsbackup-restore-test-53a1c2f0', vpcSecurityGroupIds: '["sg-1","sg-2"]' },
+    Metadata: {
+      DBInstanceIdentifier: 'awsbackup-restore-test-53a1c2f0',
+      vpcSecurityGroupIds: '["sg-1","sg-2"]',
+    },
     ...extra,
   });
 }

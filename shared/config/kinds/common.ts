@@ -9,5 +9,7 @@ export const expectation = z
     matches: z.string().optional().describe('A regular expression the value (as text) must match.'),
     notNull: z.boolean().optional(),
   })
-  .refine((e) => Object.values(e).some((v) => v !== undefined), { message: 'give at least one of equals, min, max, matches, notNull' });
+  .refine((e) => Object.values(e).some((v) => v !== undefined), {
+    message: 'give at least one of equals, min, max, matches, notNull',
+  });
 export type Expectation = z.infer<typeof expectation>;

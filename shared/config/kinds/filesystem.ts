@@ -18,7 +18,10 @@ export const filesCheck = registerCheckKind({
   summary: 'files whose SHA-256 must match',
   schema: z.strictObject({
     ...checkBase,
-    files: z.record(absPath, z.string().regex(/^sha256:[0-9a-f]{64}$/, 'expected "sha256:<64 lower-case hex digits>"')),
+    files: z.record(
+      absPath,
+      z.string().regex(/^sha256:[0-9a-f]{64}$/, 'expected "sha256:<64 lower-case hex digits>"'),
+    ),
   }),
 });
 
@@ -29,8 +32,14 @@ export const directoryCheck = registerCheckKind({
   schema: z.strictObject({
     ...checkBase,
     directory: z
-      .strictObject({ path: absPath, minFiles: z.number().int().min(0).optional(), minBytes: z.number().int().min(0).optional() })
-      .refine((d) => d.minFiles !== undefined || d.minBytes !== undefined, { message: 'give minFiles, minBytes or both' }),
+      .strictObject({
+        path: absPath,
+        minFiles: z.number().int().min(0).optional(),
+        minBytes: z.number().int().min(0).optional(),
+      })
+      .refine((d) => d.minFiles !== undefined || d.minBytes !== undefined, {
+        message: 'give minFiles, minBytes or both',
+      }),
   }),
 });
 

@@ -8,9 +8,17 @@ export const lambdaCheck = registerCheckKind({
   schema: z.strictObject({
     ...checkBase,
     lambda: z.strictObject({
-      functionArn: z.string().regex(/^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]+(:[A-Za-z0-9_$-]+)?$/, 'expected a Lambda function ARN'),
+      functionArn: z
+        .string()
+        .regex(
+          /^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]+(:[A-Za-z0-9_$-]+)?$/,
+          'expected a Lambda function ARN',
+        ),
       timeoutSeconds: z.number().int().positive().max(900).default(60),
-      options: z.record(z.string(), z.unknown()).optional().describe('Passed to the function as payload.options.'),
+      options: z
+        .record(z.string(), z.unknown())
+        .optional()
+        .describe('Passed to the function as payload.options.'),
     }),
   }),
 });

@@ -15,13 +15,35 @@ export const s3CompareCheck = registerCheckKind({
     compare: z.strictObject({
       with: z.enum(['source', 'manifest']).default('source'),
       mode: z.enum(['full', 'sample']).default('sample'),
-      sample: z.number().int().positive().optional().describe('How many objects/items in sample mode (default 500 / 200).'),
+      sample: z
+        .number()
+        .int()
+        .positive()
+        .optional()
+        .describe('How many objects/items in sample mode (default 500 / 200).'),
       seed: z.number().int().optional().describe('Random seed for the sample (recorded in the evidence).'),
-      manifest: z.string().optional().describe('s3://bucket/key of an S3 Inventory CSV or a JSON list of {key,size,checksum}.'),
-      sourceBucket: z.string().optional().describe('Source bucket name when it is not the one in the source ARN.'),
-      sourceTable: z.string().optional().describe('Source table name when it is not the one in the source ARN.'),
-      changedAtAttribute: z.string().optional().describe('DynamoDB: items whose attribute is after the recovery point are skipped.'),
-      tolerancePercent: z.number().min(0).max(100).optional().describe('DynamoDB: allowed item count difference (default 5).'),
+      manifest: z
+        .string()
+        .optional()
+        .describe('s3://bucket/key of an S3 Inventory CSV or a JSON list of {key,size,checksum}.'),
+      sourceBucket: z
+        .string()
+        .optional()
+        .describe('Source bucket name when it is not the one in the source ARN.'),
+      sourceTable: z
+        .string()
+        .optional()
+        .describe('Source table name when it is not the one in the source ARN.'),
+      changedAtAttribute: z
+        .string()
+        .optional()
+        .describe('DynamoDB: items whose attribute is after the recovery point are skipped.'),
+      tolerancePercent: z
+        .number()
+        .min(0)
+        .max(100)
+        .optional()
+        .describe('DynamoDB: allowed item count difference (default 5).'),
       sampleKeys: z
         .array(z.record(z.string(), z.union([z.string(), z.number()])))
         .min(1)
@@ -30,7 +52,26 @@ export const s3CompareCheck = registerCheckKind({
       countMode: z
         .enum(['auto', 'exact', 'approximate'])
         .optional()
-        .describe('DynamoDB: exact (Scan COUNT), approximate (DescribeTable, ~6 h old) or auto (exact up to 100,000 items; default).'),
+        .describe(
+          'DynamoDB: exact (Scan COUNT), approximate (DescribeTable, ~6 h old) or auto (exact up to 100,000 items; default).',
+        ),
+      concurrency: z.number().int().min(1).max(256).optional().describe('S3: objects proven at once (default 32).'),
+      streamHash: z
+        .enum(['CRC32C', 'SHA256'])
+        .optional()
+        .describe('S3: hash used when both objects must be downloaded (default CRC32C; SHA256 where tampering is the threat).'),
+      trustListingEtags: z
+        .boolean()
+        .optional()
+        .describe('S3: equal ETags in both listings prove equal content without a request (default true).'),
+      extra: z
+        .enum(['report', 'fail'])
+        .optional()
+        .describe('S3: objects only in the restored bucket are reported (default) or fail the check.'),
+      distributed: z
+        .enum(['auto', 'never'])
+        .optional()
+        .describe('S3: hand a comparison that will not fit the Lambda to Step Functions (default auto).'),
       ...prefixes,
     }),
   }),

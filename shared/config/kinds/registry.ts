@@ -23,10 +23,18 @@ const kinds = new Map<string, CheckKind>();
 export const checkBase = {
   id: z
     .string()
-    .regex(/^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$/, 'use 1-128 letters, digits and . _ : / - (start with a letter or digit)')
+    .regex(
+      /^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$/,
+      'use 1-128 letters, digits and . _ : / - (start with a letter or digit)',
+    )
     .describe('Unique id of the check; appears in the verdict message and the evidence.'),
   description: z.string().optional().describe('What the check proves, for people reading the evidence.'),
-  timeoutSeconds: z.number().positive().max(900).optional().describe('Per-check timeout (default from defaults.checkTimeoutSeconds).'),
+  timeoutSeconds: z
+    .number()
+    .positive()
+    .max(900)
+    .optional()
+    .describe('Per-check timeout (default from defaults.checkTimeoutSeconds).'),
 };
 
 export function registerCheckKind<S extends z.ZodType>(kind: CheckKind<S>): CheckKind<S> {

@@ -11,7 +11,10 @@ export const sqlCheck = registerCheckKind({
   schema: z.strictObject({
     ...checkBase,
     sql: z.string().min(1),
-    expect: z.record(z.string(), expectation).optional().describe('Expectations per column of the first row.'),
+    expect: z
+      .record(z.string(), expectation)
+      .optional()
+      .describe('Expectations per column of the first row.'),
     rows: expectation.optional().describe('Expectation on the number of rows returned.'),
   }),
 });
@@ -37,7 +40,9 @@ export const freshnessCheck = registerCheckKind({
           }
         }, 'unknown time zone: use an IANA name such as UTC or Europe/Berlin')
         .optional()
-        .describe('Zone of timestamps without an offset (timestamp without time zone, DATETIME). Default UTC.'),
+        .describe(
+          'Zone of timestamps without an offset (timestamp without time zone, DATETIME). Default UTC.',
+        ),
     }),
   }),
 });
