@@ -152,57 +152,49 @@ interface MysqlConn extends mysql.PoolConnection {
 class MysqlPool implements SqlPool {
   readonly engine;
   readonly endpoint;
-  readonly #pool: mysql.Pool;
   readonly #config: SqlEndpoint;
-  #passwordReady: Promise<void> | undefined;
-  #password: string | undefined;
+  #pool: Promise<mysql.Pool> | undefined;
 
   constructor(e: SqlEndpoint) {
     this.engine = e.engine;
     this.#config = e;
     this.endpoint = publicEndpoint(e);
-    const ssl = tlsConnectOptions(e.tls, e.host);
-    const self = this;
-    this.#pool = mysql.createPool({
-      host: e.host,
-      port: e.port,
-      database: e.database,
-      user: e.user,
-      // Resolved lazily: an IAM token is minted just before the first connection.
-      get password() {
-        return self.#password;
-      },
-      ssl,
-      connectionLimit: Math.max(1, e.poolSize ?? 4),
-      connectTimeout: e.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
-      supportBigNumbers: true,
-      bigNumberStrings: true,
-      decimalNumbers: false,
-      dateStrings: true,
-      multipleStatements: false,
-      timezone: 'Z',
-      // IAM auth tokens are sent with mysql_clear_password (TLS is required for IAM anyway).
-      authPlugins: {
-        mysql_clear_password: () => () => Buffer.from(`${self.#password ?? ''}\0`),
-      },
-    } as mysql.PoolOptions);
-    // Errors on idle connections must not crash the process.
-    (this.#pool as unknown as { pool: { on(ev: string, fn: () => void): void } }).pool?.on?.('error', () => undefined);
   }
 
-  async #resolvePassword(): Promise<void> {
-    const p = this.#config.password;
-    this.#passwordReady ??= (async () => {
-      this.#password = typeof p === 'function' ? await p() : p;
+  /** The pool is made on first use: an IAM token is minted just before the first connection. */
+  #getPool(): Promise<mysql.Pool> {
+    this.#pool ??= (async () => {
+      const e = this.#config;
+      const password = typeof e.password === 'function' ? await e.password() : e.password;
+      const pool = mysql.createPool({
+        host: e.host,
+        port: e.port,
+        database: e.database,
+        user: e.user,
+        password,
+        ssl: tlsConnectOptions(e.tls, e.host),
+        connectionLimit: Math.max(1, e.poolSize ?? 4),
+        connectTimeout: e.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+        supportBigNumbers: true,
+        bigNumberStrings: true,
+        decimalNumbers: false,
+        dateStrings: true,
+        multipleStatements: false,
+        timezone: 'Z',
+        // IAM auth tokens are sent with mysql_clear_password (TLS is required for IAM anyway).
+        authPlugins: { mysql_clear_password: () => () => Buffer.from(`${password ?? ''}\0`) },
+      });
+      // Errors on idle connections must not crash the process.
+      pool.on('connection', (conn) => conn.on('error', () => undefined));
+      return pool;
     })();
-    await this.#passwordReady;
+    return this.#pool;
   }
 
   async #connect(): Promise<MysqlConn> {
     let conn: MysqlConn;
     try {
-      await this.#resolvePassword();
-      conn = (await this.#pool.getConnection()) as MysqlConn;
+      conn = (await (await this.#getPool()).getConnection()) as MysqlConn;
     } catch (err) {
       throw new SqlConnectError(explainConnectError(err, this.#config), { cause: err });
     }
@@ -211,7 +203,8 @@ class MysqlPool implements SqlPool {
         const [rows] = await conn.query<mysql.RowDataPacket[]>('SELECT VERSION() AS v');
         conn.__rvFlavor = /mariadb/i.test(String(rows[0]?.v ?? '')) ? 'mariadb' : 'mysql';
         // Session defaults: read-only (survives implicit commits) and UTC for TIMESTAMP columns.
-        await conn.query("SET SESSION TRANSACTION READ ONLY, time_zone = '+00:00'");
+        await conn.query("SET SESSION TRANSACTION READ ONLY");
+        await conn.query("SET SESSION time_zone = '+00:00'");
       } catch (err) {
         conn.destroy();
         throw new SqlConnectError(explainConnectError(err, this.#config), { cause: err });
@@ -268,7 +261,9 @@ class MysqlPool implements SqlPool {
   }
 
   async close(): Promise<void> {
-    await this.#pool.end().catch(() => undefined);
+    const pool = this.#pool;
+    this.#pool = undefined;
+    if (pool) await (await pool.catch(() => undefined))?.end().catch(() => undefined);
   }
 }
 

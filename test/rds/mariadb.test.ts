@@ -1,0 +1,158 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rdsValidator } from '../../functions/rds/validator';
+import { type MariaDb, startMariaDb } from '../support/engines';
+import { byId, runLocal } from './support';
+
+let db: MariaDb;
+const RECOVERY_POINT = new Date('2026-11-24T22:00:00Z');
+
+beforeAll(async () => {
+  db = await startMariaDb();
+  db.sql(`
+    CREATE DATABASE shop;
+    CREATE DATABASE shop_source;
+    CREATE TABLE shop.orders (id BIGINT UNSIGNED PRIMARY KEY AUTO_INCREMENT, total DECIMAL(38,10) NOT NULL, created_at DATETIME(3) NOT NULL, stamped TIMESTAMP NULL, note VARCHAR(20) NULL, paid BOOLEAN NOT NULL DEFAULT 1);
+    INSERT INTO shop.orders (total, created_at, note) VALUES (1.5, '2026-11-24 21:40:00', NULL), (12345678901234567890.0000000001, '2026-11-24 21:50:00', 'big');
+    CREATE TABLE shop_source.orders LIKE shop.orders;
+    INSERT INTO shop_source.orders (total, created_at) VALUES (1, NOW()), (1, NOW()), (1, NOW());
+    CREATE USER 'validator'@'127.0.0.1' IDENTIFIED BY 'v-secret';
+    GRANT SELECT ON shop.* TO 'validator'@'127.0.0.1';
+    GRANT SELECT ON shop_source.* TO 'validator'@'127.0.0.1';
+  `);
+  // TIMESTAMP is stored in UTC and shown in the session zone: write it from a +02:00 session.
+  db.sql("SET time_zone = '+02:00'; UPDATE shop.orders SET stamped = '2026-11-24 23:55:00' WHERE id = 2;");
+  process.env.RV_TEST_MARIA_PW = 'v-secret';
+  process.env.RV_TEST_MARIA_ROOT = 'root';
+  process.env.RV_TEST_MARIA_WRONG = 'nope';
+});
+
+afterAll(async () => {
+  await db?.stop();
+});
+
+const target = (extra: Record<string, unknown> = {}) => ({
+  engine: 'mariadb',
+  host: db.host,
+  port: String(db.port),
+  database: 'shop',
+  user: 'validator',
+  passwordEnv: 'RV_TEST_MARIA_PW',
+  ...extra,
+});
+
+describe('rds validator on MariaDB', () => {
+  it('passes sql, tables and freshness checks when the data holds', async () => {
+    const run = await runLocal(rdsValidator, {
+      target: target(),
+      recoveryPointTime: RECOVERY_POINT,
+      checks: [
+        { id: 'count', sql: 'select count(*) as n, max(id) as top from orders', expect: { n: { equals: 2 }, top: { min: 2 } } },
+        { id: 'tables', tables: ['orders', 'shop.orders'] },
+        { id: 'fresh', freshness: { sql: 'select max(created_at) from orders', maxAgeMinutes: 15 } },
+        { id: 'paid', sql: 'select paid from orders where id = 1', expect: { paid: { equals: true } } },
+      ],
+    });
+    expect(run.results.map((r) => [r.id, r.status])).toEqual([
+      ['login', 'pass'],
+      ['count', 'pass'],
+      ['tables', 'pass'],
+      ['fresh', 'pass'],
+      ['paid', 'pass'],
+    ]);
+    expect(run.notes.dataAgeMinutes).toBe(10);
+  });
+
+  it('fails sql, tables and freshness with precise reasons when the data does not hold', async () => {
+    const run = await runLocal(rdsValidator, {
+      target: target(),
+      recoveryPointTime: RECOVERY_POINT,
+      checks: [
+        { id: 'count', sql: 'select count(*) as n from orders', expect: { n: { min: 3 } } },
+        { id: 'tables', tables: ['orders', 'customers'] },
+        { id: 'fresh', freshness: { sql: 'select max(created_at) from orders', maxAgeMinutes: 5 } },
+        { id: 'empty', sql: 'select id from orders where id > 100', expect: { id: { notNull: true } } },
+      ],
+    });
+    expect(byId(run, 'count')).toMatchObject({ status: 'fail', detail: 'column n is 2, below min 3' });
+    expect(byId(run, 'tables')).toMatchObject({ status: 'fail', detail: 'missing table: customers (of 2)' });
+    expect(byId(run, 'fresh').detail).toContain('data is 10 minutes older than the recovery point');
+    expect(byId(run, 'empty').detail).toContain('returned no rows');
+    expect(run.verdict.verdict).toBe('FAILED');
+  });
+
+  it('returns DECIMAL and BIGINT as exact strings and NULL as null', async () => {
+    const run = await runLocal(rdsValidator, {
+      target: target(),
+      checks: [
+        { id: 'dec', sql: 'select total from orders where id = 2', expect: { total: { equals: '12345678901234567890.0000000001' } } },
+        { id: 'dec-off', sql: 'select total from orders where id = 2', expect: { total: { max: '12345678901234567890' } } },
+        { id: 'ubig', sql: 'select cast(18446744073709551615 as unsigned) as v', expect: { v: { equals: '18446744073709551615' } } },
+        { id: 'null', sql: 'select note from orders where id = 1', expect: { note: { notNull: true } } },
+      ],
+    });
+    expect(byId(run, 'dec').status).toBe('pass');
+    expect(byId(run, 'dec-off')).toMatchObject({ status: 'fail', detail: 'column total is 12345678901234567890.0000000001, above max 12345678901234567890' });
+    expect(byId(run, 'ubig').status).toBe('pass');
+    expect(byId(run, 'null')).toMatchObject({ status: 'fail', detail: 'column note is NULL' });
+  });
+
+  it('reads TIMESTAMP columns in UTC whatever zone wrote them', async () => {
+    const run = await runLocal(rdsValidator, {
+      target: target(),
+      recoveryPointTime: RECOVERY_POINT,
+      checks: [{ id: 'stamped', freshness: { sql: 'select max(stamped) from orders', maxAgeMinutes: 10 } }],
+    });
+    // 23:55 at +02:00 is 21:55 UTC: 5 minutes before the recovery point.
+    expect(byId(run, 'stamped')).toMatchObject({ status: 'pass' });
+    expect(byId(run, 'stamped').data).toMatchObject({ dataAgeMinutes: 5 });
+  });
+
+  it('compares row counts with the source database', async () => {
+    const run = await runLocal(rdsValidator, {
+      target: target(),
+      connection: { source: { host: db.host, port: db.port, database: 'shop_source' } },
+      checks: [
+        { id: 'strict', rowCounts: { tables: ['orders'] } },
+        { id: 'loose', rowCounts: { tables: ['orders'], tolerancePercent: 50 } },
+      ],
+    });
+    expect(byId(run, 'strict').detail).toContain('orders: 2 rows restored, 3 in the source (differs by 1, tolerance 0%)');
+    expect(byId(run, 'strict').status).toBe('fail');
+    expect(byId(run, 'loose').status).toBe('pass');
+  });
+
+  it('fails login with the likely cause when the password is wrong', async () => {
+    const run = await runLocal(rdsValidator, {
+      target: target({ passwordEnv: 'RV_TEST_MARIA_WRONG' }),
+      checks: [{ id: 'count', sql: 'select 1' }],
+    });
+    expect(byId(run, 'login').detail).toContain('login failed for user "validator"');
+    expect(byId(run, 'count').status).toBe('skip');
+    expect(run.verdict.verdict).toBe('FAILED');
+  });
+
+  it('fails a statement that runs past max_statement_time', async () => {
+    const run = await runLocal(rdsValidator, {
+      target: target(),
+      connection: { statementTimeoutSeconds: 0.5 },
+      checks: [{ id: 'slow', sql: 'select count(*) as n from orders a, orders b, orders c where sleep(1) = 0' }],
+    });
+    expect(byId(run, 'slow').status).toBe('fail');
+    expect(byId(run, 'slow').detail).toContain('timed out');
+  });
+
+  it('refuses writes and DDL and changes nothing when run by a user who may write', async () => {
+    const run = await runLocal(rdsValidator, {
+      target: target({ user: 'root', passwordEnv: 'RV_TEST_MARIA_ROOT' }),
+      checks: [
+        { id: 'delete', sql: 'delete from orders' },
+        { id: 'insert', sql: 'insert into orders (total, created_at) values (1, now())' },
+        { id: 'drop', sql: 'drop table orders' },
+        { id: 'two', sql: 'select 1; delete from orders' },
+      ],
+    });
+    for (const id of ['delete', 'insert', 'drop', 'two']) expect(byId(run, id).status, id).not.toBe('pass');
+    expect(byId(run, 'delete').detail).toContain('write refused');
+    expect(db.sql('select count(*) from shop.orders').trim()).toBe('2');
+  });
+});
