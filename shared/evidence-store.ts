@@ -14,7 +14,13 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { BatchGetCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchGetCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { type EvidenceRecord, evidenceKey } from './evidence';
 
 export const EVIDENCE_INDEXES = {
@@ -153,7 +159,8 @@ export class EvidenceStore {
 
   constructor(options: EvidenceStoreOptions) {
     if (!options.bucket) throw new TypeError('EvidenceStore needs a bucket name (EVIDENCE_BUCKET)');
-    if (options.table && !options.dynamodb) throw new TypeError('EvidenceStore: a table was given without a DynamoDB client');
+    if (options.table && !options.dynamodb)
+      throw new TypeError('EvidenceStore: a table was given without a DynamoDB client');
     this.bucket = options.bucket;
     this.table = options.table;
     this.prefix = options.prefix ?? '';
@@ -206,7 +213,10 @@ export class EvidenceStore {
       );
       return { key, index: 'written' };
     } catch (err) {
-      if (err instanceof ConditionalCheckFailedException || (err as Error)?.name === 'ConditionalCheckFailedException') {
+      if (
+        err instanceof ConditionalCheckFailedException ||
+        (err as Error)?.name === 'ConditionalCheckFailedException'
+      ) {
         return { key, index: options.onlyIfAbsent ? 'exists' : 'stale' };
       }
       throw err;
@@ -216,7 +226,9 @@ export class EvidenceStore {
   /** The index item of a job, or undefined. */
   async getSummary(restoreJobId: string): Promise<EvidenceIndexItem | undefined> {
     const { doc, table } = this.requireIndex();
-    const out = await doc.send(new GetCommand({ TableName: table, Key: { restoreJobId }, ConsistentRead: true }));
+    const out = await doc.send(
+      new GetCommand({ TableName: table, Key: { restoreJobId }, ConsistentRead: true }),
+    );
     const item = out.Item as EvidenceIndexItem | undefined;
     return item && typeof item.month === 'string' ? item : undefined;
   }
@@ -245,14 +257,21 @@ export class EvidenceStore {
     const found = new Set<string>();
     const unique = [...new Set(restoreJobIds)];
     for (let i = 0; i < unique.length; i += 100) {
-      let keys: Record<string, unknown>[] | undefined = unique.slice(i, i + 100).map((restoreJobId) => ({ restoreJobId }));
+      let keys: Record<string, unknown>[] | undefined = unique
+        .slice(i, i + 100)
+        .map((restoreJobId) => ({ restoreJobId }));
       for (let attempt = 0; keys && keys.length > 0; attempt++) {
         if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(2_000, 50 * 2 ** attempt)));
-        if (attempt > 8) throw new Error(`DynamoDB left ${keys.length} keys unprocessed after ${attempt} attempts`);
+        if (attempt > 8)
+          throw new Error(`DynamoDB left ${keys.length} keys unprocessed after ${attempt} attempts`);
         const out = await doc.send(
           new BatchGetCommand({
             RequestItems: {
-              [table]: { Keys: keys, ProjectionExpression: 'restoreJobId, #m', ExpressionAttributeNames: { '#m': 'month' } },
+              [table]: {
+                Keys: keys,
+                ProjectionExpression: 'restoreJobId, #m',
+                ExpressionAttributeNames: { '#m': 'month' },
+              },
             },
           }),
         );
@@ -318,7 +337,12 @@ export class EvidenceStore {
   async putCoverage(report: CoverageReport): Promise<string> {
     const key = `${this.prefix}coverage/${report.generatedAt.slice(0, 10)}/${report.generatedAt.replace(/[:.]/g, '-')}.json`;
     await this.s3.send(
-      new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: JSON.stringify(report, null, 2), ContentType: 'application/json' }),
+      new PutObjectCommand({
+        Bucket: this.bucket,
+        Key: key,
+        Body: JSON.stringify(report, null, 2),
+        ContentType: 'application/json',
+      }),
     );
     return key;
   }
@@ -329,7 +353,11 @@ export class EvidenceStore {
     let last: string | undefined;
     do {
       const out = await this.s3.send(
-        new ListObjectsV2Command({ Bucket: this.bucket, Prefix: `${this.prefix}coverage/`, ContinuationToken: token }),
+        new ListObjectsV2Command({
+          Bucket: this.bucket,
+          Prefix: `${this.prefix}coverage/`,
+          ContinuationToken: token,
+        }),
       );
       for (const o of out.Contents ?? []) if (o.Key && (!last || o.Key > last)) last = o.Key;
       token = out.IsTruncated ? out.NextContinuationToken : undefined;
@@ -339,7 +367,11 @@ export class EvidenceStore {
     return JSON.parse((await obj.Body?.transformToString('utf8')) ?? '{}') as CoverageReport;
   }
 
-  private async queryIndex(index: keyof typeof EVIDENCE_INDEXES, value: string, range: DateRange): Promise<EvidenceIndexItem[]> {
+  private async queryIndex(
+    index: keyof typeof EVIDENCE_INDEXES,
+    value: string,
+    range: DateRange,
+  ): Promise<EvidenceIndexItem[]> {
     const { doc, table } = this.requireIndex();
     const { partitionKey } = EVIDENCE_INDEXES[index];
     const from = iso(range.from);
@@ -384,7 +416,8 @@ export class EvidenceStore {
   }
 
   private requireIndex(): { doc: DynamoDBDocumentClient; table: string } {
-    if (!this.doc || !this.table) throw new Error('the evidence index table is not configured (EVIDENCE_TABLE)');
+    if (!this.doc || !this.table)
+      throw new Error('the evidence index table is not configured (EVIDENCE_TABLE)');
     return { doc: this.doc, table: this.table };
   }
 }

@@ -9,7 +9,7 @@
  * Totals (dimension service only, what alarms watch): `ValidationFailed`, `ValidationTimedOut`, `Validations`.
  * @see https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Specification.html
  */
-import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { EvidenceRecord } from './evidence';
 
 export const METRICS_NAMESPACE = 'RestoreValidation';
@@ -57,7 +57,8 @@ export function recordValidationMetrics(record: EvidenceRecord, m: Metrics = met
   if (typeof record.restoreDurationSeconds === 'number') {
     m.addMetric(METRIC.restoreDuration, MetricUnit.Seconds, record.restoreDurationSeconds);
   }
-  if (typeof record.dataAgeMinutes === 'number') m.addMetric(METRIC.dataAge, MetricUnit.Count, record.dataAgeMinutes);
+  if (typeof record.dataAgeMinutes === 'number')
+    m.addMetric(METRIC.dataAge, MetricUnit.Count, record.dataAgeMinutes);
   m.addMetric(METRIC.validationDuration, MetricUnit.Milliseconds, record.validationDurationMs);
   m.publishStoredMetrics();
 }

@@ -16,7 +16,13 @@ beforeAll(async () => {
   s3 = new S3Client({ endpoint: moto.endpoint, forcePathStyle: true, region: 'us-east-1' });
   dynamodb = new DynamoDBClient({ endpoint: moto.endpoint, region: 'us-east-1' });
   await createEvidenceStore(s3, dynamodb, 'evidence', 'evidence-index');
-  store = new EvidenceStore({ s3, dynamodb, bucket: 'evidence', table: 'evidence-index', prefix: 'evidence/' });
+  store = new EvidenceStore({
+    s3,
+    dynamodb,
+    bucket: 'evidence',
+    table: 'evidence-index',
+    prefix: 'evidence/',
+  });
 });
 afterAll(async () => {
   await moto?.stop();
@@ -26,15 +32,30 @@ describe('EvidenceStore', () => {
   it('reads back the exact record when one was put', async () => {
     const record = makeRecord(1, { count: 10 });
     const put = await store.put(record);
-    expect(put).toEqual({ key: `evidence/${record.validationFinishedAt.slice(0, 10)}/${record.restoreJobId}.json`, index: 'written' });
+    expect(put).toEqual({
+      key: `evidence/${record.validationFinishedAt.slice(0, 10)}/${record.restoreJobId}.json`,
+      index: 'written',
+    });
     expect(await store.get(record.restoreJobId)).toEqual(JSON.parse(JSON.stringify(record)));
     const summary = await store.getSummary(record.restoreJobId);
-    expect(summary).toMatchObject({ verdict: record.verdict, location: put.key, month: record.validationFinishedAt.slice(0, 7) });
+    expect(summary).toMatchObject({
+      verdict: record.verdict,
+      location: put.key,
+      month: record.validationFinishedAt.slice(0, 7),
+    });
   });
 
   it('keeps the newer record when an older one is put after it', async () => {
-    const newer = { ...makeRecord(2, { count: 10 }), verdict: 'FAILED' as const, validationFinishedAt: '2026-11-20T10:00:00.000Z' };
-    const older = { ...newer, verdict: 'DEFERRED' as const, validationFinishedAt: '2026-11-20T09:00:00.000Z' };
+    const newer = {
+      ...makeRecord(2, { count: 10 }),
+      verdict: 'FAILED' as const,
+      validationFinishedAt: '2026-11-20T10:00:00.000Z',
+    };
+    const older = {
+      ...newer,
+      verdict: 'DEFERRED' as const,
+      validationFinishedAt: '2026-11-20T09:00:00.000Z',
+    };
     expect((await store.put(newer)).index).toBe('written');
     expect((await store.put(older)).index).toBe('stale');
     expect((await store.getSummary(newer.restoreJobId))?.verdict).toBe('FAILED');
@@ -42,29 +63,52 @@ describe('EvidenceStore', () => {
 
   it('indexes only the first writer when onlyIfAbsent is set', async () => {
     const record = makeRecord(3, { count: 10 });
-    const [a, b] = await Promise.all([store.put(record, { onlyIfAbsent: true }), store.put(record, { onlyIfAbsent: true })]);
+    const [a, b] = await Promise.all([
+      store.put(record, { onlyIfAbsent: true }),
+      store.put(record, { onlyIfAbsent: true }),
+    ]);
     expect([a.index, b.index].sort()).toEqual(['exists', 'written']);
   });
 
   it('queries by resource, plan and date range when many records are stored', async () => {
-    const records = makeRecords({ count: 60, resources: 6, days: 90, end: new Date('2026-10-31T00:00:00Z'), seed: 7 });
-    const fresh = new EvidenceStore({ s3, dynamodb, bucket: 'evidence', table: 'evidence-index', prefix: 'q/' });
+    const records = makeRecords({
+      count: 60,
+      resources: 6,
+      days: 90,
+      end: new Date('2026-10-31T00:00:00Z'),
+      seed: 7,
+    });
+    const fresh = new EvidenceStore({
+      s3,
+      dynamodb,
+      bucket: 'evidence',
+      table: 'evidence-index',
+      prefix: 'q/',
+    });
     for (const r of records) await fresh.put({ ...r, restoreJobId: `Q-${r.restoreJobId}` });
     const resource = records[0]?.sourceResourceArn ?? '';
     const byResource = await fresh.queryByResource(resource);
-    expect(byResource.map((i) => i.restoreJobId)).toEqual(records.filter((r) => r.sourceResourceArn === resource).map((r) => `Q-${r.restoreJobId}`));
+    expect(byResource.map((i) => i.restoreJobId)).toEqual(
+      records.filter((r) => r.sourceResourceArn === resource).map((r) => `Q-${r.restoreJobId}`),
+    );
 
     const plan = records[1]?.restoreTestingPlanArn ?? '';
     const from = '2026-09-15T00:00:00.000Z';
     const byPlan = await fresh.queryByPlan(plan, { from });
-    const expectedPlan = records.filter((r) => r.restoreTestingPlanArn === plan && r.validationFinishedAt >= from);
+    const expectedPlan = records.filter(
+      (r) => r.restoreTestingPlanArn === plan && r.validationFinishedAt >= from,
+    );
     expect(byPlan.filter((i) => i.restoreJobId.startsWith('Q-'))).toHaveLength(expectedPlan.length);
     expect(expectedPlan.length).toBeGreaterThan(0);
 
     const range = { from: '2026-08-20T00:00:00.000Z', to: '2026-10-10T00:00:00.000Z' };
     const byDate = (await fresh.queryByDate(range)).filter((i) => i.restoreJobId.startsWith('Q-'));
-    const expectedDate = records.filter((r) => r.validationFinishedAt >= range.from && r.validationFinishedAt < range.to);
-    expect(byDate.map((i) => i.restoreJobId).sort()).toEqual(expectedDate.map((r) => `Q-${r.restoreJobId}`).sort());
+    const expectedDate = records.filter(
+      (r) => r.validationFinishedAt >= range.from && r.validationFinishedAt < range.to,
+    );
+    expect(byDate.map((i) => i.restoreJobId).sort()).toEqual(
+      expectedDate.map((r) => `Q-${r.restoreJobId}`).sort(),
+    );
     // spans three calendar months, so three partitions were read
     expect(new Set(byDate.map((i) => i.month)).size).toBe(3);
   });
@@ -87,11 +131,24 @@ describe('EvidenceStore', () => {
   });
 
   it('writes coverage reports and returns the latest', async () => {
-    await store.putCoverage({ generatedAt: '2026-11-01T00:00:00.000Z', lookbackHours: 192, untested: [], notEvaluated: [] });
+    await store.putCoverage({
+      generatedAt: '2026-11-01T00:00:00.000Z',
+      lookbackHours: 192,
+      untested: [],
+      notEvaluated: [],
+    });
     await store.putCoverage({
       generatedAt: '2026-11-02T00:00:00.000Z',
       lookbackHours: 192,
-      untested: [{ resourceArn: 'arn:x', resourceType: 'RDS', restoreTestingPlanName: 'p', restoreTestingSelectionName: 's', reason: 'no job' }],
+      untested: [
+        {
+          resourceArn: 'arn:x',
+          resourceType: 'RDS',
+          restoreTestingPlanName: 'p',
+          restoreTestingSelectionName: 's',
+          reason: 'no job',
+        },
+      ],
       notEvaluated: [],
     });
     expect((await store.latestCoverage())?.untested).toHaveLength(1);

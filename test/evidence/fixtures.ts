@@ -55,8 +55,12 @@ export function makeRecord(i: number, opts: FixtureOptions, rand: () => number =
   const restoreEnd = new Date(restoreStart.getTime() + restoreSeconds * 1000);
   const roll = rand();
   const failRate = opts.failRate ?? 0.08;
-  const verdict: EvidenceRecord['verdict'] = opts.verdict ?? (roll < failRate ? 'FAILED' : roll < failRate + 0.01 ? 'TIMED_OUT' : 'SUCCESSFUL');
-  const dataAge = type === 'RDS' || type === 'Aurora' || type === 'DynamoDB' ? Math.round(5 + (r % 7) * 9 + rand() * 30) : undefined;
+  const verdict: EvidenceRecord['verdict'] =
+    opts.verdict ?? (roll < failRate ? 'FAILED' : roll < failRate + 0.01 ? 'TIMED_OUT' : 'SUCCESSFUL');
+  const dataAge =
+    type === 'RDS' || type === 'Aurora' || type === 'DynamoDB'
+      ? Math.round(5 + (r % 7) * 9 + rand() * 30)
+      : undefined;
   const checks: CheckResult[] = [
     { id: 'reachable', status: 'pass', detail: 'connected', durationMs: 120 },
     {
@@ -66,7 +70,13 @@ export function makeRecord(i: number, opts: FixtureOptions, rand: () => number =
       durationMs: 340,
     },
   ];
-  if (dataAge !== undefined) checks.push({ id: 'fresh', status: 'pass', detail: `newest row ${dataAge} min before the recovery point`, durationMs: 80 });
+  if (dataAge !== undefined)
+    checks.push({
+      id: 'fresh',
+      status: 'pass',
+      detail: `newest row ${dataAge} min before the recovery point`,
+      durationMs: 80,
+    });
   const durationMs = Math.round(2_000 + rand() * 60_000);
   const id = `${(0x10000000 + i).toString(16).toUpperCase()}-FIX-${String(i).padStart(7, '0')}`;
   const plan = r % 3 === 0 ? 'weekly_restore_tests' : 'nightly_restore_tests';

@@ -23,14 +23,27 @@ describe('recordValidationMetrics', () => {
   it('emits totals and per-type metrics when a validation failed', () => {
     const m = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'restore-validation' });
     const out = capture(m);
-    const record = { ...makeRecord(1, { count: 10 }), resourceType: 'RDS', verdict: 'FAILED' as const, dataAgeMinutes: 42, restoreDurationSeconds: 900 };
+    const record = {
+      ...makeRecord(1, { count: 10 }),
+      resourceType: 'RDS',
+      verdict: 'FAILED' as const,
+      dataAgeMinutes: 42,
+      restoreDurationSeconds: 900,
+    };
     recordValidationMetrics(record, m);
     expect(out).toHaveLength(2);
     const [totals, byType] = out as [Record<string, unknown>, Record<string, unknown>];
     expect(totals).toMatchObject({ Validations: 1, ValidationFailed: 1, ValidationTimedOut: 0 });
     expect(totals).not.toHaveProperty('ResourceType');
-    expect(byType).toMatchObject({ ResourceType: 'RDS', ValidationFailed: 1, ValidationSucceeded: 0, RestoreDurationSeconds: 900, DataAgeMinutes: 42 });
-    const dims = (byType._aws as { CloudWatchMetrics: { Dimensions: string[][]; Namespace: string }[] }).CloudWatchMetrics[0];
+    expect(byType).toMatchObject({
+      ResourceType: 'RDS',
+      ValidationFailed: 1,
+      ValidationSucceeded: 0,
+      RestoreDurationSeconds: 900,
+      DataAgeMinutes: 42,
+    });
+    const dims = (byType._aws as { CloudWatchMetrics: { Dimensions: string[][]; Namespace: string }[] })
+      .CloudWatchMetrics[0];
     expect(dims?.Namespace).toBe('RestoreValidation');
     expect(dims?.Dimensions[0]).toEqual(expect.arrayContaining(['service', 'ResourceType']));
   });
@@ -38,7 +51,10 @@ describe('recordValidationMetrics', () => {
   it('omits data age when no freshness check measured it', () => {
     const m = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'restore-validation' });
     const out = capture(m);
-    recordValidationMetrics({ ...makeRecord(2, { count: 10 }), dataAgeMinutes: undefined, verdict: 'SUCCESSFUL' }, m);
+    recordValidationMetrics(
+      { ...makeRecord(2, { count: 10 }), dataAgeMinutes: undefined, verdict: 'SUCCESSFUL' },
+      m,
+    );
     expect(out[1]).toMatchObject({ ValidationSucceeded: 1 });
     expect(out[1]).not.toHaveProperty('DataAgeMinutes');
   });
@@ -49,7 +65,11 @@ describe('notifyVerdict', () => {
   let sns: SNSClient;
   let server: Server;
   let endpoint: string;
-  const received: { Subject?: string; Message?: string; MessageAttributes?: Record<string, { Value: string }> }[] = [];
+  const received: {
+    Subject?: string;
+    Message?: string;
+    MessageAttributes?: Record<string, { Value: string }>;
+  }[] = [];
 
   beforeAll(async () => {
     moto = await startMoto();
@@ -81,7 +101,9 @@ describe('notifyVerdict', () => {
     expect(await notifyVerdict(sns, TopicArn, record, 's3://evidence/x.json')).toBe(true);
     await vi.waitFor(() => expect(received).toHaveLength(1), { timeout: 10_000 });
     const msg = received[0];
-    expect(msg?.Subject).toBe(`[restore-validation] FAILED ${record.resourceType} ${record.sourceResourceArn?.split(/[:/]/).pop()}`);
+    expect(msg?.Subject).toBe(
+      `[restore-validation] FAILED ${record.resourceType} ${record.sourceResourceArn?.split(/[:/]/).pop()}`,
+    );
     expect(msg?.Message).toContain('rows-present [fail]: orders: 0 rows');
     expect(msg?.Message).toContain('Evidence: s3://evidence/x.json');
     expect(msg?.Message).toMatch(/^Restore validation FAILED\nReason: /);
@@ -89,13 +111,23 @@ describe('notifyVerdict', () => {
 
   it('sends nothing when the verdict is SUCCESSFUL or no topic is set', async () => {
     const publish = vi.spyOn(sns, 'send');
-    expect(await notifyVerdict(sns, 'arn:aws:sns:us-east-1:123456789012:alarms', { ...makeRecord(2, { count: 10 }), verdict: 'SUCCESSFUL' })).toBe(false);
-    expect(await notifyVerdict(sns, undefined, { ...makeRecord(2, { count: 10 }), verdict: 'FAILED' })).toBe(false);
+    expect(
+      await notifyVerdict(sns, 'arn:aws:sns:us-east-1:123456789012:alarms', {
+        ...makeRecord(2, { count: 10 }),
+        verdict: 'SUCCESSFUL',
+      }),
+    ).toBe(false);
+    expect(await notifyVerdict(sns, undefined, { ...makeRecord(2, { count: 10 }), verdict: 'FAILED' })).toBe(
+      false,
+    );
     expect(publish).not.toHaveBeenCalled();
   });
 
   it('keeps the subject ASCII and within 100 characters when the name is long', () => {
-    const subject = notificationSubject({ ...makeRecord(3, { count: 10 }), sourceResourceArn: `arn:aws:s3:::${'ü'.repeat(150)}` });
+    const subject = notificationSubject({
+      ...makeRecord(3, { count: 10 }),
+      sourceResourceArn: `arn:aws:s3:::${'ü'.repeat(150)}`,
+    });
     expect(subject.length).toBeLessThanOrEqual(100);
     expect(subject).toMatch(/^[\x20-\x7e]+$/);
   });

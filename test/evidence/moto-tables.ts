@@ -3,7 +3,12 @@ import { CreateTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamod
 import { CreateBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import { EVIDENCE_INDEXES, EVIDENCE_TABLE_PARTITION_KEY } from '../../shared/evidence-store';
 
-export async function createEvidenceStore(s3: S3Client, dynamodb: DynamoDBClient, bucket: string, table: string): Promise<void> {
+export async function createEvidenceStore(
+  s3: S3Client,
+  dynamodb: DynamoDBClient,
+  bucket: string,
+  table: string,
+): Promise<void> {
   await s3.send(new CreateBucketCommand({ Bucket: bucket }));
   const attrs = new Set<string>([EVIDENCE_TABLE_PARTITION_KEY]);
   for (const ix of Object.values(EVIDENCE_INDEXES)) {

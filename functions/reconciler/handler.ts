@@ -1,0 +1,97 @@
+/**
+ * The scheduled reconciler Lambda (EventBridge schedule, every 30 minutes by default). Plain logic
+ * lives in reconcile.ts; this file wires clients, settings, notifications and metrics.
+ * The `ReconcilerRuns` heartbeat metric is what the "reconciler stopped running" alarm watches.
+ */
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { LambdaClient } from '@aws-sdk/client-lambda';
+import { InvokeCommand } from '@aws-sdk/client-lambda';
+import type { Context } from 'aws-lambda';
+import { type Clients, clients as defaultClients } from '../../shared/clients';
+import { type RuntimeSettings, runtimeSettings } from '../../shared/env';
+import { EvidenceStore } from '../../shared/evidence-store';
+import { logger } from '../../shared/logger';
+import { METRIC, metrics, recordValidationMetrics } from '../../shared/metrics';
+import { notifyVerdict } from '../../shared/notify';
+import { postVerdict } from '../../shared/report';
+import { type ReconcileResult, reconcile, type SynthesizedRestoreEvent } from './reconcile';
+import { reconcilerSettings } from './settings';
+
+/** Invokes a validator asynchronously: the validator's own lifecycle does the rest. */
+export function lambdaDispatcher(lambda: LambdaClient) {
+  return async (functionName: string, event: SynthesizedRestoreEvent): Promise<void> => {
+    const out = await lambda.send(
+      new InvokeCommand({
+        FunctionName: functionName,
+        InvocationType: 'Event',
+        Payload: Buffer.from(JSON.stringify(event)),
+      }),
+    );
+    if (out.StatusCode !== 202)
+      throw new Error(`async invoke of ${functionName} answered ${out.StatusCode}, expected 202`);
+  };
+}
+
+export interface ReconcilerHandlerOptions {
+  readonly clients?: Clients;
+  readonly settings?: RuntimeSettings;
+}
+
+/** Builds the handler; tests inject clients and settings. */
+export function createReconcilerHandler(options: ReconcilerHandlerOptions = {}) {
+  return async function handler(
+    _event: unknown,
+    context?: Pick<Context, 'getRemainingTimeInMillis'>,
+  ): Promise<ReconcileResult> {
+    const settings = options.settings ?? runtimeSettings();
+    const c = options.clients ?? defaultClients();
+    const rs = reconcilerSettings(settings.raw, settings.codeVersion);
+    const store = settings.evidenceBucket
+      ? new EvidenceStore({
+          s3: c.s3,
+          dynamodb: settings.evidenceTable ? c.dynamodb : undefined,
+          bucket: settings.evidenceBucket,
+          table: settings.evidenceTable,
+          prefix: settings.raw.EVIDENCE_PREFIX,
+        })
+      : undefined;
+    const remaining = context?.getRemainingTimeInMillis?.();
+    const result = await reconcile(rs, {
+      backup: c.backup,
+      store,
+      dispatch: lambdaDispatcher(c.lambda),
+      postVerdict: (backup, id, status, message) => postVerdict(backup, id, status, message),
+      onEvidence: async (record, location) => {
+        recordValidationMetrics(record);
+        try {
+          await notifyVerdict(
+            c.sns,
+            settings.alarmTopicArn,
+            record,
+            location && store ? `s3://${store.bucket}/${location}` : undefined,
+          );
+        } catch (err) {
+          logger.warn('notification failed', {
+            restoreJobId: record.restoreJobId,
+            reason: (err as Error).message,
+          });
+        }
+      },
+      logger,
+      deadline: remaining ? Date.now() + remaining - 30_000 : undefined,
+    });
+    const d = result.decisions;
+    metrics.addMetric(METRIC.reconcilerRuns, MetricUnit.Count, 1);
+    metrics.addMetric(METRIC.reconcilerDispatched, MetricUnit.Count, d.dispatched ?? 0);
+    metrics.addMetric(METRIC.reconcilerWindowClosing, MetricUnit.Count, d['window-closing-posted'] ?? 0);
+    metrics.addMetric(METRIC.restoreJobsFailed, MetricUnit.Count, d['restore-failed-recorded'] ?? 0);
+    metrics.addMetric(METRIC.untestedResources, MetricUnit.Count, result.coverage.untested.length);
+    metrics.publishStoredMetrics();
+    // A pass that could not act on some job must show up as a Lambda error (alarmed), after doing the rest.
+    if ((d.error ?? 0) > 0)
+      throw new Error(`reconciler: ${d.error} job action(s) failed; see the log for reasons`);
+    return result;
+  };
+}
+
+export const handler = createReconcilerHandler();

@@ -1,0 +1,534 @@
+/**
+ * One reconciler pass. EventBridge delivery is best effort, validators can crash, and AWS Backup
+ * deletes the restored resource when the validation window closes (no verdict → TIMED_OUT, silently).
+ * This pass makes sure none of that goes unnoticed:
+ *
+ *  1. lists the restore jobs of the configured plans (`ListRestoreJobs` by plan ARN, created after
+ *     now − look-back; list pages carry ValidationStatus, so a settled job costs no further call);
+ *  2. a COMPLETED job with no validation status at all, past a grace period, without evidence: its
+ *     event was missed → invoke the type's validator asynchronously with a synthesized event
+ *     (claimed first in the evidence table, so two concurrent passes dispatch once);
+ *  3. a COMPLETED job without a final status whose window closes within the margin → post FAILED with
+ *     the reason (`postVerdict` re-reads ValidationStatus right before posting; a job that became
+ *     final meanwhile is `already-final`, never posted twice);
+ *  4. a restore job that FAILED (or was ABORTED) → evidence + notification, once (conditional write);
+ *  5. compares every selection's protected resources with the jobs that ran → coverage report.
+ *
+ * @see https://docs.aws.amazon.com/aws-backup/latest/devguide/API_ListRestoreJobs.html
+ * @see https://docs.aws.amazon.com/aws-backup/latest/devguide/restore-testing-inferred-metadata.html
+ */
+import {
+  type BackupClient,
+  GetRestoreTestingSelectionCommand,
+  ListProtectedResourcesCommand,
+  ListRestoreJobsCommand,
+  ListRestoreTestingPlansCommand,
+  ListRestoreTestingSelectionsCommand,
+  type RestoreJobsListMember,
+  type RestoreTestingSelectionForList,
+} from '@aws-sdk/client-backup';
+import pLimit from 'p-limit';
+import { reasonOf } from '../../shared/errors';
+import { EVIDENCE_SCHEMA_VERSION, type EvidenceRecord } from '../../shared/evidence';
+import type { CoverageReport, EvidenceStore, UntestedResource } from '../../shared/evidence-store';
+import { planNameFromArn } from '../../shared/job';
+import type { PostableStatus } from '../../shared/report';
+import { validatorTypeFor } from '../../shared/resource-types';
+import type { ReconcilerSettings } from './settings';
+
+const FINAL = new Set(['SUCCESSFUL', 'FAILED', 'TIMED_OUT']);
+const RESTORE_FAILED = new Set(['FAILED', 'ABORTED']);
+
+/** Minimal logger shape (Powertools Logger fits). */
+export interface ReconcilerLogger {
+  info(message: string, ...attrs: Record<string, unknown>[]): void;
+  warn(message: string, ...attrs: Record<string, unknown>[]): void;
+  error(message: string, ...attrs: Record<string, unknown>[]): void;
+}
+
+/** The synthesized event a validator receives for a missed job: the same shape EventBridge delivers. */
+export interface SynthesizedRestoreEvent {
+  readonly version: '0';
+  readonly id: string;
+  readonly 'detail-type': 'Restore Job State Change';
+  readonly source: 'aws.backup';
+  readonly account?: string;
+  readonly time: string;
+  readonly region?: string;
+  readonly resources: string[];
+  readonly detail: Record<string, unknown>;
+}
+
+export interface ReconcilerDeps {
+  readonly backup: BackupClient;
+  /** Evidence store; without it the reconciler cannot tell missed events from running ones by evidence, nor dedupe dispatches. */
+  readonly store?: EvidenceStore;
+  /** Invokes a validator asynchronously (Lambda `InvocationType: Event`). */
+  readonly dispatch: (functionName: string, event: SynthesizedRestoreEvent) => Promise<void>;
+  /** Posts a verdict, re-reading ValidationStatus first (shared/report.ts `postVerdict`). */
+  readonly postVerdict: (
+    backup: BackupClient,
+    restoreJobId: string,
+    status: PostableStatus,
+    message: string,
+  ) => Promise<'posted' | 'already-final'>;
+  /** Called for every record the reconciler writes (notification + metrics), after it was stored. */
+  readonly onEvidence?: (record: EvidenceRecord, location?: string) => Promise<void>;
+  readonly logger?: ReconcilerLogger;
+  readonly now?: () => Date;
+  /** Epoch ms; no new action starts after it (the Lambda's own timeout minus a margin). */
+  readonly deadline?: number;
+}
+
+export type JobDecision =
+  | 'settled' // final ValidationStatus already
+  | 'in-flight' // restore still running, or a validation is under way within its window
+  | 'recent' // completed less than the grace period ago: the event-driven validator should have it
+  | 'dispatched' // event missed: validator invoked
+  | 'dispatch-claimed-elsewhere' // another reconciler pass dispatched it
+  | 'has-evidence' // validated (or deferred) but not final yet: left to its window
+  | 'no-validator' // no validator function for the type: left to the window-closing rule
+  | 'window-closing-posted' // FAILED posted because the window is about to close
+  | 'already-final' // it became final right before we posted
+  | 'restore-failed-recorded' // restore job failed: evidence + notification written
+  | 'restore-failed-known' // recorded by an earlier pass
+  | 'skipped-deadline' // out of time for this pass
+  | 'error';
+
+export interface ReconcileResult {
+  readonly plans: number;
+  readonly jobs: number;
+  readonly decisions: Readonly<Partial<Record<JobDecision, number>>>;
+  /** Per-job decisions that were actions (not settled/in-flight/recent), for logs and tests. */
+  readonly actions: ReadonlyArray<{ restoreJobId: string; decision: JobDecision; reason?: string }>;
+  readonly coverage: CoverageReport;
+  readonly coverageKey?: string;
+}
+
+interface PlanInfo {
+  readonly arn: string;
+  readonly name: string;
+  readonly selections: RestoreTestingSelectionForList[];
+  /** Smallest validation window per resource type (conservative when several selections match). */
+  readonly windowHoursByType: Map<string, number>;
+}
+
+const lower = (s: string | undefined) => (s ?? '').toLowerCase();
+
+/** Runs one reconciler pass. Throws only when it cannot list jobs at all; per-job failures are counted. */
+export async function reconcile(
+  settings: ReconcilerSettings,
+  deps: ReconcilerDeps,
+): Promise<ReconcileResult> {
+  const now = (deps.now ?? (() => new Date()))();
+  const log = deps.logger;
+  const decisions: Partial<Record<JobDecision, number>> = {};
+  const actions: Array<{ restoreJobId: string; decision: JobDecision; reason?: string }> = [];
+  const decide = (job: RestoreJobsListMember, decision: JobDecision, reason?: string) => {
+    decisions[decision] = (decisions[decision] ?? 0) + 1;
+    if (!['settled', 'in-flight', 'recent'].includes(decision))
+      actions.push({ restoreJobId: job.RestoreJobId ?? '', decision, reason });
+  };
+
+  const plans = await loadPlans(settings, deps.backup);
+  const createdAfter = new Date(now.getTime() - settings.lookbackHours * 3_600_000);
+  const jobsByPlan = new Map<string, RestoreJobsListMember[]>();
+  let jobCount = 0;
+  for (const plan of plans) {
+    const jobs = await listJobs(deps.backup, plan.arn, createdAfter);
+    jobsByPlan.set(plan.arn, jobs);
+    jobCount += jobs.length;
+  }
+
+  // Classify without any per-job call; collect the candidates whose evidence we must look up.
+  type Candidate = {
+    job: RestoreJobsListMember;
+    plan: PlanInfo;
+    kind: 'missed' | 'closing' | 'restore-failed';
+    closesAt?: Date;
+  };
+  const candidates: Candidate[] = [];
+  for (const plan of plans) {
+    for (const job of jobsByPlan.get(plan.arn) ?? []) {
+      const status = (job.Status ?? '').toUpperCase();
+      if (RESTORE_FAILED.has(status)) {
+        candidates.push({ job, plan, kind: 'restore-failed' });
+        continue;
+      }
+      if (status !== 'COMPLETED') {
+        decide(job, 'in-flight');
+        continue;
+      }
+      if (FINAL.has(job.ValidationStatus ?? '')) {
+        decide(job, 'settled');
+        continue;
+      }
+      const completed = job.CompletionDate ?? job.CreationDate;
+      const window = plan.windowHoursByType.get(lower(job.ResourceType));
+      const closesAt = completed && window ? new Date(completed.getTime() + window * 3_600_000) : undefined;
+      if (closesAt && now.getTime() >= closesAt.getTime() - settings.closeMarginMinutes * 60_000) {
+        candidates.push({ job, plan, kind: 'closing', closesAt });
+      } else if (job.ValidationStatus) {
+        decide(job, 'in-flight'); // VALIDATING: a validator (or Step Functions) is on it
+      } else if (!completed || now.getTime() - completed.getTime() < settings.graceMinutes * 60_000) {
+        decide(job, 'recent');
+      } else {
+        candidates.push({ job, plan, kind: 'missed', closesAt });
+      }
+    }
+  }
+
+  const lookups = candidates.filter((c) => c.kind !== 'closing').map((c) => c.job.RestoreJobId ?? '');
+  const withEvidence =
+    deps.store?.table && lookups.length > 0 ? await deps.store.existing(lookups) : new Set<string>();
+
+  const limit = pLimit(settings.concurrency);
+  await Promise.all(
+    candidates.map((c) =>
+      limit(async () => {
+        const id = c.job.RestoreJobId ?? '';
+        if (deps.deadline !== undefined && Date.now() >= deps.deadline)
+          return decide(c.job, 'skipped-deadline');
+        try {
+          if (c.kind === 'closing')
+            return decide(
+              c.job,
+              ...(await closeWindow(c.job, c.plan, c.closesAt ?? now, now, settings, deps)),
+            );
+          if (c.kind === 'restore-failed') {
+            if (withEvidence.has(id)) return decide(c.job, 'restore-failed-known');
+            return decide(c.job, await recordRestoreFailure(c.job, c.plan, now, settings, deps));
+          }
+          if (withEvidence.has(id)) return decide(c.job, 'has-evidence');
+          return decide(c.job, ...(await dispatchMissed(c.job, c.plan, settings, deps)));
+        } catch (err) {
+          log?.error('reconciler action failed', { restoreJobId: id, kind: c.kind, reason: reasonOf(err) });
+          return decide(c.job, 'error', reasonOf(err));
+        }
+      }),
+    ),
+  );
+
+  const coverage = await checkCoverage(plans, jobsByPlan, settings, deps.backup, now);
+  let coverageKey: string | undefined;
+  if (deps.store) {
+    try {
+      coverageKey = await deps.store.putCoverage(coverage);
+    } catch (err) {
+      log?.warn('coverage report not stored', { reason: reasonOf(err) });
+    }
+  }
+  for (const u of coverage.untested.slice(0, 50)) {
+    log?.warn('resource got no restore job', {
+      resourceArn: u.resourceArn,
+      plan: u.restoreTestingPlanName,
+      reason: u.reason,
+    });
+  }
+  log?.info('reconciler pass finished', {
+    plans: plans.length,
+    jobs: jobCount,
+    ...decisions,
+    untested: coverage.untested.length,
+  });
+  return { plans: plans.length, jobs: jobCount, decisions, actions, coverage, coverageKey };
+}
+
+async function closeWindow(
+  job: RestoreJobsListMember,
+  plan: PlanInfo,
+  closesAt: Date,
+  now: Date,
+  settings: ReconcilerSettings,
+  deps: ReconcilerDeps,
+): Promise<[JobDecision, string?]> {
+  const id = job.RestoreJobId ?? '';
+  const why =
+    job.ValidationStatus === 'VALIDATING'
+      ? 'the validation started but did not finish'
+      : 'no validation ran (the event was missed or the validator failed before reporting)';
+  const message = `FAILED by the reconciler: no verdict before the validation window closes at ${closesAt.toISOString()}; ${why}.`;
+  const outcome = await deps.postVerdict(deps.backup, id, 'FAILED', message);
+  if (outcome === 'already-final') return ['already-final'];
+  const record = reconcilerRecord(job, plan, {
+    verdict: 'TIMED_OUT',
+    message,
+    reported: true,
+    finishedAt: now,
+    notes: {
+      postedStatus: 'FAILED',
+      windowClosesAt: closesAt.toISOString(),
+      validationStatusSeen: job.ValidationStatus ?? null,
+    },
+    codeVersion: settings.codeVersion,
+  });
+  const location = deps.store ? (await deps.store.put(record)).key : undefined;
+  await deps.onEvidence?.(record, location);
+  return ['window-closing-posted', why];
+}
+
+async function recordRestoreFailure(
+  job: RestoreJobsListMember,
+  plan: PlanInfo,
+  now: Date,
+  settings: ReconcilerSettings,
+  deps: ReconcilerDeps,
+): Promise<JobDecision> {
+  const ended = job.CompletionDate ?? job.CreationDate ?? now;
+  const record = reconcilerRecord(job, plan, {
+    verdict: 'FAILED',
+    message: `the restore itself ${lower(job.Status)}: ${job.StatusMessage ?? 'no status message'}`.slice(
+      0,
+      1000,
+    ),
+    reported: false,
+    // The record's key must not change between passes, so a repeated write lands on the same object.
+    finishedAt: ended,
+    notes: {},
+    codeVersion: settings.codeVersion,
+  });
+  if (deps.store?.table) {
+    const put = await deps.store.put(record, { onlyIfAbsent: true });
+    if (put.index === 'exists') return 'restore-failed-known';
+    await deps.onEvidence?.(record, put.key);
+    return 'restore-failed-recorded';
+  }
+  // No index to remember what was reported: notify only for failures new since the previous pass.
+  if (now.getTime() - ended.getTime() > settings.intervalMinutes * 60_000) return 'restore-failed-known';
+  const location = deps.store ? (await deps.store.put(record)).key : undefined;
+  await deps.onEvidence?.(record, location);
+  return 'restore-failed-recorded';
+}
+
+async function dispatchMissed(
+  job: RestoreJobsListMember,
+  plan: PlanInfo,
+  settings: ReconcilerSettings,
+  deps: ReconcilerDeps,
+): Promise<[JobDecision, string?]> {
+  const id = job.RestoreJobId ?? '';
+  const type = validatorTypeFor(job.ResourceType ?? '');
+  const fn = type ? settings.validatorFunctions[type] : undefined;
+  if (!fn) return ['no-validator', `no validator function configured for ${job.ResourceType}`];
+  if (deps.store?.table && !(await deps.store.claim(`dispatch#${id}`, settings.dispatchClaimMinutes * 60))) {
+    return ['dispatch-claimed-elsewhere'];
+  }
+  await deps.dispatch(fn, synthesizeEvent(job, plan));
+  return ['dispatched', fn];
+}
+
+/** The `Restore Job State Change` (COMPLETED) event EventBridge would have delivered for this job. */
+export function synthesizeEvent(job: RestoreJobsListMember, plan: { arn: string }): SynthesizedRestoreEvent {
+  const iso = (d: Date | undefined) => d?.toISOString();
+  const region = (job.CreatedResourceArn ?? plan.arn).split(':')[3] || undefined;
+  return {
+    version: '0',
+    id: `reconciler-${job.RestoreJobId}`,
+    'detail-type': 'Restore Job State Change',
+    source: 'aws.backup',
+    account: job.AccountId,
+    time: (job.CompletionDate ?? new Date()).toISOString(),
+    region,
+    resources: job.CreatedResourceArn ? [job.CreatedResourceArn] : [],
+    detail: {
+      restoreJobId: job.RestoreJobId,
+      backupVaultArn: job.BackupVaultArn,
+      recoveryPointArn: job.RecoveryPointArn,
+      sourceResourceArn: job.SourceResourceArn,
+      backupSizeInBytes: job.BackupSizeInBytes === undefined ? undefined : String(job.BackupSizeInBytes),
+      creationDate: iso(job.CreationDate),
+      completionDate: iso(job.CompletionDate),
+      iamRoleArn: job.IamRoleArn,
+      resourceType: job.ResourceType,
+      status: 'COMPLETED',
+      createdResourceArn: job.CreatedResourceArn,
+      isParent: job.IsParent ?? false,
+      restoreTestingPlanArn: job.CreatedBy?.RestoreTestingPlanArn ?? plan.arn,
+      /** Marks the event as synthesized by the reconciler (validators treat it like any other). */
+      synthesizedBy: 'restore-validation-reconciler',
+    },
+  };
+}
+
+function reconcilerRecord(
+  job: RestoreJobsListMember,
+  plan: PlanInfo,
+  v: {
+    verdict: EvidenceRecord['verdict'];
+    message: string;
+    reported: boolean;
+    finishedAt: Date;
+    notes: Record<string, unknown>;
+    codeVersion: string;
+  },
+): EvidenceRecord {
+  const iso = (d: Date | undefined) => d?.toISOString();
+  const duration =
+    job.CreationDate && job.CompletionDate
+      ? Math.round((job.CompletionDate.getTime() - job.CreationDate.getTime()) / 1000)
+      : undefined;
+  return {
+    schemaVersion: EVIDENCE_SCHEMA_VERSION,
+    restoreJobId: job.RestoreJobId ?? '',
+    resourceType: job.ResourceType ?? '',
+    validator: 'reconciler',
+    accountId: job.AccountId,
+    region: (job.CreatedResourceArn ?? plan.arn).split(':')[3] || undefined,
+    restoreTestingPlanArn: plan.arn,
+    restoreTestingPlanName: plan.name,
+    sourceResourceArn: job.SourceResourceArn,
+    createdResourceArn: job.CreatedResourceArn,
+    recoveryPointArn: job.RecoveryPointArn,
+    recoveryPointCreationDate: iso(job.RecoveryPointCreationDate),
+    restoreStartedAt: iso(job.CreationDate),
+    restoreCompletedAt: iso(job.CompletionDate),
+    restoreDurationSeconds: duration,
+    restoreJobStatus: job.Status,
+    verdict: v.verdict,
+    message: v.message,
+    checks: [],
+    validationStartedAt: v.finishedAt.toISOString(),
+    validationFinishedAt: v.finishedAt.toISOString(),
+    validationDurationMs: 0,
+    reported: v.reported,
+    mode: 'reconciler',
+    codeVersion: v.codeVersion,
+    notes: v.notes,
+  };
+}
+
+async function loadPlans(settings: ReconcilerSettings, backup: BackupClient): Promise<PlanInfo[]> {
+  const arns = [...settings.planArns];
+  if (arns.length === 0) {
+    let token: string | undefined;
+    do {
+      const out = await backup.send(new ListRestoreTestingPlansCommand({ NextToken: token }));
+      for (const p of out.RestoreTestingPlans ?? [])
+        if (p.RestoreTestingPlanArn) arns.push(p.RestoreTestingPlanArn);
+      token = out.NextToken;
+    } while (token);
+  }
+  const plans: PlanInfo[] = [];
+  for (const arn of arns) {
+    const name = planNameFromArn(arn) ?? arn;
+    const selections: RestoreTestingSelectionForList[] = [];
+    const windowHoursByType = new Map<string, number>();
+    let token: string | undefined;
+    do {
+      const out = await backup.send(
+        new ListRestoreTestingSelectionsCommand({ RestoreTestingPlanName: name, NextToken: token }),
+      );
+      for (const s of out.RestoreTestingSelections ?? []) {
+        const type = lower(s.ProtectedResourceType);
+        if (s.ValidationWindowHours && s.ValidationWindowHours > 0) {
+          windowHoursByType.set(
+            type,
+            Math.min(windowHoursByType.get(type) ?? Infinity, s.ValidationWindowHours),
+          );
+        }
+        selections.push(s);
+      }
+      token = out.NextToken;
+    } while (token);
+    plans.push({ arn, name, selections, windowHoursByType });
+  }
+  return plans;
+}
+
+async function listJobs(
+  backup: BackupClient,
+  planArn: string,
+  createdAfter: Date,
+): Promise<RestoreJobsListMember[]> {
+  const jobs: RestoreJobsListMember[] = [];
+  let token: string | undefined;
+  do {
+    const out = await backup.send(
+      new ListRestoreJobsCommand({
+        ByRestoreTestingPlanArn: planArn,
+        ByCreatedAfter: createdAfter,
+        MaxResults: 1000,
+        NextToken: token,
+      }),
+    );
+    jobs.push(...(out.RestoreJobs ?? []));
+    token = out.NextToken;
+  } while (token);
+  return jobs;
+}
+
+async function checkCoverage(
+  plans: PlanInfo[],
+  jobsByPlan: Map<string, RestoreJobsListMember[]>,
+  settings: ReconcilerSettings,
+  backup: BackupClient,
+  now: Date,
+): Promise<CoverageReport> {
+  const untested: UntestedResource[] = [];
+  const notEvaluated: string[] = [];
+  let protectedResources: Map<string, { type: string; lastBackup?: Date }> | undefined;
+  const loadProtected = async () => {
+    if (protectedResources) return protectedResources;
+    protectedResources = new Map();
+    let token: string | undefined;
+    do {
+      const out = await backup.send(
+        new ListProtectedResourcesCommand({ NextToken: token, MaxResults: 1000 }),
+      );
+      for (const r of out.Results ?? []) {
+        if (r.ResourceArn)
+          protectedResources.set(r.ResourceArn, {
+            type: lower(r.ResourceType),
+            lastBackup: r.LastBackupTime,
+          });
+      }
+      token = out.NextToken;
+    } while (token);
+    return protectedResources;
+  };
+  const since = new Date(now.getTime() - settings.lookbackHours * 3_600_000);
+
+  for (const plan of plans) {
+    const tested = new Set((jobsByPlan.get(plan.arn) ?? []).map((j) => j.SourceResourceArn).filter(Boolean));
+    for (const listed of plan.selections) {
+      const name = listed.RestoreTestingSelectionName ?? '';
+      const { RestoreTestingSelection: sel } = await backup.send(
+        new GetRestoreTestingSelectionCommand({
+          RestoreTestingPlanName: plan.name,
+          RestoreTestingSelectionName: name,
+        }),
+      );
+      if (!sel) continue;
+      const type = lower(sel.ProtectedResourceType);
+      const conditions = sel.ProtectedResourceConditions;
+      const hasConditions =
+        (conditions?.StringEquals?.length ?? 0) + (conditions?.StringNotEquals?.length ?? 0) > 0;
+      const explicit = (sel.ProtectedResourceArns ?? []).filter((a) => a !== '*');
+      const all = await loadProtected();
+      let candidates: string[];
+      if (explicit.length > 0) candidates = explicit;
+      else if (hasConditions) {
+        // Tag conditions would need a tag look-up per resource; say so instead of guessing.
+        notEvaluated.push(`${plan.name}/${name}`);
+        continue;
+      } else candidates = [...all].filter(([, r]) => r.type === type).map(([arn]) => arn);
+      for (const arn of candidates) {
+        if (tested.has(arn)) continue;
+        const known = all.get(arn);
+        const reason = !known
+          ? 'not a protected resource: AWS Backup has no recovery point for it'
+          : !known.lastBackup || known.lastBackup < since
+            ? `no recovery point in the last ${settings.lookbackHours} h (last backup ${known.lastBackup?.toISOString() ?? 'never'})`
+            : `no restore job in the last ${settings.lookbackHours} h although a recovery point exists (check the selection's recovery point types and metadata overrides)`;
+        untested.push({
+          resourceArn: arn,
+          resourceType: sel.ProtectedResourceType ?? '',
+          restoreTestingPlanName: plan.name,
+          restoreTestingSelectionName: name,
+          reason,
+        });
+      }
+    }
+  }
+  return { generatedAt: now.toISOString(), lookbackHours: settings.lookbackHours, untested, notEvaluated };
+}

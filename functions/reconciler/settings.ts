@@ -1,0 +1,92 @@
+/**
+ * Reconciler settings, read from the raw env map the construct sets (shared/env.ts reads process.env).
+ *
+ * | env                              | default | meaning |
+ * |----------------------------------|---------|---------|
+ * | `RECONCILER_PLAN_ARNS`           | (all)   | comma-separated restore testing plan ARNs; empty: every plan in the account/region |
+ * | `RECONCILER_LOOKBACK_HOURS`      | 192     | jobs created this far back are looked at (the longest window is 168 h) |
+ * | `RECONCILER_GRACE_MINUTES`       | 20      | a COMPLETED job with no validation status this long after completion missed its event |
+ * | `RECONCILER_CLOSE_MARGIN_MINUTES`| 75      | post FAILED when the window closes within this margin (≥ 2 schedule intervals) |
+ * | `RECONCILER_INTERVAL_MINUTES`    | 30      | the schedule interval (used when no evidence index exists) |
+ * | `RECONCILER_CONCURRENCY`         | 8       | actions in parallel |
+ * | `RECONCILER_DISPATCH_CLAIM_MINUTES` | 120  | a dispatched job is not dispatched again for this long |
+ * | `VALIDATOR_FUNCTIONS`            | `{}`    | JSON map validator type → function name/ARN, e.g. `{"rds":"rv-rds"}` |
+ */
+import { VALIDATOR_TYPES, type ValidatorType } from '../../shared/resource-types';
+
+export interface ReconcilerSettings {
+  readonly planArns: readonly string[];
+  readonly lookbackHours: number;
+  readonly graceMinutes: number;
+  readonly closeMarginMinutes: number;
+  readonly intervalMinutes: number;
+  readonly concurrency: number;
+  readonly dispatchClaimMinutes: number;
+  readonly validatorFunctions: Readonly<Partial<Record<ValidatorType, string>>>;
+  readonly codeVersion: string;
+}
+
+export const DEFAULT_RECONCILER_SETTINGS: ReconcilerSettings = {
+  planArns: [],
+  lookbackHours: 192,
+  graceMinutes: 20,
+  closeMarginMinutes: 75,
+  intervalMinutes: 30,
+  concurrency: 8,
+  dispatchClaimMinutes: 120,
+  validatorFunctions: {},
+  codeVersion: '0.1.0',
+};
+
+function positive(raw: Readonly<Record<string, string | undefined>>, name: string, fallback: number): number {
+  const v = raw[name];
+  if (v === undefined || v === '') return fallback;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0)
+    throw new TypeError(`${name}=${JSON.stringify(v)} is not a positive number`);
+  return n;
+}
+
+/** Parses the reconciler's settings; a bad value throws at cold start with the variable named. */
+export function reconcilerSettings(
+  raw: Readonly<Record<string, string | undefined>>,
+  codeVersion = '0.1.0',
+): ReconcilerSettings {
+  let validatorFunctions: Partial<Record<ValidatorType, string>> = {};
+  const fns = raw.VALIDATOR_FUNCTIONS;
+  if (fns) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(fns);
+    } catch {
+      throw new TypeError('VALIDATOR_FUNCTIONS is not JSON: expected {"rds":"function-name", …}');
+    }
+    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed))
+      throw new TypeError('VALIDATOR_FUNCTIONS must be a JSON object');
+    for (const [k, v] of Object.entries(parsed)) {
+      if (!(VALIDATOR_TYPES as readonly string[]).includes(k)) {
+        throw new TypeError(
+          `VALIDATOR_FUNCTIONS: unknown validator type ${JSON.stringify(k)} (expected one of ${VALIDATOR_TYPES.join(', ')})`,
+        );
+      }
+      if (typeof v !== 'string' || !v)
+        throw new TypeError(`VALIDATOR_FUNCTIONS.${k} must be a function name or ARN`);
+    }
+    validatorFunctions = parsed as Partial<Record<ValidatorType, string>>;
+  }
+  const d = DEFAULT_RECONCILER_SETTINGS;
+  return {
+    planArns: (raw.RECONCILER_PLAN_ARNS ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+    lookbackHours: positive(raw, 'RECONCILER_LOOKBACK_HOURS', d.lookbackHours),
+    graceMinutes: positive(raw, 'RECONCILER_GRACE_MINUTES', d.graceMinutes),
+    closeMarginMinutes: positive(raw, 'RECONCILER_CLOSE_MARGIN_MINUTES', d.closeMarginMinutes),
+    intervalMinutes: positive(raw, 'RECONCILER_INTERVAL_MINUTES', d.intervalMinutes),
+    concurrency: positive(raw, 'RECONCILER_CONCURRENCY', d.concurrency),
+    dispatchClaimMinutes: positive(raw, 'RECONCILER_DISPATCH_CLAIM_MINUTES', d.dispatchClaimMinutes),
+    validatorFunctions,
+    codeVersion,
+  };
+}
