@@ -11,8 +11,15 @@
 // Registers the `lambda` check kind's implementation, so runValidator (Lambda or CLI) can run it.
 import './shared/lambda-check';
 
-// Checks
-export { defineCheck, errored, fail, pass, runChecks, skip } from './shared/checks';
+/**
+ * The zod instance the config schemas are built with. Build custom kind schemas with this one, so
+ * their types and runtime match the registry's (zod 4).
+ */
+export { z } from 'zod';
+export type { ParsedArn } from './shared/arn';
+export { parseArn } from './shared/arn';
+export type { CheckFactory } from './shared/check-implementations';
+export { checkImplementation, registerCheckImplementation } from './shared/check-implementations';
 export type {
   CheckDefinition,
   CheckOutcome,
@@ -21,33 +28,11 @@ export type {
   CheckStatus,
   RunChecksOptions,
 } from './shared/checks';
-
-// Validators
-export { DeferredValidation, defineValidator, runValidator } from './shared/validator';
-export type {
-  ContextInput,
-  RunValidatorOptions,
-  ValidationContext,
-  ValidationRun,
-  ValidatorDefinition,
-} from './shared/validator';
-export { createValidatorHandler } from './shared/handler';
-
-// Check kinds: the config vocabulary (schema) and generic implementations
-export { checkBase, checkKind, checkKinds, registerCheckKind } from './shared/config/kinds/registry';
-export type { CheckConfig, CheckKind } from './shared/config/kinds/registry';
-export { checkImplementation, registerCheckImplementation } from './shared/check-implementations';
-export type { CheckFactory } from './shared/check-implementations';
-
-// The `lambda` check kind's contract (any language)
-export {
-  LAMBDA_CHECK_PAYLOAD_VERSION,
-  buildLambdaCheckPayload,
-  interpretInvokeResponse,
-  lambdaCheckAnswerSchema,
-} from './shared/lambda-check';
-export type { LambdaCheckAnswer, LambdaCheckPayload } from './shared/lambda-check';
-
+// Checks
+export { defineCheck, errored, fail, pass, runChecks, skip } from './shared/checks';
+export type { ClientOptions, Clients } from './shared/clients';
+export { createClients } from './shared/clients';
+export type { Config, Connection, Defaults, Match, Profile } from './shared/config/index';
 // Config
 export {
   emptyConfig,
@@ -57,54 +42,58 @@ export {
   parseConfigText,
   profileByName,
 } from './shared/config/index';
-export type { Config, Connection, Defaults, Match, Profile } from './shared/config/index';
-
-// Restore job context
-export { localRestoreJob } from './shared/job';
-export type { RestoreJob } from './shared/job';
-export { RestoreMetadata } from './shared/metadata';
-export { parseArn } from './shared/arn';
-export type { ParsedArn } from './shared/arn';
-export { RESOURCE_TYPES } from './shared/resource-types';
-export type { ResourceType } from './shared/resource-types';
-
-// Local loop (`restore-validation check`)
-export type { LocalTarget, TargetOption } from './shared/local';
-export { loadValidatorModule } from './shared/extend';
-export type { ValidatorModule } from './shared/extend';
-
-// SQL: what a custom check over the RDS/Aurora validators' database session needs
-export type { SqlFacts } from './shared/extend';
-export { SqlSession, SqlStatementError, quoteIdentifier, quoteTable } from './shared/sql/index';
-export type { QueryOptions, QueryResult, SqlEngine, SqlPool, SqlRow } from './shared/sql/index';
-
-// Safety, errors, retries, clients
-export {
-  assertCreatedByUs,
-  assertRestoreTestResource,
-  isRestoreTestResource,
-  CREATED_BY_TAG,
-  RESTORE_TEST_TAG,
-} from './shared/guard';
+export type { CheckConfig, CheckKind } from './shared/config/kinds/registry';
+// Check kinds: the config vocabulary (schema) and generic implementations
+export { checkBase, checkKind, checkKinds, registerCheckKind } from './shared/config/kinds/registry';
 export {
   ConfigError,
   ResourceStateError,
   RestoreValidationError,
-  SafetyGuardError,
   reasonOf,
+  SafetyGuardError,
 } from './shared/errors';
-export { withRetry } from './shared/retry';
+export type { EvidenceRecord } from './shared/evidence';
+// SQL: what a custom check over the RDS/Aurora validators' database session needs
+export type { SqlFacts, ValidatorModule } from './shared/extend';
+export { loadValidatorModule } from './shared/extend';
+// Safety, errors, retries, clients
+export {
+  assertCreatedByUs,
+  assertRestoreTestResource,
+  CREATED_BY_TAG,
+  isRestoreTestResource,
+  RESTORE_TEST_TAG,
+} from './shared/guard';
+export { createValidatorHandler } from './shared/handler';
+export type { RestoreJob } from './shared/job';
+// Restore job context
+export { localRestoreJob } from './shared/job';
+export type { LambdaCheckAnswer, LambdaCheckPayload } from './shared/lambda-check';
+// The `lambda` check kind's contract (any language)
+export {
+  buildLambdaCheckPayload,
+  interpretInvokeResponse,
+  LAMBDA_CHECK_PAYLOAD_VERSION,
+  lambdaCheckAnswerSchema,
+} from './shared/lambda-check';
+// Local loop (`restore-validation check`)
+export type { LocalTarget, TargetOption } from './shared/local';
+export { RestoreMetadata } from './shared/metadata';
+export type { ResourceType } from './shared/resource-types';
+export { RESOURCE_TYPES } from './shared/resource-types';
 export type { RetryOptions } from './shared/retry';
-export { createClients } from './shared/clients';
-export type { ClientOptions, Clients } from './shared/clients';
-
+export { withRetry } from './shared/retry';
+export type { QueryOptions, QueryResult, SqlEngine, SqlPool, SqlRow } from './shared/sql/index';
+export { quoteIdentifier, quoteTable, SqlSession, SqlStatementError } from './shared/sql/index';
+export type {
+  ContextInput,
+  RunValidatorOptions,
+  ValidationContext,
+  ValidationRun,
+  ValidatorDefinition,
+} from './shared/validator';
+// Validators
+export { DeferredValidation, defineValidator, runValidator } from './shared/validator';
+export type { Verdict } from './shared/verdict';
 // Verdicts and evidence
 export { decideVerdict } from './shared/verdict';
-export type { Verdict } from './shared/verdict';
-export type { EvidenceRecord } from './shared/evidence';
-
-/**
- * The zod instance the config schemas are built with. Build custom kind schemas with this one, so
- * their types and runtime match the registry's (zod 4).
- */
-export { z } from 'zod';

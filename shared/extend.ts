@@ -9,7 +9,7 @@ import { pathToFileURL } from 'node:url';
 import type { Config, Match, Profile } from './config/index';
 import { matchProfile, matchSchema } from './config/index';
 import type { MatchSubject } from './config/match';
-import { UsageError, reasonOf } from './errors';
+import { reasonOf, UsageError } from './errors';
 import type { LocalTarget } from './local';
 import { isResourceType } from './resource-types';
 import type { SqlSession } from './sql/session';
@@ -27,13 +27,23 @@ export interface ValidatorModule {
 function isValidator(v: unknown): v is ValidatorDefinition<unknown> {
   if (!v || typeof v !== 'object') return false;
   const o = v as Record<string, unknown>;
-  return typeof o.name === 'string' && Array.isArray(o.resourceTypes) && typeof o.gather === 'function' && typeof o.checks === 'function';
+  return (
+    typeof o.name === 'string' &&
+    Array.isArray(o.resourceTypes) &&
+    typeof o.gather === 'function' &&
+    typeof o.checks === 'function'
+  );
 }
 
 function isLocalTarget(v: unknown): v is LocalTarget {
   if (!v || typeof v !== 'object') return false;
   const o = v as Record<string, unknown>;
-  return typeof o.type === 'string' && typeof o.resourceType === 'string' && Array.isArray(o.options) && isValidator(o.validator);
+  return (
+    typeof o.type === 'string' &&
+    typeof o.resourceType === 'string' &&
+    Array.isArray(o.options) &&
+    isValidator(o.validator)
+  );
 }
 
 /**
@@ -55,9 +65,16 @@ export async function loadValidatorModule(file: string): Promise<ValidatorModule
   }
   const cliTarget = mod.cliTarget;
   if (cliTarget !== undefined && !isLocalTarget(cliTarget)) {
-    throw new UsageError(`validator module ${file}: "cliTarget" must be a LocalTarget ({ type, resourceType, summary, options, validator })`);
+    throw new UsageError(
+      `validator module ${file}: "cliTarget" must be a LocalTarget ({ type, resourceType, summary, options, validator })`,
+    );
   }
-  const candidates = [mod.validator, mod.default, (mod.default as Record<string, unknown> | undefined)?.validator, cliTarget?.validator];
+  const candidates = [
+    mod.validator,
+    mod.default,
+    (mod.default as Record<string, unknown> | undefined)?.validator,
+    cliTarget?.validator,
+  ];
   const validator = candidates.find(isValidator);
   if (!validator) {
     const exported = Object.keys(mod).join(', ') || 'nothing';
@@ -66,7 +83,10 @@ export async function loadValidatorModule(file: string): Promise<ValidatorModule
     );
   }
   for (const t of validator.resourceTypes) {
-    if (!isResourceType(t)) throw new UsageError(`validator module ${file}: validator ${validator.name} names unknown resource type ${JSON.stringify(t)}`);
+    if (!isResourceType(t))
+      throw new UsageError(
+        `validator module ${file}: validator ${validator.name} names unknown resource type ${JSON.stringify(t)}`,
+      );
   }
   return cliTarget ? { validator, cliTarget } : { validator };
 }
@@ -92,12 +112,17 @@ export function parseValidatorClaims(raw: string | undefined): ValidatorClaim[] 
   } catch (err) {
     throw new TypeError(`${VALIDATOR_CLAIMS_ENV} is not JSON: ${reasonOf(err)}`);
   }
-  if (!Array.isArray(value)) throw new TypeError(`${VALIDATOR_CLAIMS_ENV} must be a JSON list of {validator, match}`);
+  if (!Array.isArray(value))
+    throw new TypeError(`${VALIDATOR_CLAIMS_ENV} must be a JSON list of {validator, match}`);
   return value.map((c, i) => {
     const o = c as { validator?: unknown; match?: unknown };
-    if (typeof o?.validator !== 'string') throw new TypeError(`${VALIDATOR_CLAIMS_ENV}[${i}].validator must be a string`);
+    if (typeof o?.validator !== 'string')
+      throw new TypeError(`${VALIDATOR_CLAIMS_ENV}[${i}].validator must be a string`);
     const match = matchSchema.safeParse(o.match ?? {});
-    if (!match.success) throw new TypeError(`${VALIDATOR_CLAIMS_ENV}[${i}].match: ${match.error.issues[0]?.message ?? 'invalid'}`);
+    if (!match.success)
+      throw new TypeError(
+        `${VALIDATOR_CLAIMS_ENV}[${i}].match: ${match.error.issues[0]?.message ?? 'invalid'}`,
+      );
     return { validator: o.validator, match: match.data };
   });
 }
@@ -112,7 +137,10 @@ export function claimMatches(match: Match, subject: MatchSubject): boolean {
  * The validator that owns a job: the first user validator whose claim matches it, else undefined
  * (the built-in validator of the resource type).
  */
-export function claimingValidator(claims: readonly ValidatorClaim[], subject: MatchSubject): string | undefined {
+export function claimingValidator(
+  claims: readonly ValidatorClaim[],
+  subject: MatchSubject,
+): string | undefined {
   return claims.find((c) => claimMatches(c.match, subject))?.validator;
 }
 
@@ -121,7 +149,11 @@ export function claimingValidator(claims: readonly ValidatorClaim[], subject: Ma
  * unclaimed job belongs to every validator that is not a claimant (i.e. the built-in one).
  * The lifecycle answers `ignored` when this is false.
  */
-export function ownsJob(validatorName: string, claims: readonly ValidatorClaim[], subject: MatchSubject): boolean {
+export function ownsJob(
+  validatorName: string,
+  claims: readonly ValidatorClaim[],
+  subject: MatchSubject,
+): boolean {
   const owner = claimingValidator(claims, subject);
   if (owner !== undefined) return owner === validatorName;
   return !claims.some((c) => c.validator === validatorName);
@@ -135,7 +167,8 @@ export function splitValidatorOption(argv: readonly string[]): { file?: string; 
     const a = argv[i] ?? '';
     if (a === '--validator') {
       const next = argv[i + 1];
-      if (next === undefined || next.startsWith('--')) throw new UsageError('--validator needs a file: --validator ./my-validator.ts');
+      if (next === undefined || next.startsWith('--'))
+        throw new UsageError('--validator needs a file: --validator ./my-validator.ts');
       file = next;
       i++;
     } else if (a.startsWith('--validator=')) {
@@ -169,7 +202,9 @@ export async function resolveCheckTarget(
   const mod = await loadValidatorModule(file);
   if (mod.cliTarget) {
     if (mod.cliTarget.type.toLowerCase() !== type.toLowerCase()) {
-      throw new UsageError(`validator module ${file} provides \`check ${mod.cliTarget.type}\`, not \`check ${type}\`: run check ${mod.cliTarget.type} --validator ${file}`);
+      throw new UsageError(
+        `validator module ${file} provides \`check ${mod.cliTarget.type}\`, not \`check ${type}\`: run check ${mod.cliTarget.type} --validator ${file}`,
+      );
     }
     return { target: mod.cliTarget, argv: rest, validatorFile: file };
   }
@@ -180,7 +215,9 @@ export async function resolveCheckTarget(
     );
   }
   if (!mod.validator.resourceTypes.includes(base.resourceType)) {
-    throw new UsageError(`validator ${mod.validator.name} serves ${mod.validator.resourceTypes.join(', ')}, not ${base.resourceType} (check ${type})`);
+    throw new UsageError(
+      `validator ${mod.validator.name} serves ${mod.validator.resourceTypes.join(', ')}, not ${base.resourceType} (check ${type})`,
+    );
   }
   return { target: { ...base, validator: mod.validator }, argv: rest, validatorFile: file };
 }

@@ -58,7 +58,11 @@ export interface LambdaCheckPayload {
   } | null;
   /** The profile that asked for this check; null when none matched. */
   readonly profile: { readonly name: string } | null;
-  readonly check: { readonly id: string; readonly description: string | null; readonly timeoutSeconds: number };
+  readonly check: {
+    readonly id: string;
+    readonly description: string | null;
+    readonly timeoutSeconds: number;
+  };
   /** The check's `lambda.options` from the config, as given ({} when none). */
   readonly options: Readonly<Record<string, unknown>>;
 }
@@ -82,7 +86,10 @@ interface LambdaOptions {
 }
 
 /** Builds the payload for one check; exported so tests and other runners send exactly the same thing. */
-export function buildLambdaCheckPayload(check: CheckConfig, ctx: Pick<ValidationContext, 'job' | 'profile' | 'mode'>): LambdaCheckPayload {
+export function buildLambdaCheckPayload(
+  check: CheckConfig,
+  ctx: Pick<ValidationContext, 'job' | 'profile' | 'mode'>,
+): LambdaCheckPayload {
   const opts = check.lambda as LambdaOptions;
   const job = ctx.job;
   const created = job.createdResourceArn ? (job.created ?? parseArn(job.createdResourceArn)) : undefined;
@@ -134,14 +141,20 @@ function effectiveTimeoutSeconds(check: CheckConfig): number {
  * Reads an Invoke response into a check outcome. Pure, so every malformed shape is easy to test.
  * @see https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html#API_Invoke_ResponseSyntax
  */
-export function interpretInvokeResponse(out: Pick<InvokeCommandOutput, 'StatusCode' | 'FunctionError' | 'Payload' | 'ExecutedVersion'>): CheckOutcome {
+export function interpretInvokeResponse(
+  out: Pick<InvokeCommandOutput, 'StatusCode' | 'FunctionError' | 'Payload' | 'ExecutedVersion'>,
+): CheckOutcome {
   const text = out.Payload ? Buffer.from(out.Payload).toString('utf8') : '';
   if (out.FunctionError) {
     // The runtime answers a thrown error with {errorType, errorMessage, ...}; a crash may give anything.
     let reason = text.slice(0, 300);
     try {
       const body = JSON.parse(text) as { errorType?: unknown; errorMessage?: unknown };
-      if (body && typeof body === 'object' && (body.errorMessage !== undefined || body.errorType !== undefined)) {
+      if (
+        body &&
+        typeof body === 'object' &&
+        (body.errorMessage !== undefined || body.errorType !== undefined)
+      ) {
         reason = [body.errorType, body.errorMessage].filter((v) => typeof v === 'string' && v).join(': ');
       }
     } catch {
@@ -153,7 +166,9 @@ export function interpretInvokeResponse(out: Pick<InvokeCommandOutput, 'StatusCo
     return errored(`the check function was not run synchronously (Invoke status ${out.StatusCode})`);
   }
   if (text.trim() === '' || text.trim() === 'null') {
-    return errored('malformed answer: the check function returned nothing; return {"status": "pass"|"fail"|"skip"|"error", "detail": "..."}');
+    return errored(
+      'malformed answer: the check function returned nothing; return {"status": "pass"|"fail"|"skip"|"error", "detail": "..."}',
+    );
   }
   let body: unknown;
   try {
@@ -172,17 +187,24 @@ export function interpretInvokeResponse(out: Pick<InvokeCommandOutput, 'StatusCo
   }
   const parsed = lambdaCheckAnswerSchema.safeParse(body);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(answer)'}: ${i.message}`).join('; ');
+    const problems = parsed.error.issues
+      .map((i) => `${i.path.join('.') || '(answer)'}: ${i.message}`)
+      .join('; ');
     return errored(`malformed answer: ${problems}`);
   }
   const answer = parsed.data;
   if (answer.data !== undefined) {
     const size = Buffer.byteLength(JSON.stringify(answer.data), 'utf8');
     if (size > MAX_ANSWER_DATA_BYTES) {
-      return errored(`malformed answer: data is ${size} bytes as JSON, more than ${MAX_ANSWER_DATA_BYTES}; keep counts and measurements, not rows`);
+      return errored(
+        `malformed answer: data is ${size} bytes as JSON, more than ${MAX_ANSWER_DATA_BYTES}; keep counts and measurements, not rows`,
+      );
     }
   }
-  const detail = answer.detail.length > MAX_ANSWER_DETAIL_LENGTH ? `${answer.detail.slice(0, MAX_ANSWER_DETAIL_LENGTH - 1)}…` : answer.detail;
+  const detail =
+    answer.detail.length > MAX_ANSWER_DETAIL_LENGTH
+      ? `${answer.detail.slice(0, MAX_ANSWER_DETAIL_LENGTH - 1)}…`
+      : answer.detail;
   return { status: answer.status, detail, ...(answer.data ? { data: answer.data } : {}) };
 }
 
@@ -202,7 +224,8 @@ export function lambdaCheck(check: CheckConfig, ctx: ValidationContext): CheckDe
   const timeoutSeconds = effectiveTimeoutSeconds(check);
   return {
     id: check.id,
-    description: typeof check.description === 'string' ? check.description : `Lambda check ${opts?.functionArn ?? ''}`,
+    description:
+      typeof check.description === 'string' ? check.description : `Lambda check ${opts?.functionArn ?? ''}`,
     timeoutMs: timeoutSeconds * 1000 + RUNNER_GRACE_MS,
     async run(_facts, runCtx) {
       if (!opts?.functionArn) return errored('the lambda check has no functionArn');
@@ -226,12 +249,22 @@ export function lambdaCheck(check: CheckConfig, ctx: ValidationContext): CheckDe
           abortedBy(signal),
         ]);
       } catch (err) {
-        if (timeout.aborted) return errored(`the check function did not answer within ${timeoutSeconds} s (lambda.timeoutSeconds)`);
-        if (runCtx.signal.aborted) return errored(`the check function was stopped: ${reasonOf(runCtx.signal.reason ?? 'validation deadline reached')}`);
+        if (timeout.aborted)
+          return errored(
+            `the check function did not answer within ${timeoutSeconds} s (lambda.timeoutSeconds)`,
+          );
+        if (runCtx.signal.aborted)
+          return errored(
+            `the check function was stopped: ${reasonOf(runCtx.signal.reason ?? 'validation deadline reached')}`,
+          );
         return errored(`could not invoke the check function ${opts.functionArn}: ${reasonOf(err)}`);
       }
       const outcome = interpretInvokeResponse(out);
-      ctx.logger.debug('lambda check answered', { checkId: check.id, status: outcome.status, ms: Date.now() - started });
+      ctx.logger.debug('lambda check answered', {
+        checkId: check.id,
+        status: outcome.status,
+        ms: Date.now() - started,
+      });
       return outcome;
     },
   };

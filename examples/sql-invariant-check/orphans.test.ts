@@ -7,8 +7,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  ConfigError,
   type Config,
+  ConfigError,
   createClients,
   loadConfigFile,
   localRestoreJob,

@@ -14,7 +14,6 @@
  */
 import {
   type CheckConfig,
-  type SqlFacts,
   checkBase,
   defineCheck,
   errored,
@@ -25,8 +24,9 @@ import {
   reasonOf,
   registerCheckImplementation,
   registerCheckKind,
-  skip,
+  type SqlFacts,
   SqlStatementError,
+  skip,
   z,
 } from 'restore-validation';
 

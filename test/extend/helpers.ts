@@ -1,8 +1,16 @@
 /** Shared set-up for the extension tests: a restore job context and a runValidator input around a config. */
-import { LambdaClient } from '@aws-sdk/client-lambda';
-import { type Clients, type Config, type ContextInput, type RestoreJob, createClients, localRestoreJob, matchProfile } from 'restore-validation';
-import { loadRestoreJobLike } from './job-fixture';
+import type { LambdaClient } from '@aws-sdk/client-lambda';
+import {
+  type Clients,
+  type Config,
+  type ContextInput,
+  createClients,
+  localRestoreJob,
+  matchProfile,
+  type RestoreJob,
+} from 'restore-validation';
 import { logger } from '../../shared/logger';
+import { loadRestoreJobLike } from './job-fixture';
 
 export const RESTORED_ARN = 'arn:aws:rds:us-east-1:123456789012:db:awsbackup-restore-test-orders-1a2b';
 export const SOURCE_ARN = 'arn:aws:rds:us-east-1:123456789012:db:orders-prod';
@@ -20,7 +28,13 @@ export function localJob(resourceType = 'RDS'): RestoreJob {
 export function contextFor(
   config: Config,
   job: RestoreJob,
-  opts: { lambda?: LambdaClient; clients?: Clients; mode?: 'lambda' | 'local'; deadlineMs?: number; target?: Record<string, unknown> } = {},
+  opts: {
+    lambda?: LambdaClient;
+    clients?: Clients;
+    mode?: 'lambda' | 'local';
+    deadlineMs?: number;
+    target?: Record<string, unknown>;
+  } = {},
 ): ContextInput {
   const profile = matchProfile(config, {
     resourceType: job.resourceType,
@@ -33,7 +47,8 @@ export function contextFor(
     profile,
     config,
     logger,
-    clients: opts.clients ?? createClients({ region: 'us-east-1' }, opts.lambda ? { lambda: opts.lambda } : {}),
+    clients:
+      opts.clients ?? createClients({ region: 'us-east-1' }, opts.lambda ? { lambda: opts.lambda } : {}),
     deadline: Date.now() + (opts.deadlineMs ?? 60_000),
     mode: opts.mode ?? 'lambda',
     target: opts.target ?? {},

@@ -21,9 +21,13 @@ export function loadRestoreJobLike(): RestoreJob {
     recoveryPointCreationDate: new Date('2026-11-24T21:00:00Z'),
     creationDate: new Date('2026-11-24T22:00:00Z'),
     completionDate: new Date('2026-11-24T22:20:00Z'),
-    restoreTestingPlanArn: 'arn:aws:backup:us-east-1:123456789012:restore-testing-plan:nightly_restore_tests-1a2b3c4d',
+    restoreTestingPlanArn:
+      'arn:aws:backup:us-east-1:123456789012:restore-testing-plan:nightly_restore_tests-1a2b3c4d',
     restoreTestingPlanName: 'nightly_restore_tests',
-    metadata: new RestoreMetadata({ dbInstanceIdentifier: 'awsbackup-restore-test-orders-1a2b', vpcSecurityGroupIds: '["sg-1"]' }),
+    metadata: new RestoreMetadata({
+      dbInstanceIdentifier: 'awsbackup-restore-test-orders-1a2b',
+      vpcSecurityGroupIds: '["sg-1"]',
+    }),
     local: false,
   };
 }
