@@ -13,7 +13,7 @@
  */
 import mysql from 'mysql2/promise';
 import pg from 'pg';
-import { reasonOf } from '../errors';
+import { RestoreValidationError, reasonOf } from '../errors';
 import { explainConnectError } from './errors';
 import { tlsConnectOptions } from './tls';
 import type { QueryOptions, QueryResult, SqlEndpoint, SqlPool, SqlRow } from './types';
@@ -22,7 +22,7 @@ const DEFAULT_STATEMENT_TIMEOUT_MS = 30_000;
 const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 
 /** A connection failure with the likely cause already spelled out. */
-export class SqlConnectError extends Error {
+export class SqlConnectError extends RestoreValidationError {
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = 'SqlConnectError';
@@ -30,7 +30,7 @@ export class SqlConnectError extends Error {
 }
 
 /** A statement that failed on the server (syntax, permission, timeout, write attempt). */
-export class SqlStatementError extends Error {
+export class SqlStatementError extends RestoreValidationError {
   readonly code?: string;
   constructor(message: string, code?: string, options?: ErrorOptions) {
     super(message, options);
