@@ -168,7 +168,7 @@ export async function gatherCluster(ctx: ValidationContext, o: GatherClusterOpti
   return { cluster, source, sourceProblem, data };
 }
 
-/** Seconds kept back from the deadline for the queries and the delete after the instance is up. */
+/** Time kept back from the deadline (at most; a third of what is left on short budgets) for the queries and the delete after the instance is up. */
 const QUERY_RESERVE_MS = 90_000;
 
 async function bringUpInstance(ctx: ValidationContext, o: GatherClusterOptions, cluster: ClusterDetail): Promise<DataAccess> {
@@ -190,7 +190,7 @@ async function bringUpInstance(ctx: ValidationContext, o: GatherClusterOptions, 
     const created = await tmp.create();
     ctx.note('temporaryInstance', { identifier: created.identifier, instanceClass: created.instanceClass, reused: created.reused });
     const started = Date.now();
-    const instance: InstanceFacts = await tmp.waitUntilAvailable(ctx.deadline - QUERY_RESERVE_MS);
+    const instance: InstanceFacts = await tmp.waitUntilAvailable(ctx.deadline - Math.min(QUERY_RESERVE_MS, ctx.remainingMs() / 3));
     ctx.note('temporaryInstanceWaitSeconds', Math.round((Date.now() - started) / 1000));
     if (!instance.endpoint) return { problem: `temporary instance ${created.identifier} is available but reports no endpoint`, instanceIdentifier: created.identifier };
     return {
