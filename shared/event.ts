@@ -4,7 +4,7 @@
  * is present only for restore-test jobs. Sizes and percentages arrive as strings or numbers.
  * @see https://docs.aws.amazon.com/aws-backup/latest/devguide/eventbridge.html
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { formatPath } from './config/load';
 import { EventParseError } from './errors';
 

@@ -10,7 +10,7 @@
  * @see https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html
  */
 import { InvokeCommand, type InvokeCommandOutput } from '@aws-sdk/client-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseArn } from './arn';
 import { registerCheckImplementation } from './check-implementations';
 import { type CheckDefinition, type CheckOutcome, errored } from './checks';

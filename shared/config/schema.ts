@@ -2,7 +2,7 @@
  * The `validation.config.yaml` schema (DESIGN.md, contract 2). Validated at synth time and again at
  * cold start. `version: 1` is the only version; unknown keys are errors so typos never pass silently.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { RESOURCE_TYPES, type ResourceType } from '../resource-types';
 import { type CheckConfig, checkKind, checkKinds } from './kinds/index';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Per-column expectation for query results (DESIGN.md: equals | min | max | matches | notNull). */
 export const expectation = z

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { checkBase, registerCheckKind } from './registry';
 
 /** Run by the mount-check program (EBS, EFS, FSx helpers and `check ebs`). */

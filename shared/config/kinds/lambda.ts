@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { checkBase, registerCheckKind } from './registry';
 
 /** Any language: invokes the user's Lambda with the documented payload (docs/extending.md). */

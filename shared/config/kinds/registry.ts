@@ -3,7 +3,7 @@
  * exactly one kind key says what to check. Built-in kinds register here on import; users add their own
  * with `registerCheckKind` (see shared/extend.ts), so their configs are validated the same way.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ResourceType } from '../../resource-types';
 
 export interface CheckKind<S extends z.ZodType = z.ZodType> {
