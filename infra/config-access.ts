@@ -48,10 +48,14 @@ export function globToIamPattern(glob: string): string | undefined {
   return glob.replace(/\*+/g, '*');
 }
 
-/** A secret ARN without its 6-character random suffix is matched with `-??????` in IAM. */
+/**
+ * IAM patterns for a secret ARN as users write it. Secrets Manager appends `-XXXXXX` to every
+ * secret's ARN, and a name may itself end in `-abcdef`, so a given ARN cannot be told apart from a
+ * partial one: both the ARN and `<arn>-??????` are allowed (exactly six characters, never more).
+ * @see https://docs.aws.amazon.com/secretsmanager/latest/userguide/auth-and-access_examples.html
+ */
 export function secretResourcePatterns(arn: string): string[] {
-  const name = arn.split(':secret:')[1] ?? '';
-  return /-[A-Za-z0-9]{6}$/.test(name) ? [arn] : [arn, `${arn}-??????`];
+  return /[*?]$/.test(arn) ? [arn] : [arn, `${arn}-??????`];
 }
 
 function sourceNames(profile: Profile, service: 's3' | 'dynamodb', access: ConfigAccess, explicit: string | undefined): void {

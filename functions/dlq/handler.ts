@@ -15,7 +15,6 @@ import { BackupClient, DescribeRestoreJobCommand } from '@aws-sdk/client-backup'
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { runtimeSettings } from '../../shared/env';
 import { reasonOf } from '../../shared/errors';
-import { restoreJobIdOf } from '../../shared/event';
 import { type Logger, logger as defaultLogger } from '../../shared/logger';
 import { postVerdict } from '../../shared/report';
 import { withRetry } from '../../shared/retry';
@@ -75,6 +74,15 @@ export function parseDlqRecord(record: SQSRecord): DlqMessage {
     reason: `restore-validation could not validate this restore job: EventBridge could not deliver the event to the validator${code ? ` (${code}${message ? `: ${message}` : ''})` : ''}`,
     isRestoreTest: hasPlan(body),
   };
+}
+
+/**
+ * The restore job id an event names. Not shared/event's parser on purpose: that pulls zod and yaml
+ * into this bundle, and a DLQ message only needs the id (the job itself is read from AWS Backup).
+ */
+export function restoreJobIdOf(raw: unknown): string | undefined {
+  const id = (raw as { detail?: { restoreJobId?: unknown } } | undefined)?.detail?.restoreJobId;
+  return typeof id === 'string' && id.trim().length > 0 ? id.trim() : undefined;
 }
 
 function hasPlan(event: unknown): boolean | undefined {

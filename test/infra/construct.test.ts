@@ -1,0 +1,324 @@
+import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { App, Duration, Stack, aws_ec2 as ec2, aws_iam as iam } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../shared/config';
+import { VALIDATOR_TYPES, type ValidatorType } from '../../shared/resource-types';
+import { PROJECT_ROOT } from '../../infra/bundling';
+import { BUNDLED_CONFIG_FILE, RestoreValidation, type RestoreValidationProps } from '../../infra/restore-validation';
+
+const FIXTURES = join(PROJECT_ROOT, 'test', 'infra', 'fixtures');
+const FUNCTIONS = join(FIXTURES, 'functions');
+const VALID_CONFIG = join(FIXTURES, 'valid.config.yaml');
+const PLAN = 'arn:aws:backup:us-east-1:123456789012:restore-testing-plan:nightly_restore_tests-1a2b3c4d';
+
+function build(props: RestoreValidationProps = {}, configure?: (stack: Stack) => Partial<RestoreValidationProps>) {
+  // Unit tests skip bundling: the stand-in handlers only need to exist.
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const stack = new Stack(app, 'Test', { env: { account: '123456789012', region: 'us-east-1' } });
+  const construct = new RestoreValidation(stack, 'RV', { configPath: VALID_CONFIG, functionsDir: FUNCTIONS, ...props, ...configure?.(stack) });
+  return { app, stack, construct, template: Template.fromStack(stack) };
+}
+
+type Statement = { Action: string | string[]; Resource: unknown; Condition?: unknown; Sid?: string };
+
+/** Every statement of the policies attached to a role. */
+function statementsOf(template: Template, stack: Stack, role: iam.IRole): Statement[] {
+  const roleRef = stack.resolve(role.roleName);
+  const policies = template.findResources('AWS::IAM::Policy');
+  return Object.values(policies)
+    .filter((p) => JSON.stringify(p.Properties.Roles) === JSON.stringify([roleRef]))
+    .flatMap((p) => p.Properties.PolicyDocument.Statement as Statement[]);
+}
+const actionsOf = (s: Statement): string[] => ([] as string[]).concat(s.Action);
+const resourcesOf = (s: Statement): unknown[] => ([] as unknown[]).concat(s.Resource);
+
+describe('RestoreValidation', () => {
+  let t: ReturnType<typeof build>;
+  beforeAll(() => {
+    t = build();
+  });
+
+  it('creates one rule per validator type matching COMPLETED restore jobs of that type', () => {
+    for (const [type, resourceTypes] of [
+      ['rds', ['RDS']],
+      ['aurora', ['Aurora']],
+      ['ebs', ['EBS']],
+      ['ec2', ['EC2']],
+      ['s3', ['S3']],
+      ['efs', ['EFS']],
+      ['fsx', ['FSx']],
+      ['documentdb', ['DocumentDB']],
+      ['neptune', ['Neptune']],
+    ] as const) {
+      const rule = t.construct.rules[type];
+      expect(rule, type).toBeDefined();
+      const id = t.stack.getLogicalId(rule?.node.defaultChild as never);
+      t.template.templateMatches({
+        Resources: {
+          [id]: {
+            Properties: {
+              EventPattern: {
+                source: ['aws.backup'],
+                'detail-type': ['Restore Job State Change'],
+                detail: { status: ['COMPLETED'], resourceType: resourceTypes },
+              },
+            },
+          },
+        },
+      });
+    }
+  });
+
+  it('matches both DynamoDB and DynamoDB.FullyManaged with the dynamodb rule', () => {
+    t.template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: { detail: { status: ['COMPLETED'], resourceType: ['DynamoDB', 'DynamoDB.FullyManaged'] } },
+    });
+    const rules = t.template.findResources('AWS::Events::Rule');
+    expect(Object.keys(rules)).toHaveLength(VALIDATOR_TYPES.length);
+  });
+
+  it('matches every plan when no plan filter is given', () => {
+    for (const rule of Object.values(t.template.findResources('AWS::Events::Rule'))) {
+      expect(rule.Properties.EventPattern.detail.restoreTestingPlanArn).toBeUndefined();
+    }
+  });
+
+  it('adds the plan filter to every rule when restoreTestingPlanArns is given', () => {
+    const filtered = build({ restoreTestingPlanArns: [PLAN] });
+    const rules = Object.values(filtered.template.findResources('AWS::Events::Rule'));
+    expect(rules).toHaveLength(VALIDATOR_TYPES.length);
+    for (const rule of rules) expect(rule.Properties.EventPattern.detail.restoreTestingPlanArn).toEqual([PLAN]);
+  });
+
+  it('targets the type Lambda with retries, a maximum event age and the encrypted DLQ', () => {
+    const fnArn = t.stack.resolve(t.construct.functions.rds?.functionArn);
+    const dlqArn = t.stack.resolve(t.construct.dlq.queueArn);
+    t.template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: { detail: { resourceType: ['RDS'] } },
+      Targets: [Match.objectLike({ Arn: fnArn, DeadLetterConfig: { Arn: dlqArn }, RetryPolicy: { MaximumRetryAttempts: 8, MaximumEventAgeInSeconds: 7200 } })],
+    });
+  });
+
+  it('lets only its rule invoke each validator', () => {
+    for (const type of VALIDATOR_TYPES) {
+      const fnArn = t.stack.resolve(t.construct.functions[type]?.functionArn);
+      const ruleArn = t.stack.resolve(t.construct.rules[type]?.ruleArn);
+      t.template.hasResourceProperties('AWS::Lambda::Permission', {
+        Action: 'lambda:InvokeFunction',
+        FunctionName: fnArn,
+        Principal: 'events.amazonaws.com',
+        SourceArn: ruleArn,
+      });
+    }
+  });
+
+  it('sends failed async invocations to the DLQ after the configured retries', () => {
+    const dlqArn = t.stack.resolve(t.construct.dlq.queueArn);
+    const configs = Object.values(t.template.findResources('AWS::Lambda::EventInvokeConfig'));
+    expect(configs).toHaveLength(VALIDATOR_TYPES.length);
+    for (const c of configs) {
+      expect(c.Properties).toMatchObject({ MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 7200, DestinationConfig: { OnFailure: { Destination: dlqArn } } });
+    }
+  });
+
+  it('encrypts the DLQ, enforces TLS on it and parks messages the consumer cannot process', () => {
+    const dlqId = t.stack.getLogicalId(t.construct.dlq.node.defaultChild as never);
+    const parkingArn = t.stack.resolve(t.construct.parkingQueue.queueArn);
+    t.template.templateMatches({
+      Resources: { [dlqId]: { Properties: { SqsManagedSseEnabled: true, RedrivePolicy: { deadLetterTargetArn: parkingArn, maxReceiveCount: 5 } } } },
+    });
+    t.template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+      Queues: [t.stack.resolve(t.construct.dlq.queueUrl)],
+      PolicyDocument: {
+        Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]),
+      },
+    });
+    for (const q of Object.values(t.template.findResources('AWS::SQS::Queue'))) expect(q.Properties.SqsManagedSseEnabled).toBe(true);
+  });
+
+  it('drains the DLQ with the consumer, reporting batch item failures', () => {
+    t.template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: t.stack.resolve(t.construct.dlq.queueArn),
+      FunctionName: t.stack.resolve(t.construct.dlqConsumer.functionName),
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+    const consumer = statementsOf(t.template, t.stack, t.construct.dlqConsumer.role as iam.IRole);
+    const actions = consumer.flatMap(actionsOf);
+    expect(actions).toEqual(expect.arrayContaining(['backup:DescribeRestoreJob', 'backup:PutRestoreValidationResult', 'sqs:ReceiveMessage', 'sqs:DeleteMessage']));
+    expect(actions).not.toContain('backup:GetRestoreJobMetadata');
+  });
+
+  it('creates the idempotency table in the Powertools layout, encrypted, with PITR', () => {
+    t.template.hasResourceProperties('AWS::DynamoDB::Table', {
+      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+      AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+      TimeToLiveSpecification: { AttributeName: 'expiration', Enabled: true },
+      BillingMode: 'PAY_PER_REQUEST',
+      SSESpecification: { SSEEnabled: true },
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+    });
+  });
+
+  it('runs every function on nodejs24.x arm64 with the bundled config and the idempotency table', () => {
+    const tableRef = t.stack.resolve(t.construct.idempotencyTable.tableName);
+    for (const type of VALIDATOR_TYPES) {
+      const id = t.stack.getLogicalId(t.construct.functions[type]?.node.defaultChild as never);
+      t.template.templateMatches({
+        Resources: {
+          [id]: {
+            Properties: {
+              Runtime: 'nodejs24.x',
+              Architectures: ['arm64'],
+              Handler: 'index.handler',
+              Environment: { Variables: Match.objectLike({ RESTORE_VALIDATION_CONFIG: `/var/task/${BUNDLED_CONFIG_FILE}`, IDEMPOTENCY_TABLE_NAME: tableRef }) },
+            },
+          },
+        },
+      });
+    }
+    t.template.hasResourceProperties('AWS::Lambda::Function', { Runtime: 'nodejs24.x', FunctionName: Match.absent(), Environment: { Variables: Match.objectLike({ POWERTOOLS_SERVICE_NAME: 'restore-validation-dlq' }) } });
+  });
+
+  it('grants every validator the Backup verdict calls and no wildcard action', () => {
+    for (const type of VALIDATOR_TYPES) {
+      const statements = statementsOf(t.template, t.stack, t.construct.roles[type] as iam.IRole);
+      const actions = statements.flatMap(actionsOf);
+      expect(actions, type).toEqual(expect.arrayContaining(['backup:DescribeRestoreJob', 'backup:GetRestoreJobMetadata', 'backup:PutRestoreValidationResult']));
+      for (const a of actions) expect(a, `${type}: ${a}`).not.toMatch(/\*/);
+      // Resource * only for actions that have no resource-level permissions.
+      const starOnly = statements.filter((s) => resourcesOf(s).includes('*')).flatMap(actionsOf);
+      for (const a of starOnly) expect(a, `${type}: ${a} on *`).toMatch(/^(backup:(DescribeRestoreJob|GetRestoreJobMetadata|PutRestoreValidationResult)|ec2:Describe\w+|ssm:(DescribeInstanceInformation|GetCommandInvocation)|fsx:\w+)$/);
+    }
+  });
+
+  it('scopes per-type data access to restore-test resources and what the config names', () => {
+    const s3 = statementsOf(t.template, t.stack, t.construct.roles.s3 as iam.IRole);
+    const s3Objects = s3.find((s) => actionsOf(s).includes('s3:GetObject'));
+    expect(JSON.stringify(s3Objects?.Resource)).toContain(':s3:::awsbackup-restore-test-*/*');
+    expect(JSON.stringify(s3Objects?.Resource)).toContain(':s3:::media-*/*');
+    // Other validators cannot read buckets.
+    expect(statementsOf(t.template, t.stack, t.construct.roles.rds as iam.IRole).flatMap(actionsOf)).not.toContain('s3:GetObject');
+
+    const rds = statementsOf(t.template, t.stack, t.construct.roles.rds as iam.IRole);
+    const secrets = rds.find((s) => actionsOf(s).includes('secretsmanager:GetSecretValue'));
+    expect(secrets?.Resource).toEqual([
+      'arn:aws:secretsmanager:us-east-1:123456789012:secret:orders-reader',
+      'arn:aws:secretsmanager:us-east-1:123456789012:secret:orders-reader-??????',
+    ]);
+    // Secrets named for RDS are not readable by the S3 validator.
+    expect(s3.flatMap(actionsOf)).not.toContain('secretsmanager:GetSecretValue');
+
+    const aurora = statementsOf(t.template, t.stack, t.construct.roles.aurora as iam.IRole);
+    const connect = aurora.find((s) => actionsOf(s).includes('rds-db:connect'));
+    expect(JSON.stringify(connect?.Resource)).toContain(':dbuser:*/validator');
+    const create = aurora.find((s) => actionsOf(s).includes('rds:AddTagsToResource'));
+    expect(create?.Condition).toEqual({ Null: { 'aws:RequestTag/restore-validation:created-by': 'false' } });
+    const del = aurora.find((s) => actionsOf(s).includes('rds:DeleteDBInstance'));
+    expect(del?.Condition).toEqual({ Null: { 'aws:ResourceTag/restore-validation:created-by': 'false' } });
+
+    const ddb = statementsOf(t.template, t.stack, t.construct.roles.dynamodb as iam.IRole);
+    const tables = ddb.find((s) => actionsOf(s).includes('dynamodb:Scan'));
+    expect(JSON.stringify(tables?.Resource)).toContain('table/awsbackup-restore-test-*');
+    expect(JSON.stringify(tables?.Resource)).toContain('arn:aws:dynamodb:us-east-1:123456789012:table/sessions');
+    const invoke = ddb.find((s) => actionsOf(s).includes('lambda:InvokeFunction'));
+    expect(invoke?.Resource).toBe('arn:aws:lambda:us-east-1:123456789012:function:sessions-invariants');
+
+    const ec2Role = statementsOf(t.template, t.stack, t.construct.roles.ec2 as iam.IRole);
+    const send = ec2Role.find((s) => s.Sid === 'RunCommandOnRestoredInstances');
+    expect(send?.Condition).toEqual({ Null: { 'ssm:resourceTag/awsbackup-restore-test': 'false' } });
+  });
+
+  it('keeps validators outside a VPC and prints no DB overrides when no vpc is given', () => {
+    expect(t.construct.securityGroup).toBeUndefined();
+    for (const fn of Object.values(t.template.findResources('AWS::Lambda::Function'))) expect(fn.Properties.VpcConfig).toBeUndefined();
+    expect(Object.keys(t.template.findOutputs('*')).some((k) => k.includes('DatabaseRestoreMetadataOverrides'))).toBe(false);
+  });
+
+  it('puts only the database validators in the VPC and prints the selection overrides', () => {
+    const v = build({}, (stack) => ({ vpc: new ec2.Vpc(stack, 'Vpc', { maxAzs: 2, natGateways: 1 }) }));
+    const sg = v.construct.securityGroup;
+    expect(sg).toBeDefined();
+    const sgId = v.stack.resolve(sg?.securityGroupId);
+    for (const type of VALIDATOR_TYPES) {
+      const id = v.stack.getLogicalId(v.construct.functions[type]?.node.defaultChild as never);
+      const fn = v.template.toJSON().Resources[id];
+      if (['rds', 'aurora', 'documentdb', 'neptune'].includes(type)) expect(fn.Properties.VpcConfig.SecurityGroupIds, type).toEqual([sgId]);
+      else expect(fn.Properties.VpcConfig, type).toBeUndefined();
+    }
+    v.template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', { IpProtocol: 'tcp', FromPort: 5432, ToPort: 5432, SourceSecurityGroupId: sgId });
+    const outputs = v.template.findOutputs('*');
+    const overrides = Object.entries(outputs).find(([k]) => k.includes('DatabaseRestoreMetadataOverrides'))?.[1];
+    const rendered = JSON.stringify(overrides?.Value);
+    expect(rendered).toContain('vpcSecurityGroupIds');
+    expect(rendered).toContain('dbSubnetGroupName');
+    expect(rendered).toContain('enableIamDatabaseAuthentication');
+    expect(rendered).toContain(JSON.stringify(sgId).slice(1, -1));
+    v.template.hasResourceProperties('AWS::RDS::DBSubnetGroup', { SubnetIds: Match.anyValue() });
+  });
+
+  it('deploys only the requested types', () => {
+    const some = build({ resourceTypes: ['s3', 'dynamodb'] });
+    expect(Object.keys(some.construct.functions).sort()).toEqual(['dynamodb', 's3']);
+    expect(Object.values(some.template.findResources('AWS::Events::Rule'))).toHaveLength(2);
+  });
+
+  it('fails synth naming the file and the path when the config is invalid', () => {
+    const bad = join(FIXTURES, 'invalid.config.yaml');
+    expect(() => build({ configPath: bad })).toThrow(/invalid\.config\.yaml at profiles\[0\]\.checks\[0\]/);
+  });
+
+  it('fails synth naming the file when the config file is missing', () => {
+    expect(() => build({ configPath: join(FIXTURES, 'nope.yaml') })).toThrow(/nope\.yaml: cannot read the config file \(ENOENT\)/);
+  });
+
+  it('rejects conflicting props with the bad value and the fix', () => {
+    const cases: Array<[(stack: Stack) => Partial<RestoreValidationProps>, RegExp]> = [
+      (() => {
+        const f = (stack: Stack) => ({ securityGroup: ec2.SecurityGroup.fromSecurityGroupId(stack, 'Sg', 'sg-12345678') });
+        return [f, /securityGroup is set but vpc is not: pass the vpc/] as [typeof f, RegExp];
+      })(),
+      [() => ({ vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS } }), /vpcSubnets is set but vpc is not/],
+      [() => ({ restoreTestingPlanArns: [] }), /restoreTestingPlanArns is empty.*omit it/],
+      [() => ({ restoreTestingPlanArns: ['nightly'] }), /"nightly", which is not a restore testing plan ARN: expected arn:aws:backup/],
+      [() => ({ resourceTypes: ['DynamoDB' as ValidatorType] }), /"DynamoDB", which is not a validator type: use one of rds/],
+      [() => ({ resourceTypes: [] }), /resourceTypes is empty/],
+      [() => ({ resourceTypes: ['s3', 's3'] }), /lists "s3" twice/],
+      [() => ({ timeout: Duration.minutes(20) }), /timeout 20 minutes is out of range/],
+      [() => ({ memorySize: 64 }), /memorySize 64 is out of range: use an integer from 128 to 10240/],
+      [() => ({ asyncRetryAttempts: 3 }), /asyncRetryAttempts 3 is out of range: Lambda allows 0 to 2/],
+      [() => ({ resourceTypes: ['s3'], functionSettings: { rds: { memorySize: 2048 } } }), /functionSettings\.rds is set but "rds" is not in resourceTypes/],
+      [() => ({ functionsDir: '/tmp' }), /functionsDir "\/tmp" is outside the project root/],
+    ];
+    for (const [props, message] of cases) expect(() => build({}, props)).toThrow(message);
+  });
+
+  it('rejects a timeout that leaves no time after the config reserve', () => {
+    expect(() => build({ timeout: Duration.seconds(60), functionSettings: {} }, () => ({}))).not.toThrow();
+    expect(() => build({ functionSettings: { rds: { timeout: Duration.seconds(40) } } })).toThrow(/timeout 40 seconds is out of range/);
+  });
+});
+
+describe('RestoreValidation bundling', () => {
+  it('bundles the validated config into the function asset as JSON that the runtime accepts', () => {
+    const outdir = join(PROJECT_ROOT, '.tmp', 'infra-test-cdk.out');
+    rmSync(outdir, { recursive: true, force: true });
+    const app = new App({ outdir });
+    const stack = new Stack(app, 'Bundled');
+    const construct = new RestoreValidation(stack, 'RV', { configPath: VALID_CONFIG, functionsDir: FUNCTIONS, resourceTypes: ['s3'] });
+    const assembly = app.synth();
+    expect(construct.functions.s3).toBeDefined();
+    // Two assets: the s3 validator (with the config) and the DLQ consumer (without).
+    const assetDirs = readdirSync(assembly.directory).filter((d) => d.startsWith('asset.')).map((d) => join(assembly.directory, d));
+    const withConfig = assetDirs.filter((d) => existsSync(join(d, BUNDLED_CONFIG_FILE)));
+    expect(assetDirs).toHaveLength(2);
+    expect(withConfig).toHaveLength(1);
+    const dir = withConfig[0] ?? '';
+    const bundled = JSON.parse(readFileSync(join(dir, BUNDLED_CONFIG_FILE), 'utf8')) as unknown;
+    const config = parseConfig(bundled, BUNDLED_CONFIG_FILE);
+    expect(config.profiles.map((p) => p.name)).toEqual(['orders-db', 'reports-aurora', 'media', 'sessions']);
+    const code = readFileSync(join(dir, 'index.mjs'), 'utf8');
+    expect(code.startsWith("import { createRequire } from 'module'")).toBe(true);
+  });
+});
