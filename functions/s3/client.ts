@@ -7,7 +7,7 @@
  * @see https://docs.aws.amazon.com/AmazonS3/latest/userguide/optimizing-performance.html
  */
 import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
-import { crc32c } from '@node-rs/crc32';
+import { crc32c } from '../../shared/crc32c';
 import { crc32 as zlibCrc32 } from 'node:zlib';
 import type { ValidationContext } from '../../shared/validator';
 

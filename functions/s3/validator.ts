@@ -78,7 +78,7 @@ export const s3Validator = defineValidator<S3Facts>({
   checks(ctx, facts) {
     const checks: CheckDefinition<S3Facts>[] = [restoredBucketCheck];
     for (const c of ctx.profile?.checks ?? []) {
-      if (c.kind === 'compare') checks.push(compareCheck(c));
+      if (c.kind === 'compare') checks.push(compareCheck(c, ctx));
       else if (c.kind === 'keys') checks.push(keysCheck(c));
       else if (c.kind === 'minObjects') checks.push(minObjectsCheck(c));
     }

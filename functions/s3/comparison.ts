@@ -1,0 +1,106 @@
+/**
+ * One comparison, as plain serialisable parameters, so the same code runs inside the validator
+ * Lambda, inside a Step Functions worker (over one key range) and from the CLI.
+ */
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { RetryOptions } from '../../shared/retry';
+import { type CompareCounts, type CompareResult, type EngineOptions, compareStreams } from './engine';
+import { type KeyFilter, type KeyRange, inRange } from './keys';
+import { type ListedObject, listObjects, listObjectsAsOf } from './listing';
+import { fromArray, loadManifest } from './manifest';
+import { type ObjectLocation, type ProofOptions, proveAgainstManifest, proveAgainstObject } from './proof';
+
+export type ReferenceParams =
+  | {
+      readonly with: 'source';
+      readonly bucket: string;
+      /** ISO time of the recovery point; objects changed after it are drift. */
+      readonly asOf?: string;
+      /** Read the version current at `asOf` (ListObjectVersions) instead of the current objects. */
+      readonly versioned: boolean;
+    }
+  | { readonly with: 'manifest'; readonly location: string };
+
+export interface ComparisonParams {
+  readonly restoredBucket: string;
+  readonly reference: ReferenceParams;
+  readonly mode: 'full' | 'sample';
+  readonly sample?: number;
+  readonly seed?: number;
+  readonly filter: KeyFilter;
+  readonly concurrency?: number;
+  readonly streamHash?: 'CRC32C' | 'SHA256';
+  readonly trustListingEtags?: boolean;
+}
+
+export interface RunOptions {
+  readonly range?: KeyRange;
+  readonly stopAt?: number;
+  readonly signal?: AbortSignal;
+  readonly retry?: RetryOptions;
+  readonly onProgress?: (handled: number, counts: CompareCounts) => void;
+  readonly pageSize?: number;
+  /** Preloaded manifest entries (sorted); otherwise the manifest is loaded here. */
+  readonly manifestEntries?: readonly ListedObject[];
+}
+
+/** Marks objects changed after `asOf` as drift (unversioned source: their state at `asOf` is unknowable). */
+async function* markDrift(objects: AsyncIterable<ListedObject>, asOf: Date | undefined): AsyncGenerator<ListedObject> {
+  for await (const o of objects) {
+    yield asOf && o.lastModified && o.lastModified.getTime() > asOf.getTime() ? { ...o, drifted: true } : o;
+  }
+}
+
+export function referenceStream(s3: S3Client, params: ComparisonParams, options: RunOptions, manifest?: readonly ListedObject[]): AsyncIterable<ListedObject> {
+  const list = { filter: params.filter, range: options.range, signal: options.signal, retry: options.retry, pageSize: options.pageSize };
+  const ref = params.reference;
+  if (ref.with === 'manifest') {
+    const r = options.range;
+    return fromArray((manifest ?? []).filter((e) => !r || inRange(e.key, r)));
+  }
+  const asOf = ref.asOf ? new Date(ref.asOf) : undefined;
+  if (ref.versioned && asOf) return listObjectsAsOf(s3, ref.bucket, asOf, list);
+  return markDrift(listObjects(s3, ref.bucket, list), asOf);
+}
+
+/** Runs the comparison (or the part of it in `options.range`). */
+export async function runComparison(s3: S3Client, params: ComparisonParams, options: RunOptions = {}): Promise<CompareResult> {
+  let bytesStreamed = 0;
+  const proofOptions: ProofOptions = {
+    trustListingEtags: params.trustListingEtags ?? true,
+    streamHash: params.streamHash ?? 'CRC32C',
+    signal: options.signal,
+    retry: options.retry,
+    onBytes: (n) => {
+      bytesStreamed += n;
+    },
+  };
+  const ref = params.reference;
+  let manifest = options.manifestEntries;
+  if (ref.with === 'manifest' && !manifest) manifest = await loadManifest(ref.location, params.filter, { s3, retry: options.retry, signal: options.signal });
+  const restoredLoc = (key: string): ObjectLocation => ({ s3, bucket: params.restoredBucket, key });
+  const prove =
+    ref.with === 'manifest'
+      ? (entry: ListedObject, restored: ListedObject) => proveAgainstManifest(entry, restored, restoredLoc(restored.key), proofOptions)
+      : (source: ListedObject, restored: ListedObject) =>
+          proveAgainstObject(source, { s3, bucket: ref.bucket, key: source.key, versionId: source.versionId }, restored, restoredLoc(restored.key), proofOptions);
+  const engine: EngineOptions = {
+    mode: params.mode,
+    sample: params.sample,
+    seed: params.seed,
+    concurrency: params.concurrency,
+    stopAt: options.stopAt,
+    signal: options.signal,
+    onProgress: options.onProgress,
+  };
+  const restored = listObjects(s3, params.restoredBucket, {
+    filter: params.filter,
+    range: options.range,
+    signal: options.signal,
+    retry: options.retry,
+    pageSize: options.pageSize,
+  });
+  const result = await compareStreams(referenceStream(s3, params, options, manifest), restored, prove, engine);
+  result.counts.bytesStreamed += bytesStreamed;
+  return result;
+}
