@@ -9,7 +9,7 @@
  * In local mode (`restore-validation check ebs --device PATH`) the mount check runs in-process.
  * @see https://docs.aws.amazon.com/aws-backup/latest/devguide/restore-testing.html
  */
-import { ExecutionAlreadyExists, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { ExecutionAlreadyExists, StartExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { type CheckDefinition, defineCheck, errored, runChecks } from '../../shared/checks';
 import type { Profile } from '../../shared/config/index';
 import { ResourceStateError } from '../../shared/errors';
@@ -18,6 +18,10 @@ import { type HelperFlowInput, helperSettings } from './flow';
 import { runMountCheck } from './mount-check/index';
 import { FS_CHECK_KINDS, type FsCheckSpec, type MountCheckResult } from './mount-check/types';
 import { type SourceFacts, type VolumeFacts, describeRestoredVolume, describeSource, volumeStateChecks } from './volume';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { registerClients } from '../../shared/clients';
+
+registerClients({ ec2: EC2Client, sfn: SFNClient });
 
 export interface EbsFacts {
   readonly volume?: VolumeFacts;

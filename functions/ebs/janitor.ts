@@ -1,0 +1,120 @@
+/**
+ * The janitor: the last line of the EBS clean-up guarantee, run on a schedule. It terminates helper
+ * instances (tagged `restore-validation:created-by`) whose deadline tag has passed, after detaching
+ * any restore-test volume still attached to them. It never touches an instance without our tag or a
+ * volume that is not a restore-test resource (both guarded), and a helper without a readable deadline
+ * is treated as expired once it is older than the fallback age.
+ */
+import {
+  DescribeInstancesCommand,
+  DescribeVolumesCommand,
+  DetachVolumeCommand,
+  type EC2Client,
+  type Instance,
+  TerminateInstancesCommand,
+} from '@aws-sdk/client-ec2';
+import { clients } from '../../shared/clients';
+import { reasonOf } from '../../shared/errors';
+import { CREATED_BY_TAG, assertCreatedByUs, isRestoreTestResource } from '../../shared/guard';
+import { logger } from '../../shared/logger';
+import { withRetry } from '../../shared/retry';
+import { DEFAULT_HELPER_MAX_MINUTES, HELPER_DEADLINE_TAG } from './flow';
+
+export interface JanitorReport {
+  readonly terminated: readonly string[];
+  readonly detached: readonly { volumeId: string; instanceId: string }[];
+  /** Helpers still within their deadline. */
+  readonly kept: readonly string[];
+  /** What was refused or failed, with the reason. */
+  readonly problems: readonly string[];
+}
+
+export interface JanitorOptions {
+  readonly now?: number;
+  /** Age after which a helper with no readable deadline tag is expired. Default: 2 × the default helper time. */
+  readonly fallbackMaxAgeMs?: number;
+  /** Force-detach (for a helper that is stuck). Default true: the helper is about to be terminated anyway. */
+  readonly force?: boolean;
+}
+
+const tagOf = (i: Instance, key: string) => i.Tags?.find((t) => t.Key === key)?.Value;
+
+function expired(i: Instance, now: number, fallbackMaxAgeMs: number): boolean {
+  const deadline = Date.parse(tagOf(i, HELPER_DEADLINE_TAG) ?? '');
+  if (Number.isFinite(deadline)) return deadline <= now;
+  const launched = i.LaunchTime ? new Date(i.LaunchTime).getTime() : Number.NaN;
+  return Number.isFinite(launched) ? now - launched > fallbackMaxAgeMs : true;
+}
+
+/** Finds expired helpers, detaches restore-test volumes from them, and terminates them. */
+export async function sweep(ec2: EC2Client, options: JanitorOptions = {}): Promise<JanitorReport> {
+  const now = options.now ?? Date.now();
+  const fallback = options.fallbackMaxAgeMs ?? 2 * DEFAULT_HELPER_MAX_MINUTES * 60_000;
+  const terminated: string[] = [];
+  const detached: { volumeId: string; instanceId: string }[] = [];
+  const kept: string[] = [];
+  const problems: string[] = [];
+  const helpers: Instance[] = [];
+  let token: string | undefined;
+  do {
+    const page = await withRetry(() =>
+      ec2.send(
+        new DescribeInstancesCommand({
+          Filters: [
+            { Name: 'tag-key', Values: [CREATED_BY_TAG] },
+            { Name: 'instance-state-name', Values: ['pending', 'running', 'stopping', 'stopped'] },
+          ],
+          NextToken: token,
+        }),
+      ),
+    );
+    for (const r of page.Reservations ?? []) helpers.push(...(r.Instances ?? []));
+    token = page.NextToken;
+  } while (token);
+
+  for (const helper of helpers) {
+    const instanceId = helper.InstanceId ?? '';
+    // Only EBS helpers: other tools of this project tag their own instances with the same key.
+    if (tagOf(helper, CREATED_BY_TAG) !== 'ebs-helper') continue;
+    if (!expired(helper, now, fallback)) {
+      kept.push(instanceId);
+      continue;
+    }
+    try {
+      assertCreatedByUs(instanceId, helper.Tags, 'terminate');
+      const rootVolumeIds = new Set(
+        (helper.BlockDeviceMappings ?? []).filter((b) => b.DeviceName === helper.RootDeviceName).map((b) => b.Ebs?.VolumeId),
+      );
+      const attachedIds = (helper.BlockDeviceMappings ?? []).map((b) => b.Ebs?.VolumeId).filter((v): v is string => !!v && !rootVolumeIds.has(v));
+      if (attachedIds.length > 0) {
+        const vols = await withRetry(() => ec2.send(new DescribeVolumesCommand({ VolumeIds: attachedIds })));
+        for (const v of vols.Volumes ?? []) {
+          const volumeId = v.VolumeId ?? '';
+          const name = v.Tags?.find((t) => t.Key === 'Name')?.Value;
+          if (!isRestoreTestResource(name ?? volumeId, v.Tags)) {
+            problems.push(`left ${volumeId} attached to ${instanceId}: not a restore-test volume`);
+            continue;
+          }
+          try {
+            await withRetry(() => ec2.send(new DetachVolumeCommand({ VolumeId: volumeId, InstanceId: instanceId, Force: options.force ?? true })));
+            detached.push({ volumeId, instanceId });
+          } catch (err) {
+            problems.push(`could not detach ${volumeId} from ${instanceId}: ${reasonOf(err)}`);
+          }
+        }
+      }
+      await withRetry(() => ec2.send(new TerminateInstancesCommand({ InstanceIds: [instanceId] })));
+      terminated.push(instanceId);
+      logger.info('janitor terminated an expired EBS helper', { instanceId });
+    } catch (err) {
+      problems.push(`could not clean up ${instanceId}: ${reasonOf(err)}`);
+    }
+  }
+  if (problems.length) logger.warn('janitor problems', { problems });
+  return { terminated, detached, kept, problems };
+}
+
+/** Scheduled Lambda (EventBridge rate rule from the EBS helper construct). */
+export async function handler(): Promise<JanitorReport> {
+  return sweep(clients().ec2);
+}

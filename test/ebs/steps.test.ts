@@ -1,0 +1,292 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BackupClient, DescribeRestoreJobCommand, PutRestoreValidationResultCommand } from '@aws-sdk/client-backup';
+import {
+  AttachVolumeCommand,
+  CreateSecurityGroupCommand,
+  CreateSubnetCommand,
+  CreateVolumeCommand,
+  CreateVpcCommand,
+  DescribeImagesCommand,
+  DescribeInstancesCommand,
+  DescribeVolumesCommand,
+  EC2Client,
+  RunInstancesCommand,
+} from '@aws-sdk/client-ec2';
+import {
+  DescribeInstanceInformationCommand,
+  GetCommandInvocationCommand,
+  GetParameterCommand,
+  SSMClient,
+  SendCommandCommand,
+} from '@aws-sdk/client-ssm';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { sweep } from '../../functions/ebs/janitor';
+import { bundleMountCheck } from '../../functions/ebs/mount-check/bundle';
+import { type FlowState, type StepDeps, attachVolume, helperScript, launchHelper, runHelperFlow } from '../../functions/ebs/steps';
+import { type HelperFlowInput, HELPER_DEADLINE_TAG } from '../../functions/ebs/flow';
+import { CREATED_BY_TAG } from '../../shared/guard';
+import { type Moto, startMoto } from '../support/engines';
+import { CANARY, ext4Image, makeTree } from './images';
+
+let moto: Moto;
+let ec2: EC2Client;
+let work: string;
+let okOutput: string;
+let failOutput: string;
+const ssm = mockClient(SSMClient);
+const backup = mockClient(BackupClient);
+
+let subnetC: string;
+let subnetA: string;
+let sg: string;
+let ami: string;
+
+async function setupNetwork() {
+  const vpc = await ec2.send(new CreateVpcCommand({ CidrBlock: '10.0.0.0/16' }));
+  const vpcId = vpc.Vpc?.VpcId ?? '';
+  subnetA = (await ec2.send(new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: '10.0.1.0/24', AvailabilityZone: 'us-east-1a' }))).Subnet?.SubnetId ?? '';
+  subnetC = (await ec2.send(new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: '10.0.3.0/24', AvailabilityZone: 'us-east-1c' }))).Subnet?.SubnetId ?? '';
+  sg = (await ec2.send(new CreateSecurityGroupCommand({ GroupName: 'helper', Description: 'no inbound', VpcId: vpcId }))).GroupId ?? '';
+  ami = (await ec2.send(new DescribeImagesCommand({}))).Images?.[0]?.ImageId ?? '';
+}
+
+async function restoredVolume(tags = [{ Key: 'awsbackup-restore-test', Value: '' }]): Promise<string> {
+  const v = await ec2.send(
+    new CreateVolumeCommand({ AvailabilityZone: 'us-east-1c', Size: 100, TagSpecifications: [{ ResourceType: 'volume', Tags: tags }] }),
+  );
+  return v.VolumeId ?? '';
+}
+
+const input = (volumeId: string, extra: Partial<HelperFlowInput> = {}): HelperFlowInput => ({
+  restoreJobId: `job-${Math.random().toString(36).slice(2, 10)}`,
+  volumeId,
+  availabilityZone: 'us-east-1c',
+  checks: [{ kind: 'files', id: 'canaries', files: { [CANARY]: `sha256:${'0'.repeat(64)}` } }],
+  stateResults: [{ id: 'volume-state', status: 'pass', detail: 'available', durationMs: 1 }],
+  failWhenNothingChecked: true,
+  helper: {
+    subnetIds: [subnetA, subnetC],
+    securityGroupId: sg,
+    amiParameter: '/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64',
+    instanceType: 't4g.micro',
+    maxMinutes: 60,
+  },
+  deadline: new Date(Date.now() + 3_600_000).toISOString(),
+  post: true,
+  ...extra,
+});
+
+let source_: string;
+const deps = (): StepDeps => ({ ec2, ssm: new SSMClient({}), backup: new BackupClient({}), mountCheckSource: () => source_ });
+
+async function instance(id: string) {
+  const out = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [id] }));
+  return out.Reservations?.[0]?.Instances?.[0];
+}
+async function volumeOf(id: string) {
+  return (await ec2.send(new DescribeVolumesCommand({ VolumeIds: [id] }))).Volumes?.[0];
+}
+const posted = () => backup.commandCalls(PutRestoreValidationResultCommand).map((c) => c.args[0].input);
+
+beforeAll(async () => {
+  moto = await startMoto();
+  ec2 = new EC2Client({ region: 'us-east-1', endpoint: moto.endpoint });
+  work = mkdtempSync(join(tmpdir(), 'rv-ebs-steps-'));
+  source_ = await bundleMountCheck();
+  // The helper's stdout, produced by the real program on a real image.
+  const src = join(work, 'src');
+  const { canarySha } = makeTree(src);
+  const img = ext4Image(join(work, 'vol.img'), src);
+  const run = (sha: string) => {
+    const file = join(work, 'mc.cjs');
+    writeFileSync(file, source_);
+    const checks = Buffer.from(JSON.stringify([{ kind: 'files', id: 'canaries', files: { [CANARY]: `sha256:${sha}` } }])).toString('base64');
+    try {
+      return execFileSync('node', [file, '--device', img, '--checks-base64', checks]).toString();
+    } catch (err) {
+      return (err as { stdout: Buffer }).stdout.toString();
+    }
+  };
+  okOutput = run(canarySha);
+  failOutput = run('f'.repeat(64));
+}, 120_000);
+
+afterAll(async () => {
+  await moto?.stop();
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+beforeEach(async () => {
+  await moto.reset();
+  await setupNetwork();
+  ssm.reset();
+  backup.reset();
+  ssm.on(GetParameterCommand).resolves({ Parameter: { Value: ami } });
+  ssm.on(DescribeInstanceInformationCommand).callsFake((i: { Filters?: { Values?: string[] }[] }) => ({
+    InstanceInformationList: [{ InstanceId: i.Filters?.[0]?.Values?.[0], PingStatus: 'Online' }],
+  }));
+  ssm.on(SendCommandCommand).resolves({ Command: { CommandId: 'cmd-1' } });
+  ssm.on(GetCommandInvocationCommand).resolves({ Status: 'Success', ResponseCode: 0, StandardOutputContent: okOutput });
+  backup.on(DescribeRestoreJobCommand).resolves({});
+  backup.on(PutRestoreValidationResultCommand).resolves({});
+});
+
+describe('EBS helper flow', () => {
+  it('launches a guarded helper, runs the mount check, cleans up and posts SUCCESSFUL when the volume is good', async () => {
+    const vol = await restoredVolume();
+    const ok = input(vol, { checks: [{ kind: 'files', id: 'canaries', files: { [CANARY]: 'sha256:x' } }] });
+    const final = await runHelperFlow(ok, deps(), { pollMs: 1 });
+    expect(final.error).toBeUndefined();
+    expect(final.verdict?.status).toBe('SUCCESSFUL');
+    expect(posted()).toEqual([expect.objectContaining({ RestoreJobId: ok.restoreJobId, ValidationStatus: 'SUCCESSFUL' })]);
+    const helper = await instance(final.instanceId ?? '');
+    expect(helper?.State?.Name).toBe('terminated');
+    expect(helper?.SubnetId).toBe(subnetC);
+    expect(helper?.Tags).toEqual(expect.arrayContaining([{ Key: CREATED_BY_TAG, Value: 'ebs-helper' }]));
+    expect(helper?.Tags?.find((t) => t.Key === HELPER_DEADLINE_TAG)?.Value).toBe(ok.deadline);
+    expect((await volumeOf(vol))?.State).toBe('available');
+    const run = ssm.commandCalls(SendCommandCommand)[0]?.args[0].input;
+    expect(run?.DocumentName).toBe('AWS-RunShellScript');
+    expect(run?.InstanceIds).toEqual([final.instanceId]);
+  });
+
+  it('asks EC2 for IMDSv2, terminate-on-shutdown and a shutdown at the deadline', async () => {
+    const vol = await restoredVolume();
+    const launched = await launchHelper(input(vol), deps());
+    const helper = await instance(launched.instanceId ?? '');
+    expect(helper?.MetadataOptions?.HttpTokens).toBe('required');
+    expect(helper?.SecurityGroups?.map((g) => g.GroupId)).toEqual([sg]);
+  });
+
+  it('posts FAILED with the canary reason when the mount check finds changed content', async () => {
+    ssm.on(GetCommandInvocationCommand).resolves({ Status: 'Success', ResponseCode: 0, StandardOutputContent: failOutput });
+    const vol = await restoredVolume();
+    const final = await runHelperFlow(input(vol), deps(), { pollMs: 1 });
+    expect(final.verdict?.status).toBe('FAILED');
+    expect(posted()[0]?.ValidationStatusMessage).toMatch(/canaries failed: \/data\/canary\.bin content changed/);
+    expect((await instance(final.instanceId ?? ''))?.State?.Name).toBe('terminated');
+  });
+
+  it('still detaches and terminates the helper when the flow crashes between attach and detach', async () => {
+    const vol = await restoredVolume();
+    let attachedSeen = false;
+    const final = await runHelperFlow(input(vol), deps(), {
+      pollMs: 1,
+      afterStep: async (step, state) => {
+        if (step === 'attachVolume' && state.ready) {
+          attachedSeen = (await volumeOf(vol))?.State === 'in-use';
+          throw new Error('Lambda crashed: Runtime.ExitError');
+        }
+      },
+    });
+    expect(attachedSeen).toBe(true);
+    expect(final.error?.Cause).toContain('Runtime.ExitError');
+    expect((await instance(final.instanceId ?? ''))?.State?.Name).toBe('terminated');
+    expect((await volumeOf(vol))?.State).toBe('available');
+    expect(final.verdict?.status).toBe('FAILED');
+    expect(posted()[0]?.ValidationStatusMessage).toMatch(/helper error: .*Runtime\.ExitError/);
+    expect(posted()[0]?.ValidationStatusMessage).toMatch(/canaries error: not run: the helper flow failed/);
+  });
+
+  it('cleans up and names the SSM failure when the mount check command fails to run', async () => {
+    ssm.on(GetCommandInvocationCommand).resolves({ Status: 'Failed', ResponseCode: 127, StandardOutputContent: '', StandardErrorContent: 'node: not found' });
+    const vol = await restoredVolume();
+    const final = await runHelperFlow(input(vol), deps(), { pollMs: 1 });
+    expect(final.error?.step).toBe('pollMountCheck');
+    expect(final.error?.Cause).toBe('the mount check returned no result (SSM status Failed, exit 127): node: not found');
+    expect((await instance(final.instanceId ?? ''))?.State?.Name).toBe('terminated');
+  });
+
+  it('gives up waiting into the clean-up when the helper deadline is near', async () => {
+    ssm.on(GetCommandInvocationCommand).resolves({ Status: 'InProgress' });
+    const vol = await restoredVolume();
+    let now = Date.now();
+    const d = { ...deps(), now: () => now };
+    const final = await runHelperFlow(input(vol), d, {
+      pollMs: 1,
+      afterStep: (step) => {
+        if (step === 'startMountCheck') now += 58 * 60_000;
+      },
+    });
+    expect(final.error?.Cause).toMatch(/^gave up waiting for the mount check \(SSM status InProgress\)/);
+    expect((await instance(final.instanceId ?? ''))?.State?.Name).toBe('terminated');
+  });
+
+  it('fails without launching anything when no helper subnet is in the volume AZ', async () => {
+    const vol = await restoredVolume();
+    const final = await runHelperFlow({ ...input(vol), helper: { ...input(vol).helper, subnetIds: [subnetA] } }, deps(), { pollMs: 1 });
+    expect(final.instanceId).toBeUndefined();
+    expect(final.error?.Cause).toContain('no helper subnet in us-east-1c');
+    expect(posted()[0]?.ValidationStatus).toBe('FAILED');
+  });
+
+  it('refuses to attach a volume that is not a restore-test resource', async () => {
+    const vol = await restoredVolume([{ Key: 'Name', Value: 'prod-db-data' }]);
+    const final = await runHelperFlow(input(vol), deps(), { pollMs: 1 });
+    expect(final.error?.Cause).toMatch(/refusing to attach a helper to prod-db-data/);
+    expect(final.instanceId).toBeUndefined();
+  });
+
+  it('posts nothing in a dry run', async () => {
+    const vol = await restoredVolume();
+    const final = await runHelperFlow(input(vol, { post: false }), deps(), { pollMs: 1 });
+    expect(final.verdict?.posted).toBe('not posted (dry run)');
+    expect(posted()).toEqual([]);
+  });
+});
+
+describe('helperScript', () => {
+  it('looks the volume up by its NVMe serial and passes the checks as base64', () => {
+    const lines = helperScript('console.log(1)', 'vol-0abc', [{ kind: 'paths', id: 'p', paths: ['/x'] }]);
+    expect(lines.join('\n')).toContain('/dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_vol0abc');
+    expect(lines.join('\n')).toContain(Buffer.from(JSON.stringify([{ kind: 'paths', id: 'p', paths: ['/x'] }])).toString('base64'));
+  });
+});
+
+describe('janitor sweep', () => {
+  it('detaches the restore-test volume and terminates a helper left attached after its deadline', async () => {
+    const vol = await restoredVolume();
+    // A flow that died after attach: nothing ran the clean-up.
+    let state: FlowState = await launchHelper(input(vol), deps());
+    state = await attachVolume(state, deps());
+    expect((await volumeOf(vol))?.State).toBe('in-use');
+    const report = await sweep(ec2, { now: Date.parse(state.deadline) + 1000 });
+    expect(report.terminated).toEqual([state.instanceId]);
+    expect(report.detached).toEqual([{ volumeId: vol, instanceId: state.instanceId }]);
+    expect((await volumeOf(vol))?.State).toBe('available');
+    expect((await instance(state.instanceId ?? ''))?.State?.Name).toBe('terminated');
+  });
+
+  it('keeps helpers within their deadline and never touches instances it did not create', async () => {
+    const vol = await restoredVolume();
+    const live = await launchHelper(input(vol), deps());
+    const other = await ec2.send(
+      new RunInstancesCommand({
+        ImageId: ami,
+        MinCount: 1,
+        MaxCount: 1,
+        TagSpecifications: [{ ResourceType: 'instance', Tags: [{ Key: HELPER_DEADLINE_TAG, Value: '2000-01-01T00:00:00Z' }] }],
+      }),
+    );
+    const report = await sweep(ec2);
+    expect(report.kept).toEqual([live.instanceId]);
+    expect(report.terminated).toEqual([]);
+    expect((await instance(other.Instances?.[0]?.InstanceId ?? ''))?.State?.Name).toBe('running');
+  });
+
+  it('terminates the helper but leaves a non-restore-test volume attached, reporting it', async () => {
+    const restored = await restoredVolume();
+    const prod = await restoredVolume([{ Key: 'Name', Value: 'prod' }]);
+    let state: FlowState = await launchHelper(input(restored), deps());
+    state = await attachVolume(state, deps());
+    await ec2.send(new AttachVolumeCommand({ VolumeId: prod, InstanceId: state.instanceId ?? '', Device: '/dev/sdg' }));
+    const report = await sweep(ec2, { now: Date.parse(state.deadline) + 1000 });
+    expect(report.detached.map((d) => d.volumeId)).toEqual([restored]);
+    expect(report.problems).toEqual([`left ${prod} attached to ${state.instanceId}: not a restore-test volume`]);
+    expect(report.terminated).toEqual([state.instanceId]);
+  });
+});
