@@ -17,7 +17,11 @@ import { TemporaryInstance, rdsControlPlane } from '../../shared/temporary-insta
 import { type ValidationContext, defineValidator } from '../../shared/validator';
 import { lambdaEndpoint, sourceEndpoint } from '../rds/sql-target';
 import { type DatabaseState, type SourceState, clusterState, describeCluster, sourceState, sqlEngineOf, stateChecks } from '../rds/state';
-import { dbOptions, localSession, sqlChecksFor, wantsSql } from '../rds/validator';
+import { allowManyCheckListeners, dbOptions, localSession, sqlChecksFor, wantsSql } from '../rds/validator';
+import { RDSClient } from '@aws-sdk/client-rds';
+import { registerClients } from '../../shared/clients';
+
+registerClients({ rds: RDSClient });
 
 export interface AuroraFacts {
   readonly db?: DatabaseState;
@@ -55,6 +59,7 @@ export const auroraValidator = defineValidator<AuroraFacts>({
   name: 'aurora',
   resourceTypes: ['Aurora'],
   async gather(ctx) {
+    allowManyCheckListeners(ctx);
     if (ctx.mode === 'local') return localSession(ctx);
     const id = restoredClusterId(ctx);
     const described = await describeCluster(ctx.clients.rds, id, ctx.signal);

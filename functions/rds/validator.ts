@@ -5,6 +5,7 @@
  * instance's endpoint. Oracle, SQL Server and Db2 instances get the state checks only.
  * @see https://docs.aws.amazon.com/aws-backup/latest/devguide/restore-testing.html
  */
+import { setMaxListeners } from 'node:events';
 import type { CheckDefinition } from '../../shared/checks';
 import { errored } from '../../shared/checks';
 import { unhandledProfileChecks } from '../../shared/check-implementations';
@@ -13,6 +14,10 @@ import { SQL_CHECK_KINDS, SqlSession, type SqlEngine, buildSqlChecks, hasSqlChec
 import { type ValidationContext, defineValidator } from '../../shared/validator';
 import { lambdaEndpoint, localEndpoint, sourceEndpoint } from './sql-target';
 import { type DatabaseState, type SourceState, describeInstance, instanceState, sourceState, sqlEngineOf, stateChecks } from './state';
+import { RDSClient } from '@aws-sdk/client-rds';
+import { registerClients } from '../../shared/clients';
+
+registerClients({ rds: RDSClient });
 
 export interface RdsFacts {
   /** Undefined in local mode (no control plane). */
@@ -75,6 +80,14 @@ export function localSession(ctx: ValidationContext): { session: SqlSession; sql
   return { session: new SqlSession(endpoint, { source: sourceEndpoint(ctx, endpoint.engine, () => endpoint) }), sqlEngine: endpoint.engine };
 }
 
+/**
+ * The runner adds one abort listener per check to the validation's signal; a profile with more than
+ * ten checks would print Node's MaxListenersExceededWarning (a false leak alarm) without this.
+ */
+export function allowManyCheckListeners(ctx: ValidationContext): void {
+  setMaxListeners(Math.max(50, (ctx.profile?.checks.length ?? 0) * 2 + 20), ctx.signal);
+}
+
 /** Whether the profile wants a database connection at all. */
 export const wantsSql = (ctx: ValidationContext): boolean => hasSqlChecks(ctx.profile?.checks) || ctx.profile?.connection !== undefined;
 
@@ -82,6 +95,7 @@ export const rdsValidator = defineValidator<RdsFacts>({
   name: 'rds',
   resourceTypes: ['RDS'],
   async gather(ctx) {
+    allowManyCheckListeners(ctx);
     if (ctx.mode === 'local') return localSession(ctx);
     const id = restoredInstanceId(ctx);
     const described = await describeInstance(ctx.clients.rds, id, ctx.signal);

@@ -1,0 +1,52 @@
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { runDemo } from '../../bin/demo';
+
+const out = mkdtempSync(join(tmpdir(), 'rv-demo-test-'));
+afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+const filesUnder = (dir: string): string[] =>
+  readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? filesUnder(join(dir, e.name)) : [join(dir, e.name)]));
+
+describe('demo', () => {
+  it('passes the good restore, fails the damaged one with precise reasons and writes evidence when run', async () => {
+    const before = new Set(readdirSync(tmpdir()));
+    const writes: string[] = [];
+    const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      writes.push(String(chunk));
+      return true;
+    });
+    let code: number;
+    try {
+      code = await runDemo({ outDir: out, json: true });
+    } finally {
+      spy.mockRestore();
+    }
+    expect(code).toBe(0);
+    const result = JSON.parse(writes.join('')) as {
+      ok: boolean;
+      evidenceDir: string;
+      restores: Array<{ verdict: string; posted: string; checks: Array<{ id: string; status: string; detail: string }> }>;
+    };
+    expect(result.ok).toBe(true);
+    const [good, damaged] = result.restores;
+    expect(good).toMatchObject({ verdict: 'SUCCESSFUL', posted: 'SUCCESSFUL' });
+    expect(damaged).toMatchObject({ verdict: 'FAILED', posted: 'FAILED' });
+    const failed = Object.fromEntries((damaged?.checks ?? []).filter((c) => c.status === 'fail').map((c) => [c.id, c.detail]));
+    expect(failed).toEqual({
+      'order-items-present': 'column n is 0, below min 1000',
+      'orders-fresh': expect.stringMatching(/^data is 4320 minutes older than the recovery point/),
+      'every-order-has-items': 'column n is 5000, expected 0',
+    });
+    const evidence = filesUnder(result.evidenceDir).filter((f) => f.endsWith('.json'));
+    expect(evidence).toHaveLength(2);
+    const records = evidence.map((f) => JSON.parse(readFileSync(f, 'utf8')) as { verdict: string; dataAgeMinutes?: number });
+    expect(records.map((r) => r.verdict).sort()).toEqual(['FAILED', 'SUCCESSFUL']);
+    expect(records.find((r) => r.verdict === 'SUCCESSFUL')?.dataAgeMinutes).toBe(4);
+    expect(existsSync(join(out, 'validation.config.yaml'))).toBe(true);
+    // Nothing left running or on disk from the servers.
+    expect(readdirSync(tmpdir()).filter((d) => d.startsWith('rv-demo-') && !before.has(d))).toEqual([]);
+  }, 120_000);
+});
