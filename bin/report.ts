@@ -1,0 +1,135 @@
+/**
+ * `restore-validation report [--evidence DIR] [--out FILE] [--format html|csv|json]`: the evidence
+ * report. With `--evidence`, from local evidence files; otherwise from the deployed stack's evidence
+ * store (EVIDENCE_BUCKET/EVIDENCE_TABLE, or the outputs of the CloudFormation stack named by
+ * RESTORE_VALIDATION_STACK, default `RestoreValidation`), covering the last REPORT_DAYS (365) days.
+ */
+
+import { once } from 'node:events';
+import { createWriteStream, existsSync, statSync } from 'node:fs';
+import { dirname, extname, relative, resolve, sep } from 'node:path';
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { createClients } from '../shared/clients';
+import { runtimeSettings } from '../shared/env';
+import { reasonOf } from '../shared/errors';
+import { EvidenceStore, type EvidenceSummary } from '../shared/evidence-store';
+import { type LoadedEvidence, loadEvidenceDir, loadEvidenceStore } from '../shared/report-html/load';
+import { buildReportModel } from '../shared/report-html/model';
+import { type RenderOptions, renderCsv, renderHtml, renderJson } from '../shared/report-html/render';
+
+export interface ReportOptions {
+  evidence?: string;
+  out?: string;
+  format?: 'html' | 'csv' | 'json';
+}
+
+export interface ReportIo {
+  readonly stdout: (line: string) => void;
+  readonly stderr: (line: string) => void;
+}
+
+const defaultIo: ReportIo = {
+  stdout: (l) => process.stdout.write(`${l}\n`),
+  stderr: (l) => process.stderr.write(`${l}\n`),
+};
+
+/** Output path and format: the format follows --format, else the extension of --out. */
+export function resolveOutput(opts: ReportOptions): { out: string; format: 'html' | 'csv' | 'json' } {
+  const ext = extname(opts.out ?? '')
+    .slice(1)
+    .toLowerCase();
+  const format = opts.format ?? (ext === 'csv' || ext === 'json' ? ext : 'html');
+  let out = opts.out ?? `restore-validation-report.${format}`;
+  // `--format csv` with the CLI's default `.html` name: keep the name, fix the extension.
+  if (format !== 'html' && extname(out).toLowerCase() === '.html') out = `${out.slice(0, -5)}.${format}`;
+  return { out: resolve(out), format };
+}
+
+async function storeFromStack(): Promise<EvidenceStore> {
+  const settings = runtimeSettings();
+  const c = createClients({ region: settings.region });
+  let bucket = settings.evidenceBucket;
+  let table = settings.evidenceTable;
+  if (!bucket || !table) {
+    const stackName = settings.raw.RESTORE_VALIDATION_STACK || 'RestoreValidation';
+    const cfn = new CloudFormationClient({ region: settings.region });
+    const { Stacks } = await cfn.send(new DescribeStacksCommand({ StackName: stackName }));
+    const outputs = Stacks?.[0]?.Outputs ?? [];
+    bucket ??= outputs.find((o) => o.OutputKey?.includes('EvidenceBucketName'))?.OutputValue;
+    table ??= outputs.find((o) => o.OutputKey?.includes('EvidenceTableName'))?.OutputValue;
+    if (!bucket || !table) {
+      throw new Error(
+        `stack ${stackName} has no EvidenceBucketName/EvidenceTableName outputs: deploy it with the operations construct, set EVIDENCE_BUCKET and EVIDENCE_TABLE, or pass --evidence DIR`,
+      );
+    }
+  }
+  return new EvidenceStore({
+    s3: c.s3,
+    dynamodb: c.dynamodb,
+    bucket,
+    table,
+    prefix: settings.raw.EVIDENCE_PREFIX,
+  });
+}
+
+/** Streams a generator's chunks to a file, honouring back-pressure. */
+async function writeChunks(file: string, chunks: Iterable<string>): Promise<void> {
+  const stream = createWriteStream(file, { encoding: 'utf8' });
+  for (const chunk of chunks) {
+    if (!stream.write(chunk)) await once(stream, 'drain');
+  }
+  stream.end();
+  await once(stream, 'finish');
+}
+
+/** Builds the report; returns the exit code (0 written, 2 usage or source error). */
+export async function runReport(opts: ReportOptions, io: ReportIo = defaultIo): Promise<number> {
+  const { out, format } = resolveOutput(opts);
+  if (!existsSync(dirname(out))) {
+    io.stderr(`report: the output directory ${dirname(out)} does not exist`);
+    return 2;
+  }
+  let loaded: LoadedEvidence;
+  let linkOf: RenderOptions['linkOf'];
+  let source: string;
+  try {
+    if (opts.evidence) {
+      const dir = resolve(opts.evidence);
+      if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+        io.stderr(`report: --evidence ${opts.evidence} is not a directory`);
+        return 2;
+      }
+      loaded = await loadEvidenceDir(dir);
+      const base = relative(dirname(out), dir).split(sep).join('/');
+      linkOf = (v: EvidenceSummary) => encodeURI(base ? `${base}/${v.location}` : v.location);
+      source = `evidence files in ${dir}`;
+    } else {
+      const store = await storeFromStack();
+      const days = Number(runtimeSettings().raw.REPORT_DAYS || 365);
+      loaded = await loadEvidenceStore(store, { from: new Date(Date.now() - days * 86_400_000) });
+      const region = runtimeSettings().region ?? 'us-east-1';
+      linkOf = (v: EvidenceSummary) =>
+        `https://${region}.console.aws.amazon.com/s3/object/${encodeURIComponent(store.bucket)}?prefix=${encodeURIComponent(v.location)}`;
+      source = `evidence store s3://${store.bucket}`;
+    }
+  } catch (err) {
+    io.stderr(`report: cannot read the evidence: ${reasonOf(err)}`);
+    return 2;
+  }
+  for (const s of loaded.skipped.slice(0, 20)) io.stderr(`report: skipped ${s.file}: ${s.reason}`);
+  if (loaded.skipped.length > 20) io.stderr(`report: skipped ${loaded.skipped.length - 20} more files`);
+
+  const model = buildReportModel({ summaries: loaded.summaries, coverage: loaded.coverage, source });
+  const render = format === 'csv' ? renderCsv : format === 'json' ? renderJson : renderHtml;
+  try {
+    await writeChunks(out, render(model, { linkOf }));
+  } catch (err) {
+    io.stderr(`report: cannot write ${out}: ${reasonOf(err)}`);
+    return 2;
+  }
+  const s = model.summary;
+  io.stdout(
+    `report: ${s.validations} validations, ${s.failed} failed, ${s.timedOut} timed out, ${s.untested} resources never tested → ${out}`,
+  );
+  return 0;
+}

@@ -1,0 +1,215 @@
+/**
+ * The report's data: built once from evidence summaries (+ the latest coverage report), then rendered
+ * as HTML, CSV or JSON — so the three formats always say the same thing.
+ */
+import type { CoverageReport, EvidenceSummary, UntestedResource } from '../evidence-store';
+
+export interface PassRatePoint {
+  /** Bucket start, `YYYY-MM-DD` (a day, or the Monday of an ISO week). */
+  readonly period: string;
+  readonly total: number;
+  readonly successful: number;
+  readonly failed: number;
+  readonly timedOut: number;
+  /** successful / (successful + failed + timedOut), 0..1; null when nothing was decided. */
+  readonly passRate: number | null;
+}
+
+export interface ResourceStats {
+  readonly resourceArn: string;
+  readonly resourceType: string;
+  readonly validations: number;
+  readonly successful: number;
+  readonly lastVerdict: string;
+  readonly lastValidatedAt: string;
+  readonly lastSuccessfulAt?: string;
+  readonly restoreMinutes?: { readonly median: number; readonly max: number; readonly last: number };
+  readonly dataAgeMinutes?: { readonly median: number; readonly max: number; readonly last: number };
+}
+
+export interface ReportModel {
+  readonly generatedAt: string;
+  /** Where the evidence came from (a directory or `s3://bucket`). */
+  readonly source: string;
+  readonly period: { readonly from?: string; readonly to?: string };
+  readonly bucket: 'day' | 'week';
+  readonly summary: {
+    readonly validations: number;
+    readonly successful: number;
+    readonly failed: number;
+    readonly timedOut: number;
+    readonly deferred: number;
+    readonly passRate: number | null;
+    readonly resources: number;
+    readonly untested: number;
+    readonly medianRestoreMinutes?: number;
+    readonly medianDataAgeMinutes?: number;
+  };
+  readonly passRate: readonly PassRatePoint[];
+  readonly resources: readonly ResourceStats[];
+  readonly untested: readonly UntestedResource[];
+  readonly coverageGeneratedAt?: string;
+  /** Every validation, newest first. */
+  readonly validations: readonly EvidenceSummary[];
+}
+
+function median(sorted: number[]): number {
+  const n = sorted.length;
+  if (n === 0) return 0;
+  const mid = n >> 1;
+  return n % 2 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
+}
+
+function mondayOf(day: string): string {
+  const d = new Date(`${day}T00:00:00Z`);
+  const dow = (d.getUTCDay() + 6) % 7;
+  d.setUTCDate(d.getUTCDate() - dow);
+  return d.toISOString().slice(0, 10);
+}
+
+const round1 = (n: number) => Math.round(n * 10) / 10;
+
+/** Keeps the latest record per restore job (a DEFERRED record is superseded by the final one). */
+export function latestPerJob(summaries: Iterable<EvidenceSummary>): EvidenceSummary[] {
+  const byJob = new Map<string, EvidenceSummary>();
+  for (const s of summaries) {
+    const prev = byJob.get(s.restoreJobId);
+    if (!prev || prev.finishedAt <= s.finishedAt) byJob.set(s.restoreJobId, s);
+  }
+  return [...byJob.values()];
+}
+
+export function buildReportModel(input: {
+  summaries: readonly EvidenceSummary[];
+  coverage?: CoverageReport;
+  source: string;
+  now?: Date;
+}): ReportModel {
+  const validations = latestPerJob(input.summaries).sort((a, b) =>
+    a.finishedAt < b.finishedAt ? 1 : a.finishedAt > b.finishedAt ? -1 : 0,
+  );
+  const from = validations.at(-1)?.finishedAt;
+  const to = validations[0]?.finishedAt;
+  const spanDays = from && to ? (Date.parse(to) - Date.parse(from)) / 86_400_000 : 0;
+  const bucket: 'day' | 'week' = spanDays > 62 ? 'week' : 'day';
+
+  const points = new Map<string, { total: number; successful: number; failed: number; timedOut: number }>();
+  type Acc = {
+    type: string;
+    validations: number;
+    successful: number;
+    last?: EvidenceSummary;
+    lastOk?: string;
+    restore: number[];
+    age: number[];
+    lastRestore?: number;
+    lastAge?: number;
+  };
+  const byResource = new Map<string, Acc>();
+  let successful = 0;
+  let failed = 0;
+  let timedOut = 0;
+  let deferred = 0;
+  const allRestore: number[] = [];
+  const allAge: number[] = [];
+
+  // Oldest first, so "last" is the newest.
+  for (let i = validations.length - 1; i >= 0; i--) {
+    const v = validations[i];
+    if (!v) continue;
+    const day = v.finishedAt.slice(0, 10);
+    const key = bucket === 'week' ? mondayOf(day) : day;
+    let p = points.get(key);
+    if (!p) {
+      p = { total: 0, successful: 0, failed: 0, timedOut: 0 };
+      points.set(key, p);
+    }
+    p.total++;
+    if (v.verdict === 'SUCCESSFUL') {
+      p.successful++;
+      successful++;
+    } else if (v.verdict === 'FAILED') {
+      p.failed++;
+      failed++;
+    } else if (v.verdict === 'TIMED_OUT') {
+      p.timedOut++;
+      timedOut++;
+    } else deferred++;
+
+    const arn = v.sourceResourceArn ?? `(unknown source, ${v.resourceType})`;
+    let acc = byResource.get(arn);
+    if (!acc) {
+      acc = { type: v.resourceType, validations: 0, successful: 0, restore: [], age: [] };
+      byResource.set(arn, acc);
+    }
+    acc.validations++;
+    acc.last = v;
+    if (v.verdict === 'SUCCESSFUL') {
+      acc.successful++;
+      acc.lastOk = v.finishedAt;
+    }
+    if (typeof v.restoreDurationSeconds === 'number') {
+      const m = v.restoreDurationSeconds / 60;
+      acc.restore.push(m);
+      acc.lastRestore = m;
+      allRestore.push(m);
+    }
+    if (typeof v.dataAgeMinutes === 'number') {
+      acc.age.push(v.dataAgeMinutes);
+      acc.lastAge = v.dataAgeMinutes;
+      allAge.push(v.dataAgeMinutes);
+    }
+  }
+
+  const stats = (values: number[], last: number | undefined) => {
+    if (values.length === 0 || last === undefined) return undefined;
+    values.sort((a, b) => a - b);
+    return { median: round1(median(values)), max: round1(values.at(-1) ?? 0), last: round1(last) };
+  };
+  const resources: ResourceStats[] = [...byResource.entries()]
+    .map(([resourceArn, a]) => ({
+      resourceArn,
+      resourceType: a.type,
+      validations: a.validations,
+      successful: a.successful,
+      lastVerdict: a.last?.verdict ?? '',
+      lastValidatedAt: a.last?.finishedAt ?? '',
+      lastSuccessfulAt: a.lastOk,
+      restoreMinutes: stats(a.restore, a.lastRestore),
+      dataAgeMinutes: stats(a.age, a.lastAge),
+    }))
+    .sort((a, b) => a.resourceArn.localeCompare(b.resourceArn));
+
+  const decided = successful + failed + timedOut;
+  const untested = input.coverage?.untested ?? [];
+  allRestore.sort((a, b) => a - b);
+  allAge.sort((a, b) => a - b);
+  return {
+    generatedAt: (input.now ?? new Date()).toISOString(),
+    source: input.source,
+    period: { from, to },
+    bucket,
+    summary: {
+      validations: validations.length,
+      successful,
+      failed,
+      timedOut,
+      deferred,
+      passRate: decided ? successful / decided : null,
+      resources: resources.length,
+      untested: untested.length,
+      medianRestoreMinutes: allRestore.length ? round1(median(allRestore)) : undefined,
+      medianDataAgeMinutes: allAge.length ? round1(median(allAge)) : undefined,
+    },
+    passRate: [...points.entries()]
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([period, p]) => {
+        const d = p.successful + p.failed + p.timedOut;
+        return { period, ...p, passRate: d ? p.successful / d : null };
+      }),
+    resources,
+    untested,
+    coverageGeneratedAt: input.coverage?.generatedAt,
+    validations,
+  };
+}
