@@ -6,19 +6,24 @@
  * @see https://docs.aws.amazon.com/aws-backup/latest/devguide/restore-testing.html
  */
 import * as docdb from '@aws-sdk/client-docdb';
+import { DocDBClient } from '@aws-sdk/client-docdb';
 import * as neptune from '@aws-sdk/client-neptune';
+import { NeptuneClient } from '@aws-sdk/client-neptune';
 import { type CheckDefinition, defineCheck, fail, pass, skip } from '../../shared/checks';
+import { registerClients } from '../../shared/clients';
 import { ResourceStateError, reasonOf } from '../../shared/errors';
 import { assertRestoreTestResource } from '../../shared/guard';
 import { type RetryOptions, withRetry } from '../../shared/retry';
 import {
+  docdbControlPlane,
   type InstanceControlPlane,
   type InstanceFacts,
-  TemporaryInstance,
-  docdbControlPlane,
   neptuneControlPlane,
+  TemporaryInstance,
 } from '../../shared/temporary-instance';
 import type { ValidationContext } from '../../shared/validator';
+
+registerClients({ docdb: DocDBClient, neptune: NeptuneClient });
 
 export type ClusterService = 'docdb' | 'neptune';
 
@@ -94,21 +99,43 @@ export async function describeCluster(
   const notFound = (err: unknown) => /NotFound/.test((err as { name?: string }).name ?? '');
   try {
     if (service === 'docdb') {
-      const out = await withRetry(() => ctx.clients.docdb.send(new docdb.DescribeDBClustersCommand({ DBClusterIdentifier: identifier })), retry);
+      const out = await withRetry(
+        () =>
+          ctx.clients.docdb.send(new docdb.DescribeDBClustersCommand({ DBClusterIdentifier: identifier })),
+        retry,
+      );
       const c = out.DBClusters?.[0];
       if (!c) return undefined;
       const tags = c.DBClusterArn
-        ? ((await withRetry(() => ctx.clients.docdb.send(new docdb.ListTagsForResourceCommand({ ResourceName: c.DBClusterArn })), retry).catch(() => undefined))
-            ?.TagList ?? [])
+        ? ((
+            await withRetry(
+              () =>
+                ctx.clients.docdb.send(
+                  new docdb.ListTagsForResourceCommand({ ResourceName: c.DBClusterArn }),
+                ),
+              retry,
+            ).catch(() => undefined)
+          )?.TagList ?? [])
         : [];
       return toDetail(c, tags);
     }
-    const out = await withRetry(() => ctx.clients.neptune.send(new neptune.DescribeDBClustersCommand({ DBClusterIdentifier: identifier })), retry);
+    const out = await withRetry(
+      () =>
+        ctx.clients.neptune.send(new neptune.DescribeDBClustersCommand({ DBClusterIdentifier: identifier })),
+      retry,
+    );
     const c = out.DBClusters?.[0];
     if (!c) return undefined;
     const tags = c.DBClusterArn
-      ? ((await withRetry(() => ctx.clients.neptune.send(new neptune.ListTagsForResourceCommand({ ResourceName: c.DBClusterArn })), retry).catch(() => undefined))
-          ?.TagList ?? [])
+      ? ((
+          await withRetry(
+            () =>
+              ctx.clients.neptune.send(
+                new neptune.ListTagsForResourceCommand({ ResourceName: c.DBClusterArn }),
+              ),
+            retry,
+          ).catch(() => undefined)
+        )?.TagList ?? [])
       : [];
     return toDetail(c, tags);
   } catch (err) {
@@ -119,7 +146,10 @@ export async function describeCluster(
 
 /** The restored cluster's identifier: `dbClusterIdentifier` metadata, else the created ARN (`cluster:<id>`). */
 export function restoredClusterIdentifier(ctx: ValidationContext): string | undefined {
-  return ctx.job.metadata.get('dbClusterIdentifier') ?? (ctx.job.created?.resourceType === 'cluster' ? ctx.job.created.resourceId : undefined);
+  return (
+    ctx.job.metadata.get('dbClusterIdentifier') ??
+    (ctx.job.created?.resourceType === 'cluster' ? ctx.job.created.resourceId : undefined)
+  );
 }
 
 const temporaryInstances = new WeakMap<object, TemporaryInstance>();
@@ -141,10 +171,15 @@ export interface GatherClusterOptions {
  */
 export async function gatherCluster(ctx: ValidationContext, o: GatherClusterOptions): Promise<ClusterFacts> {
   if (ctx.mode === 'local') {
-    throw new ResourceStateError(`${o.service === 'docdb' ? 'DocumentDB' : 'Neptune'} has no local check target: use \`restore-validation replay --event FILE\``);
+    throw new ResourceStateError(
+      `${o.service === 'docdb' ? 'DocumentDB' : 'Neptune'} has no local check target: use \`restore-validation replay --event FILE\``,
+    );
   }
   const id = restoredClusterIdentifier(ctx);
-  if (!id) throw new ResourceStateError('the restore job names no cluster (no dbClusterIdentifier metadata, no cluster ARN)');
+  if (!id)
+    throw new ResourceStateError(
+      'the restore job names no cluster (no dbClusterIdentifier metadata, no cluster ARN)',
+    );
   const retry: RetryOptions = { deadline: ctx.deadline, signal: ctx.signal };
   const cluster = await describeCluster(ctx, o.service, id, retry);
   if (!cluster) throw new ResourceStateError(`restored cluster ${id} does not exist`);
@@ -157,7 +192,8 @@ export async function gatherCluster(ctx: ValidationContext, o: GatherClusterOpti
   else {
     try {
       source = await describeCluster(ctx, o.service, sourceId, retry);
-      if (!source) sourceProblem = `source cluster ${sourceId} does not exist (deleted, or in another account/region)`;
+      if (!source)
+        sourceProblem = `source cluster ${sourceId} does not exist (deleted, or in another account/region)`;
     } catch (err) {
       sourceProblem = `source cluster ${sourceId} could not be described: ${reasonOf(err)}`;
     }
@@ -171,10 +207,20 @@ export async function gatherCluster(ctx: ValidationContext, o: GatherClusterOpti
 /** Time kept back from the deadline (at most; a third of what is left on short budgets) for the queries and the delete after the instance is up. */
 const QUERY_RESERVE_MS = 90_000;
 
-async function bringUpInstance(ctx: ValidationContext, o: GatherClusterOptions, cluster: ClusterDetail): Promise<DataAccess> {
-  if (cluster.status !== 'available') return { problem: `cluster is ${cluster.status}: no temporary instance created` };
-  const controlPlane = o.controlPlane ?? (o.service === 'docdb' ? docdbControlPlane(ctx.clients.docdb) : neptuneControlPlane(ctx.clients.neptune));
-  const instanceClass = typeof ctx.profile?.options?.temporaryInstanceClass === 'string' ? ctx.profile.options.temporaryInstanceClass : undefined;
+async function bringUpInstance(
+  ctx: ValidationContext,
+  o: GatherClusterOptions,
+  cluster: ClusterDetail,
+): Promise<DataAccess> {
+  if (cluster.status !== 'available')
+    return { problem: `cluster is ${cluster.status}: no temporary instance created` };
+  const controlPlane =
+    o.controlPlane ??
+    (o.service === 'docdb' ? docdbControlPlane(ctx.clients.docdb) : neptuneControlPlane(ctx.clients.neptune));
+  const instanceClass =
+    typeof ctx.profile?.options?.temporaryInstanceClass === 'string'
+      ? ctx.profile.options.temporaryInstanceClass
+      : undefined;
   const pollSeconds = Number(ctx.profile?.options?.temporaryInstancePollSeconds);
   const tmp = new TemporaryInstance({
     controlPlane,
@@ -188,11 +234,21 @@ async function bringUpInstance(ctx: ValidationContext, o: GatherClusterOptions, 
   temporaryInstances.set(ctx, tmp);
   try {
     const created = await tmp.create();
-    ctx.note('temporaryInstance', { identifier: created.identifier, instanceClass: created.instanceClass, reused: created.reused });
+    ctx.note('temporaryInstance', {
+      identifier: created.identifier,
+      instanceClass: created.instanceClass,
+      reused: created.reused,
+    });
     const started = Date.now();
-    const instance: InstanceFacts = await tmp.waitUntilAvailable(ctx.deadline - Math.min(QUERY_RESERVE_MS, ctx.remainingMs() / 3));
+    const instance: InstanceFacts = await tmp.waitUntilAvailable(
+      ctx.deadline - Math.min(QUERY_RESERVE_MS, ctx.remainingMs() / 3),
+    );
     ctx.note('temporaryInstanceWaitSeconds', Math.round((Date.now() - started) / 1000));
-    if (!instance.endpoint) return { problem: `temporary instance ${created.identifier} is available but reports no endpoint`, instanceIdentifier: created.identifier };
+    if (!instance.endpoint)
+      return {
+        problem: `temporary instance ${created.identifier} is available but reports no endpoint`,
+        instanceIdentifier: created.identifier,
+      };
     return {
       host: instance.endpoint.host,
       port: instance.endpoint.port || cluster.port,
@@ -214,7 +270,8 @@ export async function cleanupCluster(ctx: ValidationContext): Promise<void> {
   if (!tmp) return;
   temporaryInstances.delete(ctx);
   const outcome = await tmp.delete();
-  if (outcome !== 'not-created') ctx.note('temporaryInstanceDeleted', { identifier: tmp.identifier, outcome });
+  if (outcome !== 'not-created')
+    ctx.note('temporaryInstanceDeleted', { identifier: tmp.identifier, outcome });
 }
 
 /** The state checks both engines get. */
@@ -232,9 +289,14 @@ export function clusterStateChecks<F extends ClusterFacts>(engine: string): Chec
       id: 'encryption',
       description: 'storage encrypted, at least as the source',
       run: (f) => {
-        if (f.cluster.storageEncrypted) return pass(`storage encrypted${f.cluster.kmsKeyId ? ` (KMS key ${f.cluster.kmsKeyId.split('/').pop()})` : ''}`);
+        if (f.cluster.storageEncrypted)
+          return pass(
+            `storage encrypted${f.cluster.kmsKeyId ? ` (KMS key ${f.cluster.kmsKeyId.split('/').pop()})` : ''}`,
+          );
         if (!f.source) return fail(`storage not encrypted (source not known: ${f.sourceProblem})`);
-        return f.source.storageEncrypted ? fail(`storage not encrypted, but the source ${f.source.identifier} is`) : skip(`storage not encrypted, as the source ${f.source.identifier}`);
+        return f.source.storageEncrypted
+          ? fail(`storage not encrypted, but the source ${f.source.identifier} is`)
+          : skip(`storage not encrypted, as the source ${f.source.identifier}`);
       },
     }),
     defineCheck<F>({
@@ -247,9 +309,12 @@ export function clusterStateChecks<F extends ClusterFacts>(engine: string): Chec
         const want = `${f.source.engine} ${f.source.engineVersion ?? '?'}`;
         if (got === want) return pass(`engine ${got}, as the source`);
         // A restore runs the snapshot's version; the source may have been upgraded since the backup.
-        return pass(`engine ${got}; the source now runs ${want} (upgraded since the backup, or restored with another version)`, {
-          versionDiffers: true,
-        });
+        return pass(
+          `engine ${got}; the source now runs ${want} (upgraded since the backup, or restored with another version)`,
+          {
+            versionDiffers: true,
+          },
+        );
       },
     }),
   ];

@@ -10,7 +10,12 @@ import { rdsCaBundle } from '../../shared/sql/tls';
 /** What the checks need from a DocumentDB connection. */
 export interface DocumentStore {
   collectionNames(database: string): Promise<string[]>;
-  countDocuments(database: string, collection: string, filter: Record<string, unknown>, maxTimeMs: number): Promise<number>;
+  countDocuments(
+    database: string,
+    collection: string,
+    filter: Record<string, unknown>,
+    maxTimeMs: number,
+  ): Promise<number>;
   close(): Promise<void>;
 }
 

@@ -5,16 +5,19 @@
  * always deleted afterwards.
  * @see https://docs.aws.amazon.com/aws-backup/latest/devguide/restore-testing.html
  */
-import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { type CheckDefinition, defineCheck, errored, fail, pass } from '../../shared/checks';
+import { registerClients } from '../../shared/clients';
 import type { Expectation } from '../../shared/config/kinds/common';
 import { reasonOf } from '../../shared/errors';
 import { withRetry } from '../../shared/retry';
 import { evaluateExpectation } from '../../shared/sql/expect';
 import type { InstanceControlPlane } from '../../shared/temporary-instance';
-import { type ValidationContext, type ValidatorDefinition, defineValidator } from '../../shared/validator';
+import { defineValidator, type ValidationContext, type ValidatorDefinition } from '../../shared/validator';
 import { type ClusterFacts, cleanupCluster, clusterStateChecks, gatherCluster } from './cluster';
-import { type DocumentStore, type DocumentStoreFactory, connectDocumentDb } from './data';
+import { connectDocumentDb, type DocumentStore, type DocumentStoreFactory } from './data';
+
+registerClients({ secrets: SecretsManagerClient });
 
 export interface DocumentDbFacts extends ClusterFacts {
   /** Opens (once) the connection the data checks share. */
@@ -34,20 +37,29 @@ export interface DocumentDbValidatorOptions {
 
 async function credentials(ctx: ValidationContext): Promise<{ username: string; password: string }> {
   const secretArn = ctx.profile?.connection?.secretArn;
-  if (!secretArn) throw new Error('give connection.secretArn: a Secrets Manager secret with the username and password of a read-only user');
-  const out = await withRetry(() => ctx.clients.secrets.send(new GetSecretValueCommand({ SecretId: secretArn })), { deadline: ctx.deadline, signal: ctx.signal });
+  if (!secretArn)
+    throw new Error(
+      'give connection.secretArn: a Secrets Manager secret with the username and password of a read-only user',
+    );
+  const out = await withRetry(
+    () => ctx.clients.secrets.send(new GetSecretValueCommand({ SecretId: secretArn })),
+    { deadline: ctx.deadline, signal: ctx.signal },
+  );
   let parsed: { username?: unknown; password?: unknown };
   try {
     parsed = JSON.parse(out.SecretString ?? '{}') as { username?: unknown; password?: unknown };
   } catch {
     throw new Error(`secret ${secretArn} is not JSON with username and password`);
   }
-  if (typeof parsed.username !== 'string' || typeof parsed.password !== 'string') throw new Error(`secret ${secretArn} lacks a username or password`);
+  if (typeof parsed.username !== 'string' || typeof parsed.password !== 'string')
+    throw new Error(`secret ${secretArn} lacks a username or password`);
   return { username: parsed.username, password: parsed.password };
 }
 
 /** Builds the validator; `documentdbValidator` is the one the handler uses. */
-export function createDocumentDbValidator(options: DocumentDbValidatorOptions = {}): ValidatorDefinition<DocumentDbFacts> {
+export function createDocumentDbValidator(
+  options: DocumentDbValidatorOptions = {},
+): ValidatorDefinition<DocumentDbFacts> {
   const connect = options.connect ?? connectDocumentDb;
   return defineValidator<DocumentDbFacts>({
     name: 'documentdb',
@@ -55,12 +67,18 @@ export function createDocumentDbValidator(options: DocumentDbValidatorOptions = 
 
     async gather(ctx) {
       const needsData = (ctx.profile?.checks ?? []).some((c) => DATA_KINDS.has(c.kind));
-      const facts = await gatherCluster(ctx, { service: 'docdb', engine: 'docdb', needsData, controlPlane: options.controlPlane });
+      const facts = await gatherCluster(ctx, {
+        service: 'docdb',
+        engine: 'docdb',
+        needsData,
+        controlPlane: options.controlPlane,
+      });
       let opened: Promise<DocumentStore> | undefined;
       const store = () => {
         opened ??= (async () => {
           const access = facts.data;
-          if (!access?.host || !access.port) throw new Error(access?.problem ?? 'no temporary instance endpoint');
+          if (!access?.host || !access.port)
+            throw new Error(access?.problem ?? 'no temporary instance endpoint');
           const creds = await credentials(ctx);
           return connect({
             host: access.host,
@@ -85,9 +103,18 @@ export function createDocumentDbValidator(options: DocumentDbValidatorOptions = 
       const timeoutMs = (ctx.profile?.connection?.statementTimeoutSeconds ?? 30) * 1000;
       for (const c of ctx.profile?.checks ?? []) {
         if (c.kind === 'collections') {
-          checks.push(collectionsCheck(c.id, (c as unknown as { collections: Record<string, { minDocuments?: number }> }).collections, timeoutMs));
+          checks.push(
+            collectionsCheck(
+              c.id,
+              (c as unknown as { collections: Record<string, { minDocuments?: number }> }).collections,
+              timeoutMs,
+            ),
+          );
         } else if (c.kind === 'find') {
-          const f = c as unknown as { find: { collection: string; filter: Record<string, unknown> }; count: Expectation };
+          const f = c as unknown as {
+            find: { collection: string; filter: Record<string, unknown> };
+            count: Expectation;
+          };
           checks.push(findCheck(c.id, f.find, f.count, timeoutMs));
         }
       }
@@ -96,7 +123,11 @@ export function createDocumentDbValidator(options: DocumentDbValidatorOptions = 
 
     async cleanup(ctx, facts) {
       // Close the connection first: the instance is about to go away under it.
-      await facts?.closeStore().catch((err) => ctx.logger.warn('closing the DocumentDB connection failed', { reason: reasonOf(err) }));
+      await facts
+        ?.closeStore()
+        .catch((err) =>
+          ctx.logger.warn('closing the DocumentDB connection failed', { reason: reasonOf(err) }),
+        );
       await cleanupCluster(ctx);
     },
   });
@@ -104,7 +135,8 @@ export function createDocumentDbValidator(options: DocumentDbValidatorOptions = 
 
 async function openStore(f: DocumentDbFacts): Promise<{ store?: DocumentStore; problem?: string }> {
   if (f.data?.problem) return { problem: `not run: ${f.data.problem}` };
-  if (!f.database) return { problem: 'not run: give connection.database (the database the collections live in)' };
+  if (!f.database)
+    return { problem: 'not run: give connection.database (the database the collections live in)' };
   try {
     return { store: await f.store() };
   } catch (err) {
@@ -112,7 +144,11 @@ async function openStore(f: DocumentDbFacts): Promise<{ store?: DocumentStore; p
   }
 }
 
-function collectionsCheck(id: string, collections: Record<string, { minDocuments?: number }>, timeoutMs: number): CheckDefinition<DocumentDbFacts> {
+function collectionsCheck(
+  id: string,
+  collections: Record<string, { minDocuments?: number }>,
+  timeoutMs: number,
+): CheckDefinition<DocumentDbFacts> {
   return defineCheck<DocumentDbFacts>({
     id,
     description: 'collections exist, with a minimum number of documents',
@@ -130,18 +166,33 @@ function collectionsCheck(id: string, collections: Record<string, { minDocuments
         if (want.minDocuments !== undefined) {
           const n = await store.countDocuments(f.database, name, {}, timeoutMs);
           counts[name] = n;
-          if (n < want.minDocuments) problems.push(`collection ${name} holds ${n} documents, fewer than ${want.minDocuments}`);
+          if (n < want.minDocuments)
+            problems.push(`collection ${name} holds ${n} documents, fewer than ${want.minDocuments}`);
         }
       }
       const total = Object.keys(collections).length;
       return problems.length
         ? fail(problems.join('; '), { counts })
-        : pass(`all ${total} collection(s) present in ${f.database}${Object.keys(counts).length ? ` (${Object.entries(counts).map(([k, v]) => `${k}: ${v}`).join(', ')})` : ''}`, { counts });
+        : pass(
+            `all ${total} collection(s) present in ${f.database}${
+              Object.keys(counts).length
+                ? ` (${Object.entries(counts)
+                    .map(([k, v]) => `${k}: ${v}`)
+                    .join(', ')})`
+                : ''
+            }`,
+            { counts },
+          );
     },
   });
 }
 
-function findCheck(id: string, find: { collection: string; filter: Record<string, unknown> }, expect: Expectation, timeoutMs: number): CheckDefinition<DocumentDbFacts> {
+function findCheck(
+  id: string,
+  find: { collection: string; filter: Record<string, unknown> },
+  expect: Expectation,
+  timeoutMs: number,
+): CheckDefinition<DocumentDbFacts> {
   return defineCheck<DocumentDbFacts>({
     id,
     description: `documents of ${find.collection} matching a filter`,
@@ -149,10 +200,13 @@ function findCheck(id: string, find: { collection: string; filter: Record<string
       const { store, problem } = await openStore(f);
       if (!store || !f.database) return errored(problem ?? 'not run');
       const names = await store.collectionNames(f.database);
-      if (!names.includes(find.collection)) return fail(`collection ${find.collection} is missing from ${f.database}`);
+      if (!names.includes(find.collection))
+        return fail(`collection ${find.collection} is missing from ${f.database}`);
       const n = await store.countDocuments(f.database, find.collection, find.filter, timeoutMs);
       const why = evaluateExpectation('matching document count', n, expect);
-      return why ? fail(`${find.collection}: ${why}`, { count: n }) : pass(`${n} document(s) of ${find.collection} match the filter`, { count: n });
+      return why
+        ? fail(`${find.collection}: ${why}`, { count: n })
+        : pass(`${n} document(s) of ${find.collection} match the filter`, { count: n });
     },
   });
 }

@@ -11,12 +11,16 @@ export const cliTarget: LocalTarget = {
   summary: 'check a DynamoDB table (restored copy) against its source table',
   options: [
     { flags: '--table <name>', description: 'the restored table to check', required: true },
-    { flags: '--source-table <name>', description: 'the source table to compare with (compare, key-schema, indexes, stream)' },
+    {
+      flags: '--source-table <name>',
+      description: 'the source table to compare with (compare, key-schema, indexes, stream)',
+    },
     { flags: '--endpoint-url <url>', description: 'DynamoDB endpoint (DynamoDB Local, moto)' },
     { flags: '--region <region>', description: 'AWS region of the tables' },
     {
       flags: '--recovery-point-time <iso>',
-      description: 'recovery point time: source items changed after it (compare.changedAtAttribute) are skipped as drift',
+      description:
+        'recovery point time: source items changed after it (compare.changedAtAttribute) are skipped as drift',
     },
   ],
   validator: dynamodbValidator,

@@ -72,7 +72,11 @@ export async function countItems(
 }
 
 /** Whether the table holds at least one item (one page of a Scan with Limit 1). */
-export async function hasAnyItem(client: DynamoDBClient, table: string, retry: RetryOptions): Promise<boolean> {
+export async function hasAnyItem(
+  client: DynamoDBClient,
+  table: string,
+  retry: RetryOptions,
+): Promise<boolean> {
   const out = await withRetry(() => client.send(new ScanCommand({ TableName: table, Limit: 1 })), retry);
   return (out.Items?.length ?? 0) > 0 || out.LastEvaluatedKey !== undefined;
 }
@@ -139,7 +143,10 @@ export async function sampleItems(
     let pages = 0;
     do {
       throwIfAborted(retry.signal);
-      const out = await withRetry(() => client.send(new ScanCommand({ TableName: table.name, ExclusiveStartKey: start })), retry);
+      const out = await withRetry(
+        () => client.send(new ScanCommand({ TableName: table.name, ExclusiveStartKey: start })),
+        retry,
+      );
       all.push(...(out.Items ?? []));
       pages++;
       start = out.LastEvaluatedKey;
@@ -169,7 +176,13 @@ export async function sampleItems(
           const out = await withRetry(
             () =>
               client.send(
-                new ScanCommand({ TableName: table.name, Segment: segment, TotalSegments: totalSegments, Limit: 1, ExclusiveStartKey: start }),
+                new ScanCommand({
+                  TableName: table.name,
+                  Segment: segment,
+                  TotalSegments: totalSegments,
+                  Limit: 1,
+                  ExclusiveStartKey: start,
+                }),
               ),
             retry,
           );
@@ -208,14 +221,21 @@ export async function getItems(
     let pending: Item[] = keys.slice(i, i + BATCH_GET_MAX);
     for (let round = 0; pending.length > 0; round++) {
       throwIfAborted(retry.signal);
-      if (round >= 8) throw new Error(`BatchGetItem left ${pending.length} keys unprocessed after ${round} rounds (throttled)`);
+      if (round >= 8)
+        throw new Error(
+          `BatchGetItem left ${pending.length} keys unprocessed after ${round} rounds (throttled)`,
+        );
       if (round > 0) await new Promise((r) => setTimeout(r, Math.min(2_000, 50 * 2 ** round)));
       const request = pending;
       const out = await withRetry(
-        () => client.send(new BatchGetItemCommand({ RequestItems: { [table]: { Keys: request, ConsistentRead: true } } })),
+        () =>
+          client.send(
+            new BatchGetItemCommand({ RequestItems: { [table]: { Keys: request, ConsistentRead: true } } }),
+          ),
         retry,
       );
-      for (const item of out.Responses?.[table] ?? []) found.set(keyLabel(keyOf(item, keySchema), keySchema), item);
+      for (const item of out.Responses?.[table] ?? [])
+        found.set(keyLabel(keyOf(item, keySchema), keySchema), item);
       pending = (out.UnprocessedKeys?.[table]?.Keys as Item[] | undefined) ?? [];
     }
   }
@@ -223,8 +243,16 @@ export async function getItems(
 }
 
 /** One strongly consistent GetItem. */
-export async function getItem(client: DynamoDBClient, table: string, key: Item, retry: RetryOptions): Promise<Item | undefined> {
-  const out = await withRetry(() => client.send(new GetItemCommand({ TableName: table, Key: key, ConsistentRead: true })), retry);
+export async function getItem(
+  client: DynamoDBClient,
+  table: string,
+  key: Item,
+  retry: RetryOptions,
+): Promise<Item | undefined> {
+  const out = await withRetry(
+    () => client.send(new GetItemCommand({ TableName: table, Key: key, ConsistentRead: true })),
+    retry,
+  );
   return out.Item;
 }
 
@@ -241,7 +269,13 @@ export function canonical(v: AttributeValue | undefined): unknown {
   if (v.BS !== undefined) return { BS: v.BS.map((b) => Buffer.from(b).toString('base64')).sort() };
   if (v.L !== undefined) return { L: v.L.map(canonical) };
   if (v.M !== undefined) {
-    return { M: Object.fromEntries(Object.keys(v.M).sort().map((k) => [k, canonical(v.M?.[k])])) };
+    return {
+      M: Object.fromEntries(
+        Object.keys(v.M)
+          .sort()
+          .map((k) => [k, canonical(v.M?.[k])]),
+      ),
+    };
   }
   return { unknown: true };
 }
@@ -292,6 +326,9 @@ export function profileKey(key: Readonly<Record<string, string | number>>, table
     else out[name] = { S: String(value) };
   }
   const missing = table.keySchema.filter((k) => !(k.name in out)).map((k) => k.name);
-  if (missing.length) throw new Error(`key ${JSON.stringify(key)} lacks key attribute(s) ${missing.join(', ')} of table ${table.name}`);
+  if (missing.length)
+    throw new Error(
+      `key ${JSON.stringify(key)} lacks key attribute(s) ${missing.join(', ')} of table ${table.name}`,
+    );
   return out;
 }

@@ -57,7 +57,8 @@ function projectionText(p: Projection | undefined): string {
 /** Reduces a TableDescription to the shape compared between source and restore. */
 export function tableShape(t: TableDescription): TableShape {
   const attributeTypes: Record<string, string> = {};
-  for (const a of t.AttributeDefinitions ?? []) if (a.AttributeName) attributeTypes[a.AttributeName] = a.AttributeType ?? '';
+  for (const a of t.AttributeDefinitions ?? [])
+    if (a.AttributeName) attributeTypes[a.AttributeName] = a.AttributeType ?? '';
   return {
     name: t.TableName ?? '',
     arn: t.TableArn,
@@ -86,17 +87,26 @@ export function tableShape(t: TableDescription): TableShape {
 }
 
 /** DescribeTable with retries; undefined when the table does not exist. */
-export async function describeTable(client: DynamoDBClient, name: string, retry: RetryOptions): Promise<TableShape | undefined> {
+export async function describeTable(
+  client: DynamoDBClient,
+  name: string,
+  retry: RetryOptions,
+): Promise<TableShape | undefined> {
   try {
     const out = await withRetry(() => client.send(new DescribeTableCommand({ TableName: name })), retry);
     return out.Table ? tableShape(out.Table) : undefined;
   } catch (err) {
-    if (err instanceof ResourceNotFoundException || (err as { name?: string }).name === 'ResourceNotFoundException') return undefined;
+    if (
+      err instanceof ResourceNotFoundException ||
+      (err as { name?: string }).name === 'ResourceNotFoundException'
+    )
+      return undefined;
     throw err;
   }
 }
 
-export const keyText = (k: readonly KeyPart[]): string => k.map((p) => `${p.name}(${p.type})`).join(', ') || '(none)';
+export const keyText = (k: readonly KeyPart[]): string =>
+  k.map((p) => `${p.name}(${p.type})`).join(', ') || '(none)';
 
 /** Differences between two key schemas, including the key attributes' types. */
 export function keySchemaDifferences(restored: TableShape, source: TableShape): string[] {
@@ -107,7 +117,8 @@ export function keySchemaDifferences(restored: TableShape, source: TableShape): 
   for (const part of source.keySchema) {
     const want = source.attributeTypes[part.name];
     const got = restored.attributeTypes[part.name];
-    if (want && got && want !== got) out.push(`key attribute ${part.name} is of type ${got}, source has ${want}`);
+    if (want && got && want !== got)
+      out.push(`key attribute ${part.name} is of type ${got}, source has ${want}`);
   }
   return out;
 }
@@ -123,8 +134,10 @@ export function indexDifferences(restored: TableShape, source: TableShape): stri
         out.push(`${kind} ${w.name} is missing`);
         continue;
       }
-      if (keyText(g.keySchema) !== keyText(w.keySchema)) out.push(`${kind} ${w.name} has key ${keyText(g.keySchema)}, source has ${keyText(w.keySchema)}`);
-      if (g.projection !== w.projection) out.push(`${kind} ${w.name} projects ${g.projection}, source projects ${w.projection}`);
+      if (keyText(g.keySchema) !== keyText(w.keySchema))
+        out.push(`${kind} ${w.name} has key ${keyText(g.keySchema)}, source has ${keyText(w.keySchema)}`);
+      if (g.projection !== w.projection)
+        out.push(`${kind} ${w.name} projects ${g.projection}, source projects ${w.projection}`);
       if (g.status && g.status !== 'ACTIVE') out.push(`${kind} ${w.name} is ${g.status}, not ACTIVE`);
     }
     const wanted = new Set(want.map((i) => i.name));

@@ -7,26 +7,29 @@
  */
 import { DynamoDBClient, ListTagsOfResourceCommand } from '@aws-sdk/client-dynamodb';
 import { type CheckDefinition, defineCheck, errored, fail, pass, skip } from '../../shared/checks';
+import { registerClients } from '../../shared/clients';
 import type { CheckConfig } from '../../shared/config/index';
-import { ResourceStateError, SafetyGuardError, reasonOf } from '../../shared/errors';
+import { ResourceStateError, reasonOf, SafetyGuardError } from '../../shared/errors';
 import { isRestoreTestResource } from '../../shared/guard';
 import type { RetryOptions } from '../../shared/retry';
-import { type ValidationContext, defineValidator } from '../../shared/validator';
+import { defineValidator, type ValidationContext } from '../../shared/validator';
 import {
-  type Item,
   changedAt,
   countItems,
   differingAttributes,
   getItem,
   getItems,
   hasAnyItem,
+  type Item,
   keyLabel,
   keyOf,
   profileKey,
   sampleItems,
   seededRandom,
 } from './items';
-import { type TableShape, describeTable, indexDifferences, keySchemaDifferences, keyText } from './table';
+import { describeTable, indexDifferences, keySchemaDifferences, keyText, type TableShape } from './table';
+
+registerClients({ dynamodb: DynamoDBClient });
 
 export interface DynamoDbFacts {
   readonly client: DynamoDBClient;
@@ -65,53 +68,81 @@ interface CompareOptions {
   countMode?: 'auto' | 'exact' | 'approximate';
 }
 
-const text = (v: unknown): string | undefined => (typeof v === 'string' && v.trim() !== '' ? v.trim() : undefined);
+const text = (v: unknown): string | undefined =>
+  typeof v === 'string' && v.trim() !== '' ? v.trim() : undefined;
 
 function compareChecks(ctx: ValidationContext): CompareOptions[] {
-  return (ctx.profile?.checks ?? []).filter((c) => c.kind === 'compare').map((c) => (c as unknown as { compare: CompareOptions }).compare);
+  return (ctx.profile?.checks ?? [])
+    .filter((c) => c.kind === 'compare')
+    .map((c) => (c as unknown as { compare: CompareOptions }).compare);
 }
 
 /** The restored table's name: `targetTableName` metadata, else the created ARN (`table/<name>`). */
 export function restoredTableName(ctx: ValidationContext): string | undefined {
   if (ctx.mode === 'local') return text(ctx.target.table);
-  return ctx.job.metadata.get('targetTableName') ?? (ctx.job.created?.resourceType === 'table' ? ctx.job.created.resourceId : undefined);
+  return (
+    ctx.job.metadata.get('targetTableName') ??
+    (ctx.job.created?.resourceType === 'table' ? ctx.job.created.resourceId : undefined)
+  );
 }
 
 function sourceTableName(ctx: ValidationContext): string | undefined {
   const fromCompare = compareChecks(ctx).find((c) => c.sourceTable)?.sourceTable;
   if (ctx.mode === 'local') return text(ctx.target.sourceTable) ?? fromCompare;
-  return fromCompare ?? text(ctx.profile?.options?.sourceTable) ?? (ctx.job.source?.resourceType === 'table' ? ctx.job.source.resourceId : undefined);
+  return (
+    fromCompare ??
+    text(ctx.profile?.options?.sourceTable) ??
+    (ctx.job.source?.resourceType === 'table' ? ctx.job.source.resourceId : undefined)
+  );
 }
 
 function localClient(ctx: ValidationContext): DynamoDBClient {
   const endpoint = text(ctx.target.endpointUrl);
   const region = text(ctx.target.region);
   if (!endpoint && !region) return ctx.clients.dynamodb;
-  return new DynamoDBClient({ ...(endpoint ? { endpoint } : {}), ...(region ? { region } : {}), maxAttempts: 4 });
+  return new DynamoDBClient({
+    ...(endpoint ? { endpoint } : {}),
+    ...(region ? { region } : {}),
+    maxAttempts: 4,
+  });
 }
 
 function recoveryPointTime(ctx: ValidationContext): Date | undefined {
   const fromTarget = text(ctx.target.recoveryPointTime);
   if (fromTarget) {
     const d = new Date(fromTarget);
-    if (Number.isNaN(d.getTime())) throw new ResourceStateError(`--recovery-point-time ${JSON.stringify(fromTarget)} is not an ISO 8601 time`);
+    if (Number.isNaN(d.getTime()))
+      throw new ResourceStateError(
+        `--recovery-point-time ${JSON.stringify(fromTarget)} is not an ISO 8601 time`,
+      );
     return d;
   }
   return ctx.job.recoveryPointCreationDate;
 }
 
 /** The guard: in Lambda mode only restore-test tables (by name, else by tag) are validated. */
-async function assertRestoreTestTable(ctx: ValidationContext, client: DynamoDBClient, name: string): Promise<void> {
+async function assertRestoreTestTable(
+  ctx: ValidationContext,
+  client: DynamoDBClient,
+  name: string,
+): Promise<void> {
   if (ctx.mode === 'local' || isRestoreTestResource(name)) return;
   const arn = ctx.job.createdResourceArn;
   if (arn) {
-    const tags = await client.send(new ListTagsOfResourceCommand({ ResourceArn: arn })).catch(() => undefined);
+    const tags = await client
+      .send(new ListTagsOfResourceCommand({ ResourceArn: arn }))
+      .catch(() => undefined);
     if (isRestoreTestResource(name, tags?.Tags)) return;
   }
-  throw new SafetyGuardError(`refusing to validate table ${name}: it is neither named awsbackup-restore-test-… nor tagged awsbackup-restore-test`);
+  throw new SafetyGuardError(
+    `refusing to validate table ${name}: it is neither named awsbackup-restore-test-… nor tagged awsbackup-restore-test`,
+  );
 }
 
-const retryFor = (facts: DynamoDbFacts, signal: AbortSignal): RetryOptions => ({ deadline: facts.deadline, signal });
+const retryFor = (facts: DynamoDbFacts, signal: AbortSignal): RetryOptions => ({
+  deadline: facts.deadline,
+  signal,
+});
 
 export const dynamodbValidator = defineValidator<DynamoDbFacts>({
   name: 'dynamodb',
@@ -121,7 +152,9 @@ export const dynamodbValidator = defineValidator<DynamoDbFacts>({
     const name = restoredTableName(ctx);
     if (!name) {
       throw new ResourceStateError(
-        ctx.mode === 'local' ? 'no table given: pass --table' : 'the restore job names no table (no targetTableName metadata, no table ARN)',
+        ctx.mode === 'local'
+          ? 'no table given: pass --table'
+          : 'the restore job names no table (no targetTableName metadata, no table ARN)',
       );
     }
     const client = ctx.mode === 'local' ? localClient(ctx) : ctx.clients.dynamodb;
@@ -134,12 +167,15 @@ export const dynamodbValidator = defineValidator<DynamoDbFacts>({
     const sourceName = sourceTableName(ctx);
     let source: TableShape | undefined;
     let sourceProblem: string | undefined;
-    if (!sourceName) sourceProblem = 'no source table known (no source ARN; give compare.sourceTable or --source-table)';
-    else if (sourceName === name) sourceProblem = `the source table is the restored table itself (${name}): nothing to compare with`;
+    if (!sourceName)
+      sourceProblem = 'no source table known (no source ARN; give compare.sourceTable or --source-table)';
+    else if (sourceName === name)
+      sourceProblem = `the source table is the restored table itself (${name}): nothing to compare with`;
     else {
       try {
         source = await describeTable(client, sourceName, retry);
-        if (!source) sourceProblem = `source table ${sourceName} does not exist (deleted, or in another account/region)`;
+        if (!source)
+          sourceProblem = `source table ${sourceName} does not exist (deleted, or in another account/region)`;
       } catch (err) {
         sourceProblem = `source table ${sourceName} could not be described: ${reasonOf(err)}`;
       }
@@ -156,7 +192,7 @@ export const dynamodbValidator = defineValidator<DynamoDbFacts>({
     };
   },
 
-  checks(ctx, facts) {
+  checks(ctx) {
     const checks: CheckDefinition<DynamoDbFacts>[] = [...builtInChecks()];
     for (const c of ctx.profile?.checks ?? []) checks.push(...profileChecks(c));
     return checks;
@@ -171,16 +207,22 @@ export function builtInChecks(): CheckDefinition<DynamoDbFacts>[] {
       description: 'the restored table is ACTIVE',
       run: (f) =>
         f.table.status === 'ACTIVE'
-          ? pass(`table ${f.table.name} is ACTIVE`, { itemCountApprox: f.table.itemCount, sizeBytes: f.table.sizeBytes })
+          ? pass(`table ${f.table.name} is ACTIVE`, {
+              itemCountApprox: f.table.itemCount,
+              sizeBytes: f.table.sizeBytes,
+            })
           : fail(`table ${f.table.name} is ${f.table.status}, not ACTIVE`),
     }),
     defineCheck<DynamoDbFacts>({
       id: 'key-schema',
       description: 'key schema and key attribute types as the source',
       run: (f) => {
-        if (!f.source) return skip(`key schema ${keyText(f.table.keySchema)} not compared: ${f.sourceProblem}`);
+        if (!f.source)
+          return skip(`key schema ${keyText(f.table.keySchema)} not compared: ${f.sourceProblem}`);
         const diffs = keySchemaDifferences(f.table, f.source);
-        return diffs.length ? fail(diffs.join('; ')) : pass(`key schema ${keyText(f.table.keySchema)} as the source`);
+        return diffs.length
+          ? fail(diffs.join('; '))
+          : pass(`key schema ${keyText(f.table.keySchema)} as the source`);
       },
     }),
     defineCheck<DynamoDbFacts>({
@@ -192,7 +234,10 @@ export function builtInChecks(): CheckDefinition<DynamoDbFacts>[] {
         const n = f.source.globalIndexes.length + f.source.localIndexes.length;
         return diffs.length
           ? fail(diffs.join('; '), { differences: diffs.length })
-          : pass(`${f.source.globalIndexes.length} global and ${f.source.localIndexes.length} local secondary index(es) as the source`, { indexes: n });
+          : pass(
+              `${f.source.globalIndexes.length} global and ${f.source.localIndexes.length} local secondary index(es) as the source`,
+              { indexes: n },
+            );
       },
     }),
     defineCheck<DynamoDbFacts>({
@@ -201,7 +246,10 @@ export function builtInChecks(): CheckDefinition<DynamoDbFacts>[] {
       run: (f) => {
         if (!f.source) return skip(`stream settings not compared: ${f.sourceProblem}`);
         const show = (t: TableShape) => (t.streamEnabled ? `enabled (${t.streamViewType})` : 'disabled');
-        if (f.table.streamEnabled === f.source.streamEnabled && f.table.streamViewType === f.source.streamViewType) {
+        if (
+          f.table.streamEnabled === f.source.streamEnabled &&
+          f.table.streamViewType === f.source.streamViewType
+        ) {
           return pass(`stream ${show(f.table)}, as the source`);
         }
         // DynamoDB restores never carry stream settings, so a difference is expected, not a broken restore.
@@ -235,13 +283,15 @@ function countCheck(id: string, opts: CompareOptions): CheckDefinition<DynamoDbF
     id,
     description: 'item count as the source, within a tolerance',
     async run(f, { signal }) {
-      if (opts.with === 'manifest') return errored('compare with: manifest is for S3 buckets; DynamoDB compares with the source table');
+      if (opts.with === 'manifest')
+        return errored('compare with: manifest is for S3 buckets; DynamoDB compares with the source table');
       if (!f.source) return errored(`item count not compared: ${f.sourceProblem}`);
       const tolerance = opts.tolerancePercent ?? DYNAMODB_DEFAULTS.tolerancePercent;
       const mode =
         opts.countMode === 'exact' || opts.countMode === 'approximate'
           ? opts.countMode
-          : (f.table.itemCount ?? 0) <= DYNAMODB_DEFAULTS.exactCountMaxItems && (f.source.itemCount ?? 0) <= DYNAMODB_DEFAULTS.exactCountMaxItems
+          : (f.table.itemCount ?? 0) <= DYNAMODB_DEFAULTS.exactCountMaxItems &&
+              (f.source.itemCount ?? 0) <= DYNAMODB_DEFAULTS.exactCountMaxItems
             ? 'exact'
             : 'approximate';
       const retry = retryFor(f, signal);
@@ -251,26 +301,45 @@ function countCheck(id: string, opts: CompareOptions): CheckDefinition<DynamoDbF
       if (mode === 'exact') {
         const segments = (n: number | undefined) => ((n ?? 0) > 20_000 ? 4 : 1);
         [restored, source] = await Promise.all([
-          countItems(f.client, f.table.name, retry, { segments: segments(f.table.itemCount) }).then((r) => r.count),
-          countItems(f.sourceClient, f.source.name, retry, { segments: segments(f.source.itemCount) }).then((r) => r.count),
+          countItems(f.client, f.table.name, retry, { segments: segments(f.table.itemCount) }).then(
+            (r) => r.count,
+          ),
+          countItems(f.sourceClient, f.source.name, retry, { segments: segments(f.source.itemCount) }).then(
+            (r) => r.count,
+          ),
         ]);
-        how = 'exact counts (Scan COUNT); the source has changed since the recovery point by whatever was written since';
+        how =
+          'exact counts (Scan COUNT); the source has changed since the recovery point by whatever was written since';
       } else {
         restored = f.table.itemCount ?? 0;
         source = f.source.itemCount ?? 0;
         how = `approximate counts: ${APPROX_NOTE}`;
         if (restored === 0 && source > 0) {
           if (!(await hasAnyItem(f.client, f.table.name, retry))) {
-            return fail(`restored table is empty; the source holds about ${source} items (${APPROX_NOTE})`, { restored: 0, source, mode });
+            return fail(`restored table is empty; the source holds about ${source} items (${APPROX_NOTE})`, {
+              restored: 0,
+              source,
+              mode,
+            });
           }
-          return skip(`the restored table's approximate count is not computed yet (it reports 0 but holds items); use countMode: exact to count (${APPROX_NOTE})`, {
-            source,
-            mode,
-          });
+          return skip(
+            `the restored table's approximate count is not computed yet (it reports 0 but holds items); use countMode: exact to count (${APPROX_NOTE})`,
+            {
+              source,
+              mode,
+            },
+          );
         }
       }
-      const diffPercent = source === 0 ? (restored === 0 ? 0 : 100) : (Math.abs(restored - source) / source) * 100;
-      const data = { restored, source, diffPercent: Math.round(diffPercent * 100) / 100, tolerancePercent: tolerance, mode };
+      const diffPercent =
+        source === 0 ? (restored === 0 ? 0 : 100) : (Math.abs(restored - source) / source) * 100;
+      const data = {
+        restored,
+        source,
+        diffPercent: Math.round(diffPercent * 100) / 100,
+        tolerancePercent: tolerance,
+        mode,
+      };
       const summary = `${restored} items restored, ${source} in the source (${data.diffPercent}% apart, tolerance ${tolerance}%; ${how})`;
       return diffPercent <= tolerance ? pass(summary, data) : fail(summary, data);
     },
@@ -282,13 +351,15 @@ function sampleCheck(id: string, opts: CompareOptions): CheckDefinition<DynamoDb
     id,
     description: 'a sample of source items compared attribute by attribute with the restored table',
     async run(f, { signal }) {
-      if (opts.with === 'manifest') return errored('compare with: manifest is for S3 buckets; DynamoDB compares with the source table');
+      if (opts.with === 'manifest')
+        return errored('compare with: manifest is for S3 buckets; DynamoDB compares with the source table');
       if (!f.source) return errored(`items not compared: ${f.sourceProblem}`);
       const source = f.source;
       const retry = retryFor(f, signal);
       const keySchema = f.table.keySchema;
       const seed = opts.seed ?? Math.floor(Math.random() * 2 ** 31);
-      const size = opts.mode === 'full' ? Number.POSITIVE_INFINITY : (opts.sample ?? DYNAMODB_DEFAULTS.sample);
+      const size =
+        opts.mode === 'full' ? Number.POSITIVE_INFINITY : (opts.sample ?? DYNAMODB_DEFAULTS.sample);
       let sourceItems: Item[];
       let method: string;
       const data: Record<string, unknown> = { seed };
@@ -300,10 +371,16 @@ function sampleCheck(id: string, opts: CompareOptions): CheckDefinition<DynamoDb
         data.keysNotInSource = keys.length - sourceItems.length;
       } else {
         const sample = await sampleItems(f.sourceClient, source, size, seededRandom(seed), retry, {
-          fullScanMaxItems: opts.mode === 'full' ? Number.POSITIVE_INFINITY : DYNAMODB_DEFAULTS.fullScanMaxItems,
+          fullScanMaxItems:
+            opts.mode === 'full' ? Number.POSITIVE_INFINITY : DYNAMODB_DEFAULTS.fullScanMaxItems,
         });
         sourceItems = sample.items;
-        method = sample.method === 'full-scan' ? (opts.mode === 'full' ? 'every source item' : 'a seeded sample of a full scan') : `random segments of ${sample.totalSegments}`;
+        method =
+          sample.method === 'full-scan'
+            ? opts.mode === 'full'
+              ? 'every source item'
+              : 'a seeded sample of a full scan'
+            : `random segments of ${sample.totalSegments}`;
         data.method = sample.method;
         if (sample.totalSegments) data.totalSegments = sample.totalSegments;
       }
@@ -315,7 +392,13 @@ function sampleCheck(id: string, opts: CompareOptions): CheckDefinition<DynamoDb
         if (when && rp && when.getTime() > rp.getTime()) drift.push(item);
         else toCompare.push(item);
       }
-      const restored = await getItems(f.client, f.table.name, toCompare.map((i) => keyOf(i, keySchema)), keySchema, retry);
+      const restored = await getItems(
+        f.client,
+        f.table.name,
+        toCompare.map((i) => keyOf(i, keySchema)),
+        keySchema,
+        retry,
+      );
       const missing: string[] = [];
       const differing: { key: string; attributes: string[] }[] = [];
       for (const item of toCompare) {
@@ -336,19 +419,32 @@ function sampleCheck(id: string, opts: CompareOptions): CheckDefinition<DynamoDb
         differing: differing.length,
         skippedChangedAfterRecoveryPoint: drift.length,
       });
-      const driftText = drift.length ? `; ${drift.length} skipped as changed in the source after the recovery point (drift, not damage)` : '';
-      const rpNote = opts.changedAtAttribute && !rp ? '; no recovery point time known, so no item was skipped as drift' : '';
+      const driftText = drift.length
+        ? `; ${drift.length} skipped as changed in the source after the recovery point (drift, not damage)`
+        : '';
+      const rpNote =
+        opts.changedAtAttribute && !rp
+          ? '; no recovery point time known, so no item was skipped as drift'
+          : '';
       if (toCompare.length === 0) {
-        return skip(`nothing compared: ${sourceItems.length === 0 ? 'the source returned no items' : 'every sampled item changed after the recovery point'} (${method})${driftText}`, data);
+        return skip(
+          `nothing compared: ${sourceItems.length === 0 ? 'the source returned no items' : 'every sampled item changed after the recovery point'} (${method})${driftText}`,
+          data,
+        );
       }
       const problems: string[] = [];
-      if (missing.length) problems.push(`${missing.length} missing (${missing.slice(0, 3).join('; ')}${missing.length > 3 ? '; …' : ''})`);
+      if (missing.length)
+        problems.push(
+          `${missing.length} missing (${missing.slice(0, 3).join('; ')}${missing.length > 3 ? '; …' : ''})`,
+        );
       if (differing.length) {
         const shown = differing.slice(0, 3).map((d) => `${d.key}: ${d.attributes.slice(0, 5).join(', ')}`);
         problems.push(`${differing.length} differ (${shown.join('; ')}${differing.length > 3 ? '; …' : ''})`);
       }
       const head = `${matched} of ${toCompare.length} items (${method}) match the source attribute by attribute`;
-      return problems.length ? fail(`${head}; ${problems.join('; ')}${driftText}${rpNote}`, data) : pass(`${head}${driftText}${rpNote}`, data);
+      return problems.length
+        ? fail(`${head}; ${problems.join('; ')}${driftText}${rpNote}`, data)
+        : pass(`${head}${driftText}${rpNote}`, data);
     },
   });
 }
@@ -361,11 +457,16 @@ function itemsCheck(id: string, keys: Record<string, string | number>[]): CheckD
       const retry = retryFor(f, signal);
       const attrKeys = keys.map((k) => profileKey(k, f.table));
       const found = await getItems(f.client, f.table.name, attrKeys, f.table.keySchema, retry);
-      const missing = attrKeys.map((k) => keyLabel(k, f.table.keySchema)).filter((label) => !found.has(label));
+      const missing = attrKeys
+        .map((k) => keyLabel(k, f.table.keySchema))
+        .filter((label) => !found.has(label));
       return missing.length
-        ? fail(`${missing.length} of ${keys.length} item(s) missing: ${missing.slice(0, 5).join('; ')}${missing.length > 5 ? '; …' : ''}`, {
-            missing: missing.length,
-          })
+        ? fail(
+            `${missing.length} of ${keys.length} item(s) missing: ${missing.slice(0, 5).join('; ')}${missing.length > 5 ? '; …' : ''}`,
+            {
+              missing: missing.length,
+            },
+          )
         : pass(`all ${keys.length} item(s) present (consistent reads)`, { present: keys.length });
     },
   });
@@ -379,7 +480,10 @@ function minItemsCheck(id: string, minItems: number): CheckDefinition<DynamoDbFa
       const r = await countItems(f.client, f.table.name, retryFor(f, signal), { stopAt: minItems });
       const data = { counted: r.count, minItems, stoppedEarly: r.stoppedEarly };
       return r.count >= minItems
-        ? pass(`at least ${minItems} items (counted ${r.count}${r.stoppedEarly ? ', stopped early' : ''} with Scan COUNT)`, data)
+        ? pass(
+            `at least ${minItems} items (counted ${r.count}${r.stoppedEarly ? ', stopped early' : ''} with Scan COUNT)`,
+            data,
+          )
         : fail(`${r.count} items, fewer than ${minItems} (exact Scan COUNT)`, data);
     },
   });

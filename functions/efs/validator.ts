@@ -7,15 +7,24 @@
 import {
   DescribeFileSystemsCommand,
   DescribeMountTargetsCommand,
-  type EFSClient,
+  EFSClient,
   type FileSystemDescription,
   FileSystemNotFound,
 } from '@aws-sdk/client-efs';
 import { type CheckDefinition, defineCheck, fail, pass, skip } from '../../shared/checks';
+import { registerClients } from '../../shared/clients';
 import { ResourceStateError, reasonOf } from '../../shared/errors';
 import { type RetryOptions, withRetry } from '../../shared/retry';
-import { type ValidationContext, defineValidator } from '../../shared/validator';
-import { type ContentPlan, contentChecks, planContent } from './content';
+import { defineValidator, type ValidationContext, type ValidatorDefinition } from '../../shared/validator';
+import {
+  type ContentOptions,
+  type ContentPlan,
+  cleanupContent,
+  contentChecks,
+  prepareContent,
+} from './content';
+
+registerClients({ efs: EFSClient });
 
 export interface EfsFileSystemFacts {
   readonly id: string;
@@ -27,13 +36,19 @@ export interface EfsFileSystemFacts {
   readonly sizeBytes?: number;
   readonly performanceMode?: string;
   readonly throughputMode?: string;
+  readonly tags: readonly { Key?: string; Value?: string }[];
 }
 
 export interface EfsFacts {
   readonly fileSystem: EfsFileSystemFacts;
   readonly source?: EfsFileSystemFacts;
   readonly sourceProblem?: string;
-  readonly mountTargets: readonly { id: string; subnetId?: string; availabilityZone?: string; state?: string }[];
+  readonly mountTargets: readonly {
+    id: string;
+    subnetId?: string;
+    availabilityZone?: string;
+    state?: string;
+  }[];
   readonly content: ContentPlan;
 }
 
@@ -47,15 +62,24 @@ const efsFacts = (f: FileSystemDescription): EfsFileSystemFacts => ({
   sizeBytes: f.SizeInBytes?.Value,
   performanceMode: f.PerformanceMode,
   throughputMode: f.ThroughputMode,
+  tags: f.Tags ?? [],
 });
 
-async function describe(client: EFSClient, id: string, retry: RetryOptions): Promise<EfsFileSystemFacts | undefined> {
+async function describe(
+  client: EFSClient,
+  id: string,
+  retry: RetryOptions,
+): Promise<EfsFileSystemFacts | undefined> {
   try {
-    const out = await withRetry(() => client.send(new DescribeFileSystemsCommand({ FileSystemId: id })), retry);
+    const out = await withRetry(
+      () => client.send(new DescribeFileSystemsCommand({ FileSystemId: id })),
+      retry,
+    );
     const fs = out.FileSystems?.[0];
     return fs ? efsFacts(fs) : undefined;
   } catch (err) {
-    if (err instanceof FileSystemNotFound || (err as { name?: string }).name === 'FileSystemNotFound') return undefined;
+    if (err instanceof FileSystemNotFound || (err as { name?: string }).name === 'FileSystemNotFound')
+      return undefined;
     throw err;
   }
 }
@@ -66,47 +90,73 @@ export function fileSystemId(arnOrId: string | undefined): string | undefined {
   return m?.[1];
 }
 
-export const efsValidator = defineValidator<EfsFacts>({
-  name: 'efs',
-  resourceTypes: ['EFS'],
+/** Builds the validator; `efsValidator` is the one the handler uses. */
+export function createEfsValidator(options: ContentOptions = {}): ValidatorDefinition<EfsFacts> {
+  return defineValidator<EfsFacts>({
+    name: 'efs',
+    resourceTypes: ['EFS'],
 
-  async gather(ctx: ValidationContext) {
-    if (ctx.mode === 'local') throw new ResourceStateError('EFS has no local check target: use `restore-validation replay --event FILE` for a real restore job');
-    const id = fileSystemId(ctx.job.createdResourceArn) ?? fileSystemId(ctx.job.metadata.get('fileSystemId'));
-    if (!id) throw new ResourceStateError('the restore job names no file system (no fs-… in the created resource ARN)');
-    const retry: RetryOptions = { deadline: ctx.deadline, signal: ctx.signal };
-    const client = ctx.clients.efs;
-    const fileSystem = await describe(client, id, retry);
-    if (!fileSystem) throw new ResourceStateError(`restored file system ${id} does not exist`);
-    const mt = await withRetry(() => client.send(new DescribeMountTargetsCommand({ FileSystemId: id })), retry);
-    const mountTargets = (mt.MountTargets ?? []).map((m) => ({
-      id: m.MountTargetId ?? '',
-      subnetId: m.SubnetId,
-      availabilityZone: m.AvailabilityZoneName,
-      state: m.LifeCycleState,
-    }));
-    let source: EfsFileSystemFacts | undefined;
-    let sourceProblem: string | undefined;
-    const sourceId = fileSystemId(ctx.job.sourceResourceArn);
-    if (!sourceId) sourceProblem = 'no source file system in the restore job';
-    else {
-      try {
-        source = await describe(client, sourceId, retry);
-        if (!source) sourceProblem = `source file system ${sourceId} does not exist (deleted, or in another account/region)`;
-      } catch (err) {
-        sourceProblem = `source file system ${sourceId} could not be described: ${reasonOf(err)}`;
+    async gather(ctx: ValidationContext) {
+      if (ctx.mode === 'local')
+        throw new ResourceStateError(
+          'EFS has no local check target: use `restore-validation replay --event FILE` for a real restore job',
+        );
+      const id =
+        fileSystemId(ctx.job.createdResourceArn) ?? fileSystemId(ctx.job.metadata.get('fileSystemId'));
+      if (!id)
+        throw new ResourceStateError(
+          'the restore job names no file system (no fs-… in the created resource ARN)',
+        );
+      const retry: RetryOptions = { deadline: ctx.deadline, signal: ctx.signal };
+      const client = ctx.clients.efs;
+      const fileSystem = await describe(client, id, retry);
+      if (!fileSystem) throw new ResourceStateError(`restored file system ${id} does not exist`);
+      const mt = await withRetry(
+        () => client.send(new DescribeMountTargetsCommand({ FileSystemId: id })),
+        retry,
+      );
+      const mountTargets = (mt.MountTargets ?? []).map((m) => ({
+        id: m.MountTargetId ?? '',
+        subnetId: m.SubnetId,
+        availabilityZone: m.AvailabilityZoneName,
+        state: m.LifeCycleState,
+        ipAddress: m.IpAddress,
+      }));
+      let source: EfsFileSystemFacts | undefined;
+      let sourceProblem: string | undefined;
+      const sourceId = fileSystemId(ctx.job.sourceResourceArn);
+      if (!sourceId) sourceProblem = 'no source file system in the restore job';
+      else {
+        try {
+          source = await describe(client, sourceId, retry);
+          if (!source)
+            sourceProblem = `source file system ${sourceId} does not exist (deleted, or in another account/region)`;
+        } catch (err) {
+          sourceProblem = `source file system ${sourceId} could not be described: ${reasonOf(err)}`;
+        }
       }
-    }
-    ctx.note('sizeBytes', fileSystem.sizeBytes);
-    ctx.note('sourceSizeBytes', source?.sizeBytes);
-    ctx.note('mountTargets', mountTargets.length);
-    return { fileSystem, source, sourceProblem, mountTargets, content: planContent(ctx, { kind: 'efs', fileSystemId: id, mountTargets }) };
-  },
+      ctx.note('sizeBytes', fileSystem.sizeBytes);
+      ctx.note('sourceSizeBytes', source?.sizeBytes);
+      ctx.note('mountTargets', mountTargets.length);
+      const content = await prepareContent(
+        ctx,
+        { kind: 'efs', fileSystemId: id, name: fileSystem.name, tags: fileSystem.tags, mountTargets },
+        options,
+      );
+      return { fileSystem, source, sourceProblem, mountTargets, content };
+    },
 
-  checks(ctx, facts) {
-    return [...efsStateChecks(), ...contentChecks<EfsFacts>(ctx, (f) => f.content)];
-  },
-});
+    checks(ctx) {
+      return [...efsStateChecks(), ...contentChecks<EfsFacts>(ctx, (f) => f.content)];
+    },
+
+    async cleanup(ctx) {
+      await cleanupContent(ctx);
+    },
+  });
+}
+
+export const efsValidator = createEfsValidator();
 
 /** The state checks every EFS restore gets. */
 export function efsStateChecks(): CheckDefinition<EfsFacts>[] {
@@ -115,9 +165,16 @@ export function efsStateChecks(): CheckDefinition<EfsFacts>[] {
       id: 'file-system-state',
       description: 'the restored file system is available',
       run: (f) => {
-        const size = f.fileSystem.sizeBytes === undefined ? 'size not reported' : `metered size ${f.fileSystem.sizeBytes} bytes`;
+        const size =
+          f.fileSystem.sizeBytes === undefined
+            ? 'size not reported'
+            : `metered size ${f.fileSystem.sizeBytes} bytes`;
         const targets = `${f.mountTargets.length} mount target(s)`;
-        const data = { sizeBytes: f.fileSystem.sizeBytes, sourceSizeBytes: f.source?.sizeBytes, mountTargets: f.mountTargets.length };
+        const data = {
+          sizeBytes: f.fileSystem.sizeBytes,
+          sourceSizeBytes: f.source?.sizeBytes,
+          mountTargets: f.mountTargets.length,
+        };
         return f.fileSystem.state === 'available'
           ? pass(`file system ${f.fileSystem.id} is available (${size}, ${targets})`, data)
           : fail(`file system ${f.fileSystem.id} is ${f.fileSystem.state}, not available`, data);
@@ -127,7 +184,10 @@ export function efsStateChecks(): CheckDefinition<EfsFacts>[] {
       id: 'encryption',
       description: 'encrypted at rest, at least as the source',
       run: (f) => {
-        if (f.fileSystem.encrypted) return pass(`encrypted at rest${f.fileSystem.kmsKeyId ? ` (KMS key ${f.fileSystem.kmsKeyId.split('/').pop()})` : ''}`);
+        if (f.fileSystem.encrypted)
+          return pass(
+            `encrypted at rest${f.fileSystem.kmsKeyId ? ` (KMS key ${f.fileSystem.kmsKeyId.split('/').pop()})` : ''}`,
+          );
         if (!f.source) return fail(`not encrypted at rest (source not known: ${f.sourceProblem})`);
         return f.source.encrypted
           ? fail(`not encrypted at rest, but the source ${f.source.id} is`)

@@ -8,15 +8,24 @@
 import {
   DescribeFileSystemsCommand,
   DescribeVolumesCommand,
-  type FSxClient,
   type FileSystem,
+  FSxClient,
   type Volume,
 } from '@aws-sdk/client-fsx';
 import { type CheckDefinition, defineCheck, fail, pass, skip } from '../../shared/checks';
+import { registerClients } from '../../shared/clients';
 import { ResourceStateError, reasonOf } from '../../shared/errors';
 import { type RetryOptions, withRetry } from '../../shared/retry';
-import { type ValidationContext, defineValidator } from '../../shared/validator';
-import { type ContentPlan, type ContentTarget, contentChecks, planContent } from '../efs/content';
+import { defineValidator, type ValidationContext, type ValidatorDefinition } from '../../shared/validator';
+import {
+  type ContentOptions,
+  type ContentPlan,
+  type ContentTarget,
+  contentChecks,
+  prepareContent,
+} from '../efs/content';
+
+registerClients({ fsx: FSxClient });
 
 export interface FsxShape {
   readonly id: string;
@@ -65,7 +74,8 @@ export function fsxFileSystemShape(f: FileSystem): FsxShape {
   } else if (f.OpenZFSConfiguration) {
     deploymentType = f.OpenZFSConfiguration.DeploymentType;
     throughput = f.OpenZFSConfiguration.ThroughputCapacity;
-    mountName = f.OpenZFSConfiguration.RootVolumeId;
+    // The root volume of an OpenZFS file system is exported as /fsx.
+    mountName = '/fsx';
   }
   return {
     id: f.FileSystemId ?? '',
@@ -90,13 +100,16 @@ export function fsxVolumeShape(v: Volume): FsxShape {
     resource: 'volume',
     lifecycle: v.Lifecycle ?? 'UNKNOWN',
     type: v.VolumeType,
-    volumeSizeMiB: v.OntapConfiguration?.SizeInMegabytes ?? (v.OpenZFSConfiguration?.StorageCapacityQuotaGiB ?? 0) * 1024,
+    volumeSizeMiB:
+      v.OntapConfiguration?.SizeInMegabytes ?? (v.OpenZFSConfiguration?.StorageCapacityQuotaGiB ?? 0) * 1024,
     mountName: v.OpenZFSConfiguration?.VolumePath ?? v.OntapConfiguration?.JunctionPath,
   };
 }
 
 /** `fs-…` or `fsvol-…` from an FSx ARN (`…:file-system/fs-…`, `…:volume/fs-…/fsvol-…`). */
-export function fsxResourceId(arn: string | undefined): { resource: 'file-system' | 'volume'; id: string } | undefined {
+export function fsxResourceId(
+  arn: string | undefined,
+): { resource: 'file-system' | 'volume'; id: string } | undefined {
   if (!arn) return undefined;
   const vol = /(fsvol-[0-9a-f]+)/.exec(arn);
   if (vol?.[1]) return { resource: 'volume', id: vol[1] };
@@ -104,13 +117,23 @@ export function fsxResourceId(arn: string | undefined): { resource: 'file-system
   return fs?.[1] ? { resource: 'file-system', id: fs[1] } : undefined;
 }
 
-async function describe(client: FSxClient, ref: { resource: 'file-system' | 'volume'; id: string }, retry: RetryOptions): Promise<FsxShape | undefined> {
+async function describe(
+  client: FSxClient,
+  ref: { resource: 'file-system' | 'volume'; id: string },
+  retry: RetryOptions,
+): Promise<FsxShape | undefined> {
   try {
     if (ref.resource === 'volume') {
-      const out = await withRetry(() => client.send(new DescribeVolumesCommand({ VolumeIds: [ref.id] })), retry);
+      const out = await withRetry(
+        () => client.send(new DescribeVolumesCommand({ VolumeIds: [ref.id] })),
+        retry,
+      );
       return out.Volumes?.[0] ? fsxVolumeShape(out.Volumes[0]) : undefined;
     }
-    const out = await withRetry(() => client.send(new DescribeFileSystemsCommand({ FileSystemIds: [ref.id] })), retry);
+    const out = await withRetry(
+      () => client.send(new DescribeFileSystemsCommand({ FileSystemIds: [ref.id] })),
+      retry,
+    );
     return out.FileSystems?.[0] ? fsxFileSystemShape(out.FileSystems[0]) : undefined;
   } catch (err) {
     const name = (err as { name?: string }).name;
@@ -124,38 +147,55 @@ function contentTarget(s: FsxShape): ContentTarget {
   return { kind, fileSystemId: s.id, dnsName: s.dnsName, mountName: s.mountName };
 }
 
-export const fsxValidator = defineValidator<FsxFacts>({
-  name: 'fsx',
-  resourceTypes: ['FSx'],
+/** Builds the validator; `fsxValidator` is the one the handler uses. */
+export function createFsxValidator(options: ContentOptions = {}): ValidatorDefinition<FsxFacts> {
+  return defineValidator<FsxFacts>({
+    name: 'fsx',
+    resourceTypes: ['FSx'],
 
-  async gather(ctx: ValidationContext) {
-    if (ctx.mode === 'local') throw new ResourceStateError('FSx has no local check target: use `restore-validation replay --event FILE` for a real restore job');
-    const ref = fsxResourceId(ctx.job.createdResourceArn);
-    if (!ref) throw new ResourceStateError('the restore job names no FSx file system or volume (no fs-…/fsvol-… in the created resource ARN)');
-    const retry: RetryOptions = { deadline: ctx.deadline, signal: ctx.signal };
-    const restored = await describe(ctx.clients.fsx, ref, retry);
-    if (!restored) throw new ResourceStateError(`restored FSx ${ref.resource} ${ref.id} does not exist`);
-    let source: FsxShape | undefined;
-    let sourceProblem: string | undefined;
-    const sourceRef = fsxResourceId(ctx.job.sourceResourceArn);
-    if (!sourceRef) sourceProblem = 'no source file system in the restore job';
-    else {
-      try {
-        source = await describe(ctx.clients.fsx, sourceRef, retry);
-        if (!source) sourceProblem = `source ${sourceRef.resource} ${sourceRef.id} does not exist (deleted, or in another account/region)`;
-      } catch (err) {
-        sourceProblem = `source ${sourceRef.resource} ${sourceRef.id} could not be described: ${reasonOf(err)}`;
+    async gather(ctx: ValidationContext) {
+      if (ctx.mode === 'local')
+        throw new ResourceStateError(
+          'FSx has no local check target: use `restore-validation replay --event FILE` for a real restore job',
+        );
+      const ref = fsxResourceId(ctx.job.createdResourceArn);
+      if (!ref)
+        throw new ResourceStateError(
+          'the restore job names no FSx file system or volume (no fs-…/fsvol-… in the created resource ARN)',
+        );
+      const retry: RetryOptions = { deadline: ctx.deadline, signal: ctx.signal };
+      const restored = await describe(ctx.clients.fsx, ref, retry);
+      if (!restored) throw new ResourceStateError(`restored FSx ${ref.resource} ${ref.id} does not exist`);
+      let source: FsxShape | undefined;
+      let sourceProblem: string | undefined;
+      const sourceRef = fsxResourceId(ctx.job.sourceResourceArn);
+      if (!sourceRef) sourceProblem = 'no source file system in the restore job';
+      else {
+        try {
+          source = await describe(ctx.clients.fsx, sourceRef, retry);
+          if (!source)
+            sourceProblem = `source ${sourceRef.resource} ${sourceRef.id} does not exist (deleted, or in another account/region)`;
+        } catch (err) {
+          sourceProblem = `source ${sourceRef.resource} ${sourceRef.id} could not be described: ${reasonOf(err)}`;
+        }
       }
-    }
-    ctx.note('fsxType', restored.type);
-    ctx.note('storageCapacityGiB', restored.storageCapacityGiB);
-    return { restored, source, sourceProblem, content: planContent(ctx, contentTarget(restored)) };
-  },
+      ctx.note('fsxType', restored.type);
+      ctx.note('storageCapacityGiB', restored.storageCapacityGiB);
+      return {
+        restored,
+        source,
+        sourceProblem,
+        content: await prepareContent(ctx, contentTarget(restored), options),
+      };
+    },
 
-  checks(ctx, facts) {
-    return [...fsxStateChecks(facts), ...contentChecks<FsxFacts>(ctx, (f) => f.content)];
-  },
-});
+    checks(ctx, facts) {
+      return [...fsxStateChecks(facts), ...contentChecks<FsxFacts>(ctx, (f) => f.content)];
+    },
+  });
+}
+
+export const fsxValidator = createFsxValidator();
 
 const same = (a: unknown, b: unknown) => a === b;
 
@@ -166,9 +206,13 @@ export function fsxStateChecks(facts: FsxFacts): CheckDefinition<FsxFacts>[] {
       id: 'file-system-state',
       description: 'the restored file system (or volume) is AVAILABLE',
       run: (f) => {
-        const ok = f.restored.lifecycle === 'AVAILABLE' || (f.restored.resource === 'volume' && f.restored.lifecycle === 'CREATED');
+        const ok =
+          f.restored.lifecycle === 'AVAILABLE' ||
+          (f.restored.resource === 'volume' && f.restored.lifecycle === 'CREATED');
         const what = `${f.restored.resource} ${f.restored.id}${f.restored.type ? ` (${f.restored.type})` : ''}`;
-        return ok ? pass(`${what} is ${f.restored.lifecycle}`) : fail(`${what} is ${f.restored.lifecycle}, not AVAILABLE`);
+        return ok
+          ? pass(`${what} is ${f.restored.lifecycle}`)
+          : fail(`${what} is ${f.restored.lifecycle}, not AVAILABLE`);
       },
     }),
     defineCheck<FsxFacts>({
@@ -177,9 +221,15 @@ export function fsxStateChecks(facts: FsxFacts): CheckDefinition<FsxFacts>[] {
       run: (f) => {
         if (!f.source) return skip(`type ${f.restored.type} not compared: ${f.sourceProblem}`);
         const diffs: string[] = [];
-        if (!same(f.restored.type, f.source.type)) diffs.push(`type ${f.restored.type}, source ${f.source.type}`);
-        if (!same(f.restored.deploymentType, f.source.deploymentType)) diffs.push(`deployment type ${f.restored.deploymentType}, source ${f.source.deploymentType}`);
-        return diffs.length ? fail(diffs.join('; ')) : pass(`${f.restored.type}${f.restored.deploymentType ? ` ${f.restored.deploymentType}` : ''}, as the source`);
+        if (!same(f.restored.type, f.source.type))
+          diffs.push(`type ${f.restored.type}, source ${f.source.type}`);
+        if (!same(f.restored.deploymentType, f.source.deploymentType))
+          diffs.push(`deployment type ${f.restored.deploymentType}, source ${f.source.deploymentType}`);
+        return diffs.length
+          ? fail(diffs.join('; '))
+          : pass(
+              `${f.restored.type}${f.restored.deploymentType ? ` ${f.restored.deploymentType}` : ''}, as the source`,
+            );
       },
     }),
   ];
@@ -203,16 +253,26 @@ export function fsxStateChecks(facts: FsxFacts): CheckDefinition<FsxFacts>[] {
       id: 'storage',
       description: 'storage capacity and type as the source',
       run: (f) => {
-        if (!f.source) return skip(`storage ${f.restored.storageCapacityGiB} GiB not compared: ${f.sourceProblem}`);
+        if (!f.source)
+          return skip(`storage ${f.restored.storageCapacityGiB} GiB not compared: ${f.sourceProblem}`);
         const diffs: string[] = [];
         if ((f.restored.storageCapacityGiB ?? 0) < (f.source.storageCapacityGiB ?? 0)) {
-          diffs.push(`storage capacity ${f.restored.storageCapacityGiB} GiB, smaller than the source's ${f.source.storageCapacityGiB} GiB`);
+          diffs.push(
+            `storage capacity ${f.restored.storageCapacityGiB} GiB, smaller than the source's ${f.source.storageCapacityGiB} GiB`,
+          );
         }
-        if (!same(f.restored.storageType, f.source.storageType)) diffs.push(`storage type ${f.restored.storageType}, source ${f.source.storageType}`);
+        if (!same(f.restored.storageType, f.source.storageType))
+          diffs.push(`storage type ${f.restored.storageType}, source ${f.source.storageType}`);
         const data = { restoredGiB: f.restored.storageCapacityGiB, sourceGiB: f.source.storageCapacityGiB };
         return diffs.length
           ? fail(diffs.join('; '), data)
-          : pass(`${f.restored.storageCapacityGiB} GiB ${f.restored.storageType ?? ''} storage (source ${f.source.storageCapacityGiB} GiB)`.replace('  ', ' '), data);
+          : pass(
+              `${f.restored.storageCapacityGiB} GiB ${f.restored.storageType ?? ''} storage (source ${f.source.storageCapacityGiB} GiB)`.replace(
+                '  ',
+                ' ',
+              ),
+              data,
+            );
       },
     }),
     defineCheck<FsxFacts>({
@@ -220,10 +280,13 @@ export function fsxStateChecks(facts: FsxFacts): CheckDefinition<FsxFacts>[] {
       description: 'throughput capacity as the source',
       run: (f) => {
         if (!f.source) return skip(`throughput not compared: ${f.sourceProblem}`);
-        if (f.source.throughput === undefined) return skip(`the source ${f.source.type} file system reports no throughput setting`);
+        if (f.source.throughput === undefined)
+          return skip(`the source ${f.source.type} file system reports no throughput setting`);
         return same(f.restored.throughput, f.source.throughput)
           ? pass(`throughput ${f.restored.throughput} ${f.restored.throughputUnit}, as the source`)
-          : fail(`throughput ${f.restored.throughput ?? 'not set'} ${f.restored.throughputUnit}, source ${f.source.throughput} ${f.source.throughputUnit}`);
+          : fail(
+              `throughput ${f.restored.throughput ?? 'not set'} ${f.restored.throughputUnit}, source ${f.source.throughput} ${f.source.throughputUnit}`,
+            );
       },
     }),
   );

@@ -34,7 +34,11 @@ export interface GraphQueryOptions {
 
 type SourceData = string | ArrayBuffer | ArrayBufferView;
 const bytes = (d: SourceData): Buffer =>
-  typeof d === 'string' ? Buffer.from(d, 'utf8') : ArrayBuffer.isView(d) ? Buffer.from(d.buffer, d.byteOffset, d.byteLength) : Buffer.from(new Uint8Array(d));
+  typeof d === 'string'
+    ? Buffer.from(d, 'utf8')
+    : ArrayBuffer.isView(d)
+      ? Buffer.from(d.buffer, d.byteOffset, d.byteLength)
+      : Buffer.from(new Uint8Array(d));
 
 /** node:crypto as the SHA-256 SignatureV4 wants (a Checksum constructor; HMAC when given a secret). */
 class NodeSha256 {
@@ -58,7 +62,11 @@ class NodeSha256 {
 /** The path, content type and body of a query. */
 export function queryRequest(q: GraphQuery): { path: string; contentType: string; body: string } {
   return q.language === 'opencypher'
-    ? { path: '/openCypher', contentType: 'application/x-www-form-urlencoded', body: new URLSearchParams({ query: q.text }).toString() }
+    ? {
+        path: '/openCypher',
+        contentType: 'application/x-www-form-urlencoded',
+        body: new URLSearchParams({ query: q.text }).toString(),
+      }
     : { path: '/gremlin', contentType: 'application/json', body: JSON.stringify({ gremlin: q.text }) };
 }
 
@@ -93,11 +101,29 @@ export async function runGraphQuery(q: GraphQuery, o: GraphQueryOptions): Promis
   const url = new URL(o.endpoint);
   const { path, contentType, body } = queryRequest(q);
   const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
-  let headers: Record<string, string> = { host: url.port ? `${url.hostname}:${url.port}` : url.hostname, 'content-type': contentType, accept: 'application/json' };
+  let headers: Record<string, string> = {
+    host: url.port ? `${url.hostname}:${url.port}` : url.hostname,
+    'content-type': contentType,
+    accept: 'application/json',
+  };
   if (o.iam) {
     const credentials = await o.iam.credentials();
-    const signer = new SignatureV4({ service: 'neptune-db', region: o.iam.region, credentials, sha256: NodeSha256 });
-    const signed = await signer.sign({ method: 'POST', protocol: url.protocol, hostname: url.hostname, port, path, headers, body, query: {} });
+    const signer = new SignatureV4({
+      service: 'neptune-db',
+      region: o.iam.region,
+      credentials,
+      sha256: NodeSha256,
+    });
+    const signed = await signer.sign({
+      method: 'POST',
+      protocol: url.protocol,
+      hostname: url.hostname,
+      port,
+      path,
+      headers,
+      body,
+      query: {},
+    });
     headers = signed.headers as Record<string, string>;
   }
   const text = await new Promise<{ status: number; body: string }>((resolve, reject) => {
@@ -111,12 +137,16 @@ export async function runGraphQuery(q: GraphQuery, o: GraphQueryOptions): Promis
         headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
         timeout: o.timeoutMs,
         signal: o.signal,
-        ...(url.protocol === 'https:' ? { ca: [...rootCertificates, ...rdsCaBundle()], servername: url.hostname } : {}),
+        ...(url.protocol === 'https:'
+          ? { ca: [...rootCertificates, ...rdsCaBundle()], servername: url.hostname }
+          : {}),
       },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }),
+        );
         res.on('error', reject);
       },
     );

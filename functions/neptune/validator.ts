@@ -5,14 +5,19 @@
  * database authentication), and the instance is always deleted afterwards.
  * @see https://docs.aws.amazon.com/aws-backup/latest/devguide/restore-testing.html
  */
+
+import { NeptuneClient } from '@aws-sdk/client-neptune';
 import { type CheckDefinition, defineCheck, errored, fail, pass } from '../../shared/checks';
+import { registerClients } from '../../shared/clients';
 import type { Expectation } from '../../shared/config/kinds/common';
 import { reasonOf } from '../../shared/errors';
 import { evaluateExpectation } from '../../shared/sql/expect';
 import type { InstanceControlPlane } from '../../shared/temporary-instance';
-import { type ValidationContext, type ValidatorDefinition, defineValidator } from '../../shared/validator';
+import { defineValidator, type ValidationContext, type ValidatorDefinition } from '../../shared/validator';
 import { type ClusterFacts, cleanupCluster, clusterStateChecks, gatherCluster } from '../documentdb/cluster';
 import { type AwsCredentials, type GraphQuery, runGraphQuery } from './query';
+
+registerClients({ neptune: NeptuneClient });
 
 export interface NeptuneFacts extends ClusterFacts {
   /** `https://<temporary instance>:8182`, or the profile's `options.endpointUrl`. */
@@ -41,16 +46,26 @@ function iamSigning(ctx: ValidationContext, required: boolean): NeptuneFacts['ia
 }
 
 /** Builds the validator; `neptuneValidator` is the one the handler uses. */
-export function createNeptuneValidator(options: NeptuneValidatorOptions = {}): ValidatorDefinition<NeptuneFacts> {
+export function createNeptuneValidator(
+  options: NeptuneValidatorOptions = {},
+): ValidatorDefinition<NeptuneFacts> {
   return defineValidator<NeptuneFacts>({
     name: 'neptune',
     resourceTypes: ['Neptune'],
 
     async gather(ctx) {
       const needsData = (ctx.profile?.checks ?? []).some((c) => c.kind === 'query');
-      const facts = await gatherCluster(ctx, { service: 'neptune', engine: 'neptune', needsData, controlPlane: options.controlPlane });
-      const override = typeof ctx.profile?.options?.endpointUrl === 'string' ? ctx.profile.options.endpointUrl : undefined;
-      const endpoint = facts.data?.host ? (override ?? `https://${facts.data.host}:${facts.data.port ?? 8182}`) : undefined;
+      const facts = await gatherCluster(ctx, {
+        service: 'neptune',
+        engine: 'neptune',
+        needsData,
+        controlPlane: options.controlPlane,
+      });
+      const override =
+        typeof ctx.profile?.options?.endpointUrl === 'string' ? ctx.profile.options.endpointUrl : undefined;
+      const endpoint = facts.data?.host
+        ? (override ?? `https://${facts.data.host}:${facts.data.port ?? 8182}`)
+        : undefined;
       return {
         ...facts,
         endpoint,
@@ -84,13 +99,23 @@ function queryCheck(id: string, query: GraphQuery, expect: Expectation): CheckDe
       if (!f.endpoint) return errored('not run: no temporary instance endpoint');
       let value: unknown;
       try {
-        value = await runGraphQuery(query, { endpoint: f.endpoint, iam: f.iam, timeoutMs: f.queryTimeoutMs, signal });
+        value = await runGraphQuery(query, {
+          endpoint: f.endpoint,
+          iam: f.iam,
+          timeoutMs: f.queryTimeoutMs,
+          signal,
+        });
       } catch (err) {
         return errored(`${query.language} query failed: ${reasonOf(err)}`);
       }
       const why = evaluateExpectation('query result', value, expect);
       const signed = f.iam ? ' (IAM-signed)' : '';
-      return why ? fail(`${query.language}${signed}: ${why}`) : pass(`${query.language}${signed} query result ${typeof value === 'number' ? value : 'as expected'}`, typeof value === 'number' ? { value } : undefined);
+      return why
+        ? fail(`${query.language}${signed}: ${why}`)
+        : pass(
+            `${query.language}${signed} query result ${typeof value === 'number' ? value : 'as expected'}`,
+            typeof value === 'number' ? { value } : undefined,
+          );
     },
   });
 }

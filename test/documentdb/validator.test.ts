@@ -1,4 +1,4 @@
-import { DocDBClient } from '@aws-sdk/client-docdb';
+import type { DocDBClient } from '@aws-sdk/client-docdb';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -6,7 +6,7 @@ import type { DocumentStore, DocumentStoreOptions } from '../../functions/docume
 import { createDocumentDbValidator } from '../../functions/documentdb/validator';
 import { runValidator } from '../../shared/validator';
 import { testContext } from '../dynamodb/context';
-import { type FakeCluster, createdByTag, fakeCluster } from './fake-cluster';
+import { createdByTag, type FakeCluster, fakeCluster } from './fake-cluster';
 
 const RESTORED = 'awsbackup-restore-test-9f8e7d6c';
 const SOURCE = 'orders-docs';
@@ -56,7 +56,9 @@ const DATA_CHECKS = [
 
 function ctx(checks: unknown[] | undefined, created = RESTORED) {
   if (!cluster) throw new Error('no cluster');
-  secrets.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify({ username: 'validator', password: 'pw' }) });
+  secrets
+    .on(GetSecretValueCommand)
+    .resolves({ SecretString: JSON.stringify({ username: 'validator', password: 'pw' }) });
   return testContext({
     resourceType: 'DocumentDB',
     createdResourceArn: ARN(created),
@@ -64,7 +66,10 @@ function ctx(checks: unknown[] | undefined, created = RESTORED) {
     checks,
     connection: { database: 'shop', secretArn: SECRET },
     options: { temporaryInstancePollSeconds: 0.01 },
-    clients: { docdb: cluster.client as DocDBClient, secrets: new SecretsManagerClient({ region: 'us-east-1' }) },
+    clients: {
+      docdb: cluster.client as DocDBClient,
+      secrets: new SecretsManagerClient({ region: 'us-east-1' }),
+    },
   });
 }
 
@@ -97,7 +102,12 @@ describe('documentdbValidator', () => {
     expect(created?.identifier).toMatch(/^awsbackup-restore-test-9f8e7d6c-rv-[0-9a-f]{6}$/);
     expect(created?.tags?.map((t) => t.Key)).toContain(createdByTag);
     expect(cluster.deleted()).toEqual([created?.identifier]);
-    expect(store.calls.connect).toMatchObject({ username: 'validator', tls: true, host: `${created?.identifier}.cluster.local`, port: 27017 });
+    expect(store.calls.connect).toMatchObject({
+      username: 'validator',
+      tls: true,
+      host: `${created?.identifier}.cluster.local`,
+      port: 27017,
+    });
     expect(store.calls.closed).toBe(true);
     expect(run.notes).toMatchObject({ temporaryInstanceDeleted: { outcome: 'deleting' } });
   });
@@ -106,7 +116,10 @@ describe('documentdbValidator', () => {
     cluster = fakeCluster({ service: 'docdb', identifier: RESTORED, source: SOURCE });
     const store = memoryStore(DATA, { failCount: true });
     const run = await runValidator(createDocumentDbValidator({ connect: store.connect }), ctx(DATA_CHECKS));
-    expect(run.results.find((r) => r.id === 'open-orders')).toMatchObject({ status: 'error', detail: expect.stringContaining('exceeded time limit') });
+    expect(run.results.find((r) => r.id === 'open-orders')).toMatchObject({
+      status: 'error',
+      detail: expect.stringContaining('exceeded time limit'),
+    });
     expect(cluster.deleted()).toHaveLength(1);
     expect(run.verdict.verdict).toBe('FAILED');
   });
@@ -115,32 +128,63 @@ describe('documentdbValidator', () => {
     cluster = fakeCluster({ service: 'docdb', identifier: RESTORED, source: SOURCE });
     const store = memoryStore({ orders: DATA.orders.slice(0, 1) });
     const run = await runValidator(createDocumentDbValidator({ connect: store.connect }), ctx(DATA_CHECKS));
-    expect(run.results.find((r) => r.id === 'collections')?.detail).toBe('collection orders holds 1 documents, fewer than 3; collection customers is missing');
-    expect(run.results.find((r) => r.id === 'open-orders')).toMatchObject({ status: 'fail', detail: 'orders: matching document count is 1, expected 2' });
+    expect(run.results.find((r) => r.id === 'collections')?.detail).toBe(
+      'collection orders holds 1 documents, fewer than 3; collection customers is missing',
+    );
+    expect(run.results.find((r) => r.id === 'open-orders')).toMatchObject({
+      status: 'fail',
+      detail: 'orders: matching document count is 1, expected 2',
+    });
     expect(cluster.deleted()).toHaveLength(1);
   });
 
   it('refuses to touch a cluster that is not a restore-test cluster', async () => {
     cluster = fakeCluster({ service: 'docdb', identifier: 'orders-docs-prod', source: SOURCE });
-    const run = await runValidator(createDocumentDbValidator({ connect: memoryStore(DATA).connect }), ctx(DATA_CHECKS, 'orders-docs-prod'));
-    expect(run.results[0]).toMatchObject({ id: 'restored-resource', status: 'error', detail: expect.stringContaining('safety guard: refusing to validate orders-docs-prod') });
-    expect(cluster.mock.commandCalls((await import('@aws-sdk/client-docdb')).CreateDBInstanceCommand)).toHaveLength(0);
+    const run = await runValidator(
+      createDocumentDbValidator({ connect: memoryStore(DATA).connect }),
+      ctx(DATA_CHECKS, 'orders-docs-prod'),
+    );
+    expect(run.results[0]).toMatchObject({
+      id: 'restored-resource',
+      status: 'error',
+      detail: expect.stringContaining('safety guard: refusing to validate orders-docs-prod'),
+    });
+    expect(
+      cluster.mock.commandCalls((await import('@aws-sdk/client-docdb')).CreateDBInstanceCommand),
+    ).toHaveLength(0);
     expect(cluster.deleted()).toEqual([]);
   });
 
   it('fails the verdict when the temporary instance cannot be deleted', async () => {
     cluster = fakeCluster({ service: 'docdb', identifier: RESTORED, source: SOURCE, deleteFails: true });
-    const run = await runValidator(createDocumentDbValidator({ connect: memoryStore(DATA).connect }), ctx(DATA_CHECKS));
-    expect(run.results.find((r) => r.id === 'cleanup')).toMatchObject({ status: 'error', detail: expect.stringContaining('was left behind') });
+    const run = await runValidator(
+      createDocumentDbValidator({ connect: memoryStore(DATA).connect }),
+      ctx(DATA_CHECKS),
+    );
+    expect(run.results.find((r) => r.id === 'cleanup')).toMatchObject({
+      status: 'error',
+      detail: expect.stringContaining('was left behind'),
+    });
     expect(run.verdict.verdict).toBe('FAILED');
   });
 
   it('reports the data checks as not run when no secret is configured', async () => {
     cluster = fakeCluster({ service: 'docdb', identifier: RESTORED, source: SOURCE });
     const input = ctx(DATA_CHECKS);
-    const noSecret = { ...input, profile: input.profile ? { ...input.profile, connection: { ...input.profile.connection, secretArn: undefined } } : undefined };
-    const run = await runValidator(createDocumentDbValidator({ connect: memoryStore(DATA).connect }), noSecret as typeof input);
-    expect(run.results.find((r) => r.id === 'collections')).toMatchObject({ status: 'error', detail: expect.stringContaining('give connection.secretArn') });
+    const noSecret = {
+      ...input,
+      profile: input.profile
+        ? { ...input.profile, connection: { ...input.profile.connection, secretArn: undefined } }
+        : undefined,
+    };
+    const run = await runValidator(
+      createDocumentDbValidator({ connect: memoryStore(DATA).connect }),
+      noSecret as typeof input,
+    );
+    expect(run.results.find((r) => r.id === 'collections')).toMatchObject({
+      status: 'error',
+      detail: expect.stringContaining('give connection.secretArn'),
+    });
     expect(cluster.deleted()).toHaveLength(1);
   });
 
@@ -148,6 +192,9 @@ describe('documentdbValidator', () => {
     cluster = fakeCluster({ service: 'docdb', identifier: RESTORED, source: SOURCE, encrypted: false });
     const run = await runValidator(createDocumentDbValidator(), ctx(undefined));
     // Both sides unencrypted here: reported, not failed.
-    expect(run.results.find((r) => r.id === 'encryption')).toMatchObject({ status: 'skip', detail: `storage not encrypted, as the source ${SOURCE}` });
+    expect(run.results.find((r) => r.id === 'encryption')).toMatchObject({
+      status: 'skip',
+      detail: `storage not encrypted, as the source ${SOURCE}`,
+    });
   });
 });

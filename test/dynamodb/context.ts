@@ -2,10 +2,11 @@
  * Test helper for the DynamoDB, EFS, FSx, DocumentDB and Neptune validator tests: builds the context
  * runValidator needs (job, profile, clients) without the Lambda lifecycle.
  */
+
+import { parseArn } from '../../shared/arn';
 import { type Clients, createClients } from '../../shared/clients';
 import { type Config, type Profile, parseConfig } from '../../shared/config/index';
 import type { RestoreJob } from '../../shared/job';
-import { parseArn } from '../../shared/arn';
 import { logger } from '../../shared/logger';
 import { RestoreMetadata } from '../../shared/metadata';
 import type { ContextInput } from '../../shared/validator';

@@ -65,7 +65,9 @@ const item = (i: number) => ({
 
 async function fill(table: string, n: number, from = 0) {
   for (let start = from; start < from + n; start += 25) {
-    const batch = Array.from({ length: Math.min(25, from + n - start) }, (_, k) => ({ PutRequest: { Item: item(start + k) } }));
+    const batch = Array.from({ length: Math.min(25, from + n - start) }, (_, k) => ({
+      PutRequest: { Item: item(start + k) },
+    }));
     await ddb.send(new BatchWriteItemCommand({ RequestItems: { [table]: batch } }));
   }
 }
@@ -77,7 +79,10 @@ async function identicalTables(n = 60) {
   await fill(RESTORED, n);
 }
 
-const COMPARE = { id: 'same-as-source', compare: { with: 'source', sample: 200, countMode: 'exact', changedAtAttribute: 'updatedAt', seed: 7 } };
+const COMPARE = {
+  id: 'same-as-source',
+  compare: { with: 'source', sample: 200, countMode: 'exact', changedAtAttribute: 'updatedAt', seed: 7 },
+};
 
 function ctx(checks: unknown[], extra: Partial<TestContextInput> = {}) {
   return testContext({
@@ -91,7 +96,8 @@ function ctx(checks: unknown[], extra: Partial<TestContextInput> = {}) {
   });
 }
 
-const byId = (run: Awaited<ReturnType<typeof runValidator>>, id: string) => run.results.find((r) => r.id === id);
+const byId = (run: Awaited<ReturnType<typeof runValidator>>, id: string) =>
+  run.results.find((r) => r.id === id);
 
 beforeAll(async () => {
   moto = await startMoto();
@@ -123,13 +129,25 @@ describe('dynamodbValidator', () => {
       ['not-empty', 'pass'],
     ]);
     expect(run.verdict.verdict).toBe('SUCCESSFUL');
-    expect(byId(run, 'same-as-source')?.data).toMatchObject({ compared: 60, matched: 60, missing: 0, differing: 0, seed: 7 });
-    expect(byId(run, 'same-as-source.count')?.data).toMatchObject({ restored: 60, source: 60, mode: 'exact' });
+    expect(byId(run, 'same-as-source')?.data).toMatchObject({
+      compared: 60,
+      matched: 60,
+      missing: 0,
+      differing: 0,
+      seed: 7,
+    });
+    expect(byId(run, 'same-as-source.count')?.data).toMatchObject({
+      restored: 60,
+      source: 60,
+      mode: 'exact',
+    });
   });
 
   it('fails the compare when an item is missing from the restored table', async () => {
     await identicalTables();
-    await ddb.send(new DeleteItemCommand({ TableName: RESTORED, Key: { pk: { S: 'ORDER#4' }, sk: { N: '1' } } }));
+    await ddb.send(
+      new DeleteItemCommand({ TableName: RESTORED, Key: { pk: { S: 'ORDER#4' }, sk: { N: '1' } } }),
+    );
     const run = await runValidator(dynamodbValidator, ctx([COMPARE]));
     const r = byId(run, 'same-as-source');
     expect(r?.status).toBe('fail');
@@ -160,7 +178,10 @@ describe('dynamodbValidator', () => {
     await ddb.send(new CreateTableCommand(tableInput(RESTORED)));
     await fill(SOURCE, 100);
     await fill(RESTORED, 50);
-    const run = await runValidator(dynamodbValidator, ctx([{ id: 'cmp', compare: { countMode: 'exact', tolerancePercent: 5 } }]));
+    const run = await runValidator(
+      dynamodbValidator,
+      ctx([{ id: 'cmp', compare: { countMode: 'exact', tolerancePercent: 5 } }]),
+    );
     const r = byId(run, 'cmp.count');
     expect(r?.status).toBe('fail');
     expect(r?.data).toMatchObject({ restored: 50, source: 100, diffPercent: 50 });
@@ -171,7 +192,10 @@ describe('dynamodbValidator', () => {
     await ddb.send(new CreateTableCommand(tableInput(RESTORED)));
     await fill(SOURCE, 100);
     await fill(RESTORED, 97);
-    const run = await runValidator(dynamodbValidator, ctx([{ id: 'cmp', compare: { countMode: 'approximate', tolerancePercent: 5 } }]));
+    const run = await runValidator(
+      dynamodbValidator,
+      ctx([{ id: 'cmp', compare: { countMode: 'approximate', tolerancePercent: 5 } }]),
+    );
     const r = byId(run, 'cmp.count');
     expect(r?.status).toBe('pass');
     expect(r?.detail).toContain('about every six hours');
@@ -199,11 +223,25 @@ describe('dynamodbValidator', () => {
         ExpressionAttributeValues: { ':t': { N: '999' }, ':u': { N: String(AFTER) } },
       }),
     );
-    await ddb.send(new PutItemCommand({ TableName: SOURCE, Item: { ...item(500), updatedAt: { S: '2026-11-25T01:00:00Z' } } }));
-    const run = await runValidator(dynamodbValidator, ctx([{ ...COMPARE, compare: { ...COMPARE.compare, countMode: 'exact', tolerancePercent: 5 } }]));
+    await ddb.send(
+      new PutItemCommand({
+        TableName: SOURCE,
+        Item: { ...item(500), updatedAt: { S: '2026-11-25T01:00:00Z' } },
+      }),
+    );
+    const run = await runValidator(
+      dynamodbValidator,
+      ctx([{ ...COMPARE, compare: { ...COMPARE.compare, countMode: 'exact', tolerancePercent: 5 } }]),
+    );
     const r = byId(run, 'same-as-source');
     expect(r?.status).toBe('pass');
-    expect(r?.data).toMatchObject({ sampled: 61, compared: 59, skippedChangedAfterRecoveryPoint: 2, missing: 0, differing: 0 });
+    expect(r?.data).toMatchObject({
+      sampled: 61,
+      compared: 59,
+      skippedChangedAfterRecoveryPoint: 2,
+      missing: 0,
+      differing: 0,
+    });
     expect(r?.detail).toContain('2 skipped as changed in the source after the recovery point');
     expect(run.verdict.verdict).toBe('SUCCESSFUL');
   });
@@ -213,47 +251,98 @@ describe('dynamodbValidator', () => {
     const run = await runValidator(
       dynamodbValidator,
       ctx([
-        { id: 'admins', items: [{ pk: 'ORDER#1', sk: 1 }, { pk: 'USER#admin', sk: 0 }] },
+        {
+          id: 'admins',
+          items: [
+            { pk: 'ORDER#1', sk: 1 },
+            { pk: 'USER#admin', sk: 0 },
+          ],
+        },
         { id: 'big', minItems: 11 },
       ]),
     );
-    expect(byId(run, 'admins')).toMatchObject({ status: 'fail', detail: '1 of 2 item(s) missing: pk=USER#admin,sk=0' });
-    expect(byId(run, 'big')).toMatchObject({ status: 'fail', detail: '10 items, fewer than 11 (exact Scan COUNT)' });
+    expect(byId(run, 'admins')).toMatchObject({
+      status: 'fail',
+      detail: '1 of 2 item(s) missing: pk=USER#admin,sk=0',
+    });
+    expect(byId(run, 'big')).toMatchObject({
+      status: 'fail',
+      detail: '10 items, fewer than 11 (exact Scan COUNT)',
+    });
   });
 
   it('compares the items named by sampleKeys when given', async () => {
     await identicalTables(10);
-    await ddb.send(new DeleteItemCommand({ TableName: RESTORED, Key: { pk: { S: 'ORDER#2' }, sk: { N: '2' } } }));
+    await ddb.send(
+      new DeleteItemCommand({ TableName: RESTORED, Key: { pk: { S: 'ORDER#2' }, sk: { N: '2' } } }),
+    );
     const run = await runValidator(
       dynamodbValidator,
-      ctx([{ id: 'vip', compare: { sampleKeys: [{ pk: 'ORDER#1', sk: 1 }, { pk: 'ORDER#2', sk: 2 }], countMode: 'exact', tolerancePercent: 20 } }]),
+      ctx([
+        {
+          id: 'vip',
+          compare: {
+            sampleKeys: [
+              { pk: 'ORDER#1', sk: 1 },
+              { pk: 'ORDER#2', sk: 2 },
+            ],
+            countMode: 'exact',
+            tolerancePercent: 20,
+          },
+        },
+      ]),
     );
-    expect(byId(run, 'vip')).toMatchObject({ status: 'fail', detail: expect.stringContaining('1 of 2 items (2 key(s) named in the profile)') });
+    expect(byId(run, 'vip')).toMatchObject({
+      status: 'fail',
+      detail: expect.stringContaining('1 of 2 items (2 key(s) named in the profile)'),
+    });
   });
 
   it('fails the restored-resource check when the restored table does not exist', async () => {
     await ddb.send(new CreateTableCommand(tableInput(SOURCE)));
     const run = await runValidator(dynamodbValidator, ctx([]));
-    expect(run.results).toEqual([expect.objectContaining({ id: 'restored-resource', status: 'fail', detail: `restored table ${RESTORED} does not exist` })]);
+    expect(run.results).toEqual([
+      expect.objectContaining({
+        id: 'restored-resource',
+        status: 'fail',
+        detail: `restored table ${RESTORED} does not exist`,
+      }),
+    ]);
     expect(run.verdict.verdict).toBe('FAILED');
   });
 
   it('refuses a table that is not a restore-test table', async () => {
     await ddb.send(new CreateTableCommand(tableInput(SOURCE)));
-    const run = await runValidator(dynamodbValidator, ctx([], { createdResourceArn: ARN(SOURCE), metadata: {} }));
-    expect(run.results[0]).toMatchObject({ id: 'restored-resource', status: 'error', detail: expect.stringContaining('safety guard: refusing to validate table orders') });
+    const run = await runValidator(
+      dynamodbValidator,
+      ctx([], { createdResourceArn: ARN(SOURCE), metadata: {} }),
+    );
+    expect(run.results[0]).toMatchObject({
+      id: 'restored-resource',
+      status: 'error',
+      detail: expect.stringContaining('safety guard: refusing to validate table orders'),
+    });
   });
 
   it('uses targetTableName from the restore metadata', async () => {
     await identicalTables(5);
-    const run = await runValidator(dynamodbValidator, ctx([], { createdResourceArn: undefined, metadata: { TargetTableName: RESTORED } }));
-    expect(byId(run, 'table-status')).toMatchObject({ status: 'pass', detail: `table ${RESTORED} is ACTIVE` });
+    const run = await runValidator(
+      dynamodbValidator,
+      ctx([], { createdResourceArn: undefined, metadata: { TargetTableName: RESTORED } }),
+    );
+    expect(byId(run, 'table-status')).toMatchObject({
+      status: 'pass',
+      detail: `table ${RESTORED} is ACTIVE`,
+    });
   });
 
   it('skips the comparisons, with the reason, when the source table is gone', async () => {
     await ddb.send(new CreateTableCommand(tableInput(RESTORED)));
     const run = await runValidator(dynamodbValidator, ctx([COMPARE]));
-    expect(byId(run, 'key-schema')).toMatchObject({ status: 'skip', detail: expect.stringContaining('source table orders does not exist') });
+    expect(byId(run, 'key-schema')).toMatchObject({
+      status: 'skip',
+      detail: expect.stringContaining('source table orders does not exist'),
+    });
     expect(byId(run, 'same-as-source')).toMatchObject({ status: 'error' });
     expect(run.verdict.verdict).toBe('FAILED');
   });
@@ -262,19 +351,35 @@ describe('dynamodbValidator', () => {
 describe('dynamodb cliTarget', () => {
   it('checks a table given by --table and --source-table at --endpoint-url', async () => {
     await identicalTables(20);
-    await ddb.send(new DeleteItemCommand({ TableName: 'awsbackup-restore-test-1d2e3f40', Key: { pk: { S: 'ORDER#5' }, sk: { N: '2' } } }));
+    await ddb.send(
+      new DeleteItemCommand({
+        TableName: 'awsbackup-restore-test-1d2e3f40',
+        Key: { pk: { S: 'ORDER#5' }, sk: { N: '2' } },
+      }),
+    );
     const run = await runValidator(
       cliTarget.validator,
       testContext({
         resourceType: 'DynamoDB',
         mode: 'local',
-        target: { table: RESTORED, sourceTable: SOURCE, endpointUrl: moto.endpoint, region: 'us-east-1', recoveryPointTime: '2026-11-24T22:00:00Z' },
+        target: {
+          table: RESTORED,
+          sourceTable: SOURCE,
+          endpointUrl: moto.endpoint,
+          region: 'us-east-1',
+          recoveryPointTime: '2026-11-24T22:00:00Z',
+        },
         checks: [COMPARE],
       }),
     );
-    expect(byId(run, 'same-as-source')).toMatchObject({ status: 'fail', detail: expect.stringContaining('pk=ORDER#5,sk=2') });
+    expect(byId(run, 'same-as-source')).toMatchObject({
+      status: 'fail',
+      detail: expect.stringContaining('pk=ORDER#5,sk=2'),
+    });
     expect(cliTarget.options.find((o) => o.flags.startsWith('--table'))?.required).toBe(true);
-    expect(cliTarget.sourceResourceArn?.({ sourceTable: 'orders', region: 'eu-west-1' })).toBe('arn:aws:dynamodb:eu-west-1:000000000000:table/orders');
+    expect(cliTarget.sourceResourceArn?.({ sourceTable: 'orders', region: 'eu-west-1' })).toBe(
+      'arn:aws:dynamodb:eu-west-1:000000000000:table/orders',
+    );
   });
 });
 

@@ -1,12 +1,12 @@
-import { type IncomingMessage, type Server, createServer } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { NeptuneClient } from '@aws-sdk/client-neptune';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { resultValue, runGraphQuery } from '../../functions/neptune/query';
 import { createNeptuneValidator } from '../../functions/neptune/validator';
 import { runValidator } from '../../shared/validator';
-import { testContext } from '../dynamodb/context';
 import { type FakeCluster, fakeCluster } from '../documentdb/fake-cluster';
+import { testContext } from '../dynamodb/context';
 
 const RESTORED = 'awsbackup-restore-test-5e6f7a8b';
 const SOURCE = 'graph-prod';
@@ -81,10 +81,22 @@ function ctx(checks: unknown[] | undefined, iamAuth?: boolean) {
 
 describe('neptuneValidator', () => {
   it('runs an openCypher count on a temporary instance and deletes the instance', async () => {
-    cluster = fakeCluster({ service: 'neptune', identifier: RESTORED, source: SOURCE, port: 8182, engineVersion: '1.3.2.0' });
+    cluster = fakeCluster({
+      service: 'neptune',
+      identifier: RESTORED,
+      source: SOURCE,
+      port: 8182,
+      engineVersion: '1.3.2.0',
+    });
     const run = await runValidator(
       createNeptuneValidator(),
-      ctx([{ id: 'people', query: { language: 'opencypher', text: 'MATCH (n:Person) RETURN count(n)' }, expect: { min: 40 } }]),
+      ctx([
+        {
+          id: 'people',
+          query: { language: 'opencypher', text: 'MATCH (n:Person) RETURN count(n)' },
+          expect: { min: 40 },
+        },
+      ]),
     );
     expect(run.results.map((r) => [r.id, r.status])).toEqual([
       ['cluster-status', 'pass'],
@@ -99,15 +111,24 @@ describe('neptuneValidator', () => {
 
   it('fails when the count does not meet the expectation', async () => {
     cluster = fakeCluster({ service: 'neptune', identifier: RESTORED, source: SOURCE, port: 8182 });
-    const run = await runValidator(createNeptuneValidator(), ctx([{ id: 'edges', query: { language: 'gremlin', text: 'g.E().count()' }, expect: { equals: 8 } }]));
-    expect(run.results.find((r) => r.id === 'edges')).toMatchObject({ status: 'fail', detail: 'gremlin: query result is 7, expected 8' });
+    const run = await runValidator(
+      createNeptuneValidator(),
+      ctx([{ id: 'edges', query: { language: 'gremlin', text: 'g.E().count()' }, expect: { equals: 8 } }]),
+    );
+    expect(run.results.find((r) => r.id === 'edges')).toMatchObject({
+      status: 'fail',
+      detail: 'gremlin: query result is 7, expected 8',
+    });
     expect(seen.path).toBe('/gremlin');
     expect(JSON.parse(seen.body ?? '{}')).toEqual({ gremlin: 'g.E().count()' });
   });
 
   it('deletes the temporary instance when the query fails', async () => {
     cluster = fakeCluster({ service: 'neptune', identifier: RESTORED, source: SOURCE, port: 8182 });
-    const run = await runValidator(createNeptuneValidator(), ctx([{ id: 'bad', query: { language: 'opencypher', text: 'BROKEN' }, expect: { min: 1 } }]));
+    const run = await runValidator(
+      createNeptuneValidator(),
+      ctx([{ id: 'bad', query: { language: 'opencypher', text: 'BROKEN' }, expect: { min: 1 } }]),
+    );
     expect(run.results.find((r) => r.id === 'bad')).toMatchObject({
       status: 'error',
       detail: 'opencypher query failed: Neptune refused the query: HTTP 400 (MalformedQueryException)',
@@ -117,19 +138,44 @@ describe('neptuneValidator', () => {
   });
 
   it('signs the query with SigV4 for neptune-db when the cluster requires IAM authentication', async () => {
-    cluster = fakeCluster({ service: 'neptune', identifier: RESTORED, source: SOURCE, port: 8182, iamAuth: true });
+    cluster = fakeCluster({
+      service: 'neptune',
+      identifier: RESTORED,
+      source: SOURCE,
+      port: 8182,
+      iamAuth: true,
+    });
     const run = await runValidator(
       createNeptuneValidator(),
-      ctx([{ id: 'people', query: { language: 'opencypher', text: 'MATCH (n:Person) RETURN count(n)' }, expect: { equals: 42 } }]),
+      ctx([
+        {
+          id: 'people',
+          query: { language: 'opencypher', text: 'MATCH (n:Person) RETURN count(n)' },
+          expect: { equals: 42 },
+        },
+      ]),
     );
-    expect(run.results.find((r) => r.id === 'people')).toMatchObject({ status: 'pass', detail: 'opencypher (IAM-signed) query result 42' });
-    expect(seen.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=testing\/\d{8}\/us-east-1\/neptune-db\/aws4_request, SignedHeaders=.*host/);
+    expect(run.results.find((r) => r.id === 'people')).toMatchObject({
+      status: 'pass',
+      detail: 'opencypher (IAM-signed) query result 42',
+    });
+    expect(seen.authorization).toMatch(
+      /^AWS4-HMAC-SHA256 Credential=testing\/\d{8}\/us-east-1\/neptune-db\/aws4_request, SignedHeaders=.*host/,
+    );
   });
 
   it('fails the engine check when the cluster is not a Neptune cluster', async () => {
-    cluster = fakeCluster({ service: 'neptune', identifier: RESTORED, source: SOURCE, engine: 'aurora-postgresql' });
+    cluster = fakeCluster({
+      service: 'neptune',
+      identifier: RESTORED,
+      source: SOURCE,
+      engine: 'aurora-postgresql',
+    });
     const run = await runValidator(createNeptuneValidator(), ctx(undefined));
-    expect(run.results.find((r) => r.id === 'engine')).toMatchObject({ status: 'fail', detail: 'engine is aurora-postgresql 5.0.0, expected neptune' });
+    expect(run.results.find((r) => r.id === 'engine')).toMatchObject({
+      status: 'fail',
+      detail: 'engine is aurora-postgresql 5.0.0, expected neptune',
+    });
     expect(cluster.created()).toBeUndefined();
   });
 });
@@ -144,6 +190,11 @@ describe('resultValue', () => {
   });
 
   it('talks to a plain HTTP endpoint for local testing', async () => {
-    await expect(runGraphQuery({ language: 'opencypher', text: 'MATCH (n:Person) RETURN count(n)' }, { endpoint, timeoutMs: 5_000 })).resolves.toBe(42);
+    await expect(
+      runGraphQuery(
+        { language: 'opencypher', text: 'MATCH (n:Person) RETURN count(n)' },
+        { endpoint, timeoutMs: 5_000 },
+      ),
+    ).resolves.toBe(42);
   });
 });
