@@ -27,6 +27,8 @@ export const NODE_TARGET = 'node24';
  * - The AWS SDK is bundled, never external: the Lambda runtime's copy has lacked
  *   `PutRestoreValidationResult`, and a bundled, tree-shaken client also imports faster.
  * - `mainFields: module,main` makes esbuild pick the SDK's ES module builds, which tree-shake.
+ * - `charset: utf8` writes non-ASCII text as is instead of `\uXXXX` escapes: character tables
+ *   (iconv-lite for mysql2, tr46 for mongodb) shrink by almost half.
  * @see https://docs.aws.amazon.com/lambda/latest/dg/lambda-nodejs.html (runtime-included SDK)
  */
 export const esbuildOptions = {
@@ -38,9 +40,12 @@ export const esbuildOptions = {
   sourcemap: true,
   mainFields: ['module', 'main'],
   // Native addon, platform-specific: shared/crc32c.ts loads it at run time if present, else uses JS.
+  // Only optional native addons loaded with a JS fallback (shared/crc32c.ts): a `.node` binary
+  // cannot be bundled, and the Lambda copy falls back to JS. Never the AWS SDK.
   external: ['@node-rs/crc32'] as string[],
   banner: { js: ESM_REQUIRE_BANNER },
   legalComments: 'none',
+  charset: 'utf8',
   logLevel: 'warning',
 } as const satisfies BuildOptions;
 
@@ -105,7 +110,9 @@ export function cdkBundlingFields(options: typeof esbuildOptions = esbuildOption
     mainFields: [...options.mainFields],
     externalModules: [...options.external],
     banner: options.banner.js,
-    esbuildArgs: { '--legal-comments': options.legalComments },
+    // Options without an enum-free NodejsFunction field go as CLI flags, so these fields spread
+    // straight into `nodejs.BundlingOptions` (only format/logLevel need the CDK enums).
+    esbuildArgs: { '--legal-comments': options.legalComments, '--charset': options.charset },
     logLevel: options.logLevel,
     // Docker is neither needed nor available offline; esbuild is a local dependency.
     forceDockerBundling: false,

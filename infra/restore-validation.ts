@@ -45,6 +45,7 @@ import { CREATED_BY_TAG, RESTORE_TEST_PREFIX, RESTORE_TEST_TAG } from '../shared
 import { RESOURCE_TYPES_BY_VALIDATOR, VALIDATOR_TYPES, type ValidatorType } from '../shared/resource-types';
 import { cdkBundlingFields, PROJECT_ROOT } from './bundling';
 import { type ConfigAccess, configAccess } from './config-access';
+import { type AddCheckProps, type AddValidatorProps, type CheckExtension, type CustomValidator, type ExtensionHost, addCheckExtension, addCustomValidator } from './constructs/custom-validator';
 
 /** Validator types whose checks open database connections and so run inside the VPC. */
 export const DB_VALIDATOR_TYPES = ['rds', 'aurora', 'documentdb', 'neptune'] as const satisfies readonly ValidatorType[];
@@ -289,6 +290,8 @@ export class RestoreValidation extends Construct {
   readonly resourceTypes: readonly ValidatorType[];
 
   private readonly commonStatements = new Map<string, iam.PolicyStatement>();
+  /** What addValidator/addCheck share with the built-in validators (settings, grants, functions). */
+  private readonly extensionHost: ExtensionHost;
 
   constructor(scope: Construct, id: string, props: RestoreValidationProps = {}) {
     super(scope, id);
@@ -477,6 +480,29 @@ export class RestoreValidation extends Construct {
     this.functions = functions;
     this.roles = roles;
     this.rules = rules;
+    this.extensionHost = {
+      scope: this,
+      environment,
+      bundledConfigFile: bundledConfig,
+      bundledConfigName: BUNDLED_CONFIG_FILE,
+      dlq: this.dlq,
+      alarmTopic: this.alarmTopic,
+      maxEventAge,
+      asyncRetryAttempts: props.asyncRetryAttempts ?? 2,
+      eventRetryAttempts: props.eventRetryAttempts ?? 8,
+      logRetention,
+      memorySize: props.memorySize ?? 1024,
+      timeout: props.timeout ?? Duration.minutes(10),
+      restoreTestingPlanArns: props.restoreTestingPlanArns,
+      vpc: props.vpc,
+      vpcSubnets: props.vpcSubnets,
+      securityGroup: this.securityGroup,
+      builtIns: functions,
+      grantCommon: (role, inVpc) => this.grantCommon(role, props, inVpc),
+      grantType: (role, type) => {
+        for (const spec of typeStatements(type, access[type])) this.allow(role, spec);
+      },
+    };
 
     // --- DLQ consumer ---------------------------------------------------------------------------
     const dlqLogs = new logs.LogGroup(this, 'DlqConsumerLogs', { retention: logRetention, removalPolicy: RemovalPolicy.DESTROY });
@@ -557,6 +583,24 @@ export class RestoreValidation extends Construct {
       const role = this.roles[t];
       if (role) this.allow(role, spec);
     }
+  }
+
+  /**
+   * Deploys a validator of your own (a module exporting `defineValidator()`) for the restore jobs
+   * `match` selects, with the shared lifecycle, settings, permissions and DLQ. Those jobs are then
+   * validated by it instead of the built-in validator. See docs/extending.md.
+   */
+  addValidator(props: AddValidatorProps): CustomValidator {
+    return addCustomValidator(this.extensionHost, props);
+  }
+
+  /**
+   * Ships a check kind module (registerCheckKind + registerCheckImplementation) to the validators,
+   * which load it before reading the config. Import the same module in your CDK app before creating
+   * this construct, so synth validates configs that use the kind. See docs/extending.md.
+   */
+  addCheck(props: AddCheckProps): CheckExtension {
+    return addCheckExtension(this.extensionHost, props);
   }
 
   /** Sets an environment variable on every validator (or the given types). */

@@ -46,14 +46,36 @@ export async function bundleOne(entry: string, outFile: string): Promise<BundleR
   };
 }
 
-/** Bundles every discovered entry into `<outDir>/<name>/index.mjs`, sequentially (2 shared cores). */
-export async function bundleAll(outDir: string = join(PROJECT_ROOT, 'dist', 'functions')): Promise<BundleResult[]> {
-  const results: BundleResult[] = [];
+/** An entry that did not build (esbuild's message, e.g. an unresolved import). */
+export interface BundleFailure {
+  readonly name: string;
+  readonly entry: string;
+  readonly error: string;
+}
+
+/**
+ * Bundles every discovered entry into `<outDir>/<name>/index.mjs`, sequentially (2 shared cores),
+ * carrying on past entries that fail so one broken function does not hide the others.
+ */
+export async function bundleEach(outDir: string = join(PROJECT_ROOT, 'dist', 'functions')): Promise<Array<BundleResult | BundleFailure>> {
+  const results: Array<BundleResult | BundleFailure> = [];
   for (const [name, entry] of Object.entries(discoverEntries())) {
-    const r = await bundleOne(entry, join(outDir, name, BUNDLE_FILE));
-    results.push({ ...r, name });
+    try {
+      const r = await bundleOne(entry, join(outDir, name, BUNDLE_FILE));
+      results.push({ ...r, name });
+    } catch (err) {
+      results.push({ name, entry, error: (err as Error).message.split('\n').slice(0, 3).join(' ') });
+    }
   }
   return results;
+}
+
+/** Like {@link bundleEach} but throws on the first entry that fails. */
+export async function bundleAll(outDir: string = join(PROJECT_ROOT, 'dist', 'functions')): Promise<BundleResult[]> {
+  const results = await bundleEach(outDir);
+  const failed = results.find((r): r is BundleFailure => 'error' in r);
+  if (failed) throw new Error(`${failed.name} (${relative(PROJECT_ROOT, failed.entry)}): ${failed.error}`);
+  return results as BundleResult[];
 }
 
 /** The `n` largest inputs of a bundle by bytes kept in the output (why a bundle is big). */
@@ -88,13 +110,18 @@ export function formatBytes(bytes: number): string {
 
 async function main(): Promise<void> {
   const outDir = process.argv[2] ? resolve(process.argv[2]) : join(PROJECT_ROOT, 'dist', 'functions');
-  const results = await bundleAll(outDir);
+  const results = await bundleEach(outDir);
   if (results.length === 0) {
     process.stderr.write('no Lambda entries found under functions/**/handler.ts\n');
     process.exitCode = 1;
     return;
   }
   for (const r of results) {
+    if ('error' in r) {
+      process.stdout.write(`${r.name.padEnd(24)} FAILED: ${r.error}\n`);
+      process.exitCode = 1;
+      continue;
+    }
     const flag = r.bytes > 1024 * 1024 ? '  (over 1 MB)' : '';
     process.stdout.write(`${r.name.padEnd(24)} ${formatBytes(r.bytes).padStart(10)}  ${Math.round(r.buildMs)} ms  ${relative(PROJECT_ROOT, r.outFile)}${flag}\n`);
   }

@@ -5,7 +5,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../shared/config';
 import { VALIDATOR_TYPES, type ValidatorType } from '../../shared/resource-types';
-import { PROJECT_ROOT } from '../../infra/bundling';
+import { cdkBundlingFields, ESM_REQUIRE_BANNER, esbuildOptions, PROJECT_ROOT } from '../../infra/bundling';
 import { BUNDLED_CONFIG_FILE, RestoreValidation, type RestoreValidationProps } from '../../infra/restore-validation';
 
 const FIXTURES = join(PROJECT_ROOT, 'test', 'infra', 'fixtures');
@@ -320,5 +320,27 @@ describe('RestoreValidation bundling', () => {
     expect(config.profiles.map((p) => p.name)).toEqual(['orders-db', 'reports-aurora', 'media', 'sessions']);
     const code = readFileSync(join(dir, 'index.mjs'), 'utf8');
     expect(code.startsWith("import { createRequire } from 'module'")).toBe(true);
+  });
+});
+
+describe('cdkBundlingFields', () => {
+  it('maps every shared esbuild option onto NodejsFunction bundling', () => {
+    const fields = cdkBundlingFields();
+    expect(fields).toMatchObject({
+      format: esbuildOptions.format,
+      target: 'node24',
+      minify: true,
+      sourceMap: true,
+      mainFields: ['module', 'main'],
+      externalModules: [...esbuildOptions.external],
+      banner: ESM_REQUIRE_BANNER,
+      esbuildArgs: { '--legal-comments': 'none', '--charset': 'utf8' },
+    });
+    // The AWS SDK is never external (the runtime's copy has lacked PutRestoreValidationResult).
+    expect(fields.externalModules.some((m) => m.startsWith('@aws-sdk') || m.startsWith('@smithy'))).toBe(false);
+    // A new esbuild option must be mapped (or deliberately ignored) here, or CDK and scripts/bundle.ts drift apart.
+    expect(Object.keys(esbuildOptions).sort()).toEqual(
+      ['banner', 'bundle', 'charset', 'external', 'format', 'legalComments', 'logLevel', 'mainFields', 'minify', 'platform', 'sourcemap', 'target'].sort(),
+    );
   });
 });

@@ -1,0 +1,115 @@
+/**
+ * Bundle benchmark (`npx tsx bench/bundles.ts`, or through `npm run bench`): for every Lambda
+ * entry, the esbuild bundle's size and the time to import it in a fresh Node process, beside the
+ * same handler imported unbundled (TypeScript source through tsx, dependencies from node_modules)
+ * in the same run. Targets: every bundle under 1 MB, and import under 0.4x the unbundled time.
+ *
+ * Import time is measured inside the child process (`performance.now()` around `import()`), so Node
+ * start-up is excluded on both sides; the median of BENCH_RUNS runs (default 3) after one warm-up
+ * run (which also fills tsx's transform cache, so the unbundled side is not charged for compiling).
+ */
+import { spawnSync } from 'node:child_process';
+import { join, relative } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { PROJECT_ROOT } from '../infra/bundling';
+import { type BundleResult, bundleEach, bytesByPackage, formatBytes } from '../scripts/bundle';
+
+const SIZE_TARGET = 1024 * 1024;
+const RATIO_TARGET = 0.4;
+
+const IMPORT_SCRIPT =
+  'const t0 = performance.now(); await import(process.env.BENCH_TARGET); process.stdout.write(String(performance.now() - t0));';
+
+/** Milliseconds to import `target` in a fresh Node process (with tsx when `viaTsx`). */
+function importMs(target: string, viaTsx: boolean): number {
+  const args = ['--no-warnings', ...(viaTsx ? ['--import', 'tsx'] : []), '--input-type=module', '-e', IMPORT_SCRIPT];
+  const res = spawnSync(process.execPath, args, {
+    cwd: PROJECT_ROOT,
+    encoding: 'utf8',
+    env: {
+      ...process.env,
+      BENCH_TARGET: pathToFileURL(target).href,
+      AWS_REGION: process.env.AWS_REGION ?? 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'bench',
+      AWS_SECRET_ACCESS_KEY: 'bench',
+      AWS_EC2_METADATA_DISABLED: 'true',
+      POWERTOOLS_LOG_LEVEL: 'SILENT',
+      POWERTOOLS_METRICS_DISABLED: 'true',
+    },
+    timeout: 60_000,
+  });
+  const ms = Number(res.stdout);
+  if (res.status !== 0 || !Number.isFinite(ms)) {
+    throw new Error(`importing ${relative(PROJECT_ROOT, target)} failed: ${(res.stderr || res.error?.message || '').trim().split('\n').slice(-3).join(' | ')}`);
+  }
+  return ms;
+}
+
+function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? (s[mid] ?? 0) : ((s[mid - 1] ?? 0) + (s[mid] ?? 0)) / 2;
+}
+
+function measure(target: string, viaTsx: boolean, runs: number): number | string {
+  try {
+    importMs(target, viaTsx); // warm-up (tsx cache, OS page cache)
+    return median(Array.from({ length: runs }, () => importMs(target, viaTsx)));
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
+export interface BundleBenchRow {
+  readonly name: string;
+  readonly bytes: number;
+  readonly bundledMs: number | string;
+  readonly unbundledMs: number | string;
+}
+
+export default async function bench(): Promise<void> {
+  const runs = Math.max(1, Number(process.env.BENCH_RUNS ?? 3));
+  const outDir = join(PROJECT_ROOT, '.tmp', 'bench-bundles');
+  process.stdout.write(`\n== bundles: size and cold import time (median of ${runs}, fresh node ${process.version} per run) ==\n`);
+  const all = await bundleEach(outDir);
+  for (const f of all) if ('error' in f) process.stdout.write(`${f.name.padEnd(14)} bundle FAILED: ${f.error}\n`);
+  const results = all.filter((r): r is BundleResult => !('error' in r));
+  const rows: BundleBenchRow[] = [];
+  const header = `${'function'.padEnd(14)} ${'size'.padStart(10)} ${'<1MB'.padStart(5)} ${'bundled'.padStart(10)} ${'unbundled'.padStart(10)} ${'ratio'.padStart(6)} ${'<0.4'.padStart(5)}`;
+  process.stdout.write(`${header}\n`);
+  let failures = 0;
+  for (const r of results) {
+    const bundledMs = measure(r.outFile, false, runs);
+    const unbundledMs = measure(r.entry, true, runs);
+    rows.push({ name: r.name, bytes: r.bytes, bundledMs, unbundledMs });
+    const sizeOk = r.bytes < SIZE_TARGET;
+    const ratio = typeof bundledMs === 'number' && typeof unbundledMs === 'number' ? bundledMs / unbundledMs : undefined;
+    const ratioOk = ratio !== undefined && ratio < RATIO_TARGET;
+    if (!sizeOk || !ratioOk) failures++;
+    const fmt = (v: number | string) => (typeof v === 'number' ? `${v.toFixed(0)} ms` : 'error');
+    process.stdout.write(
+      `${r.name.padEnd(14)} ${formatBytes(r.bytes).padStart(10)} ${(sizeOk ? 'yes' : 'NO').padStart(5)} ${fmt(bundledMs).padStart(10)} ${fmt(unbundledMs).padStart(10)} ${(ratio === undefined ? '-' : ratio.toFixed(2)).padStart(6)} ${(ratioOk ? 'yes' : 'NO').padStart(5)}\n`,
+    );
+    if (typeof bundledMs === 'string') process.stdout.write(`    bundled import error: ${bundledMs}\n`);
+    if (typeof unbundledMs === 'string') process.stdout.write(`    unbundled import error: ${unbundledMs}\n`);
+    if (!sizeOk) {
+      const top = bytesByPackage(r)
+        .slice(0, 6)
+        .map((p) => `${p.pkg} ${formatBytes(p.bytes)}`)
+        .join(', ');
+      process.stdout.write(`    largest: ${top}\n`);
+    }
+  }
+  const sizes = rows.map((r) => r.bytes);
+  process.stdout.write(
+    `targets: size < ${formatBytes(SIZE_TARGET)} and import < ${RATIO_TARGET}x unbundled; ${rows.length - failures}/${rows.length} functions meet both` +
+      ` (largest bundle ${formatBytes(Math.max(0, ...sizes))}; metafiles beside each bundle in ${relative(PROJECT_ROOT, outDir)})\n`,
+  );
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  bench().catch((err: unknown) => {
+    process.stderr.write(`bench failed: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 1;
+  });
+}
