@@ -1,0 +1,80 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../../bin/cli';
+import { type MariaDb, type Postgres, startMariaDb, startPostgres } from '../support/engines';
+
+let pg: Postgres;
+let maria: MariaDb;
+let dir: string;
+
+beforeAll(async () => {
+  [pg, maria] = await Promise.all([startPostgres(), startMariaDb()]);
+  pg.psql("CREATE TABLE orders (id int, created_at timestamptz); INSERT INTO orders VALUES (1, '2026-11-24 21:30:00+00'), (2, '2026-11-24 21:45:00+00');");
+  maria.sql("CREATE DATABASE orders; CREATE TABLE orders.orders (id int, created_at datetime); INSERT INTO orders.orders VALUES (1, '2026-11-24 21:30:00'), (2, '2026-11-24 21:45:00');");
+  dir = mkdtempSync(join(tmpdir(), 'rv-rds-cli-'));
+  writeFileSync(
+    join(dir, 'config.yaml'),
+    `version: 1
+profiles:
+  - name: orders-db
+    match: { resourceType: RDS }
+    checks:
+      - id: orders-present
+        sql: select count(*) as n from orders
+        expect: { n: { min: 2 } }
+      - id: orders-fresh
+        freshness: { sql: select max(created_at) from orders, maxAgeMinutes: 20 }
+`,
+  );
+  process.env.RV_CLI_PG_PW = pg.password;
+  process.env.RV_CLI_MARIA_PW = maria.password;
+});
+
+afterAll(async () => {
+  await Promise.all([pg?.stop(), maria?.stop()]);
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function cli(args: string[]) {
+  let out = '';
+  let err = '';
+  const code = await main(args, { out: (s) => (out += s), err: (s) => (err += s), isTTY: false });
+  return { code, out, err };
+}
+
+describe('check rds', () => {
+  it('prints one JSON verdict and exits 0 when the PostgreSQL checks pass', async () => {
+    const r = await cli([
+      'check', 'rds', '--config', join(dir, 'config.yaml'), '--engine', 'postgres', '--host', pg.host, '--port', String(pg.port),
+      '--database', 'postgres', '--user', 'postgres', '--password-env', 'RV_CLI_PG_PW', '--recovery-point-time', '2026-11-24T22:00:00Z', '--json',
+    ]);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    const json = JSON.parse(r.out) as { verdict: string; checks: Array<{ id: string; status: string }> };
+    expect(json.verdict).toBe('SUCCESSFUL');
+    expect(json.checks.map((c) => [c.id, c.status])).toEqual([
+      ['login', 'pass'],
+      ['orders-present', 'pass'],
+      ['orders-fresh', 'pass'],
+    ]);
+  });
+
+  it('exits 1 with the stale check named when the recovery point is later (aurora, MariaDB)', async () => {
+    const r = await cli([
+      'check', 'aurora', '--config', join(dir, 'config.yaml'), '--profile', 'orders-db', '--engine', 'mariadb', '--host', maria.host, '--port', String(maria.port),
+      '--database', 'orders', '--user', 'root', '--password-env', 'RV_CLI_MARIA_PW', '--recovery-point-time', '2026-11-24T23:00:00Z', '--json',
+    ]);
+    expect(r.code).toBe(1);
+    const json = JSON.parse(r.out) as { verdict: string; message: string };
+    expect(json.verdict).toBe('FAILED');
+    expect(json.message).toContain('orders-fresh failed: data is 75 minutes older than the recovery point');
+  });
+
+  it('exits 1 with a readable reason when the password variable is not set', async () => {
+    const r = await cli(['check', 'rds', '--config', join(dir, 'config.yaml'), '--engine', 'postgres', '--port', String(pg.port), '--password-env', 'RV_CLI_UNSET', '--json']);
+    expect(r.code).not.toBe(0);
+    expect(`${r.out}${r.err}`).toContain('--password-env RV_CLI_UNSET: that environment variable is not set');
+  });
+});
