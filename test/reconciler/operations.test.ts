@@ -1,0 +1,134 @@
+import { App, Duration, aws_lambda as lambda, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import {
+  OperationsPropsError,
+  RestoreValidationOperations,
+  type RestoreValidationOperationsProps,
+} from '../../infra/constructs/operations';
+
+function build(props: RestoreValidationOperationsProps = {}) {
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const stack = new Stack(app, 'Ops', { env: { account: '123456789012', region: 'eu-west-1' } });
+  const ops = new RestoreValidationOperations(stack, 'Ops', props);
+  const validator = new lambda.Function(stack, 'RdsValidator', {
+    runtime: lambda.Runtime.NODEJS_24_X,
+    handler: 'index.handler',
+    code: lambda.Code.fromInline('exports.handler = async () => {}'),
+  });
+  ops.attachValidators({ rds: validator });
+  return { stack, ops, template: Template.fromStack(stack) };
+}
+
+describe('RestoreValidationOperations', () => {
+  it('creates a versioned, private, TLS-only evidence bucket with Object Lock when a retention is given', () => {
+    const { template } = build({ objectLockRetention: Duration.days(400) });
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      VersioningConfiguration: { Status: 'Enabled' },
+      ObjectLockEnabled: true,
+      ObjectLockConfiguration: {
+        ObjectLockEnabled: 'Enabled',
+        Rule: { DefaultRetention: { Mode: 'GOVERNANCE', Days: 400 } },
+      },
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+      },
+    });
+    template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
+  });
+
+  it('creates the index table with the three query indexes the evidence store uses', () => {
+    const { template } = build();
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      KeySchema: [{ AttributeName: 'restoreJobId', KeyType: 'HASH' }],
+      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+      GlobalSecondaryIndexes: Match.arrayWith([
+        Match.objectLike({
+          IndexName: 'byResource',
+          KeySchema: [
+            { AttributeName: 'sourceResourceArn', KeyType: 'HASH' },
+            { AttributeName: 'finishedAt', KeyType: 'RANGE' },
+          ],
+        }),
+        Match.objectLike({ IndexName: 'byPlan' }),
+        Match.objectLike({ IndexName: 'byMonth' }),
+      ]),
+    });
+  });
+
+  it('runs the reconciler on a schedule and alarms when its heartbeat goes missing', () => {
+    const { template } = build({ reconcilerSchedule: Duration.minutes(15) });
+    template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(15 minutes)' });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ReconcilerRuns',
+      Namespace: 'RestoreValidation',
+      Period: 1800,
+      ComparisonOperator: 'LessThanThreshold',
+      TreatMissingData: 'breaching',
+      AlarmActions: Match.anyValue(),
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'UntestedResources',
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    });
+    template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+  });
+
+  it('gives the reconciler only what it uses: invoke on the attached validators, evidence writes under its prefix', () => {
+    const { template, stack } = build();
+    const policies = Object.values(template.findResources('AWS::IAM::Policy')).flatMap(
+      (p) =>
+        p.Properties.PolicyDocument.Statement as {
+          Sid?: string;
+          Action: string | string[];
+          Resource: unknown;
+        }[],
+    );
+    const bySid = (sid: string) => policies.find((s) => s.Sid === sid);
+    expect(JSON.stringify(stack.resolve(bySid('InvokeValidators')?.Resource))).toContain('RdsValidator');
+    expect(JSON.stringify(bySid('WriteEvidence')?.Resource)).toContain('/evidence/*');
+    expect(bySid('EvidenceIndexAndClaims')?.Action).toEqual(['dynamodb:PutItem', 'dynamodb:BatchGetItem']);
+    expect(policies.flatMap((s) => ([] as string[]).concat(s.Action))).not.toContain('s3:*');
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          VALIDATOR_FUNCTIONS: Match.anyValue(),
+          EVIDENCE_PREFIX: 'evidence/',
+          RECONCILER_INTERVAL_MINUTES: '30',
+        }),
+      },
+    });
+  });
+
+  it('rejects props that cannot work together, naming the fix', () => {
+    expect(() => build({ objectLockMode: 'COMPLIANCE' })).toThrow(OperationsPropsError);
+    expect(() => build({ reconcilerSchedule: Duration.minutes(1) })).toThrow(/use 5 minutes to 6 hours/);
+    expect(() =>
+      build({ centralEvidence: { bucketName: 'central' }, objectLockRetention: Duration.days(1) }),
+    ).toThrow(/central bucket/);
+  });
+
+  it('writes to the central bucket under an account/region prefix when one is given', () => {
+    const { template } = build({ centralEvidence: { bucketName: 'org-restore-evidence' } });
+    template.resourcePropertiesCountIs(
+      'AWS::S3::Bucket',
+      { VersioningConfiguration: { Status: 'Enabled' } },
+      0,
+    );
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ EVIDENCE_BUCKET: 'org-restore-evidence' }) },
+    });
+  });
+});
