@@ -1,7 +1,8 @@
 import { DescribeFileSystemsCommand, DescribeVolumesCommand, FSxClient } from '@aws-sdk/client-fsx';
+import { GetCommandInvocationCommand, SendCommandCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { fsxResourceId, fsxValidator } from '../../functions/fsx/validator';
+import { createFsxValidator, fsxResourceId, fsxValidator } from '../../functions/fsx/validator';
 import { runValidator } from '../../shared/validator';
 import { testContext } from '../dynamodb/context';
 
@@ -149,5 +150,69 @@ describe('fsxResourceId', () => {
       id: 'fsvol-0abc',
     });
     expect(fsxResourceId(undefined)).toBeUndefined();
+  });
+});
+
+describe('fsxValidator content checks', () => {
+  const ssm = mockClient(SSMClient);
+  beforeEach(() => ssm.reset());
+
+  it('mounts Lustre on the helper and maps the path-check items to the profile checks', async () => {
+    fsx
+      .on(DescribeFileSystemsCommand, { FileSystemIds: [RESTORED] })
+      .resolves({ FileSystems: [lustre(RESTORED)] });
+    fsx
+      .on(DescribeFileSystemsCommand, { FileSystemIds: [SOURCE] })
+      .resolves({ FileSystems: [lustre(SOURCE)] });
+    ssm.on(SendCommandCommand).resolves({ Command: { CommandId: 'cmd-1' } });
+    const answer = {
+      version: 1,
+      root: '/mnt/x',
+      ok: false,
+      checks: [{ id: 'data', status: 'fail', detail: '/data/x is missing', durationMs: 1 }],
+      durationMs: 2,
+    };
+    ssm
+      .on(GetCommandInvocationCommand)
+      .resolvesOnce({ Status: 'InProgress' })
+      .resolves({ Status: 'Success', ResponseCode: 0, StandardOutputContent: `${JSON.stringify(answer)}\n` });
+    const input = testContext({
+      resourceType: 'FSx',
+      createdResourceArn: ARN(RESTORED),
+      sourceResourceArn: ARN(SOURCE),
+      checks: [{ id: 'data', paths: ['/data/x'] }],
+      options: { helperInstanceId: 'i-helper' },
+      clients: { fsx: new FSxClient({ region: 'us-east-1' }), ssm: new SSMClient({ region: 'us-east-1' }) },
+    });
+    const run = await runValidator(createFsxValidator({ programSource: () => 'program', pollMs: 1 }), input);
+    expect(run.results.find((r) => r.id === 'data')).toMatchObject({
+      status: 'fail',
+      detail: '/data/x is missing',
+    });
+    const script = (ssm.commandCalls(SendCommandCommand)[0]?.args[0].input.Parameters?.commands ?? []).join(
+      '\n',
+    );
+    expect(script).toContain(
+      `mount -t lustre -o ro,relatime,flock ${RESTORED}.fsx.us-east-1.amazonaws.com@tcp:/abcdefgh "$M"`,
+    );
+  });
+
+  it('reports content checks on FSx for Windows as not run, with the reason', async () => {
+    const windows = {
+      FileSystemId: RESTORED,
+      FileSystemType: 'WINDOWS',
+      Lifecycle: 'AVAILABLE',
+      StorageCapacity: 32,
+      WindowsConfiguration: { ThroughputCapacity: 8 },
+    } as never;
+    fsx.on(DescribeFileSystemsCommand).resolves({ FileSystems: [windows] });
+    const run = await runValidator(
+      fsxValidator,
+      ctx(ARN(RESTORED), ARN(SOURCE), [{ id: 'data', paths: ['/x'] }]),
+    );
+    expect(run.results.find((r) => r.id === 'data')).toMatchObject({
+      status: 'error',
+      detail: expect.stringContaining('FSx for Windows File Server and ONTAP are not mounted'),
+    });
   });
 });

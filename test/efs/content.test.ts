@@ -1,0 +1,320 @@
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
+import {
+  CreateMountTargetCommand,
+  DeleteMountTargetCommand,
+  DescribeFileSystemsCommand,
+  DescribeMountTargetsCommand,
+  EFSClient,
+} from '@aws-sdk/client-efs';
+import { GetCommandInvocationCommand, SendCommandCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { type ContentTarget, contentScript } from '../../functions/efs/content';
+import { bundlePathCheck } from '../../functions/efs/path-check/bundle';
+import { runPathCheck } from '../../functions/efs/path-check/index';
+import { createEfsValidator } from '../../functions/efs/validator';
+import { runValidator } from '../../shared/validator';
+import { testContext } from '../dynamodb/context';
+
+const sha = (s: string) => `sha256:${createHash('sha256').update(s).digest('hex')}`;
+
+let work: string;
+let data: string;
+let shim: string;
+let program: string;
+
+const CHECKS = [
+  { id: 'app-files', paths: ['/app/config.yml', '/app/data'] },
+  { id: 'canary', files: { '/app/canary.txt': sha('canary v1\n') } },
+  { id: 'enough-data', directory: { path: '/app/data', minFiles: 3, minBytes: 10 } },
+  { id: 'space', freeSpace: { minFreePercent: 0 } },
+];
+
+/** The parsed form of the checks (as the config loader yields them: with `kind`). */
+const withKind = (checks: readonly object[]) =>
+  checks.map((c) => ({ ...c, kind: Object.keys(c).find((k) => k !== 'id') })) as never;
+
+beforeAll(async () => {
+  work = mkdtempSync(join(tmpdir(), 'rv-content-'));
+  // The "file system": a real directory tree the helper script mounts (bind mount standing in for NFS).
+  data = join(work, 'fs');
+  mkdirSync(join(data, 'app', 'data'), { recursive: true });
+  writeFileSync(join(data, 'app', 'config.yml'), 'a: 1\n');
+  writeFileSync(join(data, 'app', 'canary.txt'), 'canary v1\n');
+  for (let i = 0; i < 4; i++) writeFileSync(join(data, 'app', 'data', `f${i}.bin`), Buffer.alloc(100 + i, i));
+  shim = join(work, 'bin');
+  mkdirSync(shim);
+  // `mount` shim: records the arguments, then bind-mounts the local tree read-only on the last argument.
+  writeFileSync(
+    join(shim, 'mount'),
+    `#!/bin/sh\nfor last; do :; done\necho "$@" >> "${work}/mount.log"\nexec /usr/bin/mount --bind -o ro "${data}" "$last"\n`,
+  );
+  chmodSync(join(shim, 'mount'), 0o755);
+  program = await bundlePathCheck();
+});
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+/** Runs a helper script as SSM would (bash), with the mount shim first on PATH. */
+function runScript(lines: readonly string[]): string {
+  return execFileSync('bash', ['-c', lines.join('\n')], {
+    encoding: 'utf8',
+    env: { ...process.env, PATH: `${shim}:${process.env.PATH}` },
+  });
+}
+
+describe('runPathCheck', () => {
+  it('passes the file-system checks over a mounted directory that holds the content', async () => {
+    const r = await runPathCheck({ root: data, checks: withKind(CHECKS) });
+    expect(r.checks.map((c) => [c.id, c.status])).toEqual([
+      ['app-files', 'pass'],
+      ['canary', 'pass'],
+      ['enough-data', 'pass'],
+      ['space', 'pass'],
+    ]);
+    expect(r.ok).toBe(true);
+  });
+
+  it('fails a missing path and a changed file, and never reads outside the root', async () => {
+    const r = await runPathCheck({
+      root: data,
+      checks: [
+        { id: 'missing', kind: 'paths', paths: ['/app/nope', '/../../etc/passwd'] },
+        { id: 'changed', kind: 'files', files: { '/app/canary.txt': sha('canary v2\n') } },
+      ] as never,
+    });
+    expect(r.checks.map((c) => c.status)).toEqual(['fail', 'fail']);
+    expect(r.ok).toBe(false);
+  });
+});
+
+describe('contentScript', () => {
+  it('mounts EFS read-only over NFS 4.1, runs the bundled path check and unmounts', () => {
+    const target: ContentTarget = { kind: 'efs', fileSystemId: 'fs-0abc' };
+    const out = runScript(contentScript(target, '10.0.1.25', program, withKind(CHECKS)));
+    const result = JSON.parse(out.trim().split('\n').at(-1) ?? '{}');
+    expect(result.ok).toBe(true);
+    expect(result.checks.map((c: { id: string; status: string }) => [c.id, c.status])).toEqual([
+      ['app-files', 'pass'],
+      ['canary', 'pass'],
+      ['enough-data', 'pass'],
+      ['space', 'pass'],
+    ]);
+    const log = readFileSync(join(work, 'mount.log'), 'utf8');
+    expect(log).toContain(
+      '-t nfs4 -o ro,nfsvers=4.1,rsize=1048576,wsize=1048576,hard,timeo=600,retrans=2,noresvport 10.0.1.25:/ /mnt/restore-validation-',
+    );
+    expect(
+      execFileSync('sh', ['-c', 'grep -c restore-validation- /proc/mounts || true'], {
+        encoding: 'utf8',
+      }).trim(),
+    ).toBe('0');
+  });
+
+  it('builds the Lustre and OpenZFS mounts from the DNS and mount names', () => {
+    const lustre = contentScript(
+      { kind: 'fsx-lustre', fileSystemId: 'fs-1', mountName: 'abcdefgh' },
+      'fs-1.fsx.us-east-1.amazonaws.com',
+      'x',
+      [],
+    );
+    expect(lustre.join('\n')).toContain(
+      'mount -t lustre -o ro,relatime,flock fs-1.fsx.us-east-1.amazonaws.com@tcp:/abcdefgh "$M"',
+    );
+    const zfs = contentScript(
+      { kind: 'fsx-openzfs', fileSystemId: 'fs-2', mountName: '/fsx' },
+      'fs-2.fsx.us-east-1.amazonaws.com',
+      'x',
+      [],
+    );
+    expect(zfs.join('\n')).toContain(
+      'mount -t nfs -o ro,nfsvers=4.1 fs-2.fsx.us-east-1.amazonaws.com:/fsx "$M"',
+    );
+    expect(() => contentScript({ kind: 'fsx-other', fileSystemId: 'fs-3' }, 'x', 'x', [])).toThrow(
+      'no Linux mount',
+    );
+  });
+
+  it('reports a failed mount as a helperError line', () => {
+    const failing = join(work, 'failbin');
+    mkdirSync(failing, { recursive: true });
+    writeFileSync(join(failing, 'mount'), '#!/bin/sh\necho "mount.nfs4: Connection refused" >&2\nexit 32\n');
+    chmodSync(join(failing, 'mount'), 0o755);
+    const out = execFileSync(
+      'bash',
+      ['-c', contentScript({ kind: 'efs', fileSystemId: 'fs-0abc' }, '10.0.0.1', program, []).join('\n')],
+      {
+        encoding: 'utf8',
+        env: { ...process.env, PATH: `${failing}:${process.env.PATH}` },
+      },
+    );
+    const line = JSON.parse(out.trim().split('\n').at(-1) ?? '{}');
+    expect(line.helperError).toBe('read-only mount of fs-0abc failed: mount.nfs4: Connection refused ');
+  });
+});
+
+describe('efsValidator content checks', () => {
+  const efs = mockClient(EFSClient);
+  const ec2 = mockClient(EC2Client);
+  const ssm = mockClient(SSMClient);
+  const FS = 'fs-0fedcba9876543210';
+  let sent: string[] = [];
+  let mountTargetState = 'creating';
+
+  beforeEach(() => {
+    efs.reset();
+    ec2.reset();
+    ssm.reset();
+    sent = [];
+    mountTargetState = 'creating';
+    efs.on(DescribeFileSystemsCommand).resolves({
+      FileSystems: [
+        {
+          FileSystemId: FS,
+          LifeCycleState: 'available',
+          Encrypted: true,
+          Name: 'awsbackup-restore-test-fs',
+          Tags: [{ Key: 'awsbackup-restore-test', Value: 'x' }],
+          SizeInBytes: { Value: 1 },
+        } as never,
+      ],
+    });
+    efs.on(DescribeMountTargetsCommand, { FileSystemId: FS }).resolves({ MountTargets: [] });
+    efs
+      .on(CreateMountTargetCommand)
+      .resolves({
+        MountTargetId: 'fsmt-1',
+        FileSystemId: FS,
+        SubnetId: 'subnet-1',
+        LifeCycleState: 'creating',
+      });
+    efs.on(DescribeMountTargetsCommand, { MountTargetId: 'fsmt-1' }).callsFake(() => {
+      const state = mountTargetState;
+      mountTargetState = 'available';
+      return {
+        MountTargets: [
+          {
+            MountTargetId: 'fsmt-1',
+            FileSystemId: FS,
+            SubnetId: 'subnet-1',
+            LifeCycleState: state,
+            IpAddress: '10.0.1.25',
+          },
+        ],
+      };
+    });
+    efs.on(DeleteMountTargetCommand).resolves({});
+    ec2.on(DescribeInstancesCommand).resolves({
+      Reservations: [
+        {
+          Instances: [
+            { InstanceId: 'i-helper', SubnetId: 'subnet-1', Placement: { AvailabilityZone: 'us-east-1a' } },
+          ],
+        },
+      ],
+    });
+    // SSM runs the generated script for real (bash, bind mount standing in for the NFS server).
+    ssm.on(SendCommandCommand).callsFake((input: { Parameters?: Record<string, string[]> }) => {
+      sent = input.Parameters?.commands ?? [];
+      return { Command: { CommandId: 'cmd-1' } };
+    });
+    ssm
+      .on(GetCommandInvocationCommand)
+      .callsFake(() => ({
+        Status: 'Success',
+        ResponseCode: 0,
+        StandardOutputContent: runScript(sent),
+        StandardErrorContent: '',
+      }));
+  });
+
+  function ctx(checks: unknown[], options: Record<string, unknown> = { helperInstanceId: 'i-helper' }) {
+    return testContext({
+      resourceType: 'EFS',
+      createdResourceArn: `arn:aws:elasticfilesystem:us-east-1:123456789012:file-system/${FS}`,
+      checks,
+      options,
+      clients: { efs: new EFSClient({}), ec2: new EC2Client({}), ssm: new SSMClient({}) },
+      // Real Lambdas have up to 15 minutes; the mount-target wait keeps a minute back.
+      deadlineMs: 300_000,
+    });
+  }
+
+  it('mounts through a new mount target in the helper subnet, runs the checks and deletes the mount target', async () => {
+    const run = await runValidator(
+      createEfsValidator({ programSource: () => program, pollMs: 1 }),
+      ctx(CHECKS),
+    );
+    expect(run.results.map((r) => [r.id, r.status])).toEqual([
+      ['file-system-state', 'pass'],
+      ['encryption', 'pass'],
+      ['app-files', 'pass'],
+      ['canary', 'pass'],
+      ['enough-data', 'pass'],
+      ['space', 'pass'],
+    ]);
+    expect(efs.commandCalls(CreateMountTargetCommand)[0]?.args[0].input).toMatchObject({
+      FileSystemId: FS,
+      SubnetId: 'subnet-1',
+    });
+    expect(efs.commandCalls(DeleteMountTargetCommand)[0]?.args[0].input).toEqual({ MountTargetId: 'fsmt-1' });
+    expect(ssm.commandCalls(SendCommandCommand)).toHaveLength(1);
+    expect(run.verdict.verdict).toBe('SUCCESSFUL');
+  });
+
+  it('fails the content check whose file changed', async () => {
+    const run = await runValidator(
+      createEfsValidator({ programSource: () => program, pollMs: 1 }),
+      ctx([{ id: 'canary', files: { '/app/canary.txt': sha('other\n') } }]),
+    );
+    expect(run.results.find((r) => r.id === 'canary')?.status).toBe('fail');
+    expect(run.verdict.verdict).toBe('FAILED');
+  });
+
+  it('reports the content checks as not run, with the reason, when no helper is configured', async () => {
+    const run = await runValidator(createEfsValidator({ programSource: () => program }), ctx(CHECKS, {}));
+    expect(run.results.find((r) => r.id === 'canary')).toMatchObject({
+      status: 'error',
+      detail: expect.stringContaining('no helper instance configured'),
+    });
+    expect(efs.commandCalls(CreateMountTargetCommand)).toHaveLength(0);
+  });
+
+  it('refuses to create a mount target on a file system that is not a restore-test one', async () => {
+    efs
+      .on(DescribeFileSystemsCommand)
+      .resolves({
+        FileSystems: [
+          { FileSystemId: FS, LifeCycleState: 'available', Encrypted: true, Name: 'prod', Tags: [] } as never,
+        ],
+      });
+    const run = await runValidator(
+      createEfsValidator({ programSource: () => program, pollMs: 1 }),
+      ctx(CHECKS),
+    );
+    expect(run.results.find((r) => r.id === 'app-files')).toMatchObject({
+      status: 'error',
+      detail: expect.stringContaining('refusing to create a mount target'),
+    });
+    expect(efs.commandCalls(CreateMountTargetCommand)).toHaveLength(0);
+  });
+
+  it('fails the verdict when the mount target it created cannot be deleted', async () => {
+    efs
+      .on(DeleteMountTargetCommand)
+      .rejects(Object.assign(new Error('denied'), { name: 'AccessDeniedException' }));
+    const run = await runValidator(
+      createEfsValidator({ programSource: () => program, pollMs: 1 }),
+      ctx(CHECKS.slice(0, 1)),
+    );
+    expect(run.results.find((r) => r.id === 'cleanup')).toMatchObject({
+      status: 'error',
+      detail: expect.stringContaining('mount target fsmt-1 was left behind'),
+    });
+    expect(run.verdict.verdict).toBe('FAILED');
+  });
+});
