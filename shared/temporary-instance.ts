@@ -98,6 +98,7 @@ type DescribedCluster = {
   Port?: number;
 };
 type DescribedInstance = {
+  DBInstanceArn?: string;
   DBInstanceIdentifier?: string;
   DBInstanceStatus?: string;
   TagList?: AnyTag[];
@@ -136,6 +137,7 @@ interface Commands {
   CreateDBInstanceCommand: new (i: never) => unknown;
   DeleteDBInstanceCommand: new (i: never) => unknown;
   DescribeOrderableDBInstanceOptionsCommand: new (i: { Engine: string; EngineVersion?: string; MaxRecords?: number; Marker?: string }) => unknown;
+  ListTagsForResourceCommand: new (i: { ResourceName: string }) => unknown;
 }
 interface Sender {
   send(command: never, options?: { abortSignal?: AbortSignal }): Promise<unknown>;
@@ -159,7 +161,13 @@ function adapter(service: InstanceControlPlane['service'], client: Sender, c: Co
       try {
         const out = await send<{ DBInstances?: DescribedInstance[] }>(new c.DescribeDBInstancesCommand({ DBInstanceIdentifier: id }), signal);
         const first = out.DBInstances?.[0];
-        return first ? toInstance(first) : undefined;
+        if (!first) return undefined;
+        // DocumentDB and Neptune describe instances without tags: the guard needs them, so ask.
+        if (!first.TagList && first.DBInstanceArn) {
+          const tags = await send<{ TagList?: AnyTag[] }>(new c.ListTagsForResourceCommand({ ResourceName: first.DBInstanceArn }), signal);
+          return toInstance({ ...first, TagList: tags.TagList ?? [] });
+        }
+        return toInstance(first);
       } catch (err) {
         if (isNotFound(err)) return undefined;
         throw err;
