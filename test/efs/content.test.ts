@@ -184,14 +184,12 @@ describe('efsValidator content checks', () => {
       ],
     });
     efs.on(DescribeMountTargetsCommand, { FileSystemId: FS }).resolves({ MountTargets: [] });
-    efs
-      .on(CreateMountTargetCommand)
-      .resolves({
-        MountTargetId: 'fsmt-1',
-        FileSystemId: FS,
-        SubnetId: 'subnet-1',
-        LifeCycleState: 'creating',
-      });
+    efs.on(CreateMountTargetCommand).resolves({
+      MountTargetId: 'fsmt-1',
+      FileSystemId: FS,
+      SubnetId: 'subnet-1',
+      LifeCycleState: 'creating',
+    });
     efs.on(DescribeMountTargetsCommand, { MountTargetId: 'fsmt-1' }).callsFake(() => {
       const state = mountTargetState;
       mountTargetState = 'available';
@@ -222,14 +220,12 @@ describe('efsValidator content checks', () => {
       sent = input.Parameters?.commands ?? [];
       return { Command: { CommandId: 'cmd-1' } };
     });
-    ssm
-      .on(GetCommandInvocationCommand)
-      .callsFake(() => ({
-        Status: 'Success',
-        ResponseCode: 0,
-        StandardOutputContent: runScript(sent),
-        StandardErrorContent: '',
-      }));
+    ssm.on(GetCommandInvocationCommand).callsFake(() => ({
+      Status: 'Success',
+      ResponseCode: 0,
+      StandardOutputContent: runScript(sent),
+      StandardErrorContent: '',
+    }));
   });
 
   function ctx(checks: unknown[], options: Record<string, unknown> = { helperInstanceId: 'i-helper' }) {
@@ -285,13 +281,11 @@ describe('efsValidator content checks', () => {
   });
 
   it('refuses to create a mount target on a file system that is not a restore-test one', async () => {
-    efs
-      .on(DescribeFileSystemsCommand)
-      .resolves({
-        FileSystems: [
-          { FileSystemId: FS, LifeCycleState: 'available', Encrypted: true, Name: 'prod', Tags: [] } as never,
-        ],
-      });
+    efs.on(DescribeFileSystemsCommand).resolves({
+      FileSystems: [
+        { FileSystemId: FS, LifeCycleState: 'available', Encrypted: true, Name: 'prod', Tags: [] } as never,
+      ],
+    });
     const run = await runValidator(
       createEfsValidator({ programSource: () => program, pollMs: 1 }),
       ctx(CHECKS),
