@@ -1,0 +1,145 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  BackupClient,
+  DescribeRestoreJobCommand,
+  GetRestoreJobMetadataCommand,
+  PutRestoreValidationResultCommand,
+} from '@aws-sdk/client-backup';
+import {
+  BatchWriteItemCommand,
+  CreateTableCommand,
+  DeleteItemCommand,
+  DynamoDBClient,
+} from '@aws-sdk/client-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { type Moto, startMoto } from '../support/engines';
+
+// Only the AWS Backup restore API is faked; DynamoDB is moto over HTTP, reached through the SDK's
+// service-specific endpoint variable, exactly as the deployed handler's default clients would be.
+const backup = mockClient(BackupClient);
+const event = JSON.parse(
+  readFileSync('/work/shared/fixtures/events/completed-dynamodb-fully-managed.json', 'utf8'),
+) as {
+  detail: { restoreJobId: string; sourceResourceArn: string; createdResourceArn: string };
+};
+const JOB_ID = event.detail.restoreJobId;
+const SOURCE = 'prescriptions';
+const RESTORED = 'awsbackup-restore-test-5a6b7c8d';
+
+const context = {
+  functionName: 'dynamodb-validator',
+  functionVersion: '1',
+  invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:dynamodb-validator',
+  memoryLimitInMB: '512',
+  awsRequestId: 'req-1',
+  logGroupName: 'g',
+  logStreamName: 's',
+  callbackWaitsForEmptyEventLoop: true,
+  getRemainingTimeInMillis: () => 120_000,
+  done: () => undefined,
+  fail: () => undefined,
+  succeed: () => undefined,
+};
+
+let moto: Moto;
+let ddb: DynamoDBClient;
+let dir: string;
+// biome-ignore lint/suspicious/noExplicitAny: the handler module is imported after the env is stubbed
+let handler: (event: unknown, context: never) => Promise<any>;
+
+beforeAll(async () => {
+  moto = await startMoto();
+  ddb = new DynamoDBClient({ endpoint: moto.endpoint, region: 'us-east-1' });
+  dir = mkdtempSync(join(tmpdir(), 'rv-ddb-handler-'));
+  writeFileSync(
+    join(dir, 'config.json'),
+    JSON.stringify({
+      version: 1,
+      profiles: [
+        {
+          name: 'prescriptions',
+          match: {
+            resourceType: 'DynamoDB.FullyManaged',
+            sourceResourceArn: 'arn:aws:dynamodb:*:*:table/prescriptions',
+          },
+          checks: [
+            { id: 'same-as-source', compare: { with: 'source', countMode: 'exact', seed: 3 } },
+            { id: 'not-empty', minItems: 10 },
+          ],
+        },
+      ],
+    }),
+  );
+  vi.stubEnv('RESTORE_VALIDATION_CONFIG', join(dir, 'config.json'));
+  vi.stubEnv('AWS_ENDPOINT_URL_DYNAMODB', moto.endpoint);
+  ({ handler } = await import('../../functions/dynamodb/handler'));
+});
+
+afterAll(async () => {
+  vi.unstubAllEnvs();
+  ddb?.destroy();
+  await moto?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function tables() {
+  for (const name of [SOURCE, RESTORED]) {
+    await ddb.send(
+      new CreateTableCommand({
+        TableName: name,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+        KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+      }),
+    );
+    const items = Array.from({ length: 20 }, (_, i) => ({
+      PutRequest: { Item: { id: { S: `RX#${i}` }, drug: { S: `d${i}` }, qty: { N: String(i) } } },
+    }));
+    await ddb.send(new BatchWriteItemCommand({ RequestItems: { [name]: items } }));
+  }
+}
+
+const posted = () => backup.commandCalls(PutRestoreValidationResultCommand).map((c) => c.args[0].input);
+const final = () => posted().find((p) => p.ValidationStatus !== 'VALIDATING');
+
+beforeEach(async () => {
+  await moto.reset();
+  backup.reset();
+  backup.on(DescribeRestoreJobCommand).resolves({
+    RestoreJobId: JOB_ID,
+    Status: 'COMPLETED',
+    ResourceType: 'DynamoDB.FullyManaged',
+    CreatedResourceArn: event.detail.createdResourceArn,
+    SourceResourceArn: event.detail.sourceResourceArn,
+    RecoveryPointCreationDate: new Date('2026-11-24T22:00:00Z'),
+    CreatedBy: {
+      RestoreTestingPlanArn:
+        'arn:aws:backup:us-east-1:123456789012:restore-testing-plan:nightly_restore_tests-1a2b3c4d',
+    },
+  });
+  backup
+    .on(GetRestoreJobMetadataCommand)
+    .resolves({ RestoreJobId: JOB_ID, Metadata: { targetTableName: RESTORED } });
+  backup.on(PutRestoreValidationResultCommand).resolves({});
+});
+
+describe('dynamodb handler', () => {
+  it('posts SUCCESSFUL for a DynamoDB.FullyManaged restore identical to its source', async () => {
+    await tables();
+    const out = await handler(structuredClone(event), context as never);
+    expect(out.verdict).toBe('SUCCESSFUL');
+    expect(final()).toMatchObject({ RestoreJobId: JOB_ID, ValidationStatus: 'SUCCESSFUL' });
+  });
+
+  it('posts FAILED naming the compare check when an item is missing from the restore', async () => {
+    await tables();
+    await ddb.send(new DeleteItemCommand({ TableName: RESTORED, Key: { id: { S: 'RX#7' } } }));
+    const out = await handler(structuredClone(event), context as never);
+    expect(out.verdict).toBe('FAILED');
+    expect(final()?.ValidationStatusMessage).toContain('same-as-source');
+    expect(final()?.ValidationStatusMessage).toContain('id=RX#7');
+  });
+});
