@@ -31,7 +31,7 @@ export type {
 // Checks
 export { defineCheck, errored, fail, pass, runChecks, skip } from './shared/checks';
 export type { ClientOptions, Clients } from './shared/clients';
-export { createClients } from './shared/clients';
+export { createClients, registerClients } from './shared/clients';
 export type { Config, Connection, Defaults, Match, Profile } from './shared/config/index';
 // Config
 export {
@@ -55,7 +55,7 @@ export {
 export type { EvidenceRecord } from './shared/evidence';
 // SQL: what a custom check over the RDS/Aurora validators' database session needs
 export type { SqlFacts, ValidatorModule } from './shared/extend';
-export { loadValidatorModule } from './shared/extend';
+export { loadCheckExtensions, loadValidatorModule } from './shared/extend';
 // Safety, errors, retries, clients
 export {
   assertCreatedByUs,

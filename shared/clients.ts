@@ -1,22 +1,28 @@
 /**
- * AWS SDK clients, created once per process on first use and injectable for tests.
+ * AWS SDK clients, created on first use and injectable for tests.
+ *
+ * This module imports no SDK client: each module that uses a client registers its class with
+ * `registerClients({ rds: RDSClient })` where it imports the SDK anyway, so a Lambda bundle carries
+ * only the clients its validator uses (all fourteen would add ~1.3 MB to every function). Using a
+ * client nobody registered is a clear error, which the validator's own tests hit first.
+ *
  * The SDK's own retry (standard mode) handles most throttling; shared/retry.ts adds a second layer
  * around calls whose failure would decide a verdict.
  */
-import { BackupClient } from '@aws-sdk/client-backup';
-import { DocDBClient } from '@aws-sdk/client-docdb';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { EC2Client } from '@aws-sdk/client-ec2';
-import { EFSClient } from '@aws-sdk/client-efs';
-import { FSxClient } from '@aws-sdk/client-fsx';
-import { LambdaClient } from '@aws-sdk/client-lambda';
-import { NeptuneClient } from '@aws-sdk/client-neptune';
-import { RDSClient } from '@aws-sdk/client-rds';
-import { S3Client } from '@aws-sdk/client-s3';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { SFNClient } from '@aws-sdk/client-sfn';
-import { SNSClient } from '@aws-sdk/client-sns';
-import { SSMClient } from '@aws-sdk/client-ssm';
+import type { BackupClient } from '@aws-sdk/client-backup';
+import type { DocDBClient } from '@aws-sdk/client-docdb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { EC2Client } from '@aws-sdk/client-ec2';
+import type { EFSClient } from '@aws-sdk/client-efs';
+import type { FSxClient } from '@aws-sdk/client-fsx';
+import type { LambdaClient } from '@aws-sdk/client-lambda';
+import type { NeptuneClient } from '@aws-sdk/client-neptune';
+import type { RDSClient } from '@aws-sdk/client-rds';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { SFNClient } from '@aws-sdk/client-sfn';
+import type { SNSClient } from '@aws-sdk/client-sns';
+import type { SSMClient } from '@aws-sdk/client-ssm';
 
 export interface Clients {
   readonly backup: BackupClient;
@@ -44,22 +50,31 @@ export interface ClientOptions {
   readonly maxAttempts?: number;
 }
 
-const ctors = {
-  backup: BackupClient,
-  rds: RDSClient,
-  ec2: EC2Client,
-  ssm: SSMClient,
-  s3: S3Client,
-  dynamodb: DynamoDBClient,
-  secrets: SecretsManagerClient,
-  sfn: SFNClient,
-  lambda: LambdaClient,
-  efs: EFSClient,
-  fsx: FSxClient,
-  docdb: DocDBClient,
-  neptune: NeptuneClient,
-  sns: SNSClient,
-} as const;
+const CLIENT_KEYS = [
+  'backup',
+  'rds',
+  'ec2',
+  'ssm',
+  's3',
+  'dynamodb',
+  'secrets',
+  'sfn',
+  'lambda',
+  'efs',
+  'fsx',
+  'docdb',
+  'neptune',
+  'sns',
+] as const;
+
+// biome-ignore lint/suspicious/noExplicitAny: SDK client constructors take their own config types
+export type ClientConstructors = { [K in keyof Clients]: new (...args: any[]) => Clients[K] };
+const registry: Partial<ClientConstructors> = {};
+
+/** Makes SDK client classes available to `ctx.clients`; call it where the SDK package is imported. */
+export function registerClients(ctors: Partial<ClientConstructors>): void {
+  Object.assign(registry, ctors);
+}
 
 /**
  * Returns a Clients object whose members are created on first access. `overrides` replaces any of
@@ -73,12 +88,17 @@ export function createClients(options: ClientOptions = {}, overrides: Partial<Cl
     maxAttempts: options.maxAttempts ?? 4,
   };
   const target = {} as Clients;
-  for (const key of Object.keys(ctors) as (keyof Clients)[]) {
+  for (const key of CLIENT_KEYS) {
     Object.defineProperty(target, key, {
       enumerable: true,
       get() {
         if (!cache[key]) {
-          const Ctor = ctors[key] as new (cfg: object) => unknown;
+          const Ctor = registry[key] as (new (cfg: object) => unknown) | undefined;
+          if (!Ctor) {
+            throw new Error(
+              `AWS client "${key}" is not registered: call registerClients({ ${key}: <SDK client class> }) in the module that uses it`,
+            );
+          }
           cache[key] = new Ctor(
             key === 's3'
               ? { ...config, forcePathStyle: options.forcePathStyle ?? Boolean(options.endpoint) }

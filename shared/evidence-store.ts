@@ -11,9 +11,8 @@
  *  - reconciler claims (`claim#…` keys) carry none of the GSI keys, so they stay out of every index,
  *    and expire through the `expiresAt` TTL attribute.
  */
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import {
   BatchGetCommand,
   DynamoDBDocumentClient,
@@ -22,6 +21,9 @@ import {
   QueryCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { type EvidenceRecord, evidenceKey } from './evidence';
+import { registerClients } from './clients';
+
+registerClients({ dynamodb: DynamoDBClient, s3: S3Client });
 
 export const EVIDENCE_INDEXES = {
   byResource: { partitionKey: 'sourceResourceArn', sortKey: 'finishedAt' },

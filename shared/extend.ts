@@ -7,8 +7,9 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Config, Match, Profile } from './config/index';
-import { matchProfile, matchSchema } from './config/index';
 import type { MatchSubject } from './config/match';
+import { matchProfile } from './config/match';
+import { matchSchema } from './config/schema';
 import { reasonOf, UsageError } from './errors';
 import type { LocalTarget } from './local';
 import { isResourceType } from './resource-types';
@@ -231,4 +232,43 @@ export async function resolveCheckTarget(
 export interface SqlFacts {
   readonly session?: SqlSession;
   readonly sqlEngine?: SqlEngine;
+}
+
+/**
+ * Env var listing check extension modules (`:`-separated absolute paths) a validator imports at cold
+ * start, before it reads the config: how `addCheck({ entry })` reaches the Lambdas (as a layer).
+ */
+export const EXTENSIONS_ENV = 'RESTORE_VALIDATION_EXTENSIONS';
+
+/** `Symbol.for` key under which the running validator publishes the package API to extension layers. */
+export const EXTENSION_API_GLOBAL = 'restore-validation.api';
+
+/**
+ * Imports check extension modules: files that call `registerCheckKind` / `registerCheckImplementation`.
+ * Layer bundles bind their `restore-validation` imports to the API published here, so they register
+ * into this process's registries. Locally (CLI `--extension FILE`) a `.ts` file imports the package
+ * as usual. Returns the files loaded; an unloadable file is an error naming it (a config that uses its
+ * kinds could not be validated without it).
+ */
+export async function loadCheckExtensions(files: readonly string[]): Promise<string[]> {
+  if (files.length === 0) return [];
+  const g = globalThis as Record<symbol, unknown>;
+  g[Symbol.for(EXTENSION_API_GLOBAL)] ??= await import('../index');
+  const loaded: string[] = [];
+  for (const file of files) {
+    const path = resolve(file);
+    if (!existsSync(path)) throw new UsageError(`check extension ${file} does not exist`);
+    try {
+      await import(pathToFileURL(path).href);
+    } catch (err) {
+      throw new UsageError(`check extension ${file} could not be loaded: ${reasonOf(err)}`, { cause: err });
+    }
+    loaded.push(path);
+  }
+  return loaded;
+}
+
+/** The extension files named by {@link EXTENSIONS_ENV} in the Lambda's settings (`ctx.settings` / runtimeSettings().raw). */
+export function extensionFiles(settings: Readonly<Record<string, string | undefined>>): string[] {
+  return (settings[EXTENSIONS_ENV] ?? '').split(':').filter(Boolean);
 }

@@ -9,7 +9,7 @@
  * within `version: 1`; a breaking change bumps `version`.
  * @see https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html
  */
-import { InvokeCommand, type InvokeCommandOutput } from '@aws-sdk/client-lambda';
+import { InvokeCommand, type InvokeCommandOutput, LambdaClient } from '@aws-sdk/client-lambda';
 import * as z from 'zod';
 import { parseArn } from './arn';
 import { registerCheckImplementation } from './check-implementations';
@@ -17,6 +17,9 @@ import { type CheckDefinition, type CheckOutcome, errored } from './checks';
 import type { CheckConfig } from './config/index';
 import { reasonOf } from './errors';
 import type { ValidationContext } from './validator';
+import { registerClients } from './clients';
+
+registerClients({ lambda: LambdaClient });
 
 /** The payload version this code sends. Bumped only for a breaking change to the payload or answer. */
 export const LAMBDA_CHECK_PAYLOAD_VERSION = 1;

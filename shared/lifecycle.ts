@@ -16,10 +16,14 @@ import {
   makeIdempotent,
 } from '@aws-lambda-powertools/idempotency';
 import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
+import { BackupClient } from '@aws-sdk/client-backup';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { MiddlewareObj } from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { type Clients, clients as defaultClients } from './clients';
-import { type Config, emptyConfig, loadConfigFile, matchProfile } from './config/index';
+import { type Clients, clients as defaultClients, registerClients } from './clients';
+import { emptyConfig, loadJsonConfigFile } from './config/load';
+import { matchProfile } from './config/match';
+import type { Config } from './config/schema';
 import { type RuntimeSettings, runtimeSettings } from './env';
 import { EventParseError, reasonOf } from './errors';
 import { parseRestoreJobEvent, type RestoreJobEvent, restoreJobIdOf } from './event';
@@ -32,6 +36,8 @@ import type { RetryOptions } from './retry';
 import { defaultEvidenceSinks } from './sinks';
 import { runValidator, type ValidationRun, type ValidatorDefinition } from './validator';
 import { fitMessage } from './verdict';
+
+registerClients({ backup: BackupClient, dynamodb: DynamoDBClient });
 
 export type LifecycleOutcome =
   | 'reported' // a final verdict was posted
@@ -76,13 +82,16 @@ export interface LifecycleOptions {
 
 let cachedConfig: { path: string | undefined; config?: Config; error?: unknown } | undefined;
 
-/** The runtime config, loaded once per process; a broken file is remembered as an error, not thrown at import. */
+/**
+ * The runtime config, loaded once per process; a broken file is remembered as an error, not thrown at
+ * import. It is the JSON the stack converted from validation.config.yaml at synth.
+ */
 function runtimeConfig(settings: RuntimeSettings): Config {
   if (!cachedConfig || cachedConfig.path !== settings.configPath) {
     try {
       cachedConfig = {
         path: settings.configPath,
-        config: settings.configPath ? loadConfigFile(settings.configPath) : emptyConfig(),
+        config: settings.configPath ? loadJsonConfigFile(settings.configPath) : emptyConfig(),
       };
     } catch (error) {
       cachedConfig = { path: settings.configPath, error };

@@ -5,12 +5,16 @@
  * the object the store just wrote; a failure of one part does not stop the others.
  */
 
+import { SNSClient } from '@aws-sdk/client-sns';
+import { registerClients } from './clients';
 import { reasonOf } from './errors';
 import { putEvidence } from './evidence-store';
 import type { EvidenceSink } from './lifecycle';
 import { logger } from './logger';
 import { recordValidationMetrics } from './metrics';
 import { notifyVerdict } from './notify';
+
+registerClients({ sns: SNSClient });
 
 export const stackEvidenceSink: EvidenceSink = async (record, { clients, settings }) => {
   let location: string | undefined;

@@ -19,7 +19,7 @@
  * instance accepts; restored instances keep the security groups of the restore selection's metadata.
  * It imports only from the package root.
  */
-import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
+import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import {
   type CheckDefinition,
   defineCheck,
@@ -29,10 +29,14 @@ import {
   pass,
   ResourceStateError,
   reasonOf,
+  registerClients,
   type ValidationContext,
   withRetry,
   z,
 } from 'restore-validation';
+
+// A Lambda bundle carries only the SDK clients its modules register.
+registerClients({ ec2: EC2Client });
 
 const endpointSchema = z.strictObject({
   id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$/),

@@ -8,7 +8,7 @@
  * testing selection's metadata override `iamInstanceProfileName: UseBackedUpValue`.
  * @see https://docs.aws.amazon.com/aws-backup/latest/devguide/restore-testing-inferred-metadata.html
  */
-import { GetConsoleOutputCommand } from '@aws-sdk/client-ec2';
+import { GetConsoleOutputCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { type CheckDefinition, type CheckOutcome, defineCheck, errored, fail, pass, skip } from '../../shared/checks';
 import type { CheckConfig } from '../../shared/config/index';
 import { ResourceStateError, reasonOf } from '../../shared/errors';
@@ -16,6 +16,10 @@ import { withRetry } from '../../shared/retry';
 import { type ValidationContext, defineValidator } from '../../shared/validator';
 import { type InstanceFacts, type StatusFacts, describeRestoredInstance, waitForStatus } from './instance';
 import { pingStatus, runShellCommand } from './ssm';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import { registerClients } from '../../shared/clients';
+
+registerClients({ ec2: EC2Client, ssm: SSMClient });
 
 export interface Ec2Facts {
   readonly instance: InstanceFacts;

@@ -7,6 +7,10 @@ import { readEnvVar } from '../../shared/env';
 import { UsageError } from '../../shared/errors';
 import { type ResolvedCredentials, type SqlEndpoint, type SqlEngine, SQL_ENGINES, credentialsFromSecret, iamCredentials, resolveCredentials } from '../../shared/sql/index';
 import type { ValidationContext } from '../../shared/validator';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { registerClients } from '../../shared/clients';
+
+registerClients({ secrets: SecretsManagerClient });
 
 const DEFAULT_PORTS: Record<SqlEngine, number> = { postgres: 5432, mysql: 3306, mariadb: 3306 };
 

@@ -6,10 +6,14 @@
  * @see https://docs.aws.amazon.com/AmazonS3/latest/userguide/checking-object-integrity.html
  * @see https://docs.aws.amazon.com/AmazonS3/latest/userguide/optimizing-performance.html
  */
+
+import { crc32 as zlibCrc32 } from 'node:zlib';
 import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import { crc32c } from '../../shared/crc32c';
-import { crc32 as zlibCrc32 } from 'node:zlib';
 import type { ValidationContext } from '../../shared/validator';
+import { registerClients } from '../../shared/clients';
+
+registerClients({ s3: S3Client });
 
 /** A streaming CRC in the SDK's `Checksum` shape: `update`, `digest` (4 big-endian bytes), `reset`. */
 function crcChecksum(fn: (data: Uint8Array, initial: number) => number) {
@@ -51,7 +55,8 @@ export function createS3Client(options: S3ClientOptions = {}): S3Client {
     ...options.base,
     ...(options.region ? { region: options.region } : {}),
     ...(options.endpoint ? { endpoint: options.endpoint } : {}),
-    forcePathStyle: options.forcePathStyle ?? (options.endpoint ? true : Boolean(options.base?.forcePathStyle)),
+    forcePathStyle:
+      options.forcePathStyle ?? (options.endpoint ? true : Boolean(options.base?.forcePathStyle)),
     maxAttempts: options.maxAttempts ?? 8,
     retryMode: 'adaptive',
     requestChecksumCalculation: 'WHEN_REQUIRED',

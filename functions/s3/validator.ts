@@ -7,14 +7,22 @@
  */
 import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import pLimit from 'p-limit';
-import { type CheckDefinition, defineCheck, fail, pass } from '../../shared/checks';
+import { type CheckDefinition, defineCheck, fail, pass, runChecks } from '../../shared/checks';
 import type { CheckConfig } from '../../shared/config/index';
 import { ResourceStateError, reasonOf } from '../../shared/errors';
 import type { RetryOptions } from '../../shared/retry';
-import { type ValidationContext, defineValidator } from '../../shared/validator';
-import { type BucketProbe, errorCode, guardRestoredBucket, isNotFound, probeBucket, restoredBucketName } from './bucket';
+import { defineValidator, type ValidationContext } from '../../shared/validator';
+import {
+  type BucketProbe,
+  errorCode,
+  guardRestoredBucket,
+  isNotFound,
+  probeBucket,
+  restoredBucketName,
+} from './bucket';
 import { s3ClientFor } from './client';
-import { compareCheck, planCompare } from './compare-check';
+import { compareCheck } from './compare-check';
+import { planCompare } from './distributed';
 import { countObjects } from './listing';
 
 export interface S3Facts {
@@ -37,7 +45,8 @@ function recoveryPointTime(ctx: ValidationContext): Date | undefined {
   const flag = str(ctx.target.recoveryPointTime);
   if (flag) {
     const d = new Date(flag);
-    if (Number.isNaN(d.getTime())) throw new ResourceStateError(`--recovery-point-time ${JSON.stringify(flag)} is not an ISO 8601 time`);
+    if (Number.isNaN(d.getTime()))
+      throw new ResourceStateError(`--recovery-point-time ${JSON.stringify(flag)} is not an ISO 8601 time`);
     return d;
   }
   return ctx.job.recoveryPointCreationDate;
@@ -51,7 +60,9 @@ export const s3Validator = defineValidator<S3Facts>({
     const bucket = local ? str(ctx.target.bucket) : restoredBucketName(ctx.job);
     if (!bucket) {
       throw new ResourceStateError(
-        local ? '--bucket is required' : 'the restore job names no bucket: neither metadata destinationBucketName nor an S3 created resource ARN',
+        local
+          ? '--bucket is required'
+          : 'the restore job names no bucket: neither metadata destinationBucketName nor an S3 created resource ARN',
       );
     }
     const s3 = s3ClientFor(ctx);
@@ -60,7 +71,11 @@ export const s3Validator = defineValidator<S3Facts>({
     if (!local) await guardRestoredBucket(s3, bucket, retry);
     const probe = await probeBucket(s3, bucket, retry);
     ctx.note('bucket', bucket);
-    const sourceBucket = local ? str(ctx.target.sourceBucket) : ctx.job.source?.service === 's3' ? ctx.job.source.resourceId : undefined;
+    const sourceBucket = local
+      ? str(ctx.target.sourceBucket)
+      : ctx.job.source?.service === 's3'
+        ? ctx.job.source.resourceId
+        : undefined;
     const facts: S3Facts = {
       s3,
       bucket,
@@ -72,19 +87,32 @@ export const s3Validator = defineValidator<S3Facts>({
       ctx,
     };
     // A full comparison that cannot finish in this Lambda is handed to Step Functions here (throws DeferredValidation).
-    await planCompare(ctx, facts);
+    await planCompare(ctx, facts, (c, f, except) =>
+      runChecks(
+        buildChecks(c).filter((check) => check.id !== except),
+        f,
+        {
+          concurrency: c.profile?.concurrency ?? c.config.defaults.concurrency,
+          checkTimeoutMs: (c.profile?.checkTimeoutSeconds ?? c.config.defaults.checkTimeoutSeconds) * 1000,
+          deadline: c.deadline,
+          signal: c.signal,
+        },
+      ),
+    );
     return facts;
   },
-  checks(ctx, facts) {
-    const checks: CheckDefinition<S3Facts>[] = [restoredBucketCheck];
-    for (const c of ctx.profile?.checks ?? []) {
-      if (c.kind === 'compare') checks.push(compareCheck(c, ctx));
-      else if (c.kind === 'keys') checks.push(keysCheck(c));
-      else if (c.kind === 'minObjects') checks.push(minObjectsCheck(c));
-    }
-    return checks;
-  },
+  checks: (ctx) => buildChecks(ctx),
 });
+
+function buildChecks(ctx: ValidationContext): CheckDefinition<S3Facts>[] {
+  const checks: CheckDefinition<S3Facts>[] = [restoredBucketCheck];
+  for (const c of ctx.profile?.checks ?? []) {
+    if (c.kind === 'compare') checks.push(compareCheck(c, ctx));
+    else if (c.kind === 'keys') checks.push(keysCheck(c));
+    else if (c.kind === 'minObjects') checks.push(minObjectsCheck(c));
+  }
+  return checks;
+}
 
 /** Built-in: the bucket is listable (proven in gather) and holds at least one object. */
 export const restoredBucketCheck = defineCheck<S3Facts>({
@@ -93,10 +121,13 @@ export const restoredBucketCheck = defineCheck<S3Facts>({
   run: (f) =>
     f.probe.firstPage === 0
       ? fail(`restored bucket ${f.bucket} is empty`, { objects: 0 })
-      : pass(`restored bucket ${f.bucket} exists and can be listed (${f.probe.more ? 'more than 1,000' : f.probe.firstPage} objects)`, {
-          objectsOnFirstPage: f.probe.firstPage,
-          more: f.probe.more,
-        }),
+      : pass(
+          `restored bucket ${f.bucket} exists and can be listed (${f.probe.more ? 'more than 1,000' : f.probe.firstPage} objects)`,
+          {
+            objectsOnFirstPage: f.probe.firstPage,
+            more: f.probe.more,
+          },
+        ),
 });
 
 /** `keys`: each named object exists in the restored bucket (HeadObject). */
@@ -104,7 +135,9 @@ export function keysCheck(c: CheckConfig): CheckDefinition<S3Facts> {
   const keys = (c.keys as string[]) ?? [];
   return defineCheck<S3Facts>({
     id: c.id,
-    description: (c.description as string | undefined) ?? `objects ${keys.slice(0, 3).join(', ')}${keys.length > 3 ? ', …' : ''} exist`,
+    description:
+      (c.description as string | undefined) ??
+      `objects ${keys.slice(0, 3).join(', ')}${keys.length > 3 ? ', …' : ''} exist`,
     async run(f, { signal }) {
       const limit = pLimit(16);
       const missing: string[] = [];
@@ -123,9 +156,12 @@ export function keysCheck(c: CheckConfig): CheckDefinition<S3Facts> {
       missing.sort();
       return missing.length === 0
         ? pass(`all ${keys.length} keys exist`, { keys: keys.length })
-        : fail(`${missing.length} of ${keys.length} keys missing: ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', …' : ''}`, {
-            missing: missing.slice(0, 20),
-          });
+        : fail(
+            `${missing.length} of ${keys.length} keys missing: ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', …' : ''}`,
+            {
+              missing: missing.slice(0, 20),
+            },
+          );
     },
   });
 }
@@ -141,7 +177,9 @@ export function minObjectsCheck(c: CheckConfig): CheckDefinition<S3Facts> {
       // Counting stops at `min`: proving "at least N" never needs the whole listing.
       const n = await countObjects(f.s3, f.bucket, { filter, stopAt: min, signal, retry: f.retry });
       const where = filter.include?.length ? ` under ${filter.include.join(', ')}` : '';
-      return n >= min ? pass(`at least ${min} objects${where}`, { atLeast: n }) : fail(`only ${n} objects${where}, expected at least ${min}`, { objects: n });
+      return n >= min
+        ? pass(`at least ${min} objects${where}`, { atLeast: n })
+        : fail(`only ${n} objects${where}, expected at least ${min}`, { objects: n });
     },
   });
 }

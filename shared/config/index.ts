@@ -2,3 +2,4 @@ export * from './kinds/index';
 export * from './load';
 export * from './match';
 export * from './schema';
+export * from './yaml';

@@ -1,6 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { basename } from 'node:path';
-import YAML from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from '../errors';
 import { type Config, configSchema, suggest } from './schema';
@@ -57,42 +55,23 @@ export function parseConfig(raw: unknown, file = 'config'): Config {
   );
 }
 
-/** Parses YAML or JSON text (JSON is YAML) and validates it. */
-export function parseConfigText(text: string, file = 'config'): Config {
+/** Reads a JSON config file (what the stack bundles into each function) without the YAML parser. */
+export function loadJsonConfigFile(file: string): Config {
   let raw: unknown;
   try {
-    const doc = YAML.parseDocument(text, { prettyErrors: true, uniqueKeys: true });
-    if (doc.errors.length > 0) throw doc.errors[0];
-    raw = doc.toJS();
+    raw = JSON.parse(readFileSync(file, 'utf8'));
   } catch (err) {
-    throw new ConfigError(
-      basename(file) === file ? file : file,
-      '',
-      `not valid YAML/JSON: ${(err as Error).message}`,
-      { cause: err },
-    );
-  }
-  if (raw === null || raw === undefined)
-    throw new ConfigError(file, '', 'the file is empty: start with "version: 1"');
-  return parseConfig(raw, file);
-}
-
-/** Reads and validates a config file. Errors name the file, the path inside it and the problem. */
-export function loadConfigFile(file: string): Config {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
     throw new ConfigError(
       file,
       '',
-      `cannot read the config file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+      code ? `cannot read the config file (${code})` : `not valid JSON: ${(err as Error).message}`,
       {
         cause: err,
       },
     );
   }
-  return parseConfigText(text, file);
+  return parseConfig(raw, file);
 }
 
 /** A config with no profiles: every validator still runs its built-in state checks. */

@@ -80,10 +80,22 @@ describe('bundled S3 validator, end to end', () => {
     await s3.send(new PutObjectCommand({ Bucket: RESTORED, Key: 'reports/index.json', Body: '{}' }));
     const event = fixture('completed-s3.json');
     jobFromEvent(fake, event, { Metadata: { DestinationBucketName: RESTORED } });
-    const config = join(dir, 'ok.yaml');
+    const config = join(dir, 'ok.json');
     writeFileSync(
       config,
-      'version: 1\nprofiles: [{name: docs, match: {resourceType: S3}, checks: [{id: index-present, keys: [reports/index.json]}, {id: not-empty, minObjects: 1}]}]\n',
+      JSON.stringify({
+        version: 1,
+        profiles: [
+          {
+            name: 'docs',
+            match: { resourceType: 'S3' },
+            checks: [
+              { id: 'index-present', keys: ['reports/index.json'] },
+              { id: 'not-empty', minObjects: 1 },
+            ],
+          },
+        ],
+      }),
     );
 
     const out = await invoke(event, config);
@@ -102,10 +114,19 @@ describe('bundled S3 validator, end to end', () => {
     await s3.send(new CreateBucketCommand({ Bucket: bucket }));
     await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'other.txt', Body: 'x' }));
     jobFromEvent(fake, event, { Metadata: { destinationBucketName: bucket } });
-    const config = join(dir, 'missing.yaml');
+    const config = join(dir, 'missing.json');
     writeFileSync(
       config,
-      'version: 1\nprofiles: [{name: docs, match: {resourceType: S3}, checks: [{id: index-present, keys: [reports/index.json]}]}]\n',
+      JSON.stringify({
+        version: 1,
+        profiles: [
+          {
+            name: 'docs',
+            match: { resourceType: 'S3' },
+            checks: [{ id: 'index-present', keys: ['reports/index.json'] }],
+          },
+        ],
+      }),
     );
 
     const first = await invoke(event, config);
@@ -119,7 +140,7 @@ describe('bundled S3 validator, end to end', () => {
   });
 
   it('rejects a malformed event without crashing the function', async () => {
-    const out = await invoke(fixture('malformed-missing-job-id.json'), join(dir, 'ok.yaml'));
+    const out = await invoke(fixture('malformed-missing-job-id.json'), join(dir, 'ok.json'));
     expect(out.outcome).toBe('rejected');
     expect(out.message).toContain('detail.restoreJobId');
   });

@@ -250,20 +250,35 @@ describe('fault matrix: each case ends with exactly one verdict or a clear rejec
   it('posts FAILED naming the config problem when the bundled config is broken', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'rv-'));
     writeFileSync(
-      join(dir, 'c.yaml'),
-      'version: 1\nprofiles: [{name: p, checks: [{id: x, sqll: "select 1"}]}]\n',
+      join(dir, 'c.json'),
+      JSON.stringify({ version: 1, profiles: [{ name: 'p', checks: [{ id: 'x', sqll: 'select 1' }] }] }),
     );
     const out = await processRestoreEvent(
       fixture('completed-rds.json'),
       lambdaContext(),
       options({
         config: undefined,
-        settings: runtimeSettings({ RESTORE_VALIDATION_CONFIG: join(dir, 'c.yaml') }),
+        settings: runtimeSettings({ RESTORE_VALIDATION_CONFIG: join(dir, 'c.json') }),
       }),
     );
     expect(out.verdict).toBe('FAILED');
     expect(fake.finalVerdicts(JOB)[0]?.message).toMatch(
-      /configuration error: .*c.yaml at profiles\[0\]\.checks\[0\].*did you mean "sql"/,
+      /configuration error: .*c.json at profiles\[0\]\.checks\[0\].*did you mean "sql"/,
+    );
+  });
+
+  it('posts FAILED when the bundled config file is missing', async () => {
+    const out = await processRestoreEvent(
+      fixture('completed-rds.json'),
+      lambdaContext(),
+      options({
+        config: undefined,
+        settings: runtimeSettings({ RESTORE_VALIDATION_CONFIG: '/var/task/nope.json' }),
+      }),
+    );
+    expect(out.verdict).toBe('FAILED');
+    expect(fake.finalVerdicts(JOB)[0]?.message).toContain(
+      '/var/task/nope.json: cannot read the config file (ENOENT)',
     );
   });
 

@@ -55,11 +55,19 @@ export const s3CompareCheck = registerCheckKind({
         .describe(
           'DynamoDB: exact (Scan COUNT), approximate (DescribeTable, ~6 h old) or auto (exact up to 100,000 items; default).',
         ),
-      concurrency: z.number().int().min(1).max(256).optional().describe('S3: objects proven at once (default 32).'),
+      concurrency: z
+        .number()
+        .int()
+        .min(1)
+        .max(256)
+        .optional()
+        .describe('S3: objects proven at once (default 32).'),
       streamHash: z
         .enum(['CRC32C', 'SHA256'])
         .optional()
-        .describe('S3: hash used when both objects must be downloaded (default CRC32C; SHA256 where tampering is the threat).'),
+        .describe(
+          'S3: hash used when both objects must be downloaded (default CRC32C; SHA256 where tampering is the threat).',
+        ),
       trustListingEtags: z
         .boolean()
         .optional()
@@ -69,9 +77,11 @@ export const s3CompareCheck = registerCheckKind({
         .optional()
         .describe('S3: objects only in the restored bucket are reported (default) or fail the check.'),
       distributed: z
-        .enum(['auto', 'never'])
+        .enum(['auto', 'never', 'always'])
         .optional()
-        .describe('S3: hand a comparison that will not fit the Lambda to Step Functions (default auto).'),
+        .describe(
+          'S3: hand a comparison that will not fit the Lambda to Step Functions (auto, the default), never, or always.',
+        ),
       ...prefixes,
     }),
   }),
