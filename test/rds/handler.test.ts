@@ -172,6 +172,27 @@ describe('rds handler', () => {
     expect(out.verdict).toBe('FAILED');
   });
 
+  it('fails login with the reason when IAM authentication is asked for without TLS', async () => {
+    const file = join(dir, 'iam.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        version: 1,
+        profiles: [{ name: 'iam', match: { resourceType: 'RDS' }, connection: { database: 'orders', iamAuth: true, user: 'validator', tls: false }, checks: [{ id: 'q', sql: 'select 1' }] }],
+      }),
+    );
+    vi.stubEnv('RESTORE_VALIDATION_CONFIG', file);
+    try {
+      arrange(instance());
+      const out = await handler(structuredClone(event), context as never);
+      expect(out.verdict).toBe('FAILED');
+      expect(final()?.ValidationStatusMessage).toContain('login failed: IAM database authentication requires TLS');
+      expect(secrets.commandCalls(GetSecretValueCommand)).toHaveLength(0);
+    } finally {
+      vi.stubEnv('RESTORE_VALIDATION_CONFIG', join(dir, 'config.json'));
+    }
+  });
+
   it('falls back to the restore metadata for the source engine when the source cannot be described', async () => {
     arrange(instance());
     rds.on(DescribeDBInstancesCommand, { DBInstanceIdentifier: 'orders-prod' }).rejects(Object.assign(new Error('denied'), { name: 'AccessDenied' }));
