@@ -9,16 +9,18 @@ import {
   DescribeInstancesCommand,
   DescribeVolumesCommand,
   DetachVolumeCommand,
-  type EC2Client,
+  EC2Client,
   type Instance,
   TerminateInstancesCommand,
 } from '@aws-sdk/client-ec2';
-import { clients } from '../../shared/clients';
+import { clients, registerClients } from '../../shared/clients';
 import { reasonOf } from '../../shared/errors';
 import { CREATED_BY_TAG, assertCreatedByUs, isRestoreTestResource } from '../../shared/guard';
 import { logger } from '../../shared/logger';
 import { withRetry } from '../../shared/retry';
 import { DEFAULT_HELPER_MAX_MINUTES, HELPER_DEADLINE_TAG } from './flow';
+
+registerClients({ ec2: EC2Client });
 
 export interface JanitorReport {
   readonly terminated: readonly string[];

@@ -15,19 +15,19 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import type { BackupClient } from '@aws-sdk/client-backup';
+import { BackupClient } from '@aws-sdk/client-backup';
 import {
   AttachVolumeCommand,
   DescribeInstancesCommand,
   DescribeSubnetsCommand,
   DetachVolumeCommand,
-  type EC2Client,
+  EC2Client,
   RunInstancesCommand,
   TerminateInstancesCommand,
 } from '@aws-sdk/client-ec2';
-import { GetParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
+import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import type { CheckResult } from '../../shared/checks';
-import { clients } from '../../shared/clients';
+import { clients, registerClients } from '../../shared/clients';
 import { runtimeSettings } from '../../shared/env';
 import { reasonOf } from '../../shared/errors';
 import { CREATED_BY_TAG, assertCreatedByUs, assertRestoreTestResource } from '../../shared/guard';
@@ -39,6 +39,8 @@ import { getInvocation, pingStatus, sendShellCommand } from '../ec2/ssm';
 import { HELPER_DEADLINE_TAG, HELPER_DEVICE_NAME, HELPER_JOB_TAG, type HelperFlowInput } from './flow';
 import type { MountCheckResult } from './mount-check/types';
 import { describeVolume } from './volume';
+
+registerClients({ ec2: EC2Client, ssm: SSMClient, backup: BackupClient });
 
 /** The state passed from step to step (the execution input plus what the steps add). */
 export interface FlowState extends HelperFlowInput {
@@ -84,6 +86,25 @@ async function describeHelper(ec2: EC2Client, instanceId: string) {
     if ((err as { name?: string }).name === 'InvalidInstanceID.NotFound') return undefined;
     throw err;
   }
+}
+
+/**
+ * The helper of this job when the state lost its id (launch failed after RunInstances succeeded):
+ * found by our tags, so clean-up never leaves one behind.
+ */
+async function findHelper(ec2: EC2Client, restoreJobId: string): Promise<string | undefined> {
+  const out = await withRetry(() =>
+    ec2.send(
+      new DescribeInstancesCommand({
+        Filters: [
+          { Name: `tag:${HELPER_JOB_TAG}`, Values: [restoreJobId] },
+          { Name: `tag:${CREATED_BY_TAG}`, Values: ['ebs-helper'] },
+          { Name: 'instance-state-name', Values: ['pending', 'running', 'stopping', 'stopped'] },
+        ],
+      }),
+    ),
+  );
+  return out.Reservations?.flatMap((r) => r.Instances ?? [])[0]?.InstanceId;
 }
 
 /** The restored volume, re-described and guarded before any attach/detach. */
@@ -242,7 +263,8 @@ export async function pollMountCheck(state: FlowState, deps: StepDeps = defaultD
  * created). Idempotent: nothing attached is success. Ready when the volume is available again.
  */
 export async function detachVolume(state: FlowState, deps: StepDeps = defaultDeps()): Promise<FlowState> {
-  const instanceId = state.instanceId;
+  const instanceId = state.instanceId ?? (await findHelper(deps.ec2, state.restoreJobId));
+  if (instanceId && !state.instanceId) state = { ...state, instanceId };
   if (!instanceId) return { ...state, ready: true, cleanup: { ...state.cleanup, detached: 'no helper was launched' } };
   const volume = await describeVolume(deps.ec2, state.volumeId);
   if (!volume || !volume.attachedTo.includes(instanceId)) {
@@ -257,7 +279,7 @@ export async function detachVolume(state: FlowState, deps: StepDeps = defaultDep
 
 /** Clean-up step 2: terminates the helper (guarded). Already gone is success. */
 export async function terminateHelper(state: FlowState, deps: StepDeps = defaultDeps()): Promise<FlowState> {
-  const instanceId = state.instanceId;
+  const instanceId = state.instanceId ?? (await findHelper(deps.ec2, state.restoreJobId));
   if (!instanceId) return { ...state, cleanup: { ...state.cleanup, terminated: 'no helper was launched' } };
   const instance = await describeHelper(deps.ec2, instanceId);
   if (!instance || instance.State?.Name === 'terminated') {

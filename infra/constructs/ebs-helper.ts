@@ -1,0 +1,307 @@
+/**
+ * The EBS helper flow: a Step Functions state machine that launches a helper instance in the
+ * restored volume's AZ, attaches the volume, runs the mount-check program through SSM Run Command,
+ * and — always, through a catch-all — detaches the volume, terminates the helper and posts the
+ * verdict. A scheduled janitor terminates helpers that outlive their deadline. The EBS validator
+ * starts one execution per restore job (functions/ebs/validator.ts) and defers its verdict to it.
+ *
+ * Wire it into the main construct with {@link EbsHelper.attachTo} (sets the validator's settings and
+ * lets it start executions).
+ * @see https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html
+ */
+import { join } from 'node:path';
+import {
+  Duration,
+  RemovalPolicy,
+  Stack,
+  Validations,
+  aws_ec2 as ec2,
+  aws_events as events,
+  aws_events_targets as targets,
+  aws_iam as iam,
+  aws_lambda as lambda,
+  aws_lambda_nodejs as nodejs,
+  aws_logs as logs,
+  aws_stepfunctions as sfn,
+  aws_stepfunctions_tasks as tasks,
+} from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import { DEFAULT_AMI_PARAMETER, DEFAULT_HELPER_MAX_MINUTES, DEFAULT_INSTANCE_TYPE } from '../../functions/ebs/flow';
+import { CREATED_BY_TAG, RESTORE_TEST_TAG } from '../../shared/guard';
+import { PROJECT_ROOT, cdkBundlingFields } from '../bundling';
+import { nagFlatten } from '../nag';
+
+export interface EbsHelperProps {
+  /** VPC the helpers run in. They need outbound HTTPS to SSM (NAT or VPC endpoints) and nothing inbound. */
+  readonly vpc: ec2.IVpc;
+  /**
+   * Subnets for helpers; the one in the restored volume's AZ is used, so cover every AZ restores
+   * may land in (a restore picks a random AZ unless the selection overrides `availabilityZone`).
+   * @default private subnets with egress
+   */
+  readonly vpcSubnets?: ec2.SubnetSelection;
+  /**
+   * Helper instance type. A Graviton burstable type is the cheapest that runs fsck on 100 GiB
+   * comfortably; use a larger one for multi-TiB XFS volumes (xfs_repair -n needs memory).
+   * @default 't4g.micro'
+   */
+  readonly instanceType?: string;
+  /**
+   * Public SSM parameter (or your own) holding the helper AMI id. Its architecture must match
+   * `instanceType`. Use a custom AMI with btrfs-progs/ntfs-3g for those file systems.
+   * @default '/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64'
+   */
+  readonly amiParameter?: string;
+  /**
+   * Longest a helper may live. The helper powers itself off (= terminates) at this age, the flow
+   * gives up waiting 5 minutes before it, and the janitor terminates anything older.
+   * @default Duration.minutes(60)
+   */
+  readonly helperMaxDuration?: Duration;
+  /** How often the janitor sweeps for expired helpers. @default Duration.minutes(15) */
+  readonly janitorSchedule?: Duration;
+  /** Log retention of the steps, janitor and state machine. @default logs.RetentionDays.THREE_MONTHS */
+  readonly logRetention?: logs.RetentionDays;
+}
+
+/** The settings the EBS validator reads (functions/ebs/flow.ts `helperSettings`). */
+export interface EbsHelperSettings {
+  readonly EBS_STATE_MACHINE_ARN: string;
+  readonly EBS_HELPER_SUBNET_IDS: string;
+  readonly EBS_HELPER_SECURITY_GROUP_ID: string;
+  readonly EBS_HELPER_INSTANCE_PROFILE: string;
+  readonly EBS_HELPER_AMI_PARAMETER: string;
+  readonly EBS_HELPER_INSTANCE_TYPE: string;
+  readonly EBS_HELPER_MAX_MINUTES: string;
+}
+
+export class EbsHelper extends Construct {
+  readonly stateMachine: sfn.StateMachine;
+  /** One Lambda serving every step (`{ step, state }`). */
+  readonly stepsFunction: nodejs.NodejsFunction;
+  readonly janitor: nodejs.NodejsFunction;
+  /** Security group of the helpers: no inbound rules. */
+  readonly securityGroup: ec2.SecurityGroup;
+  /** Role of the helper instances: SSM-managed, nothing else. */
+  readonly helperRole: iam.Role;
+  readonly instanceProfile: iam.InstanceProfile;
+  /** Environment for the EBS validator. */
+  readonly settings: EbsHelperSettings;
+
+  constructor(scope: Construct, id: string, props: EbsHelperProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    const p = stack.partition;
+    const r = stack.region;
+    const a = stack.account;
+    const maxMinutes = Math.ceil((props.helperMaxDuration ?? Duration.minutes(DEFAULT_HELPER_MAX_MINUTES)).toMinutes({ integral: false }));
+    if (maxMinutes < 15) throw new Error(`EbsHelper: helperMaxDuration ${maxMinutes} min is too short for launch + SSM + fsck; use at least 15 minutes.`);
+    const amiParameter = props.amiParameter ?? DEFAULT_AMI_PARAMETER;
+    const instanceType = props.instanceType ?? DEFAULT_INSTANCE_TYPE;
+    const retention = props.logRetention ?? logs.RetentionDays.THREE_MONTHS;
+
+    this.securityGroup = new ec2.SecurityGroup(this, 'HelperSecurityGroup', {
+      vpc: props.vpc,
+      description: 'restore-validation EBS helpers: no inbound; outbound HTTPS to SSM',
+      allowAllOutbound: false,
+    });
+    this.securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'SSM, EC2 messages and package repositories over HTTPS');
+
+    this.helperRole = new iam.Role(this, 'HelperRole', {
+      assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'),
+      description: 'restore-validation EBS helper instances: SSM-managed only',
+      managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('AmazonSSMManagedInstanceCore')],
+    });
+    Validations.of(this.helperRole).acknowledge({
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonSSMManagedInstanceCore]',
+      reason: 'the AWS-maintained minimum for an SSM-managed instance',
+    });
+    this.instanceProfile = new iam.InstanceProfile(this, 'HelperInstanceProfile', { role: this.helperRole });
+
+    const subnetIds = props.vpc.selectSubnets(props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }).subnetIds;
+
+    const bundling = (afterBundling?: (inputDir: string, outputDir: string) => string[]): nodejs.BundlingOptions => ({
+      ...cdkBundlingFields(),
+      format: nodejs.OutputFormat.ESM,
+      logLevel: nodejs.LogLevel.WARNING,
+      ...(afterBundling ? { commandHooks: { beforeBundling: () => [], beforeInstall: () => [], afterBundling } } : {}),
+    });
+
+    // --- steps Lambda ----------------------------------------------------------------------------
+    const stepsLogs = new logs.LogGroup(this, 'StepsLogs', { retention, removalPolicy: RemovalPolicy.DESTROY });
+    this.stepsFunction = new nodejs.NodejsFunction(this, 'Steps', {
+      description: 'EBS helper flow steps: launch, attach, SSM mount check, detach, terminate, report',
+      entry: join(PROJECT_ROOT, 'functions', 'ebs', 'steps.ts'),
+      handler: 'handler',
+      runtime: lambda.Runtime.NODEJS_24_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: 256,
+      timeout: Duration.minutes(2),
+      logGroup: stepsLogs,
+      projectRoot: PROJECT_ROOT,
+      depsLockFilePath: join(PROJECT_ROOT, 'package-lock.json'),
+      // The mount-check program ships next to the handler as one CommonJS file for plain node.
+      bundling: bundling((inputDir, outputDir) => [
+        `"${inputDir}/node_modules/.bin/esbuild" "${inputDir}/functions/ebs/mount-check/main.ts" --bundle --platform=node --format=cjs --target=node18 --minify --legal-comments=none --log-level=warning --outfile="${outputDir}/mount-check.cjs"`,
+      ]),
+      environment: {
+        MOUNT_CHECK_FILE: '/var/task/mount-check.cjs',
+        POWERTOOLS_SERVICE_NAME: 'restore-validation',
+      },
+    });
+    const stepsRole = this.stepsFunction.role as iam.Role;
+    const ownedByUs = { Null: { [`aws:ResourceTag/${CREATED_BY_TAG}`]: 'false' } };
+    const restoreTest = { Null: { [`aws:ResourceTag/${RESTORE_TEST_TAG}`]: 'false' } };
+    const allow = (role: iam.Role, sid: string, actions: string[], resources: string[], why: string, conditions?: Record<string, unknown>) => {
+      role.addToPrincipalPolicy(new iam.PolicyStatement({ sid, actions, resources, ...(conditions ? { conditions } : {}) }));
+      // Each wildcard is acknowledged with this statement's reason, so waivers are exactly as broad as the statements.
+      for (const flat of new Set(resources.map((x) => nagFlatten(stack.resolve(x))).filter((x) => x.includes('*')))) {
+        Validations.of(role).acknowledge({ id: `AwsSolutions-IAM5[Resource::${flat}]`, reason: `${sid}: ${why}` });
+      }
+    };
+    allow(stepsRole, 'Describe', ['ec2:DescribeVolumes', 'ec2:DescribeInstances', 'ec2:DescribeSubnets', 'ssm:DescribeInstanceInformation', 'ssm:GetCommandInvocation'], ['*'], 'Describe/Get actions support no resource-level permissions');
+    allow(
+      stepsRole,
+      'LaunchTaggedHelper',
+      ['ec2:RunInstances'],
+      [`arn:${p}:ec2:${r}:${a}:instance/*`, `arn:${p}:ec2:${r}:${a}:volume/*`],
+      `only instances and their root volumes created with the ${CREATED_BY_TAG} tag (aws:RequestTag condition)`,
+      { Null: { [`aws:RequestTag/${CREATED_BY_TAG}`]: 'false' } },
+    );
+    allow(
+      stepsRole,
+      'LaunchHelperFrom',
+      ['ec2:RunInstances'],
+      [`arn:${p}:ec2:${r}::image/*`, `arn:${p}:ec2:${r}:${a}:subnet/*`, `arn:${p}:ec2:${r}:${a}:network-interface/*`, `arn:${p}:ec2:${r}:${a}:security-group/${this.securityGroup.securityGroupId}`],
+      'the AMI comes from the SSM parameter at run time; subnets are those of the helper VPC',
+    );
+    allow(stepsRole, 'TagAtLaunch', ['ec2:CreateTags'], [`arn:${p}:ec2:${r}:${a}:instance/*`, `arn:${p}:ec2:${r}:${a}:volume/*`], 'only as part of RunInstances', {
+      StringEquals: { 'ec2:CreateAction': 'RunInstances' },
+    });
+    allow(stepsRole, 'AttachRestoredVolumes', ['ec2:AttachVolume', 'ec2:DetachVolume'], [`arn:${p}:ec2:${r}:${a}:volume/*`], `only volumes tagged ${RESTORE_TEST_TAG}`, restoreTest);
+    allow(stepsRole, 'AttachToOurHelpers', ['ec2:AttachVolume', 'ec2:DetachVolume', 'ec2:TerminateInstances'], [`arn:${p}:ec2:${r}:${a}:instance/*`], `only instances tagged ${CREATED_BY_TAG}`, ownedByUs);
+    allow(stepsRole, 'RunMountCheckOnOurHelpers', ['ssm:SendCommand'], [`arn:${p}:ec2:${r}:${a}:instance/*`], `only instances tagged ${CREATED_BY_TAG}`, {
+      Null: { [`ssm:resourceTag/${CREATED_BY_TAG}`]: 'false' },
+    });
+    stepsRole.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'RunShellScript', actions: ['ssm:SendCommand'], resources: [`arn:${p}:ssm:${r}::document/AWS-RunShellScript`] }));
+    stepsRole.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadAmiParameter',
+        actions: ['ssm:GetParameter'],
+        resources: [`arn:${p}:ssm:${r}:${amiParameter.startsWith('/aws/') ? '' : a}:parameter${amiParameter}`],
+      }),
+    );
+    stepsRole.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'PassHelperRole', actions: ['iam:PassRole'], resources: [this.helperRole.roleArn] }));
+    allow(stepsRole, 'PostVerdict', ['backup:DescribeRestoreJob', 'backup:PutRestoreValidationResult'], ['*'], 'PutRestoreValidationResult supports no resource-level permissions');
+
+    // --- state machine -----------------------------------------------------------------------------
+    const step = (name: string, stepName: string) =>
+      new tasks.LambdaInvoke(this, name, {
+        lambdaFunction: this.stepsFunction,
+        payload: sfn.TaskInput.fromObject({ step: stepName, state: sfn.JsonPath.entirePayload }),
+        payloadResponseOnly: true,
+        retryOnServiceExceptions: true,
+      });
+    const wait = (name: string, seconds: number) => new sfn.Wait(this, name, { time: sfn.WaitTime.duration(Duration.seconds(seconds)) });
+    /** A step repeated with a wait until it returns `ready: true`. */
+    const loop = (name: string, stepName: string, seconds: number, next: sfn.IChainable) => {
+      const task = step(name, stepName);
+      task.next(
+        new sfn.Choice(this, `${name}Ready?`)
+          .when(sfn.Condition.booleanEquals('$.ready', true), next)
+          .otherwise(wait(`${name}Wait`, seconds).next(task)),
+      );
+      return task;
+    };
+
+    const report = step('ReportVerdict', 'reportVerdict');
+    report.addRetry({ errors: ['States.ALL'], maxAttempts: 5, interval: Duration.seconds(5), backoffRate: 2 });
+    const done = new sfn.Succeed(this, 'Done');
+    report.next(done);
+
+    const terminate = step('TerminateHelper', 'terminateHelper');
+    terminate.addRetry({ errors: ['States.ALL'], maxAttempts: 6, interval: Duration.seconds(5), backoffRate: 2 });
+    // If termination keeps failing, still report; the helper's own shutdown and the janitor remain.
+    terminate.addCatch(report, { errors: ['States.ALL'], resultPath: '$.terminateError' });
+    terminate.next(report);
+
+    const detach = loop('DetachVolume', 'detachVolume', 5, terminate);
+    detach.addRetry({ errors: ['States.ALL'], maxAttempts: 3, interval: Duration.seconds(5), backoffRate: 2 });
+    detach.addCatch(terminate, { errors: ['States.ALL'], resultPath: '$.detachError' });
+
+    const collect = new sfn.Pass(this, 'Collected');
+    const poll = loop('PollMountCheck', 'pollMountCheck', 15, collect);
+    const start = step('StartMountCheck', 'startMountCheck').next(poll);
+    const waitSsm = loop('WaitForSsm', 'waitForSsm', 10, start);
+    const attach = loop('AttachVolume', 'attachVolume', 10, waitSsm);
+
+    // Everything after launch runs inside one Parallel, so a single catch-all sends any failure to
+    // clean-up with the launch output (the helper id) still in the state.
+    const validate = new sfn.Parallel(this, 'WithHelper', { outputPath: '$[0]' });
+    validate.branch(attach);
+    validate.addCatch(detach, { errors: ['States.ALL'], resultPath: '$.error' });
+    validate.next(detach);
+
+    const launch = step('LaunchHelper', 'launchHelper');
+    launch.addRetry({ errors: ['Lambda.ServiceException', 'Lambda.TooManyRequestsException', 'InsufficientInstanceCapacity'], maxAttempts: 3 });
+    // A failed launch may still have created an instance: clean-up finds it by its restore-job tag.
+    launch.addCatch(detach, { errors: ['States.ALL'], resultPath: '$.error' });
+    launch.next(validate);
+
+    const smLogs = new logs.LogGroup(this, 'StateMachineLogs', { retention, removalPolicy: RemovalPolicy.DESTROY });
+    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
+      comment: 'restore-validation EBS helper: launch, attach, mount check, then always detach, terminate and report',
+      definitionBody: sfn.DefinitionBody.fromChainable(launch),
+      stateMachineType: sfn.StateMachineType.STANDARD,
+      timeout: Duration.minutes(maxMinutes + 20),
+      tracingEnabled: true,
+      logs: { destination: smLogs, level: sfn.LogLevel.ERROR, includeExecutionData: false },
+    });
+
+    // --- janitor -----------------------------------------------------------------------------------
+    const janitorLogs = new logs.LogGroup(this, 'JanitorLogs', { retention, removalPolicy: RemovalPolicy.DESTROY });
+    this.janitor = new nodejs.NodejsFunction(this, 'Janitor', {
+      description: 'Terminates EBS helpers past their deadline after detaching restore-test volumes',
+      entry: join(PROJECT_ROOT, 'functions', 'ebs', 'janitor.ts'),
+      handler: 'handler',
+      runtime: lambda.Runtime.NODEJS_24_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: 256,
+      timeout: Duration.minutes(5),
+      logGroup: janitorLogs,
+      projectRoot: PROJECT_ROOT,
+      depsLockFilePath: join(PROJECT_ROOT, 'package-lock.json'),
+      bundling: bundling(),
+      environment: { POWERTOOLS_SERVICE_NAME: 'restore-validation' },
+    });
+    const janitorRole = this.janitor.role as iam.Role;
+    allow(janitorRole, 'Describe', ['ec2:DescribeInstances', 'ec2:DescribeVolumes'], ['*'], 'Describe actions support no resource-level permissions');
+    allow(janitorRole, 'DetachRestoredVolumes', ['ec2:DetachVolume'], [`arn:${p}:ec2:${r}:${a}:volume/*`], `only volumes tagged ${RESTORE_TEST_TAG}`, restoreTest);
+    allow(janitorRole, 'CleanOurHelpers', ['ec2:DetachVolume', 'ec2:TerminateInstances'], [`arn:${p}:ec2:${r}:${a}:instance/*`], `only instances tagged ${CREATED_BY_TAG}`, ownedByUs);
+    new events.Rule(this, 'JanitorSchedule', {
+      description: 'Sweeps EBS helpers that outlived their deadline',
+      schedule: events.Schedule.rate(props.janitorSchedule ?? Duration.minutes(15)),
+      targets: [new targets.LambdaFunction(this.janitor, { retryAttempts: 2 })],
+    });
+
+    this.settings = {
+      EBS_STATE_MACHINE_ARN: this.stateMachine.stateMachineArn,
+      EBS_HELPER_SUBNET_IDS: subnetIds.join(','),
+      EBS_HELPER_SECURITY_GROUP_ID: this.securityGroup.securityGroupId,
+      EBS_HELPER_INSTANCE_PROFILE: this.instanceProfile.instanceProfileName,
+      EBS_HELPER_AMI_PARAMETER: amiParameter,
+      EBS_HELPER_INSTANCE_TYPE: instanceType,
+      EBS_HELPER_MAX_MINUTES: String(maxMinutes),
+    };
+    if (subnetIds.length === 0) throw new Error('EbsHelper: the VPC has no subnets for helpers; pass vpcSubnets selecting subnets in every AZ restores may use.');
+  }
+
+  /**
+   * Gives the EBS validator what it needs to start the flow: the settings as environment and
+   * `states:StartExecution` on this state machine only.
+   */
+  attachTo(validator: lambda.Function): void {
+    for (const [k, v] of Object.entries(this.settings)) validator.addEnvironment(k, v);
+    this.stateMachine.grantStartExecution(validator);
+  }
+}
