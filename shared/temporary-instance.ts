@@ -17,8 +17,8 @@ import { randomBytes } from 'node:crypto';
 import * as docdb from '@aws-sdk/client-docdb';
 import * as neptune from '@aws-sdk/client-neptune';
 import * as rds from '@aws-sdk/client-rds';
-import { ResourceStateError, RestoreValidationError, SafetyGuardError, reasonOf } from './errors';
-import { CREATED_BY_TAG, assertCreatedByUs, assertRestoreTestResource } from './guard';
+import { ResourceStateError, RestoreValidationError, reasonOf, SafetyGuardError } from './errors';
+import { assertCreatedByUs, assertRestoreTestResource, CREATED_BY_TAG } from './guard';
 import { withRetry } from './retry';
 
 export type Tag = { Key?: string; Value?: string };
@@ -61,7 +61,11 @@ export interface InstanceControlPlane {
   createInstance(input: CreateInstanceInput, signal?: AbortSignal): Promise<void>;
   deleteInstance(id: string, signal?: AbortSignal): Promise<void>;
   /** Instance classes orderable for the engine/version (to pick the smallest); optional. */
-  orderableClasses?(engine: string, engineVersion: string | undefined, signal?: AbortSignal): Promise<string[]>;
+  orderableClasses?(
+    engine: string,
+    engineVersion: string | undefined,
+    signal?: AbortSignal,
+  ): Promise<string[]>;
 }
 
 /** Smallest first. `db.t3.small` only serves old Aurora MySQL versions, hence the orderable look-up. */
@@ -115,7 +119,10 @@ const toCluster = (c: DescribedCluster): ClusterFacts => ({
   tags: c.TagList ?? [],
   members: (c.DBClusterMembers ?? []).map((m) => m.DBInstanceIdentifier ?? '').filter(Boolean),
   serverlessV2: c.ServerlessV2ScalingConfiguration
-    ? { minCapacity: c.ServerlessV2ScalingConfiguration.MinCapacity, maxCapacity: c.ServerlessV2ScalingConfiguration.MaxCapacity }
+    ? {
+        minCapacity: c.ServerlessV2ScalingConfiguration.MinCapacity,
+        maxCapacity: c.ServerlessV2ScalingConfiguration.MaxCapacity,
+      }
     : undefined,
   port: c.Port,
 });
@@ -136,20 +143,35 @@ interface Commands {
   DescribeDBInstancesCommand: new (i: { DBInstanceIdentifier: string }) => unknown;
   CreateDBInstanceCommand: new (i: never) => unknown;
   DeleteDBInstanceCommand: new (i: never) => unknown;
-  DescribeOrderableDBInstanceOptionsCommand: new (i: { Engine: string; EngineVersion?: string; MaxRecords?: number; Marker?: string }) => unknown;
+  DescribeOrderableDBInstanceOptionsCommand: new (i: {
+    Engine: string;
+    EngineVersion?: string;
+    MaxRecords?: number;
+    Marker?: string;
+  }) => unknown;
   ListTagsForResourceCommand: new (i: { ResourceName: string }) => unknown;
 }
 interface Sender {
   send(command: never, options?: { abortSignal?: AbortSignal }): Promise<unknown>;
 }
 
-function adapter(service: InstanceControlPlane['service'], client: Sender, c: Commands, extraCreate: Record<string, unknown>, extraDelete: Record<string, unknown>): InstanceControlPlane {
-  const send = <T>(cmd: unknown, signal?: AbortSignal) => withRetry(() => client.send(cmd as never, { abortSignal: signal }) as Promise<T>, { signal });
+function adapter(
+  service: InstanceControlPlane['service'],
+  client: Sender,
+  c: Commands,
+  extraCreate: Record<string, unknown>,
+  extraDelete: Record<string, unknown>,
+): InstanceControlPlane {
+  const send = <T>(cmd: unknown, signal?: AbortSignal) =>
+    withRetry(() => client.send(cmd as never, { abortSignal: signal }) as Promise<T>, { signal });
   return {
     service,
     async describeCluster(id, signal) {
       try {
-        const out = await send<{ DBClusters?: DescribedCluster[] }>(new c.DescribeDBClustersCommand({ DBClusterIdentifier: id }), signal);
+        const out = await send<{ DBClusters?: DescribedCluster[] }>(
+          new c.DescribeDBClustersCommand({ DBClusterIdentifier: id }),
+          signal,
+        );
         const first = out.DBClusters?.[0];
         return first ? toCluster(first) : undefined;
       } catch (err) {
@@ -159,12 +181,18 @@ function adapter(service: InstanceControlPlane['service'], client: Sender, c: Co
     },
     async describeInstance(id, signal) {
       try {
-        const out = await send<{ DBInstances?: DescribedInstance[] }>(new c.DescribeDBInstancesCommand({ DBInstanceIdentifier: id }), signal);
+        const out = await send<{ DBInstances?: DescribedInstance[] }>(
+          new c.DescribeDBInstancesCommand({ DBInstanceIdentifier: id }),
+          signal,
+        );
         const first = out.DBInstances?.[0];
         if (!first) return undefined;
         // DocumentDB and Neptune describe instances without tags: the guard needs them, so ask.
         if (!first.TagList && first.DBInstanceArn) {
-          const tags = await send<{ TagList?: AnyTag[] }>(new c.ListTagsForResourceCommand({ ResourceName: first.DBInstanceArn }), signal);
+          const tags = await send<{ TagList?: AnyTag[] }>(
+            new c.ListTagsForResourceCommand({ ResourceName: first.DBInstanceArn }),
+            signal,
+          );
           return toInstance({ ...first, TagList: tags.TagList ?? [] });
         }
         return toInstance(first);
@@ -187,17 +215,29 @@ function adapter(service: InstanceControlPlane['service'], client: Sender, c: Co
       );
     },
     async deleteInstance(id, signal) {
-      await send(new c.DeleteDBInstanceCommand({ DBInstanceIdentifier: id, ...extraDelete } as never), signal);
+      await send(
+        new c.DeleteDBInstanceCommand({ DBInstanceIdentifier: id, ...extraDelete } as never),
+        signal,
+      );
     },
     async orderableClasses(engine, engineVersion, signal) {
       const classes = new Set<string>();
       let marker: string | undefined;
       for (let page = 0; page < 20; page++) {
-        const out = await send<{ OrderableDBInstanceOptions?: { DBInstanceClass?: string }[]; Marker?: string }>(
-          new c.DescribeOrderableDBInstanceOptionsCommand({ Engine: engine, EngineVersion: engineVersion, MaxRecords: 100, Marker: marker }),
+        const out = await send<{
+          OrderableDBInstanceOptions?: { DBInstanceClass?: string }[];
+          Marker?: string;
+        }>(
+          new c.DescribeOrderableDBInstanceOptionsCommand({
+            Engine: engine,
+            EngineVersion: engineVersion,
+            MaxRecords: 100,
+            Marker: marker,
+          }),
           signal,
         );
-        for (const o of out.OrderableDBInstanceOptions ?? []) if (o.DBInstanceClass) classes.add(o.DBInstanceClass);
+        for (const o of out.OrderableDBInstanceOptions ?? [])
+          if (o.DBInstanceClass) classes.add(o.DBInstanceClass);
         marker = out.Marker;
         if (!marker) break;
       }
@@ -208,7 +248,13 @@ function adapter(service: InstanceControlPlane['service'], client: Sender, c: Co
 
 /** RDS (Aurora) control plane. The instance is private: PubliclyAccessible false. */
 export function rdsControlPlane(client: rds.RDSClient): InstanceControlPlane {
-  return adapter('rds', client as unknown as Sender, rds as unknown as Commands, { PubliclyAccessible: false }, { SkipFinalSnapshot: true, DeleteAutomatedBackups: true });
+  return adapter(
+    'rds',
+    client as unknown as Sender,
+    rds as unknown as Commands,
+    { PubliclyAccessible: false },
+    { SkipFinalSnapshot: true, DeleteAutomatedBackups: true },
+  );
 }
 
 /** DocumentDB control plane (its instances have no public-access flag; they live in the cluster's VPC). */
@@ -218,24 +264,41 @@ export function docdbControlPlane(client: docdb.DocDBClient): InstanceControlPla
 
 /** Neptune control plane. */
 export function neptuneControlPlane(client: neptune.NeptuneClient): InstanceControlPlane {
-  return adapter('neptune', client as unknown as Sender, neptune as unknown as Commands, {}, { SkipFinalSnapshot: true });
+  return adapter(
+    'neptune',
+    client as unknown as Sender,
+    neptune as unknown as Commands,
+    {},
+    { SkipFinalSnapshot: true },
+  );
 }
 
 /** The temporary instance could not be deleted: it would keep AWS Backup from deleting the cluster. */
 export class LeftoverInstanceError extends RestoreValidationError {
   readonly identifier: string;
   constructor(identifier: string, why: string, options?: ErrorOptions) {
-    super(`temporary instance ${identifier} was left behind (${why}): delete it, or AWS Backup cannot delete the restored cluster`, options);
+    super(
+      `temporary instance ${identifier} was left behind (${why}): delete it, or AWS Backup cannot delete the restored cluster`,
+      options,
+    );
     this.name = 'LeftoverInstanceError';
     this.identifier = identifier;
   }
 }
 
 /** Picks the cheapest class: `db.serverless` on a Serverless v2 cluster, else the first orderable of the engine's list. */
-export async function smallestInstanceClass(cp: InstanceControlPlane, cluster: ClusterFacts, signal?: AbortSignal): Promise<string> {
+export async function smallestInstanceClass(
+  cp: InstanceControlPlane,
+  cluster: ClusterFacts,
+  signal?: AbortSignal,
+): Promise<string> {
   if (cluster.serverlessV2) return 'db.serverless';
-  const preferred = SMALLEST_INSTANCE_CLASSES[cluster.engine.toLowerCase()] ?? SMALLEST_INSTANCE_CLASSES['aurora-postgresql'] ?? [];
-  const fallback = cluster.engine.toLowerCase() === 'aurora-mysql' ? 'db.t4g.medium' : (preferred[0] ?? 'db.t4g.medium');
+  const preferred =
+    SMALLEST_INSTANCE_CLASSES[cluster.engine.toLowerCase()] ??
+    SMALLEST_INSTANCE_CLASSES['aurora-postgresql'] ??
+    [];
+  const fallback =
+    cluster.engine.toLowerCase() === 'aurora-mysql' ? 'db.t4g.medium' : (preferred[0] ?? 'db.t4g.medium');
   if (!cp.orderableClasses) return fallback;
   try {
     const orderable = new Set(await cp.orderableClasses(cluster.engine, cluster.engineVersion, signal));
@@ -247,8 +310,15 @@ export async function smallestInstanceClass(cp: InstanceControlPlane, cluster: C
 }
 
 /** A name AWS accepts (≤ 63, letters/digits/hyphens, no double hyphen) that keeps the restore-test prefix of the cluster. */
-export function temporaryInstanceName(clusterIdentifier: string, suffix = randomBytes(3).toString('hex')): string {
-  const base = clusterIdentifier.replace(/[^A-Za-z0-9-]/g, '-').replace(/-+/g, '-').slice(0, 63 - 11).replace(/-$/, '');
+export function temporaryInstanceName(
+  clusterIdentifier: string,
+  suffix = randomBytes(3).toString('hex'),
+): string {
+  const base = clusterIdentifier
+    .replace(/[^A-Za-z0-9-]/g, '-')
+    .replace(/-+/g, '-')
+    .slice(0, 63 - 11)
+    .replace(/-$/, '');
   return `${base}-rv-${suffix}`;
 }
 
@@ -326,7 +396,10 @@ export class TemporaryInstance {
         this.#instanceClass = existing.instanceClass;
         this.#requested = true;
         this.#reused = true;
-        this.#o.onEvent?.('temporary instance reused', { instance: existing.identifier, status: existing.status });
+        this.#o.onEvent?.('temporary instance reused', {
+          instance: existing.identifier,
+          status: existing.status,
+        });
         return { identifier: existing.identifier, instanceClass: existing.instanceClass ?? '', reused: true };
       }
     }
@@ -336,9 +409,19 @@ export class TemporaryInstance {
     this.#instanceClass = instanceClass;
     // Marked before the call: a create that succeeded but whose answer was lost must still be deleted.
     this.#requested = true;
-    this.#o.onEvent?.('creating temporary instance', { instance: identifier, instanceClass, cluster: cluster.identifier });
+    this.#o.onEvent?.('creating temporary instance', {
+      instance: identifier,
+      instanceClass,
+      cluster: cluster.identifier,
+    });
     await cp.createInstance(
-      { identifier, clusterIdentifier: cluster.identifier, engine: cluster.engine, instanceClass, tags: [{ Key: CREATED_BY_TAG, Value: this.#o.createdBy }] },
+      {
+        identifier,
+        clusterIdentifier: cluster.identifier,
+        engine: cluster.engine,
+        instanceClass,
+        tags: [{ Key: CREATED_BY_TAG, Value: this.#o.createdBy }],
+      },
       signal,
     );
     return { identifier, instanceClass, reused: false };
@@ -359,7 +442,8 @@ export class TemporaryInstance {
         this.#o.onEvent?.('temporary instance available', { instance: id, waitedMs: Date.now() - started });
         return i;
       }
-      if (i && FAILED_STATES.has(i.status)) throw new ResourceStateError(`temporary instance ${id} is ${i.status}: it cannot serve queries`);
+      if (i && FAILED_STATES.has(i.status))
+        throw new ResourceStateError(`temporary instance ${id} is ${i.status}: it cannot serve queries`);
       const left = deadline - Date.now();
       if (left <= 0 || signal?.aborted) {
         throw new ResourceStateError(

@@ -6,7 +6,8 @@ import { auroraValidator } from './validator';
 export const cliTarget: LocalTarget = {
   type: 'aurora',
   resourceType: 'Aurora',
-  summary: 'run an Aurora profile (sql, freshness, tables, rowCounts) against a PostgreSQL, MySQL or MariaDB server',
+  summary:
+    'run an Aurora profile (sql, freshness, tables, rowCounts) against a PostgreSQL, MySQL or MariaDB server',
   options: SQL_TARGET_OPTIONS,
   validator: auroraValidator,
 };

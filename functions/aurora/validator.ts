@@ -9,17 +9,26 @@
  * Without SQL checks only DescribeDBClusters state checks run (as for non-PostgreSQL/MySQL engines).
  * @see https://docs.aws.amazon.com/aws-backup/latest/devguide/restore-testing.html
  */
+
+import { RDSClient } from '@aws-sdk/client-rds';
 import { unhandledProfileChecks } from '../../shared/check-implementations';
 import type { CheckDefinition } from '../../shared/checks';
-import { ResourceStateError } from '../../shared/errors';
-import { SqlSession, type SqlEngine } from '../../shared/sql/index';
-import { TemporaryInstance, rdsControlPlane } from '../../shared/temporary-instance';
-import { type ValidationContext, defineValidator } from '../../shared/validator';
-import { lambdaEndpoint, sourceEndpoint } from '../rds/sql-target';
-import { type DatabaseState, type SourceState, clusterState, describeCluster, sourceState, sqlEngineOf, stateChecks } from '../rds/state';
-import { allowManyCheckListeners, dbOptions, localSession, sqlChecksFor, wantsSql } from '../rds/validator';
-import { RDSClient } from '@aws-sdk/client-rds';
 import { registerClients } from '../../shared/clients';
+import { ResourceStateError } from '../../shared/errors';
+import { type SqlEngine, SqlSession } from '../../shared/sql/index';
+import { rdsControlPlane, TemporaryInstance } from '../../shared/temporary-instance';
+import { defineValidator, type ValidationContext } from '../../shared/validator';
+import { lambdaEndpoint, sourceEndpoint } from '../rds/sql-target';
+import {
+  clusterState,
+  type DatabaseState,
+  describeCluster,
+  type SourceState,
+  sourceState,
+  sqlEngineOf,
+  stateChecks,
+} from '../rds/state';
+import { allowManyCheckListeners, dbOptions, localSession, sqlChecksFor, wantsSql } from '../rds/validator';
 
 registerClients({ rds: RDSClient });
 
@@ -29,7 +38,11 @@ export interface AuroraFacts {
   readonly sqlEngine?: SqlEngine;
   readonly session?: SqlSession;
   /** The temporary instance the checks ran on, if one was created (or adopted after a retry). */
-  readonly temporaryInstance?: { readonly identifier: string; readonly instanceClass: string; readonly reused: boolean };
+  readonly temporaryInstance?: {
+    readonly identifier: string;
+    readonly instanceClass: string;
+    readonly reused: boolean;
+  };
 }
 
 /** Time kept back after the instance is available: for the checks themselves and the clean-up. */
@@ -42,8 +55,12 @@ const temporaryInstances = new WeakMap<ValidationContext, TemporaryInstance>();
 /** The cluster identifier: the created ARN (`cluster:<id>`), else metadata `dbClusterIdentifier`. */
 export function restoredClusterId(ctx: ValidationContext): string {
   const created = ctx.job.created;
-  const id = created?.resourceType === 'cluster' ? created.resourceId : ctx.job.metadata.get('dbClusterIdentifier');
-  if (!id) throw new ResourceStateError('the restore job names no DB cluster (no CreatedResourceArn of type cluster and no dbClusterIdentifier metadata)');
+  const id =
+    created?.resourceType === 'cluster' ? created.resourceId : ctx.job.metadata.get('dbClusterIdentifier');
+  if (!id)
+    throw new ResourceStateError(
+      'the restore job names no DB cluster (no CreatedResourceArn of type cluster and no dbClusterIdentifier metadata)',
+    );
   return id;
 }
 
@@ -51,7 +68,8 @@ function auroraOptions(ctx: ValidationContext): { instanceClass?: string; reserv
   const o = ctx.profile?.options ?? {};
   return {
     instanceClass: typeof o.temporaryInstanceClass === 'string' ? o.temporaryInstanceClass : undefined,
-    reserveMs: typeof o.checksReserveSeconds === 'number' ? o.checksReserveSeconds * 1000 : DEFAULT_CHECKS_RESERVE_MS,
+    reserveMs:
+      typeof o.checksReserveSeconds === 'number' ? o.checksReserveSeconds * 1000 : DEFAULT_CHECKS_RESERVE_MS,
   };
 }
 
@@ -63,7 +81,10 @@ export const auroraValidator = defineValidator<AuroraFacts>({
     if (ctx.mode === 'local') return localSession(ctx);
     const id = restoredClusterId(ctx);
     const described = await describeCluster(ctx.clients.rds, id, ctx.signal);
-    if (!described) throw new ResourceStateError(`restored DB cluster ${id} was not found (DescribeDBClusters: DBClusterNotFound)`);
+    if (!described)
+      throw new ResourceStateError(
+        `restored DB cluster ${id} was not found (DescribeDBClusters: DBClusterNotFound)`,
+      );
     const db = clusterState(described);
     const source = await sourceState(ctx.job, async (sid) => {
       const s = await describeCluster(ctx.clients.rds, sid, ctx.signal);
@@ -86,14 +107,30 @@ export const auroraValidator = defineValidator<AuroraFacts>({
     ctx.note('temporaryInstance', created);
     const instance = await temp.waitUntilAvailable(ctx.deadline - options.reserveMs);
     const endpoint = instance.endpoint ?? db.endpoint;
-    if (!endpoint) throw new ResourceStateError(`temporary instance ${created.identifier} is available but has no endpoint`);
-    const target = lambdaEndpoint(ctx, { engine: sqlEngine, host: endpoint.host, port: endpoint.port || db.endpoint?.port || 0 });
-    const session = new SqlSession(target, { source: sourceEndpoint(ctx, sqlEngine, target) });
+    if (!endpoint)
+      throw new ResourceStateError(
+        `temporary instance ${created.identifier} is available but has no endpoint`,
+      );
+    const target = lambdaEndpoint(ctx, {
+      engine: sqlEngine,
+      host: endpoint.host,
+      port: endpoint.port || db.endpoint?.port || 0,
+    });
+    const session = new SqlSession(target, { source: sourceEndpoint(ctx, target) });
     return { db, source, sqlEngine, session, temporaryInstance: created };
   },
   checks(ctx, facts) {
-    const state = facts.db && facts.source ? stateChecks<AuroraFacts>(facts.db, facts.source, { ...dbOptions(ctx), restoreTest: Boolean(ctx.job.restoreTestingPlanArn) }) : [];
-    const sql = wantsSql(ctx) || ctx.mode === 'local' ? sqlChecksFor(ctx, facts, 'aurora') : (unhandledProfileChecks(ctx, 'aurora', new Set()) as CheckDefinition<AuroraFacts>[]);
+    const state =
+      facts.db && facts.source
+        ? stateChecks<AuroraFacts>(facts.db, facts.source, {
+            ...dbOptions(ctx),
+            restoreTest: Boolean(ctx.job.restoreTestingPlanArn),
+          })
+        : [];
+    const sql =
+      wantsSql(ctx) || ctx.mode === 'local'
+        ? sqlChecksFor(ctx, facts, 'aurora')
+        : (unhandledProfileChecks(ctx, 'aurora', new Set()) as CheckDefinition<AuroraFacts>[]);
     return [...state, ...sql];
   },
   async cleanup(ctx, facts) {

@@ -4,20 +4,38 @@ import { rdsValidator } from './validator';
 
 /** The target flags of `check rds` and `check aurora`. */
 export const SQL_TARGET_OPTIONS: readonly TargetOption[] = [
-  { flags: '--engine <engine>', description: 'database engine', required: true, choices: ['postgres', 'mysql', 'mariadb'] },
+  {
+    flags: '--engine <engine>',
+    description: 'database engine',
+    required: true,
+    choices: ['postgres', 'mysql', 'mariadb'],
+  },
   { flags: '--host <host>', description: 'database host', defaultValue: '127.0.0.1' },
-  { flags: '--port <port>', description: 'database port (default 5432 for postgres, 3306 for mysql/mariadb)' },
-  { flags: '--database <name>', description: "database to connect to (default: the profile's connection.database)" },
+  {
+    flags: '--port <port>',
+    description: 'database port (default 5432 for postgres, 3306 for mysql/mariadb)',
+  },
+  {
+    flags: '--database <name>',
+    description: "database to connect to (default: the profile's connection.database)",
+  },
   { flags: '--user <user>', description: 'database user (default postgres / root)' },
-  { flags: '--password-env <var>', description: 'name of the environment variable holding the password (never pass it on the command line)' },
-  { flags: '--tls', description: 'connect with TLS, verifying the server against the Amazon RDS CA bundle and public roots' },
+  {
+    flags: '--password-env <var>',
+    description: 'name of the environment variable holding the password (never pass it on the command line)',
+  },
+  {
+    flags: '--tls',
+    description: 'connect with TLS, verifying the server against the Amazon RDS CA bundle and public roots',
+  },
   { flags: '--recovery-point-time <iso>', description: 'reference time for freshness checks (default: now)' },
 ];
 
 export const cliTarget: LocalTarget = {
   type: 'rds',
   resourceType: 'RDS',
-  summary: 'run an RDS profile (sql, freshness, tables, rowCounts) against a PostgreSQL, MySQL or MariaDB server',
+  summary:
+    'run an RDS profile (sql, freshness, tables, rowCounts) against a PostgreSQL, MySQL or MariaDB server',
   options: SQL_TARGET_OPTIONS,
   validator: rdsValidator,
 };

@@ -44,7 +44,13 @@ export interface SourceState {
 }
 
 /** Statuses in which a restored database answers queries. */
-const USABLE = new Set(['available', 'backing-up', 'storage-optimization', 'configuring-enhanced-monitoring', 'configuring-log-exports']);
+const USABLE = new Set([
+  'available',
+  'backing-up',
+  'storage-optimization',
+  'configuring-enhanced-monitoring',
+  'configuring-log-exports',
+]);
 
 export function instanceState(i: DBInstance): DatabaseState {
   return {
@@ -101,9 +107,16 @@ export function majorVersion(engine: string, version: string): string {
 /** Engine family for comparison: `aurora-postgresql` and `postgres` are different products, so compare as given. */
 const sameEngine = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
 
-export async function describeInstance(rds: RDSClient, id: string, signal?: AbortSignal): Promise<DBInstance | undefined> {
+export async function describeInstance(
+  rds: RDSClient,
+  id: string,
+  signal?: AbortSignal,
+): Promise<DBInstance | undefined> {
   try {
-    const out = await withRetry(() => rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: id }), { abortSignal: signal }), { signal });
+    const out = await withRetry(
+      () => rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: id }), { abortSignal: signal }),
+      { signal },
+    );
     return out.DBInstances?.[0];
   } catch (err) {
     if ((err as { name?: string }).name === 'DBInstanceNotFoundFault') return undefined;
@@ -111,9 +124,16 @@ export async function describeInstance(rds: RDSClient, id: string, signal?: Abor
   }
 }
 
-export async function describeCluster(rds: RDSClient, id: string, signal?: AbortSignal): Promise<DBCluster | undefined> {
+export async function describeCluster(
+  rds: RDSClient,
+  id: string,
+  signal?: AbortSignal,
+): Promise<DBCluster | undefined> {
   try {
-    const out = await withRetry(() => rds.send(new DescribeDBClustersCommand({ DBClusterIdentifier: id }), { abortSignal: signal }), { signal });
+    const out = await withRetry(
+      () => rds.send(new DescribeDBClustersCommand({ DBClusterIdentifier: id }), { abortSignal: signal }),
+      { signal },
+    );
     return out.DBClusters?.[0];
   } catch (err) {
     if ((err as { name?: string }).name === 'DBClusterNotFoundFault') return undefined;
@@ -127,23 +147,39 @@ export async function describeCluster(rds: RDSClient, id: string, signal?: Abort
  */
 export async function sourceState(
   job: RestoreJob,
-  describe: (id: string) => Promise<{ engine?: string; engineVersion?: string; storageEncrypted?: boolean } | undefined>,
+  describe: (
+    id: string,
+  ) => Promise<{ engine?: string; engineVersion?: string; storageEncrypted?: boolean } | undefined>,
 ): Promise<SourceState> {
   const fromMetadata = (note?: string): SourceState => {
     const engine = job.metadata.get('engine');
     const engineVersion = job.metadata.get('engineVersion');
     if (!engine && !engineVersion) return { from: 'unknown', note };
-    return { engine, engineVersion, storageEncrypted: job.metadata.getBoolean('storageEncrypted'), from: 'metadata', note };
+    return {
+      engine,
+      engineVersion,
+      storageEncrypted: job.metadata.getBoolean('storageEncrypted'),
+      from: 'metadata',
+      note,
+    };
   };
   const source = job.source;
   // Another account's (or region's) source cannot be described with our credentials.
-  if (!source?.resourceId || (job.created && (source.accountId !== job.created.accountId || source.region !== job.created.region))) {
+  if (
+    !source?.resourceId ||
+    (job.created && (source.accountId !== job.created.accountId || source.region !== job.created.region))
+  ) {
     return fromMetadata(source ? 'source is in another account or region' : 'no source ARN');
   }
   try {
     const s = await describe(source.resourceId);
     if (!s) return fromMetadata('source no longer exists');
-    return { engine: s.engine, engineVersion: s.engineVersion, storageEncrypted: s.storageEncrypted, from: 'api' };
+    return {
+      engine: s.engine,
+      engineVersion: s.engineVersion,
+      storageEncrypted: s.storageEncrypted,
+      from: 'api',
+    };
   } catch (err) {
     return fromMetadata(`source not readable: ${(err as { name?: string }).name ?? 'error'}`);
   }
@@ -157,13 +193,19 @@ export interface StateCheckOptions {
 }
 
 /** The built-in state checks over a DatabaseState. Each one is a pure function of the facts. */
-export function stateChecks<F>(db: DatabaseState, source: SourceState, options: StateCheckOptions): CheckDefinition<F>[] {
+export function stateChecks<F>(
+  db: DatabaseState,
+  source: SourceState,
+  options: StateCheckOptions,
+): CheckDefinition<F>[] {
   const checks: CheckDefinition<F>[] = [
     defineCheck<F>({
       id: 'status',
       description: 'The restored database is in a usable state.',
       run: () => {
-        return USABLE.has(db.status) ? pass(`${db.kind} ${db.identifier} is ${db.status}`) : fail(`${db.kind} ${db.identifier} is ${db.status}, not available`);
+        return USABLE.has(db.status)
+          ? pass(`${db.kind} ${db.identifier} is ${db.status}`)
+          : fail(`${db.kind} ${db.identifier} is ${db.status}, not available`);
       },
     }),
     defineCheck<F>({
@@ -171,7 +213,9 @@ export function stateChecks<F>(db: DatabaseState, source: SourceState, options: 
       description: 'Engine and major version match the source.',
       run: () => {
         if (!source.engine && !source.engineVersion) {
-          return skip(`source engine unknown (${source.note ?? 'not described'}); restored is ${db.engine} ${db.engineVersion}`);
+          return skip(
+            `source engine unknown (${source.note ?? 'not described'}); restored is ${db.engine} ${db.engineVersion}`,
+          );
         }
         if (source.engine && !sameEngine(source.engine, db.engine)) {
           return fail(`engine ${db.engine} differs from the source's ${source.engine}`);
@@ -179,8 +223,13 @@ export function stateChecks<F>(db: DatabaseState, source: SourceState, options: 
         if (source.engineVersion) {
           const want = majorVersion(db.engine, source.engineVersion);
           const got = majorVersion(db.engine, db.engineVersion);
-          if (want !== got) return fail(`major version ${got} (${db.engineVersion}) differs from the source's ${want} (${source.engineVersion})`);
-          return pass(`${db.engine} ${db.engineVersion}, major version ${got} as the source (from ${source.from})`);
+          if (want !== got)
+            return fail(
+              `major version ${got} (${db.engineVersion}) differs from the source's ${want} (${source.engineVersion})`,
+            );
+          return pass(
+            `${db.engine} ${db.engineVersion}, major version ${got} as the source (from ${source.from})`,
+          );
         }
         return pass(`${db.engine} as the source (version unknown; from ${source.from})`);
       },
@@ -204,11 +253,15 @@ export function stateChecks<F>(db: DatabaseState, source: SourceState, options: 
     }),
     defineCheck<F>({
       id: 'restore-test-resource',
-      description: 'The resource validated is a restore-test resource (named or tagged awsbackup-restore-test).',
+      description:
+        'The resource validated is a restore-test resource (named or tagged awsbackup-restore-test).',
       run: () => {
-        if (isRestoreTestResource(db.identifier, db.tags)) return pass(`${db.identifier} is a restore-test resource`);
+        if (isRestoreTestResource(db.identifier, db.tags))
+          return pass(`${db.identifier} is a restore-test resource`);
         return options.restoreTest
-          ? fail(`${db.identifier} is neither named awsbackup-restore-test-… nor tagged awsbackup-restore-test`)
+          ? fail(
+              `${db.identifier} is neither named awsbackup-restore-test-… nor tagged awsbackup-restore-test`,
+            )
           : skip(`${db.identifier} is a manual restore, not a restore-test resource`);
       },
     }),
@@ -221,7 +274,10 @@ export function stateChecks<F>(db: DatabaseState, source: SourceState, options: 
       defineCheck<F>({
         id: 'not-public',
         description: 'The restored database is not publicly accessible.',
-        run: () => (db.publiclyAccessible ? fail(`${db.identifier} is publicly accessible`) : pass('not publicly accessible')),
+        run: () =>
+          db.publiclyAccessible
+            ? fail(`${db.identifier} is publicly accessible`)
+            : pass('not publicly accessible'),
       }),
     );
   }

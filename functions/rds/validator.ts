@@ -6,16 +6,30 @@
  * @see https://docs.aws.amazon.com/aws-backup/latest/devguide/restore-testing.html
  */
 import { setMaxListeners } from 'node:events';
+import { RDSClient } from '@aws-sdk/client-rds';
+import { unhandledProfileChecks } from '../../shared/check-implementations';
 import type { CheckDefinition } from '../../shared/checks';
 import { errored } from '../../shared/checks';
-import { unhandledProfileChecks } from '../../shared/check-implementations';
-import { ResourceStateError } from '../../shared/errors';
-import { SQL_CHECK_KINDS, SqlSession, type SqlEngine, buildSqlChecks, hasSqlChecks } from '../../shared/sql/index';
-import { type ValidationContext, defineValidator } from '../../shared/validator';
-import { lambdaEndpoint, localEndpoint, sourceEndpoint } from './sql-target';
-import { type DatabaseState, type SourceState, describeInstance, instanceState, sourceState, sqlEngineOf, stateChecks } from './state';
-import { RDSClient } from '@aws-sdk/client-rds';
 import { registerClients } from '../../shared/clients';
+import { ResourceStateError } from '../../shared/errors';
+import {
+  buildSqlChecks,
+  hasSqlChecks,
+  SQL_CHECK_KINDS,
+  type SqlEngine,
+  SqlSession,
+} from '../../shared/sql/index';
+import { defineValidator, type ValidationContext } from '../../shared/validator';
+import { lambdaEndpoint, localEndpoint, sourceEndpoint } from './sql-target';
+import {
+  type DatabaseState,
+  describeInstance,
+  instanceState,
+  type SourceState,
+  sourceState,
+  sqlEngineOf,
+  stateChecks,
+} from './state';
 
 registerClients({ rds: RDSClient });
 
@@ -33,7 +47,9 @@ export function restoredInstanceId(ctx: ValidationContext): string {
   const created = ctx.job.created;
   const id = created?.resourceType === 'db' ? created.resourceId : fromMetadata;
   if (!id) {
-    throw new ResourceStateError('the restore job names no DB instance (no CreatedResourceArn of type db and no dbInstanceIdentifier metadata)');
+    throw new ResourceStateError(
+      'the restore job names no DB instance (no CreatedResourceArn of type db and no dbInstanceIdentifier metadata)',
+    );
   }
   return id;
 }
@@ -66,7 +82,10 @@ export function sqlChecksFor<F extends { session?: SqlSession; sqlEngine?: SqlEn
     for (const c of profileChecks) {
       if (!(SQL_CHECK_KINDS as readonly string[]).includes(c.kind)) continue;
       handled.add(c.id);
-      const why = facts.db && !facts.sqlEngine ? `engine ${facts.db.engine} gets state checks only (no SQL driver)` : 'no database endpoint to query';
+      const why =
+        facts.db && !facts.sqlEngine
+          ? `engine ${facts.db.engine} gets state checks only (no SQL driver)`
+          : 'no database endpoint to query';
       out.push({ id: c.id, run: () => errored(`${c.kind} check not run: ${why}`) });
     }
   }
@@ -77,7 +96,10 @@ export function sqlChecksFor<F extends { session?: SqlSession; sqlEngine?: SqlEn
 /** A session for local mode (CLI flags). */
 export function localSession(ctx: ValidationContext): { session: SqlSession; sqlEngine: SqlEngine } {
   const endpoint = localEndpoint(ctx);
-  return { session: new SqlSession(endpoint, { source: sourceEndpoint(ctx, endpoint.engine, () => endpoint) }), sqlEngine: endpoint.engine };
+  return {
+    session: new SqlSession(endpoint, { source: sourceEndpoint(ctx, () => endpoint) }),
+    sqlEngine: endpoint.engine,
+  };
 }
 
 /**
@@ -89,7 +111,8 @@ export function allowManyCheckListeners(ctx: ValidationContext): void {
 }
 
 /** Whether the profile wants a database connection at all. */
-export const wantsSql = (ctx: ValidationContext): boolean => hasSqlChecks(ctx.profile?.checks) || ctx.profile?.connection !== undefined;
+export const wantsSql = (ctx: ValidationContext): boolean =>
+  hasSqlChecks(ctx.profile?.checks) || ctx.profile?.connection !== undefined;
 
 export const rdsValidator = defineValidator<RdsFacts>({
   name: 'rds',
@@ -99,7 +122,10 @@ export const rdsValidator = defineValidator<RdsFacts>({
     if (ctx.mode === 'local') return localSession(ctx);
     const id = restoredInstanceId(ctx);
     const described = await describeInstance(ctx.clients.rds, id, ctx.signal);
-    if (!described) throw new ResourceStateError(`restored DB instance ${id} was not found (DescribeDBInstances: DBInstanceNotFound)`);
+    if (!described)
+      throw new ResourceStateError(
+        `restored DB instance ${id} was not found (DescribeDBInstances: DBInstanceNotFound)`,
+      );
     const db = instanceState(described);
     const source = await sourceState(ctx.job, async (sid) => {
       const s = await describeInstance(ctx.clients.rds, sid, ctx.signal);
@@ -109,12 +135,21 @@ export const rdsValidator = defineValidator<RdsFacts>({
     if (!sqlEngine || !wantsSql(ctx)) return { db, source, sqlEngine };
     if (!db.endpoint) return { db, source, sqlEngine };
     const target = lambdaEndpoint(ctx, { engine: sqlEngine, host: db.endpoint.host, port: db.endpoint.port });
-    const session = new SqlSession(target, { source: sourceEndpoint(ctx, sqlEngine, target) });
+    const session = new SqlSession(target, { source: sourceEndpoint(ctx, target) });
     return { db, source, sqlEngine, session };
   },
   checks(ctx, facts) {
-    const state = facts.db && facts.source ? stateChecks<RdsFacts>(facts.db, facts.source, { ...dbOptions(ctx), restoreTest: Boolean(ctx.job.restoreTestingPlanArn) }) : [];
-    const sql = wantsSql(ctx) || ctx.mode === 'local' ? sqlChecksFor(ctx, facts, 'rds') : (unhandledProfileChecks(ctx, 'rds', new Set()) as CheckDefinition<RdsFacts>[]);
+    const state =
+      facts.db && facts.source
+        ? stateChecks<RdsFacts>(facts.db, facts.source, {
+            ...dbOptions(ctx),
+            restoreTest: Boolean(ctx.job.restoreTestingPlanArn),
+          })
+        : [];
+    const sql =
+      wantsSql(ctx) || ctx.mode === 'local'
+        ? sqlChecksFor(ctx, facts, 'rds')
+        : (unhandledProfileChecks(ctx, 'rds', new Set()) as CheckDefinition<RdsFacts>[]);
     return [...state, ...sql];
   },
   async cleanup(_ctx, facts) {

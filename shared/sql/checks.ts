@@ -36,7 +36,8 @@ const CLOCK_SKEW_MINUTES = 5;
 
 class NotConnected extends Error {}
 
-const descriptionOf = (c: CheckConfig): string | undefined => (typeof c.description === 'string' ? c.description : undefined);
+const descriptionOf = (c: CheckConfig): string | undefined =>
+  typeof c.description === 'string' ? c.description : undefined;
 
 async function restored(env: SqlCheckEnv): Promise<SqlPool> {
   try {
@@ -53,7 +54,9 @@ async function guarded(body: () => Promise<CheckOutcome>): Promise<CheckOutcome>
   } catch (err) {
     if (err instanceof NotConnected) return skip(`not run: could not log in (see ${LOGIN_CHECK_ID})`);
     if (err instanceof SqlStatementError) {
-      return err.message.startsWith('write refused') ? errored(err.message) : fail(`statement failed: ${err.message}`);
+      return err.message.startsWith('write refused')
+        ? errored(err.message)
+        : fail(`statement failed: ${err.message}`);
     }
     throw err;
   }
@@ -75,7 +78,10 @@ export function loginCheck<F>(env: SqlCheckEnv): CheckDefinition<F> {
       try {
         const { pool, serverVersion } = await env.session.ready();
         const where = pool.endpoint;
-        return pass(`logged in as ${where.user} (${where.credentialSource}) to ${env.engine} ${serverVersion}`, { serverVersion });
+        return pass(
+          `logged in as ${where.user} (${where.credentialSource}) to ${env.engine} ${serverVersion}`,
+          { serverVersion },
+        );
       } catch (err) {
         return fail(reasonOf(err));
       }
@@ -83,7 +89,11 @@ export function loginCheck<F>(env: SqlCheckEnv): CheckDefinition<F> {
   });
 }
 
-function sqlCheck<F>(c: CheckConfig & { sql: string; expect?: Record<string, Expectation>; rows?: Expectation }, env: SqlCheckEnv, timeoutMs?: number) {
+function sqlCheck<F>(
+  c: CheckConfig & { sql: string; expect?: Record<string, Expectation>; rows?: Expectation },
+  env: SqlCheckEnv,
+  timeoutMs?: number,
+) {
   return defineCheck<F>({
     id: c.id,
     description: descriptionOf(c),
@@ -102,12 +112,16 @@ function sqlCheck<F>(c: CheckConfig & { sql: string; expect?: Record<string, Exp
         if (expectations.length > 0) {
           const first = r.rows[0];
           if (!first) {
-            reasons.push(`the query returned no rows, so ${expectations.map(([k]) => k).join(', ')} could not be checked`);
+            reasons.push(
+              `the query returned no rows, so ${expectations.map(([k]) => k).join(', ')} could not be checked`,
+            );
           } else {
             for (const [name, e] of expectations) {
               const { found, value } = column(first, name);
               if (!found) {
-                reasons.push(`column ${name} is not in the result (columns: ${r.columns.join(', ') || 'none'})`);
+                reasons.push(
+                  `column ${name} is not in the result (columns: ${r.columns.join(', ') || 'none'})`,
+                );
                 continue;
               }
               const why = evaluateExpectation(`column ${name}`, value, e);
@@ -117,7 +131,10 @@ function sqlCheck<F>(c: CheckConfig & { sql: string; expect?: Record<string, Exp
         }
         if (reasons.length) return fail(reasons.join('; '), data);
         const what = [c.rows ? 'row count' : '', ...expectations.map(([k]) => k)].filter(Boolean);
-        return pass(`${r.rows.length} row${r.rows.length === 1 ? '' : 's'}${what.length ? `; ${what.join(', ')} as expected` : '; query ran'}`, data);
+        return pass(
+          `${r.rows.length} row${r.rows.length === 1 ? '' : 's'}${what.length ? `; ${what.join(', ')} as expected` : '; query ran'}`,
+          data,
+        );
       }),
   });
 }
@@ -146,11 +163,17 @@ function freshnessCheck<F>(
         } catch (err) {
           return errored(`the freshness query's first column is not a timestamp: ${reasonOf(err)}`);
         }
-        if (!newest) return fail('the newest timestamp is NULL: the table is empty or the column holds no times');
+        if (!newest)
+          return fail('the newest timestamp is NULL: the table is empty or the column holds no times');
         const reference = env.recoveryPointTime ?? new Date();
         const refName = env.recoveryPointTime ? 'the recovery point' : 'now (no recovery point time given)';
         const ageMinutes = Math.round(((reference.getTime() - newest.getTime()) / 60_000) * 10) / 10;
-        const data = { newest: newest.toISOString(), reference: reference.toISOString(), dataAgeMinutes: ageMinutes, maxAgeMinutes: c.freshness.maxAgeMinutes };
+        const data = {
+          newest: newest.toISOString(),
+          reference: reference.toISOString(),
+          dataAgeMinutes: ageMinutes,
+          maxAgeMinutes: c.freshness.maxAgeMinutes,
+        };
         if (ageMinutes < -CLOCK_SKEW_MINUTES) {
           return fail(
             `the newest row (${newest.toISOString()}) is ${-ageMinutes} minutes after ${refName} (${reference.toISOString()}): this is not a copy taken at the recovery point, or the column's time zone is wrong (freshness.timeZone)`,
@@ -164,19 +187,29 @@ function freshnessCheck<F>(
             data,
           );
         }
-        return pass(`newest row is ${Math.max(0, ageMinutes)} minutes before ${refName} (allowed ${c.freshness.maxAgeMinutes})`, data);
+        return pass(
+          `newest row is ${Math.max(0, ageMinutes)} minutes before ${refName} (allowed ${c.freshness.maxAgeMinutes})`,
+          data,
+        );
       }),
   });
 }
 
 /** Which of `tables` are missing from the database. */
-export async function missingTables(pool: SqlPool, tables: readonly string[], options: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<string[]> {
+export async function missingTables(
+  pool: SqlPool,
+  tables: readonly string[],
+  options: { signal?: AbortSignal; timeoutMs?: number } = {},
+): Promise<string[]> {
   if (pool.engine === 'postgres') {
     // to_regclass resolves like the server does (search_path, case folding) and never raises for absence.
-    const r = await pool.query('SELECT t AS name, to_regclass(t) IS NOT NULL AS present FROM unnest($1::text[]) AS t', {
-      params: [tables],
-      ...options,
-    });
+    const r = await pool.query(
+      'SELECT t AS name, to_regclass(t) IS NOT NULL AS present FROM unnest($1::text[]) AS t',
+      {
+        params: [tables],
+        ...options,
+      },
+    );
     return r.rows.filter((row) => row.present !== true).map((row) => String(row.name));
   }
   const missing: string[] = [];
@@ -201,28 +234,40 @@ function tablesCheck<F>(c: CheckConfig & { tables: string[] }, env: SqlCheckEnv,
         const pool = await restored(env);
         const missing = await missingTables(pool, c.tables, { signal, timeoutMs });
         return missing.length
-          ? fail(`missing table${missing.length > 1 ? 's' : ''}: ${missing.join(', ')} (of ${c.tables.length})`, { missing })
+          ? fail(
+              `missing table${missing.length > 1 ? 's' : ''}: ${missing.join(', ')} (of ${c.tables.length})`,
+              { missing },
+            )
           : pass(`all ${c.tables.length} tables exist`);
       }),
   });
 }
 
 /** count(*) of a table as a BigInt. */
-export async function countRows(pool: SqlPool, table: string, options: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<bigint> {
+export async function countRows(
+  pool: SqlPool,
+  table: string,
+  options: { signal?: AbortSignal; timeoutMs?: number } = {},
+): Promise<bigint> {
   const r = await pool.query(`SELECT COUNT(*) AS n FROM ${quoteTable(pool.engine, table)}`, options);
   const n = toBigInt(r.rows[0]?.n);
   if (n === undefined) throw new SqlStatementError(`count of ${table} is not an integer`);
   return n;
 }
 
-function rowCountsCheck<F>(c: CheckConfig & { rowCounts: { tables: string[]; tolerancePercent: number } }, env: SqlCheckEnv, timeoutMs?: number) {
+function rowCountsCheck<F>(
+  c: CheckConfig & { rowCounts: { tables: string[]; tolerancePercent: number } },
+  env: SqlCheckEnv,
+  timeoutMs?: number,
+) {
   return defineCheck<F>({
     id: c.id,
     description: descriptionOf(c),
     timeoutMs,
     run: (_f, { signal }) =>
       guarded(async () => {
-        if (!env.session.hasSource) return errored('rowCounts needs a source database: set connection.source in the profile');
+        if (!env.session.hasSource)
+          return errored('rowCounts needs a source database: set connection.source in the profile');
         const pool = await restored(env);
         let source: SqlPool;
         try {
@@ -246,11 +291,27 @@ function rowCountsCheck<F>(c: CheckConfig & { rowCounts: { tables: string[]; tol
         for (const { table, restored: r, source: s } of counts) {
           const diff = r > s ? r - s : s - r;
           // diff ≤ source × tolerance / 100, exactly: diff × 100 × 10^scale ≤ source × tolDigits
-          const within = compareDecimal({ digits: diff * 100n, scale: 0 }, { digits: s * tol.digits, scale: tol.scale }) <= 0;
-          if (!within) off.push(`${table}: ${r} rows restored, ${s} in the source (differs by ${diff}, tolerance ${c.rowCounts.tolerancePercent}%)`);
+          const within =
+            compareDecimal({ digits: diff * 100n, scale: 0 }, { digits: s * tol.digits, scale: tol.scale }) <=
+            0;
+          if (!within)
+            off.push(
+              `${table}: ${r} rows restored, ${s} in the source (differs by ${diff}, tolerance ${c.rowCounts.tolerancePercent}%)`,
+            );
         }
-        const data = { counts: counts.map((x) => ({ table: x.table, restored: x.restored.toString(), source: x.source.toString() })) };
-        return off.length ? fail(off.join('; '), data) : pass(`${counts.length} table row counts within ${c.rowCounts.tolerancePercent}% of the source`, data);
+        const data = {
+          counts: counts.map((x) => ({
+            table: x.table,
+            restored: x.restored.toString(),
+            source: x.source.toString(),
+          })),
+        };
+        return off.length
+          ? fail(off.join('; '), data)
+          : pass(
+              `${counts.length} table row counts within ${c.rowCounts.tolerancePercent}% of the source`,
+              data,
+            );
       }),
   });
 }
@@ -259,7 +320,10 @@ function rowCountsCheck<F>(c: CheckConfig & { rowCounts: { tables: string[]; tol
  * Turns the profile's SQL checks into CheckDefinitions, preceded by the `login` check. Returns the
  * ids handled so the validator can hand any other kind to the generic implementations.
  */
-export function buildSqlChecks<F>(profileChecks: readonly CheckConfig[], env: SqlCheckEnv): { checks: CheckDefinition<F>[]; handled: Set<string> } {
+export function buildSqlChecks<F>(
+  profileChecks: readonly CheckConfig[],
+  env: SqlCheckEnv,
+): { checks: CheckDefinition<F>[]; handled: Set<string> } {
   const handled = new Set<string>();
   const checks: CheckDefinition<F>[] = [loginCheck<F>(env)];
   let worstAge: number | undefined;

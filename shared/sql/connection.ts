@@ -49,13 +49,21 @@ const effectiveTimeout = (endpoint: SqlEndpoint, options?: QueryOptions): number
   return Math.max(1, Math.floor(options?.timeoutMs ? Math.min(base, options.timeoutMs) : base));
 };
 
-const publicEndpoint = (e: SqlEndpoint) => ({ host: e.host, port: e.port, database: e.database, user: e.user, credentialSource: e.credentialSource });
+const publicEndpoint = (e: SqlEndpoint) => ({
+  host: e.host,
+  port: e.port,
+  database: e.database,
+  user: e.user,
+  credentialSource: e.credentialSource,
+});
 
 // Date/time types (date, timestamp, timestamptz, time, timetz) stay text: see time.ts.
 const PG_TEXT_TYPES = new Set([1082, 1114, 1184, 1083, 1266]);
 const pgTypes = {
   getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-    PG_TEXT_TYPES.has(oid) ? (v: string) => v : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
+    PG_TEXT_TYPES.has(oid)
+      ? (v: string) => v
+      : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
 };
 
 class PgPool implements SqlPool {
@@ -116,9 +124,15 @@ class PgPool implements SqlPool {
     options?.signal?.addEventListener('abort', onAbort, { once: true });
     try {
       // One round trip for both; simple protocol allows two statements here (our text, no parameters).
-      await client.query(`BEGIN READ ONLY; SET LOCAL statement_timeout = ${effectiveTimeout(this.#config, options)}`);
+      await client.query(
+        `BEGIN READ ONLY; SET LOCAL statement_timeout = ${effectiveTimeout(this.#config, options)}`,
+      );
       try {
-        const r = await client.query({ text: sql, values: options?.params ? [...options.params] : undefined, queryMode: 'extended' } as pg.QueryConfig);
+        const r = await client.query({
+          text: sql,
+          values: options?.params ? [...options.params] : undefined,
+          queryMode: 'extended',
+        } as pg.QueryConfig);
         return { rows: r.rows as SqlRow[], columns: r.fields.map((f) => f.name) };
       } catch (err) {
         throw pgStatementError(err);
@@ -140,8 +154,14 @@ class PgPool implements SqlPool {
 
 function pgStatementError(err: unknown): SqlStatementError {
   const e = err as { code?: string; message?: string };
-  if (e.code === '57014') return new SqlStatementError('statement timed out (canceled by statement_timeout)', e.code, { cause: err });
-  if (e.code === '25006') return new SqlStatementError(`write refused: ${e.message} (checks run read-only)`, e.code, { cause: err });
+  if (e.code === '57014')
+    return new SqlStatementError('statement timed out (canceled by statement_timeout)', e.code, {
+      cause: err,
+    });
+  if (e.code === '25006')
+    return new SqlStatementError(`write refused: ${e.message} (checks run read-only)`, e.code, {
+      cause: err,
+    });
   return new SqlStatementError(reasonOf(err), e.code, { cause: err });
 }
 
@@ -203,7 +223,7 @@ class MysqlPool implements SqlPool {
         const [rows] = await conn.query<mysql.RowDataPacket[]>('SELECT VERSION() AS v');
         conn.__rvFlavor = /mariadb/i.test(String(rows[0]?.v ?? '')) ? 'mariadb' : 'mysql';
         // Session defaults: read-only (survives implicit commits) and UTC for TIMESTAMP columns.
-        await conn.query("SET SESSION TRANSACTION READ ONLY");
+        await conn.query('SET SESSION TRANSACTION READ ONLY');
         await conn.query("SET SESSION time_zone = '+00:00'");
       } catch (err) {
         conn.destroy();
@@ -235,13 +255,20 @@ class MysqlPool implements SqlPool {
     try {
       // MariaDB: max_statement_time (seconds, any statement); MySQL: max_execution_time (ms, SELECT).
       await conn.query(
-        conn.__rvFlavor === 'mariadb' ? `SET SESSION max_statement_time = ${(timeoutMs / 1000).toFixed(3)}` : `SET SESSION max_execution_time = ${timeoutMs}`,
+        conn.__rvFlavor === 'mariadb'
+          ? `SET SESSION max_statement_time = ${(timeoutMs / 1000).toFixed(3)}`
+          : `SET SESSION max_execution_time = ${timeoutMs}`,
       );
       await conn.query('START TRANSACTION READ ONLY');
       try {
         // The client-side timeout is a backstop a little after the server's (a hung network).
-        const [rows, fields] = await conn.query({ sql, values: options?.params ? [...options.params] : undefined, timeout: timeoutMs + 5_000 });
-        if (!Array.isArray(rows)) throw new SqlStatementError('the statement returned no result set (checks must be queries)');
+        const [rows, fields] = await conn.query({
+          sql,
+          values: options?.params ? [...options.params] : undefined,
+          timeout: timeoutMs + 5_000,
+        });
+        if (!Array.isArray(rows))
+          throw new SqlStatementError('the statement returned no result set (checks must be queries)');
         return { rows: rows as SqlRow[], columns: (fields ?? []).map((f) => f.name) };
       } catch (err) {
         throw mysqlStatementError(err);
@@ -275,6 +302,9 @@ function mysqlStatementError(err: unknown): SqlStatementError {
     return new SqlStatementError('statement timed out (max statement time exceeded)', e.code, { cause: err });
   }
   // 1792 ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION
-  if (e.errno === 1792) return new SqlStatementError(`write refused: ${e.message} (checks run read-only)`, e.code, { cause: err });
+  if (e.errno === 1792)
+    return new SqlStatementError(`write refused: ${e.message} (checks run read-only)`, e.code, {
+      cause: err,
+    });
   return new SqlStatementError(reasonOf(err), e.code, { cause: err });
 }

@@ -26,33 +26,62 @@ export interface ResolvedCredentials {
 }
 
 /** Reads `{username, password}` from a Secrets Manager secret. */
-export async function credentialsFromSecret(secrets: SecretsManagerClient, secretArn: string, signal?: AbortSignal): Promise<ResolvedCredentials> {
+export async function credentialsFromSecret(
+  secrets: SecretsManagerClient,
+  secretArn: string,
+  signal?: AbortSignal,
+): Promise<ResolvedCredentials> {
   let text: string | undefined;
   try {
-    const out = await withRetry(() => secrets.send(new GetSecretValueCommand({ SecretId: secretArn }), { abortSignal: signal }), { signal });
+    const out = await withRetry(
+      () => secrets.send(new GetSecretValueCommand({ SecretId: secretArn }), { abortSignal: signal }),
+      { signal },
+    );
     text = out.SecretString;
   } catch (err) {
-    throw new ResourceStateError(`could not read the database secret ${secretArn}: ${reasonOf(err)} (the validator role needs secretsmanager:GetSecretValue and kms:Decrypt on it)`, {
-      cause: err,
-    });
+    throw new ResourceStateError(
+      `could not read the database secret ${secretArn}: ${reasonOf(err)} (the validator role needs secretsmanager:GetSecretValue and kms:Decrypt on it)`,
+      {
+        cause: err,
+      },
+    );
   }
   let parsed: unknown;
   try {
     parsed = JSON.parse(text ?? '');
   } catch {
-    throw new ResourceStateError(`database secret ${secretArn} is not JSON: store {"username": …, "password": …}`);
+    throw new ResourceStateError(
+      `database secret ${secretArn} is not JSON: store {"username": …, "password": …}`,
+    );
   }
   const p = (parsed ?? {}) as Record<string, unknown>;
   const user = typeof p.username === 'string' ? p.username : typeof p.user === 'string' ? p.user : undefined;
   if (!user || typeof p.password !== 'string') {
-    throw new ResourceStateError(`database secret ${secretArn} lacks "username" and "password" string fields`);
+    throw new ResourceStateError(
+      `database secret ${secretArn} lacks "username" and "password" string fields`,
+    );
   }
-  return { user, password: p.password, source: 'secret', database: typeof p.dbname === 'string' ? p.dbname : undefined };
+  return {
+    user,
+    password: p.password,
+    source: 'secret',
+    database: typeof p.dbname === 'string' ? p.dbname : undefined,
+  };
 }
 
 /** An IAM auth token provider for `user` at host:port; tokens are minted on use. */
-export function iamCredentials(input: { host: string; port: number; user: string; region?: string }): ResolvedCredentials {
-  const signer = new Signer({ hostname: input.host, port: input.port, username: input.user, ...(input.region ? { region: input.region } : {}) });
+export function iamCredentials(input: {
+  host: string;
+  port: number;
+  user: string;
+  region?: string;
+}): ResolvedCredentials {
+  const signer = new Signer({
+    hostname: input.host,
+    port: input.port,
+    username: input.user,
+    ...(input.region ? { region: input.region } : {}),
+  });
   return { user: input.user, password: () => signer.getAuthToken(), source: 'iam' };
 }
 
@@ -67,8 +96,12 @@ export async function resolveCredentials(input: {
 }): Promise<ResolvedCredentials> {
   const c = input.connection;
   if (c?.iamAuth) {
-    if (!c.user) throw new ResourceStateError('connection.iamAuth is true but connection.user is missing: name the database user that has IAM authentication');
-    if (c.tls === false) throw new ResourceStateError('IAM database authentication requires TLS: remove connection.tls: false');
+    if (!c.user)
+      throw new ResourceStateError(
+        'connection.iamAuth is true but connection.user is missing: name the database user that has IAM authentication',
+      );
+    if (c.tls === false)
+      throw new ResourceStateError('IAM database authentication requires TLS: remove connection.tls: false');
     return iamCredentials({ host: input.host, port: input.port, user: c.user, region: input.region });
   }
   if (c?.secretArn) return credentialsFromSecret(input.secrets, c.secretArn, input.signal);

@@ -59,7 +59,8 @@ export function evaluateExpectation(what: string, value: unknown, e: Expectation
     if (limit === undefined) continue;
     if (isNull) return `${what} is NULL, expected ${bound} ${limit}`;
     const c = compareNumeric(value, limit);
-    if (c === undefined) return `${what} is ${describeValue(value)}, not a number to compare with ${bound} ${limit}`;
+    if (c === undefined)
+      return `${what} is ${describeValue(value)}, not a number to compare with ${bound} ${limit}`;
     if (bound === 'min' && c < 0) return `${what} is ${describeValue(value)}, below min ${limit}`;
     if (bound === 'max' && c > 0) return `${what} is ${describeValue(value)}, above max ${limit}`;
   }

@@ -18,7 +18,8 @@ export function quoteIdentifier(engine: SqlEngine, id: string): string {
  */
 export function quoteTable(engine: SqlEngine, name: string): string {
   const { schema, table } = splitTableName(name);
-  const fold = (s: string) => (engine === 'postgres' && /^[A-Za-z_][A-Za-z0-9_$]*$/.test(s) ? s.toLowerCase() : s);
+  const fold = (s: string) =>
+    engine === 'postgres' && /^[A-Za-z_][A-Za-z0-9_$]*$/.test(s) ? s.toLowerCase() : s;
   const q = (s: string) => quoteIdentifier(engine, fold(s));
   return schema ? `${q(schema)}.${q(table)}` : q(table);
 }

@@ -17,7 +17,10 @@ export class SqlSession {
   #ready: Promise<{ pool: SqlPool; serverVersion: string }> | undefined;
   #sourceReady: Promise<SqlPool> | undefined;
 
-  constructor(target: EndpointSource, options: { source?: EndpointSource; createPool?: (e: SqlEndpoint) => SqlPool } = {}) {
+  constructor(
+    target: EndpointSource,
+    options: { source?: EndpointSource; createPool?: (e: SqlEndpoint) => SqlPool } = {},
+  ) {
     this.#target = target;
     this.#source = options.source;
     this.#createPool = options.createPool ?? createSqlPool;

@@ -23,7 +23,14 @@ export function zoneOffsetMs(timeZone: string, utcMs: number): number {
     second: '2-digit',
   }).formatToParts(new Date(utcMs));
   const get = (t: string) => Number(parts.find((p) => p.type === t)?.value ?? 0);
-  const asUtc = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second'));
+  const asUtc = Date.UTC(
+    get('year'),
+    get('month') - 1,
+    get('day'),
+    get('hour'),
+    get('minute'),
+    get('second'),
+  );
   return asUtc - Math.floor(utcMs / 1000) * 1000;
 }
 
@@ -46,7 +53,11 @@ export function parseDbTimestamp(value: unknown, timeZone = 'UTC'): Date | undef
     if (Number.isNaN(value.getTime())) throw new TypeError('the value is an invalid date');
     return value;
   }
-  if (typeof value === 'number' || typeof value === 'bigint' || (typeof value === 'string' && /^\s*\d{9,16}(\.\d+)?\s*$/.test(value))) {
+  if (
+    typeof value === 'number' ||
+    typeof value === 'bigint' ||
+    (typeof value === 'string' && /^\s*\d{9,16}(\.\d+)?\s*$/.test(value))
+  ) {
     const n = Number(value);
     if (!Number.isFinite(n)) throw new TypeError('the value is not a finite number');
     return new Date(n > 1e11 ? n : n * 1000);
@@ -62,7 +73,11 @@ export function parseDbTimestamp(value: unknown, timeZone = 'UTC'): Date | undef
     if (zone.toUpperCase() === 'Z') return new Date(wall);
     const sign = zone.startsWith('-') ? -1 : 1;
     const digits = zone.slice(1).replaceAll(':', '');
-    const offset = (Number(digits.slice(0, 2)) * 3600 + Number(digits.slice(2, 4) || 0) * 60 + Number(digits.slice(4, 6) || 0)) * 1000;
+    const offset =
+      (Number(digits.slice(0, 2)) * 3600 +
+        Number(digits.slice(2, 4) || 0) * 60 +
+        Number(digits.slice(4, 6) || 0)) *
+      1000;
     return new Date(wall - sign * offset);
   }
   if (timeZone === 'UTC') return new Date(wall);

@@ -14,7 +14,10 @@ export function rdsCaBundle(): string[] {
 }
 
 /** Node `tls.connect` options that verify the server against the RDS bundle (plus public roots). */
-export function tlsConnectOptions(tls: boolean | TlsOptions, host: string): { ca: string[]; rejectUnauthorized: true; servername?: string } | undefined {
+export function tlsConnectOptions(
+  tls: boolean | TlsOptions,
+  host: string,
+): { ca: string[]; rejectUnauthorized: true; servername?: string } | undefined {
   if (tls === false) return undefined;
   const ca = tls === true || !tls.ca ? [...rdsCaBundle(), ...rootCertificates] : [...tls.ca];
   // SNI must not be an IP address (Node warns and ignores it).

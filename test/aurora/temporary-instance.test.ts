@@ -4,7 +4,13 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { SafetyGuardError } from '../../shared/errors';
 import { CREATED_BY_TAG } from '../../shared/guard';
-import { LeftoverInstanceError, TemporaryInstance, docdbControlPlane, neptuneControlPlane, temporaryInstanceName } from '../../shared/temporary-instance';
+import {
+  docdbControlPlane,
+  LeftoverInstanceError,
+  neptuneControlPlane,
+  TemporaryInstance,
+  temporaryInstanceName,
+} from '../../shared/temporary-instance';
 
 const docdbMock = mockClient(docdb.DocDBClient);
 const neptuneMock = mockClient(neptune.NeptuneClient);
@@ -28,9 +34,19 @@ describe('TemporaryInstance with DocumentDB', () => {
   it('creates a tagged docdb instance of the smallest orderable class and deletes it when asked', async () => {
     const instances = new Map<string, docdb.DBInstance>();
     docdbMock.on(docdb.DescribeDBClustersCommand).resolves({
-      DBClusters: [{ DBClusterIdentifier: CLUSTER, Engine: 'docdb', EngineVersion: '5.0.0', Status: 'available', DBClusterMembers: [] }],
+      DBClusters: [
+        {
+          DBClusterIdentifier: CLUSTER,
+          Engine: 'docdb',
+          EngineVersion: '5.0.0',
+          Status: 'available',
+          DBClusterMembers: [],
+        },
+      ],
     });
-    docdbMock.on(docdb.DescribeOrderableDBInstanceOptionsCommand).resolves({ OrderableDBInstanceOptions: [{ DBInstanceClass: 'db.r6g.large' }, { DBInstanceClass: 'db.t3.medium' }] });
+    docdbMock.on(docdb.DescribeOrderableDBInstanceOptionsCommand).resolves({
+      OrderableDBInstanceOptions: [{ DBInstanceClass: 'db.r6g.large' }, { DBInstanceClass: 'db.t3.medium' }],
+    });
     docdbMock.on(docdb.CreateDBInstanceCommand).callsFake((input: docdb.CreateDBInstanceMessage) => {
       instances.set(input.DBInstanceIdentifier ?? '', {
         DBInstanceArn: `arn:aws:rds:us-east-1:123456789012:db:${input.DBInstanceIdentifier}`,
@@ -46,27 +62,46 @@ describe('TemporaryInstance with DocumentDB', () => {
       if (!i) throw Object.assign(new Error('nf'), { name: 'DBInstanceNotFoundFault' });
       return { DBInstances: [i] };
     });
-    docdbMock.on(docdb.ListTagsForResourceCommand).resolves({ TagList: [{ Key: CREATED_BY_TAG, Value: 'job-1' }] });
+    docdbMock
+      .on(docdb.ListTagsForResourceCommand)
+      .resolves({ TagList: [{ Key: CREATED_BY_TAG, Value: 'job-1' }] });
     docdbMock.on(docdb.DeleteDBInstanceCommand).callsFake((input: { DBInstanceIdentifier: string }) => {
       instances.delete(input.DBInstanceIdentifier);
       return {};
     });
-    const temp = new TemporaryInstance({ controlPlane: docdbControlPlane(new docdb.DocDBClient({ region: 'us-east-1' })), clusterIdentifier: CLUSTER, createdBy: 'job-1' });
+    const temp = new TemporaryInstance({
+      controlPlane: docdbControlPlane(new docdb.DocDBClient({ region: 'us-east-1' })),
+      clusterIdentifier: CLUSTER,
+      createdBy: 'job-1',
+    });
     const created = await temp.create();
     const input = docdbMock.commandCalls(docdb.CreateDBInstanceCommand)[0]?.args[0].input;
-    expect(input).toMatchObject({ DBClusterIdentifier: CLUSTER, Engine: 'docdb', DBInstanceClass: 'db.t3.medium', Tags: [{ Key: CREATED_BY_TAG, Value: 'job-1' }] });
+    expect(input).toMatchObject({
+      DBClusterIdentifier: CLUSTER,
+      Engine: 'docdb',
+      DBInstanceClass: 'db.t3.medium',
+      Tags: [{ Key: CREATED_BY_TAG, Value: 'job-1' }],
+    });
     expect(input).not.toHaveProperty('PubliclyAccessible');
     const ready = await temp.waitUntilAvailable(Date.now() + 1000);
     expect(ready.endpoint).toEqual({ host: 'x.docdb.amazonaws.com', port: 27017 });
     // DocumentDB's DescribeDBInstances carries no tags: the guard read them with ListTagsForResource.
     expect(await temp.delete()).toBe('gone');
-    expect(docdbMock.commandCalls(docdb.ListTagsForResourceCommand)[0]?.args[0].input).toEqual({ ResourceName: `arn:aws:rds:us-east-1:123456789012:db:${created.identifier}` });
+    expect(docdbMock.commandCalls(docdb.ListTagsForResourceCommand)[0]?.args[0].input).toEqual({
+      ResourceName: `arn:aws:rds:us-east-1:123456789012:db:${created.identifier}`,
+    });
     expect(docdbMock.commandCalls(docdb.DeleteDBInstanceCommand)).toHaveLength(1);
   });
 
   it('refuses to create anything in a cluster that is not a restore-test cluster', async () => {
-    docdbMock.on(docdb.DescribeDBClustersCommand).resolves({ DBClusters: [{ DBClusterIdentifier: 'prod-docs', Engine: 'docdb', Status: 'available' }] });
-    const temp = new TemporaryInstance({ controlPlane: docdbControlPlane(new docdb.DocDBClient({ region: 'us-east-1' })), clusterIdentifier: 'prod-docs', createdBy: 'job-1' });
+    docdbMock
+      .on(docdb.DescribeDBClustersCommand)
+      .resolves({ DBClusters: [{ DBClusterIdentifier: 'prod-docs', Engine: 'docdb', Status: 'available' }] });
+    const temp = new TemporaryInstance({
+      controlPlane: docdbControlPlane(new docdb.DocDBClient({ region: 'us-east-1' })),
+      clusterIdentifier: 'prod-docs',
+      createdBy: 'job-1',
+    });
     await expect(temp.create()).rejects.toBeInstanceOf(SafetyGuardError);
     expect(docdbMock.commandCalls(docdb.CreateDBInstanceCommand)).toHaveLength(0);
     expect(await temp.delete()).toBe('not-created');
@@ -75,25 +110,63 @@ describe('TemporaryInstance with DocumentDB', () => {
 
 describe('TemporaryInstance with Neptune', () => {
   it('refuses to delete an instance without the created-by tag', async () => {
-    neptuneMock.on(neptune.DescribeDBClustersCommand).resolves({ DBClusters: [{ DBClusterIdentifier: CLUSTER, Engine: 'neptune', Status: 'available', DBClusterMembers: [] }] });
-    neptuneMock.on(neptune.DescribeOrderableDBInstanceOptionsCommand).rejects(Object.assign(new Error('denied'), { name: 'AccessDenied' }));
+    neptuneMock.on(neptune.DescribeDBClustersCommand).resolves({
+      DBClusters: [
+        { DBClusterIdentifier: CLUSTER, Engine: 'neptune', Status: 'available', DBClusterMembers: [] },
+      ],
+    });
+    neptuneMock
+      .on(neptune.DescribeOrderableDBInstanceOptionsCommand)
+      .rejects(Object.assign(new Error('denied'), { name: 'AccessDenied' }));
     neptuneMock.on(neptune.CreateDBInstanceCommand).resolves({});
-    neptuneMock.on(neptune.DescribeDBInstancesCommand).resolves({ DBInstances: [{ DBInstanceIdentifier: 'someone-elses', DBInstanceStatus: 'available', DBClusterIdentifier: CLUSTER }] });
-    const temp = new TemporaryInstance({ controlPlane: neptuneControlPlane(new neptune.NeptuneClient({ region: 'us-east-1' })), clusterIdentifier: CLUSTER, createdBy: 'job-2' });
+    neptuneMock.on(neptune.DescribeDBInstancesCommand).resolves({
+      DBInstances: [
+        {
+          DBInstanceIdentifier: 'someone-elses',
+          DBInstanceStatus: 'available',
+          DBClusterIdentifier: CLUSTER,
+        },
+      ],
+    });
+    const temp = new TemporaryInstance({
+      controlPlane: neptuneControlPlane(new neptune.NeptuneClient({ region: 'us-east-1' })),
+      clusterIdentifier: CLUSTER,
+      createdBy: 'job-2',
+    });
     await temp.create();
-    expect(neptuneMock.commandCalls(neptune.CreateDBInstanceCommand)[0]?.args[0].input.DBInstanceClass).toBe('db.t4g.medium');
+    expect(neptuneMock.commandCalls(neptune.CreateDBInstanceCommand)[0]?.args[0].input.DBInstanceClass).toBe(
+      'db.t4g.medium',
+    );
     await expect(temp.delete()).rejects.toBeInstanceOf(SafetyGuardError);
     expect(neptuneMock.commandCalls(neptune.DeleteDBInstanceCommand)).toHaveLength(0);
   });
 
   it('reports a leftover instance when DeleteDBInstance fails', async () => {
-    neptuneMock.on(neptune.DescribeDBClustersCommand).resolves({ DBClusters: [{ DBClusterIdentifier: CLUSTER, Engine: 'neptune', Status: 'available', DBClusterMembers: [] }] });
+    neptuneMock.on(neptune.DescribeDBClustersCommand).resolves({
+      DBClusters: [
+        { DBClusterIdentifier: CLUSTER, Engine: 'neptune', Status: 'available', DBClusterMembers: [] },
+      ],
+    });
     neptuneMock.on(neptune.CreateDBInstanceCommand).resolves({});
     neptuneMock.on(neptune.DescribeDBInstancesCommand).resolves({
-      DBInstances: [{ DBInstanceIdentifier: 'x', DBInstanceStatus: 'available', DBClusterIdentifier: CLUSTER, TagList: [{ Key: CREATED_BY_TAG, Value: 'job-3' }] } as neptune.DBInstance],
+      DBInstances: [
+        {
+          DBInstanceIdentifier: 'x',
+          DBInstanceStatus: 'available',
+          DBClusterIdentifier: CLUSTER,
+          TagList: [{ Key: CREATED_BY_TAG, Value: 'job-3' }],
+        } as neptune.DBInstance,
+      ],
     });
-    neptuneMock.on(neptune.DeleteDBInstanceCommand).rejects(Object.assign(new Error('state'), { name: 'InvalidDBInstanceStateFault' }));
-    const temp = new TemporaryInstance({ controlPlane: neptuneControlPlane(new neptune.NeptuneClient({ region: 'us-east-1' })), clusterIdentifier: CLUSTER, createdBy: 'job-3', instanceClass: 'db.r6g.large' });
+    neptuneMock
+      .on(neptune.DeleteDBInstanceCommand)
+      .rejects(Object.assign(new Error('state'), { name: 'InvalidDBInstanceStateFault' }));
+    const temp = new TemporaryInstance({
+      controlPlane: neptuneControlPlane(new neptune.NeptuneClient({ region: 'us-east-1' })),
+      clusterIdentifier: CLUSTER,
+      createdBy: 'job-3',
+      instanceClass: 'db.r6g.large',
+    });
     await temp.create();
     await expect(temp.delete()).rejects.toBeInstanceOf(LeftoverInstanceError);
   });

@@ -1,5 +1,10 @@
 import { readFileSync } from 'node:fs';
-import { BackupClient, DescribeRestoreJobCommand, GetRestoreJobMetadataCommand, PutRestoreValidationResultCommand } from '@aws-sdk/client-backup';
+import {
+  BackupClient,
+  DescribeRestoreJobCommand,
+  GetRestoreJobMetadataCommand,
+  PutRestoreValidationResultCommand,
+} from '@aws-sdk/client-backup';
 import {
   CreateDBInstanceCommand,
   type DBCluster,
@@ -24,7 +29,9 @@ const backup = mockClient(BackupClient);
 const rds = mockClient(RDSClient);
 const secrets = mockClient(SecretsManagerClient);
 
-const event = JSON.parse(readFileSync('/work/shared/fixtures/events/completed-aurora.json', 'utf8')) as { detail: { restoreJobId: string } };
+const event = JSON.parse(readFileSync('/work/shared/fixtures/events/completed-aurora.json', 'utf8')) as {
+  detail: { restoreJobId: string };
+};
 const JOB_ID = event.detail.restoreJobId;
 const CLUSTER = 'awsbackup-restore-test-77f0a1b2';
 const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:billing-validator-AbCdEf';
@@ -34,7 +41,10 @@ let pg: Postgres;
 beforeAll(async () => {
   pg = await startPostgres();
   pg.psql('CREATE DATABASE billing;');
-  pg.psql(`CREATE TABLE invoices (id int); INSERT INTO invoices SELECT generate_series(1, 20); CREATE ROLE validator LOGIN PASSWORD 'v'; GRANT SELECT ON invoices TO validator;`, 'billing');
+  pg.psql(
+    `CREATE TABLE invoices (id int); INSERT INTO invoices SELECT generate_series(1, 20); CREATE ROLE validator LOGIN PASSWORD 'v'; GRANT SELECT ON invoices TO validator;`,
+    'billing',
+  );
 });
 afterAll(async () => {
   await pg?.stop();
@@ -52,7 +62,15 @@ let world: World;
 function config(checks: unknown[], options: Record<string, unknown> = {}) {
   return parseConfig({
     version: 1,
-    profiles: [{ name: 'billing', match: { resourceType: 'Aurora' }, connection: { database: 'billing', secretArn: SECRET_ARN, tls: false }, options, checks }],
+    profiles: [
+      {
+        name: 'billing',
+        match: { resourceType: 'Aurora' },
+        connection: { database: 'billing', secretArn: SECRET_ARN, tls: false },
+        options,
+        checks,
+      },
+    ],
   });
 }
 
@@ -80,16 +98,38 @@ function arrange(cluster: Partial<DBCluster> = {}) {
     CreatedResourceArn: `arn:aws:rds:us-east-1:123456789012:cluster:${world.cluster.DBClusterIdentifier}`,
     SourceResourceArn: 'arn:aws:rds:us-east-1:123456789012:cluster:billing-aurora',
     RecoveryPointCreationDate: new Date('2026-11-24T22:00:00Z'),
-    CreatedBy: { RestoreTestingPlanArn: 'arn:aws:backup:us-east-1:123456789012:restore-testing-plan:nightly_restore_tests-1a2b3c4d' },
+    CreatedBy: {
+      RestoreTestingPlanArn:
+        'arn:aws:backup:us-east-1:123456789012:restore-testing-plan:nightly_restore_tests-1a2b3c4d',
+    },
   });
   backup.on(GetRestoreJobMetadataCommand).resolves({ RestoreJobId: JOB_ID, Metadata: {} });
   backup.on(PutRestoreValidationResultCommand).resolves({});
-  secrets.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify({ username: 'validator', password: 'v' }) });
+  secrets
+    .on(GetSecretValueCommand)
+    .resolves({ SecretString: JSON.stringify({ username: 'validator', password: 'v' }) });
   rds.on(DescribeDBClustersCommand).callsFake((input: { DBClusterIdentifier?: string }) => {
     if (input.DBClusterIdentifier === world.cluster.DBClusterIdentifier) {
-      return { DBClusters: [{ ...world.cluster, DBClusterMembers: [...world.instances.keys()].map((id) => ({ DBInstanceIdentifier: id })) }] };
+      return {
+        DBClusters: [
+          {
+            ...world.cluster,
+            DBClusterMembers: [...world.instances.keys()].map((id) => ({ DBInstanceIdentifier: id })),
+          },
+        ],
+      };
     }
-    if (input.DBClusterIdentifier === 'billing-aurora') return { DBClusters: [{ DBClusterIdentifier: 'billing-aurora', Engine: 'aurora-postgresql', EngineVersion: '15.2', StorageEncrypted: true }] };
+    if (input.DBClusterIdentifier === 'billing-aurora')
+      return {
+        DBClusters: [
+          {
+            DBClusterIdentifier: 'billing-aurora',
+            Engine: 'aurora-postgresql',
+            EngineVersion: '15.2',
+            StorageEncrypted: true,
+          },
+        ],
+      };
     throw Object.assign(new Error('not found'), { name: 'DBClusterNotFoundFault' });
   });
   rds.on(DescribeDBInstancesCommand).callsFake((input: { DBInstanceIdentifier?: string }) => {
@@ -98,21 +138,34 @@ function arrange(cluster: Partial<DBCluster> = {}) {
     return { DBInstances: [i] };
   });
   rds.on(DescribeOrderableDBInstanceOptionsCommand).resolves({
-    OrderableDBInstanceOptions: [{ DBInstanceClass: 'db.r6g.large' }, { DBInstanceClass: 'db.t4g.medium' }, { DBInstanceClass: 'db.serverless' }],
+    OrderableDBInstanceOptions: [
+      { DBInstanceClass: 'db.r6g.large' },
+      { DBInstanceClass: 'db.t4g.medium' },
+      { DBInstanceClass: 'db.serverless' },
+    ],
   });
-  rds.on(CreateDBInstanceCommand).callsFake((input: { DBInstanceIdentifier: string; DBInstanceClass: string; Tags: { Key: string; Value: string }[] }) => {
-    world.instances.set(input.DBInstanceIdentifier, {
-      DBInstanceIdentifier: input.DBInstanceIdentifier,
-      DBInstanceClass: input.DBInstanceClass,
-      DBClusterIdentifier: world.cluster.DBClusterIdentifier,
-      DBInstanceStatus: world.createdStatus,
-      TagList: input.Tags,
-      Endpoint: { Address: pg.host, Port: pg.port },
-    });
-    return { DBInstance: { DBInstanceIdentifier: input.DBInstanceIdentifier } };
-  });
+  rds
+    .on(CreateDBInstanceCommand)
+    .callsFake(
+      (input: {
+        DBInstanceIdentifier: string;
+        DBInstanceClass: string;
+        Tags: { Key: string; Value: string }[];
+      }) => {
+        world.instances.set(input.DBInstanceIdentifier, {
+          DBInstanceIdentifier: input.DBInstanceIdentifier,
+          DBInstanceClass: input.DBInstanceClass,
+          DBClusterIdentifier: world.cluster.DBClusterIdentifier,
+          DBInstanceStatus: world.createdStatus,
+          TagList: input.Tags,
+          Endpoint: { Address: pg.host, Port: pg.port },
+        });
+        return { DBInstance: { DBInstanceIdentifier: input.DBInstanceIdentifier } };
+      },
+    );
   rds.on(DeleteDBInstanceCommand).callsFake((input: { DBInstanceIdentifier: string }) => {
-    if (world.deleteFails) throw Object.assign(new Error('throttled for good'), { name: 'InvalidDBInstanceState' });
+    if (world.deleteFails)
+      throw Object.assign(new Error('throttled for good'), { name: 'InvalidDBInstanceState' });
     const i = world.instances.get(input.DBInstanceIdentifier);
     if (i) i.DBInstanceStatus = 'deleting';
     return {};
@@ -120,18 +173,23 @@ function arrange(cluster: Partial<DBCluster> = {}) {
 }
 
 const run = (cfg: ReturnType<typeof config>) =>
-  processRestoreEvent(structuredClone(event), { getRemainingTimeInMillis: () => 120_000 }, {
-    validator: auroraValidator,
-    config: cfg,
-    clients: createClients({ region: 'us-east-1' }),
-    persistenceStore: false,
-    sinks: [],
-    retry: { sleep: async () => undefined },
-  });
+  processRestoreEvent(
+    structuredClone(event),
+    { getRemainingTimeInMillis: () => 120_000 },
+    {
+      validator: auroraValidator,
+      config: cfg,
+      clients: createClients({ region: 'us-east-1' }),
+      persistenceStore: false,
+      sinks: [],
+      retry: { sleep: async () => undefined },
+    },
+  );
 
 const creates = () => rds.commandCalls(CreateDBInstanceCommand).map((c) => c.args[0].input);
 const deletes = () => rds.commandCalls(DeleteDBInstanceCommand).map((c) => c.args[0].input);
-const checks = (out: Awaited<ReturnType<typeof run>>) => Object.fromEntries((out.evidence?.checks ?? []).map((c) => [c.id, c]));
+const checks = (out: Awaited<ReturnType<typeof run>>) =>
+  Object.fromEntries((out.evidence?.checks ?? []).map((c) => [c.id, c]));
 
 beforeEach(() => {
   backup.reset();
@@ -142,20 +200,35 @@ beforeEach(() => {
 describe('aurora validator', () => {
   it('creates the smallest instance, runs the checks on it and deletes it when the checks pass', async () => {
     arrange();
-    const out = await run(config([{ id: 'invoices', sql: 'select count(*) as n from invoices', expect: { n: { equals: 20 } } }]));
+    const out = await run(
+      config([{ id: 'invoices', sql: 'select count(*) as n from invoices', expect: { n: { equals: 20 } } }]),
+    );
     expect(out.verdict).toBe('SUCCESSFUL');
     expect(creates()).toHaveLength(1);
-    expect(creates()[0]).toMatchObject({ DBClusterIdentifier: CLUSTER, Engine: 'aurora-postgresql', DBInstanceClass: 'db.t4g.medium', PubliclyAccessible: false });
+    expect(creates()[0]).toMatchObject({
+      DBClusterIdentifier: CLUSTER,
+      Engine: 'aurora-postgresql',
+      DBInstanceClass: 'db.t4g.medium',
+      PubliclyAccessible: false,
+    });
     expect(creates()[0]?.Tags).toContainEqual({ Key: CREATED_BY_TAG, Value: JOB_ID });
     expect(creates()[0]?.DBInstanceIdentifier).toMatch(new RegExp(`^${CLUSTER}-rv-[0-9a-f]{6}$`));
-    expect(deletes()).toEqual([{ DBInstanceIdentifier: creates()[0]?.DBInstanceIdentifier, SkipFinalSnapshot: true, DeleteAutomatedBackups: true }]);
+    expect(deletes()).toEqual([
+      {
+        DBInstanceIdentifier: creates()[0]?.DBInstanceIdentifier,
+        SkipFinalSnapshot: true,
+        DeleteAutomatedBackups: true,
+      },
+    ]);
     expect(out.evidence?.notes.temporaryInstanceDeleted).toBe('deleting');
     expect(checks(out).invoices?.status).toBe('pass');
   });
 
   it('still deletes the temporary instance when a check fails', async () => {
     arrange();
-    const out = await run(config([{ id: 'invoices', sql: 'select count(*) as n from invoices', expect: { n: { min: 1000 } } }]));
+    const out = await run(
+      config([{ id: 'invoices', sql: 'select count(*) as n from invoices', expect: { n: { min: 1000 } } }]),
+    );
     expect(out.verdict).toBe('FAILED');
     expect(checks(out).invoices?.detail).toBe('column n is 20, below min 1000');
     expect(deletes()).toHaveLength(1);
@@ -173,7 +246,9 @@ describe('aurora validator', () => {
   it('reports a leftover instance as FAILED when the delete fails', async () => {
     arrange();
     world.deleteFails = true;
-    const out = await run(config([{ id: 'invoices', sql: 'select count(*) as n from invoices', expect: { n: { equals: 20 } } }]));
+    const out = await run(
+      config([{ id: 'invoices', sql: 'select count(*) as n from invoices', expect: { n: { equals: 20 } } }]),
+    );
     expect(out.verdict).toBe('FAILED');
     expect(checks(out).cleanup?.detail).toContain('was left behind');
     expect(checks(out).invoices?.status).toBe('pass');
@@ -183,14 +258,18 @@ describe('aurora validator', () => {
     arrange({ DBClusterIdentifier: 'billing-aurora-copy', TagList: [] });
     const out = await run(config([{ id: 'invoices', sql: 'select 1' }]));
     expect(out.verdict).toBe('FAILED');
-    expect(out.message).toContain('safety guard: refusing to create a temporary instance in billing-aurora-copy');
+    expect(out.message).toContain(
+      'safety guard: refusing to create a temporary instance in billing-aurora-copy',
+    );
     expect(creates()).toHaveLength(0);
     expect(deletes()).toHaveLength(0);
   });
 
   it('uses db.serverless on a Serverless v2 cluster', async () => {
     arrange({ ServerlessV2ScalingConfiguration: { MinCapacity: 0.5, MaxCapacity: 1 } });
-    const out = await run(config([{ id: 'invoices', sql: 'select 1 as one', expect: { one: { equals: 1 } } }]));
+    const out = await run(
+      config([{ id: 'invoices', sql: 'select 1 as one', expect: { one: { equals: 1 } } }]),
+    );
     expect(out.verdict).toBe('SUCCESSFUL');
     expect(creates()[0]?.DBInstanceClass).toBe('db.serverless');
   });
@@ -199,7 +278,12 @@ describe('aurora validator', () => {
     arrange();
     const out = await run(parseConfig({ version: 1 }));
     expect(out.verdict).toBe('SUCCESSFUL');
-    expect(Object.keys(checks(out))).toEqual(['status', 'engine-version', 'storage-encrypted', 'restore-test-resource']);
+    expect(Object.keys(checks(out))).toEqual([
+      'status',
+      'engine-version',
+      'storage-encrypted',
+      'restore-test-resource',
+    ]);
     expect(creates()).toHaveLength(0);
   });
 });

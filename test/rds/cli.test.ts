@@ -11,8 +11,12 @@ let dir: string;
 
 beforeAll(async () => {
   [pg, maria] = await Promise.all([startPostgres(), startMariaDb()]);
-  pg.psql("CREATE TABLE orders (id int, created_at timestamptz); INSERT INTO orders VALUES (1, '2026-11-24 21:30:00+00'), (2, '2026-11-24 21:45:00+00');");
-  maria.sql("CREATE DATABASE orders; CREATE TABLE orders.orders (id int, created_at datetime); INSERT INTO orders.orders VALUES (1, '2026-11-24 21:30:00'), (2, '2026-11-24 21:45:00');");
+  pg.psql(
+    "CREATE TABLE orders (id int, created_at timestamptz); INSERT INTO orders VALUES (1, '2026-11-24 21:30:00+00'), (2, '2026-11-24 21:45:00+00');",
+  );
+  maria.sql(
+    "CREATE DATABASE orders; CREATE TABLE orders.orders (id int, created_at datetime); INSERT INTO orders.orders VALUES (1, '2026-11-24 21:30:00'), (2, '2026-11-24 21:45:00');",
+  );
   dir = mkdtempSync(join(tmpdir(), 'rv-rds-cli-'));
   writeFileSync(
     join(dir, 'config.yaml'),
@@ -47,8 +51,25 @@ async function cli(args: string[]) {
 describe('check rds', () => {
   it('prints one JSON verdict and exits 0 when the PostgreSQL checks pass', async () => {
     const r = await cli([
-      'check', 'rds', '--config', join(dir, 'config.yaml'), '--engine', 'postgres', '--host', pg.host, '--port', String(pg.port),
-      '--database', 'postgres', '--user', 'postgres', '--password-env', 'RV_CLI_PG_PW', '--recovery-point-time', '2026-11-24T22:00:00Z', '--json',
+      'check',
+      'rds',
+      '--config',
+      join(dir, 'config.yaml'),
+      '--engine',
+      'postgres',
+      '--host',
+      pg.host,
+      '--port',
+      String(pg.port),
+      '--database',
+      'postgres',
+      '--user',
+      'postgres',
+      '--password-env',
+      'RV_CLI_PG_PW',
+      '--recovery-point-time',
+      '2026-11-24T22:00:00Z',
+      '--json',
     ]);
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
@@ -63,8 +84,27 @@ describe('check rds', () => {
 
   it('exits 1 with the stale check named when the recovery point is later (aurora, MariaDB)', async () => {
     const r = await cli([
-      'check', 'aurora', '--config', join(dir, 'config.yaml'), '--profile', 'orders-db', '--engine', 'mariadb', '--host', maria.host, '--port', String(maria.port),
-      '--database', 'orders', '--user', 'root', '--password-env', 'RV_CLI_MARIA_PW', '--recovery-point-time', '2026-11-24T23:00:00Z', '--json',
+      'check',
+      'aurora',
+      '--config',
+      join(dir, 'config.yaml'),
+      '--profile',
+      'orders-db',
+      '--engine',
+      'mariadb',
+      '--host',
+      maria.host,
+      '--port',
+      String(maria.port),
+      '--database',
+      'orders',
+      '--user',
+      'root',
+      '--password-env',
+      'RV_CLI_MARIA_PW',
+      '--recovery-point-time',
+      '2026-11-24T23:00:00Z',
+      '--json',
     ]);
     expect(r.code).toBe(1);
     const json = JSON.parse(r.out) as { verdict: string; message: string };
@@ -73,7 +113,19 @@ describe('check rds', () => {
   });
 
   it('exits 1 with a readable reason when the password variable is not set', async () => {
-    const r = await cli(['check', 'rds', '--config', join(dir, 'config.yaml'), '--engine', 'postgres', '--port', String(pg.port), '--password-env', 'RV_CLI_UNSET', '--json']);
+    const r = await cli([
+      'check',
+      'rds',
+      '--config',
+      join(dir, 'config.yaml'),
+      '--engine',
+      'postgres',
+      '--port',
+      String(pg.port),
+      '--password-env',
+      'RV_CLI_UNSET',
+      '--json',
+    ]);
     expect(r.code).not.toBe(0);
     expect(`${r.out}${r.err}`).toContain('--password-env RV_CLI_UNSET: that environment variable is not set');
   });

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
@@ -8,7 +8,9 @@ const out = mkdtempSync(join(tmpdir(), 'rv-demo-test-'));
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
 const filesUnder = (dir: string): string[] =>
-  readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? filesUnder(join(dir, e.name)) : [join(dir, e.name)]));
+  readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? filesUnder(join(dir, e.name)) : [join(dir, e.name)],
+  );
 
 describe('demo', () => {
   it('passes the good restore, fails the damaged one with precise reasons and writes evidence when run', async () => {
@@ -28,13 +30,19 @@ describe('demo', () => {
     const result = JSON.parse(writes.join('')) as {
       ok: boolean;
       evidenceDir: string;
-      restores: Array<{ verdict: string; posted: string; checks: Array<{ id: string; status: string; detail: string }> }>;
+      restores: Array<{
+        verdict: string;
+        posted: string;
+        checks: Array<{ id: string; status: string; detail: string }>;
+      }>;
     };
     expect(result.ok).toBe(true);
     const [good, damaged] = result.restores;
     expect(good).toMatchObject({ verdict: 'SUCCESSFUL', posted: 'SUCCESSFUL' });
     expect(damaged).toMatchObject({ verdict: 'FAILED', posted: 'FAILED' });
-    const failed = Object.fromEntries((damaged?.checks ?? []).filter((c) => c.status === 'fail').map((c) => [c.id, c.detail]));
+    const failed = Object.fromEntries(
+      (damaged?.checks ?? []).filter((c) => c.status === 'fail').map((c) => [c.id, c.detail]),
+    );
     expect(failed).toEqual({
       'order-items-present': 'column n is 0, below min 1000',
       'orders-fresh': expect.stringMatching(/^data is 4320 minutes older than the recovery point/),
@@ -42,7 +50,9 @@ describe('demo', () => {
     });
     const evidence = filesUnder(result.evidenceDir).filter((f) => f.endsWith('.json'));
     expect(evidence).toHaveLength(2);
-    const records = evidence.map((f) => JSON.parse(readFileSync(f, 'utf8')) as { verdict: string; dataAgeMinutes?: number });
+    const records = evidence.map(
+      (f) => JSON.parse(readFileSync(f, 'utf8')) as { verdict: string; dataAgeMinutes?: number },
+    );
     expect(records.map((r) => r.verdict).sort()).toEqual(['FAILED', 'SUCCESSFUL']);
     expect(records.find((r) => r.verdict === 'SUCCESSFUL')?.dataAgeMinutes).toBe(4);
     expect(existsSync(join(out, 'validation.config.yaml'))).toBe(true);

@@ -1,8 +1,13 @@
-import { readFileSync, rmSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BackupClient, DescribeRestoreJobCommand, GetRestoreJobMetadataCommand, PutRestoreValidationResultCommand } from '@aws-sdk/client-backup';
-import { DescribeDBInstancesCommand, type DBInstance, RDSClient } from '@aws-sdk/client-rds';
+import {
+  BackupClient,
+  DescribeRestoreJobCommand,
+  GetRestoreJobMetadataCommand,
+  PutRestoreValidationResultCommand,
+} from '@aws-sdk/client-backup';
+import { type DBInstance, DescribeDBInstancesCommand, RDSClient } from '@aws-sdk/client-rds';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -13,7 +18,9 @@ const backup = mockClient(BackupClient);
 const rds = mockClient(RDSClient);
 const secrets = mockClient(SecretsManagerClient);
 
-const event = JSON.parse(readFileSync('/work/shared/fixtures/events/completed-rds.json', 'utf8')) as { detail: { restoreJobId: string } };
+const event = JSON.parse(readFileSync('/work/shared/fixtures/events/completed-rds.json', 'utf8')) as {
+  detail: { restoreJobId: string };
+};
 const JOB_ID = event.detail.restoreJobId;
 const RESTORED = 'awsbackup-restore-test-53a1c2f0';
 const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:orders-validator-AbCdEf';
@@ -91,16 +98,36 @@ function arrange(restored: DBInstance | undefined, password = 'v-secret') {
     CreatedResourceArn: `arn:aws:rds:us-east-1:123456789012:db:${RESTORED}`,
     SourceResourceArn: 'arn:aws:rds:us-east-1:123456789012:db:orders-prod',
     RecoveryPointCreationDate: new Date('2026-11-24T22:00:00Z'),
-    CreatedBy: { RestoreTestingPlanArn: 'arn:aws:backup:us-east-1:123456789012:restore-testing-plan:nightly_restore_tests-1a2b3c4d' },
+    CreatedBy: {
+      RestoreTestingPlanArn:
+        'arn:aws:backup:us-east-1:123456789012:restore-testing-plan:nightly_restore_tests-1a2b3c4d',
+    },
   });
-  backup.on(GetRestoreJobMetadataCommand).resolves({ RestoreJobId: JOB_ID, Metadata: { dbInstanceIdentifier: RESTORED } });
+  backup
+    .on(GetRestoreJobMetadataCommand)
+    .resolves({ RestoreJobId: JOB_ID, Metadata: { dbInstanceIdentifier: RESTORED } });
   backup.on(PutRestoreValidationResultCommand).resolves({});
-  if (restored) rds.on(DescribeDBInstancesCommand, { DBInstanceIdentifier: RESTORED }).resolves({ DBInstances: [restored] });
-  else rds.on(DescribeDBInstancesCommand, { DBInstanceIdentifier: RESTORED }).rejects(Object.assign(new Error('DBInstance not found'), { name: 'DBInstanceNotFoundFault' }));
+  if (restored)
+    rds
+      .on(DescribeDBInstancesCommand, { DBInstanceIdentifier: RESTORED })
+      .resolves({ DBInstances: [restored] });
+  else
+    rds
+      .on(DescribeDBInstancesCommand, { DBInstanceIdentifier: RESTORED })
+      .rejects(Object.assign(new Error('DBInstance not found'), { name: 'DBInstanceNotFoundFault' }));
   rds.on(DescribeDBInstancesCommand, { DBInstanceIdentifier: 'orders-prod' }).resolves({
-    DBInstances: [{ DBInstanceIdentifier: 'orders-prod', Engine: 'postgres', EngineVersion: '15.4', StorageEncrypted: true }],
+    DBInstances: [
+      {
+        DBInstanceIdentifier: 'orders-prod',
+        Engine: 'postgres',
+        EngineVersion: '15.4',
+        StorageEncrypted: true,
+      },
+    ],
   });
-  secrets.on(GetSecretValueCommand, { SecretId: SECRET_ARN }).resolves({ SecretString: JSON.stringify({ username: 'validator', password }) });
+  secrets
+    .on(GetSecretValueCommand, { SecretId: SECRET_ARN })
+    .resolves({ SecretString: JSON.stringify({ username: 'validator', password }) });
 }
 
 const posted = () => backup.commandCalls(PutRestoreValidationResultCommand).map((c) => c.args[0].input);
@@ -162,12 +189,22 @@ describe('rds handler', () => {
   it('runs state checks only and reports SQL checks as not run when the engine is Oracle', async () => {
     arrange(instance({ Engine: 'oracle-ee', EngineVersion: '19.0.0.0.ru-2024-01.rur-2024-01.r1' }));
     rds.on(DescribeDBInstancesCommand, { DBInstanceIdentifier: 'orders-prod' }).resolves({
-      DBInstances: [{ DBInstanceIdentifier: 'orders-prod', Engine: 'oracle-ee', EngineVersion: '19.0.0.0.ru-2023-10.rur-2023-10.r1', StorageEncrypted: true }],
+      DBInstances: [
+        {
+          DBInstanceIdentifier: 'orders-prod',
+          Engine: 'oracle-ee',
+          EngineVersion: '19.0.0.0.ru-2023-10.rur-2023-10.r1',
+          StorageEncrypted: true,
+        },
+      ],
     });
     const out = await handler(structuredClone(event), context as never);
     const byId = Object.fromEntries((out.evidence?.checks ?? []).map((c) => [c.id, c]));
     expect(byId['engine-version']?.status).toBe('pass');
-    expect(byId['orders-present']).toMatchObject({ status: 'error', detail: 'sql check not run: engine oracle-ee gets state checks only (no SQL driver)' });
+    expect(byId['orders-present']).toMatchObject({
+      status: 'error',
+      detail: 'sql check not run: engine oracle-ee gets state checks only (no SQL driver)',
+    });
     expect(byId.login).toBeUndefined();
     expect(out.verdict).toBe('FAILED');
   });
@@ -178,7 +215,14 @@ describe('rds handler', () => {
       file,
       JSON.stringify({
         version: 1,
-        profiles: [{ name: 'iam', match: { resourceType: 'RDS' }, connection: { database: 'orders', iamAuth: true, user: 'validator', tls: false }, checks: [{ id: 'q', sql: 'select 1' }] }],
+        profiles: [
+          {
+            name: 'iam',
+            match: { resourceType: 'RDS' },
+            connection: { database: 'orders', iamAuth: true, user: 'validator', tls: false },
+            checks: [{ id: 'q', sql: 'select 1' }],
+          },
+        ],
       }),
     );
     vi.stubEnv('RESTORE_VALIDATION_CONFIG', file);
@@ -186,7 +230,9 @@ describe('rds handler', () => {
       arrange(instance());
       const out = await handler(structuredClone(event), context as never);
       expect(out.verdict).toBe('FAILED');
-      expect(final()?.ValidationStatusMessage).toContain('login failed: IAM database authentication requires TLS');
+      expect(final()?.ValidationStatusMessage).toContain(
+        'login failed: IAM database authentication requires TLS',
+      );
       expect(secrets.commandCalls(GetSecretValueCommand)).toHaveLength(0);
     } finally {
       vi.stubEnv('RESTORE_VALIDATION_CONFIG', join(dir, 'config.json'));
@@ -195,10 +241,17 @@ describe('rds handler', () => {
 
   it('falls back to the restore metadata for the source engine when the source cannot be described', async () => {
     arrange(instance());
-    rds.on(DescribeDBInstancesCommand, { DBInstanceIdentifier: 'orders-prod' }).rejects(Object.assign(new Error('denied'), { name: 'AccessDenied' }));
-    backup.on(GetRestoreJobMetadataCommand).resolves({ RestoreJobId: JOB_ID, Metadata: { dbInstanceIdentifier: RESTORED, Engine: 'postgres' } });
+    rds
+      .on(DescribeDBInstancesCommand, { DBInstanceIdentifier: 'orders-prod' })
+      .rejects(Object.assign(new Error('denied'), { name: 'AccessDenied' }));
+    backup
+      .on(GetRestoreJobMetadataCommand)
+      .resolves({ RestoreJobId: JOB_ID, Metadata: { dbInstanceIdentifier: RESTORED, Engine: 'postgres' } });
     const out = await handler(structuredClone(event), context as never);
     const check = out.evidence?.checks.find((c) => c.id === 'engine-version');
-    expect(check).toMatchObject({ status: 'pass', detail: 'postgres as the source (version unknown; from metadata)' });
+    expect(check).toMatchObject({
+      status: 'pass',
+      detail: 'postgres as the source (version unknown; from metadata)',
+    });
   });
 });

@@ -46,7 +46,11 @@ describe('rds validator on MariaDB', () => {
       target: target(),
       recoveryPointTime: RECOVERY_POINT,
       checks: [
-        { id: 'count', sql: 'select count(*) as n, max(id) as top from orders', expect: { n: { equals: 2 }, top: { min: 2 } } },
+        {
+          id: 'count',
+          sql: 'select count(*) as n, max(id) as top from orders',
+          expect: { n: { equals: 2 }, top: { min: 2 } },
+        },
         { id: 'tables', tables: ['orders', 'shop.orders'] },
         { id: 'fresh', freshness: { sql: 'select max(created_at) from orders', maxAgeMinutes: 15 } },
         { id: 'paid', sql: 'select paid from orders where id = 1', expect: { paid: { equals: true } } },
@@ -84,14 +88,29 @@ describe('rds validator on MariaDB', () => {
     const run = await runLocal(rdsValidator, {
       target: target(),
       checks: [
-        { id: 'dec', sql: 'select total from orders where id = 2', expect: { total: { equals: '12345678901234567890.0000000001' } } },
-        { id: 'dec-off', sql: 'select total from orders where id = 2', expect: { total: { max: '12345678901234567890' } } },
-        { id: 'ubig', sql: 'select cast(18446744073709551615 as unsigned) as v', expect: { v: { equals: '18446744073709551615' } } },
+        {
+          id: 'dec',
+          sql: 'select total from orders where id = 2',
+          expect: { total: { equals: '12345678901234567890.0000000001' } },
+        },
+        {
+          id: 'dec-off',
+          sql: 'select total from orders where id = 2',
+          expect: { total: { max: '12345678901234567890' } },
+        },
+        {
+          id: 'ubig',
+          sql: 'select cast(18446744073709551615 as unsigned) as v',
+          expect: { v: { equals: '18446744073709551615' } },
+        },
         { id: 'null', sql: 'select note from orders where id = 1', expect: { note: { notNull: true } } },
       ],
     });
     expect(byId(run, 'dec').status).toBe('pass');
-    expect(byId(run, 'dec-off')).toMatchObject({ status: 'fail', detail: 'column total is 12345678901234567890.0000000001, above max 12345678901234567890' });
+    expect(byId(run, 'dec-off')).toMatchObject({
+      status: 'fail',
+      detail: 'column total is 12345678901234567890.0000000001, above max 12345678901234567890',
+    });
     expect(byId(run, 'ubig').status).toBe('pass');
     expect(byId(run, 'null')).toMatchObject({ status: 'fail', detail: 'column note is NULL' });
   });
@@ -116,7 +135,9 @@ describe('rds validator on MariaDB', () => {
         { id: 'loose', rowCounts: { tables: ['orders'], tolerancePercent: 50 } },
       ],
     });
-    expect(byId(run, 'strict').detail).toContain('orders: 2 rows restored, 3 in the source (differs by 1, tolerance 0%)');
+    expect(byId(run, 'strict').detail).toContain(
+      'orders: 2 rows restored, 3 in the source (differs by 1, tolerance 0%)',
+    );
     expect(byId(run, 'strict').status).toBe('fail');
     expect(byId(run, 'loose').status).toBe('pass');
   });
@@ -135,7 +156,9 @@ describe('rds validator on MariaDB', () => {
     const run = await runLocal(rdsValidator, {
       target: target(),
       connection: { statementTimeoutSeconds: 0.5 },
-      checks: [{ id: 'slow', sql: 'select count(*) as n from orders a, orders b, orders c where sleep(1) = 0' }],
+      checks: [
+        { id: 'slow', sql: 'select count(*) as n from orders a, orders b, orders c where sleep(1) = 0' },
+      ],
     });
     expect(byId(run, 'slow').status).toBe('fail');
     expect(byId(run, 'slow').detail).toContain('timed out');

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rdsValidator } from '../../functions/rds/validator';
-import { type Postgres, freePort, startPostgres } from '../support/engines';
+import { freePort, type Postgres, startPostgres } from '../support/engines';
 import { byId, runLocal } from './support';
 
 let pg: Postgres;
@@ -26,7 +26,10 @@ beforeAll(async () => {
     GRANT SELECT ON ALL TABLES IN SCHEMA public TO validator;`,
     'shop',
   );
-  pg.psql(`${schema} INSERT INTO orders (total, created_at) SELECT 1, now() FROM generate_series(1, 1040) g;`, 'shop_source');
+  pg.psql(
+    `${schema} INSERT INTO orders (total, created_at) SELECT 1, now() FROM generate_series(1, 1040) g;`,
+    'shop_source',
+  );
   process.env[PASSWORD_ENV] = 'v-secret';
   process.env.RV_TEST_PG_SUPER = 'postgres';
 });
@@ -51,7 +54,14 @@ describe('rds validator on PostgreSQL', () => {
   it('passes sql expectations on columns and rows when the data holds', async () => {
     const run = await runLocal(rdsValidator, {
       target: target(),
-      checks: [{ id: 'orders', sql: 'select count(*) as n, sum(total) as s from orders', expect: { n: { min: 1000, max: 1000 }, s: { equals: '750750.00' } }, rows: { equals: 1 } }],
+      checks: [
+        {
+          id: 'orders',
+          sql: 'select count(*) as n, sum(total) as s from orders',
+          expect: { n: { min: 1000, max: 1000 }, s: { equals: '750750.00' } },
+          rows: { equals: 1 },
+        },
+      ],
     });
     expect(byId(run, 'login').status).toBe('pass');
     expect(byId(run, 'orders')).toMatchObject({ status: 'pass' });
@@ -70,7 +80,9 @@ describe('rds validator on PostgreSQL', () => {
   it('fails when the query returns no rows but columns are expected', async () => {
     const run = await runLocal(rdsValidator, {
       target: target(),
-      checks: [{ id: 'none', sql: "select id from orders where note = 'nope'", expect: { id: { notNull: true } } }],
+      checks: [
+        { id: 'none', sql: "select id from orders where note = 'nope'", expect: { id: { notNull: true } } },
+      ],
     });
     expect(byId(run, 'none').status).toBe('fail');
     expect(byId(run, 'none').detail).toContain('returned no rows');
@@ -94,7 +106,11 @@ describe('rds validator on PostgreSQL', () => {
       checks: [
         { id: 'null-ok', sql: 'select note from orders where id = 1', expect: { note: { equals: null } } },
         { id: 'null-bad', sql: 'select note from orders where id = 1', expect: { note: { notNull: true } } },
-        { id: 'text-match', sql: 'select note from orders where id = 2', expect: { note: { matches: '^ev' } } },
+        {
+          id: 'text-match',
+          sql: 'select note from orders where id = 2',
+          expect: { note: { matches: '^ev' } },
+        },
       ],
     });
     expect(byId(run, 'null-ok').status).toBe('pass');
@@ -106,16 +122,39 @@ describe('rds validator on PostgreSQL', () => {
     const run = await runLocal(rdsValidator, {
       target: target(),
       checks: [
-        { id: 'big-eq', sql: 'select 9223372036854775807::bigint as v', expect: { v: { equals: '9223372036854775807' } } },
-        { id: 'big-ne', sql: 'select 9223372036854775807::bigint as v', expect: { v: { equals: '9223372036854775806' } } },
-        { id: 'big-max', sql: 'select 9007199254740993::bigint as v', expect: { v: { max: '9007199254740992' } } },
-        { id: 'dec-min', sql: 'select 12345678901234567890.0000000001::numeric(40,10) as v', expect: { v: { min: '12345678901234567890.0000000001' } } },
-        { id: 'dec-min-bad', sql: 'select 12345678901234567890.0000000001::numeric(40,10) as v', expect: { v: { min: '12345678901234567890.0000000002' } } },
+        {
+          id: 'big-eq',
+          sql: 'select 9223372036854775807::bigint as v',
+          expect: { v: { equals: '9223372036854775807' } },
+        },
+        {
+          id: 'big-ne',
+          sql: 'select 9223372036854775807::bigint as v',
+          expect: { v: { equals: '9223372036854775806' } },
+        },
+        {
+          id: 'big-max',
+          sql: 'select 9007199254740993::bigint as v',
+          expect: { v: { max: '9007199254740992' } },
+        },
+        {
+          id: 'dec-min',
+          sql: 'select 12345678901234567890.0000000001::numeric(40,10) as v',
+          expect: { v: { min: '12345678901234567890.0000000001' } },
+        },
+        {
+          id: 'dec-min-bad',
+          sql: 'select 12345678901234567890.0000000001::numeric(40,10) as v',
+          expect: { v: { min: '12345678901234567890.0000000002' } },
+        },
       ],
     });
     expect(byId(run, 'big-eq').status).toBe('pass');
     expect(byId(run, 'big-ne').status).toBe('fail');
-    expect(byId(run, 'big-max')).toMatchObject({ status: 'fail', detail: 'column v is 9007199254740993, above max 9007199254740992' });
+    expect(byId(run, 'big-max')).toMatchObject({
+      status: 'fail',
+      detail: 'column v is 9007199254740993, above max 9007199254740992',
+    });
     expect(byId(run, 'dec-min').status).toBe('pass');
     expect(byId(run, 'dec-min-bad').status).toBe('fail');
   });
@@ -153,7 +192,16 @@ describe('rds validator on PostgreSQL', () => {
     const berlin = await runLocal(rdsValidator, {
       target: target(),
       recoveryPointTime: RECOVERY_POINT,
-      checks: [{ id: 'fresh', freshness: { sql: 'select max(happened) from events', maxAgeMinutes: 30, timeZone: 'Europe/Berlin' } }],
+      checks: [
+        {
+          id: 'fresh',
+          freshness: {
+            sql: 'select max(happened) from events',
+            maxAgeMinutes: 30,
+            timeZone: 'Europe/Berlin',
+          },
+        },
+      ],
     });
     expect(byId(berlin, 'fresh')).toMatchObject({ status: 'pass' });
     expect(byId(berlin, 'fresh').data).toMatchObject({ dataAgeMinutes: 15 });
@@ -163,7 +211,12 @@ describe('rds validator on PostgreSQL', () => {
     const run = await runLocal(rdsValidator, {
       target: target(),
       recoveryPointTime: RECOVERY_POINT,
-      checks: [{ id: 'fresh', freshness: { sql: 'select max(happened) from events where id < 0', maxAgeMinutes: 30 } }],
+      checks: [
+        {
+          id: 'fresh',
+          freshness: { sql: 'select max(happened) from events where id < 0', maxAgeMinutes: 30 },
+        },
+      ],
     });
     expect(byId(run, 'fresh').status).toBe('fail');
     expect(byId(run, 'fresh').detail).toContain('NULL');
@@ -178,7 +231,10 @@ describe('rds validator on PostgreSQL', () => {
       ],
     });
     expect(byId(run, 'present').status).toBe('pass');
-    expect(byId(run, 'absent')).toMatchObject({ status: 'fail', detail: 'missing tables: customers, audit.log (of 3)' });
+    expect(byId(run, 'absent')).toMatchObject({
+      status: 'fail',
+      detail: 'missing tables: customers, audit.log (of 3)',
+    });
   });
 
   it('compares row counts with the source within the tolerance', async () => {
@@ -232,7 +288,10 @@ describe('rds validator on PostgreSQL', () => {
       connection: { statementTimeoutSeconds: 0.5 },
       checks: [{ id: 'slow', sql: 'select pg_sleep(5) as s' }],
     });
-    expect(byId(run, 'slow')).toMatchObject({ status: 'fail', detail: 'statement failed: statement timed out (canceled by statement_timeout)' });
+    expect(byId(run, 'slow')).toMatchObject({
+      status: 'fail',
+      detail: 'statement failed: statement timed out (canceled by statement_timeout)',
+    });
     expect(byId(run, 'slow').durationMs).toBeLessThan(4000);
   });
 
@@ -266,7 +325,10 @@ describe('rds validator on PostgreSQL', () => {
   });
 
   it('fails login when TLS is required but the server offers none', async () => {
-    const run = await runLocal(rdsValidator, { target: target({ tls: true }), checks: [{ id: 'q', sql: 'select 1' }] });
+    const run = await runLocal(rdsValidator, {
+      target: target({ tls: true }),
+      checks: [{ id: 'q', sql: 'select 1' }],
+    });
     expect(byId(run, 'login').status).toBe('fail');
     expect(byId(run, 'login').detail).toContain('does not accept TLS');
   });

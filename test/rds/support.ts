@@ -1,9 +1,10 @@
 /** Helpers for the RDS/Aurora tests: run a validator in local mode against a real engine. */
-import { parseConfig } from '../../shared/config/index';
+
 import { createClients } from '../../shared/clients';
+import { parseConfig } from '../../shared/config/index';
 import { localRestoreJob } from '../../shared/job';
 import { logger } from '../../shared/logger';
-import { type ValidationRun, type ValidatorDefinition, runValidator } from '../../shared/validator';
+import { runValidator, type ValidationRun, type ValidatorDefinition } from '../../shared/validator';
 
 export interface LocalRunInput {
   readonly checks: unknown[];
@@ -14,10 +15,21 @@ export interface LocalRunInput {
 }
 
 /** Runs the validator like `restore-validation check rds` does: local mode, target flags, one profile. */
-export async function runLocal<F>(validator: ValidatorDefinition<F>, input: LocalRunInput): Promise<ValidationRun> {
+export async function runLocal<F>(
+  validator: ValidatorDefinition<F>,
+  input: LocalRunInput,
+): Promise<ValidationRun> {
   const config = parseConfig({
     version: 1,
-    profiles: [{ name: 'test', match: { resourceType: 'RDS' }, connection: input.connection, checks: input.checks, options: input.options }],
+    profiles: [
+      {
+        name: 'test',
+        match: { resourceType: 'RDS' },
+        connection: input.connection,
+        checks: input.checks,
+        options: input.options,
+      },
+    ],
   });
   const profile = config.profiles[0];
   return runValidator(validator, {

@@ -13,15 +13,32 @@ let dir: string;
 beforeAll(async () => {
   pg = await startPostgres();
   dir = mkdtempSync(join(tmpdir(), 'rv-tls-'));
-  execFileSync('openssl', [
-    'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost',
-    '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
-  ], { stdio: 'pipe' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=localhost',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1,DNS:localhost',
+      '-keyout',
+      join(dir, 'key.pem'),
+      '-out',
+      join(dir, 'cert.pem'),
+    ],
+    { stdio: 'pipe' },
+  );
   cert = readFileSync(join(dir, 'cert.pem'), 'utf8');
   const data = pg.psql('SHOW data_directory').trim();
   execFileSync('install', ['-o', 'postgres', '-m', '600', join(dir, 'key.pem'), join(data, 'server.key')]);
   execFileSync('install', ['-o', 'postgres', '-m', '644', join(dir, 'cert.pem'), join(data, 'server.crt')]);
-  pg.psql("ALTER SYSTEM SET ssl = on; SELECT pg_reload_conf();");
+  pg.psql('ALTER SYSTEM SET ssl = on; SELECT pg_reload_conf();');
   await new Promise((r) => setTimeout(r, 300));
 });
 
@@ -50,7 +67,9 @@ describe('TLS to PostgreSQL', () => {
   it('refuses a server whose certificate does not chain to the RDS bundle when tls is on', async () => {
     const pool = createSqlPool(endpoint(true));
     try {
-      await expect(pool.probe()).rejects.toThrow(/TLS verification of 127\.0\.0\.1:\d+ failed \(DEPTH_ZERO_SELF_SIGNED_CERT\)/);
+      await expect(pool.probe()).rejects.toThrow(
+        /TLS verification of 127\.0\.0\.1:\d+ failed \(DEPTH_ZERO_SELF_SIGNED_CERT\)/,
+      );
     } finally {
       await pool.close();
     }

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { majorVersion, sqlEngineOf } from '../../functions/rds/state';
-import { compareNumeric, evaluateExpectation, parseDbTimestamp, quoteTable, toBigInt } from '../../shared/sql/index';
+import {
+  compareNumeric,
+  evaluateExpectation,
+  parseDbTimestamp,
+  quoteTable,
+  toBigInt,
+} from '../../shared/sql/index';
 
 describe('compareNumeric', () => {
   it('compares integers beyond 2^53 exactly when given as strings', () => {
@@ -51,8 +57,12 @@ describe('parseDbTimestamp', () => {
   });
 
   it('reads naive timestamps in the given zone across a DST change', () => {
-    expect(parseDbTimestamp('2026-07-01 12:00:00', 'Europe/Berlin')?.toISOString()).toBe('2026-07-01T10:00:00.000Z');
-    expect(parseDbTimestamp('2026-12-01 12:00:00', 'Europe/Berlin')?.toISOString()).toBe('2026-12-01T11:00:00.000Z');
+    expect(parseDbTimestamp('2026-07-01 12:00:00', 'Europe/Berlin')?.toISOString()).toBe(
+      '2026-07-01T10:00:00.000Z',
+    );
+    expect(parseDbTimestamp('2026-12-01 12:00:00', 'Europe/Berlin')?.toISOString()).toBe(
+      '2026-12-01T11:00:00.000Z',
+    );
     expect(parseDbTimestamp('2026-11-24 12:00:00')?.toISOString()).toBe('2026-11-24T12:00:00.000Z');
   });
 
@@ -63,7 +73,9 @@ describe('parseDbTimestamp', () => {
   });
 
   it('throws without echoing the value when it is not a timestamp', () => {
-    expect(() => parseDbTimestamp('secret-text')).toThrow('expected a timestamp, got text that is not one (11 characters)');
+    expect(() => parseDbTimestamp('secret-text')).toThrow(
+      'expected a timestamp, got text that is not one (11 characters)',
+    );
   });
 });
 
