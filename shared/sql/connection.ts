@@ -254,10 +254,13 @@ class MysqlPool implements SqlPool {
     options?.signal?.addEventListener('abort', onAbort, { once: true });
     try {
       // MariaDB: max_statement_time (seconds, any statement); MySQL: max_execution_time (ms, SELECT).
+      // The session's read-only default is re-asserted every time: an earlier check on this pooled
+      // connection may have run `SET SESSION TRANSACTION READ WRITE`, and DDL's implicit commit would
+      // then run writable.
       await conn.query(
         conn.__rvFlavor === 'mariadb'
-          ? `SET SESSION max_statement_time = ${(timeoutMs / 1000).toFixed(3)}`
-          : `SET SESSION max_execution_time = ${timeoutMs}`,
+          ? `SET SESSION max_statement_time = ${(timeoutMs / 1000).toFixed(3)}, tx_read_only = 1`
+          : `SET SESSION max_execution_time = ${timeoutMs}, transaction_read_only = ON`,
       );
       await conn.query('START TRANSACTION READ ONLY');
       try {

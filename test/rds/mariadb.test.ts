@@ -178,4 +178,19 @@ describe('rds validator on MariaDB', () => {
     expect(byId(run, 'delete').detail).toContain('write refused');
     expect(db.sql('select count(*) from shop.orders').trim()).toBe('2');
   });
+
+  it('keeps the next statement read-only when a check switches the session to read write', async () => {
+    const run = await runLocal(rdsValidator, {
+      target: target({ user: 'root', passwordEnv: 'RV_TEST_MARIA_ROOT' }),
+      // One connection, so the second check reuses the session the first one changed.
+      options: {},
+      checks: [
+        { id: 'switch', sql: 'set session transaction read write' },
+        { id: 'drop', sql: 'drop table orders' },
+      ],
+      concurrency: 1,
+    });
+    expect(byId(run, 'drop').status).not.toBe('pass');
+    expect(db.sql('select count(*) from shop.orders').trim()).toBe('2');
+  });
 });

@@ -12,6 +12,7 @@ export interface LocalRunInput {
   readonly target: Record<string, unknown>;
   readonly recoveryPointTime?: Date;
   readonly options?: Record<string, unknown>;
+  readonly concurrency?: number;
 }
 
 /** Runs the validator like `restore-validation check rds` does: local mode, target flags, one profile. */
