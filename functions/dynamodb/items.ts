@@ -20,6 +20,8 @@ export type Item = Record<string, AttributeValue>;
 /** Reads at most this many pages per segment when looking for a sample item in a sparse segment. */
 const MAX_PAGES_PER_SEGMENT = 3;
 const BATCH_GET_MAX = 100;
+/** Rounds of random segments drawn to reach the sample size when some segments are empty. */
+const MAX_SAMPLE_ROUNDS = 4;
 /** Parallel scan allows up to 1,000,000 segments. */
 const MAX_SEGMENTS = 1_000_000;
 
@@ -163,47 +165,59 @@ export async function sampleItems(
     return { items: all.slice(0, size), method: 'full-scan', readPages: pages };
   }
   const totalSegments = Math.min(MAX_SEGMENTS, Math.max(size * 4, Math.ceil(approx / 10)));
-  const chosen = new Set<number>();
-  while (chosen.size < Math.min(size, totalSegments)) chosen.add(Math.floor(random() * totalSegments));
   const limit = pLimit(options.concurrency ?? 8);
   let pages = 0;
-  const found = await Promise.all(
-    [...chosen].map((segment) =>
-      limit(async () => {
-        let start: Item | undefined;
-        for (let page = 0; page < MAX_PAGES_PER_SEGMENT; page++) {
-          throwIfAborted(retry.signal);
-          const out = await withRetry(
-            () =>
-              client.send(
-                new ScanCommand({
-                  TableName: table.name,
-                  Segment: segment,
-                  TotalSegments: totalSegments,
-                  Limit: 1,
-                  ExclusiveStartKey: start,
-                }),
-              ),
-            retry,
-          );
-          pages++;
-          const item = out.Items?.[0];
-          if (item) return item;
-          start = out.LastEvaluatedKey;
-          if (!start) return undefined;
-        }
-        return undefined;
-      }),
-    ),
-  );
+  const readSegment = (segment: number) =>
+    limit(async () => {
+      let start: Item | undefined;
+      for (let page = 0; page < MAX_PAGES_PER_SEGMENT; page++) {
+        throwIfAborted(retry.signal);
+        const out = await withRetry(
+          () =>
+            client.send(
+              new ScanCommand({
+                TableName: table.name,
+                Segment: segment,
+                TotalSegments: totalSegments,
+                Limit: 1,
+                ExclusiveStartKey: start,
+              }),
+            ),
+          retry,
+        );
+        pages++;
+        const item = out.Items?.[0];
+        if (item) return item;
+        start = out.LastEvaluatedKey;
+        if (!start) return undefined;
+      }
+      return undefined;
+    });
+  const chosen = new Set<number>();
   const seen = new Set<string>();
   const items: Item[] = [];
-  for (const item of found) {
-    if (!item) continue;
-    const label = keyLabel(keyOf(item, table.keySchema), table.keySchema);
-    if (seen.has(label)) continue;
-    seen.add(label);
-    items.push(item);
+  // Empty segments (a stale approximate count: fewer items than segments) are topped up with
+  // further random segments, within a bounded number of rounds.
+  for (
+    let round = 0;
+    round < MAX_SAMPLE_ROUNDS && items.length < size && chosen.size < totalSegments;
+    round++
+  ) {
+    const batch: number[] = [];
+    const want = Math.min(size - items.length, totalSegments - chosen.size);
+    while (batch.length < want) {
+      const segment = Math.floor(random() * totalSegments);
+      if (chosen.has(segment)) continue;
+      chosen.add(segment);
+      batch.push(segment);
+    }
+    for (const item of await Promise.all(batch.map(readSegment))) {
+      if (!item) continue;
+      const label = keyLabel(keyOf(item, table.keySchema), table.keySchema);
+      if (seen.has(label)) continue;
+      seen.add(label);
+      items.push(item);
+    }
   }
   return { items, method: 'segments', totalSegments, readPages: pages };
 }

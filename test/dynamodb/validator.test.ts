@@ -391,8 +391,8 @@ describe('sampleItems', () => {
     if (!shape) throw new Error('no table');
     const sample = await sampleItems(ddb, shape, 10, seededRandom(1), {}, { fullScanMaxItems: 0 });
     expect(sample.method).toBe('segments');
-    expect(sample.items.length).toBeGreaterThan(0);
-    expect(sample.items.length).toBeLessThanOrEqual(10);
+    // moto hashes items into 256 buckets, so most of the 40+ segments are empty: the top-up rounds fill the sample.
+    expect(sample.items.length).toBe(10);
     const labels = sample.items.map((i) => i.pk?.S);
     expect(new Set(labels).size).toBe(labels.length);
     for (const l of labels) expect(l).toMatch(/^ORDER#\d+$/);
