@@ -257,11 +257,15 @@ class MysqlPool implements SqlPool {
       // The session's read-only default is re-asserted every time: an earlier check on this pooled
       // connection may have run `SET SESSION TRANSACTION READ WRITE`, and DDL's implicit commit would
       // then run writable.
-      await conn.query(
-        conn.__rvFlavor === 'mariadb'
-          ? `SET SESSION max_statement_time = ${(timeoutMs / 1000).toFixed(3)}, tx_read_only = 1`
-          : `SET SESSION max_execution_time = ${timeoutMs}, transaction_read_only = ON`,
-      );
+      if (conn.__rvFlavor === 'mariadb') {
+        await conn.query(
+          `SET SESSION max_statement_time = ${(timeoutMs / 1000).toFixed(3)}, tx_read_only = 1`,
+        );
+      } else {
+        // Separate statements: `transaction_read_only` is unknown before MySQL 5.7.20 (Aurora MySQL 2).
+        await conn.query('SET SESSION TRANSACTION READ ONLY');
+        await conn.query(`SET SESSION max_execution_time = ${timeoutMs}`);
+      }
       await conn.query('START TRANSACTION READ ONLY');
       try {
         // The client-side timeout is a backstop a little after the server's (a hung network).
