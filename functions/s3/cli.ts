@@ -12,11 +12,23 @@ export const cliTarget: LocalTarget = {
   summary: 'check a bucket (restored copy) against its source bucket or a manifest',
   options: [
     { flags: '--bucket <name>', description: 'the restored bucket to check', required: true },
-    { flags: '--source-bucket <name>', description: 'the source bucket to compare with (compare: with source)' },
-    { flags: '--manifest <file>', description: 'a local S3 Inventory CSV or JSON list of {key,size,checksum} (compare: with manifest)' },
-    { flags: '--endpoint-url <url>', description: 'S3 endpoint (moto, MinIO); implies path-style addressing' },
+    {
+      flags: '--source-bucket <name>',
+      description: 'the source bucket to compare with (compare: with source)',
+    },
+    {
+      flags: '--manifest <file>',
+      description: 'a local S3 Inventory CSV or JSON list of {key,size,checksum} (compare: with manifest)',
+    },
+    {
+      flags: '--endpoint-url <url>',
+      description: 'S3 endpoint (moto, MinIO); implies path-style addressing',
+    },
     { flags: '--region <region>', description: 'AWS region of the buckets' },
-    { flags: '--recovery-point-time <iso>', description: 'recovery point time: source objects changed after it are drift, not failures' },
+    {
+      flags: '--recovery-point-time <iso>',
+      description: 'recovery point time: source objects changed after it are drift, not failures',
+    },
   ],
   validator: s3Validator,
   sourceResourceArn(target) {

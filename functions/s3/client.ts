@@ -9,9 +9,9 @@
 
 import { crc32 as zlibCrc32 } from 'node:zlib';
 import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
+import { registerClients } from '../../shared/clients';
 import { crc32c } from '../../shared/crc32c';
 import type { ValidationContext } from '../../shared/validator';
-import { registerClients } from '../../shared/clients';
 
 registerClients({ s3: S3Client });
 

@@ -5,7 +5,15 @@
  * after the recovery point is reported, never failed; a comparison the deadline cut short is an error.
  */
 import { SingleBar } from 'cli-progress';
-import { type CheckDefinition, type CheckOutcome, defineCheck, errored, fail, pass, skip } from '../../shared/checks';
+import {
+  type CheckDefinition,
+  type CheckOutcome,
+  defineCheck,
+  errored,
+  fail,
+  pass,
+  skip,
+} from '../../shared/checks';
 import type { CheckConfig } from '../../shared/config/index';
 import type { ValidationContext } from '../../shared/validator';
 import { errorCode } from './bucket';
@@ -29,10 +37,11 @@ export interface CompareOptions {
   readonly streamHash?: 'CRC32C' | 'SHA256';
   readonly trustListingEtags?: boolean;
   readonly extra?: 'report' | 'fail';
-  readonly distributed?: 'auto' | 'never';
+  readonly distributed?: 'auto' | 'never' | 'always';
 }
 
-export const compareOptionsOf = (c: CheckConfig): CompareOptions => (c as unknown as { compare: CompareOptions }).compare;
+export const compareOptionsOf = (c: CheckConfig): CompareOptions =>
+  (c as unknown as { compare: CompareOptions }).compare;
 
 export const DEFAULT_SAMPLE = 500;
 /** Time kept back at the end of a check to stop proofs cleanly and report. */
@@ -41,7 +50,11 @@ const STOP_MARGIN_MS = 3_000;
 const n = (v: number) => v.toLocaleString('en-US');
 
 /** Resolves the comparison's parameters (reference bucket/manifest, versioning) for this job. */
-export async function comparisonParams(ctx: ValidationContext, facts: S3Facts, opts: CompareOptions): Promise<ComparisonParams> {
+export async function comparisonParams(
+  ctx: ValidationContext,
+  facts: S3Facts,
+  opts: CompareOptions,
+): Promise<ComparisonParams> {
   const filter = { include: opts.include, exclude: opts.exclude };
   const base = {
     restoredBucket: facts.bucket,
@@ -55,20 +68,30 @@ export async function comparisonParams(ctx: ValidationContext, facts: S3Facts, o
     trustListingEtags: opts.trustListingEtags,
   };
   if (opts.with === 'manifest') {
-    const location = (ctx.mode === 'local' ? facts.manifestFile : undefined) ?? opts.manifest ?? facts.manifestFile;
-    if (!location) throw new Error('compare with: manifest needs compare.manifest (s3://bucket/key) or --manifest FILE');
+    const location =
+      (ctx.mode === 'local' ? facts.manifestFile : undefined) ?? opts.manifest ?? facts.manifestFile;
+    if (!location)
+      throw new Error('compare with: manifest needs compare.manifest (s3://bucket/key) or --manifest FILE');
     return { ...base, reference: { with: 'manifest', location } };
   }
-  const bucket = (ctx.mode === 'local' ? facts.sourceBucket : undefined) ?? opts.sourceBucket ?? facts.sourceBucket;
-  if (!bucket) throw new Error('no source bucket to compare with: set compare.sourceBucket (or --source-bucket), or use with: manifest');
-  if (bucket === facts.bucket) throw new Error(`the source bucket is the restored bucket itself (${bucket}): nothing to compare with`);
+  const bucket =
+    (ctx.mode === 'local' ? facts.sourceBucket : undefined) ?? opts.sourceBucket ?? facts.sourceBucket;
+  if (!bucket)
+    throw new Error(
+      'no source bucket to compare with: set compare.sourceBucket (or --source-bucket), or use with: manifest',
+    );
+  if (bucket === facts.bucket)
+    throw new Error(`the source bucket is the restored bucket itself (${bucket}): nothing to compare with`);
   let versioned = false;
   try {
     versioned = Boolean(facts.recoveryPointTime) && (await isVersioned(facts.s3, bucket, facts.retry));
   } catch (err) {
     throw new Error(`source bucket ${bucket} cannot be read: ${errorCode(err)}`, { cause: err });
   }
-  return { ...base, reference: { with: 'source', bucket, asOf: facts.recoveryPointTime?.toISOString(), versioned } };
+  return {
+    ...base,
+    reference: { with: 'source', bucket, asOf: facts.recoveryPointTime?.toISOString(), versioned },
+  };
 }
 
 export function describeReference(p: ComparisonParams): string {
@@ -78,7 +101,12 @@ export function describeReference(p: ComparisonParams): string {
 }
 
 /** Turns counts into the check's outcome. */
-export function outcomeOf(result: Pick<CompareResult, 'counts' | 'provenBy' | 'first' | 'complete' | 'sample'>, opts: Pick<CompareOptions, 'extra'>, reference: string, extraData: Record<string, unknown> = {}): CheckOutcome {
+export function outcomeOf(
+  result: Pick<CompareResult, 'counts' | 'provenBy' | 'first' | 'complete' | 'sample'>,
+  opts: Pick<CompareOptions, 'extra'>,
+  reference: string,
+  extraData: Record<string, unknown> = {},
+): CheckOutcome {
   const c = result.counts;
   const provenBy = Object.entries(result.provenBy)
     .sort((a, b) => b[1] - a[1])
@@ -91,25 +119,39 @@ export function outcomeOf(result: Pick<CompareResult, 'counts' | 'provenBy' | 'f
     .map((cls) => `${cls}: ${result.first[cls]?.join(', ')}`)
     .join('; ');
   const detail = `${summary} vs ${reference}${provenBy ? ` (proven by ${provenBy})` : ''}${firsts ? `; ${firsts}` : ''}`;
-  const data = { counts: c, provenBy: result.provenBy, first: result.first, reference, ...(result.sample ? { sample: result.sample } : {}), ...extraData };
-  if (!result.complete) return errored(`ran out of time after ${n(c.reference)} reference objects: ${detail}`, data);
+  const data = {
+    counts: c,
+    provenBy: result.provenBy,
+    first: result.first,
+    reference,
+    ...(result.sample ? { sample: result.sample } : {}),
+    ...extraData,
+  };
+  if (!result.complete)
+    return errored(`ran out of time after ${n(c.reference)} reference objects: ${detail}`, data);
   const bad = c.missing + c.mismatched + c.unproven + (opts.extra === 'fail' ? c.extra : 0);
   if (bad > 0) return fail(detail, data);
-  if (c.reference === 0 && c.restored === 0) return skip(`nothing to compare: the reference has no objects (${reference})`, data);
-  if (c.matched === 0 && c.drifted > 0) return fail(`no object could be compared: every reference object changed after the recovery point; ${detail}`, data);
+  if (c.reference === 0 && c.restored === 0)
+    return skip(`nothing to compare: the reference has no objects (${reference})`, data);
+  if (c.matched === 0 && c.drifted > 0)
+    return fail(
+      `no object could be compared: every reference object changed after the recovery point; ${detail}`,
+      data,
+    );
   return pass(detail, data);
 }
 
-function progressBar(ctx: ValidationContext, mode: string): { update(handled: number, counts: CompareCounts): void; stop(): void } | undefined {
+function progressBar(
+  ctx: ValidationContext,
+  mode: string,
+): { update(handled: number, counts: CompareCounts): void; stop(): void } | undefined {
   if (ctx.mode !== 'local' || mode !== 'full' || !process.stderr.isTTY) return undefined;
-  const bar = new SingleBar(
-    {
-      stream: process.stderr,
-      format: 'comparing |{bar}| {value} objects | {matched} matched, {bad} not matched | {rate} obj/s',
-      hideCursor: true,
-      clearOnComplete: true,
-    },
-  );
+  const bar = new SingleBar({
+    stream: process.stderr,
+    format: 'comparing |{bar}| {value} objects | {matched} matched, {bad} not matched | {rate} obj/s',
+    hideCursor: true,
+    clearOnComplete: true,
+  });
   const started = Date.now();
   bar.start(1000, 0, { matched: 0, bad: 0, rate: 0 });
   return {
@@ -131,7 +173,8 @@ function progressBar(ctx: ValidationContext, mode: string): { update(handled: nu
 /** The `compare` check. Its timeout defaults to the time left in the validation, not the per-check default. */
 export function compareCheck(c: CheckConfig, ctx: ValidationContext): CheckDefinition<S3Facts> {
   const opts = compareOptionsOf(c);
-  const timeoutMs = c.timeoutSeconds !== undefined ? Number(c.timeoutSeconds) * 1000 : Math.max(1_000, ctx.remainingMs());
+  const timeoutMs =
+    c.timeoutSeconds !== undefined ? Number(c.timeoutSeconds) * 1000 : Math.max(1_000, ctx.remainingMs());
   return defineCheck<S3Facts>({
     id: c.id,
     description: (c.description as string | undefined) ?? `objects equal to the ${opts.with} (${opts.mode})`,
@@ -165,5 +208,3 @@ export function compareCheck(c: CheckConfig, ctx: ValidationContext): CheckDefin
     },
   });
 }
-
-export async function planCompare(_ctx: ValidationContext, _facts: S3Facts): Promise<void> {}

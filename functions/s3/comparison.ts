@@ -4,8 +4,8 @@
  */
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { RetryOptions } from '../../shared/retry';
-import { type CompareCounts, type CompareResult, type EngineOptions, compareStreams } from './engine';
-import { type KeyFilter, type KeyRange, inRange } from './keys';
+import { type CompareCounts, type CompareResult, compareStreams, type EngineOptions } from './engine';
+import { inRange, type KeyFilter, type KeyRange } from './keys';
 import { type ListedObject, listObjects, listObjectsAsOf } from './listing';
 import { fromArray, loadManifest } from './manifest';
 import { type ObjectLocation, type ProofOptions, proveAgainstManifest, proveAgainstObject } from './proof';
@@ -45,14 +45,28 @@ export interface RunOptions {
 }
 
 /** Marks objects changed after `asOf` as drift (unversioned source: their state at `asOf` is unknowable). */
-async function* markDrift(objects: AsyncIterable<ListedObject>, asOf: Date | undefined): AsyncGenerator<ListedObject> {
+async function* markDrift(
+  objects: AsyncIterable<ListedObject>,
+  asOf: Date | undefined,
+): AsyncGenerator<ListedObject> {
   for await (const o of objects) {
     yield asOf && o.lastModified && o.lastModified.getTime() > asOf.getTime() ? { ...o, drifted: true } : o;
   }
 }
 
-export function referenceStream(s3: S3Client, params: ComparisonParams, options: RunOptions, manifest?: readonly ListedObject[]): AsyncIterable<ListedObject> {
-  const list = { filter: params.filter, range: options.range, signal: options.signal, retry: options.retry, pageSize: options.pageSize };
+export function referenceStream(
+  s3: S3Client,
+  params: ComparisonParams,
+  options: RunOptions,
+  manifest?: readonly ListedObject[],
+): AsyncIterable<ListedObject> {
+  const list = {
+    filter: params.filter,
+    range: options.range,
+    signal: options.signal,
+    retry: options.retry,
+    pageSize: options.pageSize,
+  };
   const ref = params.reference;
   if (ref.with === 'manifest') {
     const r = options.range;
@@ -64,7 +78,11 @@ export function referenceStream(s3: S3Client, params: ComparisonParams, options:
 }
 
 /** Runs the comparison (or the part of it in `options.range`). */
-export async function runComparison(s3: S3Client, params: ComparisonParams, options: RunOptions = {}): Promise<CompareResult> {
+export async function runComparison(
+  s3: S3Client,
+  params: ComparisonParams,
+  options: RunOptions = {},
+): Promise<CompareResult> {
   let bytesStreamed = 0;
   const proofOptions: ProofOptions = {
     trustListingEtags: params.trustListingEtags ?? true,
@@ -77,13 +95,25 @@ export async function runComparison(s3: S3Client, params: ComparisonParams, opti
   };
   const ref = params.reference;
   let manifest = options.manifestEntries;
-  if (ref.with === 'manifest' && !manifest) manifest = await loadManifest(ref.location, params.filter, { s3, retry: options.retry, signal: options.signal });
+  if (ref.with === 'manifest' && !manifest)
+    manifest = await loadManifest(ref.location, params.filter, {
+      s3,
+      retry: options.retry,
+      signal: options.signal,
+    });
   const restoredLoc = (key: string): ObjectLocation => ({ s3, bucket: params.restoredBucket, key });
   const prove =
     ref.with === 'manifest'
-      ? (entry: ListedObject, restored: ListedObject) => proveAgainstManifest(entry, restored, restoredLoc(restored.key), proofOptions)
+      ? (entry: ListedObject, restored: ListedObject) =>
+          proveAgainstManifest(entry, restored, restoredLoc(restored.key), proofOptions)
       : (source: ListedObject, restored: ListedObject) =>
-          proveAgainstObject(source, { s3, bucket: ref.bucket, key: source.key, versionId: source.versionId }, restored, restoredLoc(restored.key), proofOptions);
+          proveAgainstObject(
+            source,
+            { s3, bucket: ref.bucket, key: source.key, versionId: source.versionId },
+            restored,
+            restoredLoc(restored.key),
+            proofOptions,
+          );
   const engine: EngineOptions = {
     mode: params.mode,
     sample: params.sample,
@@ -100,7 +130,12 @@ export async function runComparison(s3: S3Client, params: ComparisonParams, opti
     retry: options.retry,
     pageSize: options.pageSize,
   });
-  const result = await compareStreams(referenceStream(s3, params, options, manifest), restored, prove, engine);
+  const result = await compareStreams(
+    referenceStream(s3, params, options, manifest),
+    restored,
+    prove,
+    engine,
+  );
   result.counts.bytesStreamed += bytesStreamed;
   return result;
 }

@@ -4,7 +4,7 @@
  * bounded concurrency. It stops cleanly before a deadline and returns a cursor from which the rest
  * can be compared later (the Step Functions workers resume from it).
  */
-import { type KeyRange, compareKeys } from './keys';
+import { compareKeys, type KeyRange } from './keys';
 import type { ListedObject } from './listing';
 import type { Proof } from './proof';
 
@@ -61,7 +61,19 @@ export interface EngineOptions {
 export type ProveFn = (ref: ListedObject, restored: ListedObject) => Promise<Proof>;
 
 export function emptyCounts(): CompareCounts {
-  return { matched: 0, missing: 0, extra: 0, mismatched: 0, drifted: 0, unproven: 0, notSampled: 0, reference: 0, restored: 0, referenceBytes: 0, bytesStreamed: 0 };
+  return {
+    matched: 0,
+    missing: 0,
+    extra: 0,
+    mismatched: 0,
+    drifted: 0,
+    unproven: 0,
+    notSampled: 0,
+    reference: 0,
+    restored: 0,
+    referenceBytes: 0,
+    bytesStreamed: 0,
+  };
 }
 
 /** mulberry32: a small seeded PRNG, so a sample can be drawn again from its recorded seed. */
@@ -93,7 +105,8 @@ class FirstKeys {
   }
   toJSON(): Partial<Record<ObjectClass, string[]>> {
     const out: Partial<Record<ObjectClass, string[]>> = {};
-    for (const [cls, list] of this.#byClass) out[cls] = list.map((e) => (e.reason ? `${e.key} (${e.reason})` : e.key));
+    for (const [cls, list] of this.#byClass)
+      out[cls] = list.map((e) => (e.reason ? `${e.key} (${e.reason})` : e.key));
     return out;
   }
 }
@@ -201,11 +214,19 @@ export async function compareStreams(
         counts.drifted++;
         first.add('drifted', ref.key, 'changed after the recovery point');
       } else if (ref.size !== rest.size) {
-        record(ref, { status: 'mismatched', method: 'size', reason: `size ${rest.size} B, reference ${ref.size} B` });
+        record(ref, {
+          status: 'mismatched',
+          method: 'size',
+          reason: `size ${rest.size} B, reference ${ref.size} B`,
+        });
       } else if (sampleMode) {
         candidates++;
         if (!largest || ref.size > largest[0].size) largest = [ref, rest];
-        if (ref.lastModified && (!newest || (newest[0].lastModified?.getTime() ?? 0) < ref.lastModified.getTime())) newest = [ref, rest];
+        if (
+          ref.lastModified &&
+          (!newest || (newest[0].lastModified?.getTime() ?? 0) < ref.lastModified.getTime())
+        )
+          newest = [ref, rest];
         if (reservoir.length < sampleSize) reservoir.push([ref, rest]);
         else {
           const j = Math.floor(random() * candidates);
@@ -236,12 +257,17 @@ export async function compareStreams(
     first: first.toJSON(),
     complete,
     ...(cursor !== undefined ? { cursor } : {}),
-    ...(sampleMode ? { sample: { seed, size: Math.min(candidates, sampleSize + 2), drawnFrom: candidates } } : {}),
+    ...(sampleMode
+      ? { sample: { seed, size: Math.min(candidates, sampleSize + 2), drawnFrom: candidates } }
+      : {}),
   };
 }
 
 /** Adds `b` into `a` (merging worker results). */
-export function mergeResults(results: readonly Pick<CompareResult, 'counts' | 'provenBy' | 'first'>[], firstKeys = 5): Pick<CompareResult, 'counts' | 'provenBy' | 'first'> {
+export function mergeResults(
+  results: readonly Pick<CompareResult, 'counts' | 'provenBy' | 'first'>[],
+  firstKeys = 5,
+): Pick<CompareResult, 'counts' | 'provenBy' | 'first'> {
   const counts = emptyCounts();
   const provenBy: Record<string, number> = {};
   const first: Partial<Record<ObjectClass, string[]>> = {};

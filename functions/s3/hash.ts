@@ -6,17 +6,24 @@
  * faster can be compared.
  * @see https://docs.aws.amazon.com/AmazonS3/latest/userguide/checking-object-integrity.html
  */
-import { Crc64Nvme } from '@aws-sdk/checksums/crc';
-import { crc32c } from '../../shared/crc32c';
+
 import { createHash } from 'node:crypto';
 import { crc32 as zlibCrc32 } from 'node:zlib';
+import { Crc64Nvme } from '@aws-sdk/checksums/crc';
+import { crc32c } from '../../shared/crc32c';
 
 export const CHECKSUM_ALGORITHMS = ['CRC64NVME', 'CRC32', 'CRC32C', 'SHA1', 'SHA256'] as const;
 export type ChecksumAlgorithm = (typeof CHECKSUM_ALGORITHMS)[number];
 export type HashAlgorithm = ChecksumAlgorithm | 'MD5';
 
 /** Cheapest first: the order in which an algorithm is chosen when the engine must compute one. */
-export const COMPUTE_PREFERENCE: readonly ChecksumAlgorithm[] = ['CRC32C', 'CRC32', 'SHA1', 'SHA256', 'CRC64NVME'];
+export const COMPUTE_PREFERENCE: readonly ChecksumAlgorithm[] = [
+  'CRC32C',
+  'CRC32',
+  'SHA1',
+  'SHA256',
+  'CRC64NVME',
+];
 
 export interface StreamHasher {
   update(chunk: Uint8Array): void;
@@ -30,21 +37,35 @@ const u32 = (n: number): Buffer => {
   return b;
 };
 
-const asBuffer = (c: Uint8Array): Buffer => (Buffer.isBuffer(c) ? c : Buffer.from(c.buffer, c.byteOffset, c.byteLength));
+const asBuffer = (c: Uint8Array): Buffer =>
+  Buffer.isBuffer(c) ? c : Buffer.from(c.buffer, c.byteOffset, c.byteLength);
 
 export function createHasher(algorithm: HashAlgorithm): StreamHasher {
   switch (algorithm) {
     case 'CRC32': {
       let s = 0;
-      return { update: (c) => void (s = zlibCrc32(c, s)), digest: async () => u32(s).toString('base64') };
+      return {
+        update: (c) => {
+          s = zlibCrc32(c, s);
+        },
+        digest: async () => u32(s).toString('base64'),
+      };
     }
     case 'CRC32C': {
       let s = 0;
-      return { update: (c) => void (s = crc32c(asBuffer(c), s)), digest: async () => u32(s).toString('base64') };
+      return {
+        update: (c) => {
+          s = crc32c(asBuffer(c), s);
+        },
+        digest: async () => u32(s).toString('base64'),
+      };
     }
     case 'CRC64NVME': {
       const h = new Crc64Nvme();
-      return { update: (c) => h.update(c), digest: async () => Buffer.from(await h.digest()).toString('base64') };
+      return {
+        update: (c) => h.update(c),
+        digest: async () => Buffer.from(await h.digest()).toString('base64'),
+      };
     }
     case 'SHA1':
     case 'SHA256': {
@@ -59,14 +80,17 @@ export function createHasher(algorithm: HashAlgorithm): StreamHasher {
 }
 
 /** Parses a manifest/profile checksum: `ALGORITHM:value` (e.g. `sha256:…`, `crc64nvme:…`) or an MD5 hex. */
-export function parseChecksum(text: string | undefined): { algorithm: HashAlgorithm; value: string } | undefined {
+export function parseChecksum(
+  text: string | undefined,
+): { algorithm: HashAlgorithm; value: string } | undefined {
   if (!text) return undefined;
   const t = text.trim().replace(/^"+|"+$/g, '');
   const m = /^([A-Za-z0-9]+):(.+)$/.exec(t);
   if (m) {
     const alg = (m[1] ?? '').toUpperCase();
     if (alg === 'MD5') return { algorithm: 'MD5', value: (m[2] ?? '').toLowerCase() };
-    if ((CHECKSUM_ALGORITHMS as readonly string[]).includes(alg)) return { algorithm: alg as ChecksumAlgorithm, value: m[2] ?? '' };
+    if ((CHECKSUM_ALGORITHMS as readonly string[]).includes(alg))
+      return { algorithm: alg as ChecksumAlgorithm, value: m[2] ?? '' };
     return undefined;
   }
   if (/^[0-9a-f]{32}$/i.test(t)) return { algorithm: 'MD5', value: t.toLowerCase() };

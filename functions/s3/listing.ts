@@ -6,14 +6,14 @@
  */
 import {
   GetBucketVersioningCommand,
-  ListObjectVersionsCommand,
-  type ListObjectVersionsCommandOutput,
   ListObjectsV2Command,
   type ListObjectsV2CommandOutput,
+  ListObjectVersionsCommand,
+  type ListObjectVersionsCommandOutput,
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { type RetryOptions, withRetry } from '../../shared/retry';
-import { type KeyFilter, type KeyRange, compareKeys, keyMatches, listingPrefix } from './keys';
+import { compareKeys, type KeyFilter, type KeyRange, keyMatches, listingPrefix } from './keys';
 
 /** One object as a listing shows it. */
 export interface ListedObject {
@@ -46,7 +46,8 @@ export interface ListOptions {
   readonly pageSize?: number;
 }
 
-export const unquote = (etag: string | undefined): string | undefined => etag?.replace(/^"+|"+$/g, '') || undefined;
+export const unquote = (etag: string | undefined): string | undefined =>
+  etag?.replace(/^"+|"+$/g, '') || undefined;
 
 /** Starts a promise early (prefetch) without an unhandled rejection if nobody awaits it. */
 function early<T>(p: Promise<T>): Promise<T> {
@@ -55,7 +56,11 @@ function early<T>(p: Promise<T>): Promise<T> {
 }
 
 /** Every current object of a bucket, in key order, within the filter and range. */
-export async function* listObjects(s3: S3Client, bucket: string, options: ListOptions = {}): AsyncGenerator<ListedObject> {
+export async function* listObjects(
+  s3: S3Client,
+  bucket: string,
+  options: ListOptions = {},
+): AsyncGenerator<ListedObject> {
   const filter = options.filter ?? {};
   const prefix = listingPrefix(filter);
   const range = options.range ?? {};
@@ -67,7 +72,11 @@ export async function* listObjects(s3: S3Client, bucket: string, options: ListOp
             new ListObjectsV2Command({
               Bucket: bucket,
               ...(prefix ? { Prefix: prefix } : {}),
-              ...(token ? { ContinuationToken: token } : range.after !== undefined ? { StartAfter: range.after } : {}),
+              ...(token
+                ? { ContinuationToken: token }
+                : range.after !== undefined
+                  ? { StartAfter: range.after }
+                  : {}),
               MaxKeys: options.pageSize ?? 1000,
             }),
             { abortSignal: options.signal },
@@ -81,7 +90,10 @@ export async function* listObjects(s3: S3Client, bucket: string, options: ListOp
     const contents = page.Contents ?? [];
     const last = contents[contents.length - 1]?.Key;
     const beyond = range.upTo !== undefined && last !== undefined && compareKeys(last, range.upTo) > 0;
-    next = page.IsTruncated && page.NextContinuationToken && !beyond ? fetch(page.NextContinuationToken) : undefined;
+    next =
+      page.IsTruncated && page.NextContinuationToken && !beyond
+        ? fetch(page.NextContinuationToken)
+        : undefined;
     for (const o of contents) {
       const key = o.Key;
       if (key === undefined) continue;
@@ -102,7 +114,11 @@ export async function* listObjects(s3: S3Client, bucket: string, options: ListOp
 }
 
 /** Counts objects, stopping as soon as `stopAt` is reached. */
-export async function countObjects(s3: S3Client, bucket: string, options: ListOptions & { stopAt?: number } = {}): Promise<number> {
+export async function countObjects(
+  s3: S3Client,
+  bucket: string,
+  options: ListOptions & { stopAt?: number } = {},
+): Promise<number> {
   let n = 0;
   for await (const _ of listObjects(s3, bucket, options)) {
     n++;
@@ -136,7 +152,12 @@ interface VersionEntry {
  * exist yet, is not in the reference. `drifted` marks keys changed after `asOf` (reported, not failed).
  * Versions of one key may span pages; they are gathered before the key is decided.
  */
-export async function* listObjectsAsOf(s3: S3Client, bucket: string, asOf: Date, options: ListOptions = {}): AsyncGenerator<ListedObject> {
+export async function* listObjectsAsOf(
+  s3: S3Client,
+  bucket: string,
+  asOf: Date,
+  options: ListOptions = {},
+): AsyncGenerator<ListedObject> {
   const filter = options.filter ?? {};
   const prefix = listingPrefix(filter);
   const range = options.range ?? {};
@@ -166,7 +187,16 @@ export async function* listObjectsAsOf(s3: S3Client, bucket: string, asOf: Date,
     const drifted = entries.some((e) => e.lastModified.getTime() > asOf.getTime());
     const current = atOrBefore[0];
     if (!current || current.deleteMarker) {
-      return drifted ? { key: first.key, size: 0, drifted: true, versionId: undefined, lastModified: first.lastModified, etag: undefined } : undefined;
+      return drifted
+        ? {
+            key: first.key,
+            size: 0,
+            drifted: true,
+            versionId: undefined,
+            lastModified: first.lastModified,
+            etag: undefined,
+          }
+        : undefined;
     }
     return {
       key: current.key,
@@ -208,7 +238,12 @@ export async function* listObjectsAsOf(s3: S3Client, bucket: string, asOf: Date,
       })),
     ];
     // Versions and delete markers come in two arrays; merge them back into key order, newest first.
-    entries.sort((a, b) => compareKeys(a.key, b.key) || b.lastModified.getTime() - a.lastModified.getTime() || Number(b.isLatest) - Number(a.isLatest));
+    entries.sort(
+      (a, b) =>
+        compareKeys(a.key, b.key) ||
+        b.lastModified.getTime() - a.lastModified.getTime() ||
+        Number(b.isLatest) - Number(a.isLatest),
+    );
     for (const e of entries) {
       if (group.length > 0 && group[0]?.key !== e.key) {
         const out = decide(group);
@@ -222,5 +257,10 @@ export async function* listObjectsAsOf(s3: S3Client, bucket: string, asOf: Date,
     }
   }
   const out = decide(group);
-  if (out && (range.upTo === undefined || compareKeys(out.key, range.upTo) <= 0) && keyMatches(out.key, filter)) yield out;
+  if (
+    out &&
+    (range.upTo === undefined || compareKeys(out.key, range.upTo) <= 0) &&
+    keyMatches(out.key, filter)
+  )
+    yield out;
 }

@@ -6,11 +6,12 @@
  * hold (~2-3 million entries in 1 GB); larger ones belong in the Step Functions path with an S3 ItemReader.
  * @see https://docs.aws.amazon.com/AmazonS3/latest/userguide/storage-inventory-location.html
  */
-import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+
 import { readFile } from 'node:fs/promises';
 import { gunzipSync } from 'node:zlib';
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { type RetryOptions, withRetry } from '../../shared/retry';
-import { type KeyFilter, compareKeys, keyMatches } from './keys';
+import { compareKeys, type KeyFilter, keyMatches } from './keys';
 import { type ListedObject, unquote } from './listing';
 
 /** Columns when a CSV has neither a header nor a manifest.json schema: S3 Inventory's common order. */
@@ -50,7 +51,10 @@ const decodeKey = (k: string) => {
 /** Parses S3 Inventory CSV rows into entries; `schema` is the manifest's `fileSchema`. */
 export function parseInventoryCsv(text: string, schema?: string): ListedObject[] {
   const lines = text.split(/\r?\n/).filter((l) => l.trim() !== '');
-  let columns = (schema ?? '').split(',').map((c) => c.trim()).filter(Boolean);
+  let columns = (schema ?? '')
+    .split(',')
+    .map((c) => c.trim())
+    .filter(Boolean);
   let urlEncoded = true;
   const head = lines[0] ? parseCsvLine(lines[0]).map((c) => c.trim()) : [];
   if (!schema && head.some((c) => /^key$/i.test(c))) {
@@ -91,16 +95,34 @@ export function parseInventoryCsv(text: string, schema?: string): ListedObject[]
 
 /** Parses a JSON manifest: `[{key,size,checksum?,etag?}]` or `{objects: [...]}`. */
 export function parseJsonManifest(value: unknown): ListedObject[] {
-  const list = Array.isArray(value) ? value : Array.isArray((value as { objects?: unknown })?.objects) ? (value as { objects: unknown[] }).objects : undefined;
-  if (!list) throw new Error('a JSON manifest must be a list of {key, size, checksum} (or {"objects": [...]})');
+  const list = Array.isArray(value)
+    ? value
+    : Array.isArray((value as { objects?: unknown })?.objects)
+      ? (value as { objects: unknown[] }).objects
+      : undefined;
+  if (!list)
+    throw new Error('a JSON manifest must be a list of {key, size, checksum} (or {"objects": [...]})');
   return list.map((e, i) => {
-    const o = e as { key?: unknown; Key?: unknown; size?: unknown; Size?: unknown; checksum?: unknown; etag?: unknown; ETag?: unknown };
+    const o = e as {
+      key?: unknown;
+      Key?: unknown;
+      size?: unknown;
+      Size?: unknown;
+      checksum?: unknown;
+      etag?: unknown;
+      ETag?: unknown;
+    };
     const key = o.key ?? o.Key;
     const size = Number(o.size ?? o.Size);
     if (typeof key !== 'string' || key === '') throw new Error(`manifest entry ${i} has no key`);
     if (!Number.isFinite(size) || size < 0) throw new Error(`manifest entry ${i} (${key}) has no valid size`);
     const etag = typeof (o.etag ?? o.ETag) === 'string' ? unquote(String(o.etag ?? o.ETag)) : undefined;
-    return { key, size, ...(typeof o.checksum === 'string' ? { checksum: o.checksum } : {}), ...(etag ? { etag } : {}) };
+    return {
+      key,
+      size,
+      ...(typeof o.checksum === 'string' ? { checksum: o.checksum } : {}),
+      ...(etag ? { etag } : {}),
+    };
   });
 }
 
@@ -117,7 +139,9 @@ async function readS3(uri: string, src: ManifestSource): Promise<Buffer> {
   const s3 = src.s3;
   const [bucket, key] = [m[1] ?? '', m[2] ?? ''];
   return withRetry(async () => {
-    const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: src.signal });
+    const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }), {
+      abortSignal: src.signal,
+    });
     return Buffer.from((await out.Body?.transformToByteArray()) ?? new Uint8Array());
   }, src.retry);
 }
@@ -125,18 +149,31 @@ async function readS3(uri: string, src: ManifestSource): Promise<Buffer> {
 const text = (buf: Buffer) => (buf[0] === 0x1f && buf[1] === 0x8b ? gunzipSync(buf) : buf).toString('utf8');
 
 /** Loads a manifest (local path or s3:// URI), filtered and sorted into S3 key order, duplicates removed. */
-export async function loadManifest(location: string, filter: KeyFilter, src: ManifestSource = {}): Promise<ListedObject[]> {
+export async function loadManifest(
+  location: string,
+  filter: KeyFilter,
+  src: ManifestSource = {},
+): Promise<ListedObject[]> {
   const buf = location.startsWith('s3://') ? await readS3(location, src) : await readFile(location);
   const body = text(buf).trim();
   let entries: ListedObject[];
   if (body.startsWith('[') || body.startsWith('{')) {
     const json: unknown = JSON.parse(body);
-    const inv = json as { fileSchema?: string; files?: { key?: string }[]; destinationBucket?: string; fileFormat?: string };
+    const inv = json as {
+      fileSchema?: string;
+      files?: { key?: string }[];
+      destinationBucket?: string;
+      fileFormat?: string;
+    };
     if (inv && typeof inv.fileSchema === 'string' && Array.isArray(inv.files)) {
-      if (inv.fileFormat && inv.fileFormat.toUpperCase() !== 'CSV') throw new Error(`inventory format ${inv.fileFormat} is not supported: use CSV`);
+      if (inv.fileFormat && inv.fileFormat.toUpperCase() !== 'CSV')
+        throw new Error(`inventory format ${inv.fileFormat} is not supported: use CSV`);
       const bucket = (inv.destinationBucket ?? '').replace(/^arn:aws[a-z-]*:s3:::/, '');
       entries = [];
-      for (const f of inv.files) entries.push(...parseInventoryCsv(text(await readS3(`s3://${bucket}/${f.key ?? ''}`, src)), inv.fileSchema));
+      for (const f of inv.files)
+        entries.push(
+          ...parseInventoryCsv(text(await readS3(`s3://${bucket}/${f.key ?? ''}`, src)), inv.fileSchema),
+        );
     } else entries = parseJsonManifest(json);
   } else entries = parseInventoryCsv(body);
   const sorted = entries.filter((e) => keyMatches(e.key, filter)).sort((a, b) => compareKeys(a.key, b.key));

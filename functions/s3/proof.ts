@@ -18,15 +18,20 @@
  * @see https://docs.aws.amazon.com/AmazonS3/latest/userguide/checking-object-integrity.html
  * @see https://docs.aws.amazon.com/AmazonS3/latest/API/API_Object.html (ETag)
  */
-import { GetObjectCommand, HeadObjectCommand, type HeadObjectCommandOutput, type S3Client } from '@aws-sdk/client-s3';
+import {
+  GetObjectCommand,
+  HeadObjectCommand,
+  type HeadObjectCommandOutput,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import { type RetryOptions, withRetry } from '../../shared/retry';
 import { errorCode } from './bucket';
 import {
   CHECKSUM_ALGORITHMS,
-  COMPUTE_PREFERENCE,
   type ChecksumAlgorithm,
-  type HashAlgorithm,
+  COMPUTE_PREFERENCE,
   createHasher,
+  type HashAlgorithm,
   parseChecksum,
 } from './hash';
 import { type ListedObject, unquote } from './listing';
@@ -88,7 +93,9 @@ export function objectInfo(h: HeadObjectCommandOutput): ObjectInfo {
   for (const alg of CHECKSUM_ALGORITHMS) if (values[alg]) checksums[alg] = values[alg];
   const storageClass = h.StorageClass;
   // An archived object that has a restored copy (x-amz-restore ongoing-request="false") is readable.
-  const archived = Boolean(storageClass && ARCHIVED.has(storageClass) && !/ongoing-request="false"/.test(h.Restore ?? ''));
+  const archived = Boolean(
+    storageClass && ARCHIVED.has(storageClass) && !/ongoing-request="false"/.test(h.Restore ?? ''),
+  );
   return {
     size: Number(h.ContentLength ?? 0),
     etag: unquote(h.ETag),
@@ -116,13 +123,19 @@ export function isFullObject(info: ObjectInfo, alg: ChecksumAlgorithm): boolean 
   return !isMultipartEtag(info.etag);
 }
 
-const plainMd5 = (info: ObjectInfo) => isMd5Etag(info.etag) && !info.sseCustomer && !(info.sse ?? '').startsWith('aws:kms');
+const plainMd5 = (info: ObjectInfo) =>
+  isMd5Etag(info.etag) && !info.sseCustomer && !(info.sse ?? '').startsWith('aws:kms');
 
 export async function headObject(loc: ObjectLocation, options: ProofOptions): Promise<ObjectInfo> {
   const out = await withRetry(
     () =>
       loc.s3.send(
-        new HeadObjectCommand({ Bucket: loc.bucket, Key: loc.key, ChecksumMode: 'ENABLED', ...(loc.versionId ? { VersionId: loc.versionId } : {}) }),
+        new HeadObjectCommand({
+          Bucket: loc.bucket,
+          Key: loc.key,
+          ChecksumMode: 'ENABLED',
+          ...(loc.versionId ? { VersionId: loc.versionId } : {}),
+        }),
         { abortSignal: options.signal },
       ),
     options.retry,
@@ -137,9 +150,16 @@ export async function hashObject(
   options: ProofOptions,
 ): Promise<{ digests: Partial<Record<HashAlgorithm, string>>; bytes: number }> {
   return withRetry(async () => {
-    const out = await loc.s3.send(new GetObjectCommand({ Bucket: loc.bucket, Key: loc.key, ...(loc.versionId ? { VersionId: loc.versionId } : {}) }), {
-      abortSignal: options.signal,
-    });
+    const out = await loc.s3.send(
+      new GetObjectCommand({
+        Bucket: loc.bucket,
+        Key: loc.key,
+        ...(loc.versionId ? { VersionId: loc.versionId } : {}),
+      }),
+      {
+        abortSignal: options.signal,
+      },
+    );
     const hashers = algorithms.map((a) => [a, createHasher(a)] as const);
     let bytes = 0;
     const body = out.Body as AsyncIterable<Uint8Array> | undefined;
@@ -156,7 +176,11 @@ export async function hashObject(
   }, options.retry);
 }
 
-const decided = (status: ProofStatus, method: string, reason?: string): Proof => ({ status, method, ...(reason ? { reason } : {}) });
+const decided = (status: ProofStatus, method: string, reason?: string): Proof => ({
+  status,
+  method,
+  ...(reason ? { reason } : {}),
+});
 
 /** Proves a restored object against a reference object in a bucket. */
 export async function proveAgainstObject(
@@ -166,7 +190,8 @@ export async function proveAgainstObject(
   restLoc: ObjectLocation,
   options: ProofOptions = {},
 ): Promise<Proof> {
-  if (ref.size !== restored.size) return decided('mismatched', 'size', `size ${restored.size} B, reference ${ref.size} B`);
+  if (ref.size !== restored.size)
+    return decided('mismatched', 'size', `size ${restored.size} B, reference ${ref.size} B`);
   if ((options.trustListingEtags ?? true) && ref.etag && ref.etag === restored.etag) {
     return decided('matched', isMultipartEtag(ref.etag) ? 'etag-multipart' : 'etag-md5');
   }
@@ -177,7 +202,8 @@ export async function proveAgainstObject(
   } catch (err) {
     return decided('unproven', 'head', `HeadObject failed: ${errorCode(err)}`);
   }
-  if (refInfo.size !== restInfo.size) return decided('mismatched', 'size', `size ${restInfo.size} B, reference ${refInfo.size} B`);
+  if (refInfo.size !== restInfo.size)
+    return decided('mismatched', 'size', `size ${restInfo.size} B, reference ${refInfo.size} B`);
   for (const alg of CHECKSUM_ALGORITHMS) {
     if (isFullObject(refInfo, alg) && isFullObject(restInfo, alg)) {
       return refInfo.checksums[alg] === restInfo.checksums[alg]
@@ -192,13 +218,22 @@ export async function proveAgainstObject(
     }
   }
   if (plainMd5(refInfo) && plainMd5(restInfo)) {
-    return refInfo.etag === restInfo.etag ? decided('matched', 'etag-md5') : decided('mismatched', 'etag-md5', 'MD5 ETag differs');
+    return refInfo.etag === restInfo.etag
+      ? decided('matched', 'etag-md5')
+      : decided('mismatched', 'etag-md5', 'MD5 ETag differs');
   }
-  if (refInfo.etag && refInfo.etag === restInfo.etag && isMultipartEtag(refInfo.etag)) return decided('matched', 'etag-multipart');
+  if (refInfo.etag && refInfo.etag === restInfo.etag && isMultipartEtag(refInfo.etag))
+    return decided('matched', 'etag-multipart');
   return streamProof(refInfo, refLoc, restInfo, restLoc, options);
 }
 
-async function streamProof(refInfo: ObjectInfo, refLoc: ObjectLocation, restInfo: ObjectInfo, restLoc: ObjectLocation, options: ProofOptions): Promise<Proof> {
+async function streamProof(
+  refInfo: ObjectInfo,
+  refLoc: ObjectLocation,
+  restInfo: ObjectInfo,
+  restLoc: ObjectLocation,
+  options: ProofOptions,
+): Promise<Proof> {
   // One download is enough when the other side stored a full-object checksum: compute that one.
   const plans: { read: 'ref' | 'restored'; alg: ChecksumAlgorithm; expected: string }[] = [];
   for (const alg of COMPUTE_PREFERENCE) {
@@ -214,20 +249,36 @@ async function streamProof(refInfo: ObjectInfo, refLoc: ObjectLocation, restInfo
       const expectedSize = plan.read === 'ref' ? refInfo.size : restInfo.size;
       const { digests, bytes } = await hashObject(loc, [plan.alg], options);
       const method = `stream+checksum:${plan.alg}`;
-      if (bytes !== expectedSize) return decided('mismatched', method, `read ${bytes} B of ${expectedSize} B`);
-      return digests[plan.alg] === plan.expected ? decided('matched', method) : decided('mismatched', method, `computed ${plan.alg} differs from the stored one`);
+      if (bytes !== expectedSize)
+        return decided('mismatched', method, `read ${bytes} B of ${expectedSize} B`);
+      return digests[plan.alg] === plan.expected
+        ? decided('matched', method)
+        : decided('mismatched', method, `computed ${plan.alg} differs from the stored one`);
     }
-    const archived = [refInfo.archived ? `reference is ${refInfo.storageClass}` : '', restInfo.archived ? `restored is ${restInfo.storageClass}` : '']
+    const archived = [
+      refInfo.archived ? `reference is ${refInfo.storageClass}` : '',
+      restInfo.archived ? `restored is ${restInfo.storageClass}` : '',
+    ]
       .filter(Boolean)
       .join(', ');
     if (archived) return decided('unproven', 'archived', `no comparable stored checksum and ${archived}`);
     const alg = options.streamHash ?? 'CRC32C';
-    const [a, b] = await Promise.all([hashObject(refLoc, [alg], options), hashObject(restLoc, [alg], options)]);
+    const [a, b] = await Promise.all([
+      hashObject(refLoc, [alg], options),
+      hashObject(restLoc, [alg], options),
+    ]);
     const method = `stream:${alg}`;
-    if (a.bytes !== b.bytes) return decided('mismatched', method, `read ${b.bytes} B, reference ${a.bytes} B`);
-    return a.digests[alg] === b.digests[alg] ? decided('matched', method) : decided('mismatched', method, `${alg} of the bytes differs`);
+    if (a.bytes !== b.bytes)
+      return decided('mismatched', method, `read ${b.bytes} B, reference ${a.bytes} B`);
+    return a.digests[alg] === b.digests[alg]
+      ? decided('matched', method)
+      : decided('mismatched', method, `${alg} of the bytes differs`);
   } catch (err) {
-    return decided('unproven', plan ? `stream+checksum:${plan.alg}` : 'stream', `GetObject failed: ${errorCode(err)}`);
+    return decided(
+      'unproven',
+      plan ? `stream+checksum:${plan.alg}` : 'stream',
+      `GetObject failed: ${errorCode(err)}`,
+    );
   }
 }
 
@@ -235,15 +286,22 @@ async function streamProof(refInfo: ObjectInfo, refLoc: ObjectLocation, restInfo
  * Proves a restored object against a manifest entry (size and, where given, a checksum or ETag).
  * Without a checksum only presence and size can be proven; the method says so (`size-only`).
  */
-export async function proveAgainstManifest(entry: ListedObject, restored: ListedObject, restLoc: ObjectLocation, options: ProofOptions = {}): Promise<Proof> {
-  if (entry.size !== restored.size) return decided('mismatched', 'size', `size ${restored.size} B, manifest ${entry.size} B`);
+export async function proveAgainstManifest(
+  entry: ListedObject,
+  restored: ListedObject,
+  restLoc: ObjectLocation,
+  options: ProofOptions = {},
+): Promise<Proof> {
+  if (entry.size !== restored.size)
+    return decided('mismatched', 'size', `size ${restored.size} B, manifest ${entry.size} B`);
   const expected = parseChecksum(entry.checksum) ?? (entry.etag ? parseChecksum(entry.etag) : undefined);
   const multipartEtag = entry.etag && isMultipartEtag(entry.etag) ? entry.etag : undefined;
   if (!expected) {
     if (multipartEtag && multipartEtag === restored.etag) return decided('matched', 'etag-multipart');
     return decided('matched', 'size-only');
   }
-  if (expected.algorithm === 'MD5' && (options.trustListingEtags ?? true) && restored.etag === expected.value) return decided('matched', 'etag-md5');
+  if (expected.algorithm === 'MD5' && (options.trustListingEtags ?? true) && restored.etag === expected.value)
+    return decided('matched', 'etag-md5');
   let info: ObjectInfo;
   try {
     info = await headObject(restLoc, options);
@@ -252,19 +310,27 @@ export async function proveAgainstManifest(entry: ListedObject, restored: Listed
   }
   if (expected.algorithm === 'MD5') {
     if (plainMd5(info)) {
-      return info.etag === expected.value ? decided('matched', 'etag-md5') : decided('mismatched', 'etag-md5', 'MD5 ETag differs from the manifest');
+      return info.etag === expected.value
+        ? decided('matched', 'etag-md5')
+        : decided('mismatched', 'etag-md5', 'MD5 ETag differs from the manifest');
     }
   } else if (isFullObject(info, expected.algorithm)) {
     return info.checksums[expected.algorithm] === expected.value
       ? decided('matched', `checksum:${expected.algorithm}`)
-      : decided('mismatched', `checksum:${expected.algorithm}`, `stored ${expected.algorithm} differs from the manifest`);
+      : decided(
+          'mismatched',
+          `checksum:${expected.algorithm}`,
+          `stored ${expected.algorithm} differs from the manifest`,
+        );
   }
   if (info.archived) return decided('unproven', 'archived', `restored object is ${info.storageClass}`);
   const method = `stream+checksum:${expected.algorithm}`;
   try {
     const { digests, bytes } = await hashObject(restLoc, [expected.algorithm], options);
     if (bytes !== entry.size) return decided('mismatched', method, `read ${bytes} B of ${entry.size} B`);
-    return digests[expected.algorithm] === expected.value ? decided('matched', method) : decided('mismatched', method, `computed ${expected.algorithm} differs from the manifest`);
+    return digests[expected.algorithm] === expected.value
+      ? decided('matched', method)
+      : decided('mismatched', method, `computed ${expected.algorithm} differs from the manifest`);
   } catch (err) {
     return decided('unproven', method, `GetObject failed: ${errorCode(err)}`);
   }

@@ -21,24 +21,36 @@ beforeEach(async () => moto.reset());
 
 describe('restoredBucketName', () => {
   it('prefers metadata destinationBucketName over the created ARN when both are given', () => {
-    const job = testJob({ endpoint: '', createdResourceArn: ARN('from-arn'), metadata: { DestinationBucketName: 'from-metadata' } });
+    const job = testJob({
+      endpoint: '',
+      createdResourceArn: ARN('from-arn'),
+      metadata: { DestinationBucketName: 'from-metadata' },
+    });
     expect(restoredBucketName(job)).toBe('from-metadata');
   });
   it('falls back to the created resource ARN when metadata has no bucket', () => {
-    expect(restoredBucketName(testJob({ endpoint: '', createdResourceArn: ARN('from-arn') }))).toBe('from-arn');
+    expect(restoredBucketName(testJob({ endpoint: '', createdResourceArn: ARN('from-arn') }))).toBe(
+      'from-arn',
+    );
   });
 });
 
 describe('s3Validator restored bucket', () => {
   it('passes when the restored bucket exists, can be listed and holds objects', async () => {
     await makeBucket(s3, RESTORED, { 'a.txt': 'hello' });
-    const run = await runValidator(s3Validator, testContext({ endpoint: moto.endpoint, createdResourceArn: ARN(RESTORED) }));
+    const run = await runValidator(
+      s3Validator,
+      testContext({ endpoint: moto.endpoint, createdResourceArn: ARN(RESTORED) }),
+    );
     expect(run.verdict.verdict).toBe('SUCCESSFUL');
     expect(run.results[0]).toMatchObject({ id: 'restored-bucket', status: 'pass' });
   });
 
   it('fails with the reason when the restored bucket does not exist', async () => {
-    const run = await runValidator(s3Validator, testContext({ endpoint: moto.endpoint, createdResourceArn: ARN(RESTORED) }));
+    const run = await runValidator(
+      s3Validator,
+      testContext({ endpoint: moto.endpoint, createdResourceArn: ARN(RESTORED) }),
+    );
     expect(run.verdict.verdict).toBe('FAILED');
     expect(run.results[0]).toMatchObject({ id: 'restored-resource', status: 'fail' });
     expect(run.results[0]?.detail).toContain(`restored bucket ${RESTORED} does not exist`);
@@ -46,22 +58,36 @@ describe('s3Validator restored bucket', () => {
 
   it('fails when the restored bucket is empty', async () => {
     await makeBucket(s3, RESTORED);
-    const run = await runValidator(s3Validator, testContext({ endpoint: moto.endpoint, createdResourceArn: ARN(RESTORED) }));
+    const run = await runValidator(
+      s3Validator,
+      testContext({ endpoint: moto.endpoint, createdResourceArn: ARN(RESTORED) }),
+    );
     expect(run.verdict.verdict).toBe('FAILED');
     expect(run.verdict.message).toContain(`restored bucket ${RESTORED} is empty`);
   });
 
   it('refuses a bucket that is neither named nor tagged as a restore test', async () => {
     await makeBucket(s3, 'customer-documents', { 'a.txt': 'x' });
-    const run = await runValidator(s3Validator, testContext({ endpoint: moto.endpoint, createdResourceArn: ARN('customer-documents') }));
+    const run = await runValidator(
+      s3Validator,
+      testContext({ endpoint: moto.endpoint, createdResourceArn: ARN('customer-documents') }),
+    );
     expect(run.verdict.verdict).toBe('FAILED');
     expect(run.results[0]?.detail).toMatch(/^safety guard: refusing to validate customer-documents/);
   });
 
   it('accepts a bucket tagged awsbackup-restore-test whatever its name', async () => {
     await makeBucket(s3, 'restored-elsewhere', { 'a.txt': 'x' });
-    await s3.send(new PutBucketTaggingCommand({ Bucket: 'restored-elsewhere', Tagging: { TagSet: [{ Key: 'awsbackup-restore-test', Value: 'x' }] } }));
-    const run = await runValidator(s3Validator, testContext({ endpoint: moto.endpoint, metadata: { destinationBucketName: 'restored-elsewhere' } }));
+    await s3.send(
+      new PutBucketTaggingCommand({
+        Bucket: 'restored-elsewhere',
+        Tagging: { TagSet: [{ Key: 'awsbackup-restore-test', Value: 'x' }] },
+      }),
+    );
+    const run = await runValidator(
+      s3Validator,
+      testContext({ endpoint: moto.endpoint, metadata: { destinationBucketName: 'restored-elsewhere' } }),
+    );
     expect(run.verdict.verdict).toBe('SUCCESSFUL');
   });
 
@@ -82,6 +108,9 @@ describe('s3Validator restored bucket', () => {
     const byId = Object.fromEntries(run.results.map((r) => [r.id, r]));
     expect(byId.index).toMatchObject({ status: 'fail', detail: '1 of 2 keys missing: reports/missing.json' });
     expect(byId.enough).toMatchObject({ status: 'pass' });
-    expect(byId['too-few']).toMatchObject({ status: 'fail', detail: 'only 2 objects under reports/, expected at least 3' });
+    expect(byId['too-few']).toMatchObject({
+      status: 'fail',
+      detail: 'only 2 objects under reports/, expected at least 3',
+    });
   });
 });

@@ -1,3 +1,6 @@
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
@@ -6,9 +9,6 @@ import {
   type S3Client,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
-import { writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { s3ClientFor } from '../../functions/s3/client';
 import { s3Validator } from '../../functions/s3/validator';
@@ -38,7 +38,14 @@ beforeAll(async () => {
 afterAll(async () => moto?.stop());
 beforeEach(async () => moto.reset());
 
-function run(checks: unknown[], extra: { recoveryPointCreationDate?: Date; target?: Record<string, unknown>; mode?: 'local' | 'lambda' } = {}) {
+function run(
+  checks: unknown[],
+  extra: {
+    recoveryPointCreationDate?: Date;
+    target?: Record<string, unknown>;
+    mode?: 'local' | 'lambda';
+  } = {},
+) {
   return runValidator(
     s3Validator,
     testContext({
@@ -52,16 +59,32 @@ function run(checks: unknown[], extra: { recoveryPointCreationDate?: Date; targe
 }
 
 const full = [{ id: 'same-as-source', compare: { with: 'source', mode: 'full' } }];
-const result = (r: Awaited<ReturnType<typeof run>>, id = 'same-as-source') => r.results.find((x) => x.id === id);
+const result = (r: Awaited<ReturnType<typeof run>>, id = 'same-as-source') =>
+  r.results.find((x) => x.id === id);
 
 async function multipart(bucket: string, key: string, body: Buffer, partSize: number) {
   const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key }));
   const parts = [];
   for (let off = 0, n = 1; off < body.length; off += partSize, n++) {
-    const p = await s3.send(new UploadPartCommand({ Bucket: bucket, Key: key, UploadId, PartNumber: n, Body: body.subarray(off, off + partSize) }));
+    const p = await s3.send(
+      new UploadPartCommand({
+        Bucket: bucket,
+        Key: key,
+        UploadId,
+        PartNumber: n,
+        Body: body.subarray(off, off + partSize),
+      }),
+    );
     parts.push({ PartNumber: n, ETag: p.ETag, ChecksumCRC32: p.ChecksumCRC32 });
   }
-  await s3.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId, MultipartUpload: { Parts: parts } }));
+  await s3.send(
+    new CompleteMultipartUploadCommand({
+      Bucket: bucket,
+      Key: key,
+      UploadId,
+      MultipartUpload: { Parts: parts },
+    }),
+  );
 }
 
 describe('s3Validator compare with the source', () => {
@@ -79,7 +102,9 @@ describe('s3Validator compare with the source', () => {
   it('proves content from stored checksums when listing ETags are not trusted', async () => {
     await makeBucket(s3, SOURCE, FILES);
     await makeBucket(s3, RESTORED, FILES);
-    const r = await run([{ id: 'same-as-source', compare: { with: 'source', mode: 'full', trustListingEtags: false } }]);
+    const r = await run([
+      { id: 'same-as-source', compare: { with: 'source', mode: 'full', trustListingEtags: false } },
+    ]);
     expect(result(r)?.status).toBe('pass');
     // The SDK stores a CRC32 with every upload by default.
     expect(result(r)?.data?.provenBy).toEqual({ 'checksum:CRC32': 4 });
@@ -156,8 +181,11 @@ describe('s3Validator compare with the source', () => {
 
   it('compares a versioned source with the version current at the recovery point', async () => {
     await makeBucket(s3, SOURCE);
-    await s3.send(new PutBucketVersioningCommand({ Bucket: SOURCE, VersioningConfiguration: { Status: 'Enabled' } }));
-    for (const [k, v] of Object.entries(FILES)) await s3.send(new PutObjectCommand({ Bucket: SOURCE, Key: k, Body: v }));
+    await s3.send(
+      new PutBucketVersioningCommand({ Bucket: SOURCE, VersioningConfiguration: { Status: 'Enabled' } }),
+    );
+    for (const [k, v] of Object.entries(FILES))
+      await s3.send(new PutObjectCommand({ Bucket: SOURCE, Key: k, Body: v }));
     await new Promise((r) => setTimeout(r, 1100));
     const recoveryPoint = new Date();
     await new Promise((r) => setTimeout(r, 1100));
@@ -179,7 +207,10 @@ describe('s3Validator compare with the source', () => {
     await makeBucket(s3, RESTORED);
     const r = await run(full);
     expect(r.verdict.verdict).toBe('FAILED');
-    expect(result(r, 'restored-bucket')).toMatchObject({ status: 'fail', detail: `restored bucket ${RESTORED} is empty` });
+    expect(result(r, 'restored-bucket')).toMatchObject({
+      status: 'fail',
+      detail: `restored bucket ${RESTORED} is empty`,
+    });
     expect(result(r)?.detail).toMatch(/^0 matched, 4 missing/);
   });
 
@@ -199,7 +230,9 @@ describe('s3Validator compare with the source', () => {
   it('limits the comparison to include prefixes minus exclude prefixes', async () => {
     await makeBucket(s3, SOURCE, FILES);
     await makeBucket(s3, RESTORED, { 'docs/b.json': FILES['docs/b.json'] ?? '' });
-    const r = await run([{ id: 'docs', compare: { with: 'source', mode: 'full', include: ['docs/'], exclude: ['docs/c'] } }]);
+    const r = await run([
+      { id: 'docs', compare: { with: 'source', mode: 'full', include: ['docs/'], exclude: ['docs/c'] } },
+    ]);
     expect(result(r, 'docs')?.status).toBe('pass');
     expect(result(r, 'docs')?.detail).toMatch(/^1 matched, 0 missing/);
   });
@@ -210,7 +243,9 @@ describe('s3Validator compare with the source', () => {
     many['k99-largest'] = 'x'.repeat(1000);
     await makeBucket(s3, SOURCE, many);
     await makeBucket(s3, RESTORED, many);
-    const r = await run([{ id: 'sampled', compare: { with: 'source', mode: 'sample', sample: 5, seed: 42 } }]);
+    const r = await run([
+      { id: 'sampled', compare: { with: 'source', mode: 'sample', sample: 5, seed: 42 } },
+    ]);
     const res = result(r, 'sampled');
     expect(res?.status).toBe('pass');
     expect(res?.data?.sample).toMatchObject({ seed: 42, drawnFrom: 41 });
@@ -222,7 +257,10 @@ describe('s3Validator compare with the source', () => {
 
   it('errors with the reason when there is no source bucket to compare with', async () => {
     await makeBucket(s3, RESTORED, FILES);
-    const r = await runValidator(s3Validator, testContext({ endpoint: moto.endpoint, createdResourceArn: ARN(RESTORED), checks: full }));
+    const r = await runValidator(
+      s3Validator,
+      testContext({ endpoint: moto.endpoint, createdResourceArn: ARN(RESTORED), checks: full }),
+    );
     expect(result(r)).toMatchObject({ status: 'error' });
     expect(result(r)?.detail).toContain('no source bucket to compare with');
   });
@@ -235,12 +273,19 @@ describe('s3Validator compare with a manifest', () => {
     writeFileSync(
       file,
       JSON.stringify([
-        { key: 'a.txt', size: 5, checksum: `sha256:${Buffer.from(await crypto.subtle.digest('SHA-256', new TextEncoder().encode('alpha'))).toString('base64')}` },
+        {
+          key: 'a.txt',
+          size: 5,
+          checksum: `sha256:${Buffer.from(await crypto.subtle.digest('SHA-256', new TextEncoder().encode('alpha'))).toString('base64')}`,
+        },
         { key: 'docs/b.json', size: 7 },
         { key: 'reports/absent.pdf', size: 10 },
       ]),
     );
-    const r = await run([{ id: 'manifest', compare: { with: 'manifest', mode: 'full' } }], { mode: 'local', target: { bucket: RESTORED, manifest: file, endpointUrl: moto.endpoint, region: 'us-east-1' } });
+    const r = await run([{ id: 'manifest', compare: { with: 'manifest', mode: 'full' } }], {
+      mode: 'local',
+      target: { bucket: RESTORED, manifest: file, endpointUrl: moto.endpoint, region: 'us-east-1' },
+    });
     expect(r.verdict.verdict).toBe('FAILED');
     const res = result(r, 'manifest');
     expect(res?.detail).toMatch(/^2 matched, 1 missing, 2 extra/);
@@ -251,10 +296,16 @@ describe('s3Validator compare with a manifest', () => {
   it('reads an S3 Inventory CSV with URL-encoded keys and MD5 ETags', async () => {
     await makeBucket(s3, RESTORED, FILES);
     const md5 = (s: string) => require('node:crypto').createHash('md5').update(s).digest('hex');
-    const rows = Object.entries(FILES).map(([k, v]) => `"${SOURCE}","${encodeURIComponent(k)}","${Buffer.byteLength(v)}","2026-11-24T20:00:00.000Z","${md5(v)}"`);
+    const rows = Object.entries(FILES).map(
+      ([k, v]) =>
+        `"${SOURCE}","${encodeURIComponent(k)}","${Buffer.byteLength(v)}","2026-11-24T20:00:00.000Z","${md5(v)}"`,
+    );
     const file = join(tmpdir(), `rv-s3-inventory-${process.pid}.csv`);
     writeFileSync(file, `${rows.join('\n')}\n`);
-    const r = await run([{ id: 'manifest', compare: { with: 'manifest', mode: 'full' } }], { mode: 'local', target: { bucket: RESTORED, manifest: file, endpointUrl: moto.endpoint } });
+    const r = await run([{ id: 'manifest', compare: { with: 'manifest', mode: 'full' } }], {
+      mode: 'local',
+      target: { bucket: RESTORED, manifest: file, endpointUrl: moto.endpoint },
+    });
     expect(result(r, 'manifest')?.status).toBe('pass');
     expect(result(r, 'manifest')?.data?.provenBy).toEqual({ 'etag-md5': 4 });
   });
@@ -264,13 +315,23 @@ describe('s3Validator access errors', () => {
   it('fails with AccessDenied when the restored bucket cannot be listed', async () => {
     await makeBucket(s3, SOURCE, FILES);
     await makeBucket(s3, RESTORED, FILES);
-    const ctx = testContext({ endpoint: moto.endpoint, createdResourceArn: ARN(RESTORED), sourceResourceArn: ARN(SOURCE), checks: full });
+    const ctx = testContext({
+      endpoint: moto.endpoint,
+      createdResourceArn: ARN(RESTORED),
+      sourceResourceArn: ARN(SOURCE),
+      checks: full,
+    });
     const client = s3ClientFor({ ...ctx, mode: 'lambda' });
     client.middlewareStack.add(
       (next, context) => async (args) => {
         const input = args.input as { Bucket?: string };
         if (context.commandName === 'ListObjectsV2Command' && input.Bucket === RESTORED) {
-          throw Object.assign(new Error('Access Denied'), { name: 'AccessDenied', Code: 'AccessDenied', $fault: 'client', $metadata: { httpStatusCode: 403 } });
+          throw Object.assign(new Error('Access Denied'), {
+            name: 'AccessDenied',
+            Code: 'AccessDenied',
+            $fault: 'client',
+            $metadata: { httpStatusCode: 403 },
+          });
         }
         return next(args);
       },
@@ -279,6 +340,8 @@ describe('s3Validator access errors', () => {
     const r = await runValidator(s3Validator, ctx);
     expect(r.verdict.verdict).toBe('FAILED');
     expect(r.results[0]).toMatchObject({ id: 'restored-resource', status: 'fail' });
-    expect(r.results[0]?.detail).toBe(`restored bucket ${RESTORED} cannot be listed: AccessDenied (the validator role needs s3:ListBucket on it)`);
+    expect(r.results[0]?.detail).toBe(
+      `restored bucket ${RESTORED} cannot be listed: AccessDenied (the validator role needs s3:ListBucket on it)`,
+    );
   });
 });

@@ -54,7 +54,10 @@ export function testContext(input: S3TestInput): ContextInput {
     profile,
     config,
     logger,
-    clients: createClients({ endpoint: input.endpoint, region: 'us-east-1', forcePathStyle: true }, input.clients ?? {}),
+    clients: createClients(
+      { endpoint: input.endpoint, region: 'us-east-1', forcePathStyle: true },
+      input.clients ?? {},
+    ),
     deadline: Date.now() + (input.deadlineMs ?? 50_000),
     mode: input.mode ?? 'lambda',
     target: input.target ?? {},
@@ -67,7 +70,12 @@ export function fixtureClient(endpoint: string): S3Client {
   return new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true });
 }
 
-export async function makeBucket(s3: S3Client, bucket: string, objects: Record<string, string | Uint8Array> = {}): Promise<void> {
+export async function makeBucket(
+  s3: S3Client,
+  bucket: string,
+  objects: Record<string, string | Uint8Array> = {},
+): Promise<void> {
   await s3.send(new CreateBucketCommand({ Bucket: bucket }));
-  for (const [key, body] of Object.entries(objects)) await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
+  for (const [key, body] of Object.entries(objects))
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
 }

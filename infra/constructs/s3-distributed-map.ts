@@ -1,0 +1,334 @@
+/**
+ * The S3 comparison at any size: a Step Functions state machine whose Distributed Map runs one child
+ * workflow per key range of the bucket (functions/s3/plan.ts). Each child invokes the worker Lambda
+ * (functions/s3/worker.ts), which compares its range of the source and restored listings object by
+ * object and returns a cursor when its 15 minutes run out; the child loops until the range is done.
+ * The map writes every child's counts to S3 (ResultWriter, so the merge is not bound by the 256 KiB
+ * state limit); the merge Lambda (functions/s3/merge.ts) adds them up, folds in the checks the
+ * validator ran before handing off, and posts the verdict with PutRestoreValidationResult.
+ *
+ * The S3 validator starts one execution when its estimate says a comparison will not fit its own
+ * deadline (functions/s3/distributed.ts) and throws DeferredValidation. Wire it with
+ * {@link S3DistributedMap.attachTo}.
+ * @see https://docs.aws.amazon.com/step-functions/latest/dg/state-map-distributed.html
+ * @see https://docs.aws.amazon.com/step-functions/latest/dg/input-output-resultwriter.html
+ */
+import { join } from 'node:path';
+import {
+  Duration,
+  aws_iam as iam,
+  aws_lambda as lambda,
+  aws_logs as logs,
+  aws_lambda_nodejs as nodejs,
+  RemovalPolicy,
+  Stack,
+  aws_s3 as s3,
+  aws_stepfunctions as sfn,
+  aws_stepfunctions_tasks as tasks,
+  Validations,
+} from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import { STATE_MACHINE_SETTING } from '../../functions/s3/distributed';
+import { cdkBundlingFields, PROJECT_ROOT } from '../bundling';
+import { nagFlatten } from '../restore-validation';
+
+export interface S3DistributedMapProps {
+  /**
+   * Buckets the workers may read, as bucket names or name patterns (`customer-*`): the sources the
+   * profiles compare with and the restored buckets. Restored buckets are named
+   * `awsbackup-restore-test-…` unless the restore selection overrides the name.
+   * @default ['*'] (any bucket in the account; the validator's safety guard still checks every restored bucket)
+   */
+  readonly readableBuckets?: readonly string[];
+  /**
+   * KMS keys of SSE-KMS source objects, so the workers can read them when a stream proof is needed.
+   * @default - none (SSE-S3 objects need no key permission)
+   */
+  readonly kmsKeyArns?: readonly string[];
+  /**
+   * Child workflows running at once. Each worker proves up to 32 objects at a time, so 20 children
+   * issue about 20 × 32 = 640 requests in flight, well below S3's 5,500 GET/HEAD per second per prefix.
+   * @default 20
+   */
+  readonly maxConcurrency?: number;
+  /**
+   * Worker memory. Lambda gives one full vCPU at 1,769 MB, which the CRC32C/SHA-256 stream hashing needs.
+   * @default 1769
+   */
+  readonly workerMemoryMiB?: number;
+  /**
+   * Longest a whole comparison may run (listing + proofs of every range).
+   * @default Duration.hours(12)
+   */
+  readonly timeout?: Duration;
+  /**
+   * Where map results go; they expire after `resultsExpiration`.
+   * @default - a new bucket (SSE-S3, TLS only, public access blocked)
+   */
+  readonly resultsBucket?: s3.IBucket;
+  /** Expiry of map result objects in a bucket this construct creates. @default Duration.days(7) */
+  readonly resultsExpiration?: Duration;
+  /** Log retention of the workers, the merge step and the state machine. @default logs.RetentionDays.THREE_MONTHS */
+  readonly logRetention?: logs.RetentionDays;
+  /**
+   * Environment for the merge step's evidence sink (`EVIDENCE_BUCKET`, `EVIDENCE_TABLE`,
+   * `ALARM_TOPIC_ARN`, `RESTORE_VALIDATION_VERSION`); grant it access with `mergeFunction`.
+   * @default - none (the verdict is posted; evidence only when set)
+   */
+  readonly mergeEnvironment?: Readonly<Record<string, string>>;
+}
+
+export class S3DistributedMap extends Construct {
+  readonly stateMachine: sfn.StateMachine;
+  /** Compares one key range (functions/s3/worker.ts). */
+  readonly workerFunction: nodejs.NodejsFunction;
+  /** Merges the ranges and posts the verdict (functions/s3/merge.ts). */
+  readonly mergeFunction: nodejs.NodejsFunction;
+  readonly resultsBucket: s3.IBucket;
+  /** Environment for the S3 validator: `S3_COMPARE_STATE_MACHINE_ARN`. */
+  readonly settings: Readonly<Record<string, string>>;
+
+  constructor(scope: Construct, id: string, props: S3DistributedMapProps = {}) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    const p = stack.partition;
+    const maxConcurrency = props.maxConcurrency ?? 20;
+    if (!Number.isInteger(maxConcurrency) || maxConcurrency < 1 || maxConcurrency > 10_000) {
+      throw new Error(
+        `S3DistributedMap: maxConcurrency ${maxConcurrency} must be an integer from 1 to 10,000 (the Distributed Map limit).`,
+      );
+    }
+    const memorySize = props.workerMemoryMiB ?? 1769;
+    if (memorySize < 512)
+      throw new Error(
+        `S3DistributedMap: workerMemoryMiB ${memorySize} is too small to hash streams; use at least 512.`,
+      );
+    const retention = props.logRetention ?? logs.RetentionDays.THREE_MONTHS;
+    const buckets = props.readableBuckets ?? ['*'];
+    if (buckets.length === 0)
+      throw new Error(
+        'S3DistributedMap: readableBuckets is empty; give bucket names or patterns, or leave it out for any bucket.',
+      );
+
+    this.resultsBucket =
+      props.resultsBucket ??
+      new s3.Bucket(this, 'Results', {
+        encryption: s3.BucketEncryption.S3_MANAGED,
+        blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+        enforceSSL: true,
+        removalPolicy: RemovalPolicy.DESTROY,
+        autoDeleteObjects: true,
+        lifecycleRules: [{ expiration: props.resultsExpiration ?? Duration.days(7) }],
+      });
+    if (!props.resultsBucket) {
+      Validations.of(this.resultsBucket).acknowledge({
+        id: 'AwsSolutions-S1',
+        reason:
+          'transient map results (counts and keys of mismatches), expired after days; access logs would outlive them',
+      });
+    }
+
+    const bundling: nodejs.BundlingOptions = {
+      ...cdkBundlingFields(),
+      format: nodejs.OutputFormat.ESM,
+      logLevel: nodejs.LogLevel.WARNING,
+    };
+    const fn = (
+      name: string,
+      entry: string,
+      description: string,
+      memory: number,
+      timeout: Duration,
+      environment: Record<string, string> = {},
+    ) =>
+      new nodejs.NodejsFunction(this, name, {
+        description,
+        entry: join(PROJECT_ROOT, 'functions', 's3', entry),
+        handler: 'handler',
+        runtime: lambda.Runtime.NODEJS_24_X,
+        architecture: lambda.Architecture.ARM_64,
+        memorySize: memory,
+        timeout,
+        logGroup: new logs.LogGroup(this, `${name}Logs`, { retention, removalPolicy: RemovalPolicy.DESTROY }),
+        projectRoot: PROJECT_ROOT,
+        depsLockFilePath: join(PROJECT_ROOT, 'package-lock.json'),
+        bundling,
+        environment: { POWERTOOLS_SERVICE_NAME: 'restore-validation', ...environment },
+      });
+    this.workerFunction = fn(
+      'Worker',
+      'worker.ts',
+      'Compares one key range of a source and a restored bucket',
+      memorySize,
+      Duration.minutes(15),
+    );
+    this.mergeFunction = fn(
+      'Merge',
+      'merge.ts',
+      'Merges the S3 comparison ranges and posts the restore validation verdict',
+      1024,
+      Duration.minutes(5),
+      {
+        ...(props.mergeEnvironment ?? {}),
+      },
+    );
+
+    const allow = (role: iam.IRole, sid: string, actions: string[], resources: string[], why: string) => {
+      role.addToPrincipalPolicy(new iam.PolicyStatement({ sid, actions, resources }));
+      for (const flat of new Set(
+        resources.map((x) => nagFlatten(stack.resolve(x))).filter((x) => x.includes('*')),
+      )) {
+        Validations.of(role).acknowledge({
+          id: `AwsSolutions-IAM5[Resource::${flat}]`,
+          reason: `${sid}: ${why}`,
+        });
+      }
+    };
+    const workerRole = this.workerFunction.role as iam.IRole;
+    allow(
+      workerRole,
+      'ListBuckets',
+      ['s3:ListBucket', 's3:ListBucketVersions', 's3:GetBucketVersioning'],
+      buckets.map((b) => `arn:${p}:s3:::${b}`),
+      'source buckets are named by profiles at run time; restored bucket names are chosen by AWS Backup',
+    );
+    allow(
+      workerRole,
+      'ReadObjects',
+      ['s3:GetObject', 's3:GetObjectVersion', 's3:GetObjectAttributes', 's3:GetObjectVersionAttributes'],
+      buckets.map((b) => `arn:${p}:s3:::${b}/*`),
+      'HeadObject/GetObject of every object compared, in buckets known only at run time',
+    );
+    if (props.kmsKeyArns?.length) {
+      workerRole.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          sid: 'DecryptSourceObjects',
+          actions: ['kms:Decrypt'],
+          resources: [...props.kmsKeyArns],
+        }),
+      );
+    }
+    const mergeRole = this.mergeFunction.role as iam.IRole;
+    this.resultsBucket.grantRead(this.mergeFunction);
+    allow(
+      mergeRole,
+      'PostVerdict',
+      ['backup:DescribeRestoreJob', 'backup:GetRestoreJobMetadata', 'backup:PutRestoreValidationResult'],
+      ['*'],
+      'PutRestoreValidationResult supports no resource-level permissions',
+    );
+
+    // --- child workflow: the worker, looped until its range is done -----------------------------------
+    const compare = new tasks.LambdaInvoke(this, 'CompareRange', {
+      lambdaFunction: this.workerFunction,
+      payload: sfn.TaskInput.fromJsonPathAt('$'),
+      payloadResponseOnly: true,
+      retryOnServiceExceptions: true,
+    });
+    compare.addRetry({
+      errors: ['States.Timeout', 'Lambda.Unknown', 'SlowDown'],
+      maxAttempts: 3,
+      interval: Duration.seconds(10),
+      backoffRate: 2,
+    });
+    compare.next(
+      new sfn.Choice(this, 'RangeDone?')
+        .when(sfn.Condition.booleanEquals('$.done', true), new sfn.Succeed(this, 'RangeCompared'))
+        .otherwise(compare),
+    );
+
+    const map = new sfn.DistributedMap(this, 'CompareRanges', {
+      comment: 'one child workflow per key range',
+      itemsPath: '$.ranges',
+      itemSelector: {
+        'params.$': '$.params',
+        'range.$': '$$.Map.Item.Value',
+        'index.$': '$$.Map.Item.Index',
+      },
+      maxConcurrency,
+      // Failed ranges are counted by the merge step (an error verdict), not by failing the whole map.
+      toleratedFailurePercentage: 100,
+      mapExecutionType: sfn.StateMachineType.STANDARD,
+      resultWriterV2: new sfn.ResultWriterV2({ bucket: this.resultsBucket, prefix: 's3-compare' }),
+      resultPath: '$.map',
+    });
+    map.itemProcessor(compare, {
+      mode: sfn.ProcessorMode.DISTRIBUTED,
+      executionType: sfn.ProcessorType.STANDARD,
+    });
+
+    const merge = new tasks.LambdaInvoke(this, 'MergeAndReport', {
+      lambdaFunction: this.mergeFunction,
+      // The ranges are not needed any more; leave them out of the payload.
+      payload: sfn.TaskInput.fromObject({
+        'restoreJobId.$': '$.restoreJobId',
+        'checkId.$': '$.checkId',
+        'options.$': '$.options',
+        'reference.$': '$.reference',
+        'params.$': '$.params',
+        'priorResults.$': '$.priorResults',
+        'failWhenNothingChecked.$': '$.failWhenNothingChecked',
+        'map.$': '$.map',
+      }),
+      payloadResponseOnly: true,
+      retryOnServiceExceptions: true,
+    });
+    merge.addRetry({
+      errors: ['States.ALL'],
+      maxAttempts: 4,
+      interval: Duration.seconds(10),
+      backoffRate: 2,
+    });
+    const mergeAfterError = new tasks.LambdaInvoke(this, 'ReportMapFailure', {
+      lambdaFunction: this.mergeFunction,
+      payload: sfn.TaskInput.fromObject({
+        'restoreJobId.$': '$.restoreJobId',
+        'checkId.$': '$.checkId',
+        'options.$': '$.options',
+        'reference.$': '$.reference',
+        'params.$': '$.params',
+        'priorResults.$': '$.priorResults',
+        'failWhenNothingChecked.$': '$.failWhenNothingChecked',
+        'mapError.$': '$.mapError',
+      }),
+      payloadResponseOnly: true,
+      retryOnServiceExceptions: true,
+    });
+    mergeAfterError.addRetry({
+      errors: ['States.ALL'],
+      maxAttempts: 4,
+      interval: Duration.seconds(10),
+      backoffRate: 2,
+    });
+    map.addCatch(mergeAfterError, { errors: ['States.ALL'], resultPath: '$.mapError' });
+    map.next(merge);
+
+    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
+      comment: 'restore-validation S3: compare key ranges in parallel, merge the counts, post the verdict',
+      definitionBody: sfn.DefinitionBody.fromChainable(map),
+      stateMachineType: sfn.StateMachineType.STANDARD,
+      timeout: props.timeout ?? Duration.hours(12),
+      tracingEnabled: true,
+      logs: {
+        destination: new logs.LogGroup(this, 'StateMachineLogs', {
+          retention,
+          removalPolicy: RemovalPolicy.DESTROY,
+        }),
+        level: sfn.LogLevel.ERROR,
+        includeExecutionData: false,
+      },
+    });
+    this.resultsBucket.grantReadWrite(this.stateMachine);
+    this.settings = { [STATE_MACHINE_SETTING]: this.stateMachine.stateMachineArn };
+  }
+
+  /**
+   * Gives the S3 validator what it needs to hand off: the state machine ARN in its environment and
+   * `states:StartExecution` on this state machine only. The validator also needs, in its own role,
+   * `s3:ListBucket`/`s3:GetObject` on the buckets it compares (for the estimate and small comparisons).
+   */
+  attachTo(validator: lambda.Function): void {
+    for (const [k, v] of Object.entries(this.settings)) validator.addEnvironment(k, v);
+    this.stateMachine.grantStartExecution(validator);
+  }
+}
