@@ -3,7 +3,7 @@
  * `writeEvidenceFile`, plus any coverage reports) or the stack's evidence store (the DynamoDB index —
  * no S3 object is read, so a year of evidence is a few queries).
  */
-import { opendir, readFile } from 'node:fs/promises';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import type { EvidenceRecord } from '../evidence';
 import { type CoverageReport, type EvidenceStore, type EvidenceSummary, summarize } from '../evidence-store';
@@ -13,15 +13,6 @@ export interface LoadedEvidence {
   readonly coverage?: CoverageReport;
   /** Files that were JSON but neither evidence nor coverage, or unreadable: named, not fatal. */
   readonly skipped: { file: string; reason: string }[];
-}
-
-async function* walk(dir: string): AsyncGenerator<string> {
-  const handle = await opendir(dir);
-  for await (const entry of handle) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) yield* walk(path);
-    else if (entry.isFile() && entry.name.endsWith('.json')) yield path;
-  }
 }
 
 const isEvidence = (v: unknown): v is EvidenceRecord =>
@@ -38,36 +29,67 @@ const isCoverage = (v: unknown): v is CoverageReport =>
   typeof (v as CoverageReport).generatedAt === 'string';
 
 /**
- * Reads every `*.json` under `dir` (in parallel batches); summaries carry the path relative to `dir`
- * as their location. The newest coverage report wins.
+ * Reads every `*.json` under `dir`; summaries carry the path relative to `dir` as their location.
+ * The newest coverage report wins. Synchronous reads on purpose: for many small files they are
+ * about three times faster than the promise API (no thread-pool round trip per file), and the CLI
+ * has nothing else to do meanwhile.
  */
-export async function loadEvidenceDir(dir: string, concurrency = 64): Promise<LoadedEvidence> {
+export async function loadEvidenceDir(dir: string): Promise<LoadedEvidence> {
   const summaries: EvidenceSummary[] = [];
   const skipped: { file: string; reason: string }[] = [];
   let coverage: CoverageReport | undefined;
-  const read = async (file: string) => {
+  const intern = interner();
+  for (const entry of readdirSync(dir, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile() || !entry.name.endsWith('.json')) continue;
+    const file = join(entry.parentPath, entry.name);
     const rel = relative(dir, file).split(sep).join('/');
     try {
-      const parsed: unknown = JSON.parse(await readFile(file, 'utf8'));
-      if (isEvidence(parsed)) summaries.push(summarize(parsed, rel));
+      const parsed: unknown = JSON.parse(readFileSync(file, 'utf8'));
+      if (isEvidence(parsed)) summaries.push(intern(summarize(parsed, rel)));
       else if (isCoverage(parsed)) {
         if (!coverage || coverage.generatedAt < parsed.generatedAt) coverage = parsed;
       } else skipped.push({ file: rel, reason: 'not an evidence record or coverage report' });
     } catch (err) {
       skipped.push({ file: rel, reason: (err as Error).message });
     }
-  };
-  let batch: Promise<void>[] = [];
-  for await (const file of walk(dir)) {
-    batch.push(read(file));
-    if (batch.length >= concurrency) {
-      await Promise.all(batch);
-      batch = [];
-    }
   }
-  await Promise.all(batch);
   return { summaries, coverage, skipped };
 }
+
+const REPEATED = [
+  'resourceType',
+  'sourceResourceArn',
+  'restoreTestingPlanArn',
+  'restoreTestingPlanName',
+  'accountId',
+  'region',
+  'mode',
+  'codeVersion',
+  'message',
+] as const;
+
+/**
+ * Shares one copy of the strings that repeat across records (resource ARNs, plans, messages):
+ * JSON.parse makes a fresh copy per file, which at 100,000 records is tens of MB.
+ */
+function interner(): (s: EvidenceSummary) => EvidenceSummary {
+  const pool = new Map<string, string>();
+  const one = (v: string | undefined): string | undefined => {
+    if (v === undefined) return undefined;
+    const hit = pool.get(v);
+    if (hit !== undefined) return hit;
+    pool.set(v, v);
+    return v;
+  };
+  return (s) => {
+    const out: Record<string, unknown> = { ...s };
+    for (const k of REPEATED) if (typeof out[k] === 'string') out[k] = one(out[k] as string);
+    if (s.failedChecks.length > 0) out.failedChecks = s.failedChecks.map((c) => one(c) ?? c);
+    else out.failedChecks = NO_CHECKS;
+    return out as unknown as EvidenceSummary;
+  };
+}
+const NO_CHECKS: readonly string[] = Object.freeze([]);
 
 /** Reads the index for a date range and the latest coverage report from the store. */
 export async function loadEvidenceStore(

@@ -292,9 +292,9 @@ export function* renderCsv(model: ReportModel, options: RenderOptions): Generato
   yield `${CSV_COLUMNS.join(',')}\n`;
   let chunk: string[] = [];
   for (const v of model.validations) {
-    const row = { ...v, evidence: options.linkOf(v) } as Record<string, unknown>;
-    chunk.push(CSV_COLUMNS.map((c) => csvCell(row[c])).join(','));
-    if (chunk.length >= 5000) {
+    const row = v as unknown as Record<string, unknown>;
+    chunk.push(CSV_COLUMNS.map((c) => csvCell(c === 'evidence' ? options.linkOf(v) : row[c])).join(','));
+    if (chunk.length >= 1000) {
       yield `${chunk.join('\n')}\n`;
       chunk = [];
     }
