@@ -49,6 +49,21 @@ const effectiveTimeout = (endpoint: SqlEndpoint, options?: QueryOptions): number
   return Math.max(1, Math.floor(options?.timeoutMs ? Math.min(base, options.timeoutMs) : base));
 };
 
+const CLOSE_WAIT_MS = 5_000;
+
+/** Waits for a pool to end, but not for ever: clean-up must finish even if a connection hangs. */
+async function bounded(ending: Promise<unknown>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    ending.catch(() => undefined),
+    new Promise<void>((r) => {
+      timer = setTimeout(r, CLOSE_WAIT_MS);
+      timer.unref();
+    }),
+  ]);
+  clearTimeout(timer);
+}
+
 const publicEndpoint = (e: SqlEndpoint) => ({
   host: e.host,
   port: e.port,
@@ -86,6 +101,8 @@ class PgPool implements SqlPool {
       max: Math.max(1, e.poolSize ?? 4),
       connectionTimeoutMillis: e.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
       idleTimeoutMillis: 10_000,
+      // Client-side backstop a little after the server's statement_timeout: a hung network.
+      query_timeout: (e.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS) + 5_000,
       application_name: 'restore-validation',
       // Startup parameters: the session is read-only by default and speaks UTC.
       options: '-c default_transaction_read_only=on -c TimeZone=UTC',
@@ -148,7 +165,7 @@ class PgPool implements SqlPool {
   }
 
   async close(): Promise<void> {
-    await this.#pool.end().catch(() => undefined);
+    await bounded(this.#pool.end());
   }
 }
 
@@ -297,7 +314,8 @@ class MysqlPool implements SqlPool {
   async close(): Promise<void> {
     const pool = this.#pool;
     this.#pool = undefined;
-    if (pool) await (await pool.catch(() => undefined))?.end().catch(() => undefined);
+    const p = pool ? await pool.catch(() => undefined) : undefined;
+    if (p) await bounded(p.end());
   }
 }
 
