@@ -20,8 +20,8 @@ import {
   PutCommand,
   QueryCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { type EvidenceRecord, evidenceKey } from './evidence';
 import { registerClients } from './clients';
+import { type EvidenceRecord, evidenceKey } from './evidence';
 
 registerClients({ dynamodb: DynamoDBClient, s3: S3Client });
 
@@ -430,7 +430,13 @@ export class EvidenceStore {
  */
 export async function putEvidence(
   clients: { s3: S3Client; dynamodb?: DynamoDBClient },
-  settings: { evidenceBucket?: string; evidenceTable?: string; evidencePrefix?: string },
+  settings: {
+    evidenceBucket?: string;
+    evidenceTable?: string;
+    evidencePrefix?: string;
+    /** RuntimeSettings' raw env: `EVIDENCE_PREFIX` is read from it when evidencePrefix is not given. */
+    raw?: Readonly<Record<string, string | undefined>>;
+  },
   record: EvidenceRecord,
 ): Promise<PutResult | undefined> {
   if (!settings.evidenceBucket) return undefined;
@@ -439,7 +445,8 @@ export async function putEvidence(
     dynamodb: settings.evidenceTable ? clients.dynamodb : undefined,
     bucket: settings.evidenceBucket,
     table: settings.evidenceTable,
-    prefix: settings.evidencePrefix,
+    // The construct grants s3:PutObject under this prefix only: writing elsewhere is AccessDenied.
+    prefix: settings.evidencePrefix ?? settings.raw?.EVIDENCE_PREFIX,
   });
   return store.put(record);
 }

@@ -160,6 +160,17 @@ describe('putEvidence', () => {
     expect(await putEvidence({ s3 }, {}, makeRecord(5, { count: 10 }))).toBeUndefined();
   });
 
+  it('writes under EVIDENCE_PREFIX when the settings carry it in the raw env', async () => {
+    const record = makeRecord(7, { count: 10 });
+    const put = await putEvidence(
+      { s3, dynamodb },
+      { evidenceBucket: 'evidence', evidenceTable: 'evidence-index', raw: { EVIDENCE_PREFIX: 'evidence/' } },
+      record,
+    );
+    expect(put?.key).toBe(`evidence/${record.validationFinishedAt.slice(0, 10)}/${record.restoreJobId}.json`);
+    expect(put?.index).toBe('written');
+  });
+
   it('writes the S3 object only when no table is configured', async () => {
     const record = makeRecord(6, { count: 10 });
     const put = await putEvidence({ s3, dynamodb }, { evidenceBucket: 'evidence' }, record);
