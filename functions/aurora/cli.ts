@@ -1,6 +1,6 @@
 /** `restore-validation check aurora`: the Aurora profile's SQL checks against any reachable server (no temporary instance locally). */
 import type { LocalTarget } from '../../shared/local';
-import { SQL_TARGET_OPTIONS } from '../rds/cli';
+import { SQL_TARGET_OPTIONS, validateSqlTarget } from '../rds/cli';
 import { auroraValidator } from './validator';
 
 export const cliTarget: LocalTarget = {
@@ -10,4 +10,5 @@ export const cliTarget: LocalTarget = {
     'run an Aurora profile (sql, freshness, tables, rowCounts) against a PostgreSQL, MySQL or MariaDB server',
   options: SQL_TARGET_OPTIONS,
   validator: auroraValidator,
+  sourceResourceArn: validateSqlTarget,
 };

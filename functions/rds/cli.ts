@@ -1,4 +1,6 @@
 /** `restore-validation check rds`: the RDS validator's SQL checks against any reachable server (DESIGN.md contract 3). */
+import { readEnvVar } from '../../shared/env';
+import { UsageError } from '../../shared/errors';
 import type { LocalTarget, TargetOption } from '../../shared/local';
 import { rdsValidator } from './validator';
 
@@ -31,6 +33,31 @@ export const SQL_TARGET_OPTIONS: readonly TargetOption[] = [
   { flags: '--recovery-point-time <iso>', description: 'reference time for freshness checks (default: now)' },
 ];
 
+/**
+ * Checks the target flags before anything runs, so a mistake is a usage error (exit code 2), not a
+ * FAILED verdict. Called through `sourceResourceArn`, the hook the CLI calls first with the flags;
+ * there is no source ARN for a local server.
+ */
+export function validateSqlTarget(target: Readonly<Record<string, unknown>>): undefined {
+  if (target.port !== undefined) {
+    const port = Number(target.port);
+    if (!Number.isInteger(port) || port <= 0 || port > 65535)
+      throw new UsageError(`--port must be a TCP port number, got ${JSON.stringify(target.port)}`);
+  }
+  if (typeof target.passwordEnv === 'string' && readEnvVar(target.passwordEnv) === undefined) {
+    throw new UsageError(`--password-env ${target.passwordEnv}: that environment variable is not set`);
+  }
+  if (
+    target.recoveryPointTime !== undefined &&
+    Number.isNaN(new Date(String(target.recoveryPointTime)).getTime())
+  ) {
+    throw new UsageError(
+      `--recovery-point-time ${JSON.stringify(target.recoveryPointTime)} is not an ISO 8601 time (e.g. 2026-11-24T22:00:00Z)`,
+    );
+  }
+  return undefined;
+}
+
 export const cliTarget: LocalTarget = {
   type: 'rds',
   resourceType: 'RDS',
@@ -38,4 +65,5 @@ export const cliTarget: LocalTarget = {
     'run an RDS profile (sql, freshness, tables, rowCounts) against a PostgreSQL, MySQL or MariaDB server',
   options: SQL_TARGET_OPTIONS,
   validator: rdsValidator,
+  sourceResourceArn: validateSqlTarget,
 };

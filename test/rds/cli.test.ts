@@ -112,7 +112,7 @@ describe('check rds', () => {
     expect(json.message).toContain('orders-fresh failed: data is 75 minutes older than the recovery point');
   });
 
-  it('exits 1 with a readable reason when the password variable is not set', async () => {
+  it('exits 2 with a readable reason when the password variable is not set', async () => {
     const r = await cli([
       'check',
       'rds',
@@ -126,7 +126,7 @@ describe('check rds', () => {
       'RV_CLI_UNSET',
       '--json',
     ]);
-    expect(r.code).not.toBe(0);
-    expect(`${r.out}${r.err}`).toContain('--password-env RV_CLI_UNSET: that environment variable is not set');
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('--password-env RV_CLI_UNSET: that environment variable is not set');
   });
 });
