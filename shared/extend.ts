@@ -11,6 +11,7 @@ import type { MatchSubject } from './config/match';
 import { matchProfile } from './config/match';
 import { matchSchema } from './config/schema';
 import { reasonOf, UsageError } from './errors';
+import { planNameFromArn } from './job';
 import type { LocalTarget } from './local';
 import { isResourceType } from './resource-types';
 import type { SqlSession } from './sql/session';
@@ -70,13 +71,20 @@ export async function loadValidatorModule(file: string): Promise<ValidatorModule
       `validator module ${file}: "cliTarget" must be a LocalTarget ({ type, resourceType, summary, options, validator })`,
     );
   }
-  const candidates = [
+  const canonical = [
     mod.validator,
     mod.default,
     (mod.default as Record<string, unknown> | undefined)?.validator,
     cliTarget?.validator,
-  ];
-  const validator = candidates.find(isValidator);
+  ].find(isValidator);
+  // Any other single exported validator (`export const rdsValidator = defineValidator(...)`) works too.
+  const others = Object.entries(mod).filter(([, v]) => isValidator(v));
+  if (!canonical && others.length > 1) {
+    throw new UsageError(
+      `validator module ${file} exports several validators (${others.map(([k]) => k).join(', ')}): export the one to run as \`validator\``,
+    );
+  }
+  const validator = canonical ?? (others[0]?.[1] as ValidatorDefinition<unknown> | undefined);
   if (!validator) {
     const exported = Object.keys(mod).join(', ') || 'nothing';
     throw new UsageError(
@@ -271,4 +279,50 @@ export async function loadCheckExtensions(files: readonly string[]): Promise<str
 /** The extension files named by {@link EXTENSIONS_ENV} in the Lambda's settings (`ctx.settings` / runtimeSettings().raw). */
 export function extensionFiles(settings: Readonly<Record<string, string | undefined>>): string[] {
   return (settings[EXTENSIONS_ENV] ?? '').split(':').filter(Boolean);
+}
+
+let extensionsLoading: Promise<string[]> | undefined;
+
+/**
+ * For the lifecycle, once per process before the config is read: imports the check extensions the
+ * construct's `addCheck` shipped (RESTORE_VALIDATION_EXTENSIONS). A failure is remembered and
+ * rethrown to every caller, so each job gets the same configuration-error verdict.
+ */
+export function prepareExtensions(settings: Readonly<Record<string, string | undefined>>): Promise<string[]> {
+  extensionsLoading ??= loadCheckExtensions(extensionFiles(settings));
+  return extensionsLoading;
+}
+
+/** The event fields a claim is matched against (a `Restore Job State Change` detail). */
+export interface ClaimSubjectDetail {
+  readonly resourceType: string;
+  readonly sourceResourceArn?: string;
+  readonly createdResourceArn?: string;
+  readonly restoreTestingPlanArn?: string;
+}
+
+/**
+ * For the lifecycle, right after parsing the event and before anything is posted: undefined when
+ * `validatorName` owns the job, else the reason to answer `ignored` (another validator claimed it,
+ * or this custom validator's claim does not match it). Claims come from RESTORE_VALIDATION_VALIDATORS.
+ */
+export function claimedElsewhere(
+  validatorName: string,
+  settings: Readonly<Record<string, string | undefined>>,
+  detail: ClaimSubjectDetail,
+): string | undefined {
+  const claims = parseValidatorClaims(settings[VALIDATOR_CLAIMS_ENV]);
+  if (claims.length === 0) return undefined;
+  const planArn = detail.restoreTestingPlanArn;
+  const subject: MatchSubject = {
+    resourceType: detail.resourceType,
+    sourceResourceArn: detail.sourceResourceArn,
+    createdResourceArn: detail.createdResourceArn,
+    restoreTestingPlanName: planNameFromArn(planArn),
+  };
+  if (ownsJob(validatorName, claims, subject)) return undefined;
+  const owner = claimingValidator(claims, subject);
+  return owner
+    ? `restore job claimed by the ${owner} validator`
+    : `restore job not matched by the ${validatorName} validator's claim`;
 }

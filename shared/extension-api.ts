@@ -63,6 +63,7 @@ export const SafetyGuardError = get<any>('SafetyGuardError');
 export const reasonOf = get<any>('reasonOf');
 export const withRetry = get<any>('withRetry');
 export const createClients = get<any>('createClients');
+export const registerClients = get<any>('registerClients');
 export const decideVerdict = get<any>('decideVerdict');
 export const z = get<any>('z');
 // biome-ignore-end lint/suspicious/noExplicitAny: re-exported as the host typed them (index.ts)

@@ -120,7 +120,8 @@ export function customValidatorHandlerSource(entry: string, name: string): strin
   return `import { createValidatorHandler } from ${JSON.stringify(handlerPath)};
 import * as mod from ${JSON.stringify(entry)};
 const isValidator = (v) => Boolean(v) && typeof v === 'object' && typeof v.gather === 'function' && typeof v.checks === 'function';
-const validator = [mod.validator, mod.default, mod.default && mod.default.validator, mod.cliTarget && mod.cliTarget.validator].find(isValidator);
+const others = Object.values(mod).filter(isValidator);
+const validator = [mod.validator, mod.default, mod.default && mod.default.validator, mod.cliTarget && mod.cliTarget.validator].find(isValidator) ?? (others.length === 1 ? others[0] : undefined);
 if (!validator) throw new Error(${JSON.stringify(`${basename(entry)} exports no validator: export const validator = defineValidator({...})`)});
 if (validator.name !== ${JSON.stringify(name)}) {
   throw new Error(${JSON.stringify(`${basename(entry)}: the validator is named `)} + JSON.stringify(validator.name) + ${JSON.stringify(`, but addValidator claimed jobs for "${name}": pass name: the validator's name`)});

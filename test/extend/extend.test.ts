@@ -14,6 +14,7 @@ import {
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../shared/errors';
 import {
+  claimedElsewhere,
   ownsJob,
   parseValidatorClaims,
   resolveCheckTarget,
@@ -268,5 +269,41 @@ profiles:
       },
     ]);
     expect(run.verdict.verdict).toBe('FAILED');
+  });
+});
+
+describe('claimedElsewhere', () => {
+  const settings = {
+    [VALIDATOR_CLAIMS_ENV]: JSON.stringify([
+      { validator: 'orders-http', match: { resourceType: 'EC2', restoreTestingPlan: 'nightly_*' } },
+    ]),
+  };
+  const detail = {
+    resourceType: 'EC2',
+    sourceResourceArn: 'arn:aws:ec2:us-east-1:123456789012:instance/i-0a1b2c3d4e5f60718',
+    restoreTestingPlanArn:
+      'arn:aws:backup:us-east-1:123456789012:restore-testing-plan:nightly_restore_tests-1a2b3c4d',
+  };
+
+  it('lets the built-in validator ignore a job a custom validator claims, matching the plan name without its suffix', () => {
+    expect(claimedElsewhere('ec2', settings, detail)).toBe(
+      'restore job claimed by the orders-http validator',
+    );
+    expect(claimedElsewhere('orders-http', settings, detail)).toBeUndefined();
+  });
+
+  it('lets the custom validator ignore a job its claim does not match', () => {
+    const weekly = {
+      ...detail,
+      restoreTestingPlanArn: 'arn:aws:backup:us-east-1:123456789012:restore-testing-plan:weekly-0badc0de',
+    };
+    expect(claimedElsewhere('orders-http', settings, weekly)).toBe(
+      "restore job not matched by the orders-http validator's claim",
+    );
+    expect(claimedElsewhere('ec2', settings, weekly)).toBeUndefined();
+  });
+
+  it('claims nothing when the variable is absent', () => {
+    expect(claimedElsewhere('ec2', {}, detail)).toBeUndefined();
   });
 });
