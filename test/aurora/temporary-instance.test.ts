@@ -108,6 +108,76 @@ describe('TemporaryInstance with DocumentDB', () => {
   });
 });
 
+describe('TemporaryInstance.waitUntilAvailable', () => {
+  it('polls until the instance turns available when it starts as creating', async () => {
+    const statuses = ['creating', 'creating', 'backing-up', 'available'];
+    neptuneMock
+      .on(neptune.DescribeDBClustersCommand)
+      .resolves({
+        DBClusters: [
+          { DBClusterIdentifier: CLUSTER, Engine: 'neptune', Status: 'available', DBClusterMembers: [] },
+        ],
+      });
+    neptuneMock.on(neptune.CreateDBInstanceCommand).resolves({});
+    neptuneMock.on(neptune.DescribeDBInstancesCommand).callsFake(() => ({
+      DBInstances: [
+        {
+          DBInstanceIdentifier: 'x',
+          DBInstanceStatus: statuses.shift() ?? 'available',
+          TagList: [],
+        } as neptune.DBInstance,
+      ],
+    }));
+    const slept: number[] = [];
+    const temp = new TemporaryInstance({
+      controlPlane: neptuneControlPlane(new neptune.NeptuneClient({ region: 'us-east-1' })),
+      clusterIdentifier: CLUSTER,
+      createdBy: 'job-4',
+      instanceClass: 'db.t4g.medium',
+      pollMs: 15_000,
+      sleep: async (ms) => {
+        slept.push(ms);
+      },
+    });
+    await temp.create();
+    const ready = await temp.waitUntilAvailable(Date.now() + 3_600_000);
+    expect(ready.status).toBe('available');
+    expect(slept).toEqual([15_000, 15_000, 15_000]);
+  });
+
+  it('stops at once when the instance fails', async () => {
+    neptuneMock
+      .on(neptune.DescribeDBClustersCommand)
+      .resolves({
+        DBClusters: [
+          { DBClusterIdentifier: CLUSTER, Engine: 'neptune', Status: 'available', DBClusterMembers: [] },
+        ],
+      });
+    neptuneMock.on(neptune.CreateDBInstanceCommand).resolves({});
+    neptuneMock
+      .on(neptune.DescribeDBInstancesCommand)
+      .resolves({
+        DBInstances: [
+          {
+            DBInstanceIdentifier: 'x',
+            DBInstanceStatus: 'incompatible-network',
+            TagList: [],
+          } as neptune.DBInstance,
+        ],
+      });
+    const temp = new TemporaryInstance({
+      controlPlane: neptuneControlPlane(new neptune.NeptuneClient({ region: 'us-east-1' })),
+      clusterIdentifier: CLUSTER,
+      createdBy: 'job-5',
+      instanceClass: 'db.t4g.medium',
+    });
+    await temp.create();
+    await expect(temp.waitUntilAvailable(Date.now() + 3_600_000)).rejects.toThrow(
+      /is incompatible-network: it cannot serve queries/,
+    );
+  });
+});
+
 describe('TemporaryInstance with Neptune', () => {
   it('refuses to delete an instance without the created-by tag', async () => {
     neptuneMock.on(neptune.DescribeDBClustersCommand).resolves({

@@ -265,6 +265,28 @@ describe('aurora validator', () => {
     expect(deletes()).toHaveLength(0);
   });
 
+  it('reuses its own instance instead of creating a second one when the Lambda is retried', async () => {
+    arrange();
+    world.instances.set(`${CLUSTER}-rv-abc123`, {
+      DBInstanceIdentifier: `${CLUSTER}-rv-abc123`,
+      DBInstanceClass: 'db.t4g.medium',
+      DBClusterIdentifier: CLUSTER,
+      DBInstanceStatus: 'available',
+      TagList: [{ Key: CREATED_BY_TAG, Value: JOB_ID }],
+      Endpoint: { Address: pg.host, Port: pg.port },
+    });
+    const out = await run(
+      config([{ id: 'invoices', sql: 'select count(*) as n from invoices', expect: { n: { equals: 20 } } }]),
+    );
+    expect(out.verdict).toBe('SUCCESSFUL');
+    expect(creates()).toHaveLength(0);
+    expect(out.evidence?.notes.temporaryInstance).toMatchObject({
+      identifier: `${CLUSTER}-rv-abc123`,
+      reused: true,
+    });
+    expect(deletes()).toEqual([expect.objectContaining({ DBInstanceIdentifier: `${CLUSTER}-rv-abc123` })]);
+  });
+
   it('uses db.serverless on a Serverless v2 cluster', async () => {
     arrange({ ServerlessV2ScalingConfiguration: { MinCapacity: 0.5, MaxCapacity: 1 } });
     const out = await run(
