@@ -56,6 +56,8 @@ export const DYNAMODB_DEFAULTS = {
 
 const APPROX_NOTE = 'DescribeTable counts are approximate and refreshed by DynamoDB about every six hours';
 
+const S3_ONLY_COMPARE_OPTIONS = ['manifest', 'sourceBucket', 'include', 'exclude'] as const;
+
 interface CompareOptions {
   with: 'source' | 'manifest';
   mode: 'full' | 'sample';
@@ -265,7 +267,13 @@ export function builtInChecks(): CheckDefinition<DynamoDbFacts>[] {
 export function profileChecks(c: CheckConfig): CheckDefinition<DynamoDbFacts>[] {
   switch (c.kind) {
     case 'compare': {
-      const opts = (c as unknown as { compare: CompareOptions }).compare;
+      const opts = (c as unknown as { compare: CompareOptions & Record<string, unknown> }).compare;
+      // The compare kind is shared with S3: an S3-only option on a table would be silently ignored.
+      const s3Only = S3_ONLY_COMPARE_OPTIONS.filter((k) => opts[k] !== undefined);
+      if (s3Only.length || opts.with === 'manifest') {
+        const why = `compare option(s) ${[...s3Only, ...(opts.with === 'manifest' ? ['with: manifest'] : [])].join(', ')} apply to S3 buckets only; DynamoDB compares with the source table`;
+        return [defineCheck<DynamoDbFacts>({ id: c.id, run: () => errored(why) })];
+      }
       return [countCheck(`${c.id}.count`, opts), sampleCheck(c.id, opts)];
     }
     case 'items':
@@ -283,8 +291,6 @@ function countCheck(id: string, opts: CompareOptions): CheckDefinition<DynamoDbF
     id,
     description: 'item count as the source, within a tolerance',
     async run(f, { signal }) {
-      if (opts.with === 'manifest')
-        return errored('compare with: manifest is for S3 buckets; DynamoDB compares with the source table');
       if (!f.source) return errored(`item count not compared: ${f.sourceProblem}`);
       const tolerance = opts.tolerancePercent ?? DYNAMODB_DEFAULTS.tolerancePercent;
       const mode =
@@ -351,8 +357,6 @@ function sampleCheck(id: string, opts: CompareOptions): CheckDefinition<DynamoDb
     id,
     description: 'a sample of source items compared attribute by attribute with the restored table',
     async run(f, { signal }) {
-      if (opts.with === 'manifest')
-        return errored('compare with: manifest is for S3 buckets; DynamoDB compares with the source table');
       if (!f.source) return errored(`items not compared: ${f.sourceProblem}`);
       const source = f.source;
       const retry = retryFor(f, signal);

@@ -298,6 +298,16 @@ describe('dynamodbValidator', () => {
     });
   });
 
+  it('reports an S3-only compare option as an error instead of ignoring it', async () => {
+    await identicalTables(5);
+    const run = await runValidator(dynamodbValidator, ctx([{ id: 'cmp', compare: { include: ['a/'] } }]));
+    expect(byId(run, 'cmp')).toMatchObject({
+      status: 'error',
+      detail: expect.stringContaining('include apply to S3 buckets only'),
+    });
+    expect(byId(run, 'cmp.count')).toBeUndefined();
+  });
+
   it('fails the restored-resource check when the restored table does not exist', async () => {
     await ddb.send(new CreateTableCommand(tableInput(SOURCE)));
     const run = await runValidator(dynamodbValidator, ctx([]));
