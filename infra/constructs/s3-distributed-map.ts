@@ -249,6 +249,8 @@ export class S3DistributedMap extends Construct {
       // Failed ranges are counted by the merge step (an error verdict), not by failing the whole map.
       toleratedFailurePercentage: 100,
       mapExecutionType: sfn.StateMachineType.STANDARD,
+      // V2 is rendered when the app enables @aws-cdk/aws-stepfunctions:useDistributedMapResultWriterV2, V1 otherwise.
+      resultWriter: new sfn.ResultWriter({ bucket: this.resultsBucket, prefix: 's3-compare' }),
       resultWriterV2: new sfn.ResultWriterV2({ bucket: this.resultsBucket, prefix: 's3-compare' }),
       resultPath: '$.map',
     });
