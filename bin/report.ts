@@ -38,7 +38,9 @@ export function resolveOutput(opts: ReportOptions): { out: string; format: 'html
   const ext = extname(opts.out ?? '')
     .slice(1)
     .toLowerCase();
-  const format = opts.format ?? (ext === 'csv' || ext === 'json' ? ext : 'html');
+  // The CLI frame defaults --format to html, so an explicit `.csv`/`.json` file name wins over `html`.
+  const byExt = ext === 'csv' || ext === 'json' ? ext : undefined;
+  const format = opts.format && opts.format !== 'html' ? opts.format : (byExt ?? 'html');
   let out = opts.out ?? `restore-validation-report.${format}`;
   // `--format csv` with the CLI's default `.html` name: keep the name, fix the extension.
   if (format !== 'html' && extname(out).toLowerCase() === '.html') out = `${out.slice(0, -5)}.${format}`;

@@ -281,7 +281,8 @@ export class RestoreValidationOperations extends Construct {
         POWERTOOLS_SERVICE_NAME: METRICS_SERVICE,
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         EVIDENCE_BUCKET: this.evidenceBucket.bucketName,
-        EVIDENCE_TABLE: this.evidenceTable.tableName,
+        // Cross-account DynamoDB calls name the table by its ARN (resource-based policy on the table).
+        EVIDENCE_TABLE: props.centralEvidence?.tableArn ?? this.evidenceTable.tableName,
         EVIDENCE_PREFIX: prefix,
         ALARM_TOPIC_ARN: this.alarmTopic.topicArn,
         RECONCILER_INTERVAL_MINUTES: String(interval.toMinutes()),

@@ -185,5 +185,10 @@ describe('resolveOutput', () => {
       format: 'json',
     });
     expect(resolveOutput({ out: '/tmp/a.html' })).toEqual({ out: '/tmp/a.html', format: 'html' });
+    // the CLI passes format 'html' by default: the file name decides then
+    expect(resolveOutput({ out: '/tmp/a.csv', format: 'html' })).toEqual({
+      out: '/tmp/a.csv',
+      format: 'csv',
+    });
   });
 });
