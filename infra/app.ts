@@ -11,10 +11,12 @@ import { propsFromContext, RestoreValidationStack } from './stack';
 export function buildApp(app: App = new App()): { app: App; stack: RestoreValidationStack } {
   // cdk-nag 3 is a validation plugin; the 2.x `Aspects.of(app).add(...)` form crashes.
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  const props = propsFromContext((key) => app.node.tryGetContext(key));
   const stack = new RestoreValidationStack(app, app.node.tryGetContext('restore-validation:stackName') ?? 'RestoreValidation', {
-    ...propsFromContext((key) => app.node.tryGetContext(key)),
+    ...props,
     description: 'restore-validation: validates AWS Backup restore tests and reports verdicts',
-    env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
+    // Environment-agnostic (deployable anywhere, synth offline) unless a VPC lookup needs the account.
+    ...(props.vpcId ? { env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION } } : {}),
   });
   return { app, stack };
 }

@@ -45,6 +45,10 @@ import { CREATED_BY_TAG, RESTORE_TEST_PREFIX, RESTORE_TEST_TAG } from '../shared
 import { RESOURCE_TYPES_BY_VALIDATOR, VALIDATOR_TYPES, type ValidatorType } from '../shared/resource-types';
 import { cdkBundlingFields, PROJECT_ROOT } from './bundling';
 import { type ConfigAccess, configAccess } from './config-access';
+import { EbsHelper, type EbsHelperProps } from './constructs/ebs-helper';
+import { nagFlatten } from './nag';
+
+export { nagFlatten } from './nag';
 import { type AddCheckProps, type AddValidatorProps, type CheckExtension, type CustomValidator, type ExtensionHost, addCheckExtension, addCustomValidator } from './constructs/custom-validator';
 
 /** Validator types whose checks open database connections and so run inside the VPC. */
@@ -175,6 +179,12 @@ export interface RestoreValidationProps {
    */
   readonly dryRun?: boolean;
   /**
+   * The EBS helper flow (helper instance launched in the restored volume's AZ). Needs `vpc`;
+   * `false` leaves it out (the EBS validator then cannot mount volumes).
+   * @default - created when `vpc` is given and `ebs` is deployed
+   */
+  readonly ebsHelper?: Omit<EbsHelperProps, 'vpc' | 'vpcSubnets' | 'logRetention'> | false;
+  /**
    * Folder holding `<type>/handler.ts` and `dlq/handler.ts`. Must be inside the project root.
    * @default '<project>/functions'
    */
@@ -289,13 +299,18 @@ export class RestoreValidation extends Construct {
   /** Validator types deployed. */
   readonly resourceTypes: readonly ValidatorType[];
 
-  private readonly commonStatements = new Map<string, iam.PolicyStatement>();
+  /** The EBS helper flow, when deployed. */
+  readonly ebsHelper?: EbsHelper;
+
+  private readonly props: RestoreValidationProps;
+  private readonly access: Record<ValidatorType, ConfigAccess>;
   /** What addValidator/addCheck share with the built-in validators (settings, grants, functions). */
   private readonly extensionHost: ExtensionHost;
 
   constructor(scope: Construct, id: string, props: RestoreValidationProps = {}) {
     super(scope, id);
     checkProps(props);
+    this.props = props;
     const stack = Stack.of(this);
     this.resourceTypes = props.resourceTypes ? [...props.resourceTypes] : [...VALIDATOR_TYPES];
     const functionsDir = resolve(props.functionsDir ?? join(PROJECT_ROOT, 'functions'));
@@ -314,6 +329,7 @@ export class RestoreValidation extends Construct {
     this.config = config;
     const reserveSeconds = config.defaults.reserveSeconds;
     const access = configAccess(config);
+    this.access = access;
 
     // --- shared resources ---------------------------------------------------------------------
     this.idempotencyTable = new dynamodb.Table(this, 'IdempotencyTable', {
@@ -394,6 +410,7 @@ export class RestoreValidation extends Construct {
     });
     const logRetention = props.logRetention ?? logs.RetentionDays.THREE_MONTHS;
     const maxEventAge = props.maxEventAge ?? Duration.hours(2);
+
     const version = readPackageVersion();
 
     const environment: Record<string, string> = {
@@ -450,8 +467,8 @@ export class RestoreValidation extends Construct {
           ? { vpc: props.vpc, vpcSubnets: props.vpcSubnets, securityGroups: [this.securityGroup] }
           : {}),
       });
-      this.grantCommon(role, props, inVpc);
-      for (const spec of typeStatements(type, access[type])) this.allow(role, spec);
+      this.grantCommon(role, inVpc);
+      this.grantType(role, type);
       for (const why of access[type].broadened) Annotations.of(fn).addWarningV2('restore-validation:broadIamFromConfig', `${why}; IAM access was widened to every resource of that kind. Add a plain glob to match.sourceResourceArn to narrow it.`);
 
       const rule = new events.Rule(this, `${name}RestoreCompletedRule`, {
@@ -480,6 +497,21 @@ export class RestoreValidation extends Construct {
     this.functions = functions;
     this.roles = roles;
     this.rules = rules;
+
+    // --- sub-constructs: long-running flows the validators hand work to ----------------------------
+    if (functions.ebs && props.vpc && props.ebsHelper !== false) {
+      this.ebsHelper = new EbsHelper(this, 'EbsHelper', { ...(props.ebsHelper || {}), vpc: props.vpc, vpcSubnets: props.vpcSubnets, logRetention });
+      this.ebsHelper.attachTo(functions.ebs);
+    }
+    // INTEGRATION POINT (S3 Distributed Map, infra/constructs/s3-distributed-map.ts): wire it here
+    // once it is committed and cdk-nag clean, as the EBS helper above:
+    //   if (functions.s3 && props.s3DistributedMap !== false) {
+    //     const map = new S3DistributedMap(this, 'S3DistributedMap', {
+    //       readableBuckets: [`${RESTORE_TEST_PREFIX}-*`, ...access.s3.sourceBuckets], ...props.s3DistributedMap, logRetention });
+    //     map.attachTo(functions.s3);
+    //   }
+    // Until then the S3 validator compares within its own Lambda (functions/s3/distributed.ts logs
+    // that no state machine is configured when an estimate does not fit).
     this.extensionHost = {
       scope: this,
       environment,
@@ -498,10 +530,8 @@ export class RestoreValidation extends Construct {
       vpcSubnets: props.vpcSubnets,
       securityGroup: this.securityGroup,
       builtIns: functions,
-      grantCommon: (role, inVpc) => this.grantCommon(role, props, inVpc),
-      grantType: (role, type) => {
-        for (const spec of typeStatements(type, access[type])) this.allow(role, spec);
-      },
+      grantCommon: (role, inVpc) => this.grantCommon(role, inVpc),
+      grantType: (role, type) => this.grantType(role, type),
     };
 
     // --- DLQ consumer ---------------------------------------------------------------------------
@@ -627,7 +657,14 @@ export class RestoreValidation extends Construct {
     }
   }
 
-  private grantCommon(role: iam.Role, props: RestoreValidationProps, inVpc: boolean): void {
+  /** The built-in type's read permissions, scoped by the config (ExtensionHost). */
+  grantType(role: iam.Role, type: ValidatorType): void {
+    for (const spec of typeStatements(type, this.access[type])) this.allow(role, spec);
+  }
+
+  /** The lifecycle's permissions: Backup, idempotency, topic, evidence, VPC ENIs (ExtensionHost). */
+  grantCommon(role: iam.Role, inVpc: boolean): void {
+    const props = this.props;
     // The lifecycle reads the job, its metadata, and posts VALIDATING and the verdict.
     this.allow(role, backupSpec(['backup:DescribeRestoreJob', 'backup:GetRestoreJobMetadata', 'backup:PutRestoreValidationResult']));
     // Powertools idempotency: one record per restore job, written, updated and (on error) deleted.
@@ -645,7 +682,10 @@ export class RestoreValidation extends Construct {
         resources: [`${props.evidence.bucket.bucketArn}/${prefix}*`],
         why: 'evidence records are written under generated keys (one per restore job) in the evidence bucket only',
       });
-      props.evidence.table?.grant(role, 'dynamodb:PutItem', 'dynamodb:UpdateItem');
+      // The table itself only: writes never target its indexes (table.grant() would add `/index/*`).
+      if (props.evidence.table) {
+        this.allow(role, { sid: 'IndexEvidence', actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem'], resources: [props.evidence.table.tableArn], why: 'the evidence index table only' });
+      }
     }
     if (inVpc) {
       this.allow(role, {
@@ -663,27 +703,6 @@ export class RestoreValidation extends Construct {
       });
     }
   }
-}
-
-/** cdk-nag's rendering of a resolved CloudFormation value (`<Logical.Arn>`, `<AWS::Region>`), to name findings. */
-export function nagFlatten(node: unknown): string {
-  if (node === undefined) return '';
-  if (typeof node === 'string') return node.replace(/\$\{/g, '<').replace(/}/g, '>');
-  if (node && typeof node === 'object') {
-    const o = node as Record<string, unknown>;
-    if (Array.isArray(o['Fn::Join'])) {
-      const [delimiter, items] = o['Fn::Join'] as [string, unknown[]];
-      return items.map(nagFlatten).join(delimiter);
-    }
-    if (o['Fn::Sub'] !== undefined) return nagFlatten(o['Fn::Sub']);
-    if (Array.isArray(o['Fn::GetAtt'])) {
-      const [res, attr] = o['Fn::GetAtt'] as [unknown, unknown];
-      return `<${nagFlatten(res)}.${nagFlatten(attr)}>`;
-    }
-    if (o['Fn::ImportValue'] !== undefined) return nagFlatten(o['Fn::ImportValue']);
-    if (o.Ref !== undefined) return `<${nagFlatten(o.Ref)}>`;
-  }
-  return JSON.stringify(node);
 }
 
 /**

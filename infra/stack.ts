@@ -2,14 +2,49 @@
  * The deployable stack: one `RestoreValidation` per account and region. Settings come from CDK
  * context (`cdk.json` or `-c key=value`), so a fresh clone synthesizes with no arguments.
  */
-import { Stack, type StackProps, aws_ec2 as ec2 } from 'aws-cdk-lib';
+import { Stack, type StackProps, Validations, aws_ec2 as ec2, aws_iam as iam } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { ValidatorType } from '../shared/resource-types';
+import { RestoreValidationOperations, type RestoreValidationOperationsProps } from './constructs/operations';
+import { nagFlatten } from './nag';
 import { RestoreValidation, type RestoreValidationProps } from './restore-validation';
+
+/**
+ * Why the reconciler's wildcard statements (infra/constructs/operations.ts) are as wide as they are,
+ * by statement id: the cdk-nag AwsSolutions-IAM5 acknowledgements for them.
+ */
+const RECONCILER_WAIVERS: Readonly<Record<string, string>> = {
+  ReadRestoreJobsAndPostVerdicts:
+    'AWS Backup has no resource-level permissions for ListRestoreJobs, DescribeRestoreJob, PutRestoreValidationResult, ListRestoreTestingPlans or ListProtectedResources: Resource must be *',
+  ReadRestoreTestingSelections:
+    "the reconciler reads every restore testing plan's selections in this account and region to find resources that got no restore job",
+  WriteEvidence: 'evidence records are written under generated keys, only below the evidence prefix of the evidence bucket',
+};
+
+/** Acknowledges each wildcard of the named statements of a role's default policy, with the reason for that statement. */
+function acknowledgeWildcards(role: iam.Role, reasons: Readonly<Record<string, string>>): void {
+  const policy = role.node.tryFindChild('DefaultPolicy') as iam.Policy | undefined;
+  if (!policy) return;
+  const doc = Stack.of(role).resolve(policy.document.toJSON()) as { Statement?: Array<{ Sid?: string; Action?: unknown; Resource?: unknown }> };
+  for (const st of doc.Statement ?? []) {
+    const reason = st.Sid ? reasons[st.Sid] : undefined;
+    if (!reason) continue;
+    const findings = [
+      ...([] as unknown[]).concat(st.Action ?? []).map((a) => String(a)).filter((a) => a.includes('*')).map((a) => `Action::${a}`),
+      ...([] as unknown[]).concat(st.Resource ?? []).map(nagFlatten).filter((r) => r.includes('*')).map((r) => `Resource::${r}`),
+    ];
+    for (const f of new Set(findings)) Validations.of(role).acknowledge({ id: `AwsSolutions-IAM5[${f}]`, reason: `${st.Sid}: ${reason}` });
+  }
+}
 
 export interface RestoreValidationStackProps extends StackProps {
   /** Passed to the construct as is. @default - construct defaults */
   readonly validation?: RestoreValidationProps;
+  /**
+   * Evidence store, alarm topic, dashboard and reconciler (docs/operations.md).
+   * @default - operations defaults
+   */
+  readonly operations?: RestoreValidationOperationsProps;
   /**
    * Look up this VPC (by id) for the database validators. Needs credentials at synth (the lookup
    * is cached in cdk.context.json afterwards).
@@ -20,14 +55,25 @@ export interface RestoreValidationStackProps extends StackProps {
 
 export class RestoreValidationStack extends Stack {
   readonly validation: RestoreValidation;
+  readonly operations: RestoreValidationOperations;
 
   constructor(scope: Construct, id: string, props: RestoreValidationStackProps = {}) {
     super(scope, id, props);
     const vpc = props.vpcId ? ec2.Vpc.fromLookup(this, 'Vpc', { vpcId: props.vpcId }) : undefined;
+    const plans = props.validation?.restoreTestingPlanArns;
+    this.operations = new RestoreValidationOperations(this, 'Operations', {
+      ...(plans ? { restoreTestingPlanArns: plans } : {}),
+      ...props.operations,
+    });
     this.validation = new RestoreValidation(this, 'RestoreValidation', {
+      evidence: this.operations.evidence,
+      alarmTopic: this.operations.alarmTopic,
       ...props.validation,
       ...(vpc ? { vpc } : {}),
     });
+    // The reconciler re-invokes a validator for any job left without a verdict.
+    this.operations.attachValidators(this.validation.functions);
+    acknowledgeWildcards(this.operations.reconcilerRole, RECONCILER_WAIVERS);
   }
 }
 

@@ -256,6 +256,16 @@ describe('RestoreValidation', () => {
     expect(rendered).toContain('enableIamDatabaseAuthentication');
     expect(rendered).toContain(JSON.stringify(sgId).slice(1, -1));
     v.template.hasResourceProperties('AWS::RDS::DBSubnetGroup', { SubnetIds: Match.anyValue() });
+    // The EBS helper flow comes with a VPC and is wired to the EBS validator.
+    expect(v.construct.ebsHelper).toBeDefined();
+    const ebsId = v.stack.getLogicalId(v.construct.functions.ebs?.node.defaultChild as never);
+    expect(Object.keys(v.template.toJSON().Resources[ebsId].Properties.Environment.Variables)).toContain('EBS_STATE_MACHINE_ARN');
+    const ebsActions = statementsOf(v.template, v.stack, v.construct.roles.ebs as iam.IRole).flatMap(actionsOf);
+    expect(ebsActions).toContain('states:StartExecution');
+  });
+
+  it('leaves the EBS helper out without a VPC', () => {
+    expect(t.construct.ebsHelper).toBeUndefined();
   });
 
   it('deploys only the requested types', () => {
