@@ -205,3 +205,10 @@ describe('curlScript', () => {
     expect(curlScript("http://h/a'b", 5)).toContain(`'http://h/a'\\''b'`);
   });
 });
+
+describe('EC2 check kinds', () => {
+  it('rejects an invalid regular expression when the config is loaded', () => {
+    expect(() => config([{ id: 'cmd', command: 'true', outputMatches: '(unclosed' }], 'EC2')).toThrow(/not a valid regular expression/);
+    expect(() => config([{ id: 'c', consoleOutput: { forbid: ['[bad'] } }], 'EC2')).toThrow(/not a valid regular expression/);
+  });
+});

@@ -191,31 +191,32 @@ function mountedReader(root: string): FsReader {
     async tally(dir) {
       let files = 0;
       let bytes = 0;
-      const walk = async (d: string): Promise<void> => {
+      // Directories are read a few at a time, each streamed (opendir) with its files stat'ed in
+      // batches: fast on 50k-file trees, and memory stays flat even for a directory of millions.
+      const walkOne = async (d: string, next: string[]): Promise<void> => {
         const handle = await opendir(d, { bufferSize: 256 });
-        const subdirs: string[] = [];
-        const stats: Promise<void>[] = [];
+        let batch: string[] = [];
+        const flush = async () => {
+          const sizes = await Promise.all(batch.map((p) => lstat(p).then((st) => st.size, () => 0)));
+          for (const n of sizes) bytes += n;
+          batch = [];
+        };
         for await (const entry of handle) {
-          const p = join(d, entry.name);
-          if (entry.isDirectory()) subdirs.push(p);
+          if (entry.isDirectory()) next.push(join(d, entry.name));
           else if (entry.isFile()) {
             files++;
-            stats.push(
-              lstat(p).then(
-                (s) => {
-                  bytes += s.size;
-                },
-                () => undefined,
-              ),
-            );
-            // Bounded fan-out keeps memory flat on directories with very many files.
-            if (stats.length >= 64) await Promise.all(stats.splice(0));
+            batch.push(join(d, entry.name));
+            if (batch.length >= 256) await flush();
           }
         }
-        await Promise.all(stats);
-        for (const s of subdirs) await walk(s);
+        await flush();
       };
-      await walk(inside(root, dir));
+      let level = [inside(root, dir)];
+      while (level.length > 0) {
+        const next: string[] = [];
+        for (let i = 0; i < level.length; i += 4) await Promise.all(level.slice(i, i + 4).map((d) => walkOne(d, next)));
+        level = next;
+      }
       return { files, bytes };
     },
     async space() {

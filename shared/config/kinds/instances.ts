@@ -2,6 +2,19 @@ import * as z from 'zod';
 import { expectation } from './common';
 import { checkBase, registerCheckKind } from './registry';
 
+/** A regular expression, compiled at config load so a typo fails at synth, not mid-validation. */
+const regex = z.string().refine(
+  (v) => {
+    try {
+      new RegExp(v);
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  { message: 'not a valid regular expression' },
+);
+
 export const ssmCommandCheck = registerCheckKind({
   key: 'command',
   resourceTypes: ['EC2'],
@@ -10,7 +23,7 @@ export const ssmCommandCheck = registerCheckKind({
     ...checkBase,
     command: z.string().min(1),
     exitCode: z.number().int().default(0),
-    outputMatches: z.string().optional().describe('Regular expression the command output must match.'),
+    outputMatches: regex.optional().describe('Regular expression the command output (stdout) must match.'),
   }),
 });
 
@@ -23,7 +36,7 @@ export const httpCheck = registerCheckKind({
     http: z.strictObject({
       url: z.string().url(),
       status: z.number().int().default(200),
-      bodyMatches: z.string().optional(),
+      bodyMatches: regex.optional().describe('Regular expression the response body must match.'),
     }),
   }),
 });
@@ -35,8 +48,8 @@ export const consoleOutputCheck = registerCheckKind({
   schema: z.strictObject({
     ...checkBase,
     consoleOutput: z.strictObject({
-      forbid: z.array(z.string()).optional().describe('Extra patterns that must not appear.'),
-      require: z.array(z.string()).optional().describe('Patterns that must appear.'),
+      forbid: z.array(regex).optional().describe('Extra patterns (regular expressions) that must not appear; kernel panic markers always fail.'),
+      require: z.array(regex).optional().describe('Patterns (regular expressions) that must appear.'),
     }),
   }),
 });
