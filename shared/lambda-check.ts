@@ -14,10 +14,10 @@ import * as z from 'zod';
 import { parseArn } from './arn';
 import { registerCheckImplementation } from './check-implementations';
 import { type CheckDefinition, type CheckOutcome, errored } from './checks';
+import { registerClients } from './clients';
 import type { CheckConfig } from './config/index';
 import { reasonOf } from './errors';
 import type { ValidationContext } from './validator';
-import { registerClients } from './clients';
 
 registerClients({ lambda: LambdaClient });
 
