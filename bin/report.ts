@@ -84,8 +84,15 @@ async function writeChunks(file: string, chunks: Iterable<string>): Promise<void
   await once(stream, 'finish');
 }
 
-/** Builds the report; returns the exit code (0 written, 2 usage or source error). */
-export async function runReport(opts: ReportOptions, io: ReportIo = defaultIo): Promise<number> {
+/**
+ * Builds the report; returns the exit code (0 written, 2 usage or source error).
+ * `deps.store` replaces the stack look-up (tests, or a caller with its own clients).
+ */
+export async function runReport(
+  opts: ReportOptions,
+  io: ReportIo = defaultIo,
+  deps: { store?: EvidenceStore; region?: string } = {},
+): Promise<number> {
   const { out, format } = resolveOutput(opts);
   if (!existsSync(dirname(out))) {
     io.stderr(`report: the output directory ${dirname(out)} does not exist`);
@@ -106,10 +113,10 @@ export async function runReport(opts: ReportOptions, io: ReportIo = defaultIo): 
       linkOf = (v: EvidenceSummary) => encodeURI(base ? `${base}/${v.location}` : v.location);
       source = `evidence files in ${dir}`;
     } else {
-      const store = await storeFromStack();
+      const store = deps.store ?? (await storeFromStack());
       const days = Number(runtimeSettings().raw.REPORT_DAYS || 365);
       loaded = await loadEvidenceStore(store, { from: new Date(Date.now() - days * 86_400_000) });
-      const region = runtimeSettings().region ?? 'us-east-1';
+      const region = deps.region ?? runtimeSettings().region ?? 'us-east-1';
       linkOf = (v: EvidenceSummary) =>
         `https://${region}.console.aws.amazon.com/s3/object/${encodeURIComponent(store.bucket)}?prefix=${encodeURIComponent(v.location)}`;
       source = `evidence store s3://${store.bucket}`;
