@@ -445,7 +445,11 @@ function sampleCheck(id: string, opts: CompareOptions): CheckDefinition<DynamoDb
         const shown = differing.slice(0, 3).map((d) => `${d.key}: ${d.attributes.slice(0, 5).join(', ')}`);
         problems.push(`${differing.length} differ (${shown.join('; ')}${differing.length > 3 ? '; …' : ''})`);
       }
-      const head = `${matched} of ${toCompare.length} items (${method}) match the source attribute by attribute`;
+      const notInSource =
+        typeof data.keysNotInSource === 'number' && data.keysNotInSource > 0
+          ? `; ${data.keysNotInSource} named key(s) not in the source`
+          : '';
+      const head = `${matched} of ${toCompare.length} items (${method}) match the source attribute by attribute${notInSource}`;
       return problems.length
         ? fail(`${head}; ${problems.join('; ')}${driftText}${rpNote}`, data)
         : pass(`${head}${driftText}${rpNote}`, data);
