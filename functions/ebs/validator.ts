@@ -10,6 +10,7 @@
  * @see https://docs.aws.amazon.com/aws-backup/latest/devguide/restore-testing.html
  */
 import { ExecutionAlreadyExists, StartExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { unhandledProfileChecks } from '../../shared/check-implementations';
 import { type CheckDefinition, defineCheck, errored, runChecks } from '../../shared/checks';
 import type { Profile } from '../../shared/config/index';
 import { ResourceStateError } from '../../shared/errors';
@@ -93,13 +94,18 @@ async function gatherLambda(ctx: ValidationContext): Promise<EbsFacts> {
   if (stateResults.some((r) => r.status === 'fail' || r.status === 'error')) {
     return { ...facts, mountCheckNotRun: { status: 'skip', reason: 'the volume failed its state checks, so no helper was started' } };
   }
+  // Profile checks the helper does not run (e.g. `lambda`) run here, before the hand-off, so the
+  // flow's verdict includes them instead of silently dropping them.
+  const fsChecks = fsChecksOf(ctx.profile);
+  const others = unhandledProfileChecks(ctx, 'ebs', new Set(fsChecks.map((c) => c.id)));
+  const otherResults = others.length ? await runChecks(others, facts as unknown, { deadline: ctx.deadline, signal: ctx.signal }) : [];
   const helper = helperSettings(ctx.settings);
   const input: HelperFlowInput = {
     restoreJobId: ctx.job.restoreJobId,
     volumeId,
     availabilityZone: volume.availabilityZone,
-    checks: fsChecksOf(ctx.profile),
-    stateResults,
+    checks: fsChecks,
+    stateResults: [...stateResults, ...otherResults],
     failWhenNothingChecked: ctx.profile?.failWhenNothingChecked ?? ctx.config.defaults.failWhenNothingChecked,
     helper,
     deadline: new Date(Date.now() + helper.maxMinutes * 60_000).toISOString(),

@@ -75,6 +75,18 @@ describe('ebsValidator', () => {
     expect(result.notes.availabilityZone).toBe('us-east-1c');
   });
 
+  it('runs profile checks the helper cannot run before the hand-off and passes their results on', async () => {
+    describeReturns(volume(RESTORED), volume(SOURCE));
+    const result = await run([
+      { id: 'app', paths: ['/etc/app.conf'] },
+      { id: 'invariants', lambda: { functionArn: 'arn:aws:lambda:us-east-1:123456789012:function:check' } },
+    ]);
+    expect(result.deferredTo).toBeDefined();
+    const input = JSON.parse(sfn.commandCalls(StartExecutionCommand)[0]?.args[0].input.input ?? '{}') as HelperFlowInput;
+    expect(input.checks.map((c) => c.id)).toEqual(['app']);
+    expect(input.stateResults.map((r) => r.id)).toEqual(['volume-state', 'volume-size', 'volume-encryption', 'invariants']);
+  });
+
   it('fails volume-state without starting a helper when the volume is attached', async () => {
     describeReturns(volume(RESTORED, { State: 'in-use', Attachments: [{ InstanceId: 'i-0123' }] }), volume(SOURCE));
     const result = await run();
