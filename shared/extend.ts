@@ -168,25 +168,42 @@ export function ownsJob(
   return !claims.some((c) => c.validator === validatorName);
 }
 
-/** The `--validator FILE` option of `restore-validation check`, found before the target flags are parsed. */
-export function splitValidatorOption(argv: readonly string[]): { file?: string; rest: string[] } {
+/**
+ * The extension options of `restore-validation check`, taken out of argv before the target's own
+ * flags are parsed (which flags exist depends on them): `--validator FILE` (once) and
+ * `--extension FILE` (repeatable); both also as `--opt=FILE`.
+ */
+export function splitExtensionOptions(argv: readonly string[]): {
+  file?: string;
+  extensions: string[];
+  rest: string[];
+} {
   const rest: string[] = [];
+  const extensions: string[] = [];
   let file: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] ?? '';
-    if (a === '--validator') {
-      const next = argv[i + 1];
-      if (next === undefined || next.startsWith('--'))
-        throw new UsageError('--validator needs a file: --validator ./my-validator.ts');
-      file = next;
+    const name = a === '--validator' || a === '--extension' ? a : undefined;
+    let value: string | undefined;
+    if (name) {
+      value = argv[i + 1];
+      if (value === undefined || value.startsWith('--'))
+        throw new UsageError(`${name} needs a file: ${name} ./my-module.ts`);
       i++;
-    } else if (a.startsWith('--validator=')) {
-      file = a.slice('--validator='.length);
+    } else if (a.startsWith('--validator=') || a.startsWith('--extension=')) {
+      value = a.slice(a.indexOf('=') + 1);
     } else {
       rest.push(a);
+      continue;
+    }
+    if ((name ?? a).startsWith('--validator')) {
+      if (file !== undefined) throw new UsageError('--validator is given twice: run one validator per check');
+      file = value;
+    } else {
+      extensions.push(value);
     }
   }
-  return file === undefined ? { rest } : { file, rest };
+  return file === undefined ? { extensions, rest } : { file, extensions, rest };
 }
 
 /**
@@ -199,15 +216,22 @@ export function splitValidatorOption(argv: readonly string[]): { file?: string; 
  *   local set-up) running the user's validator instead, e.g. an RDS validator of your own driven by
  *   `check rds --host ...`.
  *
- * Returns the argv with `--validator FILE` removed, for the target's own flag parser.
+ * `--extension FILE` modules (check kinds) are imported first, so the config read afterwards knows
+ * their kinds. Returns the argv without these options, for the target's own flag parser.
  */
 export async function resolveCheckTarget(
   type: string,
   argv: readonly string[],
   builtIn: (type: string) => Promise<LocalTarget | undefined>,
-): Promise<{ target: LocalTarget | undefined; argv: string[]; validatorFile?: string }> {
-  const { file, rest } = splitValidatorOption(argv);
-  if (file === undefined) return { target: await builtIn(type), argv: rest };
+): Promise<{
+  target: LocalTarget | undefined;
+  argv: string[];
+  validatorFile?: string;
+  extensions: string[];
+}> {
+  const { file, extensions: extensionArgs, rest } = splitExtensionOptions(argv);
+  const extensions = await loadCheckExtensions(extensionArgs);
+  if (file === undefined) return { target: await builtIn(type), argv: rest, extensions };
   const mod = await loadValidatorModule(file);
   if (mod.cliTarget) {
     if (mod.cliTarget.type.toLowerCase() !== type.toLowerCase()) {
@@ -215,7 +239,7 @@ export async function resolveCheckTarget(
         `validator module ${file} provides \`check ${mod.cliTarget.type}\`, not \`check ${type}\`: run check ${mod.cliTarget.type} --validator ${file}`,
       );
     }
-    return { target: mod.cliTarget, argv: rest, validatorFile: file };
+    return { target: mod.cliTarget, argv: rest, validatorFile: file, extensions };
   }
   const base = await builtIn(type);
   if (!base) {
@@ -228,7 +252,7 @@ export async function resolveCheckTarget(
       `validator ${mod.validator.name} serves ${mod.validator.resourceTypes.join(', ')}, not ${base.resourceType} (check ${type})`,
     );
   }
-  return { target: { ...base, validator: mod.validator }, argv: rest, validatorFile: file };
+  return { target: { ...base, validator: mod.validator }, argv: rest, validatorFile: file, extensions };
 }
 
 /**

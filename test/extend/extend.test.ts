@@ -18,7 +18,7 @@ import {
   ownsJob,
   parseValidatorClaims,
   resolveCheckTarget,
-  splitValidatorOption,
+  splitExtensionOptions,
   VALIDATOR_CLAIMS_ENV,
 } from '../../shared/extend';
 import { contextFor, restoreJob } from './helpers';
@@ -126,8 +126,39 @@ describe('resolveCheckTarget', () => {
     ).rejects.toThrow(/serves S3, not RDS/);
   });
 
-  it('refuses --validator without a file', () => {
-    expect(() => splitValidatorOption(['--validator', '--json'])).toThrow(UsageError);
+  it('refuses --validator without a file or given twice', () => {
+    expect(() => splitExtensionOptions(['--validator', '--json'])).toThrow(UsageError);
+    expect(() => splitExtensionOptions(['--validator', 'a.ts', '--validator=b.ts'])).toThrow(/given twice/);
+  });
+
+  it('collects repeated --extension files and leaves the target flags', () => {
+    expect(
+      splitExtensionOptions(['--extension', 'a.ts', '--host', 'db', '--extension=b.ts', '--json']),
+    ).toEqual({
+      extensions: ['a.ts', 'b.ts'],
+      rest: ['--host', 'db', '--json'],
+    });
+  });
+
+  it('imports --extension modules before the config is read, so their kinds validate', async () => {
+    const config = writeConfig(
+      'version: 1\nprofiles:\n  - name: p\n    checks:\n      - { id: x, tagged: { key: a } }\n',
+    );
+    expect(() => loadConfigFile(config)).toThrow(/no check kind given/);
+    const r = await resolveCheckTarget(
+      'rds',
+      ['--extension', fixture('tagged-kind.ts'), '--host', 'db'],
+      builtIn,
+    );
+    expect(r.extensions).toEqual([fixture('tagged-kind.ts')]);
+    expect(r.argv).toEqual(['--host', 'db']);
+    expect(loadConfigFile(config).profiles[0]?.checks[0]).toMatchObject({ kind: 'tagged', id: 'x' });
+  });
+
+  it('names an extension module that cannot be loaded', async () => {
+    await expect(
+      resolveCheckTarget('rds', ['--extension', fixture('no-such-kind.ts')], builtIn),
+    ).rejects.toThrow(/check extension .*no-such-kind\.ts does not exist/);
   });
 });
 
