@@ -189,11 +189,12 @@ function adapter(
         if (!first) return undefined;
         // DocumentDB and Neptune describe instances without tags: the guard needs them, so ask.
         if (!first.TagList && first.DBInstanceArn) {
-          const tags = await send<{ TagList?: AnyTag[] }>(
+          // Unreadable tags count as none: the delete guard then refuses rather than guesses.
+          const tags = await send<{ TagList?: AnyTag[] } | undefined>(
             new c.ListTagsForResourceCommand({ ResourceName: first.DBInstanceArn }),
             signal,
-          );
-          return toInstance({ ...first, TagList: tags.TagList ?? [] });
+          ).catch(() => undefined);
+          return toInstance({ ...first, TagList: tags?.TagList ?? [] });
         }
         return toInstance(first);
       } catch (err) {
