@@ -104,8 +104,8 @@ class PgPool implements SqlPool {
       // Client-side backstop a little after the server's statement_timeout: a hung network.
       query_timeout: (e.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS) + 5_000,
       application_name: 'restore-validation',
-      // Startup parameters: the session is read-only by default and speaks UTC.
-      options: '-c default_transaction_read_only=on -c TimeZone=UTC',
+      // Startup parameters: read-only by default, UTC, ISO dates (a parameter group may set another DateStyle).
+      options: '-c default_transaction_read_only=on -c TimeZone=UTC -c DateStyle=ISO,MDY',
       types: pgTypes,
     });
     // An idle client that errors (server restart) must not crash the process.

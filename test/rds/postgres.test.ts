@@ -26,6 +26,10 @@ beforeAll(async () => {
     GRANT SELECT ON ALL TABLES IN SCHEMA public TO validator;`,
     'shop',
   );
+  // A parameter group with other date settings must not change how timestamps are read.
+  pg.psql(
+    "ALTER DATABASE shop SET DateStyle = 'SQL, DMY'; ALTER DATABASE shop SET TimeZone = 'America/New_York';",
+  );
   pg.psql(
     `${schema} INSERT INTO orders (total, created_at) SELECT 1, now() FROM generate_series(1, 1040) g;`,
     'shop_source',
