@@ -90,6 +90,13 @@ export const auroraValidator = defineValidator<AuroraFacts>({
       const s = await describeCluster(ctx.clients.rds, sid, ctx.signal);
       return s && { engine: s.Engine, engineVersion: s.EngineVersion, storageEncrypted: s.StorageEncrypted };
     });
+    ctx.logger.info('restored cluster described', {
+      cluster: db.identifier,
+      status: db.status,
+      engine: db.engine,
+      engineVersion: db.engineVersion,
+      sourceFrom: source.from,
+    });
     const sqlEngine = sqlEngineOf(db.engine);
     if (!sqlEngine || !wantsSql(ctx)) return { db, source, sqlEngine };
 

@@ -131,6 +131,13 @@ export const rdsValidator = defineValidator<RdsFacts>({
       const s = await describeInstance(ctx.clients.rds, sid, ctx.signal);
       return s && { engine: s.Engine, engineVersion: s.EngineVersion, storageEncrypted: s.StorageEncrypted };
     });
+    ctx.logger.info('restored instance described', {
+      instance: db.identifier,
+      status: db.status,
+      engine: db.engine,
+      engineVersion: db.engineVersion,
+      sourceFrom: source.from,
+    });
     const sqlEngine = sqlEngineOf(db.engine);
     if (!sqlEngine || !wantsSql(ctx)) return { db, source, sqlEngine };
     if (!db.endpoint) return { db, source, sqlEngine };
