@@ -9,6 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import {
@@ -46,6 +47,7 @@ import { RESOURCE_TYPES_BY_VALIDATOR, VALIDATOR_TYPES, type ValidatorType } from
 import { cdkBundlingFields, PROJECT_ROOT } from './bundling';
 import { type ConfigAccess, configAccess } from './config-access';
 import { EbsHelper, type EbsHelperProps } from './constructs/ebs-helper';
+import { S3DistributedMap, type S3DistributedMapProps } from './constructs/s3-distributed-map';
 import { nagFlatten } from './nag';
 
 export { nagFlatten } from './nag';
@@ -185,6 +187,14 @@ export interface RestoreValidationProps {
    */
   readonly ebsHelper?: Omit<EbsHelperProps, 'vpc' | 'vpcSubnets' | 'logRetention'> | false;
   /**
+   * The Step Functions Distributed Map for S3 comparisons too large for one Lambda (`true` or its
+   * props). Its readable buckets default to restored buckets plus the config's compare sources.
+   * Opt-in for now: its roles do not yet pass cdk-nag without findings (see docs/deploy.md).
+   * Without it the S3 validator compares within its own Lambda.
+   * @default - not created
+   */
+  readonly s3DistributedMap?: Omit<S3DistributedMapProps, 'logRetention'> | boolean;
+  /**
    * Folder holding `<type>/handler.ts` and `dlq/handler.ts`. Must be inside the project root.
    * @default '<project>/functions'
    */
@@ -301,6 +311,8 @@ export class RestoreValidation extends Construct {
 
   /** The EBS helper flow, when deployed. */
   readonly ebsHelper?: EbsHelper;
+  /** The S3 Distributed Map comparison, when deployed. */
+  readonly s3DistributedMap?: S3DistributedMap;
 
   private readonly props: RestoreValidationProps;
   private readonly access: Record<ValidatorType, ConfigAccess>;
@@ -323,6 +335,8 @@ export class RestoreValidation extends Construct {
         throw new RestoreValidationPropsError(`${relative(process.cwd(), entry)} does not exist: add the handler, or remove "${type}" from resourceTypes.`);
       }
     }
+
+    if (stack.bundlingRequired) assertLocalEsbuild();
 
     this.configPath = resolve(props.configPath ?? 'validation.config.yaml');
     const { config, file: bundledConfig } = loadAndSerializeConfig(this.configPath);
@@ -503,15 +517,14 @@ export class RestoreValidation extends Construct {
       this.ebsHelper = new EbsHelper(this, 'EbsHelper', { ...(props.ebsHelper || {}), vpc: props.vpc, vpcSubnets: props.vpcSubnets, logRetention });
       this.ebsHelper.attachTo(functions.ebs);
     }
-    // INTEGRATION POINT (S3 Distributed Map, infra/constructs/s3-distributed-map.ts): wire it here
-    // once it is committed and cdk-nag clean, as the EBS helper above:
-    //   if (functions.s3 && props.s3DistributedMap !== false) {
-    //     const map = new S3DistributedMap(this, 'S3DistributedMap', {
-    //       readableBuckets: [`${RESTORE_TEST_PREFIX}-*`, ...access.s3.sourceBuckets], ...props.s3DistributedMap, logRetention });
-    //     map.attachTo(functions.s3);
-    //   }
-    // Until then the S3 validator compares within its own Lambda (functions/s3/distributed.ts logs
-    // that no state machine is configured when an estimate does not fit).
+    if (functions.s3 && props.s3DistributedMap) {
+      this.s3DistributedMap = new S3DistributedMap(this, 'S3DistributedMap', {
+        readableBuckets: [`${RESTORE_TEST_PREFIX}-*`, ...access.s3.sourceBuckets],
+        ...(props.s3DistributedMap === true ? {} : props.s3DistributedMap),
+        logRetention,
+      });
+      this.s3DistributedMap.attachTo(functions.s3);
+    }
     this.extensionHost = {
       scope: this,
       environment,
@@ -730,6 +743,18 @@ export function eventPatternFor(type: ValidatorType, planArns?: readonly string[
       ...(planArns ? { restoreTestingPlanArn: [...planArns] } : {}),
     },
   };
+}
+
+/**
+ * NodejsFunction silently falls back to Docker bundling when it cannot find esbuild, which fails
+ * offline with an unrelated Docker error; say what is missing instead.
+ */
+function assertLocalEsbuild(): void {
+  try {
+    createRequire(join(PROJECT_ROOT, 'package.json')).resolve('esbuild');
+  } catch {
+    throw new RestoreValidationPropsError(`esbuild is not installed in ${PROJECT_ROOT}/node_modules: run "npm ci" (bundling is local; Docker is not used).`);
+  }
 }
 
 function readPackageVersion(): string {

@@ -268,6 +268,16 @@ describe('RestoreValidation', () => {
     expect(t.construct.ebsHelper).toBeUndefined();
   });
 
+  it('wires the S3 Distributed Map into the S3 validator when asked', () => {
+    expect(t.construct.s3DistributedMap).toBeUndefined();
+    const withMap = build({ resourceTypes: ['s3'], s3DistributedMap: true });
+    expect(withMap.construct.s3DistributedMap).toBeDefined();
+    const id = withMap.stack.getLogicalId(withMap.construct.functions.s3?.node.defaultChild as never);
+    expect(Object.keys(withMap.template.toJSON().Resources[id].Properties.Environment.Variables)).toContain('S3_COMPARE_STATE_MACHINE_ARN');
+    const actions = statementsOf(withMap.template, withMap.stack, withMap.construct.roles.s3 as iam.IRole).flatMap(actionsOf);
+    expect(actions).toContain('states:StartExecution');
+  });
+
   it('deploys only the requested types', () => {
     const some = build({ resourceTypes: ['s3', 'dynamodb'] });
     expect(Object.keys(some.construct.functions).sort()).toEqual(['dynamodb', 's3']);
