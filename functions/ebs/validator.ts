@@ -48,7 +48,8 @@ export function mountCheckChecks<F>(result: MountCheckResult): CheckDefinition<F
   return result.checks.map((item) =>
     defineCheck<F>({
       id: item.id,
-      run: () => ({ status: item.status, detail: item.detail, ...(item.data ? { data: item.data } : {}) }),
+      // The program measured the real duration; the runner only sees the hand-over of the result.
+      run: () => ({ status: item.status, detail: item.detail, data: { ...item.data, measuredMs: item.durationMs } }),
     }),
   );
 }
