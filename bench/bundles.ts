@@ -7,6 +7,7 @@
  * Import time is measured inside the child process (`performance.now()` around `import()`), so Node
  * start-up is excluded on both sides; the median of BENCH_RUNS runs (default 3) after one warm-up
  * run (which also fills tsx's transform cache, so the unbundled side is not charged for compiling).
+ * Bundled and unbundled runs alternate, so a busy machine slows both sides alike.
  */
 import { spawnSync } from 'node:child_process';
 import { join, relative } from 'node:path';
@@ -51,13 +52,26 @@ function median(values: number[]): number {
   return s.length % 2 ? (s[mid] ?? 0) : ((s[mid - 1] ?? 0) + (s[mid] ?? 0)) / 2;
 }
 
-function measure(target: string, viaTsx: boolean, runs: number): number | string {
-  try {
-    importMs(target, viaTsx); // warm-up (tsx cache, OS page cache)
-    return median(Array.from({ length: runs }, () => importMs(target, viaTsx)));
-  } catch (err) {
-    return (err as Error).message;
+/**
+ * Bundled and unbundled imports, alternated run by run so that load from other processes on the
+ * machine hits both sides alike; medians of each side.
+ */
+function measurePair(bundled: string, source: string, runs: number): { bundledMs: number | string; unbundledMs: number | string } {
+  const side = (target: string, viaTsx: boolean) => {
+    try {
+      importMs(target, viaTsx); // warm-up (tsx transform cache, OS page cache)
+      return [] as number[];
+    } catch (err) {
+      return (err as Error).message;
+    }
+  };
+  const b = side(bundled, false);
+  const u = side(source, true);
+  for (let i = 0; i < runs; i++) {
+    if (Array.isArray(b)) b.push(importMs(bundled, false));
+    if (Array.isArray(u)) u.push(importMs(source, true));
   }
+  return { bundledMs: Array.isArray(b) ? median(b) : b, unbundledMs: Array.isArray(u) ? median(u) : u };
 }
 
 export interface BundleBenchRow {
@@ -79,8 +93,7 @@ export default async function bench(): Promise<void> {
   process.stdout.write(`${header}\n`);
   let failures = 0;
   for (const r of results) {
-    const bundledMs = measure(r.outFile, false, runs);
-    const unbundledMs = measure(r.entry, true, runs);
+    const { bundledMs, unbundledMs } = measurePair(r.outFile, r.entry, runs);
     rows.push({ name: r.name, bytes: r.bytes, bundledMs, unbundledMs });
     const sizeOk = r.bytes < SIZE_TARGET;
     const ratio = typeof bundledMs === 'number' && typeof unbundledMs === 'number' ? bundledMs / unbundledMs : undefined;
