@@ -4,6 +4,7 @@
  * cleaned up afterwards. The lifecycle (shared/lifecycle.ts) and the CLI run validators the same way
  * through `runValidator`, so a check behaves identically in Lambda and on a laptop.
  */
+import { setMaxListeners } from 'node:events';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { unhandledProfileChecks } from './check-implementations';
 import { type CheckDefinition, type CheckResult, errored, runChecks } from './checks';
@@ -109,6 +110,8 @@ export async function runValidator<F>(
   const startedAt = new Date();
   const notes: Record<string, unknown> = {};
   const controller = new AbortController();
+  // Every running check listens on this signal; a profile of many checks is normal, not a leak.
+  setMaxListeners(0, controller.signal);
   const onOuterAbort = () => controller.abort(input.signal?.reason);
   input.signal?.addEventListener('abort', onOuterAbort, { once: true });
   const deadlineTimer = setTimeout(

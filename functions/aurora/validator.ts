@@ -28,7 +28,7 @@ import {
   sqlEngineOf,
   stateChecks,
 } from '../rds/state';
-import { allowManyCheckListeners, dbOptions, localSession, sqlChecksFor, wantsSql } from '../rds/validator';
+import { dbOptions, localSession, sqlChecksFor, wantsSql } from '../rds/validator';
 
 registerClients({ rds: RDSClient });
 
@@ -77,7 +77,6 @@ export const auroraValidator = defineValidator<AuroraFacts>({
   name: 'aurora',
   resourceTypes: ['Aurora'],
   async gather(ctx) {
-    allowManyCheckListeners(ctx);
     if (ctx.mode === 'local') return localSession(ctx);
     const id = restoredClusterId(ctx);
     const described = await describeCluster(ctx.clients.rds, id, ctx.signal);

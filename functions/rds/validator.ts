@@ -5,7 +5,6 @@
  * instance's endpoint. Oracle, SQL Server and Db2 instances get the state checks only.
  * @see https://docs.aws.amazon.com/aws-backup/latest/devguide/restore-testing.html
  */
-import { setMaxListeners } from 'node:events';
 import { RDSClient } from '@aws-sdk/client-rds';
 import { unhandledProfileChecks } from '../../shared/check-implementations';
 import type { CheckDefinition } from '../../shared/checks';
@@ -102,14 +101,6 @@ export function localSession(ctx: ValidationContext): { session: SqlSession; sql
   };
 }
 
-/**
- * The runner adds one abort listener per check to the validation's signal; a profile with more than
- * ten checks would print Node's MaxListenersExceededWarning (a false leak alarm) without this.
- */
-export function allowManyCheckListeners(ctx: ValidationContext): void {
-  setMaxListeners(Math.max(50, (ctx.profile?.checks.length ?? 0) * 2 + 20), ctx.signal);
-}
-
 /** Whether the profile wants a database connection at all. */
 export const wantsSql = (ctx: ValidationContext): boolean =>
   hasSqlChecks(ctx.profile?.checks) || ctx.profile?.connection !== undefined;
@@ -118,7 +109,6 @@ export const rdsValidator = defineValidator<RdsFacts>({
   name: 'rds',
   resourceTypes: ['RDS'],
   async gather(ctx) {
-    allowManyCheckListeners(ctx);
     if (ctx.mode === 'local') return localSession(ctx);
     const id = restoredInstanceId(ctx);
     const described = await describeInstance(ctx.clients.rds, id, ctx.signal);
