@@ -285,7 +285,7 @@ export const EXTENSION_API_GLOBAL = 'restore-validation.api';
 export async function loadCheckExtensions(files: readonly string[]): Promise<string[]> {
   if (files.length === 0) return [];
   const g = globalThis as Record<symbol, unknown>;
-  g[Symbol.for(EXTENSION_API_GLOBAL)] ??= await import('../index');
+  g[Symbol.for(EXTENSION_API_GLOBAL)] ??= (await import('./extension-host')).extensionHostApi();
   const loaded: string[] = [];
   for (const file of files) {
     const path = resolve(file);

@@ -1,8 +1,9 @@
 /**
  * What `import ... from 'restore-validation'` means inside a check extension layer (addCheck): the
- * API of the validator that loaded it, published by loadCheckExtensions. A layer must not carry its
- * own copy: the kinds it registers have to land in the registry that validates the config.
- * Keep the names in step with index.ts (test/extend/extension-api.test.ts compares them).
+ * API of the validator that loaded it (shared/extension-host.ts), published by loadCheckExtensions.
+ * A layer must not carry its own copy: the kinds it registers have to land in the registry that
+ * validates the config. Every name of index.ts is declared here (test/extend/public-api.test.ts);
+ * those the host does not publish are undefined in a layer.
  */
 const api = (globalThis as Record<symbol, Record<string, unknown> | undefined>)[
   Symbol.for('restore-validation.api')

@@ -25,7 +25,6 @@ import {
   registerCheckImplementation,
   registerCheckKind,
   type SqlFacts,
-  SqlStatementError,
   skip,
   z,
 } from 'restore-validation';
@@ -88,7 +87,9 @@ registerCheckImplementation('orphans', (check: CheckConfig) => {
         ({ rows } = await pool.query(orphansSql(facts.sqlEngine, o), { signal }));
       } catch (err) {
         // A table or column the restored database does not have is a finding about the restore.
-        if (err instanceof SqlStatementError) return fail(`statement failed: ${err.message}`);
+        // By name, not instanceof: inside an addCheck layer only the host's light API is bound.
+        if ((err as Error).name === 'SqlStatementError')
+          return fail(`statement failed: ${(err as Error).message}`);
         throw err;
       }
       const orphans = Number(rows[0]?.orphans ?? Number.NaN);

@@ -51,6 +51,25 @@ describe('package root', () => {
   });
 });
 
+describe('extension host API', () => {
+  it('publishes to layers the very objects the package root exports (one registry, one zod)', async () => {
+    const { extensionHostApi } = await import('../../shared/extension-host');
+    const host = extensionHostApi();
+    for (const [name, value] of Object.entries(host))
+      expect((api as Record<string, unknown>)[name], name).toBe(value);
+    for (const name of [
+      'registerCheckKind',
+      'registerCheckImplementation',
+      'checkBase',
+      'defineCheck',
+      'z',
+      'registerClients',
+    ]) {
+      expect(host, name).toHaveProperty(name);
+    }
+  });
+});
+
 describe('built-in validators', () => {
   const types = readdirSync(join(PROJECT_ROOT, 'functions')).filter((t) => {
     try {
