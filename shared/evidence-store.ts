@@ -112,6 +112,22 @@ export interface CoverageReport {
   readonly untested: readonly UntestedResource[];
   /** Selections whose resources could not be enumerated (tag conditions), by `plan/selection`. */
   readonly notEvaluated: readonly string[];
+  /**
+   * Restore tests in watched regions with no stack (`RECONCILER_WATCH_REGIONS`) that have no final
+   * verdict, or whose restore failed: nobody validates them there.
+   */
+  readonly unwatched?: readonly UnwatchedRestore[];
+}
+
+export interface UnwatchedRestore {
+  readonly region: string;
+  readonly restoreJobId: string;
+  readonly resourceType: string;
+  readonly sourceResourceArn?: string;
+  readonly restoreTestingPlanArn?: string;
+  readonly status: string;
+  readonly validationStatus?: string;
+  readonly completedAt?: string;
 }
 
 export interface UntestedResource {

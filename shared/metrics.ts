@@ -33,6 +33,7 @@ export const METRIC = {
   reconcilerWindowClosing: 'ReconcilerWindowClosingFailed',
   restoreJobsFailed: 'RestoreJobsFailed',
   untestedResources: 'UntestedResources',
+  unwatchedRestoreTests: 'UnwatchedRestoreTests',
   reconcilerApiCalls: 'ReconcilerApiCalls',
 } as const;
 

@@ -4,6 +4,7 @@
  * The `ReconcilerRuns` heartbeat metric is what the "reconciler stopped running" alarm watches.
  */
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { BackupClient } from '@aws-sdk/client-backup';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import { InvokeCommand } from '@aws-sdk/client-lambda';
 import type { Context } from 'aws-lambda';
@@ -39,6 +40,7 @@ export interface ReconcilerHandlerOptions {
 
 /** Builds the handler; tests inject clients and settings. */
 export function createReconcilerHandler(options: ReconcilerHandlerOptions = {}) {
+  const regionalBackup = new Map<string, BackupClient>();
   return async function handler(
     _event: unknown,
     context?: Pick<Context, 'getRemainingTimeInMillis'>,
@@ -78,6 +80,14 @@ export function createReconcilerHandler(options: ReconcilerHandlerOptions = {}) 
         }
       },
       logger,
+      backupIn: (region) => {
+        let client = regionalBackup.get(region);
+        if (!client) {
+          client = new BackupClient({ region });
+          regionalBackup.set(region, client);
+        }
+        return client;
+      },
       deadline: remaining ? Date.now() + remaining - 30_000 : undefined,
     });
     const d = result.decisions;
@@ -86,6 +96,7 @@ export function createReconcilerHandler(options: ReconcilerHandlerOptions = {}) 
     metrics.addMetric(METRIC.reconcilerWindowClosing, MetricUnit.Count, d['window-closing-posted'] ?? 0);
     metrics.addMetric(METRIC.restoreJobsFailed, MetricUnit.Count, d['restore-failed-recorded'] ?? 0);
     metrics.addMetric(METRIC.untestedResources, MetricUnit.Count, result.coverage.untested.length);
+    metrics.addMetric(METRIC.unwatchedRestoreTests, MetricUnit.Count, result.coverage.unwatched?.length ?? 0);
     metrics.publishStoredMetrics();
     // A pass that could not act on some job must show up as a Lambda error (alarmed), after doing the rest.
     if ((d.error ?? 0) > 0)

@@ -30,7 +30,12 @@ import {
 import pLimit from 'p-limit';
 import { reasonOf } from '../../shared/errors';
 import { EVIDENCE_SCHEMA_VERSION, type EvidenceRecord } from '../../shared/evidence';
-import type { CoverageReport, EvidenceStore, UntestedResource } from '../../shared/evidence-store';
+import type {
+  CoverageReport,
+  EvidenceStore,
+  UntestedResource,
+  UnwatchedRestore,
+} from '../../shared/evidence-store';
 import { planNameFromArn } from '../../shared/job';
 import type { PostableStatus } from '../../shared/report';
 import { validatorTypeFor } from '../../shared/resource-types';
@@ -75,6 +80,8 @@ export interface ReconcilerDeps {
   /** Called for every record the reconciler writes (notification + metrics), after it was stored. */
   readonly onEvidence?: (record: EvidenceRecord, location?: string) => Promise<void>;
   readonly logger?: ReconcilerLogger;
+  /** A Backup client for another region of the same account (for `watchRegions`). */
+  readonly backupIn?: (region: string) => BackupClient;
   readonly now?: () => Date;
   /** Epoch ms; no new action starts after it (the Lambda's own timeout minus a margin). */
   readonly deadline?: number;
@@ -209,7 +216,10 @@ export async function reconcile(
     ),
   );
 
-  const coverage = await checkCoverage(plans, jobsByPlan, settings, deps.backup, now);
+  const coverage = {
+    ...(await checkCoverage(plans, jobsByPlan, settings, deps.backup, now)),
+    unwatched: await findUnwatched(settings, deps, createdAfter, now),
+  };
   let coverageKey: string | undefined;
   if (deps.store) {
     try {
@@ -217,6 +227,13 @@ export async function reconcile(
     } catch (err) {
       log?.warn('coverage report not stored', { reason: reasonOf(err) });
     }
+  }
+  for (const u of coverage.unwatched.slice(0, 50)) {
+    log?.warn('restore test in a region without a validator', {
+      region: u.region,
+      restoreJobId: u.restoreJobId,
+      status: u.status,
+    });
   }
   for (const u of coverage.untested.slice(0, 50)) {
     log?.warn('resource got no restore job', {
@@ -395,6 +412,54 @@ function reconcilerRecord(
     codeVersion: v.codeVersion,
     notes: v.notes,
   };
+}
+
+/**
+ * Restore-test jobs in regions that have no stack: every one that completed without a final verdict
+ * (past the grace period) or failed to restore. Reported, not acted on: no validator runs there.
+ */
+async function findUnwatched(
+  settings: ReconcilerSettings,
+  deps: ReconcilerDeps,
+  createdAfter: Date,
+  now: Date,
+): Promise<UnwatchedRestore[]> {
+  const out: UnwatchedRestore[] = [];
+  if (settings.watchRegions.length === 0) return out;
+  if (!deps.backupIn)
+    throw new Error('watchRegions is set but no per-region Backup client factory was given');
+  for (const region of settings.watchRegions) {
+    const backup = deps.backupIn(region);
+    let token: string | undefined;
+    do {
+      const page = await backup.send(
+        new ListRestoreJobsCommand({ ByCreatedAfter: createdAfter, MaxResults: 1000, NextToken: token }),
+      );
+      for (const job of page.RestoreJobs ?? []) {
+        const planArn = job.CreatedBy?.RestoreTestingPlanArn;
+        if (!planArn) continue; // an on-demand restore, not a restore test
+        const status = (job.Status ?? '').toUpperCase();
+        const completed = job.CompletionDate ?? job.CreationDate;
+        const unvalidated =
+          status === 'COMPLETED' &&
+          !FINAL.has(job.ValidationStatus ?? '') &&
+          (!completed || now.getTime() - completed.getTime() >= settings.graceMinutes * 60_000);
+        if (!unvalidated && !RESTORE_FAILED.has(status)) continue;
+        out.push({
+          region,
+          restoreJobId: job.RestoreJobId ?? '',
+          resourceType: job.ResourceType ?? '',
+          sourceResourceArn: job.SourceResourceArn,
+          restoreTestingPlanArn: planArn,
+          status,
+          validationStatus: job.ValidationStatus,
+          completedAt: completed?.toISOString(),
+        });
+      }
+      token = page.NextToken;
+    } while (token);
+  }
+  return out;
 }
 
 async function loadPlans(settings: ReconcilerSettings, backup: BackupClient): Promise<PlanInfo[]> {

@@ -10,6 +10,7 @@
  * | `RECONCILER_INTERVAL_MINUTES`    | 30      | the schedule interval (used when no evidence index exists) |
  * | `RECONCILER_CONCURRENCY`         | 8       | actions in parallel |
  * | `RECONCILER_DISPATCH_CLAIM_MINUTES` | 120  | a dispatched job is not dispatched again for this long |
+ * | `RECONCILER_WATCH_REGIONS`       | (none)  | comma-separated regions with restore tests but no stack: their unvalidated jobs are reported |
  * | `VALIDATOR_FUNCTIONS`            | `{}`    | JSON map validator type → function name/ARN, e.g. `{"rds":"rv-rds"}` |
  */
 import { VALIDATOR_TYPES, type ValidatorType } from '../../shared/resource-types';
@@ -24,6 +25,8 @@ export interface ReconcilerSettings {
   readonly dispatchClaimMinutes: number;
   readonly validatorFunctions: Readonly<Partial<Record<ValidatorType, string>>>;
   readonly codeVersion: string;
+  /** Regions (same account) with restore tests but no stack of their own. */
+  readonly watchRegions: readonly string[];
 }
 
 export const DEFAULT_RECONCILER_SETTINGS: ReconcilerSettings = {
@@ -36,6 +39,7 @@ export const DEFAULT_RECONCILER_SETTINGS: ReconcilerSettings = {
   dispatchClaimMinutes: 120,
   validatorFunctions: {},
   codeVersion: '0.1.0',
+  watchRegions: [],
 };
 
 function positive(raw: Readonly<Record<string, string | undefined>>, name: string, fallback: number): number {
@@ -88,5 +92,9 @@ export function reconcilerSettings(
     dispatchClaimMinutes: positive(raw, 'RECONCILER_DISPATCH_CLAIM_MINUTES', d.dispatchClaimMinutes),
     validatorFunctions,
     codeVersion,
+    watchRegions: (raw.RECONCILER_WATCH_REGIONS ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
   };
 }

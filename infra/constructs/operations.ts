@@ -93,6 +93,12 @@ export interface RestoreValidationOperationsProps {
    */
   readonly reconcilerEnvironment?: Readonly<Record<string, string>>;
   /**
+   * Regions of this account that run restore tests but have no stack: the reconciler lists their
+   * restore jobs and alarms on any left without a verdict (`RECONCILER_WATCH_REGIONS`).
+   * @default - none
+   */
+  readonly watchRegions?: readonly string[];
+  /**
    * Alarm when at least this many protected resources got no restore job in the look-back period.
    * @default 1
    */
@@ -149,6 +155,8 @@ export class RestoreValidationOperations extends Construct {
   readonly reconcilerErrorsAlarm: cloudwatch.Alarm;
   readonly untestedResourcesAlarm: cloudwatch.Alarm;
   readonly timedOutAlarm: cloudwatch.Alarm;
+  /** Only with `watchRegions`. */
+  readonly unwatchedRestoresAlarm?: cloudwatch.Alarm;
 
   constructor(scope: Construct, id: string, props: RestoreValidationOperationsProps = {}) {
     super(scope, id);
@@ -289,6 +297,7 @@ export class RestoreValidationOperations extends Construct {
         ...(props.restoreTestingPlanArns?.length
           ? { RECONCILER_PLAN_ARNS: props.restoreTestingPlanArns.join(',') }
           : {}),
+        ...(props.watchRegions?.length ? { RECONCILER_WATCH_REGIONS: props.watchRegions.join(',') } : {}),
         ...props.reconcilerEnvironment,
       },
     });
@@ -345,14 +354,24 @@ export class RestoreValidationOperations extends Construct {
       evaluationPeriods: 1,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
-    for (const alarm of [
+    const alarms = [
       this.reconcilerStoppedAlarm,
       this.reconcilerErrorsAlarm,
       this.untestedResourcesAlarm,
       this.timedOutAlarm,
-    ]) {
-      alarm.addAlarmAction(notify);
+    ];
+    if (props.watchRegions?.length) {
+      this.unwatchedRestoresAlarm = new cloudwatch.Alarm(this, 'UnwatchedRestoreTestsAlarm', {
+        alarmDescription: `Restore tests in ${props.watchRegions.join(', ')} (no stack there) completed without a verdict or failed to restore.`,
+        metric: metric(METRIC.unwatchedRestoreTests, 'Maximum', Duration.hours(1)),
+        threshold: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+      alarms.push(this.unwatchedRestoresAlarm);
     }
+    for (const alarm of alarms) alarm.addAlarmAction(notify);
 
     // --- dashboard --------------------------------------------------------------------------------
     const search = (name: string, stat: string, label: string) =>
@@ -454,12 +473,7 @@ export class RestoreValidationOperations extends Construct {
           new cloudwatch.AlarmStatusWidget({
             title: 'Alarms',
             width: 12,
-            alarms: [
-              this.reconcilerStoppedAlarm,
-              this.reconcilerErrorsAlarm,
-              this.untestedResourcesAlarm,
-              this.timedOutAlarm,
-            ],
+            alarms,
           }),
         ],
       ],

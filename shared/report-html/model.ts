@@ -2,7 +2,7 @@
  * The report's data: built once from evidence summaries (+ the latest coverage report), then rendered
  * as HTML, CSV or JSON — so the three formats always say the same thing.
  */
-import type { CoverageReport, EvidenceSummary, UntestedResource } from '../evidence-store';
+import type { CoverageReport, EvidenceSummary, UntestedResource, UnwatchedRestore } from '../evidence-store';
 
 export interface PassRatePoint {
   /** Bucket start, `YYYY-MM-DD` (a day, or the Monday of an ISO week). */
@@ -48,6 +48,8 @@ export interface ReportModel {
   readonly passRate: readonly PassRatePoint[];
   readonly resources: readonly ResourceStats[];
   readonly untested: readonly UntestedResource[];
+  /** Restore tests in regions without a stack that got no verdict (from the coverage report). */
+  readonly unwatched: readonly UnwatchedRestore[];
   readonly coverageGeneratedAt?: string;
   /** Every validation, newest first. */
   readonly validations: readonly EvidenceSummary[];
@@ -209,6 +211,7 @@ export function buildReportModel(input: {
       }),
     resources,
     untested,
+    unwatched: input.coverage?.unwatched ?? [],
     coverageGeneratedAt: input.coverage?.generatedAt,
     validations,
   };

@@ -224,6 +224,13 @@ export function* renderHtml(model: ReportModel, options: RenderOptions): Generat
     }
     yield `</tbody></table>`;
   }
+  if (model.unwatched.length) {
+    yield `<h2 style="margin-top:18px">Restore tests in regions without a validator</h2><table id="unwatched-table"><thead><tr><th>Region</th><th>Restore job</th><th>Type</th><th>Source resource</th><th>Status</th><th>Completed (UTC)</th></tr></thead><tbody>`;
+    for (const u of model.unwatched) {
+      yield `<tr class="verdict-failed"><td>${esc(u.region)}</td><td><code>${esc(u.restoreJobId)}</code></td><td>${esc(u.resourceType)}</td><td><code>${esc(u.sourceResourceArn ?? '–')}</code></td><td>${esc(u.status)}${u.validationStatus ? ` / ${esc(u.validationStatus)}` : ' / no verdict'}</td><td>${when(u.completedAt)}</td></tr>`;
+    }
+    yield `</tbody></table>`;
+  }
   const neverPassed = model.resources.filter((r) => r.successful === 0);
   if (neverPassed.length) {
     yield `<h2 style="margin-top:18px">Resources with no successful validation</h2><table id="never-passed"><thead><tr><th>Resource</th><th>Type</th><th>Validations</th><th>Last verdict</th></tr></thead><tbody>`;

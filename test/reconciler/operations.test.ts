@@ -112,6 +112,16 @@ describe('RestoreValidationOperations', () => {
     });
   });
 
+  it('watches regions without a stack when asked, with an alarm of their own', () => {
+    const { template, ops } = build({ watchRegions: ['eu-central-1', 'us-west-2'] });
+    expect(ops.unwatchedRestoresAlarm).toBeDefined();
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'UnwatchedRestoreTests' });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ RECONCILER_WATCH_REGIONS: 'eu-central-1,us-west-2' }) },
+    });
+    expect(build().ops.unwatchedRestoresAlarm).toBeUndefined();
+  });
+
   it('rejects props that cannot work together, naming the fix', () => {
     expect(() => build({ objectLockMode: 'COMPLIANCE' })).toThrow(OperationsPropsError);
     expect(() => build({ reconcilerSchedule: Duration.minutes(1) })).toThrow(/use 5 minutes to 6 hours/);

@@ -267,6 +267,46 @@ describe('reconcile', () => {
     expect((await store.latestCoverage())?.untested).toHaveLength(3);
   });
 
+  it('reports restore tests of a region without a stack when that region is watched', async () => {
+    const other = new FakeRestoreTestingApi();
+    await other.start();
+    try {
+      const otherPlan = `arn:aws:backup:eu-west-1:${ACCOUNT}:restore-testing-plan:eu_tests-0a0b0c0d`;
+      const add = (id: string, extra: Record<string, unknown>) =>
+        other.jobsApi.addJob({
+          RestoreJobId: id,
+          ResourceType: 'EBS',
+          CreationDate: new Date(Date.now() - 3 * H),
+          CompletionDate: new Date(Date.now() - 2 * H),
+          RestoreTestingPlanArn: otherPlan,
+          ...extra,
+        });
+      add('EU-UNVALIDATED', {});
+      add('EU-FAILED-RESTORE', { Status: 'FAILED' });
+      add('EU-DONE', { ValidationStatus: 'SUCCESSFUL' });
+      add('EU-ON-DEMAND', { RestoreTestingPlanArn: undefined });
+      const regions: string[] = [];
+      const { d, dispatched } = deps({
+        backupIn: (region) => {
+          regions.push(region);
+          return new BackupClient({ endpoint: other.endpoint, region, maxAttempts: 1 });
+        },
+      });
+      const result = await reconcile({ ...settings, watchRegions: ['eu-west-1'] }, d);
+      expect(regions).toEqual(['eu-west-1']);
+      expect(result.coverage.unwatched?.map((u) => [u.region, u.restoreJobId, u.status]).sort()).toEqual([
+        ['eu-west-1', 'EU-FAILED-RESTORE', 'FAILED'],
+        ['eu-west-1', 'EU-UNVALIDATED', 'COMPLETED'],
+      ]);
+      // reported, never acted on: nothing posted or dispatched in the unwatched region
+      expect(other.jobsApi.validations()).toEqual([]);
+      expect(dispatched).toEqual([]);
+      expect((await store.latestCoverage())?.unwatched).toHaveLength(2);
+    } finally {
+      await other.stop();
+    }
+  });
+
   it('lists every page of jobs when there are more than one page', async () => {
     for (let i = 0; i < 2_100; i++) addJob(`PAGE-${i}`, 5, { ValidationStatus: 'SUCCESSFUL' });
     const { d } = deps();

@@ -40,6 +40,15 @@ const coverage: CoverageReport = {
     },
   ],
   notEvaluated: [],
+  unwatched: [
+    {
+      region: 'ap-south-1',
+      restoreJobId: 'AP-1',
+      resourceType: 'EBS',
+      status: 'COMPLETED',
+      completedAt: '2026-11-23T10:00:00.000Z',
+    },
+  ],
 };
 
 beforeAll(async () => {
