@@ -151,6 +151,7 @@ export async function compareStreams(
   let candidates = 0;
   let largest: [ListedObject, ListedObject] | undefined;
   let newest: [ListedObject, ListedObject] | undefined;
+  let sampled = 0;
 
   const record = (ref: ListedObject, proof: Proof) => {
     if (proof.status !== 'unproven') provenBy[proof.method] = (provenBy[proof.method] ?? 0) + 1;
@@ -174,8 +175,8 @@ export async function compareStreams(
 
   const refIt = reference[Symbol.asyncIterator]();
   const restIt = restored[Symbol.asyncIterator]();
-  let a = await refIt.next();
-  let b = await restIt.next();
+  // Both listings start at once; each then keeps its next page in flight (listing.ts).
+  let [a, b] = await Promise.all([refIt.next(), restIt.next()]);
   let cursor: string | undefined;
   let complete = true;
   let handled = 0;
@@ -247,6 +248,7 @@ export async function compareStreams(
     const chosen = new Map<string, [ListedObject, ListedObject]>();
     for (const pair of [largest, newest, ...reservoir]) if (pair) chosen.set(pair[0].key, pair);
     counts.notSampled = candidates - chosen.size;
+    sampled = chosen.size;
     for (const [ref, rest] of chosen.values()) await verify(ref, rest);
   }
   await Promise.all(running);
@@ -257,9 +259,7 @@ export async function compareStreams(
     first: first.toJSON(),
     complete,
     ...(cursor !== undefined ? { cursor } : {}),
-    ...(sampleMode
-      ? { sample: { seed, size: Math.min(candidates, sampleSize + 2), drawnFrom: candidates } }
-      : {}),
+    ...(sampleMode ? { sample: { seed, size: sampled, drawnFrom: candidates } } : {}),
   };
 }
 

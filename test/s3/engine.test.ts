@@ -130,7 +130,10 @@ describe('compareStreams', () => {
     await compareStreams(
       fromArray(ref),
       fromArray(ref),
-      async (o) => (again.push(o.key), { status: 'matched' as const, method: 'test' }),
+      async (o) => {
+        again.push(o.key);
+        return { status: 'matched' as const, method: 'test' };
+      },
       { mode: 'sample', sample: 5, seed: 1 },
     );
     expect(again.sort()).toEqual([...seen].sort());
