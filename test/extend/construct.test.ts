@@ -249,3 +249,37 @@ describe('generated bundles', () => {
     ).not.toThrow();
   });
 });
+
+describe('cdk-nag', () => {
+  it('keeps the real app nag-clean with a custom validator and a check extension added', async () => {
+    const { mkdirSync, rmSync } = await import('node:fs');
+    const { buildApp } = await import('../../infra/app');
+    const outdir = join(PROJECT_ROOT, '.tmp', 'extend-nag.out');
+    rmSync(outdir, { recursive: true, force: true });
+    mkdirSync(outdir, { recursive: true });
+    const { app, stack } = buildApp(new App({ outdir, context: { 'aws:cdk:bundling-stacks': [] } }));
+    stack.validation.addCheck({ entry: ORPHANS });
+    stack.validation.addValidator({
+      entry: EC2_EXAMPLE,
+      match: { resourceType: 'EC2', restoreTestingPlan: 'nightly_*' },
+    });
+    expect(() => app.synth()).not.toThrow();
+  });
+
+  it("reports a user's own wildcard permission on the custom validator's role", async () => {
+    const { mkdirSync, rmSync } = await import('node:fs');
+    const { buildApp } = await import('../../infra/app');
+    const outdir = join(PROJECT_ROOT, '.tmp', 'extend-nag-wide.out');
+    rmSync(outdir, { recursive: true, force: true });
+    mkdirSync(outdir, { recursive: true });
+    const { app, stack } = buildApp(new App({ outdir, context: { 'aws:cdk:bundling-stacks': [] } }));
+    stack.validation.addValidator({
+      entry: EC2_EXAMPLE,
+      match: { resourceType: 'EC2' },
+      permissions: [new iam.PolicyStatement({ actions: ['s3:*'], resources: ['*'] })],
+    });
+    expect(() => app.synth()).toThrow(
+      /Ec2HttpHealthCustomValidator[\s\S]*AwsSolutions-IAM5\[Action::s3:\*\]/,
+    );
+  });
+});
