@@ -97,6 +97,8 @@ export type JobDecision =
   | 'no-validator' // no validator function for the type: left to the window-closing rule
   | 'window-closing-posted' // FAILED posted because the window is about to close
   | 'already-final' // it became final right before we posted
+  | 'window-closed-recorded' // the window closed unseen (reconciler down): TIMED_OUT evidence + notification, once
+  | 'window-closed-known' // recorded by an earlier pass, or the job has other evidence
   | 'restore-failed-recorded' // restore job failed: evidence + notification written
   | 'restore-failed-known' // recorded by an earlier pass
   | 'skipped-deadline' // out of time for this pass
@@ -151,7 +153,7 @@ export async function reconcile(
   type Candidate = {
     job: RestoreJobsListMember;
     plan: PlanInfo;
-    kind: 'missed' | 'closing' | 'restore-failed';
+    kind: 'missed' | 'closing' | 'closed' | 'restore-failed';
     closesAt?: Date;
   };
   const candidates: Candidate[] = [];
@@ -173,7 +175,11 @@ export async function reconcile(
       const completed = job.CompletionDate ?? job.CreationDate;
       const window = plan.windowHoursByType.get(lower(job.ResourceType));
       const closesAt = completed && window ? new Date(completed.getTime() + window * 3_600_000) : undefined;
-      if (closesAt && now.getTime() >= closesAt.getTime() - settings.closeMarginMinutes * 60_000) {
+      const margin = settings.closeMarginMinutes * 60_000;
+      if (closesAt && now.getTime() >= closesAt.getTime() + margin) {
+        // Long past its window: posting now would be refused or meaningless; record it instead.
+        candidates.push({ job, plan, kind: 'closed', closesAt });
+      } else if (closesAt && now.getTime() >= closesAt.getTime() - margin) {
         candidates.push({ job, plan, kind: 'closing', closesAt });
       } else if (job.ValidationStatus) {
         decide(job, 'in-flight'); // VALIDATING: a validator (or Step Functions) is on it
@@ -202,6 +208,13 @@ export async function reconcile(
               c.job,
               ...(await closeWindow(c.job, c.plan, c.closesAt ?? now, now, settings, deps)),
             );
+          if (c.kind === 'closed') {
+            if (withEvidence.has(id)) return decide(c.job, 'window-closed-known');
+            return decide(
+              c.job,
+              await recordWindowClosed(c.job, c.plan, c.closesAt ?? now, now, settings, deps),
+            );
+          }
           if (c.kind === 'restore-failed') {
             if (withEvidence.has(id)) return decide(c.job, 'restore-failed-known');
             return decide(c.job, await recordRestoreFailure(c.job, c.plan, now, settings, deps));
@@ -282,6 +295,36 @@ async function closeWindow(
   const location = deps.store ? (await deps.store.put(record)).key : undefined;
   await deps.onEvidence?.(record, location);
   return ['window-closing-posted', why];
+}
+
+async function recordWindowClosed(
+  job: RestoreJobsListMember,
+  plan: PlanInfo,
+  closesAt: Date,
+  now: Date,
+  settings: ReconcilerSettings,
+  deps: ReconcilerDeps,
+): Promise<JobDecision> {
+  const record = reconcilerRecord(job, plan, {
+    verdict: 'TIMED_OUT',
+    message: `no verdict before the validation window closed at ${closesAt.toISOString()}; the reconciler did not see the job in time to post FAILED (was it running?)`,
+    reported: false,
+    finishedAt: closesAt, // deterministic key: repeated passes write the same object
+    notes: { windowClosesAt: closesAt.toISOString(), validationStatusSeen: job.ValidationStatus ?? null },
+    codeVersion: settings.codeVersion,
+  });
+  if (deps.store?.table) {
+    const put = await deps.store.put(record, { onlyIfAbsent: true });
+    if (put.index === 'exists') return 'window-closed-known';
+    await deps.onEvidence?.(record, put.key);
+    return 'window-closed-recorded';
+  }
+  const margin = settings.closeMarginMinutes * 60_000;
+  if (now.getTime() - closesAt.getTime() - margin > settings.intervalMinutes * 60_000)
+    return 'window-closed-known';
+  const location = deps.store ? (await deps.store.put(record)).key : undefined;
+  await deps.onEvidence?.(record, location);
+  return 'window-closed-recorded';
 }
 
 async function recordRestoreFailure(

@@ -159,6 +159,22 @@ describe('reconcile', () => {
     expect((await store.getSummary('CLOSING-2'))?.verdict).toBe('TIMED_OUT');
   });
 
+  it('records a job whose window closed unseen once, without posting, when the reconciler was down', async () => {
+    addJob('CLOSED-1', 30, { ValidationStatus: 'VALIDATING' });
+    const first = deps();
+    const r1 = await reconcile(settings, first.d);
+    expect(r1.decisions['window-closed-recorded']).toBe(1);
+    expect(api.jobsApi.validations('CLOSED-1')).toEqual([]);
+    expect(first.evidence[0]).toMatchObject({
+      restoreJobId: 'CLOSED-1',
+      verdict: 'TIMED_OUT',
+      reported: false,
+    });
+    const second = deps();
+    expect((await reconcile(settings, second.d)).decisions['window-closed-known']).toBe(1);
+    expect(second.evidence).toEqual([]);
+  });
+
   it('posts nothing when the job turned final right before posting', async () => {
     addJob('RACE-1', 23.5, { ValidationStatus: 'VALIDATING' });
     const { d, evidence } = deps({
