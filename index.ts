@@ -1,3 +1,4 @@
+// biome-ignore-all assist/source/organizeImports: exports are grouped by topic for readers of the API
 /**
  * restore-validation's public API: everything needed to write a validator, a check or a check kind
  * outside this repository. Import only from the package root (`import { defineCheck } from
@@ -11,15 +12,8 @@
 // Registers the `lambda` check kind's implementation, so runValidator (Lambda or CLI) can run it.
 import './shared/lambda-check';
 
-/**
- * The zod instance the config schemas are built with. Build custom kind schemas with this one, so
- * their types and runtime match the registry's (zod 4).
- */
-export { z } from 'zod';
-export type { ParsedArn } from './shared/arn';
-export { parseArn } from './shared/arn';
-export type { CheckFactory } from './shared/check-implementations';
-export { checkImplementation, registerCheckImplementation } from './shared/check-implementations';
+// Checks
+export { defineCheck, errored, fail, pass, runChecks, skip } from './shared/checks';
 export type {
   CheckDefinition,
   CheckOutcome,
@@ -28,11 +22,33 @@ export type {
   CheckStatus,
   RunChecksOptions,
 } from './shared/checks';
-// Checks
-export { defineCheck, errored, fail, pass, runChecks, skip } from './shared/checks';
-export type { ClientOptions, Clients } from './shared/clients';
-export { createClients, registerClients } from './shared/clients';
-export type { Config, Connection, Defaults, Match, Profile } from './shared/config/index';
+
+// Validators
+export { DeferredValidation, defineValidator, runValidator } from './shared/validator';
+export type {
+  ContextInput,
+  RunValidatorOptions,
+  ValidationContext,
+  ValidationRun,
+  ValidatorDefinition,
+} from './shared/validator';
+export { createValidatorHandler } from './shared/handler';
+
+// Check kinds: the config vocabulary (schema) and generic implementations
+export { checkBase, checkKind, checkKinds, registerCheckKind } from './shared/config/kinds/registry';
+export type { CheckConfig, CheckKind } from './shared/config/kinds/registry';
+export { checkImplementation, registerCheckImplementation } from './shared/check-implementations';
+export type { CheckFactory } from './shared/check-implementations';
+
+// The `lambda` check kind's contract (any language)
+export {
+  LAMBDA_CHECK_PAYLOAD_VERSION,
+  buildLambdaCheckPayload,
+  interpretInvokeResponse,
+  lambdaCheckAnswerSchema,
+} from './shared/lambda-check';
+export type { LambdaCheckAnswer, LambdaCheckPayload } from './shared/lambda-check';
+
 // Config
 export {
   emptyConfig,
@@ -42,58 +58,54 @@ export {
   parseConfigText,
   profileByName,
 } from './shared/config/index';
-export type { CheckConfig, CheckKind } from './shared/config/kinds/registry';
-// Check kinds: the config vocabulary (schema) and generic implementations
-export { checkBase, checkKind, checkKinds, registerCheckKind } from './shared/config/kinds/registry';
+export type { Config, Connection, Defaults, Match, Profile } from './shared/config/index';
+
+// Restore job context
+export { localRestoreJob } from './shared/job';
+export type { RestoreJob } from './shared/job';
+export { RestoreMetadata } from './shared/metadata';
+export { parseArn } from './shared/arn';
+export type { ParsedArn } from './shared/arn';
+export { RESOURCE_TYPES } from './shared/resource-types';
+export type { ResourceType } from './shared/resource-types';
+
+// Local loop (`restore-validation check --validator FILE --extension FILE`)
+export type { LocalTarget, TargetOption } from './shared/local';
+export { loadCheckExtensions, loadValidatorModule } from './shared/extend';
+export type { ValidatorModule } from './shared/extend';
+
+// SQL: what a custom check over the RDS/Aurora validators' database session needs
+export type { SqlFacts } from './shared/extend';
+export { SqlSession, SqlStatementError, quoteIdentifier, quoteTable } from './shared/sql/index';
+export type { QueryOptions, QueryResult, SqlEngine, SqlPool, SqlRow } from './shared/sql/index';
+
+// Safety, errors, retries, clients
+export {
+  CREATED_BY_TAG,
+  RESTORE_TEST_TAG,
+  assertCreatedByUs,
+  assertRestoreTestResource,
+  isRestoreTestResource,
+} from './shared/guard';
 export {
   ConfigError,
   ResourceStateError,
   RestoreValidationError,
-  reasonOf,
   SafetyGuardError,
+  reasonOf,
 } from './shared/errors';
-export type { EvidenceRecord } from './shared/evidence';
-// SQL: what a custom check over the RDS/Aurora validators' database session needs
-export type { SqlFacts, ValidatorModule } from './shared/extend';
-export { loadCheckExtensions, loadValidatorModule } from './shared/extend';
-// Safety, errors, retries, clients
-export {
-  assertCreatedByUs,
-  assertRestoreTestResource,
-  CREATED_BY_TAG,
-  isRestoreTestResource,
-  RESTORE_TEST_TAG,
-} from './shared/guard';
-export { createValidatorHandler } from './shared/handler';
-export type { RestoreJob } from './shared/job';
-// Restore job context
-export { localRestoreJob } from './shared/job';
-export type { LambdaCheckAnswer, LambdaCheckPayload } from './shared/lambda-check';
-// The `lambda` check kind's contract (any language)
-export {
-  buildLambdaCheckPayload,
-  interpretInvokeResponse,
-  LAMBDA_CHECK_PAYLOAD_VERSION,
-  lambdaCheckAnswerSchema,
-} from './shared/lambda-check';
-// Local loop (`restore-validation check`)
-export type { LocalTarget, TargetOption } from './shared/local';
-export { RestoreMetadata } from './shared/metadata';
-export type { ResourceType } from './shared/resource-types';
-export { RESOURCE_TYPES } from './shared/resource-types';
-export type { RetryOptions } from './shared/retry';
 export { withRetry } from './shared/retry';
-export type { QueryOptions, QueryResult, SqlEngine, SqlPool, SqlRow } from './shared/sql/index';
-export { quoteIdentifier, quoteTable, SqlSession, SqlStatementError } from './shared/sql/index';
-export type {
-  ContextInput,
-  RunValidatorOptions,
-  ValidationContext,
-  ValidationRun,
-  ValidatorDefinition,
-} from './shared/validator';
-// Validators
-export { DeferredValidation, defineValidator, runValidator } from './shared/validator';
-export type { Verdict } from './shared/verdict';
+export type { RetryOptions } from './shared/retry';
+export { createClients, registerClients } from './shared/clients';
+export type { ClientOptions, Clients } from './shared/clients';
+
 // Verdicts and evidence
 export { decideVerdict } from './shared/verdict';
+export type { Verdict } from './shared/verdict';
+export type { EvidenceRecord } from './shared/evidence';
+
+/**
+ * The zod instance the config schemas are built with. Build custom kind schemas with this one, so
+ * their types and runtime match the registry's (zod 4).
+ */
+export { z } from 'zod';
