@@ -23,7 +23,13 @@ const IMPORT_SCRIPT =
 
 /** Milliseconds to import `target` in a fresh Node process (with tsx when `viaTsx`). */
 function importMs(target: string, viaTsx: boolean): number {
-  const args = ['--no-warnings', ...(viaTsx ? ['--import', 'tsx'] : []), '--input-type=module', '-e', IMPORT_SCRIPT];
+  const args = [
+    '--no-warnings',
+    ...(viaTsx ? ['--import', 'tsx'] : []),
+    '--input-type=module',
+    '-e',
+    IMPORT_SCRIPT,
+  ];
   const res = spawnSync(process.execPath, args, {
     cwd: PROJECT_ROOT,
     encoding: 'utf8',
@@ -41,7 +47,9 @@ function importMs(target: string, viaTsx: boolean): number {
   });
   const ms = Number(res.stdout);
   if (res.status !== 0 || !Number.isFinite(ms)) {
-    throw new Error(`importing ${relative(PROJECT_ROOT, target)} failed: ${(res.stderr || res.error?.message || '').trim().split('\n').slice(-3).join(' | ')}`);
+    throw new Error(
+      `importing ${relative(PROJECT_ROOT, target)} failed: ${(res.stderr || res.error?.message || '').trim().split('\n').slice(-3).join(' | ')}`,
+    );
   }
   return ms;
 }
@@ -56,7 +64,11 @@ function median(values: number[]): number {
  * Bundled and unbundled imports, alternated run by run so that load from other processes on the
  * machine hits both sides alike; medians of each side.
  */
-function measurePair(bundled: string, source: string, runs: number): { bundledMs: number | string; unbundledMs: number | string } {
+function measurePair(
+  bundled: string,
+  source: string,
+  runs: number,
+): { bundledMs: number | string; unbundledMs: number | string } {
   const side = (target: string, viaTsx: boolean) => {
     try {
       importMs(target, viaTsx); // warm-up (tsx transform cache, OS page cache)
@@ -84,9 +96,12 @@ export interface BundleBenchRow {
 export default async function bench(): Promise<void> {
   const runs = Math.max(1, Number(process.env.BENCH_RUNS ?? 3));
   const outDir = join(PROJECT_ROOT, '.tmp', 'bench-bundles');
-  process.stdout.write(`\n== bundles: size and cold import time (median of ${runs}, fresh node ${process.version} per run) ==\n`);
+  process.stdout.write(
+    `\n== bundles: size and cold import time (median of ${runs}, fresh node ${process.version} per run) ==\n`,
+  );
   const all = await bundleEach(outDir);
-  for (const f of all) if ('error' in f) process.stdout.write(`${f.name.padEnd(14)} bundle FAILED: ${f.error}\n`);
+  for (const f of all)
+    if ('error' in f) process.stdout.write(`${f.name.padEnd(14)} bundle FAILED: ${f.error}\n`);
   const results = all.filter((r): r is BundleResult => !('error' in r));
   const rows: BundleBenchRow[] = [];
   const header = `${'function'.padEnd(14)} ${'size'.padStart(10)} ${'<1MB'.padStart(5)} ${'bundled'.padStart(10)} ${'unbundled'.padStart(10)} ${'ratio'.padStart(6)} ${'<0.4'.padStart(5)}`;
@@ -96,7 +111,8 @@ export default async function bench(): Promise<void> {
     const { bundledMs, unbundledMs } = measurePair(r.outFile, r.entry, runs);
     rows.push({ name: r.name, bytes: r.bytes, bundledMs, unbundledMs });
     const sizeOk = r.bytes < SIZE_TARGET;
-    const ratio = typeof bundledMs === 'number' && typeof unbundledMs === 'number' ? bundledMs / unbundledMs : undefined;
+    const ratio =
+      typeof bundledMs === 'number' && typeof unbundledMs === 'number' ? bundledMs / unbundledMs : undefined;
     const ratioOk = ratio !== undefined && ratio < RATIO_TARGET;
     if (!sizeOk || !ratioOk) failures++;
     const fmt = (v: number | string) => (typeof v === 'number' ? `${v.toFixed(0)} ms` : 'error');

@@ -12,12 +12,18 @@ export function buildApp(app: App = new App()): { app: App; stack: RestoreValida
   // cdk-nag 3 is a validation plugin; the 2.x `Aspects.of(app).add(...)` form crashes.
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   const props = propsFromContext((key) => app.node.tryGetContext(key));
-  const stack = new RestoreValidationStack(app, app.node.tryGetContext('restore-validation:stackName') ?? 'RestoreValidation', {
-    ...props,
-    description: 'restore-validation: validates AWS Backup restore tests and reports verdicts',
-    // Environment-agnostic (deployable anywhere, synth offline) unless a VPC lookup needs the account.
-    ...(props.vpcId ? { env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION } } : {}),
-  });
+  const stack = new RestoreValidationStack(
+    app,
+    app.node.tryGetContext('restore-validation:stackName') ?? 'RestoreValidation',
+    {
+      ...props,
+      description: 'restore-validation: validates AWS Backup restore tests and reports verdicts',
+      // Environment-agnostic (deployable anywhere, synth offline) unless a VPC lookup needs the account.
+      ...(props.vpcId
+        ? { env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION } }
+        : {}),
+    },
+  );
   return { app, stack };
 }
 

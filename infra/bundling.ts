@@ -16,7 +16,8 @@ export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..
  * `require("node:https")` at run time and esbuild's ESM shim throws `Dynamic require of "node:https"
  * is not supported` without this banner.
  */
-export const ESM_REQUIRE_BANNER = "import { createRequire } from 'module'; const require = createRequire(import.meta.url);";
+export const ESM_REQUIRE_BANNER =
+  "import { createRequire } from 'module'; const require = createRequire(import.meta.url);";
 
 /** Node version the Lambda runtime runs (`Runtime.NODEJS_24_X`). */
 export const NODE_TARGET = 'node24';

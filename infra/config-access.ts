@@ -26,16 +26,27 @@ export interface ConfigAccess {
 }
 
 function emptyAccess(): ConfigAccess {
-  return { secretArns: [], functionArns: [], dbUsers: [], sourceBuckets: [], sourceTables: [], manifests: [], broadened: [] };
+  return {
+    secretArns: [],
+    functionArns: [],
+    dbUsers: [],
+    sourceBuckets: [],
+    sourceTables: [],
+    manifests: [],
+    broadened: [],
+  };
 }
 
-const list = <T>(v: T | readonly T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? [...v] : [v as T]);
+const list = <T>(v: T | readonly T[] | undefined): T[] =>
+  v === undefined ? [] : Array.isArray(v) ? [...v] : [v as T];
 
 /** The validator types a profile can apply to (all, when it does not name a resource type). */
 export function profileValidatorTypes(profile: Profile): ValidatorType[] {
   const types = list(profile.match.resourceType);
   if (types.length === 0) return [...VALIDATOR_TYPES];
-  return [...new Set(types.map((t) => validatorTypeFor(t)).filter((t): t is ValidatorType => t !== undefined))];
+  return [
+    ...new Set(types.map((t) => validatorTypeFor(t)).filter((t): t is ValidatorType => t !== undefined)),
+  ];
 }
 
 /**
@@ -58,7 +69,12 @@ export function secretResourcePatterns(arn: string): string[] {
   return /[*?]$/.test(arn) ? [arn] : [arn, `${arn}-??????`];
 }
 
-function sourceNames(profile: Profile, service: 's3' | 'dynamodb', access: ConfigAccess, explicit: string | undefined): void {
+function sourceNames(
+  profile: Profile,
+  service: 's3' | 'dynamodb',
+  access: ConfigAccess,
+  explicit: string | undefined,
+): void {
   const target = service === 's3' ? access.sourceBuckets : access.sourceTables;
   if (explicit) {
     target.push(explicit);
@@ -66,7 +82,9 @@ function sourceNames(profile: Profile, service: 's3' | 'dynamodb', access: Confi
   }
   const globs = list(profile.match.sourceResourceArn);
   if (globs.length === 0) {
-    access.broadened.push(`profile "${profile.name}": a compare check without match.sourceResourceArn can read any ${service === 's3' ? 'bucket' : 'table'}`);
+    access.broadened.push(
+      `profile "${profile.name}": a compare check without match.sourceResourceArn can read any ${service === 's3' ? 'bucket' : 'table'}`,
+    );
     target.push('*');
     return;
   }
@@ -83,7 +101,10 @@ function sourceNames(profile: Profile, service: 's3' | 'dynamodb', access: Confi
 
 /** Derives the per-validator-type access from a validated config. */
 export function configAccess(config: Config): Record<ValidatorType, ConfigAccess> {
-  const out = Object.fromEntries(VALIDATOR_TYPES.map((t) => [t, emptyAccess()])) as Record<ValidatorType, ConfigAccess>;
+  const out = Object.fromEntries(VALIDATOR_TYPES.map((t) => [t, emptyAccess()])) as Record<
+    ValidatorType,
+    ConfigAccess
+  >;
   for (const profile of config.profiles) {
     for (const type of profileValidatorTypes(profile)) {
       const access = out[type];
@@ -98,7 +119,12 @@ export function configAccess(config: Config): Record<ValidatorType, ConfigAccess
           if (fn) access.functionArns.push(fn);
         }
         if (c.kind === 'compare') {
-          const cmp = (c.compare ?? {}) as { with?: string; manifest?: string; sourceBucket?: string; sourceTable?: string };
+          const cmp = (c.compare ?? {}) as {
+            with?: string;
+            manifest?: string;
+            sourceBucket?: string;
+            sourceTable?: string;
+          };
           if (cmp.with === 'manifest' && cmp.manifest) {
             const m = /^s3:\/\/([^/]+)\/(.+)$/.exec(cmp.manifest);
             if (m?.[1] && m[2]) access.manifests.push({ bucket: m[1], key: m[2] });

@@ -16,28 +16,28 @@ import {
   Annotations,
   Aws,
   CfnOutput,
-  Duration,
-  RemovalPolicy,
-  Stack,
-  Token,
-  Validations,
   aws_cloudwatch as cloudwatch,
   aws_cloudwatch_actions as cwActions,
+  Duration,
+  aws_lambda_destinations as destinations,
   aws_dynamodb as dynamodb,
   aws_ec2 as ec2,
+  aws_lambda_event_sources as eventSources,
   aws_events as events,
-  aws_events_targets as targets,
   aws_iam as iam,
   aws_kms as kms,
   aws_lambda as lambda,
-  aws_lambda_destinations as destinations,
-  aws_lambda_event_sources as eventSources,
-  aws_lambda_nodejs as nodejs,
   aws_logs as logs,
+  aws_lambda_nodejs as nodejs,
+  RemovalPolicy,
   aws_rds as rds,
-  aws_s3 as s3,
+  Stack,
+  type aws_s3 as s3,
   aws_sns as sns,
   aws_sqs as sqs,
+  Token,
+  aws_events_targets as targets,
+  Validations,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import YAML from 'yaml';
@@ -51,10 +51,24 @@ import { S3DistributedMap, type S3DistributedMapProps } from './constructs/s3-di
 import { nagFlatten } from './nag';
 
 export { nagFlatten } from './nag';
-import { type AddCheckProps, type AddValidatorProps, type CheckExtension, type CustomValidator, type ExtensionHost, addCheckExtension, addCustomValidator } from './constructs/custom-validator';
+
+import {
+  type AddCheckProps,
+  type AddValidatorProps,
+  addCheckExtension,
+  addCustomValidator,
+  type CheckExtension,
+  type CustomValidator,
+  type ExtensionHost,
+} from './constructs/custom-validator';
 
 /** Validator types whose checks open database connections and so run inside the VPC. */
-export const DB_VALIDATOR_TYPES = ['rds', 'aurora', 'documentdb', 'neptune'] as const satisfies readonly ValidatorType[];
+export const DB_VALIDATOR_TYPES = [
+  'rds',
+  'aurora',
+  'documentdb',
+  'neptune',
+] as const satisfies readonly ValidatorType[];
 
 /** File name of the bundled config inside each function's asset (`/var/task/<this>`). */
 export const BUNDLED_CONFIG_FILE = 'restore-validation.config.json';
@@ -211,53 +225,83 @@ export class RestoreValidationPropsError extends Error {
   }
 }
 
-const pascal = (type: string): string => ({ documentdb: 'DocumentDb', dynamodb: 'DynamoDb', fsx: 'FSx' })[type] ?? type.charAt(0).toUpperCase() + type.slice(1);
+const pascal = (type: string): string =>
+  ({ documentdb: 'DocumentDb', dynamodb: 'DynamoDb', fsx: 'FSx' })[type] ??
+  type.charAt(0).toUpperCase() + type.slice(1);
 
 function checkProps(props: RestoreValidationProps): void {
   const fail = (m: string): never => {
     throw new RestoreValidationPropsError(m);
   };
-  if (props.securityGroup && !props.vpc) fail('securityGroup is set but vpc is not: pass the vpc the security group belongs to, or drop securityGroup.');
-  if (props.vpcSubnets && !props.vpc) fail('vpcSubnets is set but vpc is not: pass vpc too, or drop vpcSubnets.');
+  if (props.securityGroup && !props.vpc)
+    fail(
+      'securityGroup is set but vpc is not: pass the vpc the security group belongs to, or drop securityGroup.',
+    );
+  if (props.vpcSubnets && !props.vpc)
+    fail('vpcSubnets is set but vpc is not: pass vpc too, or drop vpcSubnets.');
   if (props.resourceTypes) {
-    if (props.resourceTypes.length === 0) fail('resourceTypes is empty: omit it to deploy every validator, or list at least one of ' + VALIDATOR_TYPES.join(', ') + '.');
+    if (props.resourceTypes.length === 0)
+      fail(
+        'resourceTypes is empty: omit it to deploy every validator, or list at least one of ' +
+          VALIDATOR_TYPES.join(', ') +
+          '.',
+      );
     for (const t of props.resourceTypes) {
       if (!(VALIDATOR_TYPES as readonly string[]).includes(t)) {
-        fail(`resourceTypes contains "${String(t)}", which is not a validator type: use one of ${VALIDATOR_TYPES.join(', ')} (DynamoDB.FullyManaged is served by "dynamodb").`);
+        fail(
+          `resourceTypes contains "${String(t)}", which is not a validator type: use one of ${VALIDATOR_TYPES.join(', ')} (DynamoDB.FullyManaged is served by "dynamodb").`,
+        );
       }
     }
     const dup = props.resourceTypes.find((t, i) => props.resourceTypes?.indexOf(t) !== i);
     if (dup) fail(`resourceTypes lists "${dup}" twice: list each type once.`);
   }
   if (props.restoreTestingPlanArns) {
-    if (props.restoreTestingPlanArns.length === 0) fail('restoreTestingPlanArns is empty, which would match no restore job: omit it to validate every plan, or list plan ARNs.');
+    if (props.restoreTestingPlanArns.length === 0)
+      fail(
+        'restoreTestingPlanArns is empty, which would match no restore job: omit it to validate every plan, or list plan ARNs.',
+      );
     for (const arn of props.restoreTestingPlanArns) {
       if (!Token.isUnresolved(arn) && !PLAN_ARN.test(arn)) {
-        fail(`restoreTestingPlanArns contains "${arn}", which is not a restore testing plan ARN: expected arn:aws:backup:<region>:<account>:restore-testing-plan:<name>-<id>.`);
+        fail(
+          `restoreTestingPlanArns contains "${arn}", which is not a restore testing plan ARN: expected arn:aws:backup:<region>:<account>:restore-testing-plan:<name>-<id>.`,
+        );
       }
     }
   }
   const mem = [props.memorySize, ...Object.values(props.functionSettings ?? {}).map((s) => s?.memorySize)];
-  for (const m of mem) if (m !== undefined && (!Number.isInteger(m) || m < 128 || m > 10240)) fail(`memorySize ${m} is out of range: use an integer from 128 to 10240 (MB).`);
+  for (const m of mem)
+    if (m !== undefined && (!Number.isInteger(m) || m < 128 || m > 10240))
+      fail(`memorySize ${m} is out of range: use an integer from 128 to 10240 (MB).`);
   const timeouts = [props.timeout, ...Object.values(props.functionSettings ?? {}).map((s) => s?.timeout)];
   for (const t of timeouts) {
     if (t && !t.isUnresolved() && (t.toSeconds() < 60 || t.toSeconds() > 900)) {
-      fail(`timeout ${t.toHumanString()} is out of range: validators need 1 to 15 minutes (the verdict is posted within it).`);
+      fail(
+        `timeout ${t.toHumanString()} is out of range: validators need 1 to 15 minutes (the verdict is posted within it).`,
+      );
     }
   }
   if (props.functionSettings) {
     for (const k of Object.keys(props.functionSettings)) {
-      if (!(VALIDATOR_TYPES as readonly string[]).includes(k)) fail(`functionSettings has key "${k}": use validator types (${VALIDATOR_TYPES.join(', ')}).`);
-      if (props.resourceTypes && !props.resourceTypes.includes(k as ValidatorType)) fail(`functionSettings.${k} is set but "${k}" is not in resourceTypes: add it to resourceTypes or remove the setting.`);
+      if (!(VALIDATOR_TYPES as readonly string[]).includes(k))
+        fail(`functionSettings has key "${k}": use validator types (${VALIDATOR_TYPES.join(', ')}).`);
+      if (props.resourceTypes && !props.resourceTypes.includes(k as ValidatorType))
+        fail(
+          `functionSettings.${k} is set but "${k}" is not in resourceTypes: add it to resourceTypes or remove the setting.`,
+        );
     }
   }
   const r = props.eventRetryAttempts;
-  if (r !== undefined && (!Number.isInteger(r) || r < 0 || r > 185)) fail(`eventRetryAttempts ${r} is out of range: EventBridge allows 0 to 185.`);
+  if (r !== undefined && (!Number.isInteger(r) || r < 0 || r > 185))
+    fail(`eventRetryAttempts ${r} is out of range: EventBridge allows 0 to 185.`);
   const a = props.asyncRetryAttempts;
-  if (a !== undefined && (!Number.isInteger(a) || a < 0 || a > 2)) fail(`asyncRetryAttempts ${a} is out of range: Lambda allows 0 to 2.`);
+  if (a !== undefined && (!Number.isInteger(a) || a < 0 || a > 2))
+    fail(`asyncRetryAttempts ${a} is out of range: Lambda allows 0 to 2.`);
   const age = props.maxEventAge;
   if (age && !age.isUnresolved() && (age.toSeconds() < 60 || age.toSeconds() > 6 * 3600)) {
-    fail(`maxEventAge ${age.toHumanString()} is out of range: use 1 minute to 6 hours (Lambda's async limit), shorter than the validation window.`);
+    fail(
+      `maxEventAge ${age.toHumanString()} is out of range: use 1 minute to 6 hours (Lambda's async limit), shorter than the validation window.`,
+    );
   }
 }
 
@@ -327,12 +371,16 @@ export class RestoreValidation extends Construct {
     this.resourceTypes = props.resourceTypes ? [...props.resourceTypes] : [...VALIDATOR_TYPES];
     const functionsDir = resolve(props.functionsDir ?? join(PROJECT_ROOT, 'functions'));
     if (relative(PROJECT_ROOT, functionsDir).startsWith('..')) {
-      throw new RestoreValidationPropsError(`functionsDir "${functionsDir}" is outside the project root ${PROJECT_ROOT}: esbuild bundles from the project root, move the handlers inside it.`);
+      throw new RestoreValidationPropsError(
+        `functionsDir "${functionsDir}" is outside the project root ${PROJECT_ROOT}: esbuild bundles from the project root, move the handlers inside it.`,
+      );
     }
     for (const type of [...this.resourceTypes, 'dlq']) {
       const entry = join(functionsDir, type, 'handler.ts');
       if (!existsSync(entry)) {
-        throw new RestoreValidationPropsError(`${relative(process.cwd(), entry)} does not exist: add the handler, or remove "${type}" from resourceTypes.`);
+        throw new RestoreValidationPropsError(
+          `${relative(process.cwd(), entry)} does not exist: add the handler, or remove "${type}" from resourceTypes.`,
+        );
       }
     }
 
@@ -381,7 +429,11 @@ export class RestoreValidation extends Construct {
       });
       // CloudWatch alarms cannot publish to a topic encrypted with the AWS managed aws/sns key.
       key.grant(new iam.ServicePrincipal('cloudwatch.amazonaws.com'), 'kms:Decrypt', 'kms:GenerateDataKey');
-      this.alarmTopic = new sns.Topic(this, 'AlarmTopic', { masterKey: key, enforceSSL: true, displayName: 'restore-validation alarms' });
+      this.alarmTopic = new sns.Topic(this, 'AlarmTopic', {
+        masterKey: key,
+        enforceSSL: true,
+        displayName: 'restore-validation alarms',
+      });
     }
 
     if (props.vpc) {
@@ -389,12 +441,17 @@ export class RestoreValidation extends Construct {
         props.securityGroup ??
         new ec2.SecurityGroup(this, 'ValidatorSecurityGroup', {
           vpc: props.vpc,
-          description: 'restore-validation database validators; restored databases get it too (vpcSecurityGroupIds override)',
+          description:
+            'restore-validation database validators; restored databases get it too (vpcSecurityGroupIds override)',
           allowAllOutbound: true,
         });
       if (!props.securityGroup) {
         for (const port of DB_PORTS) {
-          this.securityGroup.addIngressRule(this.securityGroup, ec2.Port.tcp(port), `validators to restored databases on ${port}`);
+          this.securityGroup.addIngressRule(
+            this.securityGroup,
+            ec2.Port.tcp(port),
+            `validators to restored databases on ${port}`,
+          );
         }
       }
       if (this.resourceTypes.some((t) => (DB_VALIDATOR_TYPES as readonly string[]).includes(t))) {
@@ -417,7 +474,9 @@ export class RestoreValidation extends Construct {
             commandHooks: {
               beforeBundling: () => [],
               beforeInstall: () => [],
-              afterBundling: (_in: string, outputDir: string) => [`cp ${JSON.stringify(bundledConfig)} ${JSON.stringify(join(outputDir, BUNDLED_CONFIG_FILE))}`],
+              afterBundling: (_in: string, outputDir: string) => [
+                `cp ${JSON.stringify(bundledConfig)} ${JSON.stringify(join(outputDir, BUNDLED_CONFIG_FILE))}`,
+              ],
             },
           }
         : {}),
@@ -454,7 +513,10 @@ export class RestoreValidation extends Construct {
           `the ${type} timeout ${timeout.toHumanString()} leaves no time for checks after the config's reserveSeconds ${reserveSeconds}: raise the timeout or lower defaults.reserveSeconds in ${this.configPath}.`,
         );
       }
-      const logGroup = new logs.LogGroup(this, `${name}ValidatorLogs`, { retention: logRetention, removalPolicy: RemovalPolicy.DESTROY });
+      const logGroup = new logs.LogGroup(this, `${name}ValidatorLogs`, {
+        retention: logRetention,
+        removalPolicy: RemovalPolicy.DESTROY,
+      });
       const role = new iam.Role(this, `${name}ValidatorRole`, {
         assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
         description: `restore-validation ${type} validator`,
@@ -483,7 +545,11 @@ export class RestoreValidation extends Construct {
       });
       this.grantCommon(role, inVpc);
       this.grantType(role, type);
-      for (const why of access[type].broadened) Annotations.of(fn).addWarningV2('restore-validation:broadIamFromConfig', `${why}; IAM access was widened to every resource of that kind. Add a plain glob to match.sourceResourceArn to narrow it.`);
+      for (const why of access[type].broadened)
+        Annotations.of(fn).addWarningV2(
+          'restore-validation:broadIamFromConfig',
+          `${why}; IAM access was widened to every resource of that kind. Add a plain glob to match.sourceResourceArn to narrow it.`,
+        );
 
       const rule = new events.Rule(this, `${name}RestoreCompletedRule`, {
         description: `Restore Job State Change COMPLETED for ${RESOURCE_TYPES_BY_VALIDATOR[type].join(', ')} → ${type} validator`,
@@ -514,7 +580,12 @@ export class RestoreValidation extends Construct {
 
     // --- sub-constructs: long-running flows the validators hand work to ----------------------------
     if (functions.ebs && props.vpc && props.ebsHelper !== false) {
-      this.ebsHelper = new EbsHelper(this, 'EbsHelper', { ...(props.ebsHelper || {}), vpc: props.vpc, vpcSubnets: props.vpcSubnets, logRetention });
+      this.ebsHelper = new EbsHelper(this, 'EbsHelper', {
+        ...(props.ebsHelper || {}),
+        vpc: props.vpc,
+        vpcSubnets: props.vpcSubnets,
+        logRetention,
+      });
       this.ebsHelper.attachTo(functions.ebs);
     }
     if (functions.s3 && props.s3DistributedMap) {
@@ -548,7 +619,10 @@ export class RestoreValidation extends Construct {
     };
 
     // --- DLQ consumer ---------------------------------------------------------------------------
-    const dlqLogs = new logs.LogGroup(this, 'DlqConsumerLogs', { retention: logRetention, removalPolicy: RemovalPolicy.DESTROY });
+    const dlqLogs = new logs.LogGroup(this, 'DlqConsumerLogs', {
+      retention: logRetention,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
     const dlqRole = new iam.Role(this, 'DlqConsumerRole', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: 'restore-validation DLQ consumer: posts FAILED for undelivered restore job events',
@@ -574,7 +648,9 @@ export class RestoreValidation extends Construct {
         ...(props.dryRun ? { RESTORE_VALIDATION_DRY_RUN: 'true' } : {}),
       },
     });
-    this.dlqConsumer.addEventSource(new eventSources.SqsEventSource(this.dlq, { batchSize: 10, reportBatchItemFailures: true }));
+    this.dlqConsumer.addEventSource(
+      new eventSources.SqsEventSource(this.dlq, { batchSize: 10, reportBatchItemFailures: true }),
+    );
 
     const alarm = (id: string, description: string, metric: cloudwatch.IMetric): void => {
       new cloudwatch.Alarm(this, id, {
@@ -594,9 +670,16 @@ export class RestoreValidation extends Construct {
     alarm(
       'DlqParkingAlarm',
       'The DLQ consumer could not process a message 5 times: a restore job may be left without a verdict (TIMED_OUT).',
-      this.parkingQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }),
+      this.parkingQueue.metricApproximateNumberOfMessagesVisible({
+        period: Duration.minutes(5),
+        statistic: 'Maximum',
+      }),
     );
-    alarm('DlqConsumerErrorsAlarm', 'The DLQ consumer Lambda failed.', this.dlqConsumer.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }));
+    alarm(
+      'DlqConsumerErrorsAlarm',
+      'The DLQ consumer Lambda failed.',
+      this.dlqConsumer.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
+    );
 
     // --- outputs ----------------------------------------------------------------------------------
     if (this.securityGroup && this.dbSubnetGroup) {
@@ -609,12 +692,23 @@ export class RestoreValidation extends Construct {
           enableIamDatabaseAuthentication: 'true',
         }),
       });
-      new CfnOutput(this, 'ValidatorSecurityGroupId', { description: 'Security group of the database validators', value: this.securityGroup.securityGroupId });
-      new CfnOutput(this, 'DbSubnetGroupName', { description: 'DB subnet group for restore tests', value: this.dbSubnetGroup.subnetGroupName });
+      new CfnOutput(this, 'ValidatorSecurityGroupId', {
+        description: 'Security group of the database validators',
+        value: this.securityGroup.securityGroupId,
+      });
+      new CfnOutput(this, 'DbSubnetGroupName', {
+        description: 'DB subnet group for restore tests',
+        value: this.dbSubnetGroup.subnetGroupName,
+      });
     }
-    new CfnOutput(this, 'DeadLetterQueueUrl', { description: 'Undelivered restore job events (drained by the DLQ consumer)', value: this.dlq.queueUrl });
-    new CfnOutput(this, 'AlarmTopicArn', { description: 'Alarms and FAILED notifications', value: this.alarmTopic.topicArn });
-
+    new CfnOutput(this, 'DeadLetterQueueUrl', {
+      description: 'Undelivered restore job events (drained by the DLQ consumer)',
+      value: this.dlq.queueUrl,
+    });
+    new CfnOutput(this, 'AlarmTopicArn', {
+      description: 'Alarms and FAILED notifications',
+      value: this.alarmTopic.topicArn,
+    });
   }
 
   /**
@@ -658,15 +752,26 @@ export class RestoreValidation extends Construct {
    */
   private allow(role: iam.IRole, spec: AllowSpec): void {
     role.addToPrincipalPolicy(
-      new iam.PolicyStatement({ sid: spec.sid, actions: spec.actions, resources: spec.resources, ...(spec.conditions ? { conditions: spec.conditions } : {}) }),
+      new iam.PolicyStatement({
+        sid: spec.sid,
+        actions: spec.actions,
+        resources: spec.resources,
+        ...(spec.conditions ? { conditions: spec.conditions } : {}),
+      }),
     );
     const stack = Stack.of(this);
     const findings = [
       ...spec.actions.filter((a) => a.includes('*')).map((a) => `Action::${a}`),
-      ...spec.resources.map((r) => nagFlatten(stack.resolve(r))).filter((r) => r.includes('*')).map((r) => `Resource::${r}`),
+      ...spec.resources
+        .map((r) => nagFlatten(stack.resolve(r)))
+        .filter((r) => r.includes('*'))
+        .map((r) => `Resource::${r}`),
     ];
     for (const finding of new Set(findings)) {
-      Validations.of(role).acknowledge({ id: `AwsSolutions-IAM5[${finding}]`, reason: `${spec.sid}: ${spec.why}` });
+      Validations.of(role).acknowledge({
+        id: `AwsSolutions-IAM5[${finding}]`,
+        reason: `${spec.sid}: ${spec.why}`,
+      });
     }
   }
 
@@ -679,11 +784,29 @@ export class RestoreValidation extends Construct {
   grantCommon(role: iam.Role, inVpc: boolean): void {
     const props = this.props;
     // The lifecycle reads the job, its metadata, and posts VALIDATING and the verdict.
-    this.allow(role, backupSpec(['backup:DescribeRestoreJob', 'backup:GetRestoreJobMetadata', 'backup:PutRestoreValidationResult']));
+    this.allow(
+      role,
+      backupSpec([
+        'backup:DescribeRestoreJob',
+        'backup:GetRestoreJobMetadata',
+        'backup:PutRestoreValidationResult',
+      ]),
+    );
     // Powertools idempotency: one record per restore job, written, updated and (on error) deleted.
-    this.idempotencyTable.grant(role, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem');
+    this.idempotencyTable.grant(
+      role,
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+      'dynamodb:DeleteItem',
+    );
     // Not topic.grantPublish(): with a KMS topic it grants kms:GenerateDataKey*, wider than needed.
-    this.allow(role, { sid: 'PublishNotifications', actions: ['sns:Publish'], resources: [this.alarmTopic.topicArn], why: 'the alarm topic only' });
+    this.allow(role, {
+      sid: 'PublishNotifications',
+      actions: ['sns:Publish'],
+      resources: [this.alarmTopic.topicArn],
+      why: 'the alarm topic only',
+    });
     const key = (this.alarmTopic as { masterKey?: kms.IKey }).masterKey;
     // Publishing to a KMS-encrypted topic needs the key (no wildcard action: GenerateDataKey only).
     if (key) key.grant(role, 'kms:Decrypt', 'kms:GenerateDataKey');
@@ -697,7 +820,12 @@ export class RestoreValidation extends Construct {
       });
       // The table itself only: writes never target its indexes (table.grant() would add `/index/*`).
       if (props.evidence.table) {
-        this.allow(role, { sid: 'IndexEvidence', actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem'], resources: [props.evidence.table.tableArn], why: 'the evidence index table only' });
+        this.allow(role, {
+          sid: 'IndexEvidence',
+          actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem'],
+          resources: [props.evidence.table.tableArn],
+          why: 'the evidence index table only',
+        });
       }
     }
     if (inVpc) {
@@ -753,13 +881,18 @@ function assertLocalEsbuild(): void {
   try {
     createRequire(join(PROJECT_ROOT, 'package.json')).resolve('esbuild');
   } catch {
-    throw new RestoreValidationPropsError(`esbuild is not installed in ${PROJECT_ROOT}/node_modules: run "npm ci" (bundling is local; Docker is not used).`);
+    throw new RestoreValidationPropsError(
+      `esbuild is not installed in ${PROJECT_ROOT}/node_modules: run "npm ci" (bundling is local; Docker is not used).`,
+    );
   }
 }
 
 function readPackageVersion(): string {
   try {
-    return (JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version?: string }).version ?? '0.0.0';
+    return (
+      (JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version?: string })
+        .version ?? '0.0.0'
+    );
   } catch {
     return '0.0.0';
   }
@@ -786,7 +919,13 @@ export function typeStatements(type: ValidatorType, access: ConfigAccess): Allow
   const r = Aws.REGION;
   const a = Aws.ACCOUNT_ID;
   const out: AllowSpec[] = [];
-  const add = (sid: string, actions: string[], resources: string[], why: string, conditions?: Record<string, unknown>): void => {
+  const add = (
+    sid: string,
+    actions: string[],
+    resources: string[],
+    why: string,
+    conditions?: Record<string, unknown>,
+  ): void => {
     if (resources.length === 0) return;
     out.push({ sid, actions, resources, why, ...(conditions ? { conditions } : {}) });
   };
@@ -797,11 +936,21 @@ export function typeStatements(type: ValidatorType, access: ConfigAccess): Allow
     'read-only Describe/List calls on the restored resource, whose identifier AWS Backup generates at restore time; limited to this account and region';
 
   if (type === 'rds') {
-    add('DescribeRestoredDbInstance', ['rds:DescribeDBInstances', 'rds:ListTagsForResource'], [rdsArn('db', '*')], readOnlyDescribe);
+    add(
+      'DescribeRestoredDbInstance',
+      ['rds:DescribeDBInstances', 'rds:ListTagsForResource'],
+      [rdsArn('db', '*')],
+      readOnlyDescribe,
+    );
   }
   if (type === 'aurora' || type === 'documentdb' || type === 'neptune') {
     // DocumentDB and Neptune management APIs authorize with rds: actions.
-    add('DescribeRestoredCluster', ['rds:DescribeDBClusters', 'rds:DescribeDBInstances', 'rds:ListTagsForResource'], [rdsArn('cluster', '*'), rdsArn('db', '*')], readOnlyDescribe);
+    add(
+      'DescribeRestoredCluster',
+      ['rds:DescribeDBClusters', 'rds:DescribeDBInstances', 'rds:ListTagsForResource'],
+      [rdsArn('cluster', '*'), rdsArn('db', '*')],
+      readOnlyDescribe,
+    );
     // Restored clusters have no instance: a temporary one is created, tagged as ours, and deleted.
     add(
       'CreateTemporaryInstanceTaggedAsOurs',
@@ -833,12 +982,22 @@ export function typeStatements(type: ValidatorType, access: ConfigAccess): Allow
     );
   }
   if (type === 'ebs') {
-    add('DescribeRestoredVolume', ['ec2:DescribeVolumes', 'ec2:DescribeVolumeStatus'], ['*'], 'EC2 Describe* actions support no resource-level permissions');
+    add(
+      'DescribeRestoredVolume',
+      ['ec2:DescribeVolumes', 'ec2:DescribeVolumeStatus'],
+      ['*'],
+      'EC2 Describe* actions support no resource-level permissions',
+    );
   }
   if (type === 'ec2') {
     add(
       'DescribeRestoredInstance',
-      ['ec2:DescribeInstances', 'ec2:DescribeInstanceStatus', 'ssm:DescribeInstanceInformation', 'ssm:GetCommandInvocation'],
+      [
+        'ec2:DescribeInstances',
+        'ec2:DescribeInstanceStatus',
+        'ssm:DescribeInstanceInformation',
+        'ssm:GetCommandInvocation',
+      ],
       ['*'],
       'EC2 and SSM Describe/Get actions used here support no resource-level permissions',
     );
@@ -859,7 +1018,10 @@ export function typeStatements(type: ValidatorType, access: ConfigAccess): Allow
     add(
       'RunCommandDocuments',
       ['ssm:SendCommand'],
-      [`arn:${p}:ssm:${r}::document/AWS-RunShellScript`, `arn:${p}:ssm:${r}::document/AWS-RunPowerShellScript`],
+      [
+        `arn:${p}:ssm:${r}::document/AWS-RunShellScript`,
+        `arn:${p}:ssm:${r}::document/AWS-RunPowerShellScript`,
+      ],
       'the two AWS-owned run-script documents',
     );
   }
@@ -868,13 +1030,25 @@ export function typeStatements(type: ValidatorType, access: ConfigAccess): Allow
     const why = `restored buckets (named ${RESTORE_TEST_PREFIX}-<generated id>) and the source buckets the config's compare checks name (match.sourceResourceArn)`;
     add(
       'ReadRestoredAndSourceBuckets',
-      ['s3:ListBucket', 's3:ListBucketVersions', 's3:GetBucketLocation', 's3:GetBucketVersioning', 's3:GetBucketTagging'],
+      [
+        's3:ListBucket',
+        's3:ListBucketVersions',
+        's3:GetBucketLocation',
+        's3:GetBucketVersioning',
+        's3:GetBucketTagging',
+      ],
       buckets.map((b) => `arn:${p}:s3:::${b}`),
       why,
     );
     add(
       'ReadRestoredAndSourceObjects',
-      ['s3:GetObject', 's3:GetObjectVersion', 's3:GetObjectAttributes', 's3:GetObjectVersionAttributes', 's3:GetObjectTagging'],
+      [
+        's3:GetObject',
+        's3:GetObjectVersion',
+        's3:GetObjectAttributes',
+        's3:GetObjectVersionAttributes',
+        's3:GetObjectTagging',
+      ],
       buckets.map((b) => `arn:${p}:s3:::${b}/*`),
       `${why}: every object in them is compared`,
     );
@@ -882,11 +1056,19 @@ export function typeStatements(type: ValidatorType, access: ConfigAccess): Allow
   if (type === 'dynamodb') {
     const tables = [
       `arn:${p}:dynamodb:${r}:${a}:table/${RESTORE_TEST_PREFIX}-*`,
-      ...access.sourceTables.map((t) => (t.startsWith('arn:') ? t : `arn:${p}:dynamodb:${r}:${a}:table/${t}`)),
+      ...access.sourceTables.map((t) =>
+        t.startsWith('arn:') ? t : `arn:${p}:dynamodb:${r}:${a}:table/${t}`,
+      ),
     ];
     add(
       'ReadRestoredAndSourceTables',
-      ['dynamodb:DescribeTable', 'dynamodb:Scan', 'dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:BatchGetItem'],
+      [
+        'dynamodb:DescribeTable',
+        'dynamodb:Scan',
+        'dynamodb:Query',
+        'dynamodb:GetItem',
+        'dynamodb:BatchGetItem',
+      ],
       tables,
       `restored tables (named ${RESTORE_TEST_PREFIX}-<generated id>) and the source tables the config's compare checks name`,
     );
@@ -894,7 +1076,11 @@ export function typeStatements(type: ValidatorType, access: ConfigAccess): Allow
   if (type === 'efs') {
     add(
       'DescribeRestoredFileSystem',
-      ['elasticfilesystem:DescribeFileSystems', 'elasticfilesystem:DescribeMountTargets', 'elasticfilesystem:ListTagsForResource'],
+      [
+        'elasticfilesystem:DescribeFileSystems',
+        'elasticfilesystem:DescribeMountTargets',
+        'elasticfilesystem:ListTagsForResource',
+      ],
       [`arn:${p}:elasticfilesystem:${r}:${a}:file-system/*`],
       readOnlyDescribe,
     );
@@ -902,19 +1088,34 @@ export function typeStatements(type: ValidatorType, access: ConfigAccess): Allow
   if (type === 'fsx') {
     add(
       'DescribeRestoredFileSystem',
-      ['fsx:DescribeFileSystems', 'fsx:DescribeVolumes', 'fsx:DescribeStorageVirtualMachines', 'fsx:ListTagsForResource'],
+      [
+        'fsx:DescribeFileSystems',
+        'fsx:DescribeVolumes',
+        'fsx:DescribeStorageVirtualMachines',
+        'fsx:ListTagsForResource',
+      ],
       ['*'],
       'FSx Describe* actions support no resource-level permissions',
     );
   }
   // From the config: only what the profiles of this type name.
-  add('ReadConfiguredSecrets', ['secretsmanager:GetSecretValue'], access.secretArns, 'the secrets the config names; -?????? matches the random suffix Secrets Manager adds');
-  add('InvokeConfiguredCheckFunctions', ['lambda:InvokeFunction'], access.functionArns, 'the functions the config\'s lambda checks name');
+  add(
+    'ReadConfiguredSecrets',
+    ['secretsmanager:GetSecretValue'],
+    access.secretArns,
+    'the secrets the config names; -?????? matches the random suffix Secrets Manager adds',
+  );
+  add(
+    'InvokeConfiguredCheckFunctions',
+    ['lambda:InvokeFunction'],
+    access.functionArns,
+    "the functions the config's lambda checks name",
+  );
   add(
     'IamDatabaseAuthentication',
     ['rds-db:connect'],
     access.dbUsers.map((u) => `arn:${p}:rds-db:${r}:${a}:dbuser:*/${u}`),
-    'only the database users the config names; the restored instance\'s resource id (dbuser:<id>/<user>) is generated at restore time',
+    "only the database users the config names; the restored instance's resource id (dbuser:<id>/<user>) is generated at restore time",
   );
   add(
     'ReadManifests',

@@ -2,7 +2,7 @@
  * The deployable stack: one `RestoreValidation` per account and region. Settings come from CDK
  * context (`cdk.json` or `-c key=value`), so a fresh clone synthesizes with no arguments.
  */
-import { Stack, type StackProps, Validations, aws_ec2 as ec2, aws_iam as iam } from 'aws-cdk-lib';
+import { aws_ec2 as ec2, type aws_iam as iam, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { ValidatorType } from '../shared/resource-types';
 import { RestoreValidationOperations, type RestoreValidationOperationsProps } from './constructs/operations';
@@ -18,22 +18,34 @@ const RECONCILER_WAIVERS: Readonly<Record<string, string>> = {
     'AWS Backup has no resource-level permissions for ListRestoreJobs, DescribeRestoreJob, PutRestoreValidationResult, ListRestoreTestingPlans or ListProtectedResources: Resource must be *',
   ReadRestoreTestingSelections:
     "the reconciler reads every restore testing plan's selections in this account and region to find resources that got no restore job",
-  WriteEvidence: 'evidence records are written under generated keys, only below the evidence prefix of the evidence bucket',
+  WriteEvidence:
+    'evidence records are written under generated keys, only below the evidence prefix of the evidence bucket',
 };
 
 /** Acknowledges each wildcard of the named statements of a role's default policy, with the reason for that statement. */
 function acknowledgeWildcards(role: iam.Role, reasons: Readonly<Record<string, string>>): void {
   const policy = role.node.tryFindChild('DefaultPolicy') as iam.Policy | undefined;
   if (!policy) return;
-  const doc = Stack.of(role).resolve(policy.document.toJSON()) as { Statement?: Array<{ Sid?: string; Action?: unknown; Resource?: unknown }> };
+  const doc = Stack.of(role).resolve(policy.document.toJSON()) as {
+    Statement?: Array<{ Sid?: string; Action?: unknown; Resource?: unknown }>;
+  };
   for (const st of doc.Statement ?? []) {
     const reason = st.Sid ? reasons[st.Sid] : undefined;
     if (!reason) continue;
     const findings = [
-      ...([] as unknown[]).concat(st.Action ?? []).map((a) => String(a)).filter((a) => a.includes('*')).map((a) => `Action::${a}`),
-      ...([] as unknown[]).concat(st.Resource ?? []).map(nagFlatten).filter((r) => r.includes('*')).map((r) => `Resource::${r}`),
+      ...([] as unknown[])
+        .concat(st.Action ?? [])
+        .map((a) => String(a))
+        .filter((a) => a.includes('*'))
+        .map((a) => `Action::${a}`),
+      ...([] as unknown[])
+        .concat(st.Resource ?? [])
+        .map(nagFlatten)
+        .filter((r) => r.includes('*'))
+        .map((r) => `Resource::${r}`),
     ];
-    for (const f of new Set(findings)) Validations.of(role).acknowledge({ id: `AwsSolutions-IAM5[${f}]`, reason: `${st.Sid}: ${reason}` });
+    for (const f of new Set(findings))
+      Validations.of(role).acknowledge({ id: `AwsSolutions-IAM5[${f}]`, reason: `${st.Sid}: ${reason}` });
   }
 }
 

@@ -57,7 +57,9 @@ export interface BundleFailure {
  * Bundles every discovered entry into `<outDir>/<name>/index.mjs`, sequentially (2 shared cores),
  * carrying on past entries that fail so one broken function does not hide the others.
  */
-export async function bundleEach(outDir: string = join(PROJECT_ROOT, 'dist', 'functions')): Promise<Array<BundleResult | BundleFailure>> {
+export async function bundleEach(
+  outDir: string = join(PROJECT_ROOT, 'dist', 'functions'),
+): Promise<Array<BundleResult | BundleFailure>> {
   const results: Array<BundleResult | BundleFailure> = [];
   for (const [name, entry] of Object.entries(discoverEntries())) {
     try {
@@ -71,7 +73,9 @@ export async function bundleEach(outDir: string = join(PROJECT_ROOT, 'dist', 'fu
 }
 
 /** Like {@link bundleEach} but throws on the first entry that fails. */
-export async function bundleAll(outDir: string = join(PROJECT_ROOT, 'dist', 'functions')): Promise<BundleResult[]> {
+export async function bundleAll(
+  outDir: string = join(PROJECT_ROOT, 'dist', 'functions'),
+): Promise<BundleResult[]> {
   const results = await bundleEach(outDir);
   const failed = results.find((r): r is BundleFailure => 'error' in r);
   if (failed) throw new Error(`${failed.name} (${relative(PROJECT_ROOT, failed.entry)}): ${failed.error}`);
@@ -83,7 +87,8 @@ export function largestInputs(result: BundleResult, n = 5): Array<{ path: string
   const outputs = Object.values(result.metafile.outputs);
   const inputs = new Map<string, number>();
   for (const out of outputs) {
-    for (const [path, info] of Object.entries(out.inputs)) inputs.set(path, (inputs.get(path) ?? 0) + info.bytesInOutput);
+    for (const [path, info] of Object.entries(out.inputs))
+      inputs.set(path, (inputs.get(path) ?? 0) + info.bytesInOutput);
   }
   return [...inputs.entries()]
     .sort((a, b) => b[1] - a[1])
@@ -123,7 +128,9 @@ async function main(): Promise<void> {
       continue;
     }
     const flag = r.bytes > 1024 * 1024 ? '  (over 1 MB)' : '';
-    process.stdout.write(`${r.name.padEnd(24)} ${formatBytes(r.bytes).padStart(10)}  ${Math.round(r.buildMs)} ms  ${relative(PROJECT_ROOT, r.outFile)}${flag}\n`);
+    process.stdout.write(
+      `${r.name.padEnd(24)} ${formatBytes(r.bytes).padStart(10)}  ${Math.round(r.buildMs)} ms  ${relative(PROJECT_ROOT, r.outFile)}${flag}\n`,
+    );
   }
 }
 

@@ -15,13 +15,18 @@ import { BackupClient, DescribeRestoreJobCommand } from '@aws-sdk/client-backup'
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { runtimeSettings } from '../../shared/env';
 import { reasonOf } from '../../shared/errors';
-import { type Logger, logger as defaultLogger } from '../../shared/logger';
+import { logger as defaultLogger, type Logger } from '../../shared/logger';
 import { postVerdict } from '../../shared/report';
 import { withRetry } from '../../shared/retry';
 
 /** What one DLQ message says: the job and why it was not validated. */
 export type DlqMessage =
-  | { readonly ok: true; readonly restoreJobId: string; readonly reason: string; readonly isRestoreTest: boolean | undefined }
+  | {
+      readonly ok: true;
+      readonly restoreJobId: string;
+      readonly reason: string;
+      readonly isRestoreTest: boolean | undefined;
+    }
   | { readonly ok: false; readonly problem: string };
 
 const FINAL = new Set(['SUCCESSFUL', 'FAILED', 'TIMED_OUT']);
@@ -47,7 +52,11 @@ export function parseDlqRecord(record: SQSRecord): DlqMessage {
   };
   if ('requestPayload' in wrapped) {
     const restoreJobId = restoreJobIdOf(wrapped.requestPayload);
-    if (!restoreJobId) return { ok: false, problem: 'Lambda failure record whose requestPayload names no detail.restoreJobId' };
+    if (!restoreJobId)
+      return {
+        ok: false,
+        problem: 'Lambda failure record whose requestPayload names no detail.restoreJobId',
+      };
     const condition = wrapped.requestContext?.condition ?? 'unknown condition';
     const attempts = wrapped.requestContext?.approximateInvokeCount;
     const error = wrapped.responsePayload?.errorType
@@ -65,7 +74,12 @@ export function parseDlqRecord(record: SQSRecord): DlqMessage {
     };
   }
   const restoreJobId = restoreJobIdOf(body);
-  if (!restoreJobId) return { ok: false, problem: 'neither an EventBridge restore job event nor a Lambda failure record (no detail.restoreJobId)' };
+  if (!restoreJobId)
+    return {
+      ok: false,
+      problem:
+        'neither an EventBridge restore job event nor a Lambda failure record (no detail.restoreJobId)',
+    };
   const code = attribute(record, 'ERROR_CODE');
   const message = attribute(record, 'ERROR_MESSAGE');
   return {
@@ -101,7 +115,13 @@ export interface DlqHandlerDeps {
 }
 
 /** What happened to one record (returned for tests; the Lambda returns only the batch failures). */
-export type RecordOutcome = 'posted' | 'already-final' | 'not-a-restore-test' | 'dropped' | 'dry-run' | 'retry';
+export type RecordOutcome =
+  | 'posted'
+  | 'already-final'
+  | 'not-a-restore-test'
+  | 'dropped'
+  | 'dry-run'
+  | 'retry';
 
 /** Builds the SQS handler. Each record is independent: one failure never fails the batch. */
 export function createDlqHandler(deps: DlqHandlerDeps) {
@@ -120,10 +140,16 @@ export function createDlqHandler(deps: DlqHandlerDeps) {
       return 'dropped';
     }
     const { restoreJobId, reason } = parsed;
-    const job = await withRetry(() => deps.backup.send(new DescribeRestoreJobCommand({ RestoreJobId: restoreJobId })), retry);
+    const job = await withRetry(
+      () => deps.backup.send(new DescribeRestoreJobCommand({ RestoreJobId: restoreJobId })),
+      retry,
+    );
     const current = job.ValidationStatus;
     if (current && FINAL.has(current)) {
-      log.info('dlq message skipped: job already has a final verdict', { restoreJobId, validationStatus: current });
+      log.info('dlq message skipped: job already has a final verdict', {
+        restoreJobId,
+        validationStatus: current,
+      });
       return 'already-final';
     }
     const isRestoreTest = Boolean(job.CreatedBy?.RestoreTestingPlanArn) || parsed.isRestoreTest === true;
@@ -135,7 +161,10 @@ export function createDlqHandler(deps: DlqHandlerDeps) {
       log.info('dry run: would post FAILED', { restoreJobId, reason });
       return 'dry-run';
     }
-    const result = await postVerdict(deps.backup, restoreJobId, 'FAILED', reason, { knownValidationStatus: current ?? '', retry });
+    const result = await postVerdict(deps.backup, restoreJobId, 'FAILED', reason, {
+      knownValidationStatus: current ?? '',
+      retry,
+    });
     log.info('dlq verdict', { restoreJobId, result });
     return result;
   }
@@ -148,7 +177,10 @@ export function createDlqHandler(deps: DlqHandlerDeps) {
         outcomes.push(await handleRecord(record));
       } catch (err) {
         // Transient or unknown: let SQS redeliver this one; after maxReceiveCount it is parked (alarmed).
-        log.error('dlq message failed; will be retried', { messageId: record.messageId, reason: reasonOf(err) });
+        log.error('dlq message failed; will be retried', {
+          messageId: record.messageId,
+          reason: reasonOf(err),
+        });
         batchItemFailures.push({ itemIdentifier: record.messageId });
         outcomes.push('retry');
       }

@@ -1,11 +1,11 @@
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { App, Stack, Validations, aws_ec2 as ec2, aws_iam as iam } from 'aws-cdk-lib';
+import { App, aws_ec2 as ec2, aws_iam as iam, Stack, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { RestoreValidation } from '../../infra/restore-validation';
 import { describe, expect, it } from 'vitest';
 import { buildApp } from '../../infra/app';
 import { PROJECT_ROOT } from '../../infra/bundling';
+import { RestoreValidation } from '../../infra/restore-validation';
 import { propsFromContext } from '../../infra/stack';
 
 function freshApp(name: string): { app: App; outdir: string } {
@@ -29,13 +29,22 @@ describe('cdk app', () => {
     const { stack } = buildApp(app);
     new iam.Role(stack, 'TooWide', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      inlinePolicies: { wide: new iam.PolicyDocument({ statements: [new iam.PolicyStatement({ actions: ['s3:*'], resources: ['*'] })] }) },
+      inlinePolicies: {
+        wide: new iam.PolicyDocument({
+          statements: [new iam.PolicyStatement({ actions: ['s3:*'], resources: ['*'] })],
+        }),
+      },
     });
     expect(() => app.synth()).toThrow(/TooWide[\s\S]*AwsSolutions-IAM5\[Action::s3:\*\]/);
     const report = JSON.parse(readFileSync(join(outdir, 'validation-report.json'), 'utf8')) as {
-      pluginReports: Array<{ pluginName: string; violations: Array<{ ruleName: string; violatingConstructs: Array<{ constructPath: string }> }> }>;
+      pluginReports: Array<{
+        pluginName: string;
+        violations: Array<{ ruleName: string; violatingConstructs: Array<{ constructPath: string }> }>;
+      }>;
     };
-    const nag = report.pluginReports.filter((p) => p.pluginName === 'AwsSolutions').flatMap((p) => p.violations);
+    const nag = report.pluginReports
+      .filter((p) => p.pluginName === 'AwsSolutions')
+      .flatMap((p) => p.violations);
     expect(nag.map((v) => v.ruleName)).toContain('AwsSolutions-IAM5[Action::s3:*]');
     // Only the deliberately wide role is reported: everything the stack creates is clean or waived.
     const paths = nag.flatMap((v) => v.violatingConstructs.map((c) => c.constructPath));
@@ -59,7 +68,10 @@ describe('cdk-nag with a VPC', () => {
       app.synth();
     } catch {
       const report = JSON.parse(readFileSync(join(outdir, 'validation-report.json'), 'utf8')) as {
-        pluginReports: Array<{ pluginName: string; violations: Array<{ violatingConstructs: Array<{ constructPath: string }> }> }>;
+        pluginReports: Array<{
+          pluginName: string;
+          violations: Array<{ violatingConstructs: Array<{ constructPath: string }> }>;
+        }>;
       };
       paths = report.pluginReports
         .filter((p) => p.pluginName === 'AwsSolutions')
@@ -76,7 +88,9 @@ describe('propsFromContext', () => {
     const ctx: Record<string, unknown> = {
       'restore-validation:configPath': 'my.yaml',
       'restore-validation:resourceTypes': 'rds, s3',
-      'restore-validation:restoreTestingPlanArns': ['arn:aws:backup:us-east-1:123456789012:restore-testing-plan:p-1'],
+      'restore-validation:restoreTestingPlanArns': [
+        'arn:aws:backup:us-east-1:123456789012:restore-testing-plan:p-1',
+      ],
       'restore-validation:dryRun': 'true',
     };
     expect(propsFromContext((k) => ctx[k])).toEqual({

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../../shared/config';
 import { configAccess, globToIamPattern, secretResourcePatterns } from '../../infra/config-access';
+import { parseConfig } from '../../shared/config';
 
 describe('globToIamPattern', () => {
   it('keeps * and ? globs and widens ** to *', () => {
@@ -27,8 +27,17 @@ describe('configAccess', () => {
     const config = parseConfig({
       version: 1,
       profiles: [
-        { name: 'any', connection: { secretArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:shared' }, checks: [] },
-        { name: 'pg', match: { resourceType: 'RDS' }, connection: { iamAuth: true, user: 'validator' }, checks: [] },
+        {
+          name: 'any',
+          connection: { secretArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:shared' },
+          checks: [],
+        },
+        {
+          name: 'pg',
+          match: { resourceType: 'RDS' },
+          connection: { iamAuth: true, user: 'validator' },
+          checks: [],
+        },
       ],
     });
     const access = configAccess(config);
@@ -38,16 +47,29 @@ describe('configAccess', () => {
   });
 
   it('widens and explains source access when a compare profile names no source', () => {
-    const config = parseConfig({ version: 1, profiles: [{ name: 'b', match: { resourceType: 'S3' }, checks: [{ id: 'c', compare: { with: 'source' } }] }] });
+    const config = parseConfig({
+      version: 1,
+      profiles: [
+        { name: 'b', match: { resourceType: 'S3' }, checks: [{ id: 'c', compare: { with: 'source' } }] },
+      ],
+    });
     const access = configAccess(config);
     expect(access.s3.sourceBuckets).toEqual(['*']);
-    expect(access.s3.broadened[0]).toMatch(/profile "b": a compare check without match.sourceResourceArn can read any bucket/);
+    expect(access.s3.broadened[0]).toMatch(
+      /profile "b": a compare check without match.sourceResourceArn can read any bucket/,
+    );
   });
 
   it('uses an explicit sourceBucket over the match glob', () => {
     const config = parseConfig({
       version: 1,
-      profiles: [{ name: 'b', match: { resourceType: 'S3', sourceResourceArn: 'arn:aws:s3:::x-*' }, checks: [{ id: 'c', compare: { with: 'source', sourceBucket: 'x-prod' } }] }],
+      profiles: [
+        {
+          name: 'b',
+          match: { resourceType: 'S3', sourceResourceArn: 'arn:aws:s3:::x-*' },
+          checks: [{ id: 'c', compare: { with: 'source', sourceBucket: 'x-prod' } }],
+        },
+      ],
     });
     expect(configAccess(config).s3.sourceBuckets).toEqual(['x-prod']);
   });

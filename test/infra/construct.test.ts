@@ -1,23 +1,35 @@
-import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { App, Duration, Stack, aws_ec2 as ec2, aws_iam as iam } from 'aws-cdk-lib';
+import { App, Duration, aws_ec2 as ec2, type aws_iam as iam, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { cdkBundlingFields, ESM_REQUIRE_BANNER, esbuildOptions, PROJECT_ROOT } from '../../infra/bundling';
+import {
+  BUNDLED_CONFIG_FILE,
+  RestoreValidation,
+  type RestoreValidationProps,
+} from '../../infra/restore-validation';
 import { parseConfig } from '../../shared/config';
 import { VALIDATOR_TYPES, type ValidatorType } from '../../shared/resource-types';
-import { cdkBundlingFields, ESM_REQUIRE_BANNER, esbuildOptions, PROJECT_ROOT } from '../../infra/bundling';
-import { BUNDLED_CONFIG_FILE, RestoreValidation, type RestoreValidationProps } from '../../infra/restore-validation';
 
 const FIXTURES = join(PROJECT_ROOT, 'test', 'infra', 'fixtures');
 const FUNCTIONS = join(FIXTURES, 'functions');
 const VALID_CONFIG = join(FIXTURES, 'valid.config.yaml');
 const PLAN = 'arn:aws:backup:us-east-1:123456789012:restore-testing-plan:nightly_restore_tests-1a2b3c4d';
 
-function build(props: RestoreValidationProps = {}, configure?: (stack: Stack) => Partial<RestoreValidationProps>) {
+function build(
+  props: RestoreValidationProps = {},
+  configure?: (stack: Stack) => Partial<RestoreValidationProps>,
+) {
   // Unit tests skip bundling: the stand-in handlers only need to exist.
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
   const stack = new Stack(app, 'Test', { env: { account: '123456789012', region: 'us-east-1' } });
-  const construct = new RestoreValidation(stack, 'RV', { configPath: VALID_CONFIG, functionsDir: FUNCTIONS, ...props, ...configure?.(stack) });
+  const construct = new RestoreValidation(stack, 'RV', {
+    configPath: VALID_CONFIG,
+    functionsDir: FUNCTIONS,
+    ...props,
+    ...configure?.(stack),
+  });
   return { app, stack, construct, template: Template.fromStack(stack) };
 }
 
@@ -73,7 +85,9 @@ describe('RestoreValidation', () => {
 
   it('matches both DynamoDB and DynamoDB.FullyManaged with the dynamodb rule', () => {
     t.template.hasResourceProperties('AWS::Events::Rule', {
-      EventPattern: { detail: { status: ['COMPLETED'], resourceType: ['DynamoDB', 'DynamoDB.FullyManaged'] } },
+      EventPattern: {
+        detail: { status: ['COMPLETED'], resourceType: ['DynamoDB', 'DynamoDB.FullyManaged'] },
+      },
     });
     const rules = t.template.findResources('AWS::Events::Rule');
     expect(Object.keys(rules)).toHaveLength(VALIDATOR_TYPES.length);
@@ -89,7 +103,8 @@ describe('RestoreValidation', () => {
     const filtered = build({ restoreTestingPlanArns: [PLAN] });
     const rules = Object.values(filtered.template.findResources('AWS::Events::Rule'));
     expect(rules).toHaveLength(VALIDATOR_TYPES.length);
-    for (const rule of rules) expect(rule.Properties.EventPattern.detail.restoreTestingPlanArn).toEqual([PLAN]);
+    for (const rule of rules)
+      expect(rule.Properties.EventPattern.detail.restoreTestingPlanArn).toEqual([PLAN]);
   });
 
   it('targets the type Lambda with retries, a maximum event age and the encrypted DLQ', () => {
@@ -97,7 +112,13 @@ describe('RestoreValidation', () => {
     const dlqArn = t.stack.resolve(t.construct.dlq.queueArn);
     t.template.hasResourceProperties('AWS::Events::Rule', {
       EventPattern: { detail: { resourceType: ['RDS'] } },
-      Targets: [Match.objectLike({ Arn: fnArn, DeadLetterConfig: { Arn: dlqArn }, RetryPolicy: { MaximumRetryAttempts: 8, MaximumEventAgeInSeconds: 7200 } })],
+      Targets: [
+        Match.objectLike({
+          Arn: fnArn,
+          DeadLetterConfig: { Arn: dlqArn },
+          RetryPolicy: { MaximumRetryAttempts: 8, MaximumEventAgeInSeconds: 7200 },
+        }),
+      ],
     });
   });
 
@@ -119,7 +140,11 @@ describe('RestoreValidation', () => {
     const configs = Object.values(t.template.findResources('AWS::Lambda::EventInvokeConfig'));
     expect(configs).toHaveLength(VALIDATOR_TYPES.length);
     for (const c of configs) {
-      expect(c.Properties).toMatchObject({ MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 7200, DestinationConfig: { OnFailure: { Destination: dlqArn } } });
+      expect(c.Properties).toMatchObject({
+        MaximumRetryAttempts: 2,
+        MaximumEventAgeInSeconds: 7200,
+        DestinationConfig: { OnFailure: { Destination: dlqArn } },
+      });
     }
   });
 
@@ -127,15 +152,25 @@ describe('RestoreValidation', () => {
     const dlqId = t.stack.getLogicalId(t.construct.dlq.node.defaultChild as never);
     const parkingArn = t.stack.resolve(t.construct.parkingQueue.queueArn);
     t.template.templateMatches({
-      Resources: { [dlqId]: { Properties: { SqsManagedSseEnabled: true, RedrivePolicy: { deadLetterTargetArn: parkingArn, maxReceiveCount: 5 } } } },
+      Resources: {
+        [dlqId]: {
+          Properties: {
+            SqsManagedSseEnabled: true,
+            RedrivePolicy: { deadLetterTargetArn: parkingArn, maxReceiveCount: 5 },
+          },
+        },
+      },
     });
     t.template.hasResourceProperties('AWS::SQS::QueuePolicy', {
       Queues: [t.stack.resolve(t.construct.dlq.queueUrl)],
       PolicyDocument: {
-        Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]),
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
       },
     });
-    for (const q of Object.values(t.template.findResources('AWS::SQS::Queue'))) expect(q.Properties.SqsManagedSseEnabled).toBe(true);
+    for (const q of Object.values(t.template.findResources('AWS::SQS::Queue')))
+      expect(q.Properties.SqsManagedSseEnabled).toBe(true);
   });
 
   it('drains the DLQ with the consumer, reporting batch item failures', () => {
@@ -146,7 +181,14 @@ describe('RestoreValidation', () => {
     });
     const consumer = statementsOf(t.template, t.stack, t.construct.dlqConsumer.role as iam.IRole);
     const actions = consumer.flatMap(actionsOf);
-    expect(actions).toEqual(expect.arrayContaining(['backup:DescribeRestoreJob', 'backup:PutRestoreValidationResult', 'sqs:ReceiveMessage', 'sqs:DeleteMessage']));
+    expect(actions).toEqual(
+      expect.arrayContaining([
+        'backup:DescribeRestoreJob',
+        'backup:PutRestoreValidationResult',
+        'sqs:ReceiveMessage',
+        'sqs:DeleteMessage',
+      ]),
+    );
     expect(actions).not.toContain('backup:GetRestoreJobMetadata');
   });
 
@@ -172,24 +214,42 @@ describe('RestoreValidation', () => {
               Runtime: 'nodejs24.x',
               Architectures: ['arm64'],
               Handler: 'index.handler',
-              Environment: { Variables: Match.objectLike({ RESTORE_VALIDATION_CONFIG: `/var/task/${BUNDLED_CONFIG_FILE}`, IDEMPOTENCY_TABLE_NAME: tableRef }) },
+              Environment: {
+                Variables: Match.objectLike({
+                  RESTORE_VALIDATION_CONFIG: `/var/task/${BUNDLED_CONFIG_FILE}`,
+                  IDEMPOTENCY_TABLE_NAME: tableRef,
+                }),
+              },
             },
           },
         },
       });
     }
-    t.template.hasResourceProperties('AWS::Lambda::Function', { Runtime: 'nodejs24.x', FunctionName: Match.absent(), Environment: { Variables: Match.objectLike({ POWERTOOLS_SERVICE_NAME: 'restore-validation-dlq' }) } });
+    t.template.hasResourceProperties('AWS::Lambda::Function', {
+      Runtime: 'nodejs24.x',
+      FunctionName: Match.absent(),
+      Environment: { Variables: Match.objectLike({ POWERTOOLS_SERVICE_NAME: 'restore-validation-dlq' }) },
+    });
   });
 
   it('grants every validator the Backup verdict calls and no wildcard action', () => {
     for (const type of VALIDATOR_TYPES) {
       const statements = statementsOf(t.template, t.stack, t.construct.roles[type] as iam.IRole);
       const actions = statements.flatMap(actionsOf);
-      expect(actions, type).toEqual(expect.arrayContaining(['backup:DescribeRestoreJob', 'backup:GetRestoreJobMetadata', 'backup:PutRestoreValidationResult']));
+      expect(actions, type).toEqual(
+        expect.arrayContaining([
+          'backup:DescribeRestoreJob',
+          'backup:GetRestoreJobMetadata',
+          'backup:PutRestoreValidationResult',
+        ]),
+      );
       for (const a of actions) expect(a, `${type}: ${a}`).not.toMatch(/\*/);
       // Resource * only for actions that have no resource-level permissions.
       const starOnly = statements.filter((s) => resourcesOf(s).includes('*')).flatMap(actionsOf);
-      for (const a of starOnly) expect(a, `${type}: ${a} on *`).toMatch(/^(backup:(DescribeRestoreJob|GetRestoreJobMetadata|PutRestoreValidationResult)|ec2:Describe\w+|ssm:(DescribeInstanceInformation|GetCommandInvocation)|fsx:\w+)$/);
+      for (const a of starOnly)
+        expect(a, `${type}: ${a} on *`).toMatch(
+          /^(backup:(DescribeRestoreJob|GetRestoreJobMetadata|PutRestoreValidationResult)|ec2:Describe\w+|ssm:(DescribeInstanceInformation|GetCommandInvocation)|fsx:\w+)$/,
+        );
     }
   });
 
@@ -199,7 +259,9 @@ describe('RestoreValidation', () => {
     expect(JSON.stringify(s3Objects?.Resource)).toContain(':s3:::awsbackup-restore-test-*/*');
     expect(JSON.stringify(s3Objects?.Resource)).toContain(':s3:::media-*/*');
     // Other validators cannot read buckets.
-    expect(statementsOf(t.template, t.stack, t.construct.roles.rds as iam.IRole).flatMap(actionsOf)).not.toContain('s3:GetObject');
+    expect(
+      statementsOf(t.template, t.stack, t.construct.roles.rds as iam.IRole).flatMap(actionsOf),
+    ).not.toContain('s3:GetObject');
 
     const rds = statementsOf(t.template, t.stack, t.construct.roles.rds as iam.IRole);
     const secrets = rds.find((s) => actionsOf(s).includes('secretsmanager:GetSecretValue'));
@@ -221,7 +283,9 @@ describe('RestoreValidation', () => {
     const ddb = statementsOf(t.template, t.stack, t.construct.roles.dynamodb as iam.IRole);
     const tables = ddb.find((s) => actionsOf(s).includes('dynamodb:Scan'));
     expect(JSON.stringify(tables?.Resource)).toContain('table/awsbackup-restore-test-*');
-    expect(JSON.stringify(tables?.Resource)).toContain('arn:aws:dynamodb:us-east-1:123456789012:table/sessions');
+    expect(JSON.stringify(tables?.Resource)).toContain(
+      'arn:aws:dynamodb:us-east-1:123456789012:table/sessions',
+    );
     const invoke = ddb.find((s) => actionsOf(s).includes('lambda:InvokeFunction'));
     expect(invoke?.Resource).toBe('arn:aws:lambda:us-east-1:123456789012:function:sessions-invariants');
 
@@ -232,8 +296,11 @@ describe('RestoreValidation', () => {
 
   it('keeps validators outside a VPC and prints no DB overrides when no vpc is given', () => {
     expect(t.construct.securityGroup).toBeUndefined();
-    for (const fn of Object.values(t.template.findResources('AWS::Lambda::Function'))) expect(fn.Properties.VpcConfig).toBeUndefined();
-    expect(Object.keys(t.template.findOutputs('*')).some((k) => k.includes('DatabaseRestoreMetadataOverrides'))).toBe(false);
+    for (const fn of Object.values(t.template.findResources('AWS::Lambda::Function')))
+      expect(fn.Properties.VpcConfig).toBeUndefined();
+    expect(
+      Object.keys(t.template.findOutputs('*')).some((k) => k.includes('DatabaseRestoreMetadataOverrides')),
+    ).toBe(false);
   });
 
   it('puts only the database validators in the VPC and prints the selection overrides', () => {
@@ -244,12 +311,20 @@ describe('RestoreValidation', () => {
     for (const type of VALIDATOR_TYPES) {
       const id = v.stack.getLogicalId(v.construct.functions[type]?.node.defaultChild as never);
       const fn = v.template.toJSON().Resources[id];
-      if (['rds', 'aurora', 'documentdb', 'neptune'].includes(type)) expect(fn.Properties.VpcConfig.SecurityGroupIds, type).toEqual([sgId]);
+      if (['rds', 'aurora', 'documentdb', 'neptune'].includes(type))
+        expect(fn.Properties.VpcConfig.SecurityGroupIds, type).toEqual([sgId]);
       else expect(fn.Properties.VpcConfig, type).toBeUndefined();
     }
-    v.template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', { IpProtocol: 'tcp', FromPort: 5432, ToPort: 5432, SourceSecurityGroupId: sgId });
+    v.template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
+      IpProtocol: 'tcp',
+      FromPort: 5432,
+      ToPort: 5432,
+      SourceSecurityGroupId: sgId,
+    });
     const outputs = v.template.findOutputs('*');
-    const overrides = Object.entries(outputs).find(([k]) => k.includes('DatabaseRestoreMetadataOverrides'))?.[1];
+    const overrides = Object.entries(outputs).find(([k]) =>
+      k.includes('DatabaseRestoreMetadataOverrides'),
+    )?.[1];
     const rendered = JSON.stringify(overrides?.Value);
     expect(rendered).toContain('vpcSecurityGroupIds');
     expect(rendered).toContain('dbSubnetGroupName');
@@ -259,8 +334,12 @@ describe('RestoreValidation', () => {
     // The EBS helper flow comes with a VPC and is wired to the EBS validator.
     expect(v.construct.ebsHelper).toBeDefined();
     const ebsId = v.stack.getLogicalId(v.construct.functions.ebs?.node.defaultChild as never);
-    expect(Object.keys(v.template.toJSON().Resources[ebsId].Properties.Environment.Variables)).toContain('EBS_STATE_MACHINE_ARN');
-    const ebsActions = statementsOf(v.template, v.stack, v.construct.roles.ebs as iam.IRole).flatMap(actionsOf);
+    expect(Object.keys(v.template.toJSON().Resources[ebsId].Properties.Environment.Variables)).toContain(
+      'EBS_STATE_MACHINE_ARN',
+    );
+    const ebsActions = statementsOf(v.template, v.stack, v.construct.roles.ebs as iam.IRole).flatMap(
+      actionsOf,
+    );
     expect(ebsActions).toContain('states:StartExecution');
   });
 
@@ -273,8 +352,14 @@ describe('RestoreValidation', () => {
     const withMap = build({ resourceTypes: ['s3'], s3DistributedMap: true });
     expect(withMap.construct.s3DistributedMap).toBeDefined();
     const id = withMap.stack.getLogicalId(withMap.construct.functions.s3?.node.defaultChild as never);
-    expect(Object.keys(withMap.template.toJSON().Resources[id].Properties.Environment.Variables)).toContain('S3_COMPARE_STATE_MACHINE_ARN');
-    const actions = statementsOf(withMap.template, withMap.stack, withMap.construct.roles.s3 as iam.IRole).flatMap(actionsOf);
+    expect(Object.keys(withMap.template.toJSON().Resources[id].Properties.Environment.Variables)).toContain(
+      'S3_COMPARE_STATE_MACHINE_ARN',
+    );
+    const actions = statementsOf(
+      withMap.template,
+      withMap.stack,
+      withMap.construct.roles.s3 as iam.IRole,
+    ).flatMap(actionsOf);
     expect(actions).toContain('states:StartExecution');
   });
 
@@ -290,25 +375,41 @@ describe('RestoreValidation', () => {
   });
 
   it('fails synth naming the file when the config file is missing', () => {
-    expect(() => build({ configPath: join(FIXTURES, 'nope.yaml') })).toThrow(/nope\.yaml: cannot read the config file \(ENOENT\)/);
+    expect(() => build({ configPath: join(FIXTURES, 'nope.yaml') })).toThrow(
+      /nope\.yaml: cannot read the config file \(ENOENT\)/,
+    );
   });
 
   it('rejects conflicting props with the bad value and the fix', () => {
     const cases: Array<[(stack: Stack) => Partial<RestoreValidationProps>, RegExp]> = [
       (() => {
-        const f = (stack: Stack) => ({ securityGroup: ec2.SecurityGroup.fromSecurityGroupId(stack, 'Sg', 'sg-12345678') });
+        const f = (stack: Stack) => ({
+          securityGroup: ec2.SecurityGroup.fromSecurityGroupId(stack, 'Sg', 'sg-12345678'),
+        });
         return [f, /securityGroup is set but vpc is not: pass the vpc/] as [typeof f, RegExp];
       })(),
-      [() => ({ vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS } }), /vpcSubnets is set but vpc is not/],
+      [
+        () => ({ vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS } }),
+        /vpcSubnets is set but vpc is not/,
+      ],
       [() => ({ restoreTestingPlanArns: [] }), /restoreTestingPlanArns is empty.*omit it/],
-      [() => ({ restoreTestingPlanArns: ['nightly'] }), /"nightly", which is not a restore testing plan ARN: expected arn:aws:backup/],
-      [() => ({ resourceTypes: ['DynamoDB' as ValidatorType] }), /"DynamoDB", which is not a validator type: use one of rds/],
+      [
+        () => ({ restoreTestingPlanArns: ['nightly'] }),
+        /"nightly", which is not a restore testing plan ARN: expected arn:aws:backup/,
+      ],
+      [
+        () => ({ resourceTypes: ['DynamoDB' as ValidatorType] }),
+        /"DynamoDB", which is not a validator type: use one of rds/,
+      ],
       [() => ({ resourceTypes: [] }), /resourceTypes is empty/],
       [() => ({ resourceTypes: ['s3', 's3'] }), /lists "s3" twice/],
       [() => ({ timeout: Duration.minutes(20) }), /timeout 20 minutes is out of range/],
       [() => ({ memorySize: 64 }), /memorySize 64 is out of range: use an integer from 128 to 10240/],
       [() => ({ asyncRetryAttempts: 3 }), /asyncRetryAttempts 3 is out of range: Lambda allows 0 to 2/],
-      [() => ({ resourceTypes: ['s3'], functionSettings: { rds: { memorySize: 2048 } } }), /functionSettings\.rds is set but "rds" is not in resourceTypes/],
+      [
+        () => ({ resourceTypes: ['s3'], functionSettings: { rds: { memorySize: 2048 } } }),
+        /functionSettings\.rds is set but "rds" is not in resourceTypes/,
+      ],
       [() => ({ functionsDir: '/tmp' }), /functionsDir "\/tmp" is outside the project root/],
     ];
     for (const [props, message] of cases) expect(() => build({}, props)).toThrow(message);
@@ -316,7 +417,9 @@ describe('RestoreValidation', () => {
 
   it('rejects a timeout that leaves no time after the config reserve', () => {
     expect(() => build({ timeout: Duration.seconds(60), functionSettings: {} }, () => ({}))).not.toThrow();
-    expect(() => build({ functionSettings: { rds: { timeout: Duration.seconds(40) } } })).toThrow(/timeout 40 seconds is out of range/);
+    expect(() => build({ functionSettings: { rds: { timeout: Duration.seconds(40) } } })).toThrow(
+      /timeout 40 seconds is out of range/,
+    );
   });
 });
 
@@ -326,11 +429,17 @@ describe('RestoreValidation bundling', () => {
     rmSync(outdir, { recursive: true, force: true });
     const app = new App({ outdir });
     const stack = new Stack(app, 'Bundled');
-    const construct = new RestoreValidation(stack, 'RV', { configPath: VALID_CONFIG, functionsDir: FUNCTIONS, resourceTypes: ['s3'] });
+    const construct = new RestoreValidation(stack, 'RV', {
+      configPath: VALID_CONFIG,
+      functionsDir: FUNCTIONS,
+      resourceTypes: ['s3'],
+    });
     const assembly = app.synth();
     expect(construct.functions.s3).toBeDefined();
     // Two assets: the s3 validator (with the config) and the DLQ consumer (without).
-    const assetDirs = readdirSync(assembly.directory).filter((d) => d.startsWith('asset.')).map((d) => join(assembly.directory, d));
+    const assetDirs = readdirSync(assembly.directory)
+      .filter((d) => d.startsWith('asset.'))
+      .map((d) => join(assembly.directory, d));
     const withConfig = assetDirs.filter((d) => existsSync(join(d, BUNDLED_CONFIG_FILE)));
     expect(assetDirs).toHaveLength(2);
     expect(withConfig).toHaveLength(1);
@@ -357,10 +466,25 @@ describe('cdkBundlingFields', () => {
       esbuildArgs: { '--legal-comments': 'none', '--charset': 'utf8' },
     });
     // The AWS SDK is never external (the runtime's copy has lacked PutRestoreValidationResult).
-    expect(fields.externalModules.some((m) => m.startsWith('@aws-sdk') || m.startsWith('@smithy'))).toBe(false);
+    expect(fields.externalModules.some((m) => m.startsWith('@aws-sdk') || m.startsWith('@smithy'))).toBe(
+      false,
+    );
     // A new esbuild option must be mapped (or deliberately ignored) here, or CDK and scripts/bundle.ts drift apart.
     expect(Object.keys(esbuildOptions).sort()).toEqual(
-      ['banner', 'bundle', 'charset', 'external', 'format', 'legalComments', 'logLevel', 'mainFields', 'minify', 'platform', 'sourcemap', 'target'].sort(),
+      [
+        'banner',
+        'bundle',
+        'charset',
+        'external',
+        'format',
+        'legalComments',
+        'logLevel',
+        'mainFields',
+        'minify',
+        'platform',
+        'sourcemap',
+        'target',
+      ].sort(),
     );
   });
 });

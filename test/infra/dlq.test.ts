@@ -1,13 +1,20 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BackupClient, DescribeRestoreJobCommand, InvalidRequestException, PutRestoreValidationResultCommand } from '@aws-sdk/client-backup';
+import {
+  BackupClient,
+  DescribeRestoreJobCommand,
+  InvalidRequestException,
+  PutRestoreValidationResultCommand,
+} from '@aws-sdk/client-backup';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createDlqHandler, parseDlqRecord } from '../../functions/dlq/handler';
 
 const FIXTURES = '/work/shared/fixtures/events';
-const rdsEvent = JSON.parse(readFileSync(join(FIXTURES, 'completed-rds.json'), 'utf8')) as { detail: { restoreJobId: string } };
+const rdsEvent = JSON.parse(readFileSync(join(FIXTURES, 'completed-rds.json'), 'utf8')) as {
+  detail: { restoreJobId: string };
+};
 const JOB = rdsEvent.detail.restoreJobId;
 const PLAN = 'arn:aws:backup:us-east-1:123456789012:restore-testing-plan:nightly_restore_tests-1a2b3c4d';
 
@@ -16,8 +23,18 @@ function record(body: string, id = 'm1', attributes: Record<string, string> = {}
     messageId: id,
     receiptHandle: `rh-${id}`,
     body,
-    attributes: { ApproximateReceiveCount: '1', SentTimestamp: '0', SenderId: 'x', ApproximateFirstReceiveTimestamp: '0' },
-    messageAttributes: Object.fromEntries(Object.entries(attributes).map(([k, v]) => [k, { stringValue: v, dataType: 'String', stringListValues: [], binaryListValues: [] }])),
+    attributes: {
+      ApproximateReceiveCount: '1',
+      SentTimestamp: '0',
+      SenderId: 'x',
+      ApproximateFirstReceiveTimestamp: '0',
+    },
+    messageAttributes: Object.fromEntries(
+      Object.entries(attributes).map(([k, v]) => [
+        k,
+        { stringValue: v, dataType: 'String', stringListValues: [], binaryListValues: [] },
+      ]),
+    ),
     md5OfBody: '',
     eventSource: 'aws:sqs',
     eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:dlq',
@@ -30,28 +47,45 @@ function lambdaFailureRecord(payload: unknown, condition = 'RetriesExhausted'): 
   return JSON.stringify({
     version: '1.0',
     timestamp: '2026-11-24T22:45:00.000Z',
-    requestContext: { requestId: 'r-1', functionArn: 'arn:aws:lambda:us-east-1:123456789012:function:rds:$LATEST', condition, approximateInvokeCount: 3 },
+    requestContext: {
+      requestId: 'r-1',
+      functionArn: 'arn:aws:lambda:us-east-1:123456789012:function:rds:$LATEST',
+      condition,
+      approximateInvokeCount: 3,
+    },
     requestPayload: payload,
     responseContext: { statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' },
-    responsePayload: { errorType: 'Runtime.ImportModuleError', errorMessage: 'Dynamic require of "node:https" is not supported' },
+    responsePayload: {
+      errorType: 'Runtime.ImportModuleError',
+      errorMessage: 'Dynamic require of "node:https" is not supported',
+    },
   });
 }
 
 describe('parseDlqRecord', () => {
   it('reads the job and the EventBridge error when the body is the original event', () => {
-    const parsed = parseDlqRecord(record(JSON.stringify(rdsEvent), 'm1', { ERROR_CODE: 'RESOURCE_NOT_FOUND', ERROR_MESSAGE: 'Function not found' }));
+    const parsed = parseDlqRecord(
+      record(JSON.stringify(rdsEvent), 'm1', {
+        ERROR_CODE: 'RESOURCE_NOT_FOUND',
+        ERROR_MESSAGE: 'Function not found',
+      }),
+    );
     expect(parsed).toEqual({
       ok: true,
       restoreJobId: JOB,
       isRestoreTest: true,
-      reason: expect.stringContaining('EventBridge could not deliver the event to the validator (RESOURCE_NOT_FOUND: Function not found)'),
+      reason: expect.stringContaining(
+        'EventBridge could not deliver the event to the validator (RESOURCE_NOT_FOUND: Function not found)',
+      ),
     });
   });
 
   it('reads the job and the function error when the body is a Lambda failure record', () => {
     const parsed = parseDlqRecord(record(lambdaFailureRecord(rdsEvent)));
     expect(parsed.ok && parsed.restoreJobId).toBe(JOB);
-    expect(parsed.ok && parsed.reason).toMatch(/the validator failed after 3 attempts \(RetriesExhausted\): Runtime\.ImportModuleError: Dynamic require/);
+    expect(parsed.ok && parsed.reason).toMatch(
+      /the validator failed after 3 attempts \(RetriesExhausted\): Runtime\.ImportModuleError: Dynamic require/,
+    );
   });
 
   it('says the event expired when the Lambda record condition is EventAgeExceeded', () => {
@@ -78,7 +112,9 @@ describe('dlq handler', () => {
   });
 
   it('posts FAILED with the reason for the job an EventBridge DLQ message names', async () => {
-    backup.on(DescribeRestoreJobCommand).resolves({ RestoreJobId: JOB, CreatedBy: { RestoreTestingPlanArn: PLAN } });
+    backup
+      .on(DescribeRestoreJobCommand)
+      .resolves({ RestoreJobId: JOB, CreatedBy: { RestoreTestingPlanArn: PLAN } });
     backup.on(PutRestoreValidationResultCommand).resolves({});
     const result = await handler(event(record(JSON.stringify(rdsEvent), 'm1', { ERROR_CODE: 'THROTTLING' })));
     expect(result).toEqual({ batchItemFailures: [], outcomes: ['posted'] });
@@ -87,12 +123,18 @@ describe('dlq handler', () => {
     expect(puts[0]?.args[0].input).toEqual({
       RestoreJobId: JOB,
       ValidationStatus: 'FAILED',
-      ValidationStatusMessage: expect.stringContaining('EventBridge could not deliver the event to the validator (THROTTLING)'),
+      ValidationStatusMessage: expect.stringContaining(
+        'EventBridge could not deliver the event to the validator (THROTTLING)',
+      ),
     });
   });
 
   it('posts FAILED for the job wrapped in a Lambda on-failure destination record', async () => {
-    backup.on(DescribeRestoreJobCommand).resolves({ RestoreJobId: JOB, ValidationStatus: 'VALIDATING', CreatedBy: { RestoreTestingPlanArn: PLAN } });
+    backup.on(DescribeRestoreJobCommand).resolves({
+      RestoreJobId: JOB,
+      ValidationStatus: 'VALIDATING',
+      CreatedBy: { RestoreTestingPlanArn: PLAN },
+    });
     backup.on(PutRestoreValidationResultCommand).resolves({});
     const result = await handler(event(record(lambdaFailureRecord(rdsEvent))));
     expect(result.outcomes).toEqual(['posted']);
@@ -103,23 +145,34 @@ describe('dlq handler', () => {
   });
 
   it('leaves a job alone when it already has a final verdict', async () => {
-    backup.on(DescribeRestoreJobCommand).resolves({ RestoreJobId: JOB, ValidationStatus: 'SUCCESSFUL', CreatedBy: { RestoreTestingPlanArn: PLAN } });
+    backup.on(DescribeRestoreJobCommand).resolves({
+      RestoreJobId: JOB,
+      ValidationStatus: 'SUCCESSFUL',
+      CreatedBy: { RestoreTestingPlanArn: PLAN },
+    });
     const result = await handler(event(record(JSON.stringify(rdsEvent))));
     expect(result).toEqual({ batchItemFailures: [], outcomes: ['already-final'] });
     expect(backup.commandCalls(PutRestoreValidationResultCommand)).toHaveLength(0);
   });
 
   it('treats a lost race (job became final before the write) as already final', async () => {
-    backup.on(DescribeRestoreJobCommand).resolves({ RestoreJobId: JOB, CreatedBy: { RestoreTestingPlanArn: PLAN } });
     backup
-      .on(PutRestoreValidationResultCommand)
-      .rejects(new InvalidRequestException({ message: 'Validation status is already FAILED and cannot be changed', $metadata: {} }));
+      .on(DescribeRestoreJobCommand)
+      .resolves({ RestoreJobId: JOB, CreatedBy: { RestoreTestingPlanArn: PLAN } });
+    backup.on(PutRestoreValidationResultCommand).rejects(
+      new InvalidRequestException({
+        message: 'Validation status is already FAILED and cannot be changed',
+        $metadata: {},
+      }),
+    );
     const result = await handler(event(record(JSON.stringify(rdsEvent))));
     expect(result).toEqual({ batchItemFailures: [], outcomes: ['already-final'] });
   });
 
   it('does not post for a job that is not a restore test', async () => {
-    const manual = JSON.parse(readFileSync(join(FIXTURES, 'completed-manual-restore.json'), 'utf8')) as unknown;
+    const manual = JSON.parse(
+      readFileSync(join(FIXTURES, 'completed-manual-restore.json'), 'utf8'),
+    ) as unknown;
     backup.on(DescribeRestoreJobCommand).resolves({ RestoreJobId: 'x' });
     const result = await handler(event(record(JSON.stringify(manual))));
     expect(result.outcomes).toEqual(['not-a-restore-test']);
@@ -127,29 +180,49 @@ describe('dlq handler', () => {
   });
 
   it('drops an unparseable message without calling AWS and without failing the batch', async () => {
-    backup.on(DescribeRestoreJobCommand).resolves({ RestoreJobId: JOB, CreatedBy: { RestoreTestingPlanArn: PLAN } });
+    backup
+      .on(DescribeRestoreJobCommand)
+      .resolves({ RestoreJobId: JOB, CreatedBy: { RestoreTestingPlanArn: PLAN } });
     backup.on(PutRestoreValidationResultCommand).resolves({});
-    const result = await handler(event(record('%%% not json', 'bad'), record(JSON.stringify(rdsEvent), 'good')));
+    const result = await handler(
+      event(record('%%% not json', 'bad'), record(JSON.stringify(rdsEvent), 'good')),
+    );
     expect(result).toEqual({ batchItemFailures: [], outcomes: ['dropped', 'posted'] });
     expect(backup.commandCalls(DescribeRestoreJobCommand)).toHaveLength(1);
   });
 
   it('returns only the failing record as a batch item failure when AWS keeps throttling', async () => {
-    const throttled = Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 429 } });
+    const throttled = Object.assign(new Error('Rate exceeded'), {
+      name: 'ThrottlingException',
+      $metadata: { httpStatusCode: 429 },
+    });
     const other = structuredClone(rdsEvent);
     other.detail.restoreJobId = 'OTHER-JOB';
     backup.on(DescribeRestoreJobCommand, { RestoreJobId: JOB }).rejects(throttled);
-    backup.on(DescribeRestoreJobCommand, { RestoreJobId: 'OTHER-JOB' }).resolves({ RestoreJobId: 'OTHER-JOB', CreatedBy: { RestoreTestingPlanArn: PLAN } });
+    backup
+      .on(DescribeRestoreJobCommand, { RestoreJobId: 'OTHER-JOB' })
+      .resolves({ RestoreJobId: 'OTHER-JOB', CreatedBy: { RestoreTestingPlanArn: PLAN } });
     backup.on(PutRestoreValidationResultCommand).resolves({});
-    const result = await handler(event(record(JSON.stringify(rdsEvent), 'throttled'), record(JSON.stringify(other), 'fine')));
-    expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: 'throttled' }], outcomes: ['retry', 'posted'] });
+    const result = await handler(
+      event(record(JSON.stringify(rdsEvent), 'throttled'), record(JSON.stringify(other), 'fine')),
+    );
+    expect(result).toEqual({
+      batchItemFailures: [{ itemIdentifier: 'throttled' }],
+      outcomes: ['retry', 'posted'],
+    });
     // Retried with backoff before giving the record back to SQS.
     expect(backup.commandCalls(DescribeRestoreJobCommand, { RestoreJobId: JOB }).length).toBeGreaterThan(1);
   });
 
   it('posts nothing in dry-run mode', async () => {
-    backup.on(DescribeRestoreJobCommand).resolves({ RestoreJobId: JOB, CreatedBy: { RestoreTestingPlanArn: PLAN } });
-    const dry = createDlqHandler({ backup: new BackupClient({ region: 'us-east-1' }), dryRun: true, sleep: noSleep });
+    backup
+      .on(DescribeRestoreJobCommand)
+      .resolves({ RestoreJobId: JOB, CreatedBy: { RestoreTestingPlanArn: PLAN } });
+    const dry = createDlqHandler({
+      backup: new BackupClient({ region: 'us-east-1' }),
+      dryRun: true,
+      sleep: noSleep,
+    });
     const result = await dry(event(record(JSON.stringify(rdsEvent))));
     expect(result.outcomes).toEqual(['dry-run']);
     expect(backup.commandCalls(PutRestoreValidationResultCommand)).toHaveLength(0);
