@@ -56,11 +56,28 @@ function buildImage(work: string): { img: string; canaries: Record<string, strin
   return { img, canaries, buildMs: performance.now() - t0 };
 }
 
-function runProgram(bundle: string, preload: string, img: string, checks: FsCheckSpec[]): { ms: number; rssMb: number; result: MountCheckResult } {
+function runProgram(
+  bundle: string,
+  preload: string,
+  img: string,
+  checks: FsCheckSpec[],
+): { ms: number; rssMb: number; result: MountCheckResult } {
   const t0 = performance.now();
-  const r = spawnSync('node', ['--require', preload, bundle, '--device', img, '--checks-base64', Buffer.from(JSON.stringify(checks)).toString('base64')], {
-    maxBuffer: 64 * 1024 * 1024,
-  });
+  const r = spawnSync(
+    'node',
+    [
+      '--require',
+      preload,
+      bundle,
+      '--device',
+      img,
+      '--checks-base64',
+      Buffer.from(JSON.stringify(checks)).toString('base64'),
+    ],
+    {
+      maxBuffer: 64 * 1024 * 1024,
+    },
+  );
   const ms = performance.now() - t0;
   const rss = Number(/MAXRSS (\d+)/.exec(r.stderr.toString())?.[1] ?? Number.NaN);
   return { ms, rssMb: rss / 1024, result: JSON.parse(r.stdout.toString()) as MountCheckResult };
@@ -75,8 +92,13 @@ function runBaseline(img: string, work: string, canaries: Record<string, string>
     if (fsck.status !== 0) throw new Error(`baseline e2fsck failed: ${fsck.stderr}`);
     execFileSync('mount', ['-o', 'ro,noload', dev, mnt]);
     try {
-      const out = execFileSync('sha256sum', Object.keys(canaries).map((p) => join(mnt, p)), { maxBuffer: 16 * 1024 * 1024 }).toString();
-      if (out.trim().split('\n').length !== CANARIES) throw new Error('baseline sha256sum hashed the wrong number of files');
+      const out = execFileSync(
+        'sha256sum',
+        Object.keys(canaries).map((p) => join(mnt, p)),
+        { maxBuffer: 16 * 1024 * 1024 },
+      ).toString();
+      if (out.trim().split('\n').length !== CANARIES)
+        throw new Error('baseline sha256sum hashed the wrong number of files');
     } finally {
       execFileSync('umount', [mnt]);
     }
@@ -90,19 +112,28 @@ function runBaseline(img: string, work: string, canaries: Record<string, string>
 export default async function bench(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'rv-bench-ebs-'));
   try {
-    process.stdout.write(`building a ${SIZE_MIB} MiB ext4 image with ${FILES} files and ${CANARIES} canaries of 1 MiB…\n`);
+    process.stdout.write(
+      `building a ${SIZE_MIB} MiB ext4 image with ${FILES} files and ${CANARIES} canaries of 1 MiB…\n`,
+    );
     const { img, canaries, buildMs } = buildImage(work);
     process.stdout.write(`image built in ${secs(buildMs)}\n`);
     const bundle = join(work, 'mount-check.cjs');
     await bundleMountCheck(bundle);
     const preload = join(work, 'rss.cjs');
-    writeFileSync(preload, "process.on('exit', () => process.stderr.write('MAXRSS ' + process.resourceUsage().maxRSS + '\\n'));\n");
+    writeFileSync(
+      preload,
+      "process.on('exit', () => process.stderr.write('MAXRSS ' + process.resourceUsage().maxRSS + '\\n'));\n",
+    );
 
     const likeForLike: FsCheckSpec[] = [{ kind: 'files', id: 'canaries', files: canaries }];
     const full: FsCheckSpec[] = [
       ...likeForLike,
       { kind: 'paths', id: 'paths', paths: ['/data', '/canaries'] },
-      { kind: 'directory', id: 'all-files', directory: { path: '/data', minFiles: FILES, minBytes: FILES * FILE_BYTES } },
+      {
+        kind: 'directory',
+        id: 'all-files',
+        directory: { path: '/data', minFiles: FILES, minBytes: FILES * FILE_BYTES },
+      },
       { kind: 'freeSpace', id: 'space', freeSpace: { minFreePercent: 5, minFreeInodesPercent: 5 } },
     ];
 
@@ -113,10 +144,16 @@ export default async function bench(): Promise<void> {
     for (let i = 0; i < RUNS; i++) {
       base.push(runBaseline(img, work, canaries));
       const a = runProgram(bundle, preload, img, likeForLike);
-      if (!a.result.ok) throw new Error(`mount check failed: ${JSON.stringify(a.result.checks.filter((c) => c.status !== 'pass'))}`);
+      if (!a.result.ok)
+        throw new Error(
+          `mount check failed: ${JSON.stringify(a.result.checks.filter((c) => c.status !== 'pass'))}`,
+        );
       lfl.push(a);
       const b = runProgram(bundle, preload, img, full);
-      if (!b.result.ok) throw new Error(`full mount check failed: ${JSON.stringify(b.result.checks.filter((c) => c.status !== 'pass'))}`);
+      if (!b.result.ok)
+        throw new Error(
+          `full mount check failed: ${JSON.stringify(b.result.checks.filter((c) => c.status !== 'pass'))}`,
+        );
       fl.push(b);
     }
     const best = (xs: number[]) => Math.min(...xs);
@@ -128,12 +165,20 @@ export default async function bench(): Promise<void> {
       const ratio = ms / baseMs;
       return `${name.padEnd(44)} ${secs(ms).padStart(9)}   ratio ${ratio.toFixed(2)} (target ≤ ${TARGET_RATIO}) ${ratio <= TARGET_RATIO ? 'OK' : 'OVER'}\n`;
     };
-    process.stdout.write(`baseline: e2fsck -fn + mount + sha256sum ×${CANARIES}  ${secs(baseMs).padStart(9)}\n`);
+    process.stdout.write(
+      `baseline: e2fsck -fn + mount + sha256sum ×${CANARIES}  ${secs(baseMs).padStart(9)}\n`,
+    );
     process.stdout.write(line('mount check, like-for-like (fsck+mount+hashes)', lflMs));
     process.stdout.write(line(`mount check, full profile (+walk ${FILES} files)`, flMs));
-    process.stdout.write(`peak RSS of the mount-check program: ${rss.toFixed(1)} MB (target < ${TARGET_RSS_MB} MB) ${rss < TARGET_RSS_MB ? 'OK' : 'OVER'}`);
-    process.stdout.write(` (like-for-like ${Math.max(...lfl.map((x) => x.rssMb)).toFixed(1)} MB, full ${Math.max(...fl.map((x) => x.rssMb)).toFixed(1)} MB)\n`);
-    process.stdout.write(`runs: baseline ${base.map(secs).join(', ')}; like-for-like ${lfl.map((x) => secs(x.ms)).join(', ')}; full ${fl.map((x) => secs(x.ms)).join(', ')}\n`);
+    process.stdout.write(
+      `peak RSS of the mount-check program: ${rss.toFixed(1)} MB (target < ${TARGET_RSS_MB} MB) ${rss < TARGET_RSS_MB ? 'OK' : 'OVER'}`,
+    );
+    process.stdout.write(
+      ` (like-for-like ${Math.max(...lfl.map((x) => x.rssMb)).toFixed(1)} MB, full ${Math.max(...fl.map((x) => x.rssMb)).toFixed(1)} MB)\n`,
+    );
+    process.stdout.write(
+      `runs: baseline ${base.map(secs).join(', ')}; like-for-like ${lfl.map((x) => secs(x.ms)).join(', ')}; full ${fl.map((x) => secs(x.ms)).join(', ')}\n`,
+    );
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

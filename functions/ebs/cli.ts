@@ -13,7 +13,8 @@ export const cliTarget: LocalTarget = {
   options: [
     {
       flags: '--device <path>',
-      description: 'block device (/dev/nvme1n1) or image file; a file is attached as a read-only loop device and released after',
+      description:
+        'block device (/dev/nvme1n1) or image file; a file is attached as a read-only loop device and released after',
       required: true,
     },
   ],

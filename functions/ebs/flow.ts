@@ -31,7 +31,10 @@ export interface HelperSettings {
 export function helperSettings(settings: Readonly<Record<string, string | undefined>>): HelperSettings {
   const minutes = Number(settings.EBS_HELPER_MAX_MINUTES);
   return {
-    subnetIds: (settings.EBS_HELPER_SUBNET_IDS ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+    subnetIds: (settings.EBS_HELPER_SUBNET_IDS ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
     securityGroupId: settings.EBS_HELPER_SECURITY_GROUP_ID || undefined,
     instanceProfileName: settings.EBS_HELPER_INSTANCE_PROFILE || undefined,
     amiParameter: settings.EBS_HELPER_AMI_PARAMETER || DEFAULT_AMI_PARAMETER,

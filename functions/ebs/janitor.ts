@@ -15,7 +15,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import { clients, registerClients } from '../../shared/clients';
 import { reasonOf } from '../../shared/errors';
-import { CREATED_BY_TAG, assertCreatedByUs, isRestoreTestResource } from '../../shared/guard';
+import { assertCreatedByUs, CREATED_BY_TAG, isRestoreTestResource } from '../../shared/guard';
 import { logger } from '../../shared/logger';
 import { withRetry } from '../../shared/retry';
 import { DEFAULT_HELPER_MAX_MINUTES, HELPER_DEADLINE_TAG } from './flow';
@@ -85,9 +85,13 @@ export async function sweep(ec2: EC2Client, options: JanitorOptions = {}): Promi
     try {
       assertCreatedByUs(instanceId, helper.Tags, 'terminate');
       const rootVolumeIds = new Set(
-        (helper.BlockDeviceMappings ?? []).filter((b) => b.DeviceName === helper.RootDeviceName).map((b) => b.Ebs?.VolumeId),
+        (helper.BlockDeviceMappings ?? [])
+          .filter((b) => b.DeviceName === helper.RootDeviceName)
+          .map((b) => b.Ebs?.VolumeId),
       );
-      const attachedIds = (helper.BlockDeviceMappings ?? []).map((b) => b.Ebs?.VolumeId).filter((v): v is string => !!v && !rootVolumeIds.has(v));
+      const attachedIds = (helper.BlockDeviceMappings ?? [])
+        .map((b) => b.Ebs?.VolumeId)
+        .filter((v): v is string => !!v && !rootVolumeIds.has(v));
       if (attachedIds.length > 0) {
         const vols = await withRetry(() => ec2.send(new DescribeVolumesCommand({ VolumeIds: attachedIds })));
         for (const v of vols.Volumes ?? []) {
@@ -98,7 +102,15 @@ export async function sweep(ec2: EC2Client, options: JanitorOptions = {}): Promi
             continue;
           }
           try {
-            await withRetry(() => ec2.send(new DetachVolumeCommand({ VolumeId: volumeId, InstanceId: instanceId, Force: options.force ?? true })));
+            await withRetry(() =>
+              ec2.send(
+                new DetachVolumeCommand({
+                  VolumeId: volumeId,
+                  InstanceId: instanceId,
+                  Force: options.force ?? true,
+                }),
+              ),
+            );
             detached.push({ volumeId, instanceId });
           } catch (err) {
             problems.push(`could not detach ${volumeId} from ${instanceId}: ${reasonOf(err)}`);

@@ -30,7 +30,7 @@ import type { CheckResult } from '../../shared/checks';
 import { clients, registerClients } from '../../shared/clients';
 import { runtimeSettings } from '../../shared/env';
 import { reasonOf } from '../../shared/errors';
-import { CREATED_BY_TAG, assertCreatedByUs, assertRestoreTestResource } from '../../shared/guard';
+import { assertCreatedByUs, assertRestoreTestResource, CREATED_BY_TAG } from '../../shared/guard';
 import { logger } from '../../shared/logger';
 import { postVerdict } from '../../shared/report';
 import { withRetry } from '../../shared/retry';
@@ -52,7 +52,11 @@ export interface FlowState extends HelperFlowInput {
   /** Set by the catch-all: which step failed and why. */
   readonly error?: { readonly Error?: string; readonly Cause?: string; readonly step?: string };
   readonly cleanup?: { readonly detached?: string; readonly terminated?: string };
-  readonly verdict?: { readonly status: 'SUCCESSFUL' | 'FAILED'; readonly message: string; readonly posted: string };
+  readonly verdict?: {
+    readonly status: 'SUCCESSFUL' | 'FAILED';
+    readonly message: string;
+    readonly posted: string;
+  };
 }
 
 export interface StepDeps {
@@ -124,18 +128,26 @@ async function guardedVolume(ec2: EC2Client, volumeId: string, action: string) {
  */
 export async function launchHelper(state: FlowState, deps: StepDeps = defaultDeps()): Promise<FlowState> {
   const volume = await guardedVolume(deps.ec2, state.volumeId, 'attach a helper to');
-  if (volume.state !== 'available') throw new Error(`volume ${state.volumeId} is ${volume.state}, not available`);
+  if (volume.state !== 'available')
+    throw new Error(`volume ${state.volumeId} is ${volume.state}, not available`);
   const { helper } = state;
   if (helper.subnetIds.length === 0) throw new Error('no helper subnets configured (EBS_HELPER_SUBNET_IDS)');
-  const subnets = await withRetry(() => deps.ec2.send(new DescribeSubnetsCommand({ SubnetIds: [...helper.subnetIds] })));
+  const subnets = await withRetry(() =>
+    deps.ec2.send(new DescribeSubnetsCommand({ SubnetIds: [...helper.subnetIds] })),
+  );
   const subnet = subnets.Subnets?.find((s) => s.AvailabilityZone === state.availabilityZone);
   if (!subnet?.SubnetId) {
-    throw new Error(`no helper subnet in ${state.availabilityZone}, where the volume is: add one to the construct's helper subnets (have ${helper.subnetIds.join(', ')})`);
+    throw new Error(
+      `no helper subnet in ${state.availabilityZone}, where the volume is: add one to the construct's helper subnets (have ${helper.subnetIds.join(', ')})`,
+    );
   }
   const param = await withRetry(() => deps.ssm.send(new GetParameterCommand({ Name: helper.amiParameter })));
   const imageId = param.Parameter?.Value;
   if (!imageId) throw new Error(`SSM parameter ${helper.amiParameter} holds no AMI id`);
-  const minutesLeft = Math.max(5, Math.ceil((Date.parse(state.deadline) - (deps.now?.() ?? Date.now())) / 60_000));
+  const minutesLeft = Math.max(
+    5,
+    Math.ceil((Date.parse(state.deadline) - (deps.now?.() ?? Date.now())) / 60_000),
+  );
   const userData = `#!/bin/bash\n# restore-validation EBS helper: power off (= terminate) at the deadline whatever happens.\nshutdown -h +${minutesLeft}\n`;
   const tags = [
     { Key: 'Name', Value: HELPER_NAME },
@@ -166,7 +178,11 @@ export async function launchHelper(state: FlowState, deps: StepDeps = defaultDep
   );
   const instanceId = out.Instances?.[0]?.InstanceId;
   if (!instanceId) throw new Error('RunInstances returned no instance');
-  logger.info('EBS helper launched', { instanceId, volumeId: state.volumeId, availabilityZone: state.availabilityZone });
+  logger.info('EBS helper launched', {
+    instanceId,
+    volumeId: state.volumeId,
+    availabilityZone: state.availabilityZone,
+  });
   return { ...state, instanceId, ready: false };
 }
 
@@ -183,17 +199,29 @@ export async function attachVolume(state: FlowState, deps: StepDeps = defaultDep
   const volume = await guardedVolume(deps.ec2, state.volumeId, 'attach');
   const attachment = volume.attachedTo.includes(instanceId);
   if (volume.state === 'available' && !attachment) {
-    await withRetry(() => deps.ec2.send(new AttachVolumeCommand({ VolumeId: state.volumeId, InstanceId: instanceId, Device: HELPER_DEVICE_NAME })));
+    await withRetry(() =>
+      deps.ec2.send(
+        new AttachVolumeCommand({
+          VolumeId: state.volumeId,
+          InstanceId: instanceId,
+          Device: HELPER_DEVICE_NAME,
+        }),
+      ),
+    );
     return { ...state, ready: false };
   }
-  if (!attachment) throw new Error(`volume ${state.volumeId} is ${volume.state} and attached to ${volume.attachedTo.join(', ') || 'nothing'}`);
+  if (!attachment)
+    throw new Error(
+      `volume ${state.volumeId} is ${volume.state} and attached to ${volume.attachedTo.join(', ') || 'nothing'}`,
+    );
   return { ...state, ready: volume.state === 'in-use' };
 }
 
 /** Step 3 (looped): ready when the helper's SSM agent is online. */
 export async function waitForSsm(state: FlowState, deps: StepDeps = defaultDeps()): Promise<FlowState> {
   const ping = await pingStatus(deps.ssm, need(state.instanceId, 'instanceId'));
-  if (ping !== 'Online') checkDeadline(state, deps, `the helper's SSM agent (ping status ${ping ?? 'not registered'})`);
+  if (ping !== 'Online')
+    checkDeadline(state, deps, `the helper's SSM agent (ping status ${ping ?? 'not registered'})`);
   return { ...state, ready: ping === 'Online' };
 }
 
@@ -224,17 +252,29 @@ export function helperScript(source: string, volumeId: string, checks: HelperFlo
 /** Step 4: sends the mount check through SSM Run Command. */
 export async function startMountCheck(state: FlowState, deps: StepDeps = defaultDeps()): Promise<FlowState> {
   const instanceId = need(state.instanceId, 'instanceId');
-  const secondsLeft = Math.max(60, Math.floor((Date.parse(state.deadline) - (deps.now?.() ?? Date.now())) / 1000) - 120);
-  const commandId = await sendShellCommand(deps.ssm, instanceId, helperScript(deps.mountCheckSource(), state.volumeId, state.checks), {
-    timeoutSeconds: secondsLeft,
-    comment: `restore-validation mount check ${state.volumeId}`,
-  });
+  const secondsLeft = Math.max(
+    60,
+    Math.floor((Date.parse(state.deadline) - (deps.now?.() ?? Date.now())) / 1000) - 120,
+  );
+  const commandId = await sendShellCommand(
+    deps.ssm,
+    instanceId,
+    helperScript(deps.mountCheckSource(), state.volumeId, state.checks),
+    {
+      timeoutSeconds: secondsLeft,
+      comment: `restore-validation mount check ${state.volumeId}`,
+    },
+  );
   return { ...state, commandId, ready: false };
 }
 
 /** Step 5 (looped): ready when the command ended; parses the program's one JSON line. */
 export async function pollMountCheck(state: FlowState, deps: StepDeps = defaultDeps()): Promise<FlowState> {
-  const inv = await getInvocation(deps.ssm, need(state.commandId, 'commandId'), need(state.instanceId, 'instanceId'));
+  const inv = await getInvocation(
+    deps.ssm,
+    need(state.commandId, 'commandId'),
+    need(state.instanceId, 'instanceId'),
+  );
   if (!inv.done) {
     checkDeadline(state, deps, `the mount check (SSM status ${inv.status})`);
     return { ...state, ready: false };
@@ -252,8 +292,13 @@ export async function pollMountCheck(state: FlowState, deps: StepDeps = defaultD
   }
   if (parsed?.helperError) throw new Error(`helper: ${parsed.helperError}`);
   if (!parsed || !Array.isArray(parsed.checks)) {
-    const why = inv.stdout.length >= 24_000 ? 'its output was truncated by SSM (24,000 characters)' : `SSM status ${inv.status}, exit ${inv.exitCode}`;
-    throw new Error(`the mount check returned no result (${why})${inv.stderr ? `: ${inv.stderr.slice(-300)}` : ''}`);
+    const why =
+      inv.stdout.length >= 24_000
+        ? 'its output was truncated by SSM (24,000 characters)'
+        : `SSM status ${inv.status}, exit ${inv.exitCode}`;
+    throw new Error(
+      `the mount check returned no result (${why})${inv.stderr ? `: ${inv.stderr.slice(-300)}` : ''}`,
+    );
   }
   return { ...state, mountCheck: parsed, ready: true };
 }
@@ -265,15 +310,22 @@ export async function pollMountCheck(state: FlowState, deps: StepDeps = defaultD
 export async function detachVolume(state: FlowState, deps: StepDeps = defaultDeps()): Promise<FlowState> {
   const instanceId = state.instanceId ?? (await findHelper(deps.ec2, state.restoreJobId));
   if (instanceId && !state.instanceId) state = { ...state, instanceId };
-  if (!instanceId) return { ...state, ready: true, cleanup: { ...state.cleanup, detached: 'no helper was launched' } };
+  if (!instanceId)
+    return { ...state, ready: true, cleanup: { ...state.cleanup, detached: 'no helper was launched' } };
   const volume = await describeVolume(deps.ec2, state.volumeId);
-  if (!volume || !volume.attachedTo.includes(instanceId)) {
-    return { ...state, ready: true, cleanup: { ...state.cleanup, detached: volume ? `volume ${volume.state}` : 'volume gone' } };
+  if (!volume?.attachedTo.includes(instanceId)) {
+    return {
+      ...state,
+      ready: true,
+      cleanup: { ...state.cleanup, detached: volume ? `volume ${volume.state}` : 'volume gone' },
+    };
   }
   assertRestoreTestResource(volume.name ?? volume.volumeId, volume.tags, 'detach');
   const instance = await describeHelper(deps.ec2, instanceId);
   assertCreatedByUs(instanceId, instance?.Tags, 'detach a volume from');
-  await withRetry(() => deps.ec2.send(new DetachVolumeCommand({ VolumeId: state.volumeId, InstanceId: instanceId })));
+  await withRetry(() =>
+    deps.ec2.send(new DetachVolumeCommand({ VolumeId: state.volumeId, InstanceId: instanceId })),
+  );
   return { ...state, ready: false, cleanup: { ...state.cleanup, detached: 'detach requested' } };
 }
 
@@ -296,7 +348,9 @@ export function flowResults(state: FlowState): CheckResult[] {
   const results: CheckResult[] = [...state.stateResults];
   if (state.mountCheck) results.push(...state.mountCheck.checks);
   if (state.error || !state.mountCheck) {
-    const reason = state.error ? describeError(state.error) : 'the helper flow ended without a mount-check result';
+    const reason = state.error
+      ? describeError(state.error)
+      : 'the helper flow ended without a mount-check result';
     results.push({ id: 'helper', status: 'error', detail: reason, durationMs: 0 });
     // Profile checks that never ran are named, so the verdict says what was not verified.
     for (const c of state.checks) {
@@ -384,7 +438,11 @@ export interface RunFlowOptions {
  * Runs the same steps in-process, with the state machine's shape: main path, catch-all into
  * clean-up, report. Used by tests and by `replay` without Step Functions.
  */
-export async function runHelperFlow(input: HelperFlowInput, deps: StepDeps, options: RunFlowOptions = {}): Promise<FlowState> {
+export async function runHelperFlow(
+  input: HelperFlowInput,
+  deps: StepDeps,
+  options: RunFlowOptions = {},
+): Promise<FlowState> {
   const pollMs = options.pollMs ?? 5_000;
   const maxPolls = options.maxPolls ?? 360;
   let state: FlowState = { ...input };
@@ -411,7 +469,10 @@ export async function runHelperFlow(input: HelperFlowInput, deps: StepDeps, opti
     await step('startMountCheck');
     await loop('pollMountCheck');
   } catch (err) {
-    state = { ...state, error: { Error: 'StepFailed', Cause: reasonOf(err), step: (err as { step?: string }).step } };
+    state = {
+      ...state,
+      error: { Error: 'StepFailed', Cause: reasonOf(err), step: (err as { step?: string }).step },
+    };
   }
   // Clean-up always runs; its own failures are recorded, and the janitor is the last line.
   try {

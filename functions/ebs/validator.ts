@@ -9,18 +9,25 @@
  * In local mode (`restore-validation check ebs --device PATH`) the mount check runs in-process.
  * @see https://docs.aws.amazon.com/aws-backup/latest/devguide/restore-testing.html
  */
-import { ExecutionAlreadyExists, StartExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
+
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { unhandledProfileChecks } from '../../shared/check-implementations';
 import { type CheckDefinition, defineCheck, errored, runChecks } from '../../shared/checks';
+import { registerClients } from '../../shared/clients';
 import type { Profile } from '../../shared/config/index';
 import { ResourceStateError } from '../../shared/errors';
-import { DeferredValidation, type ValidationContext, defineValidator } from '../../shared/validator';
+import { DeferredValidation, defineValidator, type ValidationContext } from '../../shared/validator';
 import { type HelperFlowInput, helperSettings } from './flow';
 import { runMountCheck } from './mount-check/index';
 import { FS_CHECK_KINDS, type FsCheckSpec, type MountCheckResult } from './mount-check/types';
-import { type SourceFacts, type VolumeFacts, describeRestoredVolume, describeSource, volumeStateChecks } from './volume';
-import { EC2Client } from '@aws-sdk/client-ec2';
-import { registerClients } from '../../shared/clients';
+import {
+  describeRestoredVolume,
+  describeSource,
+  type SourceFacts,
+  type VolumeFacts,
+  volumeStateChecks,
+} from './volume';
 
 registerClients({ ec2: EC2Client, sfn: SFNClient });
 
@@ -35,7 +42,9 @@ export interface EbsFacts {
 
 /** The profile's file-system checks (paths, files, directory, freeSpace), in profile order. */
 export function fsChecksOf(profile: Profile | undefined): FsCheckSpec[] {
-  return (profile?.checks ?? []).filter((c) => (FS_CHECK_KINDS as readonly string[]).includes(c.kind)) as unknown as FsCheckSpec[];
+  return (profile?.checks ?? []).filter((c) =>
+    (FS_CHECK_KINDS as readonly string[]).includes(c.kind),
+  ) as unknown as FsCheckSpec[];
 }
 
 const stateChecks = volumeStateChecks<EbsFacts>((f) => {
@@ -49,7 +58,11 @@ export function mountCheckChecks<F>(result: MountCheckResult): CheckDefinition<F
     defineCheck<F>({
       id: item.id,
       // The program measured the real duration; the runner only sees the hand-over of the result.
-      run: () => ({ status: item.status, detail: item.detail, data: { ...item.data, measuredMs: item.durationMs } }),
+      run: () => ({
+        status: item.status,
+        detail: item.detail,
+        data: { ...item.data, measuredMs: item.durationMs },
+      }),
     }),
   );
 }
@@ -60,17 +73,23 @@ function stateMachineArn(ctx: ValidationContext): string | undefined {
 
 async function gatherLocal(ctx: ValidationContext): Promise<EbsFacts> {
   const device = ctx.target.device;
-  if (typeof device !== 'string' || !device) throw new ResourceStateError('give --device PATH (a block device or an image file)');
+  if (typeof device !== 'string' || !device)
+    throw new ResourceStateError('give --device PATH (a block device or an image file)');
   const mountCheck = await runMountCheck({ device, checks: fsChecksOf(ctx.profile) });
   ctx.note('partitionTable', mountCheck.partitionTable);
-  ctx.note('filesystems', mountCheck.filesystems.map((f) => ({ name: f.name, type: f.type, access: f.access })));
+  ctx.note(
+    'filesystems',
+    mountCheck.filesystems.map((f) => ({ name: f.name, type: f.type, access: f.access })),
+  );
   return { mountCheck };
 }
 
 async function gatherLambda(ctx: ValidationContext): Promise<EbsFacts> {
   const volumeId = ctx.job.created?.resourceId;
-  if (!volumeId || !volumeId.startsWith('vol-')) {
-    throw new ResourceStateError(`the restore job names no restored volume (CreatedResourceArn ${ctx.job.createdResourceArn ?? 'missing'})`);
+  if (!volumeId?.startsWith('vol-')) {
+    throw new ResourceStateError(
+      `the restore job names no restored volume (CreatedResourceArn ${ctx.job.createdResourceArn ?? 'missing'})`,
+    );
   }
   const retry = { deadline: ctx.deadline, signal: ctx.signal };
   const volume = await describeRestoredVolume(ctx.clients.ec2, volumeId, retry);
@@ -86,20 +105,29 @@ async function gatherLambda(ctx: ValidationContext): Promise<EbsFacts> {
       ...facts,
       mountCheckNotRun: {
         status: checks.length > 0 ? 'error' : 'skip',
-        reason: 'no EBS helper state machine is configured (EBS_STATE_MACHINE_ARN), so fsck, mount and file checks could not run',
+        reason:
+          'no EBS helper state machine is configured (EBS_STATE_MACHINE_ARN), so fsck, mount and file checks could not run',
       },
     };
   }
   // The state checks decide first: a volume that is not available cannot be attached to a helper.
   const stateResults = await runChecks(stateChecks, facts, { deadline: ctx.deadline, signal: ctx.signal });
   if (stateResults.some((r) => r.status === 'fail' || r.status === 'error')) {
-    return { ...facts, mountCheckNotRun: { status: 'skip', reason: 'the volume failed its state checks, so no helper was started' } };
+    return {
+      ...facts,
+      mountCheckNotRun: {
+        status: 'skip',
+        reason: 'the volume failed its state checks, so no helper was started',
+      },
+    };
   }
   // Profile checks the helper does not run (e.g. `lambda`) run here, before the hand-off, so the
   // flow's verdict includes them instead of silently dropping them.
   const fsChecks = fsChecksOf(ctx.profile);
   const others = unhandledProfileChecks(ctx, 'ebs', new Set(fsChecks.map((c) => c.id)));
-  const otherResults = others.length ? await runChecks(others, facts as unknown, { deadline: ctx.deadline, signal: ctx.signal }) : [];
+  const otherResults = others.length
+    ? await runChecks(others, facts as unknown, { deadline: ctx.deadline, signal: ctx.signal })
+    : [];
   const helper = helperSettings(ctx.settings);
   const input: HelperFlowInput = {
     restoreJobId: ctx.job.restoreJobId,
@@ -114,7 +142,10 @@ async function gatherLambda(ctx: ValidationContext): Promise<EbsFacts> {
   };
   const executionArn = await startFlow(ctx, arn, input);
   ctx.note('helperExecutionArn', executionArn);
-  throw new DeferredValidation(executionArn, `EBS helper flow started for ${volumeId} in ${volume.availabilityZone}`);
+  throw new DeferredValidation(
+    executionArn,
+    `EBS helper flow started for ${volumeId} in ${volume.availabilityZone}`,
+  );
 }
 
 /**
@@ -125,12 +156,17 @@ async function gatherLambda(ctx: ValidationContext): Promise<EbsFacts> {
 async function startFlow(ctx: ValidationContext, arn: string, input: HelperFlowInput): Promise<string> {
   const name = `ebs-${input.restoreJobId}`.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 80);
   try {
-    const out = await ctx.clients.sfn.send(new StartExecutionCommand({ stateMachineArn: arn, name, input: JSON.stringify(input) }));
+    const out = await ctx.clients.sfn.send(
+      new StartExecutionCommand({ stateMachineArn: arn, name, input: JSON.stringify(input) }),
+    );
     if (!out.executionArn) throw new Error('StartExecution returned no execution ARN');
     ctx.logger.info('EBS helper flow started', { executionArn: out.executionArn });
     return out.executionArn;
   } catch (err) {
-    if (err instanceof ExecutionAlreadyExists || (err as { name?: string }).name === 'ExecutionAlreadyExists') {
+    if (
+      err instanceof ExecutionAlreadyExists ||
+      (err as { name?: string }).name === 'ExecutionAlreadyExists'
+    ) {
       return `${arn.replace(':stateMachine:', ':execution:')}:${name}`;
     }
     throw err;
@@ -147,13 +183,23 @@ export const ebsValidator = defineValidator<EbsFacts>({
     if (facts.mountCheck) checks.push(...mountCheckChecks<EbsFacts>(facts.mountCheck));
     const notRun = facts.mountCheckNotRun;
     if (notRun) {
-      checks.push(defineCheck<EbsFacts>({ id: 'mount-check', run: () => ({ status: notRun.status, detail: notRun.reason }) }));
+      checks.push(
+        defineCheck<EbsFacts>({
+          id: 'mount-check',
+          run: () => ({ status: notRun.status, detail: notRun.reason }),
+        }),
+      );
       // The profile's file checks could not run: each is reported, never silently dropped.
       for (const c of fsChecksOf(ctx.profile)) {
-        checks.push(defineCheck<EbsFacts>({ id: c.id, run: () => (notRun.status === 'error' ? errored(notRun.reason) : { status: 'skip', detail: notRun.reason }) }));
+        checks.push(
+          defineCheck<EbsFacts>({
+            id: c.id,
+            run: () =>
+              notRun.status === 'error' ? errored(notRun.reason) : { status: 'skip', detail: notRun.reason },
+          }),
+        );
       }
     }
     return checks;
   },
 });
-

@@ -24,7 +24,9 @@ export interface VolumeFacts {
 }
 
 /** The source volume, or why it could not be described (deleted, other account, no permission). */
-export type SourceFacts = { readonly found: true; readonly volume: VolumeFacts } | { readonly found: false; readonly reason: string };
+export type SourceFacts =
+  | { readonly found: true; readonly volume: VolumeFacts }
+  | { readonly found: false; readonly reason: string };
 
 function toFacts(v: Volume): VolumeFacts {
   const tags: Record<string, string> = {};
@@ -44,7 +46,11 @@ function toFacts(v: Volume): VolumeFacts {
 }
 
 /** Describes one volume; undefined when it does not exist. */
-export async function describeVolume(ec2: EC2Client, volumeId: string, retry: RetryOptions = {}): Promise<VolumeFacts | undefined> {
+export async function describeVolume(
+  ec2: EC2Client,
+  volumeId: string,
+  retry: RetryOptions = {},
+): Promise<VolumeFacts | undefined> {
   try {
     const out = await withRetry(() => ec2.send(new DescribeVolumesCommand({ VolumeIds: [volumeId] })), retry);
     const v = out.Volumes?.[0];
@@ -59,21 +65,37 @@ export async function describeVolume(ec2: EC2Client, volumeId: string, retry: Re
  * The restored volume, guarded: it must be a restore-test resource (named or tagged
  * `awsbackup-restore-test`), or nothing else is done with it.
  */
-export async function describeRestoredVolume(ec2: EC2Client, volumeId: string, retry: RetryOptions = {}): Promise<VolumeFacts> {
+export async function describeRestoredVolume(
+  ec2: EC2Client,
+  volumeId: string,
+  retry: RetryOptions = {},
+): Promise<VolumeFacts> {
   const volume = await describeVolume(ec2, volumeId, retry);
-  if (!volume) throw new ResourceStateError(`restored volume ${volumeId} does not exist (DescribeVolumes found nothing)`);
+  if (!volume)
+    throw new ResourceStateError(
+      `restored volume ${volumeId} does not exist (DescribeVolumes found nothing)`,
+    );
   assertRestoreTestResource(volume.name ?? volume.volumeId, volume.tags, 'validate');
   return volume;
 }
 
 /** The source volume for comparison; never fails the validation by itself. */
-export async function describeSource(ec2: EC2Client, sourceVolumeId: string | undefined, retry: RetryOptions = {}): Promise<SourceFacts> {
-  if (!sourceVolumeId || !sourceVolumeId.startsWith('vol-')) return { found: false, reason: 'the job names no source volume' };
+export async function describeSource(
+  ec2: EC2Client,
+  sourceVolumeId: string | undefined,
+  retry: RetryOptions = {},
+): Promise<SourceFacts> {
+  if (!sourceVolumeId?.startsWith('vol-')) return { found: false, reason: 'the job names no source volume' };
   try {
     const volume = await describeVolume(ec2, sourceVolumeId, retry);
-    return volume ? { found: true, volume } : { found: false, reason: `source volume ${sourceVolumeId} no longer exists` };
+    return volume
+      ? { found: true, volume }
+      : { found: false, reason: `source volume ${sourceVolumeId} no longer exists` };
   } catch (err) {
-    return { found: false, reason: `source volume ${sourceVolumeId} could not be described: ${reasonOf(err)}` };
+    return {
+      found: false,
+      reason: `source volume ${sourceVolumeId} could not be described: ${reasonOf(err)}`,
+    };
   }
 }
 
@@ -92,7 +114,9 @@ export function volumeStateChecks<F>(select: (facts: F) => VolumeStateInput): Ch
         const { volume } = select(f);
         if (volume.state !== 'available') {
           const to = volume.attachedTo.length ? ` (attached to ${volume.attachedTo.join(', ')})` : '';
-          return fail(`volume ${volume.volumeId} is ${volume.state}${to}, expected available`, { state: volume.state });
+          return fail(`volume ${volume.volumeId} is ${volume.state}${to}, expected available`, {
+            state: volume.state,
+          });
         }
         return pass(`volume ${volume.volumeId} is available in ${volume.availabilityZone}`, {
           state: volume.state,
@@ -107,11 +131,20 @@ export function volumeStateChecks<F>(select: (facts: F) => VolumeStateInput): Ch
       run: (f) => {
         const { volume, source } = select(f);
         if (volume.sizeGiB <= 0) return fail(`volume ${volume.volumeId} reports size ${volume.sizeGiB} GiB`);
-        if (!source.found) return skip(`size ${volume.sizeGiB} GiB not compared: ${source.reason}`, { sizeGiB: volume.sizeGiB });
+        if (!source.found)
+          return skip(`size ${volume.sizeGiB} GiB not compared: ${source.reason}`, {
+            sizeGiB: volume.sizeGiB,
+          });
         const s = source.volume.sizeGiB;
-        if (volume.sizeGiB < s) return fail(`restored ${volume.sizeGiB} GiB is smaller than the source's ${s} GiB`, { sizeGiB: volume.sizeGiB, sourceSizeGiB: s });
+        if (volume.sizeGiB < s)
+          return fail(`restored ${volume.sizeGiB} GiB is smaller than the source's ${s} GiB`, {
+            sizeGiB: volume.sizeGiB,
+            sourceSizeGiB: s,
+          });
         return pass(
-          volume.sizeGiB === s ? `${s} GiB, same as the source` : `${volume.sizeGiB} GiB (source ${s} GiB, restored larger)`,
+          volume.sizeGiB === s
+            ? `${s} GiB, same as the source`
+            : `${volume.sizeGiB} GiB (source ${s} GiB, restored larger)`,
           { sizeGiB: volume.sizeGiB, sourceSizeGiB: s },
         );
       },
@@ -122,7 +155,9 @@ export function volumeStateChecks<F>(select: (facts: F) => VolumeStateInput): Ch
       run: (f) => {
         const { volume, source } = select(f);
         if (!source.found) {
-          return skip(`encryption (${volume.encrypted ? 'encrypted' : 'not encrypted'}) not compared: ${source.reason}`);
+          return skip(
+            `encryption (${volume.encrypted ? 'encrypted' : 'not encrypted'}) not compared: ${source.reason}`,
+          );
         }
         if (source.volume.encrypted && !volume.encrypted) {
           return fail(`source ${source.volume.volumeId} is encrypted but the restored volume is not`);

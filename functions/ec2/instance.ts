@@ -28,7 +28,10 @@ export interface StatusFacts {
   readonly waitedMs: number;
 }
 
-export async function describeInstance(ec2: EC2Client, instanceId: string): Promise<InstanceFacts | undefined> {
+export async function describeInstance(
+  ec2: EC2Client,
+  instanceId: string,
+): Promise<InstanceFacts | undefined> {
   try {
     const out = await withRetry(() => ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] })));
     const i = out.Reservations?.flatMap((r) => r.Instances ?? []).find((x) => x.InstanceId === instanceId);
@@ -54,12 +57,18 @@ export async function describeInstance(ec2: EC2Client, instanceId: string): Prom
 /** The restored instance, guarded: only restore-test instances are validated (and sent commands). */
 export async function describeRestoredInstance(ec2: EC2Client, instanceId: string): Promise<InstanceFacts> {
   const instance = await describeInstance(ec2, instanceId);
-  if (!instance) throw new ResourceStateError(`restored instance ${instanceId} does not exist (DescribeInstances found nothing)`);
+  if (!instance)
+    throw new ResourceStateError(
+      `restored instance ${instanceId} does not exist (DescribeInstances found nothing)`,
+    );
   assertRestoreTestResource(instance.name ?? instance.instanceId, instance.tags, 'validate');
   return instance;
 }
 
-async function readStatus(ec2: EC2Client, instanceId: string): Promise<{ state?: string; system: string; instance: string }> {
+async function readStatus(
+  ec2: EC2Client,
+  instanceId: string,
+): Promise<{ state?: string; system: string; instance: string }> {
   const out = await withRetry(() =>
     ec2.send(new DescribeInstanceStatusCommand({ InstanceIds: [instanceId], IncludeAllInstances: true })),
   );
@@ -87,7 +96,12 @@ export async function waitForStatus(
     const s = await readStatus(ec2, instanceId);
     const waitedMs = Date.now() - started;
     const stopped = s.state !== undefined && !['pending', 'running'].includes(s.state);
-    if (stopped || (s.state === 'running' && settled(s.system) && settled(s.instance)) || waitedMs + options.pollMs > options.budgetMs || options.signal?.aborted) {
+    if (
+      stopped ||
+      (s.state === 'running' && settled(s.system) && settled(s.instance)) ||
+      waitedMs + options.pollMs > options.budgetMs ||
+      options.signal?.aborted
+    ) {
       return { ...s, waitedMs };
     }
     await new Promise((r) => setTimeout(r, options.pollMs));

@@ -12,7 +12,18 @@ import {
 } from '@aws-sdk/client-ssm';
 import { withRetry } from '../../shared/retry';
 
-export const TERMINAL_STATUSES = new Set(['Success', 'Failed', 'Cancelled', 'TimedOut', 'DeliveryTimedOut', 'ExecutionTimedOut', 'Undeliverable', 'Terminated', 'InvalidPlatform', 'AccessDenied']);
+export const TERMINAL_STATUSES = new Set([
+  'Success',
+  'Failed',
+  'Cancelled',
+  'TimedOut',
+  'DeliveryTimedOut',
+  'ExecutionTimedOut',
+  'Undeliverable',
+  'Terminated',
+  'InvalidPlatform',
+  'AccessDenied',
+]);
 
 export interface Invocation {
   /** SSM status: `Success`, `Failed`, `TimedOut`, … or `Pending`/`InProgress` while running. */
@@ -38,7 +49,10 @@ export async function sendShellCommand(
         InstanceIds: [instanceId],
         DocumentName: 'AWS-RunShellScript',
         Comment: (options.comment ?? 'restore-validation').slice(0, 100),
-        Parameters: { commands: [...commands], executionTimeout: [String(Math.ceil(options.timeoutSeconds))] },
+        Parameters: {
+          commands: [...commands],
+          executionTimeout: [String(Math.ceil(options.timeoutSeconds))],
+        },
       }),
     ),
   );
@@ -48,9 +62,15 @@ export async function sendShellCommand(
 }
 
 /** Reads one invocation; a not-yet-registered invocation reads as Pending. */
-export async function getInvocation(ssm: SSMClient, commandId: string, instanceId: string): Promise<Invocation> {
+export async function getInvocation(
+  ssm: SSMClient,
+  commandId: string,
+  instanceId: string,
+): Promise<Invocation> {
   try {
-    const out = await withRetry(() => ssm.send(new GetCommandInvocationCommand({ CommandId: commandId, InstanceId: instanceId })));
+    const out = await withRetry(() =>
+      ssm.send(new GetCommandInvocationCommand({ CommandId: commandId, InstanceId: instanceId })),
+    );
     const status = out.Status ?? 'Pending';
     return {
       status,
@@ -61,7 +81,8 @@ export async function getInvocation(ssm: SSMClient, commandId: string, instanceI
     };
   } catch (err) {
     // SSM registers the invocation a moment after SendCommand returns.
-    if ((err as { name?: string }).name === 'InvocationDoesNotExist') return { status: 'Pending', done: false, exitCode: -1, stdout: '', stderr: '' };
+    if ((err as { name?: string }).name === 'InvocationDoesNotExist')
+      return { status: 'Pending', done: false, exitCode: -1, stdout: '', stderr: '' };
     throw err;
   }
 }
@@ -70,10 +91,14 @@ const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve, reject) => {
     if (signal?.aborted) return reject(new Error('aborted'));
     const t = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => {
-      clearTimeout(t);
-      reject(new Error('aborted'));
-    }, { once: true });
+    signal?.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(t);
+        reject(new Error('aborted'));
+      },
+      { once: true },
+    );
   });
 
 /** Sends a script and waits for it to finish (or the timeout plus a grace period to pass). */
@@ -97,7 +122,9 @@ export async function runShellCommand(
 /** The instance's SSM agent ping status (`Online`, `ConnectionLost`, `Inactive`), or undefined when not registered. */
 export async function pingStatus(ssm: SSMClient, instanceId: string): Promise<string | undefined> {
   const out = await withRetry(() =>
-    ssm.send(new DescribeInstanceInformationCommand({ Filters: [{ Key: 'InstanceIds', Values: [instanceId] }] })),
+    ssm.send(
+      new DescribeInstanceInformationCommand({ Filters: [{ Key: 'InstanceIds', Values: [instanceId] }] }),
+    ),
   );
   return out.InstanceInformationList?.find((i) => i.InstanceId === instanceId)?.PingStatus;
 }

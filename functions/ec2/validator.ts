@@ -8,16 +8,24 @@
  * testing selection's metadata override `iamInstanceProfileName: UseBackedUpValue`.
  * @see https://docs.aws.amazon.com/aws-backup/latest/devguide/restore-testing-inferred-metadata.html
  */
-import { GetConsoleOutputCommand, EC2Client } from '@aws-sdk/client-ec2';
-import { type CheckDefinition, type CheckOutcome, defineCheck, errored, fail, pass, skip } from '../../shared/checks';
+import { EC2Client, GetConsoleOutputCommand } from '@aws-sdk/client-ec2';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import {
+  type CheckDefinition,
+  type CheckOutcome,
+  defineCheck,
+  errored,
+  fail,
+  pass,
+  skip,
+} from '../../shared/checks';
+import { registerClients } from '../../shared/clients';
 import type { CheckConfig } from '../../shared/config/index';
 import { ResourceStateError, reasonOf } from '../../shared/errors';
 import { withRetry } from '../../shared/retry';
-import { type ValidationContext, defineValidator } from '../../shared/validator';
-import { type InstanceFacts, type StatusFacts, describeRestoredInstance, waitForStatus } from './instance';
+import { defineValidator, type ValidationContext } from '../../shared/validator';
+import { describeRestoredInstance, type InstanceFacts, type StatusFacts, waitForStatus } from './instance';
 import { pingStatus, runShellCommand } from './ssm';
-import { SSMClient } from '@aws-sdk/client-ssm';
-import { registerClients } from '../../shared/clients';
 
 registerClients({ ec2: EC2Client, ssm: SSMClient });
 
@@ -49,16 +57,24 @@ const num = (v: string | undefined, fallback: number) => {
 
 /** Wait budget and poll interval, from the Lambda settings (EC2_STATUS_WAIT_SECONDS, EC2_POLL_SECONDS). */
 function timing(ctx: ValidationContext) {
-  const budgetMs = Math.min(num(ctx.settings.EC2_STATUS_WAIT_SECONDS, 600) * 1000, Math.max(0, ctx.remainingMs() - 60_000));
+  const budgetMs = Math.min(
+    num(ctx.settings.EC2_STATUS_WAIT_SECONDS, 600) * 1000,
+    Math.max(0, ctx.remainingMs() - 60_000),
+  );
   const pollMs = num(ctx.settings.EC2_POLL_SECONDS, 15) * 1000;
   return { budgetMs, pollMs };
 }
 
 async function gather(ctx: ValidationContext): Promise<Ec2Facts> {
-  if (ctx.mode === 'local') throw new ResourceStateError('the EC2 validator needs a real restore job (use replay), there is no local EC2 target');
+  if (ctx.mode === 'local')
+    throw new ResourceStateError(
+      'the EC2 validator needs a real restore job (use replay), there is no local EC2 target',
+    );
   const instanceId = ctx.job.created?.resourceId;
-  if (!instanceId || !instanceId.startsWith('i-')) {
-    throw new ResourceStateError(`the restore job names no restored instance (CreatedResourceArn ${ctx.job.createdResourceArn ?? 'missing'})`);
+  if (!instanceId?.startsWith('i-')) {
+    throw new ResourceStateError(
+      `the restore job names no restored instance (CreatedResourceArn ${ctx.job.createdResourceArn ?? 'missing'})`,
+    );
   }
   const instance = await describeRestoredInstance(ctx.clients.ec2, instanceId);
   ctx.note('instanceType', instance.instanceType);
@@ -98,7 +114,10 @@ async function gather(ctx: ValidationContext): Promise<Ec2Facts> {
   };
 }
 
-function statusCheck(id: 'system-status' | 'instance-status', what: 'system' | 'instance'): CheckDefinition<Ec2Facts> {
+function statusCheck(
+  id: 'system-status' | 'instance-status',
+  what: 'system' | 'instance',
+): CheckDefinition<Ec2Facts> {
   return defineCheck<Ec2Facts>({
     id,
     description: `the ${what} status check reads ok`,
@@ -106,7 +125,10 @@ function statusCheck(id: 'system-status' | 'instance-status', what: 'system' | '
       const v = f.status[what];
       const waited = `after ${Math.round(f.status.waitedMs / 1000)} s`;
       if (v === 'ok') return pass(`${what} status ok ${waited}`, { status: v });
-      return fail(`${what} status is ${v} ${waited}${v === 'initializing' ? ' (still initializing when the wait budget ran out)' : ''}`, { status: v });
+      return fail(
+        `${what} status is ${v} ${waited}${v === 'initializing' ? ' (still initializing when the wait budget ran out)' : ''}`,
+        { status: v },
+      );
     },
   });
 }
@@ -116,8 +138,13 @@ const builtIn: CheckDefinition<Ec2Facts>[] = [
     id: 'instance-state',
     run: (f) =>
       f.instance.state === 'running'
-        ? pass(`instance ${f.instance.instanceId} is running`, { state: 'running', instanceType: f.instance.instanceType })
-        : fail(`instance ${f.instance.instanceId} is ${f.instance.state}, expected running`, { state: f.instance.state }),
+        ? pass(`instance ${f.instance.instanceId} is running`, {
+            state: 'running',
+            instanceType: f.instance.instanceType,
+          })
+        : fail(`instance ${f.instance.instanceId} is ${f.instance.state}, expected running`, {
+            state: f.instance.state,
+          }),
   }),
   statusCheck('system-status', 'system'),
   statusCheck('instance-status', 'instance'),
@@ -126,7 +153,9 @@ const builtIn: CheckDefinition<Ec2Facts>[] = [
     description: 'the SSM agent is online (only when the instance has an instance profile)',
     run: (f) => {
       if (!f.instance.iamInstanceProfileArn) return skip(f.ssmUnavailableReason ?? 'no instance profile');
-      return f.ping === 'Online' ? pass('SSM agent online') : fail(f.ssmUnavailableReason ?? `SSM ping status ${f.ping ?? 'unknown'}`);
+      return f.ping === 'Online'
+        ? pass('SSM agent online')
+        : fail(f.ssmUnavailableReason ?? `SSM ping status ${f.ping ?? 'unknown'}`);
     },
   }),
 ];
@@ -145,11 +174,15 @@ const clip = (s: string, n = 160) => {
 };
 
 function needsSsm(f: Ec2Facts): CheckOutcome | undefined {
-  return f.ssmReachable ? undefined : errored(`cannot run through SSM: ${f.ssmUnavailableReason ?? 'SSM unavailable'}`);
+  return f.ssmReachable
+    ? undefined
+    : errored(`cannot run through SSM: ${f.ssmUnavailableReason ?? 'SSM unavailable'}`);
 }
 
 const timeoutOf = (c: CheckConfig, ctx: ValidationContext) =>
-  (c.timeoutSeconds as number | undefined) ?? ctx.profile?.checkTimeoutSeconds ?? ctx.config.defaults.checkTimeoutSeconds;
+  (c.timeoutSeconds as number | undefined) ??
+  ctx.profile?.checkTimeoutSeconds ??
+  ctx.config.defaults.checkTimeoutSeconds;
 
 function commandCheck(c: CheckConfig, ctx: ValidationContext): CheckDefinition<Ec2Facts> {
   const command = String(c.command);
@@ -170,11 +203,16 @@ function commandCheck(c: CheckConfig, ctx: ValidationContext): CheckDefinition<E
         pollMs: num(ctx.settings.SSM_POLL_MS, 2000),
       });
       const data = { exitCode: inv.exitCode, ssmStatus: inv.status };
-      if (inv.status !== 'Success' && inv.status !== 'Failed') return fail(`command ended with SSM status ${inv.status}`, data);
+      if (inv.status !== 'Success' && inv.status !== 'Failed')
+        return fail(`command ended with SSM status ${inv.status}`, data);
       if (inv.exitCode !== exitCode) {
-        return fail(`exit code ${inv.exitCode}, expected ${exitCode}${inv.stderr ? `: ${clip(inv.stderr)}` : ''}`, data);
+        return fail(
+          `exit code ${inv.exitCode}, expected ${exitCode}${inv.stderr ? `: ${clip(inv.stderr)}` : ''}`,
+          data,
+        );
       }
-      if (re && !re.test(inv.stdout)) return fail(`output does not match /${pattern}/: ${clip(inv.stdout) || '(empty)'}`, data);
+      if (re && !re.test(inv.stdout))
+        return fail(`output does not match /${pattern}/: ${clip(inv.stdout) || '(empty)'}`, data);
       return pass(`exit code ${inv.exitCode}${re ? `, output matches /${pattern}/` : ''}`, data);
     },
   });
@@ -199,38 +237,61 @@ function httpCheck(c: CheckConfig, ctx: ValidationContext): CheckDefinition<Ec2F
     run: async (f, { signal }) => {
       const blocked = needsSsm(f);
       if (blocked) return blocked;
-      const inv = await runShellCommand(ctx.clients.ssm, f.instance.instanceId, [curlScript(http.url, seconds)], {
-        timeoutSeconds: seconds + 10,
-        signal,
-        comment: `restore-validation ${c.id}`,
-        pollMs: num(ctx.settings.SSM_POLL_MS, 2000),
-      });
+      const inv = await runShellCommand(
+        ctx.clients.ssm,
+        f.instance.instanceId,
+        [curlScript(http.url, seconds)],
+        {
+          timeoutSeconds: seconds + 10,
+          signal,
+          comment: `restore-validation ${c.id}`,
+          pollMs: num(ctx.settings.SSM_POLL_MS, 2000),
+        },
+      );
       const at = inv.stdout.lastIndexOf(STATUS_MARKER);
-      if (at < 0) return fail(`curl ${http.url} failed (exit ${inv.exitCode}): ${clip(inv.stderr) || inv.status}`, { exitCode: inv.exitCode });
+      if (at < 0)
+        return fail(`curl ${http.url} failed (exit ${inv.exitCode}): ${clip(inv.stderr) || inv.status}`, {
+          exitCode: inv.exitCode,
+        });
       const status = Number(inv.stdout.slice(at + STATUS_MARKER.length).trim());
       const body = inv.stdout.slice(0, at);
-      if (status === 0) return fail(`curl ${http.url} got no response: ${clip(inv.stderr) || `exit ${inv.exitCode}`}`, { status });
+      if (status === 0)
+        return fail(`curl ${http.url} got no response: ${clip(inv.stderr) || `exit ${inv.exitCode}`}`, {
+          status,
+        });
       if (status !== want) return fail(`GET ${http.url} returned ${status}, expected ${want}`, { status });
-      if (re && !re.test(body)) return fail(`GET ${http.url} body does not match /${http.bodyMatches}/: ${clip(body) || '(empty)'}`, { status });
+      if (re && !re.test(body))
+        return fail(`GET ${http.url} body does not match /${http.bodyMatches}/: ${clip(body) || '(empty)'}`, {
+          status,
+        });
       return pass(`GET ${http.url} returned ${status}${re ? ', body matches' : ''}`, { status });
     },
   });
 }
 
 /** Checks console output text; exported for tests. */
-export function judgeConsole(text: string, options: { forbid?: readonly string[]; require?: readonly string[] }): CheckOutcome {
-  if (!text.trim()) return errored('console output is empty (not available yet, or the instance type does not provide it)');
+export function judgeConsole(
+  text: string,
+  options: { forbid?: readonly string[]; require?: readonly string[] },
+): CheckOutcome {
+  if (!text.trim())
+    return errored('console output is empty (not available yet, or the instance type does not provide it)');
   const forbidden = [...PANIC_MARKERS, ...(options.forbid ?? []).map((p) => safeRegex(p))];
   for (const re of forbidden) {
     const m = re.exec(text);
     if (m) {
-      const line = text.slice(text.lastIndexOf('\n', m.index) + 1, text.indexOf('\n', m.index) >>> 0 || undefined);
+      const line = text.slice(
+        text.lastIndexOf('\n', m.index) + 1,
+        text.indexOf('\n', m.index) >>> 0 || undefined,
+      );
       return fail(`console output contains ${re.source}: ${clip(line)}`);
     }
   }
   const missing = (options.require ?? []).filter((p) => !safeRegex(p).test(text));
   if (missing.length > 0) return fail(`console output lacks ${missing.map((m) => `/${m}/`).join(', ')}`);
-  return pass(`console output (${text.length} chars) free of kernel panic markers${options.require?.length ? ', required patterns present' : ''}`);
+  return pass(
+    `console output (${text.length} chars) free of kernel panic markers${options.require?.length ? ', required patterns present' : ''}`,
+  );
 }
 
 function consoleCheck(c: CheckConfig, ctx: ValidationContext): CheckDefinition<Ec2Facts> {
@@ -240,8 +301,14 @@ function consoleCheck(c: CheckConfig, ctx: ValidationContext): CheckDefinition<E
     run: async (f) => {
       // Latest=true reads the live buffer on Nitro instances; older types only keep a snapshot.
       const out = await withRetry(() =>
-        ctx.clients.ec2.send(new GetConsoleOutputCommand({ InstanceId: f.instance.instanceId, Latest: true })),
-      ).catch(() => withRetry(() => ctx.clients.ec2.send(new GetConsoleOutputCommand({ InstanceId: f.instance.instanceId }))));
+        ctx.clients.ec2.send(
+          new GetConsoleOutputCommand({ InstanceId: f.instance.instanceId, Latest: true }),
+        ),
+      ).catch(() =>
+        withRetry(() =>
+          ctx.clients.ec2.send(new GetConsoleOutputCommand({ InstanceId: f.instance.instanceId })),
+        ),
+      );
       const text = out.Output ? Buffer.from(out.Output, 'base64').toString('utf8') : '';
       return judgeConsole(text, opts);
     },

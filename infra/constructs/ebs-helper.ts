@@ -12,23 +12,27 @@
 import { join } from 'node:path';
 import {
   Duration,
-  RemovalPolicy,
-  Stack,
-  Validations,
   aws_ec2 as ec2,
   aws_events as events,
-  aws_events_targets as targets,
   aws_iam as iam,
   aws_lambda as lambda,
-  aws_lambda_nodejs as nodejs,
   aws_logs as logs,
+  aws_lambda_nodejs as nodejs,
+  RemovalPolicy,
+  Stack,
   aws_stepfunctions as sfn,
+  aws_events_targets as targets,
   aws_stepfunctions_tasks as tasks,
+  Validations,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { DEFAULT_AMI_PARAMETER, DEFAULT_HELPER_MAX_MINUTES, DEFAULT_INSTANCE_TYPE } from '../../functions/ebs/flow';
+import {
+  DEFAULT_AMI_PARAMETER,
+  DEFAULT_HELPER_MAX_MINUTES,
+  DEFAULT_INSTANCE_TYPE,
+} from '../../functions/ebs/flow';
 import { CREATED_BY_TAG, RESTORE_TEST_TAG } from '../../shared/guard';
-import { PROJECT_ROOT, cdkBundlingFields } from '../bundling';
+import { cdkBundlingFields, PROJECT_ROOT } from '../bundling';
 import { nagFlatten } from '../nag';
 
 export interface EbsHelperProps {
@@ -94,8 +98,15 @@ export class EbsHelper extends Construct {
     const p = stack.partition;
     const r = stack.region;
     const a = stack.account;
-    const maxMinutes = Math.ceil((props.helperMaxDuration ?? Duration.minutes(DEFAULT_HELPER_MAX_MINUTES)).toMinutes({ integral: false }));
-    if (maxMinutes < 15) throw new Error(`EbsHelper: helperMaxDuration ${maxMinutes} min is too short for launch + SSM + fsck; use at least 15 minutes.`);
+    const maxMinutes = Math.ceil(
+      (props.helperMaxDuration ?? Duration.minutes(DEFAULT_HELPER_MAX_MINUTES)).toMinutes({
+        integral: false,
+      }),
+    );
+    if (maxMinutes < 15)
+      throw new Error(
+        `EbsHelper: helperMaxDuration ${maxMinutes} min is too short for launch + SSM + fsck; use at least 15 minutes.`,
+      );
     const amiParameter = props.amiParameter ?? DEFAULT_AMI_PARAMETER;
     const instanceType = props.instanceType ?? DEFAULT_INSTANCE_TYPE;
     const retention = props.logRetention ?? logs.RetentionDays.THREE_MONTHS;
@@ -105,7 +116,11 @@ export class EbsHelper extends Construct {
       description: 'restore-validation EBS helpers: no inbound; outbound HTTPS to SSM',
       allowAllOutbound: false,
     });
-    this.securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'SSM, EC2 messages and package repositories over HTTPS');
+    this.securityGroup.addEgressRule(
+      ec2.Peer.anyIpv4(),
+      ec2.Port.tcp(443),
+      'SSM, EC2 messages and package repositories over HTTPS',
+    );
 
     this.helperRole = new iam.Role(this, 'HelperRole', {
       assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'),
@@ -118,17 +133,26 @@ export class EbsHelper extends Construct {
     });
     this.instanceProfile = new iam.InstanceProfile(this, 'HelperInstanceProfile', { role: this.helperRole });
 
-    const subnetIds = props.vpc.selectSubnets(props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }).subnetIds;
+    const subnetIds = props.vpc.selectSubnets(
+      props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+    ).subnetIds;
 
-    const bundling = (afterBundling?: (inputDir: string, outputDir: string) => string[]): nodejs.BundlingOptions => ({
+    const bundling = (
+      afterBundling?: (inputDir: string, outputDir: string) => string[],
+    ): nodejs.BundlingOptions => ({
       ...cdkBundlingFields(),
       format: nodejs.OutputFormat.ESM,
       logLevel: nodejs.LogLevel.WARNING,
-      ...(afterBundling ? { commandHooks: { beforeBundling: () => [], beforeInstall: () => [], afterBundling } } : {}),
+      ...(afterBundling
+        ? { commandHooks: { beforeBundling: () => [], beforeInstall: () => [], afterBundling } }
+        : {}),
     });
 
     // --- steps Lambda ----------------------------------------------------------------------------
-    const stepsLogs = new logs.LogGroup(this, 'StepsLogs', { retention, removalPolicy: RemovalPolicy.DESTROY });
+    const stepsLogs = new logs.LogGroup(this, 'StepsLogs', {
+      retention,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
     this.stepsFunction = new nodejs.NodejsFunction(this, 'Steps', {
       description: 'EBS helper flow steps: launch, attach, SSM mount check, detach, terminate, report',
       entry: join(PROJECT_ROOT, 'functions', 'ebs', 'steps.ts'),
@@ -152,14 +176,40 @@ export class EbsHelper extends Construct {
     const stepsRole = this.stepsFunction.role as iam.Role;
     const ownedByUs = { Null: { [`aws:ResourceTag/${CREATED_BY_TAG}`]: 'false' } };
     const restoreTest = { Null: { [`aws:ResourceTag/${RESTORE_TEST_TAG}`]: 'false' } };
-    const allow = (role: iam.Role, sid: string, actions: string[], resources: string[], why: string, conditions?: Record<string, unknown>) => {
-      role.addToPrincipalPolicy(new iam.PolicyStatement({ sid, actions, resources, ...(conditions ? { conditions } : {}) }));
+    const allow = (
+      role: iam.Role,
+      sid: string,
+      actions: string[],
+      resources: string[],
+      why: string,
+      conditions?: Record<string, unknown>,
+    ) => {
+      role.addToPrincipalPolicy(
+        new iam.PolicyStatement({ sid, actions, resources, ...(conditions ? { conditions } : {}) }),
+      );
       // Each wildcard is acknowledged with this statement's reason, so waivers are exactly as broad as the statements.
-      for (const flat of new Set(resources.map((x) => nagFlatten(stack.resolve(x))).filter((x) => x.includes('*')))) {
-        Validations.of(role).acknowledge({ id: `AwsSolutions-IAM5[Resource::${flat}]`, reason: `${sid}: ${why}` });
+      for (const flat of new Set(
+        resources.map((x) => nagFlatten(stack.resolve(x))).filter((x) => x.includes('*')),
+      )) {
+        Validations.of(role).acknowledge({
+          id: `AwsSolutions-IAM5[Resource::${flat}]`,
+          reason: `${sid}: ${why}`,
+        });
       }
     };
-    allow(stepsRole, 'Describe', ['ec2:DescribeVolumes', 'ec2:DescribeInstances', 'ec2:DescribeSubnets', 'ssm:DescribeInstanceInformation', 'ssm:GetCommandInvocation'], ['*'], 'Describe/Get actions support no resource-level permissions');
+    allow(
+      stepsRole,
+      'Describe',
+      [
+        'ec2:DescribeVolumes',
+        'ec2:DescribeInstances',
+        'ec2:DescribeSubnets',
+        'ssm:DescribeInstanceInformation',
+        'ssm:GetCommandInvocation',
+      ],
+      ['*'],
+      'Describe/Get actions support no resource-level permissions',
+    );
     allow(
       stepsRole,
       'LaunchTaggedHelper',
@@ -172,27 +222,80 @@ export class EbsHelper extends Construct {
       stepsRole,
       'LaunchHelperFrom',
       ['ec2:RunInstances'],
-      [`arn:${p}:ec2:${r}::image/*`, `arn:${p}:ec2:${r}:${a}:subnet/*`, `arn:${p}:ec2:${r}:${a}:network-interface/*`, `arn:${p}:ec2:${r}:${a}:security-group/${this.securityGroup.securityGroupId}`],
+      [
+        `arn:${p}:ec2:${r}::image/*`,
+        `arn:${p}:ec2:${r}:${a}:subnet/*`,
+        `arn:${p}:ec2:${r}:${a}:network-interface/*`,
+        `arn:${p}:ec2:${r}:${a}:security-group/${this.securityGroup.securityGroupId}`,
+      ],
       'the AMI comes from the SSM parameter at run time; subnets are those of the helper VPC',
     );
-    allow(stepsRole, 'TagAtLaunch', ['ec2:CreateTags'], [`arn:${p}:ec2:${r}:${a}:instance/*`, `arn:${p}:ec2:${r}:${a}:volume/*`], 'only as part of RunInstances', {
-      StringEquals: { 'ec2:CreateAction': 'RunInstances' },
-    });
-    allow(stepsRole, 'AttachRestoredVolumes', ['ec2:AttachVolume', 'ec2:DetachVolume'], [`arn:${p}:ec2:${r}:${a}:volume/*`], `only volumes tagged ${RESTORE_TEST_TAG}`, restoreTest);
-    allow(stepsRole, 'AttachToOurHelpers', ['ec2:AttachVolume', 'ec2:DetachVolume', 'ec2:TerminateInstances'], [`arn:${p}:ec2:${r}:${a}:instance/*`], `only instances tagged ${CREATED_BY_TAG}`, ownedByUs);
-    allow(stepsRole, 'RunMountCheckOnOurHelpers', ['ssm:SendCommand'], [`arn:${p}:ec2:${r}:${a}:instance/*`], `only instances tagged ${CREATED_BY_TAG}`, {
-      Null: { [`ssm:resourceTag/${CREATED_BY_TAG}`]: 'false' },
-    });
-    stepsRole.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'RunShellScript', actions: ['ssm:SendCommand'], resources: [`arn:${p}:ssm:${r}::document/AWS-RunShellScript`] }));
+    allow(
+      stepsRole,
+      'TagAtLaunch',
+      ['ec2:CreateTags'],
+      [`arn:${p}:ec2:${r}:${a}:instance/*`, `arn:${p}:ec2:${r}:${a}:volume/*`],
+      'only as part of RunInstances',
+      {
+        StringEquals: { 'ec2:CreateAction': 'RunInstances' },
+      },
+    );
+    allow(
+      stepsRole,
+      'AttachRestoredVolumes',
+      ['ec2:AttachVolume', 'ec2:DetachVolume'],
+      [`arn:${p}:ec2:${r}:${a}:volume/*`],
+      `only volumes tagged ${RESTORE_TEST_TAG}`,
+      restoreTest,
+    );
+    allow(
+      stepsRole,
+      'AttachToOurHelpers',
+      ['ec2:AttachVolume', 'ec2:DetachVolume', 'ec2:TerminateInstances'],
+      [`arn:${p}:ec2:${r}:${a}:instance/*`],
+      `only instances tagged ${CREATED_BY_TAG}`,
+      ownedByUs,
+    );
+    allow(
+      stepsRole,
+      'RunMountCheckOnOurHelpers',
+      ['ssm:SendCommand'],
+      [`arn:${p}:ec2:${r}:${a}:instance/*`],
+      `only instances tagged ${CREATED_BY_TAG}`,
+      {
+        Null: { [`ssm:resourceTag/${CREATED_BY_TAG}`]: 'false' },
+      },
+    );
+    stepsRole.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'RunShellScript',
+        actions: ['ssm:SendCommand'],
+        resources: [`arn:${p}:ssm:${r}::document/AWS-RunShellScript`],
+      }),
+    );
     stepsRole.addToPrincipalPolicy(
       new iam.PolicyStatement({
         sid: 'ReadAmiParameter',
         actions: ['ssm:GetParameter'],
-        resources: [`arn:${p}:ssm:${r}:${amiParameter.startsWith('/aws/') ? '' : a}:parameter${amiParameter}`],
+        resources: [
+          `arn:${p}:ssm:${r}:${amiParameter.startsWith('/aws/') ? '' : a}:parameter${amiParameter}`,
+        ],
       }),
     );
-    stepsRole.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'PassHelperRole', actions: ['iam:PassRole'], resources: [this.helperRole.roleArn] }));
-    allow(stepsRole, 'PostVerdict', ['backup:DescribeRestoreJob', 'backup:PutRestoreValidationResult'], ['*'], 'PutRestoreValidationResult supports no resource-level permissions');
+    stepsRole.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'PassHelperRole',
+        actions: ['iam:PassRole'],
+        resources: [this.helperRole.roleArn],
+      }),
+    );
+    allow(
+      stepsRole,
+      'PostVerdict',
+      ['backup:DescribeRestoreJob', 'backup:PutRestoreValidationResult'],
+      ['*'],
+      'PutRestoreValidationResult supports no resource-level permissions',
+    );
 
     // --- state machine -----------------------------------------------------------------------------
     const step = (name: string, stepName: string) =>
@@ -202,7 +305,8 @@ export class EbsHelper extends Construct {
         payloadResponseOnly: true,
         retryOnServiceExceptions: true,
       });
-    const wait = (name: string, seconds: number) => new sfn.Wait(this, name, { time: sfn.WaitTime.duration(Duration.seconds(seconds)) });
+    const wait = (name: string, seconds: number) =>
+      new sfn.Wait(this, name, { time: sfn.WaitTime.duration(Duration.seconds(seconds)) });
     /** A step repeated with a wait until it returns `ready: true`. */
     const loop = (name: string, stepName: string, seconds: number, next: sfn.IChainable) => {
       const task = step(name, stepName);
@@ -215,18 +319,33 @@ export class EbsHelper extends Construct {
     };
 
     const report = step('ReportVerdict', 'reportVerdict');
-    report.addRetry({ errors: ['States.ALL'], maxAttempts: 5, interval: Duration.seconds(5), backoffRate: 2 });
+    report.addRetry({
+      errors: ['States.ALL'],
+      maxAttempts: 5,
+      interval: Duration.seconds(5),
+      backoffRate: 2,
+    });
     const done = new sfn.Succeed(this, 'Done');
     report.next(done);
 
     const terminate = step('TerminateHelper', 'terminateHelper');
-    terminate.addRetry({ errors: ['States.ALL'], maxAttempts: 6, interval: Duration.seconds(5), backoffRate: 2 });
+    terminate.addRetry({
+      errors: ['States.ALL'],
+      maxAttempts: 6,
+      interval: Duration.seconds(5),
+      backoffRate: 2,
+    });
     // If termination keeps failing, still report; the helper's own shutdown and the janitor remain.
     terminate.addCatch(report, { errors: ['States.ALL'], resultPath: '$.terminateError' });
     terminate.next(report);
 
     const detach = loop('DetachVolume', 'detachVolume', 5, terminate);
-    detach.addRetry({ errors: ['States.ALL'], maxAttempts: 3, interval: Duration.seconds(5), backoffRate: 2 });
+    detach.addRetry({
+      errors: ['States.ALL'],
+      maxAttempts: 3,
+      interval: Duration.seconds(5),
+      backoffRate: 2,
+    });
     detach.addCatch(terminate, { errors: ['States.ALL'], resultPath: '$.detachError' });
 
     const collect = new sfn.Pass(this, 'Collected');
@@ -243,14 +362,21 @@ export class EbsHelper extends Construct {
     validate.next(detach);
 
     const launch = step('LaunchHelper', 'launchHelper');
-    launch.addRetry({ errors: ['Lambda.ServiceException', 'Lambda.TooManyRequestsException', 'InsufficientInstanceCapacity'], maxAttempts: 3 });
+    launch.addRetry({
+      errors: ['Lambda.ServiceException', 'Lambda.TooManyRequestsException', 'InsufficientInstanceCapacity'],
+      maxAttempts: 3,
+    });
     // A failed launch may still have created an instance: clean-up finds it by its restore-job tag.
     launch.addCatch(detach, { errors: ['States.ALL'], resultPath: '$.error' });
     launch.next(validate);
 
-    const smLogs = new logs.LogGroup(this, 'StateMachineLogs', { retention, removalPolicy: RemovalPolicy.DESTROY });
+    const smLogs = new logs.LogGroup(this, 'StateMachineLogs', {
+      retention,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
-      comment: 'restore-validation EBS helper: launch, attach, mount check, then always detach, terminate and report',
+      comment:
+        'restore-validation EBS helper: launch, attach, mount check, then always detach, terminate and report',
       definitionBody: sfn.DefinitionBody.fromChainable(launch),
       stateMachineType: sfn.StateMachineType.STANDARD,
       timeout: Duration.minutes(maxMinutes + 20),
@@ -259,7 +385,10 @@ export class EbsHelper extends Construct {
     });
 
     // --- janitor -----------------------------------------------------------------------------------
-    const janitorLogs = new logs.LogGroup(this, 'JanitorLogs', { retention, removalPolicy: RemovalPolicy.DESTROY });
+    const janitorLogs = new logs.LogGroup(this, 'JanitorLogs', {
+      retention,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
     this.janitor = new nodejs.NodejsFunction(this, 'Janitor', {
       description: 'Terminates EBS helpers past their deadline after detaching restore-test volumes',
       entry: join(PROJECT_ROOT, 'functions', 'ebs', 'janitor.ts'),
@@ -275,9 +404,29 @@ export class EbsHelper extends Construct {
       environment: { POWERTOOLS_SERVICE_NAME: 'restore-validation' },
     });
     const janitorRole = this.janitor.role as iam.Role;
-    allow(janitorRole, 'Describe', ['ec2:DescribeInstances', 'ec2:DescribeVolumes'], ['*'], 'Describe actions support no resource-level permissions');
-    allow(janitorRole, 'DetachRestoredVolumes', ['ec2:DetachVolume'], [`arn:${p}:ec2:${r}:${a}:volume/*`], `only volumes tagged ${RESTORE_TEST_TAG}`, restoreTest);
-    allow(janitorRole, 'CleanOurHelpers', ['ec2:DetachVolume', 'ec2:TerminateInstances'], [`arn:${p}:ec2:${r}:${a}:instance/*`], `only instances tagged ${CREATED_BY_TAG}`, ownedByUs);
+    allow(
+      janitorRole,
+      'Describe',
+      ['ec2:DescribeInstances', 'ec2:DescribeVolumes'],
+      ['*'],
+      'Describe actions support no resource-level permissions',
+    );
+    allow(
+      janitorRole,
+      'DetachRestoredVolumes',
+      ['ec2:DetachVolume'],
+      [`arn:${p}:ec2:${r}:${a}:volume/*`],
+      `only volumes tagged ${RESTORE_TEST_TAG}`,
+      restoreTest,
+    );
+    allow(
+      janitorRole,
+      'CleanOurHelpers',
+      ['ec2:DetachVolume', 'ec2:TerminateInstances'],
+      [`arn:${p}:ec2:${r}:${a}:instance/*`],
+      `only instances tagged ${CREATED_BY_TAG}`,
+      ownedByUs,
+    );
     new events.Rule(this, 'JanitorSchedule', {
       description: 'Sweeps EBS helpers that outlived their deadline',
       schedule: events.Schedule.rate(props.janitorSchedule ?? Duration.minutes(15)),
@@ -293,7 +442,10 @@ export class EbsHelper extends Construct {
       EBS_HELPER_INSTANCE_TYPE: instanceType,
       EBS_HELPER_MAX_MINUTES: String(maxMinutes),
     };
-    if (subnetIds.length === 0) throw new Error('EbsHelper: the VPC has no subnets for helpers; pass vpcSubnets selecting subnets in every AZ restores may use.');
+    if (subnetIds.length === 0)
+      throw new Error(
+        'EbsHelper: the VPC has no subnets for helpers; pass vpcSubnets selecting subnets in every AZ restores may use.',
+      );
   }
 
   /**

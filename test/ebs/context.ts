@@ -1,11 +1,17 @@
 /** Builds validator contexts for EBS/EC2 tests: a restore job, a parsed config, injected SDK clients. */
 import { type Clients, createClients } from '../../shared/clients';
 import { type Config, parseConfig } from '../../shared/config/index';
-import { type RestoreJob, localRestoreJob } from '../../shared/job';
+import { localRestoreJob, type RestoreJob } from '../../shared/job';
 import { logger } from '../../shared/logger';
 import type { ContextInput } from '../../shared/validator';
 
-export function job(input: { type: string; created?: string; source?: string; metadata?: Record<string, string>; local?: boolean }): RestoreJob {
+export function job(input: {
+  type: string;
+  created?: string;
+  source?: string;
+  metadata?: Record<string, string>;
+  local?: boolean;
+}): RestoreJob {
   const base = localRestoreJob({
     resourceType: input.type,
     createdResourceArn: input.created,
@@ -15,7 +21,11 @@ export function job(input: { type: string; created?: string; source?: string; me
   return { ...base, restoreJobId: 'AB12CD34-0003-4F00-9A00-000000000003', local: input.local ?? false };
 }
 
-export function config(checks: unknown[] = [], resourceType = 'EBS', extra: Record<string, unknown> = {}): Config {
+export function config(
+  checks: unknown[] = [],
+  resourceType = 'EBS',
+  extra: Record<string, unknown> = {},
+): Config {
   return parseConfig({ version: 1, profiles: [{ name: 'p', match: { resourceType }, checks, ...extra }] });
 }
 

@@ -1,10 +1,18 @@
-import { App, Duration, Stack, aws_ec2 as ec2, aws_iam as iam, aws_lambda as lambda } from 'aws-cdk-lib';
+import { App, Duration, aws_ec2 as ec2, type aws_iam as iam, aws_lambda as lambda, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { EbsHelper } from '../../infra/constructs/ebs-helper';
 import { CREATED_BY_TAG, RESTORE_TEST_TAG } from '../../shared/guard';
 
-type State = { Type: string; Next?: string; End?: boolean; Catch?: { ErrorEquals: string[]; Next: string; ResultPath?: string }[]; Branches?: { StartAt: string; States: Record<string, State> }[]; Choices?: { Next: string }[]; Default?: string };
+type State = {
+  Type: string;
+  Next?: string;
+  End?: boolean;
+  Catch?: { ErrorEquals: string[]; Next: string; ResultPath?: string }[];
+  Branches?: { StartAt: string; States: Record<string, State> }[];
+  Choices?: { Next: string }[];
+  Default?: string;
+};
 
 /** The state machine definition with CloudFormation tokens replaced by a placeholder. */
 function definition(template: Template): { StartAt: string; States: Record<string, State> } {
@@ -14,7 +22,11 @@ function definition(template: Template): { StartAt: string; States: Record<strin
   return JSON.parse(text);
 }
 
-type Statement = { Sid?: string; Action: string | string[]; Condition?: Record<string, Record<string, string>> };
+type Statement = {
+  Sid?: string;
+  Action: string | string[];
+  Condition?: Record<string, Record<string, string>>;
+};
 function statementsOf(template: Template, stack: Stack, role: iam.IRole): Statement[] {
   const roleRef = stack.resolve(role.roleName);
   return Object.values(template.findResources('AWS::IAM::Policy'))
@@ -47,9 +59,14 @@ describe('EbsHelper', () => {
     expect(def.StartAt).toBe('LaunchHelper');
     const parallel = def.States.WithHelper;
     expect(parallel?.Type).toBe('Parallel');
-    expect(parallel?.Catch).toEqual([{ ErrorEquals: ['States.ALL'], Next: 'DetachVolume', ResultPath: '$.error' }]);
+    expect(parallel?.Catch).toEqual([
+      { ErrorEquals: ['States.ALL'], Next: 'DetachVolume', ResultPath: '$.error' },
+    ]);
     expect(parallel?.Next).toBe('DetachVolume');
-    expect(def.States.LaunchHelper?.Catch?.[0]).toMatchObject({ ErrorEquals: ['States.ALL'], Next: 'DetachVolume' });
+    expect(def.States.LaunchHelper?.Catch?.[0]).toMatchObject({
+      ErrorEquals: ['States.ALL'],
+      Next: 'DetachVolume',
+    });
     // The branch holds the steps that need the helper; the clean-up is outside it.
     expect(Object.keys(parallel?.Branches?.[0]?.States ?? {})).toEqual(
       expect.arrayContaining(['AttachVolume', 'WaitForSsm', 'StartMountCheck', 'PollMountCheck']),
@@ -59,43 +76,68 @@ describe('EbsHelper', () => {
 
   it('terminates after detach even when detach fails, and reports even when terminate fails', () => {
     const def = definition(template);
-    expect(def.States.DetachVolume?.Catch?.[0]).toMatchObject({ ErrorEquals: ['States.ALL'], Next: 'TerminateHelper' });
+    expect(def.States.DetachVolume?.Catch?.[0]).toMatchObject({
+      ErrorEquals: ['States.ALL'],
+      Next: 'TerminateHelper',
+    });
     expect(def.States['DetachVolumeReady?']?.Choices?.[0]?.Next).toBe('TerminateHelper');
-    expect(def.States.TerminateHelper?.Catch?.[0]).toMatchObject({ ErrorEquals: ['States.ALL'], Next: 'ReportVerdict' });
+    expect(def.States.TerminateHelper?.Catch?.[0]).toMatchObject({
+      ErrorEquals: ['States.ALL'],
+      Next: 'ReportVerdict',
+    });
     expect(def.States.TerminateHelper?.Next).toBe('ReportVerdict');
   });
 
   it('gives the execution the helper lifetime plus clean-up time', () => {
     template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
-      DefinitionString: Match.objectLike({ 'Fn::Join': Match.arrayWith([Match.arrayWith([Match.stringLikeRegexp('"TimeoutSeconds":3900')])]) }),
+      DefinitionString: Match.objectLike({
+        'Fn::Join': Match.arrayWith([Match.arrayWith([Match.stringLikeRegexp('"TimeoutSeconds":3900')])]),
+      }),
     });
   });
 
   it('lets helpers in with no inbound rule and out only on HTTPS', () => {
-    const sg = Object.values(template.findResources('AWS::EC2::SecurityGroup')).find((s) => String(s.Properties.GroupDescription).includes('EBS helpers'));
+    const sg = Object.values(template.findResources('AWS::EC2::SecurityGroup')).find((s) =>
+      String(s.Properties.GroupDescription).includes('EBS helpers'),
+    );
     expect(sg?.Properties.SecurityGroupIngress).toBeUndefined();
-    expect(sg?.Properties.SecurityGroupEgress).toEqual([expect.objectContaining({ IpProtocol: 'tcp', FromPort: 443, ToPort: 443 })]);
+    expect(sg?.Properties.SecurityGroupEgress).toEqual([
+      expect.objectContaining({ IpProtocol: 'tcp', FromPort: 443, ToPort: 443 }),
+    ]);
   });
 
   it('makes helpers SSM-managed and nothing more', () => {
     template.hasResourceProperties('AWS::IAM::Role', {
-      AssumeRolePolicyDocument: Match.objectLike({ Statement: [Match.objectLike({ Principal: { Service: 'ec2.amazonaws.com' } })] }),
-      ManagedPolicyArns: [Match.objectLike({ 'Fn::Join': Match.arrayWith([Match.arrayWith([':iam::aws:policy/AmazonSSMManagedInstanceCore'])]) })],
+      AssumeRolePolicyDocument: Match.objectLike({
+        Statement: [Match.objectLike({ Principal: { Service: 'ec2.amazonaws.com' } })],
+      }),
+      ManagedPolicyArns: [
+        Match.objectLike({
+          'Fn::Join': Match.arrayWith([Match.arrayWith([':iam::aws:policy/AmazonSSMManagedInstanceCore'])]),
+        }),
+      ],
     });
   });
 
   it('lets the steps launch only tagged helpers and touch only restore-test volumes and our instances', () => {
     const s = statementsOf(template, stack, helper.stepsFunction.role as iam.IRole);
     const sid = (id: string) => s.find((x) => x.Sid === id);
-    expect(sid('LaunchTaggedHelper')?.Condition).toEqual({ Null: { [`aws:RequestTag/${CREATED_BY_TAG}`]: 'false' } });
-    expect(sid('AttachRestoredVolumes')?.Condition).toEqual({ Null: { [`aws:ResourceTag/${RESTORE_TEST_TAG}`]: 'false' } });
+    expect(sid('LaunchTaggedHelper')?.Condition).toEqual({
+      Null: { [`aws:RequestTag/${CREATED_BY_TAG}`]: 'false' },
+    });
+    expect(sid('AttachRestoredVolumes')?.Condition).toEqual({
+      Null: { [`aws:ResourceTag/${RESTORE_TEST_TAG}`]: 'false' },
+    });
     expect(sid('AttachToOurHelpers')?.Action).toContain('ec2:TerminateInstances');
-    expect(sid('AttachToOurHelpers')?.Condition).toEqual({ Null: { [`aws:ResourceTag/${CREATED_BY_TAG}`]: 'false' } });
+    expect(sid('AttachToOurHelpers')?.Condition).toEqual({
+      Null: { [`aws:ResourceTag/${CREATED_BY_TAG}`]: 'false' },
+    });
     expect(sid('TagAtLaunch')?.Condition).toEqual({ StringEquals: { 'ec2:CreateAction': 'RunInstances' } });
     // Nothing may terminate or detach without a tag condition.
     for (const st of s) {
       const actions = ([] as string[]).concat(st.Action);
-      if (actions.some((a) => ['ec2:TerminateInstances', 'ec2:DetachVolume', 'ec2:AttachVolume'].includes(a))) expect(st.Condition).toBeDefined();
+      if (actions.some((a) => ['ec2:TerminateInstances', 'ec2:DetachVolume', 'ec2:AttachVolume'].includes(a)))
+        expect(st.Condition).toBeDefined();
     }
   });
 
@@ -119,11 +161,18 @@ describe('EbsHelper', () => {
       },
     });
     const s = statementsOf(template, stack, validator.role as iam.IRole);
-    expect(s).toEqual([expect.objectContaining({ Action: 'states:StartExecution', Resource: stack.resolve(helper.stateMachine.stateMachineArn) })]);
+    expect(s).toEqual([
+      expect.objectContaining({
+        Action: 'states:StartExecution',
+        Resource: stack.resolve(helper.stateMachine.stateMachineArn),
+      }),
+    ]);
   });
 
   it('refuses a helper lifetime too short for the work', () => {
     const s = new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'S');
-    expect(() => new EbsHelper(s, 'E', { vpc: new ec2.Vpc(s, 'V'), helperMaxDuration: Duration.minutes(5) })).toThrow(/at least 15 minutes/);
+    expect(
+      () => new EbsHelper(s, 'E', { vpc: new ec2.Vpc(s, 'V'), helperMaxDuration: Duration.minutes(5) }),
+    ).toThrow(/at least 15 minutes/);
   });
 });

@@ -14,7 +14,10 @@ export const CANARY = '/data/canary.bin';
 export const CONFIG = '/etc/app.conf';
 
 /** A small tree: /etc/app.conf, /data/file-N.txt, /data/sub/deep.txt and a 64 KiB canary. */
-export function makeTree(root: string, options: { canarySeed?: string; files?: number } = {}): { canarySha: string; files: number; bytes: number } {
+export function makeTree(
+  root: string,
+  options: { canarySeed?: string; files?: number } = {},
+): { canarySha: string; files: number; bytes: number } {
   mkdirSync(join(root, 'etc'), { recursive: true });
   mkdirSync(join(root, 'data', 'sub'), { recursive: true });
   writeFileSync(join(root, 'etc', 'app.conf'), 'port=8080\n');
@@ -29,7 +32,8 @@ export function makeTree(root: string, options: { canarySeed?: string; files?: n
   bytes += 5;
   const seed = options.canarySeed ?? 'canary';
   const canary = Buffer.alloc(64 * 1024);
-  for (let i = 0; i < canary.length; i += 32) createHash('sha256').update(`${seed}:${i}`).digest().copy(canary, i);
+  for (let i = 0; i < canary.length; i += 32)
+    createHash('sha256').update(`${seed}:${i}`).digest().copy(canary, i);
   writeFileSync(join(root, 'data', 'canary.bin'), canary);
   bytes += canary.length;
   return { canarySha: createHash('sha256').update(canary).digest('hex'), files: n + 2, bytes };
@@ -87,16 +91,30 @@ export function ntfsImage(img: string, src: string): string {
 /** A GPT disk with an ext4 partition (p1) and a vfat partition (p2), both holding `src`. */
 export function gptImage(img: string, src: string, work: string): string {
   sh('truncate', ['-s', '100M', img]);
-  execFileSync('sfdisk', ['--quiet', img], { input: 'label: gpt\nsize=40MiB, type=linux, name=root\nsize=40MiB, type=uefi, name=esp\n' });
-  const table = JSON.parse(sh('sfdisk', ['--json', img])) as { partitiontable: { partitions: { start: number }[] } };
+  execFileSync('sfdisk', ['--quiet', img], {
+    input: 'label: gpt\nsize=40MiB, type=linux, name=root\nsize=40MiB, type=uefi, name=esp\n',
+  });
+  const table = JSON.parse(sh('sfdisk', ['--json', img])) as {
+    partitiontable: { partitions: { start: number }[] };
+  };
   const [p1, p2] = table.partitiontable.partitions;
   const a = ext4Image(join(work, 'gpt-p1.img'), src, 40);
   const b = join(work, 'gpt-p2.img');
   rmSync(b, { force: true });
   sh('mkfs.vfat', ['-C', b, String(40 * 1024)]);
   sh('sh', ['-c', `cd "${src}" && mcopy -s -i "${b}" * ::/`], { MTOOLS_SKIP_CHECK: '1' });
-  for (const [part, file] of [[p1, a], [p2, b]] as const) {
-    sh('dd', [`if=${file}`, `of=${img}`, 'bs=512', `seek=${part?.start ?? 0}`, 'conv=notrunc,sparse', 'status=none']);
+  for (const [part, file] of [
+    [p1, a],
+    [p2, b],
+  ] as const) {
+    sh('dd', [
+      `if=${file}`,
+      `of=${img}`,
+      'bs=512',
+      `seek=${part?.start ?? 0}`,
+      'conv=notrunc,sparse',
+      'status=none',
+    ]);
   }
   return img;
 }

@@ -5,13 +5,17 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { cliTarget } from '../../functions/ebs/cli';
 import { bundleMountCheck } from '../../functions/ebs/mount-check/bundle';
+import {
+  type FsCheckSpec,
+  type MountCheckResult,
+  runMountCheck,
+} from '../../functions/ebs/mount-check/index';
 import { runValidator } from '../../shared/validator';
 import { config, contextInput, job } from './context';
-import { type FsCheckSpec, type MountCheckResult, runMountCheck } from '../../functions/ebs/mount-check/index';
 import {
+  btrfsImage,
   CANARY,
   CONFIG,
-  btrfsImage,
   damageExt4Superblock,
   ext4Image,
   gptImage,
@@ -37,7 +41,8 @@ const profile = (sha = canarySha, extraPaths: string[] = []): FsCheckSpec[] => [
 
 const status = (r: MountCheckResult) => Object.fromEntries(r.checks.map((c) => [c.id, c.status]));
 const item = (r: MountCheckResult, id: string) => r.checks.find((c) => c.id === id);
-const check = (device: string, checks = profile()) => runMountCheck({ device, checks, workDir: work, toolTimeoutMs: 120_000 });
+const check = (device: string, checks = profile()) =>
+  runMountCheck({ device, checks, workDir: work, toolTimeoutMs: 120_000 });
 
 beforeAll(() => {
   work = mkdtempSync(join(tmpdir(), 'rv-ebs-test-'));
@@ -61,21 +66,24 @@ afterEach(() => {
 });
 
 describe('runMountCheck', () => {
-  it.each(['ext4', 'xfs', 'btrfs', 'ntfs'])('passes fsck, a read-only mount and every profile check when a %s image is clean', async (type) => {
-    const r = await check(images[type] ?? '');
-    expect(status(r)).toEqual({
-      'fsck:disk': 'pass',
-      'mount:disk': 'pass',
-      'app-files': 'pass',
-      canaries: 'pass',
-      'enough-data': 'pass',
-      space: 'pass',
-    });
-    expect(r.ok).toBe(true);
-    expect(r.released).toBe(true);
-    expect(r.filesystems[0]).toMatchObject({ name: 'disk', type, access: 'mount' });
-    expect(item(r, 'enough-data')?.data).toMatchObject({ files: 22 });
-  });
+  it.each(['ext4', 'xfs', 'btrfs', 'ntfs'])(
+    'passes fsck, a read-only mount and every profile check when a %s image is clean',
+    async (type) => {
+      const r = await check(images[type] ?? '');
+      expect(status(r)).toEqual({
+        'fsck:disk': 'pass',
+        'mount:disk': 'pass',
+        'app-files': 'pass',
+        canaries: 'pass',
+        'enough-data': 'pass',
+        space: 'pass',
+      });
+      expect(r.ok).toBe(true);
+      expect(r.released).toBe(true);
+      expect(r.filesystems[0]).toMatchObject({ name: 'disk', type, access: 'mount' });
+      expect(item(r, 'enough-data')?.data).toMatchObject({ files: 22 });
+    },
+  );
 
   it('reads a vfat image with mtools when the kernel cannot mount vfat', async () => {
     const r = await check(images.vfat ?? '');
@@ -92,7 +100,13 @@ describe('runMountCheck', () => {
       ['p1', 'ext4'],
       ['p2', 'vfat'],
     ]);
-    expect(status(r)).toMatchObject({ 'fsck:p1': 'pass', 'mount:p1': 'pass', 'fsck:p2': 'pass', 'mount:p2': 'pass', canaries: 'pass' });
+    expect(status(r)).toMatchObject({
+      'fsck:p1': 'pass',
+      'mount:p1': 'pass',
+      'fsck:p2': 'pass',
+      'mount:p2': 'pass',
+      canaries: 'pass',
+    });
     expect(r.ok).toBe(true);
     expect(r.filesystems[1]?.offsetBytes).toBeGreaterThan(0);
   });
@@ -103,15 +117,23 @@ describe('runMountCheck', () => {
     const r = await check(img);
     expect(r.ok).toBe(false);
     expect(item(r, 'fsck:disk')?.status).toBe('fail');
-    expect(item(r, 'fsck:disk')?.detail).toMatch(/e2fsck -f -n exit 4: .*Superblock checksum does not match superblock/);
+    expect(item(r, 'fsck:disk')?.detail).toMatch(
+      /e2fsck -f -n exit 4: .*Superblock checksum does not match superblock/,
+    );
     expect(item(r, 'mount:disk')?.status).toBe('fail');
     // Nothing could be read, so the profile checks fail too instead of passing on nothing.
-    expect(item(r, 'canaries')).toMatchObject({ status: 'fail', detail: 'no file system of the volume could be opened, so this check could not run' });
+    expect(item(r, 'canaries')).toMatchObject({
+      status: 'fail',
+      detail: 'no file system of the volume could be opened, so this check could not run',
+    });
   });
 
   it('fails the paths check naming the missing path', async () => {
     const r = await check(images.ext4 ?? '', profile(canarySha, ['/etc/missing.conf']));
-    expect(item(r, 'app-files')).toMatchObject({ status: 'fail', detail: 'missing on every file system: /etc/missing.conf' });
+    expect(item(r, 'app-files')).toMatchObject({
+      status: 'fail',
+      detail: 'missing on every file system: /etc/missing.conf',
+    });
     expect(item(r, 'fsck:disk')?.status).toBe('pass');
     expect(r.ok).toBe(false);
   });
@@ -123,7 +145,9 @@ describe('runMountCheck', () => {
     const r = await check(img);
     expect(item(r, 'fsck:disk')?.status).toBe('pass');
     expect(item(r, 'canaries')?.status).toBe('fail');
-    expect(item(r, 'canaries')?.detail).toMatch(/^\/data\/canary\.bin content changed \(sha256 [0-9a-f]{12}…, expected [0-9a-f]{12}…\)$/);
+    expect(item(r, 'canaries')?.detail).toMatch(
+      /^\/data\/canary\.bin content changed \(sha256 [0-9a-f]{12}…, expected [0-9a-f]{12}…\)$/,
+    );
   });
 
   it('fails the mount with the kernel reason when the file system cannot be mounted', async () => {
@@ -131,7 +155,9 @@ describe('runMountCheck', () => {
     makeUnmountable(img);
     const r = await check(img);
     expect(item(r, 'mount:disk')?.status).toBe('fail');
-    expect(item(r, 'mount:disk')?.detail).toMatch(/^ext4 on the whole device: read-only mount of ext4 failed: /);
+    expect(item(r, 'mount:disk')?.detail).toMatch(
+      /^ext4 on the whole device: read-only mount of ext4 failed: /,
+    );
     expect(item(r, 'mount:disk')?.detail).toMatch(/feature|wrong fs type/);
     expect(item(r, 'fsck:disk')?.detail).toContain('unsupported feature');
   });
@@ -146,7 +172,9 @@ describe('runMountCheck', () => {
   });
 
   it('fails the directory check when there are fewer files than required', async () => {
-    const r = await check(images.ext4 ?? '', [{ kind: 'directory', id: 'lots', directory: { path: '/data', minFiles: 1000 } }]);
+    const r = await check(images.ext4 ?? '', [
+      { kind: 'directory', id: 'lots', directory: { path: '/data', minFiles: 1000 } },
+    ]);
     expect(item(r, 'lots')?.detail).toBe('/data: 22 files < minFiles 1000');
   });
 
@@ -169,7 +197,13 @@ describe('mount-check bundle', () => {
     mkdirSync(join(work, 'bundle'), { recursive: true });
     await bundleMountCheck(out);
     const checks = Buffer.from(JSON.stringify(profile())).toString('base64');
-    const stdout = execFileSync('node', [out, '--device', images.btrfs ?? '', '--checks-base64', checks]).toString();
+    const stdout = execFileSync('node', [
+      out,
+      '--device',
+      images.btrfs ?? '',
+      '--checks-base64',
+      checks,
+    ]).toString();
     const lines = stdout.trim().split('\n');
     expect(lines).toHaveLength(1);
     const result = JSON.parse(lines[0] ?? '{}') as MountCheckResult;
@@ -202,24 +236,36 @@ describe('check ebs (local mode)', () => {
   const runLocal = (device: string, checks: unknown[]) =>
     runValidator(
       cliTarget.validator,
-      contextInput({ job: job({ type: 'EBS', local: true }), config: config(checks), mode: 'local', target: { device } }),
+      contextInput({
+        job: job({ type: 'EBS', local: true }),
+        config: config(checks),
+        mode: 'local',
+        target: { device },
+      }),
     );
 
   it('gives SUCCESSFUL with fsck, mount and profile checks when the image is clean', async () => {
-    const r = await runLocal(images.xfs ?? '', [{ id: 'app', paths: [CONFIG] }, { id: 'canary', files: { [CANARY]: `sha256:${canarySha}` } }]);
+    const r = await runLocal(images.xfs ?? '', [
+      { id: 'app', paths: [CONFIG] },
+      { id: 'canary', files: { [CANARY]: `sha256:${canarySha}` } },
+    ]);
     expect(r.verdict.verdict).toBe('SUCCESSFUL');
     expect(r.results.map((x) => x.id)).toEqual(['fsck:disk', 'mount:disk', 'app', 'canary']);
     expect(r.notes.partitionTable).toBe('none');
   });
 
   it('gives FAILED naming the canary when its content differs', async () => {
-    const r = await runLocal(images.ext4 ?? '', [{ id: 'canary', files: { [CANARY]: `sha256:${'a'.repeat(64)}` } }]);
+    const r = await runLocal(images.ext4 ?? '', [
+      { id: 'canary', files: { [CANARY]: `sha256:${'a'.repeat(64)}` } },
+    ]);
     expect(r.verdict.verdict).toBe('FAILED');
     expect(r.verdict.message).toMatch(/canary failed: \/data\/canary\.bin content changed/);
   });
 
   it('declares --device as its one required flag', () => {
     expect(cliTarget).toMatchObject({ type: 'ebs', resourceType: 'EBS' });
-    expect(cliTarget.options).toEqual([expect.objectContaining({ flags: '--device <path>', required: true })]);
+    expect(cliTarget.options).toEqual([
+      expect.objectContaining({ flags: '--device <path>', required: true }),
+    ]);
   });
 });

@@ -2,7 +2,11 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BackupClient, DescribeRestoreJobCommand, PutRestoreValidationResultCommand } from '@aws-sdk/client-backup';
+import {
+  BackupClient,
+  DescribeRestoreJobCommand,
+  PutRestoreValidationResultCommand,
+} from '@aws-sdk/client-backup';
 import {
   AttachVolumeCommand,
   CreateSecurityGroupCommand,
@@ -19,15 +23,22 @@ import {
   DescribeInstanceInformationCommand,
   GetCommandInvocationCommand,
   GetParameterCommand,
-  SSMClient,
   SendCommandCommand,
+  SSMClient,
 } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { HELPER_DEADLINE_TAG, type HelperFlowInput } from '../../functions/ebs/flow';
 import { sweep } from '../../functions/ebs/janitor';
 import { bundleMountCheck } from '../../functions/ebs/mount-check/bundle';
-import { type FlowState, type StepDeps, attachVolume, helperScript, launchHelper, runHelperFlow } from '../../functions/ebs/steps';
-import { type HelperFlowInput, HELPER_DEADLINE_TAG } from '../../functions/ebs/flow';
+import {
+  attachVolume,
+  type FlowState,
+  helperScript,
+  launchHelper,
+  runHelperFlow,
+  type StepDeps,
+} from '../../functions/ebs/steps';
 import { CREATED_BY_TAG } from '../../shared/guard';
 import { type Moto, startMoto } from '../support/engines';
 import { CANARY, ext4Image, makeTree } from './images';
@@ -48,15 +59,34 @@ let ami: string;
 async function setupNetwork() {
   const vpc = await ec2.send(new CreateVpcCommand({ CidrBlock: '10.0.0.0/16' }));
   const vpcId = vpc.Vpc?.VpcId ?? '';
-  subnetA = (await ec2.send(new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: '10.0.1.0/24', AvailabilityZone: 'us-east-1a' }))).Subnet?.SubnetId ?? '';
-  subnetC = (await ec2.send(new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: '10.0.3.0/24', AvailabilityZone: 'us-east-1c' }))).Subnet?.SubnetId ?? '';
-  sg = (await ec2.send(new CreateSecurityGroupCommand({ GroupName: 'helper', Description: 'no inbound', VpcId: vpcId }))).GroupId ?? '';
+  subnetA =
+    (
+      await ec2.send(
+        new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: '10.0.1.0/24', AvailabilityZone: 'us-east-1a' }),
+      )
+    ).Subnet?.SubnetId ?? '';
+  subnetC =
+    (
+      await ec2.send(
+        new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: '10.0.3.0/24', AvailabilityZone: 'us-east-1c' }),
+      )
+    ).Subnet?.SubnetId ?? '';
+  sg =
+    (
+      await ec2.send(
+        new CreateSecurityGroupCommand({ GroupName: 'helper', Description: 'no inbound', VpcId: vpcId }),
+      )
+    ).GroupId ?? '';
   ami = (await ec2.send(new DescribeImagesCommand({}))).Images?.[0]?.ImageId ?? '';
 }
 
 async function restoredVolume(tags = [{ Key: 'awsbackup-restore-test', Value: '' }]): Promise<string> {
   const v = await ec2.send(
-    new CreateVolumeCommand({ AvailabilityZone: 'us-east-1c', Size: 100, TagSpecifications: [{ ResourceType: 'volume', Tags: tags }] }),
+    new CreateVolumeCommand({
+      AvailabilityZone: 'us-east-1c',
+      Size: 100,
+      TagSpecifications: [{ ResourceType: 'volume', Tags: tags }],
+    }),
   );
   return v.VolumeId ?? '';
 }
@@ -81,7 +111,12 @@ const input = (volumeId: string, extra: Partial<HelperFlowInput> = {}): HelperFl
 });
 
 let source_: string;
-const deps = (): StepDeps => ({ ec2, ssm: new SSMClient({}), backup: new BackupClient({}), mountCheckSource: () => source_ });
+const deps = (): StepDeps => ({
+  ec2,
+  ssm: new SSMClient({}),
+  backup: new BackupClient({}),
+  mountCheckSource: () => source_,
+});
 
 async function instance(id: string) {
   const out = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [id] }));
@@ -104,7 +139,9 @@ beforeAll(async () => {
   const run = (sha: string) => {
     const file = join(work, 'mc.cjs');
     writeFileSync(file, source_);
-    const checks = Buffer.from(JSON.stringify([{ kind: 'files', id: 'canaries', files: { [CANARY]: `sha256:${sha}` } }])).toString('base64');
+    const checks = Buffer.from(
+      JSON.stringify([{ kind: 'files', id: 'canaries', files: { [CANARY]: `sha256:${sha}` } }]),
+    ).toString('base64');
     try {
       return execFileSync('node', [file, '--device', img, '--checks-base64', checks]).toString();
     } catch (err) {
@@ -130,7 +167,9 @@ beforeEach(async () => {
     InstanceInformationList: [{ InstanceId: i.Filters?.[0]?.Values?.[0], PingStatus: 'Online' }],
   }));
   ssm.on(SendCommandCommand).resolves({ Command: { CommandId: 'cmd-1' } });
-  ssm.on(GetCommandInvocationCommand).resolves({ Status: 'Success', ResponseCode: 0, StandardOutputContent: okOutput });
+  ssm
+    .on(GetCommandInvocationCommand)
+    .resolves({ Status: 'Success', ResponseCode: 0, StandardOutputContent: okOutput });
   backup.on(DescribeRestoreJobCommand).resolves({});
   backup.on(PutRestoreValidationResultCommand).resolves({});
 });
@@ -142,7 +181,9 @@ describe('EBS helper flow', () => {
     const final = await runHelperFlow(ok, deps(), { pollMs: 1 });
     expect(final.error).toBeUndefined();
     expect(final.verdict?.status).toBe('SUCCESSFUL');
-    expect(posted()).toEqual([expect.objectContaining({ RestoreJobId: ok.restoreJobId, ValidationStatus: 'SUCCESSFUL' })]);
+    expect(posted()).toEqual([
+      expect.objectContaining({ RestoreJobId: ok.restoreJobId, ValidationStatus: 'SUCCESSFUL' }),
+    ]);
     const helper = await instance(final.instanceId ?? '');
     expect(helper?.State?.Name).toBe('terminated');
     expect(helper?.SubnetId).toBe(subnetC);
@@ -163,11 +204,15 @@ describe('EBS helper flow', () => {
   });
 
   it('posts FAILED with the canary reason when the mount check finds changed content', async () => {
-    ssm.on(GetCommandInvocationCommand).resolves({ Status: 'Success', ResponseCode: 0, StandardOutputContent: failOutput });
+    ssm
+      .on(GetCommandInvocationCommand)
+      .resolves({ Status: 'Success', ResponseCode: 0, StandardOutputContent: failOutput });
     const vol = await restoredVolume();
     const final = await runHelperFlow(input(vol), deps(), { pollMs: 1 });
     expect(final.verdict?.status).toBe('FAILED');
-    expect(posted()[0]?.ValidationStatusMessage).toMatch(/canaries failed: \/data\/canary\.bin content changed/);
+    expect(posted()[0]?.ValidationStatusMessage).toMatch(
+      /canaries failed: \/data\/canary\.bin content changed/,
+    );
     expect((await instance(final.instanceId ?? ''))?.State?.Name).toBe('terminated');
   });
 
@@ -193,11 +238,18 @@ describe('EBS helper flow', () => {
   });
 
   it('cleans up and names the SSM failure when the mount check command fails to run', async () => {
-    ssm.on(GetCommandInvocationCommand).resolves({ Status: 'Failed', ResponseCode: 127, StandardOutputContent: '', StandardErrorContent: 'node: not found' });
+    ssm.on(GetCommandInvocationCommand).resolves({
+      Status: 'Failed',
+      ResponseCode: 127,
+      StandardOutputContent: '',
+      StandardErrorContent: 'node: not found',
+    });
     const vol = await restoredVolume();
     const final = await runHelperFlow(input(vol), deps(), { pollMs: 1 });
     expect(final.error?.step).toBe('pollMountCheck');
-    expect(final.error?.Cause).toBe('the mount check returned no result (SSM status Failed, exit 127): node: not found');
+    expect(final.error?.Cause).toBe(
+      'the mount check returned no result (SSM status Failed, exit 127): node: not found',
+    );
     expect((await instance(final.instanceId ?? ''))?.State?.Name).toBe('terminated');
   });
 
@@ -218,7 +270,11 @@ describe('EBS helper flow', () => {
 
   it('fails without launching anything when no helper subnet is in the volume AZ', async () => {
     const vol = await restoredVolume();
-    const final = await runHelperFlow({ ...input(vol), helper: { ...input(vol).helper, subnetIds: [subnetA] } }, deps(), { pollMs: 1 });
+    const final = await runHelperFlow(
+      { ...input(vol), helper: { ...input(vol).helper, subnetIds: [subnetA] } },
+      deps(),
+      { pollMs: 1 },
+    );
     expect(final.instanceId).toBeUndefined();
     expect(final.error?.Cause).toContain('no helper subnet in us-east-1c');
     expect(posted()[0]?.ValidationStatus).toBe('FAILED');
@@ -243,7 +299,9 @@ describe('helperScript', () => {
   it('looks the volume up by its NVMe serial and passes the checks as base64', () => {
     const lines = helperScript('console.log(1)', 'vol-0abc', [{ kind: 'paths', id: 'p', paths: ['/x'] }]);
     expect(lines.join('\n')).toContain('/dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_vol0abc');
-    expect(lines.join('\n')).toContain(Buffer.from(JSON.stringify([{ kind: 'paths', id: 'p', paths: ['/x'] }])).toString('base64'));
+    expect(lines.join('\n')).toContain(
+      Buffer.from(JSON.stringify([{ kind: 'paths', id: 'p', paths: ['/x'] }])).toString('base64'),
+    );
   });
 });
 
@@ -269,7 +327,9 @@ describe('janitor sweep', () => {
         ImageId: ami,
         MinCount: 1,
         MaxCount: 1,
-        TagSpecifications: [{ ResourceType: 'instance', Tags: [{ Key: HELPER_DEADLINE_TAG, Value: '2000-01-01T00:00:00Z' }] }],
+        TagSpecifications: [
+          { ResourceType: 'instance', Tags: [{ Key: HELPER_DEADLINE_TAG, Value: '2000-01-01T00:00:00Z' }] },
+        ],
       }),
     );
     const report = await sweep(ec2);
@@ -283,10 +343,14 @@ describe('janitor sweep', () => {
     const prod = await restoredVolume([{ Key: 'Name', Value: 'prod' }]);
     let state: FlowState = await launchHelper(input(restored), deps());
     state = await attachVolume(state, deps());
-    await ec2.send(new AttachVolumeCommand({ VolumeId: prod, InstanceId: state.instanceId ?? '', Device: '/dev/sdg' }));
+    await ec2.send(
+      new AttachVolumeCommand({ VolumeId: prod, InstanceId: state.instanceId ?? '', Device: '/dev/sdg' }),
+    );
     const report = await sweep(ec2, { now: Date.parse(state.deadline) + 1000 });
     expect(report.detached.map((d) => d.volumeId)).toEqual([restored]);
-    expect(report.problems).toEqual([`left ${prod} attached to ${state.instanceId}: not a restore-test volume`]);
+    expect(report.problems).toEqual([
+      `left ${prod} attached to ${state.instanceId}: not a restore-test volume`,
+    ]);
     expect(report.terminated).toEqual([state.instanceId]);
   });
 });

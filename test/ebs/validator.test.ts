@@ -2,9 +2,9 @@ import { DescribeVolumesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { runValidator } from '../../shared/validator';
 import type { HelperFlowInput } from '../../functions/ebs/flow';
 import { ebsValidator } from '../../functions/ebs/validator';
+import { runValidator } from '../../shared/validator';
 import { config, contextInput, job } from './context';
 
 const RESTORED = 'vol-0ffee1234abcd5678';
@@ -28,13 +28,25 @@ function volume(id: string, extra: Record<string, unknown> = {}) {
   };
 }
 
-function describeReturns(restored: Record<string, unknown> | undefined, source: Record<string, unknown> | undefined) {
+function describeReturns(
+  restored: Record<string, unknown> | undefined,
+  source: Record<string, unknown> | undefined,
+) {
   ec2.on(DescribeVolumesCommand, { VolumeIds: [RESTORED] }).resolves({ Volumes: restored ? [restored] : [] });
   if (source) ec2.on(DescribeVolumesCommand, { VolumeIds: [SOURCE] }).resolves({ Volumes: [source] });
-  else ec2.on(DescribeVolumesCommand, { VolumeIds: [SOURCE] }).rejects(Object.assign(new Error('not found'), { name: 'InvalidVolume.NotFound' }));
+  else
+    ec2
+      .on(DescribeVolumesCommand, { VolumeIds: [SOURCE] })
+      .rejects(Object.assign(new Error('not found'), { name: 'InvalidVolume.NotFound' }));
 }
 
-const run = (checks: unknown[] = [], settings: Record<string, string> = { EBS_STATE_MACHINE_ARN: SM, EBS_HELPER_SUBNET_IDS: 'subnet-a,subnet-c' }) =>
+const run = (
+  checks: unknown[] = [],
+  settings: Record<string, string> = {
+    EBS_STATE_MACHINE_ARN: SM,
+    EBS_HELPER_SUBNET_IDS: 'subnet-a,subnet-c',
+  },
+) =>
   runValidator(
     ebsValidator,
     contextInput({
@@ -49,7 +61,9 @@ describe('ebsValidator', () => {
   beforeEach(() => {
     ec2.reset();
     sfn.reset();
-    sfn.on(StartExecutionCommand).resolves({ executionArn: `${SM.replace(':stateMachine:', ':execution:')}:x` });
+    sfn
+      .on(StartExecutionCommand)
+      .resolves({ executionArn: `${SM.replace(':stateMachine:', ':execution:')}:x` });
   });
 
   it('starts the helper flow with the volume facts and defers when the state checks pass', async () => {
@@ -82,13 +96,23 @@ describe('ebsValidator', () => {
       { id: 'invariants', lambda: { functionArn: 'arn:aws:lambda:us-east-1:123456789012:function:check' } },
     ]);
     expect(result.deferredTo).toBeDefined();
-    const input = JSON.parse(sfn.commandCalls(StartExecutionCommand)[0]?.args[0].input.input ?? '{}') as HelperFlowInput;
+    const input = JSON.parse(
+      sfn.commandCalls(StartExecutionCommand)[0]?.args[0].input.input ?? '{}',
+    ) as HelperFlowInput;
     expect(input.checks.map((c) => c.id)).toEqual(['app']);
-    expect(input.stateResults.map((r) => r.id)).toEqual(['volume-state', 'volume-size', 'volume-encryption', 'invariants']);
+    expect(input.stateResults.map((r) => r.id)).toEqual([
+      'volume-state',
+      'volume-size',
+      'volume-encryption',
+      'invariants',
+    ]);
   });
 
   it('fails volume-state without starting a helper when the volume is attached', async () => {
-    describeReturns(volume(RESTORED, { State: 'in-use', Attachments: [{ InstanceId: 'i-0123' }] }), volume(SOURCE));
+    describeReturns(
+      volume(RESTORED, { State: 'in-use', Attachments: [{ InstanceId: 'i-0123' }] }),
+      volume(SOURCE),
+    );
     const result = await run();
     expect(result.deferredTo).toBeUndefined();
     expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(0);
@@ -102,7 +126,9 @@ describe('ebsValidator', () => {
     describeReturns(volume(RESTORED, { Size: 50 }), volume(SOURCE, { Size: 100 }));
     const result = await run();
     expect(result.verdict.verdict).toBe('FAILED');
-    expect(result.results.find((r) => r.id === 'volume-size')?.detail).toBe("restored 50 GiB is smaller than the source's 100 GiB");
+    expect(result.results.find((r) => r.id === 'volume-size')?.detail).toBe(
+      "restored 50 GiB is smaller than the source's 100 GiB",
+    );
   });
 
   it('fails volume-encryption when the source is encrypted and the restore is not', async () => {
@@ -115,7 +141,9 @@ describe('ebsValidator', () => {
     describeReturns(volume(RESTORED), undefined);
     const result = await run();
     expect(result.deferredTo).toBeDefined();
-    const input = JSON.parse(sfn.commandCalls(StartExecutionCommand)[0]?.args[0].input.input ?? '{}') as HelperFlowInput;
+    const input = JSON.parse(
+      sfn.commandCalls(StartExecutionCommand)[0]?.args[0].input.input ?? '{}',
+    ) as HelperFlowInput;
     expect(input.stateResults.find((r) => r.id === 'volume-size')?.status).toBe('skip');
     expect(input.stateResults.find((r) => r.id === 'volume-size')?.detail).toContain('no longer exists');
   });
@@ -148,6 +176,10 @@ describe('ebsValidator', () => {
     describeReturns(volume(RESTORED), volume(SOURCE));
     const result = await run([], {});
     expect(result.verdict.verdict).toBe('SUCCESSFUL');
-    expect(result.results.filter((r) => r.status === 'pass').map((r) => r.id)).toEqual(['volume-state', 'volume-size', 'volume-encryption']);
+    expect(result.results.filter((r) => r.status === 'pass').map((r) => r.id)).toEqual([
+      'volume-state',
+      'volume-size',
+      'volume-encryption',
+    ]);
   });
 });

@@ -10,8 +10,8 @@ import {
   type CommandInvocationStatus,
   DescribeInstanceInformationCommand,
   GetCommandInvocationCommand,
-  SSMClient,
   SendCommandCommand,
+  SSMClient,
 } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -46,13 +46,25 @@ function instance(extra: Record<string, unknown> = {}) {
 
 function status(system: string, inst: string, state = 'running') {
   ec2.on(DescribeInstanceStatusCommand).resolves({
-    InstanceStatuses: [{ InstanceId: ID, InstanceState: { Name: state as InstanceStateName }, SystemStatus: { Status: system as SummaryStatus }, InstanceStatus: { Status: inst as SummaryStatus } }],
+    InstanceStatuses: [
+      {
+        InstanceId: ID,
+        InstanceState: { Name: state as InstanceStateName },
+        SystemStatus: { Status: system as SummaryStatus },
+        InstanceStatus: { Status: inst as SummaryStatus },
+      },
+    ],
   });
 }
 
 function ssmOutput(stdout: string, code = 0, status = code === 0 ? 'Success' : 'Failed', stderr = '') {
   ssm.on(SendCommandCommand).resolves({ Command: { CommandId: 'cmd-1' } });
-  ssm.on(GetCommandInvocationCommand).resolves({ Status: status as CommandInvocationStatus, ResponseCode: code, StandardOutputContent: stdout, StandardErrorContent: stderr });
+  ssm.on(GetCommandInvocationCommand).resolves({
+    Status: status as CommandInvocationStatus,
+    ResponseCode: code,
+    StandardOutputContent: stdout,
+    StandardErrorContent: stderr,
+  });
 }
 
 const run = (checks: unknown[] = [], metadata: Record<string, string> = {}) =>
@@ -72,14 +84,18 @@ describe('ec2Validator', () => {
   beforeEach(() => {
     ec2.reset();
     ssm.reset();
-    ssm.on(DescribeInstanceInformationCommand).resolves({ InstanceInformationList: [{ InstanceId: ID, PingStatus: 'Online' }] });
+    ssm
+      .on(DescribeInstanceInformationCommand)
+      .resolves({ InstanceInformationList: [{ InstanceId: ID, PingStatus: 'Online' }] });
   });
 
   it('passes state, both status checks, SSM ping and a matching command when the instance is healthy', async () => {
     instance();
     status('ok', 'ok');
     ssmOutput('app 1.2.3 ready\n');
-    const result = await run([{ id: 'app-ready', command: 'systemctl is-active app && app --version', outputMatches: 'ready' }]);
+    const result = await run([
+      { id: 'app-ready', command: 'systemctl is-active app && app --version', outputMatches: 'ready' },
+    ]);
     expect(result.results.map((r) => [r.id, r.status])).toEqual([
       ['instance-state', 'pass'],
       ['system-status', 'pass'],
@@ -107,14 +123,19 @@ describe('ec2Validator', () => {
     instance();
     status('initializing', 'initializing');
     const result = await run();
-    expect(byId(result, 'system-status')?.detail).toContain('still initializing when the wait budget ran out');
+    expect(byId(result, 'system-status')?.detail).toContain(
+      'still initializing when the wait budget ran out',
+    );
   });
 
   it('fails instance-state when the instance stopped', async () => {
     instance({ State: { Name: 'stopped' } });
     status('not-applicable', 'not-applicable', 'stopped');
     const result = await run();
-    expect(byId(result, 'instance-state')).toMatchObject({ status: 'fail', detail: `instance ${ID} is stopped, expected running` });
+    expect(byId(result, 'instance-state')).toMatchObject({
+      status: 'fail',
+      detail: `instance ${ID} is stopped, expected running`,
+    });
   });
 
   it('skips the SSM ping and errors SSM checks with the UseBackedUpValue hint when the instance has no profile', async () => {
@@ -133,7 +154,10 @@ describe('ec2Validator', () => {
     status('ok', 'ok');
     ssm.on(DescribeInstanceInformationCommand).resolves({ InstanceInformationList: [] });
     const result = await run();
-    expect(byId(result, 'ssm-ping')).toMatchObject({ status: 'fail', detail: 'SSM agent is not online (ping status not registered)' });
+    expect(byId(result, 'ssm-ping')).toMatchObject({
+      status: 'fail',
+      detail: 'SSM agent is not online (ping status not registered)',
+    });
   });
 
   it('fails a command check when the exit code differs', async () => {
@@ -156,9 +180,16 @@ describe('ec2Validator', () => {
     instance();
     status('ok', 'ok');
     ssmOutput('{"status":"up"}\n__RV_HTTP_STATUS__200\n');
-    const result = await run([{ id: 'health', http: { url: 'http://localhost:8080/health', bodyMatches: '"up"' } }]);
-    expect(byId(result, 'health')).toMatchObject({ status: 'pass', detail: 'GET http://localhost:8080/health returned 200, body matches' });
-    expect(ssm.commandCalls(SendCommandCommand)[0]?.args[0].input.Parameters?.commands?.[0]).toContain("'http://localhost:8080/health'");
+    const result = await run([
+      { id: 'health', http: { url: 'http://localhost:8080/health', bodyMatches: '"up"' } },
+    ]);
+    expect(byId(result, 'health')).toMatchObject({
+      status: 'pass',
+      detail: 'GET http://localhost:8080/health returned 200, body matches',
+    });
+    expect(ssm.commandCalls(SendCommandCommand)[0]?.args[0].input.Parameters?.commands?.[0]).toContain(
+      "'http://localhost:8080/health'",
+    );
   });
 
   it('fails an HTTP check when the server answers 503', async () => {
@@ -172,7 +203,8 @@ describe('ec2Validator', () => {
   it('fails the console check when the console shows a kernel panic', async () => {
     instance();
     status('ok', 'ok');
-    const text = 'booting\n[    2.1] Kernel panic - not syncing: VFS: Unable to mount root fs on unknown-block(0,0)\n';
+    const text =
+      'booting\n[    2.1] Kernel panic - not syncing: VFS: Unable to mount root fs on unknown-block(0,0)\n';
     ec2.on(GetConsoleOutputCommand).resolves({ Output: Buffer.from(text).toString('base64') });
     const result = await run([{ id: 'console', consoleOutput: {} }]);
     expect(byId(result, 'console')?.status).toBe('fail');
@@ -193,7 +225,9 @@ describe('judgeConsole', () => {
     expect(judgeConsole('Welcome to Amazon Linux\nlogin:', { require: ['login:'] }).status).toBe('pass');
   });
   it('fails when a user-forbidden pattern appears', () => {
-    expect(judgeConsole('Out of memory: Killed process 42', { forbid: ['Out of memory'] }).detail).toContain('Out of memory');
+    expect(judgeConsole('Out of memory: Killed process 42', { forbid: ['Out of memory'] }).detail).toContain(
+      'Out of memory',
+    );
   });
   it('errors when the console output is empty', () => {
     expect(judgeConsole('', {}).status).toBe('error');
@@ -208,7 +242,11 @@ describe('curlScript', () => {
 
 describe('EC2 check kinds', () => {
   it('rejects an invalid regular expression when the config is loaded', () => {
-    expect(() => config([{ id: 'cmd', command: 'true', outputMatches: '(unclosed' }], 'EC2')).toThrow(/not a valid regular expression/);
-    expect(() => config([{ id: 'c', consoleOutput: { forbid: ['[bad'] } }], 'EC2')).toThrow(/not a valid regular expression/);
+    expect(() => config([{ id: 'cmd', command: 'true', outputMatches: '(unclosed' }], 'EC2')).toThrow(
+      /not a valid regular expression/,
+    );
+    expect(() => config([{ id: 'c', consoleOutput: { forbid: ['[bad'] } }], 'EC2')).toThrow(
+      /not a valid regular expression/,
+    );
   });
 });

@@ -36,7 +36,9 @@ export class Releaser {
     const r = await run('losetup', args, { timeoutMs: 30_000 });
     const dev = r.stdout.trim();
     if (r.code !== 0 || !dev.startsWith('/dev/')) {
-      throw new Error(`could not attach ${source} read-only as a loop device: ${tailLines(r.stderr) || `losetup exit ${r.code}`}`);
+      throw new Error(
+        `could not attach ${source} read-only as a loop device: ${tailLines(r.stderr) || `losetup exit ${r.code}`}`,
+      );
     }
     this.#stack.push({
       what: `loop device ${dev}`,
@@ -144,7 +146,11 @@ export async function readPartitions(device: string, deviceSize: number): Promis
   (pt?.partitions ?? []).forEach((p, i) => {
     if (label === 'dos' && MBR_EXTENDED.has(String(p.type ?? '').toLowerCase())) return;
     const num = /(\d+)$/.exec(p.node ?? '')?.[1] ?? String(i + 1);
-    partitions.push({ name: `p${num}`, offsetBytes: (p.start ?? 0) * sector, sizeBytes: (p.size ?? 0) * sector });
+    partitions.push({
+      name: `p${num}`,
+      offsetBytes: (p.start ?? 0) * sector,
+      sizeBytes: (p.size ?? 0) * sector,
+    });
   });
   if (label === 'none' || partitions.length === 0) {
     return { table: 'none', partitions: [{ name: 'disk', offsetBytes: 0, sizeBytes: deviceSize }] };
@@ -156,6 +162,7 @@ export async function readPartitions(device: string, deviceSize: number): Promis
 export async function deviceSize(device: string): Promise<number> {
   const r = await run('blockdev', ['--getsize64', device], { timeoutMs: 30_000 });
   const n = Number(r.stdout.trim());
-  if (r.code !== 0 || !Number.isFinite(n)) throw new Error(`could not read the size of ${device}: ${tailLines(r.stderr) || `exit ${r.code}`}`);
+  if (r.code !== 0 || !Number.isFinite(n))
+    throw new Error(`could not read the size of ${device}: ${tailLines(r.stderr) || `exit ${r.code}`}`);
   return n;
 }

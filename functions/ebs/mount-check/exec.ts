@@ -61,7 +61,10 @@ export function run(cmd: string, args: readonly string[], options: ExecOptions =
       resolve({ code, stdout, stderr: stderr + extraErr, timedOut });
     };
     child.on('error', (err: NodeJS.ErrnoException) => {
-      finish(err.code === 'ENOENT' ? 127 : 126, `${cmd}: ${err.code === 'ENOENT' ? 'command not found' : err.message}`);
+      finish(
+        err.code === 'ENOENT' ? 127 : 126,
+        `${cmd}: ${err.code === 'ENOENT' ? 'command not found' : err.message}`,
+      );
     });
     child.on('close', (code, signal) => finish(code ?? (signal ? 128 : 1)));
   });

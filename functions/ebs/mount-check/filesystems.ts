@@ -7,8 +7,8 @@
 import { createHash } from 'node:crypto';
 import { lstat, mkdtemp, open, opendir, readFile, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type ExecResult, run, tailLines } from './exec';
 import type { Releaser } from './devices';
+import { type ExecResult, run, tailLines } from './exec';
 
 export interface Probe {
   readonly type?: string;
@@ -62,7 +62,12 @@ export async function fsck(type: string, device: string, timeoutMs: number): Pro
   const [bin, args] = cmd;
   const r = await run(bin, args, { timeoutMs });
   const label = `${bin} ${args.slice(0, -1).join(' ')}`.trim();
-  if (r.timedOut) return { ok: false, detail: `${label} timed out after ${Math.round(timeoutMs / 1000)} s`, exitCode: r.code };
+  if (r.timedOut)
+    return {
+      ok: false,
+      detail: `${label} timed out after ${Math.round(timeoutMs / 1000)} s`,
+      exitCode: r.code,
+    };
   if (r.code === 0) return { ok: true, detail: `${label}: clean`, exitCode: 0 };
   return { ok: false, detail: `${label} exit ${r.code}: ${reasonFrom(r) || 'no output'}`, exitCode: r.code };
 }
@@ -73,7 +78,11 @@ function reasonFrom(r: ExecResult): string {
   const telling = all
     .split('\n')
     .map((l) => l.trim())
-    .filter((l) => /bad|corrupt|error|invalid|wrong|can't|cannot|couldn't|unable|fail|not |superblock|magic|damaged/i.test(l))
+    .filter((l) =>
+      /bad|corrupt|error|invalid|wrong|can't|cannot|couldn't|unable|fail|not |superblock|magic|damaged/i.test(
+        l,
+      ),
+    )
     .filter((l) => !/^(no modify flag|would )/i.test(l));
   const text = telling.length > 0 ? telling.slice(0, 3).join(' | ') : tailLines(all, 3);
   return text.length > 400 ? `${text.slice(0, 399)}…` : text;
@@ -109,7 +118,9 @@ export interface FsReader {
   sha256(path: string): Promise<string>;
   /** Regular files and their total bytes below `dir` (recursive, symlinks not followed). */
   tally(dir: string): Promise<{ files: number; bytes: number }>;
-  space(): Promise<{ freeBytes: number; totalBytes: number; freeInodes?: number; totalInodes?: number } | undefined>;
+  space(): Promise<
+    { freeBytes: number; totalBytes: number; freeInodes?: number; totalInodes?: number } | undefined
+  >;
 }
 
 export interface OpenOutcome {
@@ -146,7 +157,10 @@ export async function openFileSystem(
 ): Promise<OpenOutcome> {
   if (type === 'vfat' && !(await kernelHas('vfat'))) {
     const r = await run('mdir', ['-i', device, '-b', '::/'], { env: MTOOLS_ENV, timeoutMs });
-    if (r.code !== 0) return { detail: `mtools could not read the vfat file system: ${tailLines(r.stderr) || `exit ${r.code}`}` };
+    if (r.code !== 0)
+      return {
+        detail: `mtools could not read the vfat file system: ${tailLines(r.stderr) || `exit ${r.code}`}`,
+      };
     return { reader: mtoolsReader(device, timeoutMs), detail: 'read with mtools (no vfat in this kernel)' };
   }
   const dir = await mkdtemp(join(workDir, `${name}-`));
@@ -156,10 +170,15 @@ export async function openFileSystem(
     releaser.trackDir(dir);
     const kernel = await kernelReason(device);
     const tool = tailLines(`${r.stderr}\n${r.stdout}`, 1).replace(/^mount: [^:]+: /, '');
-    return { detail: `read-only mount of ${type} failed: ${kernel ? `${kernel} (${tool})` : tool || `exit ${r.code}`}` };
+    return {
+      detail: `read-only mount of ${type} failed: ${kernel ? `${kernel} (${tool})` : tool || `exit ${r.code}`}`,
+    };
   }
   releaser.trackMount(dir);
-  return { reader: mountedReader(dir), detail: `mounted read-only (${args[args.indexOf('-o') + 1] ?? 'ro'})` };
+  return {
+    reader: mountedReader(dir),
+    detail: `mounted read-only (${args[args.indexOf('-o') + 1] ?? 'ro'})`,
+  };
 }
 
 const READ_BUFFER_BYTES = 1 << 20;
@@ -212,7 +231,14 @@ function mountedReader(root: string): FsReader {
         const handle = await opendir(d, { bufferSize: 256 });
         let batch: string[] = [];
         const flush = async () => {
-          const sizes = await Promise.all(batch.map((p) => lstat(p).then((st) => st.size, () => 0)));
+          const sizes = await Promise.all(
+            batch.map((p) =>
+              lstat(p).then(
+                (st) => st.size,
+                () => 0,
+              ),
+            ),
+          );
           for (const n of sizes) bytes += n;
           batch = [];
         };
@@ -229,7 +255,8 @@ function mountedReader(root: string): FsReader {
       let level = [inside(root, dir)];
       while (level.length > 0) {
         const next: string[] = [];
-        for (let i = 0; i < level.length; i += 4) await Promise.all(level.slice(i, i + 4).map((d) => walkOne(d, next)));
+        for (let i = 0; i < level.length; i += 4)
+          await Promise.all(level.slice(i, i + 4).map((d) => walkOne(d, next)));
         level = next;
       }
       return { files, bytes };
@@ -263,7 +290,8 @@ function mtoolsReader(device: string, timeoutMs: number): FsReader {
     async sha256(path) {
       const hash = createHash('sha256');
       const r = await m('mcopy', ['-n', `::${path}`, '-'], (c) => hash.update(c));
-      if (r.code !== 0) throw new Error(`mcopy could not read ${path}: ${tailLines(r.stderr) || `exit ${r.code}`}`);
+      if (r.code !== 0)
+        throw new Error(`mcopy could not read ${path}: ${tailLines(r.stderr) || `exit ${r.code}`}`);
       return hash.digest('hex');
     },
     async tally(dir) {
@@ -281,7 +309,9 @@ function mtoolsReader(device: string, timeoutMs: number): FsReader {
       const free = /([\d ]+) bytes free/.exec(r.stdout)?.[1];
       const info = await m('minfo', ['::']);
       const sectorSize = Number(/sector size: (\d+)/.exec(info.stdout)?.[1] ?? 512);
-      const sectors = Number(/big size: (\d+)/.exec(info.stdout)?.[1] ?? 0) || Number(/small size: (\d+)/.exec(info.stdout)?.[1] ?? 0);
+      const sectors =
+        Number(/big size: (\d+)/.exec(info.stdout)?.[1] ?? 0) ||
+        Number(/small size: (\d+)/.exec(info.stdout)?.[1] ?? 0);
       if (free === undefined || !sectors) return undefined;
       return { freeBytes: Number(free.replace(/\s/g, '')), totalBytes: sectors * sectorSize };
     },

@@ -7,14 +7,14 @@
 import { mkdtemp, rmdir, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Releaser, deviceSize, readPartitions } from './devices';
-import { SUPPORTED_TYPES, fsck, openFileSystem, probe } from './filesystems';
+import { deviceSize, Releaser, readPartitions } from './devices';
+import { fsck, openFileSystem, probe, SUPPORTED_TYPES } from './filesystems';
 import type { FileSystemReport, MountCheckItem, MountCheckRequest, MountCheckResult } from './types';
 import { type OpenFs, verifyChecks } from './verify';
 
+export { releaseAllActive } from './devices';
 export type * from './types';
 export { FS_CHECK_KINDS } from './types';
-export { releaseAllActive } from './devices';
 
 const DEFAULT_TOOL_TIMEOUT_MS = 30 * 60_000;
 
@@ -26,8 +26,20 @@ export async function runMountCheck(request: MountCheckRequest): Promise<MountCh
   const items: MountCheckItem[] = [];
   const filesystems: FileSystemReport[] = [];
   let partitionTable: MountCheckResult['partitionTable'] = 'none';
-  const item = (id: string, status: MountCheckItem['status'], detail: string, t0: number, data?: Record<string, unknown>) =>
-    items.push({ id, status, detail, durationMs: Math.round(performance.now() - t0), ...(data ? { data } : {}) });
+  const item = (
+    id: string,
+    status: MountCheckItem['status'],
+    detail: string,
+    t0: number,
+    data?: Record<string, unknown>,
+  ) =>
+    items.push({
+      id,
+      status,
+      detail,
+      durationMs: Math.round(performance.now() - t0),
+      ...(data ? { data } : {}),
+    });
   let leaks: string[] = [];
   let workDir: string | undefined;
   try {
@@ -43,7 +55,10 @@ export async function runMountCheck(request: MountCheckRequest): Promise<MountCh
       partitionTable = layout.table;
       const open: OpenFs[] = [];
       for (const part of layout.partitions) {
-        const dev = part.name === 'disk' ? base : await releaser.attachLoop(request.device, { offset: part.offsetBytes, size: part.sizeBytes });
+        const dev =
+          part.name === 'disk'
+            ? base
+            : await releaser.attachLoop(request.device, { offset: part.offsetBytes, size: part.sizeBytes });
         const p = await probe(dev);
         const where = part.name === 'disk' ? 'the whole device' : `partition ${part.name.slice(1)}`;
         const report: { -readonly [K in keyof FileSystemReport]: FileSystemReport[K] } = {
@@ -63,11 +78,18 @@ export async function runMountCheck(request: MountCheckRequest): Promise<MountCh
           continue;
         }
         if (!(SUPPORTED_TYPES as readonly string[]).includes(p.type)) {
-          item(`fs:${part.name}`, p.type === 'swap' ? 'skip' : 'fail', `${p.type} on ${where} is not a supported file system`, tFsck);
+          item(
+            `fs:${part.name}`,
+            p.type === 'swap' ? 'skip' : 'fail',
+            `${p.type} on ${where} is not a supported file system`,
+            tFsck,
+          );
           continue;
         }
         const f = await fsck(p.type, dev, timeout);
-        item(`fsck:${part.name}`, f.ok ? 'pass' : 'fail', `${p.type} on ${where}: ${f.detail}`, tFsck, { exitCode: f.exitCode });
+        item(`fsck:${part.name}`, f.ok ? 'pass' : 'fail', `${p.type} on ${where}: ${f.detail}`, tFsck, {
+          exitCode: f.exitCode,
+        });
         const tMount = performance.now();
         const o = await openFileSystem(p.type, dev, workDir, part.name, releaser, timeout);
         item(`mount:${part.name}`, o.reader ? 'pass' : 'fail', `${p.type} on ${where}: ${o.detail}`, tMount);
@@ -79,24 +101,41 @@ export async function runMountCheck(request: MountCheckRequest): Promise<MountCh
         }
       }
       if (!items.some((i) => i.id.startsWith('fsck:'))) {
-        item('filesystems', 'fail', `no supported file system found on ${request.device} (partition table: ${layout.table})`, t0);
+        item(
+          'filesystems',
+          'fail',
+          `no supported file system found on ${request.device} (partition table: ${layout.table})`,
+          t0,
+        );
       }
       items.push(...(await verifyChecks(request.checks, open)));
     }
   } catch (err) {
-    items.push({ id: 'mount-check', status: 'error', detail: err instanceof Error ? err.message : String(err), durationMs: 0 });
+    items.push({
+      id: 'mount-check',
+      status: 'error',
+      detail: err instanceof Error ? err.message : String(err),
+      durationMs: 0,
+    });
   } finally {
     leaks = await releaser.releaseAll();
     // Never a recursive delete: a leaked mount below it must not be traversed.
     if (workDir) await rmdir(workDir).catch(() => undefined);
   }
   if (leaks.length > 0) {
-    items.push({ id: 'release', status: 'error', detail: `could not release: ${leaks.join(', ')}`, durationMs: 0 });
+    items.push({
+      id: 'release',
+      status: 'error',
+      detail: `could not release: ${leaks.join(', ')}`,
+      durationMs: 0,
+    });
   }
   return {
     version: 1,
     device: request.device,
-    ok: items.every((i) => i.status === 'pass' || i.status === 'skip') && items.some((i) => i.status === 'pass'),
+    ok:
+      items.every((i) => i.status === 'pass' || i.status === 'skip') &&
+      items.some((i) => i.status === 'pass'),
     partitionTable,
     filesystems,
     checks: items,

@@ -14,7 +14,9 @@ import { releaseAllActive, runMountCheck } from './index';
 import type { FsCheckSpec } from './types';
 
 function usage(message: string): never {
-  process.stderr.write(`mount-check: ${message}\nusage: mount-check --device PATH [--checks-base64 B64 | --checks-file FILE | --checks-json JSON]\n`);
+  process.stderr.write(
+    `mount-check: ${message}\nusage: mount-check --device PATH [--checks-base64 B64 | --checks-file FILE | --checks-json JSON]\n`,
+  );
   process.exit(2);
 }
 
@@ -54,7 +56,9 @@ async function main(): Promise<void> {
   }
   const onSignal = (sig: NodeJS.Signals) => {
     void releaseAllActive().finally(() => {
-      process.stdout.write(`${JSON.stringify({ version: 1, device, ok: false, aborted: sig, checks: [] })}\n`);
+      process.stdout.write(
+        `${JSON.stringify({ version: 1, device, ok: false, aborted: sig, checks: [] })}\n`,
+      );
       process.exit(1);
     });
   };
@@ -64,7 +68,9 @@ async function main(): Promise<void> {
   const result = await runMountCheck({
     device,
     checks,
-    ...(Number.isFinite(timeoutSeconds) && timeoutSeconds > 0 ? { toolTimeoutMs: timeoutSeconds * 1000 } : {}),
+    ...(Number.isFinite(timeoutSeconds) && timeoutSeconds > 0
+      ? { toolTimeoutMs: timeoutSeconds * 1000 }
+      : {}),
   });
   process.stdout.write(`${JSON.stringify(result)}\n`);
   process.exitCode = result.ok ? 0 : 1;

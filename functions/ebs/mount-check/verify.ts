@@ -12,7 +12,10 @@ export interface OpenFs {
 
 type Outcome = { status: MountCheckStatus; detail: string; data?: Record<string, unknown> };
 
-async function locate(fss: readonly OpenFs[], path: string): Promise<{ fs: OpenFs; kind: 'file' | 'dir' | 'other' } | undefined> {
+async function locate(
+  fss: readonly OpenFs[],
+  path: string,
+): Promise<{ fs: OpenFs; kind: 'file' | 'dir' | 'other' } | undefined> {
   for (const fs of fss) {
     const kind = await fs.reader.kind(path);
     if (kind) return { fs, kind };
@@ -24,7 +27,10 @@ const fmtBytes = (n: number) => (n >= 1 << 20 ? `${(n / (1 << 20)).toFixed(1)} M
 
 async function runOne(check: FsCheckSpec, fss: readonly OpenFs[]): Promise<Outcome> {
   if (fss.length === 0) {
-    return { status: 'fail', detail: 'no file system of the volume could be opened, so this check could not run' };
+    return {
+      status: 'fail',
+      detail: 'no file system of the volume could be opened, so this check could not run',
+    };
   }
   switch (check.kind) {
     case 'paths': {
@@ -36,7 +42,11 @@ async function runOne(check: FsCheckSpec, fss: readonly OpenFs[]): Promise<Outco
         else missing.push(p);
       }
       if (missing.length > 0) {
-        return { status: 'fail', detail: `missing on every file system: ${missing.join(', ')}`, data: { missing, found } };
+        return {
+          status: 'fail',
+          detail: `missing on every file system: ${missing.join(', ')}`,
+          data: { missing, found },
+        };
       }
       return { status: 'pass', detail: `${check.paths.length} path(s) present`, data: { found } };
     }
@@ -56,12 +66,25 @@ async function runOne(check: FsCheckSpec, fss: readonly OpenFs[]): Promise<Outco
         }
         const got = await hit.fs.reader.sha256(path);
         if (got === want) matched.push(path);
-        else problems.push(`${path} content changed (sha256 ${got.slice(0, 12)}…, expected ${want.slice(0, 12)}…)`);
+        else
+          problems.push(
+            `${path} content changed (sha256 ${got.slice(0, 12)}…, expected ${want.slice(0, 12)}…)`,
+          );
       }
       if (problems.length > 0) {
-        return { status: 'fail', detail: problems.slice(0, 5).join('; ') + (problems.length > 5 ? `; and ${problems.length - 5} more` : ''), data: { matched: matched.length, failed: problems.length } };
+        return {
+          status: 'fail',
+          detail:
+            problems.slice(0, 5).join('; ') +
+            (problems.length > 5 ? `; and ${problems.length - 5} more` : ''),
+          data: { matched: matched.length, failed: problems.length },
+        };
       }
-      return { status: 'pass', detail: `${matched.length} file(s) match their SHA-256`, data: { matched: matched.length } };
+      return {
+        status: 'pass',
+        detail: `${matched.length} file(s) match their SHA-256`,
+        data: { matched: matched.length },
+      };
     }
     case 'directory': {
       const d = check.directory;
@@ -71,8 +94,10 @@ async function runOne(check: FsCheckSpec, fss: readonly OpenFs[]): Promise<Outco
       const { files, bytes } = await hit.fs.reader.tally(d.path);
       const data = { files, bytes, filesystem: hit.fs.name };
       const short: string[] = [];
-      if (d.minFiles !== undefined && files < d.minFiles) short.push(`${files} files < minFiles ${d.minFiles}`);
-      if (d.minBytes !== undefined && bytes < d.minBytes) short.push(`${fmtBytes(bytes)} < minBytes ${fmtBytes(d.minBytes)}`);
+      if (d.minFiles !== undefined && files < d.minFiles)
+        short.push(`${files} files < minFiles ${d.minFiles}`);
+      if (d.minBytes !== undefined && bytes < d.minBytes)
+        short.push(`${fmtBytes(bytes)} < minBytes ${fmtBytes(d.minBytes)}`);
       if (short.length > 0) return { status: 'fail', detail: `${d.path}: ${short.join(', ')}`, data };
       return { status: 'pass', detail: `${d.path}: ${files} files, ${fmtBytes(bytes)}`, data };
     }
@@ -88,11 +113,18 @@ async function runOne(check: FsCheckSpec, fss: readonly OpenFs[]): Promise<Outco
         }
         const freePct = (100 * s.freeBytes) / s.totalBytes;
         const inodePct = s.totalInodes ? (100 * (s.freeInodes ?? 0)) / s.totalInodes : undefined;
-        data[fs.name] = { freePercent: Math.round(freePct * 10) / 10, ...(inodePct !== undefined ? { freeInodesPercent: Math.round(inodePct * 10) / 10 } : {}) };
+        data[fs.name] = {
+          freePercent: Math.round(freePct * 10) / 10,
+          ...(inodePct !== undefined ? { freeInodesPercent: Math.round(inodePct * 10) / 10 } : {}),
+        };
         if (f.minFreePercent !== undefined && freePct < f.minFreePercent) {
           problems.push(`${fs.name}: ${freePct.toFixed(1)}% free < ${f.minFreePercent}%`);
         }
-        if (f.minFreeInodesPercent !== undefined && inodePct !== undefined && inodePct < f.minFreeInodesPercent) {
+        if (
+          f.minFreeInodesPercent !== undefined &&
+          inodePct !== undefined &&
+          inodePct < f.minFreeInodesPercent
+        ) {
           problems.push(`${fs.name}: ${inodePct.toFixed(1)}% inodes free < ${f.minFreeInodesPercent}%`);
         }
       }
@@ -100,12 +132,18 @@ async function runOne(check: FsCheckSpec, fss: readonly OpenFs[]): Promise<Outco
       return { status: 'pass', detail: `free space sane on ${fss.length} file system(s)`, data };
     }
     default:
-      return { status: 'error', detail: `unknown file-system check kind ${(check as { kind?: string }).kind}` };
+      return {
+        status: 'error',
+        detail: `unknown file-system check kind ${(check as { kind?: string }).kind}`,
+      };
   }
 }
 
 /** Runs each profile check; an exception becomes an `error` item with its reason. */
-export async function verifyChecks(checks: readonly FsCheckSpec[], fss: readonly OpenFs[]): Promise<MountCheckItem[]> {
+export async function verifyChecks(
+  checks: readonly FsCheckSpec[],
+  fss: readonly OpenFs[],
+): Promise<MountCheckItem[]> {
   const items: MountCheckItem[] = [];
   for (const check of checks) {
     const started = performance.now();

@@ -48,7 +48,12 @@ export const consoleOutputCheck = registerCheckKind({
   schema: z.strictObject({
     ...checkBase,
     consoleOutput: z.strictObject({
-      forbid: z.array(regex).optional().describe('Extra patterns (regular expressions) that must not appear; kernel panic markers always fail.'),
+      forbid: z
+        .array(regex)
+        .optional()
+        .describe(
+          'Extra patterns (regular expressions) that must not appear; kernel panic markers always fail.',
+        ),
       require: z.array(regex).optional().describe('Patterns (regular expressions) that must appear.'),
     }),
   }),
