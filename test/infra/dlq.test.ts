@@ -228,3 +228,74 @@ describe('dlq handler', () => {
     expect(backup.commandCalls(PutRestoreValidationResultCommand)).toHaveLength(0);
   });
 });
+
+describe('dlq bundle', () => {
+  it('posts FAILED from the real esbuild bundle in a fresh node against a local Backup API', async () => {
+    const { createServer } = await import('node:http');
+    const { spawn } = await import('node:child_process');
+    const { bundleOne } = await import('../../scripts/bundle');
+    const { PROJECT_ROOT } = await import('../../infra/bundling');
+    const out = join(PROJECT_ROOT, '.tmp', 'infra-dlq-bundle', 'index.mjs');
+    await bundleOne(join(PROJECT_ROOT, 'functions', 'dlq', 'handler.ts'), out);
+
+    // A local fake of the two Backup REST paths the consumer calls.
+    const puts: Array<{ url: string; body: Record<string, string> }> = [];
+    const server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => {
+        body += c.toString();
+      });
+      req.on('end', () => {
+        if (req.method === 'GET' && req.url?.startsWith(`/restore-jobs/${JOB}`)) {
+          res.writeHead(200, { 'content-type': 'application/json' });
+          res.end(JSON.stringify({ RestoreJobId: JOB, CreatedBy: { RestoreTestingPlanArn: PLAN } }));
+        } else if (req.method === 'PUT' && req.url?.startsWith(`/restore-jobs/${JOB}/validations`)) {
+          puts.push({ url: req.url, body: JSON.parse(body) as Record<string, string> });
+          res.writeHead(204);
+          res.end();
+        } else {
+          res.writeHead(404, { 'content-type': 'application/json' });
+          res.end(JSON.stringify({ message: `unexpected ${req.method} ${req.url}` }));
+        }
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as { port: number }).port;
+    try {
+      const records = [
+        record('garbage', 'bad'),
+        record(JSON.stringify(rdsEvent), 'good', { ERROR_CODE: 'THROTTLING' }),
+      ];
+      const script = `const m = await import(${JSON.stringify(`file://${out}`)}); process.stdout.write(JSON.stringify(await m.handler(${JSON.stringify({ Records: records })})));`;
+      const child = spawn(process.execPath, ['--no-warnings', '--input-type=module', '-e', script], {
+        env: {
+          ...process.env,
+          AWS_REGION: 'us-east-1',
+          AWS_ACCESS_KEY_ID: 'test',
+          AWS_SECRET_ACCESS_KEY: 'test',
+          AWS_ENDPOINT_URL_BACKUP: `http://127.0.0.1:${port}`,
+          POWERTOOLS_LOG_LEVEL: 'SILENT',
+        },
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (c: Buffer) => {
+        stdout += c.toString();
+      });
+      child.stderr.on('data', (c: Buffer) => {
+        stderr += c.toString();
+      });
+      const code = await new Promise<number | null>((r) => child.on('close', r));
+      expect(stderr).not.toMatch(/Dynamic require/);
+      expect(code).toBe(0);
+      expect(JSON.parse(stdout)).toEqual({ batchItemFailures: [] });
+      expect(puts).toHaveLength(1);
+      expect(puts[0]?.body.ValidationStatus).toBe('FAILED');
+      expect(puts[0]?.body.ValidationStatusMessage).toMatch(
+        /EventBridge could not deliver the event to the validator \(THROTTLING\)/,
+      );
+    } finally {
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+  });
+});
