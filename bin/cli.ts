@@ -20,6 +20,7 @@ import { runtimeSettings } from '../shared/env';
 import { ConfigError, reasonOf, UsageError } from '../shared/errors';
 import { parseRestoreJobEvent } from '../shared/event';
 import { buildEvidence, writeEvidenceFile } from '../shared/evidence';
+import { loadCheckExtensions, resolveCheckTarget } from '../shared/extend';
 import { localRestoreJob } from '../shared/job';
 import { processRestoreEvent } from '../shared/lifecycle';
 import { logger } from '../shared/logger';
@@ -30,6 +31,8 @@ import '../shared/lambda-check';
 import { loadTarget, TARGET_TYPES } from './targets';
 
 const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+
+const collect = (value: string, previous: string[]) => [...previous, value];
 
 interface Io {
   out: (s: string) => void;
@@ -87,10 +90,11 @@ function parseTime(value: string | undefined, flag: string): Date | undefined {
 }
 
 async function runCheck(type: string, argv: string[], io: Io): Promise<number> {
-  const target = await loadTarget(type);
+  // --validator FILE runs a user's validator; --extension FILE (repeatable) adds check kinds first.
+  const { target, argv: rest } = await resolveCheckTarget(type, argv, loadTarget);
   if (!target)
     throw new UsageError(
-      `unknown check type ${JSON.stringify(type)}: use one of ${TARGET_TYPES.join(', ')} (other types run through replay)`,
+      `unknown check type ${JSON.stringify(type)}: use one of ${TARGET_TYPES.join(', ')}, or --validator FILE for your own (other types run through replay)`,
     );
   const cmd = new Command(`restore-validation check ${target.type}`)
     .description(target.summary)
@@ -100,7 +104,9 @@ async function runCheck(type: string, argv: string[], io: Io): Promise<number> {
     .option('--profile <name>', 'profile to run (default: the first profile that matches the target)')
     .option('--json', 'print exactly one JSON object')
     .option('--evidence <dir>', 'write the evidence record of the run as JSON under DIR')
-    .option('--timeout <seconds>', 'overall deadline for the checks', '900');
+    .option('--timeout <seconds>', 'overall deadline for the checks', '900')
+    .option('--validator <file>', "run your own validator module's checks (docs/extending.md)")
+    .option('--extension <file>', 'load a module that registers check kinds (repeatable)');
   for (const o of target.options) {
     const opt = new Option(o.flags, o.description);
     if (o.choices) opt.choices(o.choices as string[]);
@@ -108,7 +114,7 @@ async function runCheck(type: string, argv: string[], io: Io): Promise<number> {
     if (o.required) opt.makeOptionMandatory(true);
     cmd.addOption(opt);
   }
-  cmd.parse(argv, { from: 'user' });
+  cmd.parse(rest, { from: 'user' });
   const opts = cmd.opts<Record<string, unknown>>();
   const configFile = String(opts.config);
   const config = readConfig(configFile);
@@ -288,7 +294,9 @@ function buildProgram(io: Io, setCode: (code: number) => void): Command {
     .option('--evidence <dir>', 'local evidence directory (default: the deployed stack’s evidence store)')
     .option('--out <file>', 'output file', 'restore-validation-report.html')
     .addOption(
-      new Option('--format <format>', 'output format').choices(['html', 'csv', 'json']).default('html'),
+      new Option('--format <format>', 'output format (default: from the --out extension, else html)').choices(
+        ['html', 'csv', 'json'],
+      ),
     )
     .action(async (opts) => {
       const { runReport } = (await import('./report')) as {
@@ -301,7 +309,9 @@ function buildProgram(io: Io, setCode: (code: number) => void): Command {
     .command('validate-config')
     .description('validate a config file; errors name the file, the path inside it and the fix')
     .argument('<file>', 'config file')
-    .action((file: string) => {
+    .option('--extension <file>', 'load a module that registers check kinds first (repeatable)', collect, [])
+    .action(async (file: string, opts: { extension: string[] }) => {
+      await loadCheckExtensions(opts.extension);
       const config = loadConfigFile(file);
       const checks = config.profiles.reduce((n, p) => n + p.checks.length, 0);
       io.out(

@@ -28,6 +28,7 @@ import { type RuntimeSettings, runtimeSettings } from './env';
 import { EventParseError, reasonOf } from './errors';
 import { parseRestoreJobEvent, type RestoreJobEvent, restoreJobIdOf } from './event';
 import { buildEvidence, type EvidenceRecord } from './evidence';
+import { claimedElsewhere, prepareExtensions } from './extend';
 import { hasFinalVerdict, loadRestoreJob, type RestoreJob } from './job';
 import { logger as defaultLogger, type Logger } from './logger';
 import { postVerdict } from './report';
@@ -164,6 +165,12 @@ export async function processRestoreEvent(
         restoreJobId: jobId,
       });
     }
+    // A custom validator added with addValidator claims its jobs; the built-in one stands aside.
+    const claimedBy = claimedElsewhere(validator.name, settings.raw, detail);
+    if (claimedBy) {
+      log.info('event ignored: restore job belongs to another validator', { reason: claimedBy });
+      return result('ignored', claimedBy, { restoreJobId: jobId });
+    }
     const post = async (
       status: 'SUCCESSFUL' | 'FAILED' | 'VALIDATING',
       message: string,
@@ -178,6 +185,8 @@ export async function processRestoreEvent(
 
     let config: Config;
     try {
+      // Check kinds added with addCheck register before the config that uses them is read.
+      await prepareExtensions(settings.raw);
       config = options.config ?? runtimeConfig(settings);
     } catch (err) {
       // A config that passed synth but fails here (edited by hand, missing file): never a silent timeout.
