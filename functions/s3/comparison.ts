@@ -3,10 +3,17 @@
  * Lambda, inside a Step Functions worker (over one key range) and from the CLI.
  */
 import type { S3Client } from '@aws-sdk/client-s3';
+import pLimit from 'p-limit';
 import type { RetryOptions } from '../../shared/retry';
-import { type CompareCounts, type CompareResult, compareStreams, type EngineOptions } from './engine';
-import { inRange, type KeyFilter, type KeyRange } from './keys';
-import { type ListedObject, listObjects, listObjectsAsOf } from './listing';
+import {
+  type CompareCounts,
+  type CompareResult,
+  compareStreams,
+  type EngineOptions,
+  mergeResults,
+} from './engine';
+import { compareKeys, inRange, type KeyFilter, type KeyRange, listingPrefix } from './keys';
+import { type ListedObject, listCommonPrefixes, listObjects, listObjectsAsOf } from './listing';
 import { fromArray, loadManifest } from './manifest';
 import { type ObjectLocation, type ProofOptions, proveAgainstManifest, proveAgainstObject } from './proof';
 
@@ -54,11 +61,18 @@ async function* markDrift(
   }
 }
 
+/** One slice of the key space listed on its own: keys under `prefix`, or only those directly at it (`delimiter`). */
+interface Group {
+  readonly prefix?: string;
+  readonly delimiter?: string;
+}
+
 export function referenceStream(
   s3: S3Client,
   params: ComparisonParams,
   options: RunOptions,
   manifest?: readonly ListedObject[],
+  group: Group = {},
 ): AsyncIterable<ListedObject> {
   const list = {
     filter: params.filter,
@@ -66,6 +80,7 @@ export function referenceStream(
     signal: options.signal,
     retry: options.retry,
     pageSize: options.pageSize,
+    ...group,
   };
   const ref = params.reference;
   if (ref.with === 'manifest') {
@@ -123,19 +138,80 @@ export async function runComparison(
     signal: options.signal,
     onProgress: options.onProgress,
   };
-  const restored = listObjects(s3, params.restoredBucket, {
-    filter: params.filter,
-    range: options.range,
-    signal: options.signal,
-    retry: options.retry,
-    pageSize: options.pageSize,
-  });
-  const result = await compareStreams(
-    referenceStream(s3, params, options, manifest),
-    restored,
-    prove,
-    engine,
-  );
+  const compareGroup = (group: Group, groupEngine: EngineOptions) =>
+    compareStreams(
+      referenceStream(s3, params, options, manifest, group),
+      listObjects(s3, params.restoredBucket, {
+        filter: params.filter,
+        range: options.range,
+        signal: options.signal,
+        retry: options.retry,
+        pageSize: options.pageSize,
+        ...group,
+      }),
+      prove,
+      groupEngine,
+    );
+  const groups =
+    ref.with === 'source' && params.mode === 'full' && !options.range
+      ? await prefixGroups(s3, params, options)
+      : undefined;
+  let result: CompareResult;
+  if (!groups) {
+    result = await compareGroup({}, engine);
+  } else {
+    // Listing is sequential within a prefix; the "directories" below the listing prefix are listed and
+    // compared side by side. Each group holds two pages and its share of the proofs, so memory stays flat.
+    const lanes = Math.min(FAN_OUT, groups.length);
+    const perLane = Math.max(4, Math.ceil((params.concurrency ?? 32) / lanes));
+    const limit = pLimit(lanes);
+    let finished = 0;
+    const parts = await Promise.all(
+      groups.map((g) =>
+        limit(async () => {
+          const r = await compareGroup(g, {
+            ...engine,
+            concurrency: perLane,
+            onProgress: options.onProgress
+              ? (n, counts) => options.onProgress?.(finished + n, counts)
+              : undefined,
+          });
+          finished += r.counts.reference;
+          return r;
+        }),
+      ),
+    );
+    result = { ...mergeResults(parts), complete: parts.every((p) => p.complete) };
+  }
   result.counts.bytesStreamed += bytesStreamed;
   return result;
+}
+
+/** Prefix groups listed in parallel (at most this many at once). */
+const FAN_OUT = 8;
+/** More top-level prefixes than this and the listing stays sequential (the prefix list is held in memory). */
+const MAX_GROUPS = 10_000;
+
+/**
+ * Splits a full comparison by the "directories" one level below the listing prefix (union of both
+ * buckets), plus the keys directly at that level. S3 serves each listing sequentially, 1,000 keys
+ * per request, so listing prefixes side by side multiplies listing throughput.
+ * @see https://docs.aws.amazon.com/AmazonS3/latest/userguide/optimizing-performance.html
+ */
+async function prefixGroups(
+  s3: S3Client,
+  params: ComparisonParams,
+  options: RunOptions,
+): Promise<Group[] | undefined> {
+  if (params.reference.with !== 'source') return undefined;
+  const base = listingPrefix(params.filter);
+  const opts = { retry: options.retry, signal: options.signal, max: MAX_GROUPS };
+  const [a, b] = await Promise.all([
+    listCommonPrefixes(s3, params.reference.bucket, base, opts),
+    listCommonPrefixes(s3, params.restoredBucket, base, opts),
+  ]);
+  if (!a || !b) return undefined;
+  const union = [...new Set([...a, ...b])].sort(compareKeys);
+  if (union.length < 2) return undefined;
+  return [{ ...(base ? { prefix: base } : {}), delimiter: '/' }, ...union.map((prefix) => ({ prefix }))];
 }

@@ -44,6 +44,10 @@ export interface ListOptions {
   readonly retry?: RetryOptions;
   /** Page size (1–1,000); tests use small pages to exercise paging. */
   readonly pageSize?: number;
+  /** List under this prefix instead of the filter's common prefix (the filter still applies). */
+  readonly prefix?: string;
+  /** With `/`: only the keys directly at the prefix level, none below a further `/`. */
+  readonly delimiter?: string;
 }
 
 export const unquote = (etag: string | undefined): string | undefined =>
@@ -62,7 +66,7 @@ export async function* listObjects(
   options: ListOptions = {},
 ): AsyncGenerator<ListedObject> {
   const filter = options.filter ?? {};
-  const prefix = listingPrefix(filter);
+  const prefix = options.prefix ?? listingPrefix(filter);
   const range = options.range ?? {};
   const fetch = (token?: string) =>
     early(
@@ -77,6 +81,7 @@ export async function* listObjects(
                 : range.after !== undefined
                   ? { StartAfter: range.after }
                   : {}),
+              ...(options.delimiter ? { Delimiter: options.delimiter } : {}),
               MaxKeys: options.pageSize ?? 1000,
             }),
             { abortSignal: options.signal },
@@ -159,7 +164,7 @@ export async function* listObjectsAsOf(
   options: ListOptions = {},
 ): AsyncGenerator<ListedObject> {
   const filter = options.filter ?? {};
-  const prefix = listingPrefix(filter);
+  const prefix = options.prefix ?? listingPrefix(filter);
   const range = options.range ?? {};
   const fetch = (keyMarker?: string, versionIdMarker?: string) =>
     early(
@@ -171,6 +176,7 @@ export async function* listObjectsAsOf(
               ...(prefix ? { Prefix: prefix } : {}),
               ...(keyMarker !== undefined ? { KeyMarker: keyMarker } : {}),
               ...(versionIdMarker ? { VersionIdMarker: versionIdMarker } : {}),
+              ...(options.delimiter ? { Delimiter: options.delimiter } : {}),
               MaxKeys: options.pageSize ?? 1000,
             }),
             { abortSignal: options.signal },
@@ -263,4 +269,37 @@ export async function* listObjectsAsOf(
     keyMatches(out.key, filter)
   )
     yield out;
+}
+
+/**
+ * The "directories" one level below `prefix` (CommonPrefixes with delimiter `/`), in key order.
+ * Returns undefined when there are more than `max` (the caller then lists sequentially).
+ */
+export async function listCommonPrefixes(
+  s3: S3Client,
+  bucket: string,
+  prefix: string | undefined,
+  options: { retry?: RetryOptions; signal?: AbortSignal; max: number },
+): Promise<string[] | undefined> {
+  const out: string[] = [];
+  let token: string | undefined;
+  do {
+    const page: ListObjectsV2CommandOutput = await withRetry(
+      () =>
+        s3.send(
+          new ListObjectsV2Command({
+            Bucket: bucket,
+            Delimiter: '/',
+            ...(prefix ? { Prefix: prefix } : {}),
+            ...(token ? { ContinuationToken: token } : {}),
+          }),
+          { abortSignal: options.signal },
+        ),
+      options.retry,
+    );
+    for (const p of page.CommonPrefixes ?? []) if (p.Prefix) out.push(p.Prefix);
+    if (out.length > options.max) return undefined;
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token);
+  return out;
 }

@@ -344,4 +344,36 @@ describe('s3Validator access errors', () => {
       `restored bucket ${RESTORED} cannot be listed: AccessDenied (the validator role needs s3:ListBucket on it)`,
     );
   });
+
+  it('retries SlowDown on listings and HeadObject before deciding', async () => {
+    await makeBucket(s3, SOURCE, FILES);
+    await makeBucket(s3, RESTORED, FILES);
+    const ctx = testContext({
+      endpoint: moto.endpoint,
+      createdResourceArn: ARN(RESTORED),
+      sourceResourceArn: ARN(SOURCE),
+      checks: [{ id: 'same-as-source', compare: { with: 'source', mode: 'full', trustListingEtags: false } }],
+    });
+    const client = s3ClientFor({ ...ctx, mode: 'lambda' });
+    const thrown: Record<string, number> = {};
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        const name = context.commandName ?? '';
+        if ((name === 'ListObjectsV2Command' || name === 'HeadObjectCommand') && (thrown[name] ?? 0) < 2) {
+          thrown[name] = (thrown[name] ?? 0) + 1;
+          throw Object.assign(new Error('Please reduce your request rate.'), {
+            name: 'SlowDown',
+            $fault: 'server',
+            $metadata: { httpStatusCode: 503 },
+          });
+        }
+        return next(args);
+      },
+      { step: 'initialize', name: 'slowDownTwice' },
+    );
+    const r = await runValidator(s3Validator, ctx);
+    expect(thrown).toEqual({ ListObjectsV2Command: 2, HeadObjectCommand: 2 });
+    expect(r.verdict.verdict).toBe('SUCCESSFUL');
+    expect(result(r)?.detail).toMatch(/^4 matched, 0 missing/);
+  });
 });
