@@ -269,3 +269,36 @@ describe('check ebs (local mode)', () => {
     ]);
   });
 });
+
+describe('mount-check program on SIGTERM', () => {
+  it('releases its loop devices before exiting when SSM cancels it mid-fsck', async () => {
+    const out = join(work, 'bundle', 'mount-check.cjs');
+    mkdirSync(join(work, 'bundle'), { recursive: true });
+    await bundleMountCheck(out);
+    // A stand-in e2fsck that hangs, so the signal arrives while the device is attached.
+    const fakeBin = join(work, 'fake-bin');
+    mkdirSync(fakeBin, { recursive: true });
+    writeFileSync(join(fakeBin, 'e2fsck'), '#!/bin/sh\nexec sleep 31.7\n', { mode: 0o755 });
+    const { spawn } = await import('node:child_process');
+    const child = spawn('node', [out, '--device', images.ext4 ?? '', '--checks-json', '[]'], {
+      env: { ...process.env, PATH: `${fakeBin}:${process.env.PATH}` },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    child.stdout.on('data', (c: Buffer) => {
+      stdout += c.toString();
+    });
+    const until = Date.now() + 20_000;
+    const fsckRunning = () =>
+      execFileSync('sh', ['-c', 'pgrep -f "slee[p] 31.7" || true']).toString().trim() !== '';
+    while (!fsckRunning() && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+    expect(heldUnder(work).loops.length).toBeGreaterThan(0);
+    child.kill('SIGTERM');
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(code).toBe(1);
+    expect(JSON.parse(stdout.trim())).toMatchObject({ ok: false, aborted: 'SIGTERM' });
+    // The hanging checker was killed too, not left holding the device.
+    expect(execFileSync('sh', ['-c', `pgrep -f "slee[p] 31.7" || true`]).toString().trim()).toBe('');
+    // afterEach asserts no loop device or mount of ours is left.
+  });
+});

@@ -3,7 +3,7 @@
  * Never throws for a non-zero exit: callers decide what an exit code means. Output is capped so a
  * chatty fsck on a badly damaged volume cannot exhaust the helper's memory.
  */
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 
 export interface ExecResult {
   readonly code: number;
@@ -24,6 +24,24 @@ export interface ExecOptions {
 
 const DEFAULT_MAX_OUTPUT = 256 * 1024;
 
+const running = new Set<ChildProcess>();
+
+/**
+ * Kills every tool still running (on SIGTERM: a running fsck holds the loop device open, and the
+ * device is only really freed once it exits).
+ */
+export async function killRunning(): Promise<void> {
+  const waits = [...running].map(
+    (c) =>
+      new Promise<void>((resolve) => {
+        c.once('close', () => resolve());
+        c.kill('SIGKILL');
+        setTimeout(resolve, 2_000).unref();
+      }),
+  );
+  await Promise.all(waits);
+}
+
 /** Runs `cmd args…` without a shell. ENOENT becomes code 127 with a readable stderr. */
 export function run(cmd: string, args: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
   const max = options.maxOutput ?? DEFAULT_MAX_OUTPUT;
@@ -36,6 +54,7 @@ export function run(cmd: string, args: readonly string[], options: ExecOptions =
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, LC_ALL: 'C', ...options.env },
     });
+    running.add(child);
     const keep = (acc: string, chunk: Buffer) => {
       const next = acc + chunk.toString('utf8');
       return next.length > max ? next.slice(next.length - max) : next;
@@ -55,6 +74,7 @@ export function run(cmd: string, args: readonly string[], options: ExecOptions =
           }, options.timeoutMs)
         : undefined;
     const finish = (code: number, extraErr = '') => {
+      running.delete(child);
       if (settled) return;
       settled = true;
       if (timer) clearTimeout(timer);

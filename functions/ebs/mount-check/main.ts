@@ -10,6 +10,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { killRunning, run } from './exec';
 import { releaseAllActive, runMountCheck } from './index';
 import type { FsCheckSpec } from './types';
 
@@ -18,6 +19,15 @@ function usage(message: string): never {
     `mount-check: ${message}\nusage: mount-check --device PATH [--checks-base64 B64 | --checks-file FILE | --checks-json JSON]\n`,
   );
   process.exit(2);
+}
+
+/** Loop devices whose backing file is `device` (`losetup -j`). */
+async function loopsOf(device: string): Promise<string[]> {
+  const r = await run('losetup', ['-j', device], { timeoutMs: 10_000 });
+  return r.stdout
+    .split('\n')
+    .map((l) => l.split(':')[0]?.trim() ?? '')
+    .filter((d) => d.startsWith('/dev/loop'));
 }
 
 async function main(): Promise<void> {
@@ -54,13 +64,22 @@ async function main(): Promise<void> {
   } catch (err) {
     usage(`checks are not valid JSON: ${err instanceof Error ? err.message : String(err)}`);
   }
+  // Loop devices over this device that existed before us are not ours to detach.
+  const before = new Set(await loopsOf(device));
   const onSignal = (sig: NodeJS.Signals) => {
-    void releaseAllActive().finally(() => {
-      process.stdout.write(
-        `${JSON.stringify({ version: 1, device, ok: false, aborted: sig, checks: [] })}\n`,
-      );
-      process.exit(1);
-    });
+    void killRunning()
+      .then(() => releaseAllActive())
+      // A signal between `losetup` creating a device and us recording it would leak that device.
+      .then(async () => {
+        for (const dev of await loopsOf(device))
+          if (!before.has(dev)) await run('losetup', ['-d', dev], { timeoutMs: 10_000 });
+      })
+      .finally(() => {
+        process.stdout.write(
+          `${JSON.stringify({ version: 1, device, ok: false, aborted: sig, checks: [] })}\n`,
+        );
+        process.exit(1);
+      });
   };
   process.once('SIGTERM', onSignal);
   process.once('SIGINT', onSignal);
