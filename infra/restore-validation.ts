@@ -76,11 +76,31 @@ export const BUNDLED_CONFIG_FILE = 'restore-validation.config.json';
 /** Ports the validators open to restored databases (PostgreSQL, MySQL/MariaDB, DocumentDB, Neptune). */
 export const DB_PORTS = [5432, 3306, 27017, 8182] as const;
 
+/**
+ * Default timeout per validator type. Aurora, DocumentDB and Neptune restores have no instance: the
+ * validator creates a temporary one and waits for it inside the Lambda (5-10 minutes before any
+ * check runs), so they get Lambda's maximum. The others finish well within 10 minutes (EBS hands
+ * the long part to the helper flow's Step Functions).
+ * @see https://docs.aws.amazon.com/lambda/latest/dg/configuration-timeout.html (15 minutes at most)
+ */
+export const DEFAULT_TIMEOUT_MINUTES: Readonly<Record<ValidatorType, number>> = {
+  rds: 10,
+  aurora: 15,
+  documentdb: 15,
+  neptune: 15,
+  ebs: 10,
+  ec2: 10,
+  s3: 10,
+  dynamodb: 10,
+  efs: 10,
+  fsx: 10,
+};
+
 /** Memory and timeout of one function. */
 export interface FunctionSettings {
   /** @default 1024 (validators), 256 (DLQ consumer) */
   readonly memorySize?: number;
-  /** @default Duration.minutes(10) for validators */
+  /** @default - the `timeout` prop, else DEFAULT_TIMEOUT_MINUTES of the type (15 minutes for aurora, documentdb and neptune, 10 for the others) */
   readonly timeout?: Duration;
 }
 
@@ -149,8 +169,10 @@ export interface RestoreValidationProps {
    */
   readonly memorySize?: number;
   /**
-   * Timeout of every validator function. Validation runs within it, minus the config's reserve.
-   * @default Duration.minutes(10)
+   * Timeout of every validator function (overrides the per-type defaults). Validation runs within
+   * it, minus the config's reserve. Aurora, DocumentDB and Neptune wait 5-10 minutes for a
+   * temporary instance before checking: keep them at 15 minutes (use functionSettings instead).
+   * @default - per type (DEFAULT_TIMEOUT_MINUTES): 15 minutes for aurora, documentdb and neptune, 10 for the others
    */
   readonly timeout?: Duration;
   /**
@@ -507,7 +529,7 @@ export class RestoreValidation extends Construct {
       const name = pascal(type);
       const inVpc = Boolean(props.vpc) && (DB_VALIDATOR_TYPES as readonly string[]).includes(type);
       const settings = props.functionSettings?.[type];
-      const timeout = settings?.timeout ?? props.timeout ?? Duration.minutes(10);
+      const timeout = settings?.timeout ?? props.timeout ?? Duration.minutes(DEFAULT_TIMEOUT_MINUTES[type]);
       if (!timeout.isUnresolved() && timeout.toSeconds() <= reserveSeconds + 30) {
         throw new RestoreValidationPropsError(
           `the ${type} timeout ${timeout.toHumanString()} leaves no time for checks after the config's reserveSeconds ${reserveSeconds}: raise the timeout or lower defaults.reserveSeconds in ${this.configPath}.`,

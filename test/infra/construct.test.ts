@@ -415,6 +415,32 @@ describe('RestoreValidation', () => {
     for (const [props, message] of cases) expect(() => build({}, props)).toThrow(message);
   });
 
+  it('gives aurora, documentdb and neptune 15 minutes and the other validators 10 when no timeout is set', () => {
+    const timeoutOf = (c: RestoreValidation, tpl: Template, stack: Stack, type: ValidatorType): unknown => {
+      const id = stack.getLogicalId(c.functions[type]?.node.defaultChild as never);
+      return tpl.toJSON().Resources[id].Properties.Timeout;
+    };
+    for (const type of VALIDATOR_TYPES) {
+      const slow = type === 'aurora' || type === 'documentdb' || type === 'neptune';
+      expect(timeoutOf(t.construct, t.template, t.stack, type), type).toBe(slow ? 900 : 600);
+    }
+  });
+
+  it('lets the timeout prop and then functionSettings override the per-type default', () => {
+    const b = build({
+      timeout: Duration.minutes(7),
+      functionSettings: { neptune: { timeout: Duration.minutes(12) } },
+    });
+    const timeoutOf = (type: ValidatorType): unknown => {
+      const id = b.stack.getLogicalId(b.construct.functions[type]?.node.defaultChild as never);
+      return b.template.toJSON().Resources[id].Properties.Timeout;
+    };
+    expect(timeoutOf('aurora')).toBe(420);
+    expect(timeoutOf('documentdb')).toBe(420);
+    expect(timeoutOf('rds')).toBe(420);
+    expect(timeoutOf('neptune')).toBe(720);
+  });
+
   it('rejects a timeout that leaves no time after the config reserve', () => {
     expect(() => build({ timeout: Duration.seconds(60), functionSettings: {} }, () => ({}))).not.toThrow();
     expect(() => build({ functionSettings: { rds: { timeout: Duration.seconds(40) } } })).toThrow(
