@@ -153,7 +153,14 @@ export class EbsHelper extends Construct {
       retention,
       removalPolicy: RemovalPolicy.DESTROY,
     });
+    // Own roles with only their log group, not AWSLambdaBasicExecutionRole (which writes to any group).
+    const stepsRole = new iam.Role(this, 'StepsRole', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: 'restore-validation EBS helper flow steps',
+    });
+    stepsLogs.grantWrite(stepsRole);
     this.stepsFunction = new nodejs.NodejsFunction(this, 'Steps', {
+      role: stepsRole,
       description: 'EBS helper flow steps: launch, attach, SSM mount check, detach, terminate, report',
       entry: join(PROJECT_ROOT, 'functions', 'ebs', 'steps.ts'),
       handler: 'handler',
@@ -173,7 +180,6 @@ export class EbsHelper extends Construct {
         POWERTOOLS_SERVICE_NAME: 'restore-validation',
       },
     });
-    const stepsRole = this.stepsFunction.role as iam.Role;
     const ownedByUs = { Null: { [`aws:ResourceTag/${CREATED_BY_TAG}`]: 'false' } };
     const restoreTest = { Null: { [`aws:ResourceTag/${RESTORE_TEST_TAG}`]: 'false' } };
     const allow = (
@@ -381,7 +387,18 @@ export class EbsHelper extends Construct {
       stateMachineType: sfn.StateMachineType.STANDARD,
       timeout: Duration.minutes(maxMinutes + 20),
       tracingEnabled: true,
-      logs: { destination: smLogs, level: sfn.LogLevel.ERROR, includeExecutionData: false },
+      // Every event, but never execution data (states carry ids and check results; logs stay lean).
+      logs: { destination: smLogs, level: sfn.LogLevel.ALL, includeExecutionData: false },
+    });
+    const smRole = this.stateMachine.role;
+    Validations.of(smRole).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${nagFlatten(stack.resolve(this.stepsFunction.functionArn))}:*]`,
+      reason:
+        'LambdaInvoke grants the steps function and its versions; it is the only function this role can invoke',
+    });
+    Validations.of(smRole).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'CloudWatch Logs delivery and X-Ray trace writes support no resource-level permissions',
     });
 
     // --- janitor -----------------------------------------------------------------------------------
@@ -389,7 +406,13 @@ export class EbsHelper extends Construct {
       retention,
       removalPolicy: RemovalPolicy.DESTROY,
     });
+    const janitorRole = new iam.Role(this, 'JanitorRole', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: 'restore-validation EBS helper janitor',
+    });
+    janitorLogs.grantWrite(janitorRole);
     this.janitor = new nodejs.NodejsFunction(this, 'Janitor', {
+      role: janitorRole,
       description: 'Terminates EBS helpers past their deadline after detaching restore-test volumes',
       entry: join(PROJECT_ROOT, 'functions', 'ebs', 'janitor.ts'),
       handler: 'handler',
@@ -403,7 +426,6 @@ export class EbsHelper extends Construct {
       bundling: bundling(),
       environment: { POWERTOOLS_SERVICE_NAME: 'restore-validation' },
     });
-    const janitorRole = this.janitor.role as iam.Role;
     allow(
       janitorRole,
       'Describe',

@@ -1,5 +1,17 @@
-import { App, Duration, aws_ec2 as ec2, type aws_iam as iam, aws_lambda as lambda, Stack } from 'aws-cdk-lib';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  App,
+  Duration,
+  aws_ec2 as ec2,
+  type aws_iam as iam,
+  aws_lambda as lambda,
+  Stack,
+  Validations,
+} from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { EbsHelper } from '../../infra/constructs/ebs-helper';
 import { CREATED_BY_TAG, RESTORE_TEST_TAG } from '../../shared/guard';
@@ -174,5 +186,21 @@ describe('EbsHelper', () => {
     expect(
       () => new EbsHelper(s, 'E', { vpc: new ec2.Vpc(s, 'V'), helperMaxDuration: Duration.minutes(5) }),
     ).toThrow(/at least 15 minutes/);
+  });
+
+  it('synthesizes with zero unacknowledged cdk-nag AwsSolutions findings', () => {
+    const outdir = mkdtempSync(join(tmpdir(), 'rv-ebs-nag-'));
+    try {
+      const app = new App({ outdir, context: { 'aws:cdk:bundling-stacks': [] } });
+      Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+      const s = new Stack(app, 'N', { env: { account: '123456789012', region: 'us-east-1' } });
+      const vpc = new ec2.Vpc(s, 'Vpc', { maxAzs: 2 });
+      // The test VPC is not part of the construct.
+      Validations.of(vpc).acknowledge({ id: 'AwsSolutions-VPC7', reason: 'test VPC' });
+      new EbsHelper(s, 'Ebs', { vpc });
+      expect(() => app.synth()).not.toThrow();
+    } finally {
+      rmSync(outdir, { recursive: true, force: true });
+    }
   });
 });
