@@ -47,6 +47,14 @@ import { RESOURCE_TYPES_BY_VALIDATOR, VALIDATOR_TYPES, type ValidatorType } from
 import { cdkBundlingFields, PROJECT_ROOT } from './bundling';
 import { type ConfigAccess, configAccess } from './config-access';
 import { EbsHelper, type EbsHelperProps } from './constructs/ebs-helper';
+import {
+  FILE_SYSTEM_HELPER_TYPES,
+  type FileSystemHelperSettings,
+  fileSystemHelperEnvironment,
+  fileSystemHelperProblem,
+  fileSystemHelperStatements,
+  pathCheckBundleCommand,
+} from './constructs/file-system-helper';
 import { S3DistributedMap, type S3DistributedMapProps } from './constructs/s3-distributed-map';
 import { nagFlatten } from './nag';
 
@@ -231,6 +239,15 @@ export interface RestoreValidationProps {
    */
   readonly s3DistributedMap?: Omit<S3DistributedMapProps, 'logRetention'> | boolean;
   /**
+   * The operator's helper instance for EFS and FSx content checks (`paths`, `files`, `directory`,
+   * `freeSpace`): an SSM-managed Linux instance in the file systems' VPC. Sets
+   * `FILESYSTEM_HELPER_INSTANCE_ID` / `FILESYSTEM_MOUNT_TARGET_SECURITY_GROUP_ID` on the efs and fsx
+   * validators and grants them SSM Run Command on that instance only, plus (EFS) creating and
+   * deleting a mount target on restore-test file systems. See docs/deploy.md.
+   * @default - no helper: EFS/FSx content checks end as `error` (state checks still run)
+   */
+  readonly fileSystemHelper?: FileSystemHelperSettings;
+  /**
    * Folder holding `<type>/handler.ts` and `dlq/handler.ts`. Must be inside the project root.
    * @default '<project>/functions'
    */
@@ -312,6 +329,17 @@ function checkProps(props: RestoreValidationProps): void {
           `functionSettings.${k} is set but "${k}" is not in resourceTypes: add it to resourceTypes or remove the setting.`,
         );
     }
+  }
+  if (props.fileSystemHelper) {
+    const problem = fileSystemHelperProblem(props.fileSystemHelper);
+    if (problem) fail(problem);
+    if (
+      props.resourceTypes &&
+      !props.resourceTypes.some((t) => (FILE_SYSTEM_HELPER_TYPES as readonly string[]).includes(t))
+    )
+      fail(
+        'fileSystemHelper is set but neither "efs" nor "fsx" is in resourceTypes: add one of them or drop fileSystemHelper.',
+      );
   }
   const r = props.eventRetryAttempts;
   if (r !== undefined && (!Number.isInteger(r) || r < 0 || r > 185))
@@ -487,7 +515,7 @@ export class RestoreValidation extends Construct {
     }
 
     const bundlingBase = cdkBundlingFields();
-    const bundling = (withConfig: boolean): nodejs.BundlingOptions => ({
+    const bundling = (withConfig: boolean, type?: ValidatorType): nodejs.BundlingOptions => ({
       ...bundlingBase,
       format: nodejs.OutputFormat.ESM,
       logLevel: nodejs.LogLevel.WARNING,
@@ -496,8 +524,12 @@ export class RestoreValidation extends Construct {
             commandHooks: {
               beforeBundling: () => [],
               beforeInstall: () => [],
-              afterBundling: (_in: string, outputDir: string) => [
+              afterBundling: (inputDir: string, outputDir: string) => [
                 `cp ${JSON.stringify(bundledConfig)} ${JSON.stringify(join(outputDir, BUNDLED_CONFIG_FILE))}`,
+                // EFS/FSx content checks send this program to the helper instance (functions/efs/content.ts).
+                ...(type && (FILE_SYSTEM_HELPER_TYPES as readonly string[]).includes(type)
+                  ? [pathCheckBundleCommand(inputDir, outputDir)]
+                  : []),
               ],
             },
           }
@@ -556,8 +588,10 @@ export class RestoreValidation extends Construct {
         logGroup,
         projectRoot: PROJECT_ROOT,
         depsLockFilePath: join(PROJECT_ROOT, 'package-lock.json'),
-        bundling: bundling(true),
-        environment,
+        bundling: bundling(true, type),
+        environment: (FILE_SYSTEM_HELPER_TYPES as readonly string[]).includes(type)
+          ? { ...environment, ...fileSystemHelperEnvironment(props.fileSystemHelper) }
+          : environment,
         retryAttempts: props.asyncRetryAttempts ?? 2,
         maxEventAge,
         onFailure: new destinations.SqsDestination(this.dlq),
@@ -567,6 +601,8 @@ export class RestoreValidation extends Construct {
       });
       this.grantCommon(role, inVpc);
       this.grantType(role, type);
+      if (props.fileSystemHelper)
+        for (const spec of fileSystemHelperStatements(type, props.fileSystemHelper)) this.allow(role, spec);
       for (const why of access[type].broadened)
         Annotations.of(fn).addWarningV2(
           'restore-validation:broadIamFromConfig',

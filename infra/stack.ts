@@ -104,6 +104,8 @@ export function propsFromContext(get: (key: string) => unknown): RestoreValidati
   const plans = listOf(get('restore-validation:restoreTestingPlanArns'));
   const vpcId = get('restore-validation:vpcId');
   const dryRun = get('restore-validation:dryRun');
+  const helper = get('restore-validation:fileSystemHelperInstanceId');
+  const helperSg = get('restore-validation:fileSystemMountTargetSecurityGroupId');
   return {
     ...(typeof vpcId === 'string' && vpcId ? { vpcId } : {}),
     validation: {
@@ -111,6 +113,14 @@ export function propsFromContext(get: (key: string) => unknown): RestoreValidati
       ...(types ? { resourceTypes: types as ValidatorType[] } : {}),
       ...(plans ? { restoreTestingPlanArns: plans } : {}),
       ...(dryRun === true || dryRun === 'true' ? { dryRun: true } : {}),
+      ...(typeof helper === 'string' && helper
+        ? {
+            fileSystemHelper: {
+              instanceId: helper,
+              ...(typeof helperSg === 'string' && helperSg ? { mountTargetSecurityGroupId: helperSg } : {}),
+            },
+          }
+        : {}),
     },
   };
 }

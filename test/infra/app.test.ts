@@ -83,6 +83,24 @@ describe('cdk-nag with a VPC', () => {
   });
 });
 
+describe('cdk-nag with a file system helper', () => {
+  it('finds nothing unacknowledged in the EFS and FSx content-check permissions when fileSystemHelper is set', () => {
+    const { app } = freshApp('nag-fs-helper');
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    const stack = new Stack(app, 'WithHelper', { env: { account: '123456789012', region: 'us-east-1' } });
+    const rv = new RestoreValidation(stack, 'RestoreValidation', {
+      resourceTypes: ['efs', 'fsx'],
+      fileSystemHelper: {
+        instanceId: 'i-0123456789abcdef0',
+        mountTargetSecurityGroupId: 'sg-0123456789abcdef0',
+      },
+    });
+    expect(rv.functions.efs).toBeDefined();
+    // An unacknowledged finding throws with its rule and path.
+    expect(() => app.synth()).not.toThrow();
+  });
+});
+
 describe('propsFromContext', () => {
   it('reads comma-separated -c values and JSON arrays from cdk.json', () => {
     const ctx: Record<string, unknown> = {
@@ -102,5 +120,13 @@ describe('propsFromContext', () => {
       },
     });
     expect(propsFromContext(() => undefined)).toEqual({ validation: {} });
+    const helper: Record<string, unknown> = {
+      'restore-validation:fileSystemHelperInstanceId': 'i-0123456789abcdef0',
+      'restore-validation:fileSystemMountTargetSecurityGroupId': 'sg-0123456789abcdef0',
+    };
+    expect(propsFromContext((k) => helper[k]).validation?.fileSystemHelper).toEqual({
+      instanceId: 'i-0123456789abcdef0',
+      mountTargetSecurityGroupId: 'sg-0123456789abcdef0',
+    });
   });
 });

@@ -1,9 +1,22 @@
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App, Duration, aws_ec2 as ec2, type aws_iam as iam, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { bundlePathCheck } from '../../functions/efs/path-check/bundle';
 import { cdkBundlingFields, ESM_REQUIRE_BANNER, esbuildOptions, PROJECT_ROOT } from '../../infra/bundling';
+import { PATH_CHECK_FILE, pathCheckBundleCommand } from '../../infra/constructs/file-system-helper';
+import { nagFlatten } from '../../infra/nag';
 import {
   BUNDLED_CONFIG_FILE,
   RestoreValidation,
@@ -441,6 +454,97 @@ describe('RestoreValidation', () => {
     expect(timeoutOf('neptune')).toBe(720);
   });
 
+  it('gives the efs and fsx validators no helper settings and no helper permissions when fileSystemHelper is not set', () => {
+    for (const type of ['efs', 'fsx'] as const) {
+      const id = t.stack.getLogicalId(t.construct.functions[type]?.node.defaultChild as never);
+      const vars = t.template.toJSON().Resources[id].Properties.Environment.Variables;
+      expect(vars.PATH_CHECK_FILE, type).toBe(`/var/task/${PATH_CHECK_FILE}`);
+      expect(vars.FILESYSTEM_HELPER_INSTANCE_ID, type).toBeUndefined();
+      const actions = statementsOf(t.template, t.stack, t.construct.roles[type] as iam.IRole).flatMap(
+        actionsOf,
+      );
+      for (const a of ['ssm:SendCommand', 'ssm:GetCommandInvocation', 'elasticfilesystem:CreateMountTarget'])
+        expect(actions, `${type}: ${a}`).not.toContain(a);
+    }
+  });
+
+  it('passes the helper to the efs and fsx validators and lets them run commands on that instance only when fileSystemHelper is set', () => {
+    const b = build({
+      fileSystemHelper: {
+        instanceId: 'i-0123456789abcdef0',
+        mountTargetSecurityGroupId: 'sg-0123456789abcdef0',
+      },
+    });
+    const envOf = (type: ValidatorType) => {
+      const id = b.stack.getLogicalId(b.construct.functions[type]?.node.defaultChild as never);
+      return b.template.toJSON().Resources[id].Properties.Environment.Variables as Record<string, unknown>;
+    };
+    for (const type of ['efs', 'fsx'] as const) {
+      expect(envOf(type)).toMatchObject({
+        FILESYSTEM_HELPER_INSTANCE_ID: 'i-0123456789abcdef0',
+        FILESYSTEM_MOUNT_TARGET_SECURITY_GROUP_ID: 'sg-0123456789abcdef0',
+        PATH_CHECK_FILE: '/var/task/path-check.cjs',
+      });
+      const st = statementsOf(b.template, b.stack, b.construct.roles[type] as iam.IRole);
+      const send = st.filter((s) => actionsOf(s).includes('ssm:SendCommand'));
+      expect(send, type).toHaveLength(1);
+      const sendTo = resourcesOf(send[0] as Statement).map((r) => nagFlatten(b.stack.resolve(r)));
+      expect(sendTo).toEqual([
+        'arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:instance/i-0123456789abcdef0',
+        'arn:<AWS::Partition>:ssm:<AWS::Region>::document/AWS-RunShellScript',
+      ]);
+      expect(st.find((s) => actionsOf(s).includes('ssm:GetCommandInvocation'))?.Resource).toBe('*');
+    }
+    // Other validators get neither the setting nor the permission.
+    expect(envOf('rds').FILESYSTEM_HELPER_INSTANCE_ID).toBeUndefined();
+    expect(
+      statementsOf(b.template, b.stack, b.construct.roles.s3 as iam.IRole).flatMap(actionsOf),
+    ).not.toContain('ssm:SendCommand');
+
+    const fsx = statementsOf(b.template, b.stack, b.construct.roles.fsx as iam.IRole).flatMap(actionsOf);
+    expect(fsx).not.toContain('elasticfilesystem:CreateMountTarget');
+    expect(fsx).not.toContain('ec2:CreateNetworkInterface');
+
+    const efs = statementsOf(b.template, b.stack, b.construct.roles.efs as iam.IRole);
+    const mountTargets = efs.filter((s) => actionsOf(s).includes('elasticfilesystem:CreateMountTarget'));
+    expect(mountTargets.map((s) => s.Condition)).toEqual([
+      { Null: { 'aws:ResourceTag/awsbackup-restore-test': 'false' } },
+      { StringLike: { 'aws:ResourceTag/Name': 'awsbackup-restore-test-*' } },
+    ]);
+    for (const s of mountTargets) {
+      expect(actionsOf(s)).toEqual([
+        'elasticfilesystem:CreateMountTarget',
+        'elasticfilesystem:DeleteMountTarget',
+      ]);
+      expect(nagFlatten(b.stack.resolve(s.Resource))).toBe(
+        'arn:<AWS::Partition>:elasticfilesystem:<AWS::Region>:<AWS::AccountId>:file-system/*',
+      );
+    }
+    const eni = efs.find((s) => actionsOf(s).includes('ec2:CreateNetworkInterface'));
+    expect(resourcesOf(eni as Statement)).not.toContain('*');
+    expect(efs.flatMap(actionsOf)).toEqual(
+      expect.arrayContaining([
+        'ec2:DescribeInstances',
+        'ec2:DescribeSubnets',
+        'ec2:DescribeNetworkInterfaces',
+      ]),
+    );
+  });
+
+  it('rejects a fileSystemHelper that is not an instance id or has no efs or fsx validator to serve', () => {
+    expect(() => build({ fileSystemHelper: { instanceId: 'helper-1' } })).toThrow(
+      /fileSystemHelper.instanceId "helper-1" is not an EC2 instance id/,
+    );
+    expect(() =>
+      build({
+        fileSystemHelper: { instanceId: 'i-0123456789abcdef0', mountTargetSecurityGroupId: 'default' },
+      }),
+    ).toThrow(/mountTargetSecurityGroupId "default" is not a security group id/);
+    expect(() =>
+      build({ resourceTypes: ['rds'], fileSystemHelper: { instanceId: 'i-0123456789abcdef0' } }),
+    ).toThrow(/neither "efs" nor "fsx" is in resourceTypes/);
+  });
+
   it('rejects a timeout that leaves no time after the config reserve', () => {
     expect(() => build({ timeout: Duration.seconds(60), functionSettings: {} }, () => ({}))).not.toThrow();
     expect(() => build({ functionSettings: { rds: { timeout: Duration.seconds(40) } } })).toThrow(
@@ -475,6 +579,63 @@ describe('RestoreValidation bundling', () => {
     expect(config.profiles.map((p) => p.name)).toEqual(['orders-db', 'reports-aurora', 'media', 'sessions']);
     const code = readFileSync(join(dir, 'index.mjs'), 'utf8');
     expect(code.startsWith("import { createRequire } from 'module'")).toBe(true);
+  });
+});
+
+describe('path-check bundling', () => {
+  it('ships a runnable path-check program next to the efs handler when the efs validator is bundled', () => {
+    const outdir = join(PROJECT_ROOT, '.tmp', 'infra-test-efs-cdk.out');
+    rmSync(outdir, { recursive: true, force: true });
+    const app = new App({ outdir });
+    const stack = new Stack(app, 'BundledEfs');
+    new RestoreValidation(stack, 'RV', {
+      configPath: VALID_CONFIG,
+      functionsDir: FUNCTIONS,
+      resourceTypes: ['efs'],
+    });
+    const assembly = app.synth();
+    const assetDirs = readdirSync(assembly.directory)
+      .filter((d) => d.startsWith('asset.'))
+      .map((d) => join(assembly.directory, d));
+    const withProgram = assetDirs.filter((d) => existsSync(join(d, PATH_CHECK_FILE)));
+    // The efs validator has it; the DLQ consumer does not.
+    expect(assetDirs).toHaveLength(2);
+    expect(withProgram).toHaveLength(1);
+    const program = join(withProgram[0] ?? '', PATH_CHECK_FILE);
+    expect(existsSync(join(withProgram[0] ?? '', BUNDLED_CONFIG_FILE))).toBe(true);
+
+    // The shipped program runs under plain node and checks a directory tree.
+    const root = mkdtempSync(join(tmpdir(), 'path-check-'));
+    try {
+      mkdirSync(join(root, 'etc'));
+      writeFileSync(join(root, 'etc', 'fstab'), '# fstab\n');
+      const checks = Buffer.from(
+        JSON.stringify([{ kind: 'paths', id: 'app-files', paths: ['/etc/fstab', '/missing'] }]),
+      ).toString('base64');
+      const run = spawnSync(process.execPath, [program, '--root', root, '--checks-base64', checks], {
+        encoding: 'utf8',
+      });
+      expect(run.status, run.stderr).toBe(1);
+      const result = JSON.parse(run.stdout) as {
+        ok: boolean;
+        checks: { id: string; status: string; detail: string }[];
+      };
+      expect(result.ok).toBe(false);
+      expect(result.checks[0]).toMatchObject({ id: 'app-files', status: 'fail' });
+      expect(result.checks[0]?.detail).toContain('/missing');
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it('builds the same program as functions/efs/path-check/bundle.ts', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'path-check-bundle-'));
+    try {
+      execFileSync('sh', ['-c', pathCheckBundleCommand(PROJECT_ROOT, out)]);
+      expect(readFileSync(join(out, PATH_CHECK_FILE), 'utf8')).toBe(await bundlePathCheck());
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
   });
 });
 
