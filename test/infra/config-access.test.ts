@@ -1,6 +1,8 @@
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { PROJECT_ROOT } from '../../infra/bundling';
 import { configAccess, globToIamPattern, secretResourcePatterns } from '../../infra/config-access';
-import { parseConfig } from '../../shared/config';
+import { loadConfigFile, parseConfig } from '../../shared/config';
 
 describe('globToIamPattern', () => {
   it('keeps * and ? globs and widens ** to *', () => {
@@ -72,5 +74,12 @@ describe('configAccess', () => {
       ],
     });
     expect(configAccess(config).s3.sourceBuckets).toEqual(['x-prod']);
+  });
+
+  it('widens nothing for the shipped validation.config.yaml and scopes its DynamoDB compare to the sessions tables', () => {
+    const access = configAccess(loadConfigFile(join(PROJECT_ROOT, 'validation.config.yaml')));
+    for (const [type, a] of Object.entries(access)) expect(a.broadened, type).toEqual([]);
+    expect(access.dynamodb.sourceTables).toEqual(['arn:aws:dynamodb:*:*:table/sessions*']);
+    expect(access.s3.sourceBuckets).toEqual(['customer-documents']);
   });
 });
