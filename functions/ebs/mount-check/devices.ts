@@ -44,7 +44,7 @@ export class Releaser {
       what: `loop device ${dev}`,
       release: async () => {
         for (let i = 0; i < 5; i++) {
-          const d = await run('losetup', ['-d', dev], { timeoutMs: 30_000 });
+          const d = await run('losetup', ['-d', dev], { timeoutMs: 30_000, release: true });
           if (d.code === 0) return true;
           await new Promise((res) => setTimeout(res, 200 * (i + 1)));
         }
@@ -61,12 +61,12 @@ export class Releaser {
       release: async () => {
         let ok = false;
         for (let i = 0; i < 5 && !ok; i++) {
-          const u = await run('umount', [dir], { timeoutMs: 60_000 });
+          const u = await run('umount', [dir], { timeoutMs: 60_000, release: true });
           ok = u.code === 0 || /not mounted|no mount point/i.test(u.stderr);
           if (!ok) await new Promise((res) => setTimeout(res, 200 * (i + 1)));
         }
         // A lazy unmount still detaches the mount from the tree, so the loop device can be freed.
-        if (!ok) ok = (await run('umount', ['-l', dir], { timeoutMs: 60_000 })).code === 0;
+        if (!ok) ok = (await run('umount', ['-l', dir], { timeoutMs: 60_000, release: true })).code === 0;
         if (ok) await rmdir(dir).catch(() => undefined);
         return ok;
       },

@@ -20,17 +20,22 @@ export interface ExecOptions {
   readonly maxOutput?: number;
   /** Write stdout to this callback instead of keeping it (streaming, e.g. hashing mcopy output). */
   readonly onStdout?: (chunk: Buffer) => void;
+  /** Still runs after a signal (umount, losetup -d); everything else is refused then. */
+  readonly release?: boolean;
 }
 
 const DEFAULT_MAX_OUTPUT = 256 * 1024;
 
 const running = new Set<ChildProcess>();
+let aborting = false;
 
 /**
  * Kills every tool still running (on SIGTERM: a running fsck holds the loop device open, and the
  * device is only really freed once it exits).
  */
 export async function killRunning(): Promise<void> {
+  // From now on only release commands may start: a check step racing the signal must not mount.
+  aborting = true;
   const waits = [...running].map(
     (c) =>
       new Promise<void>((resolve) => {
@@ -45,6 +50,14 @@ export async function killRunning(): Promise<void> {
 /** Runs `cmd args…` without a shell. ENOENT becomes code 127 with a readable stderr. */
 export function run(cmd: string, args: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
   const max = options.maxOutput ?? DEFAULT_MAX_OUTPUT;
+  if (aborting && !options.release) {
+    return Promise.resolve({
+      code: 130,
+      stdout: '',
+      stderr: `${cmd}: not started, the mount check is being aborted`,
+      timedOut: false,
+    });
+  }
   return new Promise((resolve) => {
     let stdout = '';
     let stderr = '';

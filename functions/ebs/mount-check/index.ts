@@ -49,6 +49,8 @@ export async function runMountCheck(request: MountCheckRequest): Promise<MountCh
       item('device', 'fail', `${request.device} is neither a block device nor an image file`, t0);
     } else {
       workDir = await mkdtemp(join(request.workDir ?? tmpdir(), 'mount-check-'));
+      // Registered first, so it is removed last (after the mount points inside it), also on a signal.
+      releaser.trackDir(workDir);
       const base = await releaser.attachLoop(request.device);
       const size = await deviceSize(base);
       const layout = await readPartitions(base, size);

@@ -23,7 +23,7 @@ function usage(message: string): never {
 
 /** Loop devices whose backing file is `device` (`losetup -j`). */
 async function loopsOf(device: string): Promise<string[]> {
-  const r = await run('losetup', ['-j', device], { timeoutMs: 10_000 });
+  const r = await run('losetup', ['-j', device], { timeoutMs: 10_000, release: true });
   return r.stdout
     .split('\n')
     .map((l) => l.split(':')[0]?.trim() ?? '')
@@ -66,13 +66,15 @@ async function main(): Promise<void> {
   }
   // Loop devices over this device that existed before us are not ours to detach.
   const before = new Set(await loopsOf(device));
+  let aborted = false;
   const onSignal = (sig: NodeJS.Signals) => {
+    aborted = true;
     void killRunning()
       .then(() => releaseAllActive())
       // A signal between `losetup` creating a device and us recording it would leak that device.
       .then(async () => {
         for (const dev of await loopsOf(device))
-          if (!before.has(dev)) await run('losetup', ['-d', dev], { timeoutMs: 10_000 });
+          if (!before.has(dev)) await run('losetup', ['-d', dev], { timeoutMs: 10_000, release: true });
       })
       .finally(() => {
         process.stdout.write(
@@ -91,6 +93,8 @@ async function main(): Promise<void> {
       ? { toolTimeoutMs: timeoutSeconds * 1000 }
       : {}),
   });
+  // After a signal the handler prints the one result line (the run was cut short, not finished).
+  if (aborted) return;
   process.stdout.write(`${JSON.stringify(result)}\n`);
   process.exitCode = result.ok ? 0 : 1;
 }
