@@ -12,7 +12,7 @@
  *
  * Moto accepts only ~100-150 PUT/s, so seeding 2 × 20,000 objects takes minutes; the time is printed.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, type SpawnSyncReturns, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import {
   CompleteMultipartUploadCommand,
@@ -130,7 +130,7 @@ export default async function bench(): Promise<void> {
     const bigSeedSeconds = (performance.now() - t) / 1000;
 
     // --- 1. many small objects: engine vs rclone check -------------------------------------------------
-    const ours = child('compare', moto.endpoint, SOURCE, RESTORED);
+    const ours = best(2, 'compare', moto.endpoint, SOURCE, RESTORED);
     if (ours.counts?.matched !== objects)
       throw new Error(`the comparison matched ${ours.counts?.matched} of ${objects} objects`);
     // rclone's S3 backend rejects AWS_CA_BUNDLE with its own transport; moto is plain HTTP, so drop it.
@@ -145,16 +145,26 @@ export default async function bench(): Promise<void> {
       RCLONE_CONFIG_MOTO_REGION: 'us-east-1',
       RCLONE_CONFIG_MOTO_FORCE_PATH_STYLE: 'true',
     };
-    t = performance.now();
-    const rclone = spawnSync(
-      '/usr/bin/time',
-      ['-f', '%M', 'rclone', 'check', `moto:${SOURCE}`, `moto:${RESTORED}`, '--checkers', '32'],
-      {
-        env: rcloneEnv,
-        encoding: 'utf8',
-      },
-    );
-    const rcloneMs = performance.now() - t;
+    // Best of two, like ours.
+    let rcloneMs = Number.POSITIVE_INFINITY;
+    let rclone: SpawnSyncReturns<string> | undefined;
+    for (let run = 0; run < 2; run++) {
+      t = performance.now();
+      const r = spawnSync(
+        '/usr/bin/time',
+        ['-f', '%M', 'rclone', 'check', `moto:${SOURCE}`, `moto:${RESTORED}`, '--checkers', '32'],
+        {
+          env: rcloneEnv,
+          encoding: 'utf8',
+        },
+      );
+      const ms = performance.now() - t;
+      if (ms < rcloneMs) {
+        rcloneMs = ms;
+        rclone = r;
+      }
+    }
+    if (!rclone) throw new Error('rclone did not run');
     if (rclone.status !== 0)
       throw new Error(`rclone check failed (${rclone.status}): ${rclone.stderr.slice(-500)}`);
     if (!/0 differences found/.test(rclone.stderr))
