@@ -21,6 +21,7 @@ import {
   BUNDLED_CONFIG_FILE,
   RestoreValidation,
   type RestoreValidationProps,
+  nagFlatten as reexportedNagFlatten,
 } from '../../infra/restore-validation';
 import { parseConfig } from '../../shared/config';
 import { VALIDATOR_TYPES, type ValidatorType } from '../../shared/resource-types';
@@ -636,6 +637,17 @@ describe('path-check bundling', () => {
     } finally {
       rmSync(out, { recursive: true, force: true });
     }
+  });
+});
+
+describe('nagFlatten', () => {
+  it('lives in infra/nag and is re-exported unchanged by restore-validation for older importers', () => {
+    expect(reexportedNagFlatten).toBe(nagFlatten);
+    expect(
+      nagFlatten({
+        'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':s3:::', { 'Fn::GetAtt': ['B', 'Arn'] }]],
+      }),
+    ).toBe('arn:<AWS::Partition>:s3:::<B.Arn>');
   });
 });
 
