@@ -346,7 +346,8 @@ async function validateOnce(
       deadline,
       mode: 'lambda',
       target: {},
-      settings: settings.raw,
+      // Validators that hand off to Step Functions must know a dry run posts nothing.
+      settings: options.dryRun ? { ...settings.raw, RESTORE_VALIDATION_DRY_RUN: 'true' } : settings.raw,
     });
   } catch (err) {
     // runValidator turns failures into results; reaching here is a bug, still a verdict.

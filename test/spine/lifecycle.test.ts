@@ -319,6 +319,21 @@ describe('fault matrix: each case ends with exactly one verdict or a clear rejec
     expect(fake.count('PutRestoreValidationResult')).toBe(0);
   });
 
+  it('tells the validator it is a dry run, so hand-offs post nothing either', async () => {
+    let seen: string | undefined;
+    const probe = defineValidator({
+      name: 'rds',
+      resourceTypes: ['RDS'],
+      gather: async (ctx) => {
+        seen = ctx.settings.RESTORE_VALIDATION_DRY_RUN;
+        return {};
+      },
+      checks: () => [defineCheck({ id: 'ok', run: () => pass('') })],
+    });
+    await processRestoreEvent(fixture('completed-rds.json'), lambdaContext(), options({ validator: probe, dryRun: true }));
+    expect(seen).toBe('true');
+  });
+
   it('decides but posts nothing in dry-run', async () => {
     const out = await processRestoreEvent(
       fixture('completed-rds.json'),
