@@ -38,11 +38,15 @@ code{font-size:12px}td.t,td.id{white-space:nowrap}td.id a{font-family:ui-monospa
 @media print{th{position:static}.filter{display:none}}
 `;
 
-/** Rounds an axis maximum up to a value whose four grid steps are round numbers (4, 8, 20, 60, 100, …). */
+/**
+ * Rounds an axis maximum up to a value whose four grid steps are whole round numbers
+ * (4, 8, 20, 40, 60, 80, 100, 200, …), so tick labels never repeat after rounding.
+ */
 export function niceCeil(v: number): number {
-  const k = 10 ** Math.floor(Math.log10(Math.max(4, v)));
-  for (const m of [1, 2, 4, 6, 8, 10]) if (m * k >= v) return m * k;
-  return 10 * k;
+  const target = Math.max(4, v);
+  for (let k = 10 ** Math.floor(Math.log10(target)); ; k *= 10) {
+    for (const m of [1, 2, 4, 6, 8, 10]) if (m * k >= target && (m * k) % 4 === 0) return m * k;
+  }
 }
 
 /** Stacked bars (successful / failed / timed out per period) with the pass rate as a line. */
