@@ -17,7 +17,7 @@ describe('passRateChart', () => {
   it('never repeats a count label on the left axis', () => {
     const svg = passRateChart([
       { period: '2026-11-25', total: 2, successful: 1, failed: 1, timedOut: 0, passRate: 0.5 },
-    ] as never);
+    ]);
     const labels = [...svg.matchAll(/<text x="\d+" y="[\d.]+" text-anchor="end">(\d+)<\/text>/g)].map(
       (m) => m[1],
     );
