@@ -1009,6 +1009,14 @@ export function typeStatements(type: ValidatorType, access: ConfigAccess): Allow
       [rdsArn('cluster', '*'), rdsArn('db', '*')],
       readOnlyDescribe,
     );
+    // Picks the smallest instance class the engine version offers for the temporary instance
+    // (shared/temporary-instance.ts; without it a fixed default class is used).
+    add(
+      'ListOrderableInstanceClasses',
+      ['rds:DescribeOrderableDBInstanceOptions'],
+      ['*'],
+      'rds:DescribeOrderableDBInstanceOptions supports no resource-level permissions (service authorization reference); read-only catalogue of instance classes',
+    );
     // Restored clusters have no instance: a temporary one is created, tagged as ours, and deleted.
     add(
       'CreateTemporaryInstanceTaggedAsOurs',

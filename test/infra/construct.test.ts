@@ -262,7 +262,7 @@ describe('RestoreValidation', () => {
       const starOnly = statements.filter((s) => resourcesOf(s).includes('*')).flatMap(actionsOf);
       for (const a of starOnly)
         expect(a, `${type}: ${a} on *`).toMatch(
-          /^(backup:(DescribeRestoreJob|GetRestoreJobMetadata|PutRestoreValidationResult)|ec2:Describe\w+|ssm:(DescribeInstanceInformation|GetCommandInvocation)|fsx:\w+)$/,
+          /^(backup:(DescribeRestoreJob|GetRestoreJobMetadata|PutRestoreValidationResult)|ec2:Describe\w+|ssm:(DescribeInstanceInformation|GetCommandInvocation)|fsx:\w+|rds:DescribeOrderableDBInstanceOptions)$/,
         );
     }
   });
@@ -291,6 +291,12 @@ describe('RestoreValidation', () => {
     expect(JSON.stringify(connect?.Resource)).toContain(':dbuser:*/validator');
     const create = aurora.find((s) => actionsOf(s).includes('rds:AddTagsToResource'));
     expect(create?.Condition).toEqual({ Null: { 'aws:RequestTag/restore-validation:created-by': 'false' } });
+    for (const type of ['aurora', 'documentdb', 'neptune'] as const) {
+      const orderable = statementsOf(t.template, t.stack, t.construct.roles[type] as iam.IRole).find((s) =>
+        actionsOf(s).includes('rds:DescribeOrderableDBInstanceOptions'),
+      );
+      expect(orderable?.Resource, type).toBe('*');
+    }
     const del = aurora.find((s) => actionsOf(s).includes('rds:DeleteDBInstance'));
     expect(del?.Condition).toEqual({ Null: { 'aws:ResourceTag/restore-validation:created-by': 'false' } });
 
