@@ -83,18 +83,6 @@ export async function hasAnyItem(
   return (out.Items?.length ?? 0) > 0 || out.LastEvaluatedKey !== undefined;
 }
 
-/** Deterministic PRNG (mulberry32) so a sample can be reproduced from the seed in the evidence. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export const keyOf = (item: Item, keySchema: readonly KeyPart[]): Item => {
   const key: Item = {};
   for (const k of keySchema) {

@@ -11,6 +11,7 @@ import { registerClients } from '../../shared/clients';
 import type { CheckConfig } from '../../shared/config/index';
 import { ResourceStateError, reasonOf, SafetyGuardError } from '../../shared/errors';
 import { isRestoreTestResource } from '../../shared/guard';
+import { seededRandom } from '../../shared/random';
 import type { RetryOptions } from '../../shared/retry';
 import { defineValidator, type ValidationContext } from '../../shared/validator';
 import {
@@ -25,7 +26,6 @@ import {
   keyOf,
   profileKey,
   sampleItems,
-  seededRandom,
 } from './items';
 import { describeTable, indexDifferences, keySchemaDifferences, keyText, type TableShape } from './table';
 

@@ -4,6 +4,8 @@
  * bounded concurrency. It stops cleanly before a deadline and returns a cursor from which the rest
  * can be compared later (the Step Functions workers resume from it).
  */
+
+import { seededRandom } from '../../shared/random';
 import { compareKeys, type KeyRange } from './keys';
 import type { ListedObject } from './listing';
 import type { Proof } from './proof';
@@ -73,18 +75,6 @@ export function emptyCounts(): CompareCounts {
     restored: 0,
     referenceBytes: 0,
     bytesStreamed: 0,
-  };
-}
-
-/** mulberry32: a small seeded PRNG, so a sample can be drawn again from its recorded seed. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
 

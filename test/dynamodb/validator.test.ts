@@ -9,9 +9,10 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { cliTarget } from '../../functions/dynamodb/cli';
-import { sampleItems, seededRandom } from '../../functions/dynamodb/items';
+import { sampleItems } from '../../functions/dynamodb/items';
 import { describeTable } from '../../functions/dynamodb/table';
 import { dynamodbValidator } from '../../functions/dynamodb/validator';
+import { seededRandom } from '../../shared/random';
 import { runValidator } from '../../shared/validator';
 import { type Moto, startMoto } from '../support/engines';
 import { type TestContextInput, testContext } from './context';

@@ -4,6 +4,7 @@
  */
 import type { CheckResult } from '../../shared/checks';
 import { EVIDENCE_SCHEMA_VERSION, type EvidenceRecord } from '../../shared/evidence';
+import { seededRandom } from '../../shared/random';
 
 const TYPES = ['RDS', 'Aurora', 'EBS', 'S3', 'DynamoDB', 'EFS'] as const;
 const SERVICE: Record<(typeof TYPES)[number], (name: string) => string> = {
@@ -16,16 +17,7 @@ const SERVICE: Record<(typeof TYPES)[number], (name: string) => string> = {
 };
 
 /** Small PRNG so fixtures are the same every run. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const rng = seededRandom;
 
 export interface FixtureOptions {
   readonly count: number;

@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { outcomeOf } from '../../functions/s3/compare-check';
-import { compareStreams, emptyCounts, mergeResults, seededRandom } from '../../functions/s3/engine';
+import { compareStreams, emptyCounts, mergeResults } from '../../functions/s3/engine';
 import { createHasher, parseChecksum } from '../../functions/s3/hash';
 import { compareKeys, keyMatches, listingPrefix } from '../../functions/s3/keys';
 import type { ListedObject } from '../../functions/s3/listing';
 import { fromArray, parseCsvLine, parseInventoryCsv, parseJsonManifest } from '../../functions/s3/manifest';
 import { isFullObject, type ObjectInfo } from '../../functions/s3/proof';
+import { seededRandom } from '../../shared/random';
 
 const obj = (key: string, size = 1, extra: Partial<ListedObject> = {}): ListedObject => ({
   key,
