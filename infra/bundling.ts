@@ -57,7 +57,12 @@ export const BUNDLE_FILE = 'index.mjs';
  * Lambda entries that are not discovered by the `functions/**\/handler.ts` glob (name → entry,
  * relative to the project root). Add step handlers with other file names here.
  */
-export const EXTRA_ENTRIES: Readonly<Record<string, string>> = {};
+export const EXTRA_ENTRIES: Readonly<Record<string, string>> = {
+  'ebs-steps': 'functions/ebs/steps.ts',
+  'ebs-janitor': 'functions/ebs/janitor.ts',
+  's3-worker': 'functions/s3/worker.ts',
+  's3-merge': 'functions/s3/merge.ts',
+};
 
 /**
  * Every Lambda entry: `functions/**\/handler.ts` (named by its folder path below `functions/`,

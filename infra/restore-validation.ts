@@ -46,6 +46,15 @@ import { CREATED_BY_TAG, RESTORE_TEST_PREFIX, RESTORE_TEST_TAG } from '../shared
 import { RESOURCE_TYPES_BY_VALIDATOR, VALIDATOR_TYPES, type ValidatorType } from '../shared/resource-types';
 import { cdkBundlingFields, PROJECT_ROOT } from './bundling';
 import { type ConfigAccess, configAccess } from './config-access';
+import {
+  type AddCheckProps,
+  type AddValidatorProps,
+  addCheckExtension,
+  addCustomValidator,
+  type CheckExtension,
+  type CustomValidator,
+  type ExtensionHost,
+} from './constructs/custom-validator';
 import { EbsHelper, type EbsHelperProps } from './constructs/ebs-helper';
 import {
   FILE_SYSTEM_HELPER_TYPES,
@@ -57,18 +66,6 @@ import {
 } from './constructs/file-system-helper';
 import { S3DistributedMap, type S3DistributedMapProps } from './constructs/s3-distributed-map';
 import { nagFlatten } from './nag';
-
-export { nagFlatten } from './nag';
-
-import {
-  type AddCheckProps,
-  type AddValidatorProps,
-  addCheckExtension,
-  addCustomValidator,
-  type CheckExtension,
-  type CustomValidator,
-  type ExtensionHost,
-} from './constructs/custom-validator';
 
 /** Validator types whose checks open database connections and so run inside the VPC. */
 export const DB_VALIDATOR_TYPES = [
@@ -231,11 +228,11 @@ export interface RestoreValidationProps {
    */
   readonly ebsHelper?: Omit<EbsHelperProps, 'vpc' | 'vpcSubnets' | 'logRetention'> | false;
   /**
-   * The Step Functions Distributed Map for S3 comparisons too large for one Lambda (`true` or its
-   * props). Its readable buckets default to restored buckets plus the config's compare sources.
-   * Opt-in for now: its roles do not yet pass cdk-nag without findings (see docs/deploy.md).
-   * Without it the S3 validator compares within its own Lambda.
-   * @default - not created
+   * The Step Functions Distributed Map for S3 comparisons too large for one Lambda (its props, or
+   * `false` to leave it out). Its readable buckets default to restored buckets plus the config's
+   * compare sources. Without it the S3 validator compares within its own Lambda, so a bucket too
+   * large for one Lambda's time ends FAILED with `timed out`.
+   * @default - created when `s3` is deployed
    */
   readonly s3DistributedMap?: Omit<S3DistributedMapProps, 'logRetention'> | boolean;
   /**
@@ -646,10 +643,10 @@ export class RestoreValidation extends Construct {
       });
       this.ebsHelper.attachTo(functions.ebs);
     }
-    if (functions.s3 && props.s3DistributedMap) {
+    if (functions.s3 && props.s3DistributedMap !== false) {
       this.s3DistributedMap = new S3DistributedMap(this, 'S3DistributedMap', {
         readableBuckets: [`${RESTORE_TEST_PREFIX}-*`, ...access.s3.sourceBuckets],
-        ...(props.s3DistributedMap === true ? {} : props.s3DistributedMap),
+        ...(typeof props.s3DistributedMap === 'object' ? props.s3DistributedMap : {}),
         logRetention,
       });
       this.s3DistributedMap.attachTo(functions.s3);

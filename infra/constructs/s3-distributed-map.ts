@@ -30,7 +30,7 @@ import {
 import { Construct } from 'constructs';
 import { STATE_MACHINE_SETTING } from '../../functions/s3/distributed';
 import { cdkBundlingFields, PROJECT_ROOT } from '../bundling';
-import { nagFlatten } from '../restore-validation';
+import { nagFlatten } from '../nag';
 
 export interface S3DistributedMapProps {
   /**
@@ -140,8 +140,17 @@ export class S3DistributedMap extends Construct {
       memory: number,
       timeout: Duration,
       environment: Record<string, string> = {},
-    ) =>
-      new nodejs.NodejsFunction(this, name, {
+    ) => {
+      // Its own role writing to its own log group: no AWS managed policy (AwsSolutions-IAM4).
+      const logGroup = new logs.LogGroup(this, `${name}Logs`, {
+        retention,
+        removalPolicy: RemovalPolicy.DESTROY,
+      });
+      const role = new iam.Role(this, `${name}Role`, {
+        assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      });
+      logGroup.grantWrite(role);
+      return new nodejs.NodejsFunction(this, name, {
         description,
         entry: join(PROJECT_ROOT, 'functions', 's3', entry),
         handler: 'handler',
@@ -149,12 +158,14 @@ export class S3DistributedMap extends Construct {
         architecture: lambda.Architecture.ARM_64,
         memorySize: memory,
         timeout,
-        logGroup: new logs.LogGroup(this, `${name}Logs`, { retention, removalPolicy: RemovalPolicy.DESTROY }),
+        logGroup,
+        role,
         projectRoot: PROJECT_ROOT,
         depsLockFilePath: join(PROJECT_ROOT, 'package-lock.json'),
         bundling,
         environment: { POWERTOOLS_SERVICE_NAME: 'restore-validation', ...environment },
       });
+    };
     this.workerFunction = fn(
       'Worker',
       'worker.ts',
@@ -209,7 +220,14 @@ export class S3DistributedMap extends Construct {
       );
     }
     const mergeRole = this.mergeFunction.role as iam.IRole;
-    this.resultsBucket.grantRead(this.mergeFunction);
+    // The merge step reads the map's result manifest and the per-range results it points to.
+    allow(
+      mergeRole,
+      'ReadMapResults',
+      ['s3:GetObject', 's3:ListBucket'],
+      [this.resultsBucket.bucketArn, this.resultsBucket.arnForObjects('s3-compare/*')],
+      "objects the Distributed Map's ResultWriter wrote under s3-compare/ in this construct's own bucket",
+    );
     allow(
       mergeRole,
       'PostVerdict',
@@ -316,12 +334,61 @@ export class S3DistributedMap extends Construct {
           retention,
           removalPolicy: RemovalPolicy.DESTROY,
         }),
-        level: sfn.LogLevel.ERROR,
+        // Every state transition is logged (AwsSolutions-SF1); execution data (keys, counts) is not.
+        level: sfn.LogLevel.ALL,
         includeExecutionData: false,
       },
     });
-    this.resultsBucket.grantReadWrite(this.stateMachine);
+    // What the Distributed Map's ResultWriter needs, on this construct's own results prefix only.
+    // @see https://docs.aws.amazon.com/step-functions/latest/dg/input-output-resultwriter.html
+    this.stateMachine.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'WriteMapResults',
+        actions: ['s3:PutObject', 's3:GetObject', 's3:ListMultipartUploadParts', 's3:AbortMultipartUpload'],
+        resources: [this.resultsBucket.arnForObjects('s3-compare/*')],
+      }),
+    );
+    this.node.addValidation({ validate: () => this.acknowledgeGeneratedWildcards() });
     this.settings = { [STATE_MACHINE_SETTING]: this.stateMachine.stateMachineArn };
+  }
+
+  /**
+   * The wildcards CDK's own grants put in the state machine's policies (Lambda versions of this
+   * construct's functions, X-Ray and log delivery, child executions of the Distributed Map, objects
+   * of the results bucket) are only known once tokens resolve, so they are acknowledged at synth,
+   * each with the reason its statement's actions give. A wildcard of any other kind stays a finding.
+   */
+  private acknowledgeGeneratedWildcards(): string[] {
+    const stack = Stack.of(this);
+    const reasons: Array<[RegExp, string]> = [
+      [/^lambda:InvokeFunction$/, "invokes versions of this construct's own worker and merge functions"],
+      [/^xray:/, 'X-Ray tracing actions support no resource-level permissions'],
+      [/^logs:/, 'CloudWatch Logs delivery actions support no resource-level permissions'],
+      [/^states:/, "child executions of this state machine's Distributed Map, named by Step Functions"],
+      [/^s3:/, "objects under s3-compare/ in this construct's own results bucket"],
+    ];
+    const policies = [
+      this.stateMachine.role.node.tryFindChild('DefaultPolicy'),
+      this.stateMachine.node.tryFindChild('DistributedMapPolicy'),
+    ].filter((c): c is iam.Policy => c instanceof iam.Policy);
+    for (const policy of policies) {
+      const doc = stack.resolve(policy.document.toJSON()) as {
+        Statement?: Array<{ Action?: string | string[]; Resource?: unknown }>;
+      };
+      for (const st of doc.Statement ?? []) {
+        const actions = ([] as string[]).concat(st.Action ?? []);
+        // Minimised policies merge statements: every action must be explained, and each reason is kept.
+        const why = actions.map((a) => reasons.find(([re]) => re.test(a))?.[1]);
+        if (why.length === 0 || why.some((w) => w === undefined)) continue;
+        const reason = [...new Set(why)].join('; ');
+        for (const r of ([] as unknown[]).concat(st.Resource ?? [])) {
+          const flat = nagFlatten(r);
+          if (flat.includes('*'))
+            Validations.of(policy).acknowledge({ id: `AwsSolutions-IAM5[Resource::${flat}]`, reason });
+        }
+      }
+    }
+    return [];
   }
 
   /**

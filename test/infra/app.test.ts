@@ -12,8 +12,12 @@ function freshApp(name: string): { app: App; outdir: string } {
   const outdir = join(PROJECT_ROOT, '.tmp', `infra-${name}.out`);
   rmSync(outdir, { recursive: true, force: true });
   mkdirSync(outdir, { recursive: true });
-  // The real app and config, bundling skipped: nag inspects templates, not code.
-  return { app: new App({ outdir, context: { 'aws:cdk:bundling-stacks': [] } }), outdir };
+  // The real app, config and cdk.json feature flags (they change the templates nag reads, e.g.
+  // minimised policies), bundling skipped: nag inspects templates, not code.
+  const { context } = JSON.parse(readFileSync(join(PROJECT_ROOT, 'cdk.json'), 'utf8')) as {
+    context?: object;
+  };
+  return { app: new App({ outdir, context: { ...context, 'aws:cdk:bundling-stacks': [] } }), outdir };
 }
 
 describe('cdk app', () => {

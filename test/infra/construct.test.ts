@@ -21,7 +21,6 @@ import {
   BUNDLED_CONFIG_FILE,
   RestoreValidation,
   type RestoreValidationProps,
-  nagFlatten as reexportedNagFlatten,
 } from '../../infra/restore-validation';
 import { parseConfig } from '../../shared/config';
 import { VALIDATOR_TYPES, type ValidatorType } from '../../shared/resource-types';
@@ -367,9 +366,12 @@ describe('RestoreValidation', () => {
     expect(t.construct.ebsHelper).toBeUndefined();
   });
 
-  it('wires the S3 Distributed Map into the S3 validator when asked', () => {
-    expect(t.construct.s3DistributedMap).toBeUndefined();
-    const withMap = build({ resourceTypes: ['s3'], s3DistributedMap: true });
+  it('wires the S3 Distributed Map into the S3 validator by default, and leaves it out when told', () => {
+    expect(t.construct.s3DistributedMap).toBeDefined();
+    expect(
+      build({ resourceTypes: ['s3'], s3DistributedMap: false }).construct.s3DistributedMap,
+    ).toBeUndefined();
+    const withMap = build({ resourceTypes: ['s3'] });
     expect(withMap.construct.s3DistributedMap).toBeDefined();
     const id = withMap.stack.getLogicalId(withMap.construct.functions.s3?.node.defaultChild as never);
     expect(Object.keys(withMap.template.toJSON().Resources[id].Properties.Environment.Variables)).toContain(
@@ -570,6 +572,7 @@ describe('RestoreValidation bundling', () => {
       configPath: VALID_CONFIG,
       functionsDir: FUNCTIONS,
       resourceTypes: ['s3'],
+      s3DistributedMap: false,
     });
     const assembly = app.synth();
     expect(construct.functions.s3).toBeDefined();
@@ -647,8 +650,7 @@ describe('path-check bundling', () => {
 });
 
 describe('nagFlatten', () => {
-  it('lives in infra/nag and is re-exported unchanged by restore-validation for older importers', () => {
-    expect(reexportedNagFlatten).toBe(nagFlatten);
+  it('renders a token-laden CloudFormation value as readable text', () => {
     expect(
       nagFlatten({
         'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':s3:::', { 'Fn::GetAtt': ['B', 'Arn'] }]],
