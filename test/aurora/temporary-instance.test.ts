@@ -111,13 +111,11 @@ describe('TemporaryInstance with DocumentDB', () => {
 describe('TemporaryInstance.waitUntilAvailable', () => {
   it('polls until the instance turns available when it starts as creating', async () => {
     const statuses = ['creating', 'creating', 'backing-up', 'available'];
-    neptuneMock
-      .on(neptune.DescribeDBClustersCommand)
-      .resolves({
-        DBClusters: [
-          { DBClusterIdentifier: CLUSTER, Engine: 'neptune', Status: 'available', DBClusterMembers: [] },
-        ],
-      });
+    neptuneMock.on(neptune.DescribeDBClustersCommand).resolves({
+      DBClusters: [
+        { DBClusterIdentifier: CLUSTER, Engine: 'neptune', Status: 'available', DBClusterMembers: [] },
+      ],
+    });
     neptuneMock.on(neptune.CreateDBInstanceCommand).resolves({});
     neptuneMock.on(neptune.DescribeDBInstancesCommand).callsFake(() => ({
       DBInstances: [
@@ -146,25 +144,21 @@ describe('TemporaryInstance.waitUntilAvailable', () => {
   });
 
   it('stops at once when the instance fails', async () => {
-    neptuneMock
-      .on(neptune.DescribeDBClustersCommand)
-      .resolves({
-        DBClusters: [
-          { DBClusterIdentifier: CLUSTER, Engine: 'neptune', Status: 'available', DBClusterMembers: [] },
-        ],
-      });
+    neptuneMock.on(neptune.DescribeDBClustersCommand).resolves({
+      DBClusters: [
+        { DBClusterIdentifier: CLUSTER, Engine: 'neptune', Status: 'available', DBClusterMembers: [] },
+      ],
+    });
     neptuneMock.on(neptune.CreateDBInstanceCommand).resolves({});
-    neptuneMock
-      .on(neptune.DescribeDBInstancesCommand)
-      .resolves({
-        DBInstances: [
-          {
-            DBInstanceIdentifier: 'x',
-            DBInstanceStatus: 'incompatible-network',
-            TagList: [],
-          } as neptune.DBInstance,
-        ],
-      });
+    neptuneMock.on(neptune.DescribeDBInstancesCommand).resolves({
+      DBInstances: [
+        {
+          DBInstanceIdentifier: 'x',
+          DBInstanceStatus: 'incompatible-network',
+          TagList: [],
+        } as neptune.DBInstance,
+      ],
+    });
     const temp = new TemporaryInstance({
       controlPlane: neptuneControlPlane(new neptune.NeptuneClient({ region: 'us-east-1' })),
       clusterIdentifier: CLUSTER,

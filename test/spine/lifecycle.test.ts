@@ -330,7 +330,11 @@ describe('fault matrix: each case ends with exactly one verdict or a clear rejec
       },
       checks: () => [defineCheck({ id: 'ok', run: () => pass('') })],
     });
-    await processRestoreEvent(fixture('completed-rds.json'), lambdaContext(), options({ validator: probe, dryRun: true }));
+    await processRestoreEvent(
+      fixture('completed-rds.json'),
+      lambdaContext(),
+      options({ validator: probe, dryRun: true }),
+    );
     expect(seen).toBe('true');
   });
 
