@@ -97,45 +97,29 @@ export async function describeCluster(
   retry: RetryOptions,
 ): Promise<ClusterDetail | undefined> {
   const notFound = (err: unknown) => /NotFound/.test((err as { name?: string }).name ?? '');
+  // The two APIs take and return the same shapes; only the client and command classes differ.
+  const api =
+    service === 'docdb'
+      ? {
+          describe: () =>
+            ctx.clients.docdb.send(new docdb.DescribeDBClustersCommand({ DBClusterIdentifier: identifier })),
+          tags: (arn: string) =>
+            ctx.clients.docdb.send(new docdb.ListTagsForResourceCommand({ ResourceName: arn })),
+        }
+      : {
+          describe: () =>
+            ctx.clients.neptune.send(
+              new neptune.DescribeDBClustersCommand({ DBClusterIdentifier: identifier }),
+            ),
+          tags: (arn: string) =>
+            ctx.clients.neptune.send(new neptune.ListTagsForResourceCommand({ ResourceName: arn })),
+        };
   try {
-    if (service === 'docdb') {
-      const out = await withRetry(
-        () =>
-          ctx.clients.docdb.send(new docdb.DescribeDBClustersCommand({ DBClusterIdentifier: identifier })),
-        retry,
-      );
-      const c = out.DBClusters?.[0];
-      if (!c) return undefined;
-      const tags = c.DBClusterArn
-        ? ((
-            await withRetry(
-              () =>
-                ctx.clients.docdb.send(
-                  new docdb.ListTagsForResourceCommand({ ResourceName: c.DBClusterArn }),
-                ),
-              retry,
-            ).catch(() => undefined)
-          )?.TagList ?? [])
-        : [];
-      return toDetail(c, tags);
-    }
-    const out = await withRetry(
-      () =>
-        ctx.clients.neptune.send(new neptune.DescribeDBClustersCommand({ DBClusterIdentifier: identifier })),
-      retry,
-    );
-    const c = out.DBClusters?.[0];
+    const c: Described | undefined = (await withRetry(api.describe, retry)).DBClusters?.[0];
     if (!c) return undefined;
-    const tags = c.DBClusterArn
-      ? ((
-          await withRetry(
-            () =>
-              ctx.clients.neptune.send(
-                new neptune.ListTagsForResourceCommand({ ResourceName: c.DBClusterArn }),
-              ),
-            retry,
-          ).catch(() => undefined)
-        )?.TagList ?? [])
+    const arn = c.DBClusterArn;
+    const tags = arn
+      ? ((await withRetry(() => api.tags(arn), retry).catch(() => undefined))?.TagList ?? [])
       : [];
     return toDetail(c, tags);
   } catch (err) {
