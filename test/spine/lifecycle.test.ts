@@ -338,6 +338,29 @@ describe('fault matrix: each case ends with exactly one verdict or a clear rejec
     expect(seen).toBe('true');
   });
 
+  it('leaves a job claimed by a custom validator to that validator: the built-in one posts nothing', async () => {
+    const claims = JSON.stringify([
+      { validator: 'orders-invariants', match: { sourceResourceArn: 'arn:aws:rds:*:*:db:orders-*' } },
+    ]);
+    const out = await processRestoreEvent(
+      fixture('completed-rds.json'),
+      lambdaContext(),
+      options({ settings: runtimeSettings({ RESTORE_VALIDATION_VALIDATORS: claims }) }),
+    );
+    expect(out.outcome).toBe('ignored');
+    expect(out.message).toContain('claimed by the orders-invariants validator');
+    expect(fake.calls).toHaveLength(0);
+    const other = JSON.stringify([
+      { validator: 'orders-invariants', match: { sourceResourceArn: 'arn:aws:rds:*:*:db:billing-*' } },
+    ]);
+    const unclaimed = await processRestoreEvent(
+      fixture('completed-rds.json'),
+      lambdaContext(),
+      options({ settings: runtimeSettings({ RESTORE_VALIDATION_VALIDATORS: other }) }),
+    );
+    expect(unclaimed.outcome).toBe('reported');
+  });
+
   it('decides but posts nothing in dry-run', async () => {
     const out = await processRestoreEvent(
       fixture('completed-rds.json'),
