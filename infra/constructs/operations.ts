@@ -43,6 +43,7 @@ import {
 import { METRIC, METRICS_NAMESPACE, METRICS_SERVICE } from '../../shared/metrics';
 import type { ValidatorType } from '../../shared/resource-types';
 import { cdkBundlingFields, PROJECT_ROOT } from '../bundling';
+import { CentralEvidenceReceiver, RestoreEventForwarding } from './central';
 
 export interface RestoreValidationOperationsProps {
   /**
@@ -124,6 +125,31 @@ export interface RestoreValidationOperationsProps {
     /** Central index table ARN (cross-account DynamoDB needs a resource policy on it). */
     readonly tableArn?: string;
   };
+  /**
+   * Member stack: forward this account's restore-job events to the central account's bus
+   * (rule + encrypted DLQ + a role allowed `events:PutEvents` on that bus only).
+   * @default - no forwarding
+   */
+  readonly forwardEventsTo?: { readonly eventBusArn: string };
+  /**
+   * Central stack: an event bus that accepts PutEvents from exactly these accounts, and a bucket
+   * policy letting each write evidence under its own `<account>/` prefix.
+   * @default - no central bus
+   */
+  readonly centralEventBus?: { readonly memberAccountIds: readonly string[] };
+  /**
+   * Central stack: roles (one per member account) the reconciler assumes to list that account's
+   * restore jobs and report the ones left without a verdict (`RECONCILER_MEMBER_ROLE_ARNS`).
+   * Report only: nothing is posted or invoked in a member account. Each role needs
+   * `backup:ListRestoreJobs` and a trust policy naming the central reconciler role.
+   * @default - none
+   */
+  readonly memberAccounts?: readonly { readonly roleArn: string }[];
+  /**
+   * Regions the reconciler lists in each member account (`RECONCILER_MEMBER_REGIONS`).
+   * @default - `watchRegions` plus the stack's own region
+   */
+  readonly memberRegions?: readonly string[];
 }
 
 /** Thrown for props that cannot work together. */
@@ -155,8 +181,12 @@ export class RestoreValidationOperations extends Construct {
   readonly reconcilerErrorsAlarm: cloudwatch.Alarm;
   readonly untestedResourcesAlarm: cloudwatch.Alarm;
   readonly timedOutAlarm: cloudwatch.Alarm;
-  /** Only with `watchRegions`. */
+  /** Only with `watchRegions` or `memberAccounts`. */
   readonly unwatchedRestoresAlarm?: cloudwatch.Alarm;
+  /** Only with `forwardEventsTo`. */
+  readonly forwarding?: RestoreEventForwarding;
+  /** Only with `centralEventBus`. */
+  readonly central?: CentralEvidenceReceiver;
 
   constructor(scope: Construct, id: string, props: RestoreValidationOperationsProps = {}) {
     super(scope, id);
@@ -298,6 +328,16 @@ export class RestoreValidationOperations extends Construct {
           ? { RECONCILER_PLAN_ARNS: props.restoreTestingPlanArns.join(',') }
           : {}),
         ...(props.watchRegions?.length ? { RECONCILER_WATCH_REGIONS: props.watchRegions.join(',') } : {}),
+        ...(props.memberAccounts?.length
+          ? {
+              RECONCILER_MEMBER_ROLE_ARNS: Stack.of(this).toJsonString(
+                props.memberAccounts.map((m) => m.roleArn),
+              ),
+              RECONCILER_MEMBER_REGIONS: (
+                props.memberRegions ?? [...new Set([...(props.watchRegions ?? []), Stack.of(this).region])]
+              ).join(','),
+            }
+          : {}),
         ...props.reconcilerEnvironment,
       },
     });
@@ -360,9 +400,26 @@ export class RestoreValidationOperations extends Construct {
       this.untestedResourcesAlarm,
       this.timedOutAlarm,
     ];
-    if (props.watchRegions?.length) {
+    if (props.memberAccounts?.length) {
+      this.reconcilerRole.addToPolicy(
+        new iam.PolicyStatement({
+          sid: 'AssumeMemberAccountRoles',
+          actions: ['sts:AssumeRole'],
+          resources: props.memberAccounts.map((m) => m.roleArn),
+        }),
+      );
+    }
+    if (props.forwardEventsTo)
+      this.forwarding = new RestoreEventForwarding(this, 'EventForwarding', props.forwardEventsTo);
+    if (props.centralEventBus) {
+      this.central = new CentralEvidenceReceiver(this, 'CentralReceiver', {
+        memberAccountIds: props.centralEventBus.memberAccountIds,
+        ...(props.centralEvidence ? {} : { evidenceBucket: this.evidenceBucket }),
+      });
+    }
+    if (props.watchRegions?.length || props.memberAccounts?.length) {
       this.unwatchedRestoresAlarm = new cloudwatch.Alarm(this, 'UnwatchedRestoreTestsAlarm', {
-        alarmDescription: `Restore tests in ${props.watchRegions.join(', ')} (no stack there) completed without a verdict or failed to restore.`,
+        alarmDescription: `Restore tests in ${[...(props.watchRegions ?? []), ...(props.memberAccounts?.length ? ['member accounts'] : [])].join(', ')} completed without a verdict or failed to restore.`,
         metric: metric(METRIC.unwatchedRestoreTests, 'Maximum', Duration.hours(1)),
         threshold: 1,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,

@@ -1,0 +1,191 @@
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { App, Stack, Validations } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { describe, expect, it } from 'vitest';
+import { PROJECT_ROOT } from '../../infra/bundling';
+import { CentralPropsError } from '../../infra/constructs/central';
+import {
+  RestoreValidationOperations,
+  type RestoreValidationOperationsProps,
+} from '../../infra/constructs/operations';
+import { RestoreValidationStack } from '../../infra/stack';
+
+const CENTRAL = '111111111111';
+const MEMBER_A = '222222222222';
+const MEMBER_B = '333333333333';
+const BUS_ARN = `arn:aws:events:eu-west-1:${CENTRAL}:event-bus/restore-validation-central`;
+const ROLE_A = `arn:aws:iam::${MEMBER_A}:role/restore-validation-central-read`;
+const ROLE_B = `arn:aws:iam::${MEMBER_B}:role/restore-validation-central-read`;
+
+function build(account: string, props: RestoreValidationOperationsProps) {
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const stack = new Stack(app, 'Ops', { env: { account, region: 'eu-west-1' } });
+  const ops = new RestoreValidationOperations(stack, 'Ops', props);
+  return { ops, template: Template.fromStack(stack) };
+}
+
+describe('member stack event forwarding', () => {
+  it('forwards restore-job state changes to the central bus through a role scoped to that bus when forwardEventsTo is set', () => {
+    const { template } = build(MEMBER_A, { forwardEventsTo: { eventBusArn: BUS_ARN } });
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: { source: ['aws.backup'], 'detail-type': ['Restore Job State Change'] },
+      Targets: [
+        Match.objectLike({
+          Arn: BUS_ARN,
+          RoleArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('ForwardingRole'), 'Arn'] },
+          DeadLetterConfig: {
+            Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('ForwardingDlq'), 'Arn'] },
+          },
+        }),
+      ],
+    });
+    template.hasResourceProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true });
+    template.hasResourceProperties('AWS::IAM::Role', {
+      AssumeRolePolicyDocument: {
+        Statement: [Match.objectLike({ Principal: { Service: 'events.amazonaws.com' } })],
+      },
+    });
+    const policies = template.findResources('AWS::IAM::Policy', {
+      Properties: { Roles: [{ Ref: Match.stringLikeRegexp('ForwardingRole') }] },
+    });
+    const statements = Object.values(policies).flatMap(
+      (p) =>
+        (p as { Properties: { PolicyDocument: { Statement: unknown[] } } }).Properties.PolicyDocument
+          .Statement,
+    );
+    expect(statements).toEqual([{ Effect: 'Allow', Action: 'events:PutEvents', Resource: BUS_ARN }]);
+    // The DLQ accepts messages from this rule only.
+    template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Action: 'sqs:SendMessage',
+            Principal: { Service: 'events.amazonaws.com' },
+            Condition: { ArnEquals: { 'aws:SourceArn': Match.anyValue() } },
+          }),
+        ]),
+      },
+    });
+  });
+
+  it('creates no forwarding rule when forwardEventsTo is not set', () => {
+    const { template, ops } = build(MEMBER_A, {});
+    expect(ops.forwarding).toBeUndefined();
+    template.resourceCountIs('AWS::SQS::Queue', 0);
+    expect(Object.keys(template.findResources('AWS::Events::EventBus'))).toEqual([]);
+  });
+});
+
+describe('central stack receiver', () => {
+  it('lets exactly the member accounts put events on the bus and write their own evidence prefix when centralEventBus is set', () => {
+    const { template } = build(CENTRAL, {
+      centralEventBus: { memberAccountIds: [MEMBER_A, MEMBER_B] },
+    });
+    template.resourceCountIs('AWS::Events::EventBus', 1);
+    const policies = template.findResources('AWS::Events::EventBusPolicy');
+    const statements = Object.values(policies).map(
+      (p) => (p as { Properties: { Statement: Record<string, unknown> } }).Properties.Statement,
+    );
+    expect(statements).toHaveLength(1);
+    expect(statements[0]).toMatchObject({
+      Sid: 'cdk-MemberAccountsPutEvents',
+      Effect: 'Allow',
+      Action: 'events:PutEvents',
+    });
+    expect(JSON.stringify((statements[0] as { Resource: unknown }).Resource)).toMatch(
+      /^\{"Fn::GetAtt":\["OpsCentralReceiverBus[0-9A-F]+","Arn"\]\}$/,
+    );
+    const principals = JSON.stringify((statements[0] as { Principal: unknown }).Principal);
+    expect(principals).toContain(`:iam::${MEMBER_A}:root`);
+    expect(principals).toContain(`:iam::${MEMBER_B}:root`);
+    expect(principals).not.toContain(CENTRAL);
+
+    template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Sid: `MemberEvidence${MEMBER_A}`,
+            Action: 's3:PutObject',
+            Principal: { AWS: { 'Fn::Join': ['', Match.arrayWith([`:iam::${MEMBER_A}:root`])] } },
+            Resource: {
+              'Fn::Join': [
+                '',
+                [{ 'Fn::GetAtt': [Match.stringLikeRegexp('EvidenceBucket'), 'Arn'] }, `/${MEMBER_A}/*`],
+              ],
+            },
+          }),
+        ]),
+      },
+    });
+  });
+
+  it('refuses a member account id that is not 12 digits when centralEventBus is set', () => {
+    expect(() => build(CENTRAL, { centralEventBus: { memberAccountIds: ['12345'] } })).toThrow(
+      CentralPropsError,
+    );
+    expect(() => build(CENTRAL, { centralEventBus: { memberAccountIds: [] } })).toThrow(/at least one/);
+  });
+
+  it('lets the reconciler assume exactly the member roles and passes them on when memberAccounts is set', () => {
+    const { template } = build(CENTRAL, {
+      memberAccounts: [{ roleArn: ROLE_A }, { roleArn: ROLE_B }],
+      watchRegions: ['us-east-1'],
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          RECONCILER_MEMBER_ROLE_ARNS: JSON.stringify([ROLE_A, ROLE_B]),
+          RECONCILER_MEMBER_REGIONS: 'us-east-1,eu-west-1',
+        }),
+      },
+    });
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          {
+            Sid: 'AssumeMemberAccountRoles',
+            Effect: 'Allow',
+            Action: 'sts:AssumeRole',
+            Resource: [ROLE_A, ROLE_B],
+          },
+        ]),
+      },
+    });
+  });
+});
+
+describe('cdk-nag with central and member settings', () => {
+  it('finds nothing unacknowledged in the member and central stacks', () => {
+    const outdir = join(PROJECT_ROOT, '.tmp', 'infra-nag-central.out');
+    rmSync(outdir, { recursive: true, force: true });
+    mkdirSync(outdir, { recursive: true });
+    const { context } = JSON.parse(readFileSync(join(PROJECT_ROOT, 'cdk.json'), 'utf8')) as {
+      context?: object;
+    };
+    const app = new App({ outdir, context: { ...context, 'aws:cdk:bundling-stacks': [] } });
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    new RestoreValidationStack(app, 'Member', {
+      env: { account: MEMBER_A, region: 'eu-west-1' },
+      operations: {
+        centralEvidence: { bucketName: 'org-restore-evidence' },
+        forwardEventsTo: { eventBusArn: BUS_ARN },
+      },
+    });
+    new RestoreValidationStack(app, 'Central', {
+      env: { account: CENTRAL, region: 'eu-west-1' },
+      operations: {
+        centralEventBus: { memberAccountIds: [MEMBER_A, MEMBER_B] },
+        memberAccounts: [{ roleArn: ROLE_A }, { roleArn: ROLE_B }],
+      },
+    });
+    let report = '';
+    try {
+      app.synth();
+    } catch (err) {
+      report = `${(err as Error).message}\n${readFileSync(join(outdir, 'validation-report.json'), 'utf8')}`;
+    }
+    expect(report).toBe('');
+  });
+});
