@@ -7,6 +7,7 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { BackupClient } from '@aws-sdk/client-backup';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import { InvokeCommand } from '@aws-sdk/client-lambda';
+import { STSClient } from '@aws-sdk/client-sts';
 import type { Context } from 'aws-lambda';
 import { type Clients, clients as defaultClients } from '../../shared/clients';
 import { type RuntimeSettings, runtimeSettings } from '../../shared/env';
@@ -15,6 +16,7 @@ import { logger } from '../../shared/logger';
 import { METRIC, metrics, recordValidationMetrics } from '../../shared/metrics';
 import { notifyVerdict } from '../../shared/notify';
 import { postVerdict } from '../../shared/report';
+import { assumeRoleBackupFactory } from './members';
 import { type ReconcileResult, reconcile, type SynthesizedRestoreEvent } from './reconcile';
 import { reconcilerSettings } from './settings';
 
@@ -36,11 +38,19 @@ export function lambdaDispatcher(lambda: LambdaClient) {
 export interface ReconcilerHandlerOptions {
   readonly clients?: Clients;
   readonly settings?: RuntimeSettings;
+  /** Central account: how member roles are assumed. @default - STS with the Lambda's credentials */
+  readonly memberBackup?: (roleArn: string) => Promise<(region: string) => BackupClient>;
 }
 
 /** Builds the handler; tests inject clients and settings. */
 export function createReconcilerHandler(options: ReconcilerHandlerOptions = {}) {
   const regionalBackup = new Map<string, BackupClient>();
+  let memberBackup = options.memberBackup;
+  // One STS client per container; created only when member accounts are configured.
+  const memberFactory = () => {
+    if (!memberBackup) memberBackup = assumeRoleBackupFactory(new STSClient({}));
+    return memberBackup;
+  };
   return async function handler(
     _event: unknown,
     context?: Pick<Context, 'getRemainingTimeInMillis'>,
@@ -88,6 +98,7 @@ export function createReconcilerHandler(options: ReconcilerHandlerOptions = {}) 
         }
         return client;
       },
+      ...(rs.memberRoleArns.length > 0 ? { memberBackup: memberFactory() } : {}),
       deadline: remaining ? Date.now() + remaining - 30_000 : undefined,
     });
     const d = result.decisions;
@@ -101,6 +112,11 @@ export function createReconcilerHandler(options: ReconcilerHandlerOptions = {}) 
     // A pass that could not act on some job must show up as a Lambda error (alarmed), after doing the rest.
     if ((d.error ?? 0) > 0)
       throw new Error(`reconciler: ${d.error} job action(s) failed; see the log for reasons`);
+    const unchecked = result.members.filter((m) => m.error);
+    if (unchecked.length > 0)
+      throw new Error(
+        `reconciler: ${unchecked.length} member account(s) not checked: ${unchecked.map((m) => m.account).join(', ')}; see the log for reasons`,
+      );
     return result;
   };
 }

@@ -82,6 +82,11 @@ export interface ReconcilerDeps {
   readonly logger?: ReconcilerLogger;
   /** A Backup client for another region of the same account (for `watchRegions`). */
   readonly backupIn?: (region: string) => BackupClient;
+  /**
+   * Central account: assumes a member account's role and returns a Backup client factory for its
+   * regions (for `memberRoleArns`); see members.ts.
+   */
+  readonly memberBackup?: (roleArn: string) => Promise<(region: string) => BackupClient>;
   readonly now?: () => Date;
   /** Epoch ms; no new action starts after it (the Lambda's own timeout minus a margin). */
   readonly deadline?: number;
@@ -112,6 +117,21 @@ export interface ReconcileResult {
   readonly actions: ReadonlyArray<{ restoreJobId: string; decision: JobDecision; reason?: string }>;
   readonly coverage: CoverageReport;
   readonly coverageKey?: string;
+  /** Central account only: one entry per member account looked at. */
+  readonly members: readonly MemberResult[];
+}
+
+/** A restore test of a member account left without a verdict, found by the central reconciler. */
+export type MemberUnwatchedRestore = UnwatchedRestore & { readonly account: string };
+
+/** What the central reconciler found in one member account (report only). */
+export interface MemberResult {
+  readonly account: string;
+  readonly roleArn: string;
+  readonly regions: readonly string[];
+  readonly unwatched: readonly MemberUnwatchedRestore[];
+  /** Why the account could not be checked (AssumeRole refused, ListRestoreJobs denied, …). */
+  readonly error?: string;
 }
 
 interface PlanInfo {
@@ -229,9 +249,13 @@ export async function reconcile(
     ),
   );
 
+  const members = await checkMembers(settings, deps, createdAfter, now);
   const coverage = {
     ...(await checkCoverage(plans, jobsByPlan, settings, deps.backup, now)),
-    unwatched: await findUnwatched(settings, deps, createdAfter, now),
+    unwatched: [
+      ...(await findUnwatched(settings, deps, createdAfter, now)),
+      ...members.flatMap((m) => m.unwatched),
+    ],
   };
   let coverageKey: string | undefined;
   if (deps.store) {
@@ -243,6 +267,7 @@ export async function reconcile(
   }
   for (const u of coverage.unwatched.slice(0, 50)) {
     log?.warn('restore test in a region without a validator', {
+      ...('account' in u ? { account: u.account } : {}),
       region: u.region,
       restoreJobId: u.restoreJobId,
       status: u.status,
@@ -261,7 +286,7 @@ export async function reconcile(
     ...decisions,
     untested: coverage.untested.length,
   });
-  return { plans: plans.length, jobs: jobCount, decisions, actions, coverage, coverageKey };
+  return { plans: plans.length, jobs: jobCount, decisions, actions, coverage, coverageKey, members };
 }
 
 async function closeWindow(
@@ -467,12 +492,65 @@ async function findUnwatched(
   createdAfter: Date,
   now: Date,
 ): Promise<UnwatchedRestore[]> {
-  const out: UnwatchedRestore[] = [];
-  if (settings.watchRegions.length === 0) return out;
+  if (settings.watchRegions.length === 0) return [];
   if (!deps.backupIn)
     throw new Error('watchRegions is set but no per-region Backup client factory was given');
-  for (const region of settings.watchRegions) {
-    const backup = deps.backupIn(region);
+  return listUnwatched(settings.watchRegions, deps.backupIn, settings, createdAfter, now);
+}
+
+/**
+ * The central account's report-only pass over its member accounts: assume each member's role, list
+ * the restore tests of its regions, report those without a verdict. Nothing is posted or invoked
+ * there (the member stack's own reconciler does that). One account's failure is reported for that
+ * account; the others are still checked.
+ */
+async function checkMembers(
+  settings: ReconcilerSettings,
+  deps: ReconcilerDeps,
+  createdAfter: Date,
+  now: Date,
+): Promise<MemberResult[]> {
+  const results: MemberResult[] = [];
+  if (settings.memberRoleArns.length === 0) return results;
+  if (!deps.memberBackup)
+    throw new Error('member role ARNs are set but no member Backup client factory was given');
+  const regions = settings.memberRegions;
+  for (const roleArn of settings.memberRoleArns) {
+    const account = roleArn.split(':')[4] ?? '';
+    if (deps.deadline !== undefined && Date.now() >= deps.deadline) {
+      results.push({
+        account,
+        roleArn,
+        regions,
+        unwatched: [],
+        error: 'not checked: the pass ran out of time',
+      });
+      continue;
+    }
+    try {
+      const backupIn = await deps.memberBackup(roleArn);
+      const found = await listUnwatched(regions, backupIn, settings, createdAfter, now);
+      results.push({ account, roleArn, regions, unwatched: found.map((u) => ({ ...u, account })) });
+    } catch (err) {
+      const error = `member account ${account} not checked (${roleArn}): ${reasonOf(err)}`;
+      deps.logger?.error('member account not checked', { account, roleArn, reason: reasonOf(err) });
+      results.push({ account, roleArn, regions, unwatched: [], error });
+    }
+  }
+  return results;
+}
+
+/** Restore tests of these regions that completed without a final verdict (past the grace period) or failed to restore. */
+async function listUnwatched(
+  regions: readonly string[],
+  backupIn: (region: string) => BackupClient,
+  settings: ReconcilerSettings,
+  createdAfter: Date,
+  now: Date,
+): Promise<UnwatchedRestore[]> {
+  const out: UnwatchedRestore[] = [];
+  for (const region of regions) {
+    const backup = backupIn(region);
     let token: string | undefined;
     do {
       const page = await backup.send(

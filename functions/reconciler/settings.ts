@@ -11,6 +11,8 @@
  * | `RECONCILER_CONCURRENCY`         | 8       | actions in parallel |
  * | `RECONCILER_DISPATCH_CLAIM_MINUTES` | 120  | a dispatched job is not dispatched again for this long |
  * | `RECONCILER_WATCH_REGIONS`       | (none)  | comma-separated regions with restore tests but no stack: their unvalidated jobs are reported |
+ * | `RECONCILER_MEMBER_ROLE_ARNS`    | `[]`    | central account: JSON list of role ARNs, one per member account, assumed to list its restore jobs (report only) |
+ * | `RECONCILER_MEMBER_REGIONS`      | watch regions + `AWS_REGION` | comma-separated regions listed in every member account |
  * | `VALIDATOR_FUNCTIONS`            | `{}`    | JSON map validator type → function name/ARN, e.g. `{"rds":"rv-rds"}` |
  */
 import { VALIDATOR_TYPES, type ValidatorType } from '../../shared/resource-types';
@@ -27,6 +29,10 @@ export interface ReconcilerSettings {
   readonly codeVersion: string;
   /** Regions (same account) with restore tests but no stack of their own. */
   readonly watchRegions: readonly string[];
+  /** Central account: roles to assume, one per member account, for a report-only pass there. */
+  readonly memberRoleArns: readonly string[];
+  /** Regions listed in every member account. */
+  readonly memberRegions: readonly string[];
 }
 
 export const DEFAULT_RECONCILER_SETTINGS: ReconcilerSettings = {
@@ -40,7 +46,35 @@ export const DEFAULT_RECONCILER_SETTINGS: ReconcilerSettings = {
   validatorFunctions: {},
   codeVersion: '0.1.0',
   watchRegions: [],
+  memberRoleArns: [],
+  memberRegions: [],
 };
+
+const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/;
+
+function memberRoleArns(raw: string | undefined): string[] {
+  if (!raw) return [];
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw new TypeError(
+      'RECONCILER_MEMBER_ROLE_ARNS is not JSON: expected ["arn:aws:iam::111122223333:role/name", …]',
+    );
+  }
+  if (!Array.isArray(parsed))
+    throw new TypeError('RECONCILER_MEMBER_ROLE_ARNS must be a JSON list of role ARNs');
+  for (const a of parsed)
+    if (typeof a !== 'string' || !ROLE_ARN.test(a))
+      throw new TypeError(`RECONCILER_MEMBER_ROLE_ARNS: ${JSON.stringify(a)} is not an IAM role ARN`);
+  return parsed as string[];
+}
+
+const commaList = (v: string | undefined) =>
+  (v ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 
 function positive(raw: Readonly<Record<string, string | undefined>>, name: string, fallback: number): number {
   const v = raw[name];
@@ -92,9 +126,10 @@ export function reconcilerSettings(
     dispatchClaimMinutes: positive(raw, 'RECONCILER_DISPATCH_CLAIM_MINUTES', d.dispatchClaimMinutes),
     validatorFunctions,
     codeVersion,
-    watchRegions: (raw.RECONCILER_WATCH_REGIONS ?? '')
-      .split(',')
-      .map((s) => s.trim())
-      .filter(Boolean),
+    watchRegions: commaList(raw.RECONCILER_WATCH_REGIONS),
+    memberRoleArns: memberRoleArns(raw.RECONCILER_MEMBER_ROLE_ARNS),
+    memberRegions: raw.RECONCILER_MEMBER_REGIONS
+      ? commaList(raw.RECONCILER_MEMBER_REGIONS)
+      : [...new Set([...commaList(raw.RECONCILER_WATCH_REGIONS), ...commaList(raw.AWS_REGION)])],
   };
 }
