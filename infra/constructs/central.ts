@@ -81,6 +81,48 @@ export interface CentralEvidenceReceiverProps {
   readonly eventBusName?: string;
 }
 
+/** The member role name the central reconciler assumes, unless told otherwise. */
+export const CENTRAL_READ_ROLE_NAME = 'restore-validation-central-read';
+
+/** The central bus name, unless told otherwise (members build its ARN from it). */
+export const CENTRAL_EVENT_BUS_NAME = 'restore-validation-central';
+
+export interface CentralReadRoleProps {
+  /** The central stack's reconciler role (`RestoreValidationOperations.reconcilerRole.roleArn`). */
+  readonly reconcilerRoleArn: string;
+  /** @default CENTRAL_READ_ROLE_NAME */
+  readonly roleName?: string;
+}
+
+/**
+ * Member stack: the role the central reconciler assumes to list this account's restore jobs.
+ * Read only: `backup:ListRestoreJobs` and nothing else.
+ */
+export class CentralReadRole extends Construct {
+  readonly role: iam.Role;
+
+  constructor(scope: Construct, id: string, props: CentralReadRoleProps) {
+    super(scope, id);
+    this.role = new iam.Role(this, 'Role', {
+      roleName: props.roleName ?? CENTRAL_READ_ROLE_NAME,
+      assumedBy: new iam.ArnPrincipal(props.reconcilerRoleArn),
+      description: 'restore-validation: the central reconciler lists restore jobs here (report only)',
+      maxSessionDuration: Duration.hours(1),
+    });
+    this.role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'ListRestoreJobs',
+        actions: ['backup:ListRestoreJobs'],
+        resources: ['*'],
+      }),
+    );
+    Validations.of(this.role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'ListRestoreJobs: AWS Backup has no resource-level permissions for it, Resource must be *',
+    });
+  }
+}
+
 /** Thrown for an account id that is not 12 digits (a typo would silently grant nobody). */
 export class CentralPropsError extends Error {
   constructor(message: string) {

@@ -43,7 +43,12 @@ import {
 import { METRIC, METRICS_NAMESPACE, METRICS_SERVICE } from '../../shared/metrics';
 import type { ValidatorType } from '../../shared/resource-types';
 import { cdkBundlingFields, PROJECT_ROOT } from '../bundling';
-import { CentralEvidenceReceiver, RestoreEventForwarding } from './central';
+import {
+  CENTRAL_EVENT_BUS_NAME,
+  CentralEvidenceReceiver,
+  CentralReadRole,
+  RestoreEventForwarding,
+} from './central';
 
 export interface RestoreValidationOperationsProps {
   /**
@@ -136,7 +141,17 @@ export interface RestoreValidationOperationsProps {
    * policy letting each write evidence under its own `<account>/` prefix.
    * @default - no central bus
    */
-  readonly centralEventBus?: { readonly memberAccountIds: readonly string[] };
+  readonly centralEventBus?: {
+    readonly memberAccountIds: readonly string[];
+    /** @default 'restore-validation-central' */
+    readonly eventBusName?: string;
+  };
+  /**
+   * Member stack: create the role the central reconciler assumes here (`backup:ListRestoreJobs`
+   * only, trusting exactly that reconciler role).
+   * @default - no role
+   */
+  readonly centralReconciler?: { readonly reconcilerRoleArn: string; readonly roleName?: string };
   /**
    * Central stack: roles (one per member account) the reconciler assumes to list that account's
    * restore jobs and report the ones left without a verdict (`RECONCILER_MEMBER_ROLE_ARNS`).
@@ -187,6 +202,8 @@ export class RestoreValidationOperations extends Construct {
   readonly forwarding?: RestoreEventForwarding;
   /** Only with `centralEventBus`. */
   readonly central?: CentralEvidenceReceiver;
+  /** Only with `centralReconciler`. */
+  readonly centralReadRole?: CentralReadRole;
 
   constructor(scope: Construct, id: string, props: RestoreValidationOperationsProps = {}) {
     super(scope, id);
@@ -414,9 +431,12 @@ export class RestoreValidationOperations extends Construct {
     if (props.centralEventBus) {
       this.central = new CentralEvidenceReceiver(this, 'CentralReceiver', {
         memberAccountIds: props.centralEventBus.memberAccountIds,
+        eventBusName: props.centralEventBus.eventBusName ?? CENTRAL_EVENT_BUS_NAME,
         ...(props.centralEvidence ? {} : { evidenceBucket: this.evidenceBucket }),
       });
     }
+    if (props.centralReconciler)
+      this.centralReadRole = new CentralReadRole(this, 'CentralReadRole', props.centralReconciler);
     if (props.watchRegions?.length || props.memberAccounts?.length) {
       this.unwatchedRestoresAlarm = new cloudwatch.Alarm(this, 'UnwatchedRestoreTestsAlarm', {
         alarmDescription: `Restore tests in ${[...(props.watchRegions ?? []), ...(props.memberAccounts?.length ? ['member accounts'] : [])].join(', ')} completed without a verdict or failed to restore.`,
@@ -543,6 +563,15 @@ export class RestoreValidationOperations extends Construct {
     new CfnOutput(this, 'EvidenceTableName', {
       description: 'Evidence index (queries by resource, plan, month)',
       value: this.evidenceTable.tableName,
+    });
+    if (this.central)
+      new CfnOutput(this, 'CentralEventBusArn', {
+        description: 'Member stacks forward restore-job events here (forwardEventsTo)',
+        value: this.central.eventBus.eventBusArn,
+      });
+    new CfnOutput(this, 'ReconcilerRoleArn', {
+      description: 'Central account: member roles (centralReconciler) trust this role',
+      value: this.reconcilerRole.roleArn,
     });
     new CfnOutput(this, 'DashboardName', {
       description: 'CloudWatch dashboard',

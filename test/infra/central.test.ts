@@ -156,6 +156,35 @@ describe('central stack receiver', () => {
   });
 });
 
+describe('member read role for the central reconciler', () => {
+  it('trusts exactly the central reconciler role and may only list restore jobs when centralReconciler is set', () => {
+    const reconcilerRoleArn = `arn:aws:iam::${CENTRAL}:role/central-reconciler`;
+    const { template } = build(MEMBER_A, { centralReconciler: { reconcilerRoleArn } });
+    template.hasResourceProperties('AWS::IAM::Role', {
+      RoleName: 'restore-validation-central-read',
+      AssumeRolePolicyDocument: {
+        Statement: [{ Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { AWS: reconcilerRoleArn } }],
+      },
+    });
+    const policies = template.findResources('AWS::IAM::Policy', {
+      Properties: { Roles: [{ Ref: Match.stringLikeRegexp('CentralReadRole') }] },
+    });
+    const statements = Object.values(policies).flatMap(
+      (p) =>
+        (p as { Properties: { PolicyDocument: { Statement: unknown[] } } }).Properties.PolicyDocument
+          .Statement,
+    );
+    expect(statements).toEqual([
+      { Sid: 'ListRestoreJobs', Effect: 'Allow', Action: 'backup:ListRestoreJobs', Resource: '*' },
+    ]);
+  });
+
+  it('names the central bus restore-validation-central by default when centralEventBus is set', () => {
+    const { template } = build(CENTRAL, { centralEventBus: { memberAccountIds: [MEMBER_A] } });
+    template.hasResourceProperties('AWS::Events::EventBus', { Name: 'restore-validation-central' });
+  });
+});
+
 describe('cdk-nag with central and member settings', () => {
   it('finds nothing unacknowledged in the member and central stacks', () => {
     const outdir = join(PROJECT_ROOT, '.tmp', 'infra-nag-central.out');
@@ -171,6 +200,7 @@ describe('cdk-nag with central and member settings', () => {
       operations: {
         centralEvidence: { bucketName: 'org-restore-evidence' },
         forwardEventsTo: { eventBusArn: BUS_ARN },
+        centralReconciler: { reconcilerRoleArn: `arn:aws:iam::${CENTRAL}:role/central-reconciler` },
       },
     });
     new RestoreValidationStack(app, 'Central', {
