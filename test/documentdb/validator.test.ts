@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { DocumentStore, DocumentStoreOptions } from '../../functions/documentdb/data';
 import { createDocumentDbValidator } from '../../functions/documentdb/validator';
 import { runValidator } from '../../shared/validator';
-import { testContext } from '../dynamodb/context';
+import { testContext } from '../support/validator-context';
 import { createdByTag, type FakeCluster, fakeCluster } from './fake-cluster';
 
 const RESTORED = 'awsbackup-restore-test-9f8e7d6c';

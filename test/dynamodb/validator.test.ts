@@ -15,7 +15,7 @@ import { dynamodbValidator } from '../../functions/dynamodb/validator';
 import { seededRandom } from '../../shared/random';
 import { runValidator } from '../../shared/validator';
 import { type Moto, startMoto } from '../support/engines';
-import { type TestContextInput, testContext } from './context';
+import { type TestContextInput, testContext } from '../support/validator-context';
 
 const SOURCE = 'orders';
 const RESTORED = 'awsbackup-restore-test-1d2e3f40';

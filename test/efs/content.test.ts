@@ -19,7 +19,7 @@ import { bundlePathCheck } from '../../functions/efs/path-check/bundle';
 import { runPathCheck } from '../../functions/efs/path-check/index';
 import { createEfsValidator } from '../../functions/efs/validator';
 import { runValidator } from '../../shared/validator';
-import { testContext } from '../dynamodb/context';
+import { testContext } from '../support/validator-context';
 
 const sha = (s: string) => `sha256:${createHash('sha256').update(s).digest('hex')}`;
 

@@ -8,7 +8,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { efsValidator, fileSystemId } from '../../functions/efs/validator';
 import { runValidator } from '../../shared/validator';
-import { testContext } from '../dynamodb/context';
+import { testContext } from '../support/validator-context';
 
 const RESTORED = 'fs-0fedcba9876543210';
 const SOURCE = 'fs-0123456789abcdef0';

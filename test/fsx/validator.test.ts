@@ -4,7 +4,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createFsxValidator, fsxResourceId, fsxValidator } from '../../functions/fsx/validator';
 import { runValidator } from '../../shared/validator';
-import { testContext } from '../dynamodb/context';
+import { testContext } from '../support/validator-context';
 
 const RESTORED = 'fs-0aaaaaaaaaaaaaaaa';
 const SOURCE = 'fs-0bbbbbbbbbbbbbbbb';

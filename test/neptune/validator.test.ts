@@ -6,7 +6,7 @@ import { resultValue, runGraphQuery } from '../../functions/neptune/query';
 import { createNeptuneValidator } from '../../functions/neptune/validator';
 import { runValidator } from '../../shared/validator';
 import { type FakeCluster, fakeCluster } from '../documentdb/fake-cluster';
-import { testContext } from '../dynamodb/context';
+import { testContext } from '../support/validator-context';
 
 const RESTORED = 'awsbackup-restore-test-5e6f7a8b';
 const SOURCE = 'graph-prod';

@@ -1,15 +1,16 @@
 /**
- * Test helpers for the S3 validator: a runValidator context (job, profile, clients pointed at moto)
- * without the Lambda lifecycle, and bucket fixtures.
+ * Test helpers for the S3 validator: the shared validator context with clients pointed at moto,
+ * and bucket fixtures.
  */
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { parseArn } from '../../shared/arn';
-import { type Clients, createClients } from '../../shared/clients';
-import { type Config, type Profile, parseConfig } from '../../shared/config/index';
+import type { Clients } from '../../shared/clients';
 import type { RestoreJob } from '../../shared/job';
-import { logger } from '../../shared/logger';
-import { RestoreMetadata } from '../../shared/metadata';
 import type { ContextInput } from '../../shared/validator';
+import {
+  testContext as genericContext,
+  testJob as genericJob,
+  type TestContextInput,
+} from '../support/validator-context';
 
 export interface S3TestInput {
   readonly endpoint: string;
@@ -25,45 +26,16 @@ export interface S3TestInput {
   readonly deadlineMs?: number;
 }
 
-export function testJob(input: S3TestInput): RestoreJob {
-  return {
-    restoreJobId: 'AB12CD34-S3-TEST',
-    resourceType: 'S3',
-    status: 'COMPLETED',
-    accountId: '123456789012',
-    region: 'us-east-1',
-    createdResourceArn: input.createdResourceArn,
-    created: input.createdResourceArn ? parseArn(input.createdResourceArn) : undefined,
-    sourceResourceArn: input.sourceResourceArn,
-    source: input.sourceResourceArn ? parseArn(input.sourceResourceArn) : undefined,
-    recoveryPointCreationDate: input.recoveryPointCreationDate,
-    restoreTestingPlanName: 'nightly_restore_tests',
-    metadata: new RestoreMetadata(input.metadata ?? {}),
-    local: input.mode === 'local',
-  };
-}
+const generic = (input: S3TestInput): TestContextInput => ({
+  ...input,
+  resourceType: 'S3',
+  restoreJobId: 'AB12CD34-S3-TEST',
+  clientOptions: { endpoint: input.endpoint, region: 'us-east-1' },
+});
 
-export function testContext(input: S3TestInput): ContextInput {
-  const config: Config = parseConfig({
-    version: 1,
-    profiles: input.checks ? [{ name: 'test', match: { resourceType: 'S3' }, checks: input.checks }] : [],
-  });
-  const profile: Profile | undefined = config.profiles[0];
-  return {
-    job: testJob(input),
-    profile,
-    config,
-    logger,
-    clients: createClients(
-      { endpoint: input.endpoint, region: 'us-east-1', forcePathStyle: true },
-      input.clients ?? {},
-    ),
-    deadline: Date.now() + (input.deadlineMs ?? 50_000),
-    mode: input.mode ?? 'lambda',
-    target: input.target ?? {},
-    settings: input.settings ?? {},
-  };
-}
+export const testJob = (input: S3TestInput): RestoreJob => genericJob(generic(input));
+
+export const testContext = (input: S3TestInput): ContextInput => genericContext(generic(input));
 
 /** A plain client for fixtures (the SDK's default checksums on, like most uploaders). */
 export function fixtureClient(endpoint: string): S3Client {

@@ -1,6 +1,6 @@
 /**
- * Test helper for the DynamoDB, EFS, FSx, DocumentDB and Neptune validator tests: builds the context
- * runValidator needs (job, profile, clients) without the Lambda lifecycle.
+ * Test helper for validator tests: builds the context runValidator needs (job, profile, clients)
+ * without the Lambda lifecycle.
  */
 
 import { parseArn } from '../../shared/arn';
@@ -13,6 +13,8 @@ import type { ContextInput } from '../../shared/validator';
 
 export interface TestContextInput {
   readonly resourceType: string;
+  /** Default `AB12CD34-TEST`. */
+  readonly restoreJobId?: string;
   readonly createdResourceArn?: string;
   readonly sourceResourceArn?: string;
   readonly recoveryPointCreationDate?: Date;
@@ -31,7 +33,7 @@ export interface TestContextInput {
 
 export function testJob(input: TestContextInput): RestoreJob {
   return {
-    restoreJobId: 'AB12CD34-TEST',
+    restoreJobId: input.restoreJobId ?? 'AB12CD34-TEST',
     resourceType: input.resourceType,
     status: 'COMPLETED',
     accountId: '123456789012',
