@@ -46,6 +46,7 @@ import { CREATED_BY_TAG, RESTORE_TEST_PREFIX, RESTORE_TEST_TAG } from '../shared
 import { RESOURCE_TYPES_BY_VALIDATOR, VALIDATOR_TYPES, type ValidatorType } from '../shared/resource-types';
 import { cdkBundlingFields, PROJECT_ROOT } from './bundling';
 import { type ConfigAccess, configAccess } from './config-access';
+import { evidenceTableRef } from './constructs/central';
 import {
   type AddCheckProps,
   type AddValidatorProps,
@@ -545,7 +546,7 @@ export class RestoreValidation extends Construct {
       POWERTOOLS_SERVICE_NAME: 'restore-validation',
       ...(props.dryRun ? { RESTORE_VALIDATION_DRY_RUN: 'true' } : {}),
       ...(props.evidence ? { EVIDENCE_BUCKET: props.evidence.bucket.bucketName } : {}),
-      ...(props.evidence?.table ? { EVIDENCE_TABLE: props.evidence.table.tableName } : {}),
+      ...(props.evidence?.table ? { EVIDENCE_TABLE: evidenceTableRef(props.evidence.table, this) } : {}),
       ...(props.evidence?.prefix ? { EVIDENCE_PREFIX: props.evidence.prefix } : {}),
       ...props.environment,
     };
@@ -877,7 +878,7 @@ export class RestoreValidation extends Construct {
       if (props.evidence.table) {
         this.allow(role, {
           sid: 'IndexEvidence',
-          actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem'],
+          actions: ['dynamodb:PutItem'],
           resources: [props.evidence.table.tableArn],
           why: 'the evidence index table only',
         });

@@ -293,10 +293,12 @@ export class EvidenceStore {
             },
           }),
         );
-        for (const item of out.Responses?.[table] ?? []) {
+        // One table per request: read its entry whatever it is keyed by (a name, or the ARN a member
+        // account uses for the central table).
+        for (const item of Object.values(out.Responses ?? {})[0] ?? []) {
           if (typeof item.month === 'string') found.add(String(item.restoreJobId));
         }
-        keys = out.UnprocessedKeys?.[table]?.Keys as Record<string, unknown>[] | undefined;
+        keys = Object.values(out.UnprocessedKeys ?? {})[0]?.Keys as Record<string, unknown>[] | undefined;
       }
     }
     return found;

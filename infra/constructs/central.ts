@@ -7,22 +7,34 @@
  *   "Restore Job State Change" whose target is the central bus, with an encrypted dead-letter queue
  *   and a role that may `events:PutEvents` on that one bus.
  * - `CentralEvidenceReceiver` (central stack): an event bus whose resource policy lets exactly the
- *   member accounts put events, and a bucket policy that lets each member account write evidence
- *   below its own `<account>/` prefix.
+ *   member accounts put events, a bucket policy that lets each member account write evidence
+ *   below its own `<account>/` prefix, a DynamoDB resource policy that lets them index it, and a
+ *   CloudWatch cross-account observability sink they may link their `RestoreValidation` metrics to.
+ * - `CentralMetricsLink` (member stack): the link to that sink, sharing the `RestoreValidation`
+ *   namespace and nothing else.
  *
  * @see https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-cross-account.html
  * @see https://docs.aws.amazon.com/AmazonS3/latest/userguide/example-walkthroughs-managing-access-example2.html
+ * @see https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/rbac-cross-account-access.html
+ * @see https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch-Unified-Cross-Account.html
  */
 import {
+  Arn,
+  ArnFormat,
   Duration,
+  type aws_dynamodb as dynamodb,
   aws_events as events,
   aws_iam as iam,
+  aws_oam as oam,
+  Stack,
   type aws_s3 as s3,
   aws_sqs as sqs,
+  Token,
   aws_events_targets as targets,
   Validations,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import { METRICS_NAMESPACE } from '../../shared/metrics';
 
 /** The event pattern of every restore-job state change (the validators' trigger). */
 export const RESTORE_JOB_EVENT_PATTERN: events.EventPattern = {
@@ -77,8 +89,39 @@ export interface CentralEvidenceReceiverProps {
   readonly memberAccountIds: readonly string[];
   /** The central evidence bucket: member accounts may write below `<account>/`. */
   readonly evidenceBucket?: s3.IBucket;
+  /**
+   * The central evidence index: member accounts may index their records in it. It must not be
+   * encrypted with the AWS managed key (`aws/dynamodb`): DynamoDB refuses cross-account access then.
+   */
+  readonly evidenceTable?: dynamodb.Table;
   /** @default - generated */
   readonly eventBusName?: string;
+  /** @default CENTRAL_METRICS_SINK_NAME */
+  readonly metricsSinkName?: string;
+}
+
+/**
+ * What members do in the central index: index a record (`PutItem`, conditional) and, for the
+ * reconciler, look up which jobs already have one (`BatchGetItem`). No reads of other records, no
+ * deletes, no queries: the report runs in the central account.
+ */
+export const MEMBER_INDEX_ACTIONS = ['dynamodb:PutItem', 'dynamodb:BatchGetItem'] as const;
+
+/** The central metrics sink name, unless told otherwise. */
+export const CENTRAL_METRICS_SINK_NAME = 'restore-validation-central';
+
+/** What a member link shares: the restore-validation namespace, no other metric and no logs. */
+export const METRICS_LINK_FILTER = `Namespace = '${METRICS_NAMESPACE}'`;
+
+/**
+ * How Lambdas name the evidence table (`EVIDENCE_TABLE`): by name in their own account, by ARN when
+ * it is another account's (cross-account DynamoDB calls must name the table by its ARN).
+ */
+export function evidenceTableRef(table: dynamodb.ITable, scope: Construct): string {
+  // A table of this stack has a token ARN; an imported one a literal ARN, naming its account.
+  if (Token.isUnresolved(table.tableArn)) return table.tableName;
+  const { account } = Arn.split(table.tableArn, ArnFormat.SLASH_RESOURCE_NAME);
+  return account === Stack.of(scope).account ? table.tableName : table.tableArn;
 }
 
 /** The member role name the central reconciler assumes, unless told otherwise. */
@@ -134,6 +177,10 @@ export class CentralPropsError extends Error {
 /** Central stack: the bus member stacks forward to, and member write access to the evidence bucket. */
 export class CentralEvidenceReceiver extends Construct {
   readonly eventBus: events.EventBus;
+  /** Member stacks link to it (`forwardMetricsTo.sinkArn` = `metricsSink.attrArn`). */
+  readonly metricsSink: oam.CfnSink;
+  /** The member accounts, checked and without repeats. */
+  readonly memberAccountIds: readonly string[];
 
   constructor(scope: Construct, id: string, props: CentralEvidenceReceiverProps) {
     super(scope, id);
@@ -143,6 +190,7 @@ export class CentralEvidenceReceiver extends Construct {
     for (const a of accounts)
       if (!/^\d{12}$/.test(a))
         throw new CentralPropsError(`member account id ${JSON.stringify(a)} is not 12 digits.`);
+    this.memberAccountIds = accounts;
 
     this.eventBus = new events.EventBus(this, 'Bus', {
       ...(props.eventBusName ? { eventBusName: props.eventBusName } : {}),
@@ -169,5 +217,73 @@ export class CentralEvidenceReceiver extends Construct {
         );
       }
     }
+    if (props.evidenceTable) {
+      // In a table's resource policy `*` is this table (CDK cannot name the table's own ARN without a
+      // circular reference); the actions, not the resource, keep members to writing their index.
+      props.evidenceTable.addToResourcePolicy(
+        new iam.PolicyStatement({
+          sid: 'MemberEvidenceIndex',
+          actions: [...MEMBER_INDEX_ACTIONS],
+          principals: accounts.map((a) => new iam.AccountPrincipal(a)),
+          resources: ['*'],
+        }),
+      );
+    }
+    // Cross-account observability: members link their metrics here (metrics only; each link also
+    // filters to the RestoreValidation namespace). Links and sinks are regional.
+    this.metricsSink = new oam.CfnSink(this, 'MetricsSink', {
+      name: props.metricsSinkName ?? CENTRAL_METRICS_SINK_NAME,
+      policy: {
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Sid: 'MemberAccountsLinkMetrics',
+            Effect: 'Allow',
+            Principal: { AWS: accounts },
+            Action: ['oam:CreateLink', 'oam:UpdateLink'],
+            Resource: '*',
+            Condition: {
+              'ForAllValues:StringEquals': { 'oam:ResourceTypes': ['AWS::CloudWatch::Metric'] },
+            },
+          },
+        ],
+      },
+    });
+  }
+}
+
+export interface CentralMetricsLinkProps {
+  /** ARN of the central account's sink (the central stack's `CentralMetricsSinkArn` output). */
+  readonly sinkArn: string;
+}
+
+/**
+ * Member stack: shares this account's `RestoreValidation` metrics (and no others) with the central
+ * account's sink in the same region, labelled with the account name.
+ */
+export class CentralMetricsLink extends Construct {
+  readonly link: oam.CfnLink;
+
+  constructor(scope: Construct, id: string, props: CentralMetricsLinkProps) {
+    super(scope, id);
+    const { sinkArn } = props;
+    if (!Token.isUnresolved(sinkArn)) {
+      const m = /^arn:aws[a-z-]*:oam:([a-z0-9-]+):(\d{12}):sink\/[\w-]+$/.exec(sinkArn);
+      if (!m)
+        throw new CentralPropsError(
+          `forwardMetricsTo.sinkArn ${JSON.stringify(sinkArn)} is not an OAM sink ARN (arn:aws:oam:<region>:<account>:sink/<id>, the central stack's CentralMetricsSinkArn output).`,
+        );
+      const region = Stack.of(this).region;
+      if (!Token.isUnresolved(region) && m[1] !== region)
+        throw new CentralPropsError(
+          `forwardMetricsTo.sinkArn is in ${m[1]} but this stack is in ${region}: metric links are regional, so deploy the central stack (its sink) in ${region} too and link to that one.`,
+        );
+    }
+    this.link = new oam.CfnLink(this, 'Link', {
+      sinkIdentifier: sinkArn,
+      resourceTypes: ['AWS::CloudWatch::Metric'],
+      labelTemplate: '$AccountName',
+      linkConfiguration: { metricConfiguration: { filter: METRICS_LINK_FILTER } },
+    });
   }
 }

@@ -46,7 +46,9 @@ import { cdkBundlingFields, PROJECT_ROOT } from '../bundling';
 import {
   CENTRAL_EVENT_BUS_NAME,
   CentralEvidenceReceiver,
+  CentralMetricsLink,
   CentralReadRole,
+  evidenceTableRef,
   RestoreEventForwarding,
 } from './central';
 
@@ -137,8 +139,17 @@ export interface RestoreValidationOperationsProps {
    */
   readonly forwardEventsTo?: { readonly eventBusArn: string };
   /**
-   * Central stack: an event bus that accepts PutEvents from exactly these accounts, and a bucket
-   * policy letting each write evidence under its own `<account>/` prefix.
+   * Member stack: link this account's `RestoreValidation` metrics (that namespace only) to the
+   * central account's CloudWatch cross-account observability sink in the same region (the central
+   * stack's `CentralMetricsSinkArn` output), so the central dashboard shows every member.
+   * @default - metrics stay in this account
+   */
+  readonly forwardMetricsTo?: { readonly sinkArn: string };
+  /**
+   * Central stack: an event bus that accepts PutEvents from exactly these accounts, a bucket
+   * policy letting each write evidence under its own `<account>/` prefix, a resource policy on the
+   * index table letting them index it, a metrics sink they may link to, and an organization row on
+   * the dashboard (one line per member account).
    * @default - no central bus
    */
   readonly centralEventBus?: {
@@ -200,6 +211,8 @@ export class RestoreValidationOperations extends Construct {
   readonly unwatchedRestoresAlarm?: cloudwatch.Alarm;
   /** Only with `forwardEventsTo`. */
   readonly forwarding?: RestoreEventForwarding;
+  /** Only with `forwardMetricsTo`. */
+  readonly metricsLink?: CentralMetricsLink;
   /** Only with `centralEventBus`. */
   readonly central?: CentralEvidenceReceiver;
   /** Only with `centralReconciler`. */
@@ -236,7 +249,7 @@ export class RestoreValidationOperations extends Construct {
       );
       this.evidenceTable = props.centralEvidence.tableArn
         ? dynamodb.Table.fromTableArn(this, 'CentralEvidenceTable', props.centralEvidence.tableArn)
-        : this.createTable(removalPolicy);
+        : this.createTable(removalPolicy, false);
     } else {
       const accessLogs = new s3.Bucket(this, 'EvidenceAccessLogs', {
         encryption: s3.BucketEncryption.S3_MANAGED,
@@ -278,7 +291,8 @@ export class RestoreValidationOperations extends Construct {
         ],
         removalPolicy,
       });
-      this.evidenceTable = this.createTable(removalPolicy);
+      // Member accounts index into it when this is the central stack.
+      this.evidenceTable = this.createTable(removalPolicy, Boolean(props.centralEventBus));
     }
     this.evidence = { bucket: this.evidenceBucket, table: this.evidenceTable, prefix };
 
@@ -336,8 +350,7 @@ export class RestoreValidationOperations extends Construct {
         POWERTOOLS_SERVICE_NAME: METRICS_SERVICE,
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         EVIDENCE_BUCKET: this.evidenceBucket.bucketName,
-        // Cross-account DynamoDB calls name the table by its ARN (resource-based policy on the table).
-        EVIDENCE_TABLE: props.centralEvidence?.tableArn ?? this.evidenceTable.tableName,
+        EVIDENCE_TABLE: evidenceTableRef(this.evidenceTable, this),
         EVIDENCE_PREFIX: prefix,
         ALARM_TOPIC_ARN: this.alarmTopic.topicArn,
         RECONCILER_INTERVAL_MINUTES: String(interval.toMinutes()),
@@ -432,9 +445,13 @@ export class RestoreValidationOperations extends Construct {
       this.central = new CentralEvidenceReceiver(this, 'CentralReceiver', {
         memberAccountIds: props.centralEventBus.memberAccountIds,
         eventBusName: props.centralEventBus.eventBusName ?? CENTRAL_EVENT_BUS_NAME,
-        ...(props.centralEvidence ? {} : { evidenceBucket: this.evidenceBucket }),
+        ...(props.centralEvidence
+          ? {}
+          : { evidenceBucket: this.evidenceBucket, evidenceTable: this.evidenceTable as dynamodb.Table }),
       });
     }
+    if (props.forwardMetricsTo)
+      this.metricsLink = new CentralMetricsLink(this, 'MetricsLink', props.forwardMetricsTo);
     if (props.centralReconciler)
       this.centralReadRole = new CentralReadRole(this, 'CentralReadRole', props.centralReconciler);
     if (props.watchRegions?.length || props.memberAccounts?.length) {
@@ -556,6 +573,11 @@ export class RestoreValidationOperations extends Construct {
       ],
     });
 
+    // One addWidgets call per row: widgets of one call sit side by side (24 columns at most).
+    if (this.central)
+      for (const row of organizationRows(this.central.memberAccountIds, daily))
+        this.dashboard.addWidgets(...row);
+
     new CfnOutput(this, 'EvidenceBucketName', {
       description: 'Evidence records (JSON)',
       value: this.evidenceBucket.bucketName,
@@ -564,11 +586,20 @@ export class RestoreValidationOperations extends Construct {
       description: 'Evidence index (queries by resource, plan, month)',
       value: this.evidenceTable.tableName,
     });
-    if (this.central)
+    if (this.central) {
       new CfnOutput(this, 'CentralEventBusArn', {
         description: 'Member stacks forward restore-job events here (forwardEventsTo)',
         value: this.central.eventBus.eventBusArn,
       });
+      new CfnOutput(this, 'CentralMetricsSinkArn', {
+        description: 'Member stacks in this region link their metrics here (forwardMetricsTo.sinkArn)',
+        value: this.central.metricsSink.attrArn,
+      });
+      new CfnOutput(this, 'EvidenceTableArn', {
+        description: 'Member stacks index evidence here (centralEvidence.tableArn)',
+        value: this.evidenceTable.tableArn,
+      });
+    }
     new CfnOutput(this, 'ReconcilerRoleArn', {
       description: 'Central account: member roles (centralReconciler) trust this role',
       value: this.reconcilerRole.roleArn,
@@ -601,11 +632,16 @@ export class RestoreValidationOperations extends Construct {
     }
   }
 
-  private createTable(removalPolicy: RemovalPolicy): dynamodb.Table {
+  /**
+   * @param crossAccount other accounts write to it: DynamoDB refuses cross-account access to a table
+   * encrypted with the AWS managed key, so it is encrypted with an AWS owned key instead (still
+   * encrypted at rest, no key policy to keep in step with the member list).
+   */
+  private createTable(removalPolicy: RemovalPolicy, crossAccount: boolean): dynamodb.Table {
     const table = new dynamodb.Table(this, 'EvidenceIndex', {
       partitionKey: { name: EVIDENCE_TABLE_PARTITION_KEY, type: dynamodb.AttributeType.STRING },
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
-      encryption: dynamodb.TableEncryption.AWS_MANAGED,
+      encryption: crossAccount ? dynamodb.TableEncryption.DEFAULT : dynamodb.TableEncryption.AWS_MANAGED,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       deletionProtection: removalPolicy === RemovalPolicy.RETAIN,
       // Reconciler claims expire; evidence items carry no expiry unless a retention is configured.
@@ -682,4 +718,49 @@ export class RestoreValidationOperations extends Construct {
     const key = (this.alarmTopic as { masterKey?: kms.IKey }).masterKey;
     if (key) key.grant(role, 'kms:Decrypt', 'kms:GenerateDataKey');
   }
+}
+
+/** Accounts per organization graph (CloudWatch's limit per graph widget is well above; this keeps it legible). */
+const ACCOUNTS_PER_GRAPH = 100;
+
+/**
+ * The central dashboard's organization rows: validations, failures and time-outs per day, one line per
+ * member account (metrics that reach this account through the members' `forwardMetricsTo` links).
+ */
+function organizationRows(
+  accounts: readonly string[],
+  daily: (name: string, label: string) => cloudwatch.Metric,
+): cloudwatch.IWidget[][] {
+  const rows: cloudwatch.IWidget[][] = [
+    [
+      new cloudwatch.TextWidget({
+        markdown: `## Organization\n${accounts.length} member account(s), linked through CloudWatch cross-account observability (\`forwardMetricsTo\`). An account with no line here has linked no metrics or run no validation.`,
+        width: 24,
+        height: 2,
+      }),
+    ],
+  ];
+  for (let i = 0; i < accounts.length; i += ACCOUNTS_PER_GRAPH) {
+    const chunk = accounts.slice(i, i + ACCOUNTS_PER_GRAPH);
+    const part = accounts.length > ACCOUNTS_PER_GRAPH ? ` (${i + 1}–${i + chunk.length})` : '';
+    const perAccount = (name: string) => chunk.map((a) => daily(name, a).with({ account: a }));
+    rows.push([
+      new cloudwatch.GraphWidget({
+        title: `Validations per day by account${part}`,
+        width: 8,
+        left: perAccount(METRIC.validations),
+      }),
+      new cloudwatch.GraphWidget({
+        title: `Failed validations per day by account${part}`,
+        width: 8,
+        left: perAccount(METRIC.failed),
+      }),
+      new cloudwatch.GraphWidget({
+        title: `Timed-out validations per day by account${part}`,
+        width: 8,
+        left: perAccount(METRIC.timedOut),
+      }),
+    ]);
+  }
+  return rows;
 }

@@ -121,6 +121,22 @@ describe('EvidenceStore', () => {
     expect([...(await store.existing(ids))]).toEqual([record.restoreJobId]);
   });
 
+  it('indexes and finds evidence when the table is named by its ARN, as member accounts name the central table', async () => {
+    const byArn = new EvidenceStore({
+      s3,
+      dynamodb,
+      bucket: 'evidence',
+      table: 'arn:aws:dynamodb:us-east-1:123456789012:table/evidence-index',
+      prefix: '222222222222/eu-west-1/',
+    });
+    const record = makeRecord(5, { count: 10 });
+    const put = await byArn.put(record);
+    expect(put).toEqual({ key: expect.stringMatching(/^222222222222\/eu-west-1\//), index: 'written' });
+    expect([...(await byArn.existing(['NOPE-1', record.restoreJobId]))]).toEqual([record.restoreJobId]);
+    // the same item, seen through the table's name in the central account
+    expect((await store.getSummary(record.restoreJobId))?.location).toBe(put.key);
+  });
+
   it('grants a claim to exactly one of two concurrent callers', async () => {
     const results = await Promise.all([store.claim('dispatch#J1', 600), store.claim('dispatch#J1', 600)]);
     expect(results.filter(Boolean)).toHaveLength(1);
