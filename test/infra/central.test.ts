@@ -25,7 +25,7 @@ const TABLE_ARN = `arn:aws:dynamodb:eu-west-1:${CENTRAL}:table/org-restore-evide
 const outputNamed = (template: Template, name: string): unknown => {
   const found = Object.entries(template.findOutputs('*')).filter(([id]) => id.includes(name));
   expect(found).toHaveLength(1);
-  return (found[0]?.[1] as { Value: unknown }).Value;
+  return (found[0]?.[1] as { Value: unknown } | undefined)?.Value;
 };
 type Resource = { Properties: Record<string, unknown> };
 const only = (template: Template, type: string): Record<string, unknown> => {
