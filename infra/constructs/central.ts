@@ -98,6 +98,11 @@ export interface CentralEvidenceReceiverProps {
   readonly eventBusName?: string;
   /** @default CENTRAL_METRICS_SINK_NAME */
   readonly metricsSinkName?: string;
+  /**
+   * How long the bus archive keeps forwarded restore-job events (a year of weekly tests and margin).
+   * @default Duration.days(400)
+   */
+  readonly eventArchiveRetention?: Duration;
 }
 
 /**
@@ -177,6 +182,8 @@ export class CentralPropsError extends Error {
 /** Central stack: the bus member stacks forward to, and member write access to the evidence bucket. */
 export class CentralEvidenceReceiver extends Construct {
   readonly eventBus: events.EventBus;
+  /** Every forwarded restore-job event, replayable (`eventArchiveRetention`). */
+  readonly eventArchive: events.Archive;
   /** Member stacks link to it (`forwardMetricsTo.sinkArn` = `metricsSink.attrArn`). */
   readonly metricsSink: oam.CfnSink;
   /** The member accounts, checked and without repeats. */
@@ -195,6 +202,12 @@ export class CentralEvidenceReceiver extends Construct {
     this.eventBus = new events.EventBus(this, 'Bus', {
       ...(props.eventBusName ? { eventBusName: props.eventBusName } : {}),
       description: 'restore-validation: restore-job events forwarded by member accounts',
+    });
+    // An audit trail of every member restore job that is independent of the members' own stacks.
+    this.eventArchive = this.eventBus.archive('Archive', {
+      description: 'restore-validation: restore-job events forwarded by member accounts',
+      eventPattern: RESTORE_JOB_EVENT_PATTERN,
+      retention: props.eventArchiveRetention ?? Duration.days(400),
     });
     this.eventBus.addToResourcePolicy(
       new iam.PolicyStatement({

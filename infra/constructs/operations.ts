@@ -156,6 +156,8 @@ export interface RestoreValidationOperationsProps {
     readonly memberAccountIds: readonly string[];
     /** @default 'restore-validation-central' */
     readonly eventBusName?: string;
+    /** How long the bus archive keeps forwarded events. @default Duration.days(400) */
+    readonly eventArchiveRetention?: Duration;
   };
   /**
    * Member stack: create the role the central reconciler assumes here (`backup:ListRestoreJobs`
@@ -445,6 +447,9 @@ export class RestoreValidationOperations extends Construct {
       this.central = new CentralEvidenceReceiver(this, 'CentralReceiver', {
         memberAccountIds: props.centralEventBus.memberAccountIds,
         eventBusName: props.centralEventBus.eventBusName ?? CENTRAL_EVENT_BUS_NAME,
+        ...(props.centralEventBus.eventArchiveRetention
+          ? { eventArchiveRetention: props.centralEventBus.eventArchiveRetention }
+          : {}),
         ...(props.centralEvidence
           ? {}
           : { evidenceBucket: this.evidenceBucket, evidenceTable: this.evidenceTable as dynamodb.Table }),

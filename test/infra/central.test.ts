@@ -206,6 +206,16 @@ describe('central stack receiver', () => {
     expect(single).not.toContain('by account');
   });
 
+  it('archives the forwarded restore-job events for 400 days when centralEventBus is set', () => {
+    const { template } = build(CENTRAL, { centralEventBus: { memberAccountIds: [MEMBER_A] } });
+    expect(only(template, 'AWS::Events::Archive')).toMatchObject({
+      SourceArn: { 'Fn::GetAtt': [expect.stringMatching(/CentralReceiverBus/), 'Arn'] },
+      EventPattern: { source: ['aws.backup'], 'detail-type': ['Restore Job State Change'] },
+      RetentionDays: 400,
+    });
+    build(MEMBER_A, {}).template.resourceCountIs('AWS::Events::Archive', 0);
+  });
+
   it('refuses a member account id that is not 12 digits when centralEventBus is set', () => {
     expect(() => build(CENTRAL, { centralEventBus: { memberAccountIds: ['12345'] } })).toThrow(
       CentralPropsError,
