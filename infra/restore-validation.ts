@@ -643,6 +643,7 @@ export class RestoreValidation extends Construct {
         logRetention,
       });
       this.ebsHelper.attachTo(functions.ebs);
+      this.attachSinks(this.ebsHelper.stepsFunction, environment);
     }
     if (functions.s3 && props.s3DistributedMap !== false) {
       this.s3DistributedMap = new S3DistributedMap(this, 'S3DistributedMap', {
@@ -651,6 +652,7 @@ export class RestoreValidation extends Construct {
         logRetention,
       });
       this.s3DistributedMap.attachTo(functions.s3);
+      this.attachSinks(this.s3DistributedMap.mergeFunction, environment);
     }
     this.extensionHost = {
       scope: this,
@@ -836,26 +838,12 @@ export class RestoreValidation extends Construct {
     for (const spec of typeStatements(type, this.access[type])) this.allow(role, spec);
   }
 
-  /** The lifecycle's permissions: Backup, idempotency, topic, evidence, VPC ENIs (ExtensionHost). */
-  grantCommon(role: iam.Role, inVpc: boolean): void {
+  /**
+   * What the evidence sinks need (shared/sinks.ts): publishing to the alarm topic (and its key),
+   * writing evidence below the prefix and indexing it.
+   */
+  private grantSinks(role: iam.IRole): void {
     const props = this.props;
-    // The lifecycle reads the job, its metadata, and posts VALIDATING and the verdict.
-    this.allow(
-      role,
-      backupSpec([
-        'backup:DescribeRestoreJob',
-        'backup:GetRestoreJobMetadata',
-        'backup:PutRestoreValidationResult',
-      ]),
-    );
-    // Powertools idempotency: one record per restore job, written, updated and (on error) deleted.
-    this.idempotencyTable.grant(
-      role,
-      'dynamodb:GetItem',
-      'dynamodb:PutItem',
-      'dynamodb:UpdateItem',
-      'dynamodb:DeleteItem',
-    );
     // Not topic.grantPublish(): with a KMS topic it grants kms:GenerateDataKey*, wider than needed.
     this.allow(role, {
       sid: 'PublishNotifications',
@@ -884,6 +872,45 @@ export class RestoreValidation extends Construct {
         });
       }
     }
+  }
+
+  /**
+   * A step that posts a deferred verdict (EBS helper flow, S3 merge) records its evidence through
+   * the same sinks as the validators: their settings, the grants, and reading the job again.
+   */
+  private attachSinks(fn: nodejs.NodejsFunction, environment: Readonly<Record<string, string>>): void {
+    for (const name of SINK_ENVIRONMENT) {
+      const value = environment[name];
+      if (value !== undefined) fn.addEnvironment(name, value);
+    }
+    const role = fn.role as iam.IRole;
+    this.grantSinks(role);
+    this.allow(role, {
+      ...backupSpec(['backup:DescribeRestoreJob', 'backup:GetRestoreJobMetadata']),
+      sid: 'ReadRestoreJobForEvidence',
+    });
+  }
+
+  /** The lifecycle's permissions: Backup, idempotency, topic, evidence, VPC ENIs (ExtensionHost). */
+  grantCommon(role: iam.Role, inVpc: boolean): void {
+    // The lifecycle reads the job, its metadata, and posts VALIDATING and the verdict.
+    this.allow(
+      role,
+      backupSpec([
+        'backup:DescribeRestoreJob',
+        'backup:GetRestoreJobMetadata',
+        'backup:PutRestoreValidationResult',
+      ]),
+    );
+    // Powertools idempotency: one record per restore job, written, updated and (on error) deleted.
+    this.idempotencyTable.grant(
+      role,
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+      'dynamodb:DeleteItem',
+    );
+    this.grantSinks(role);
     if (inVpc) {
       this.allow(role, {
         sid: 'LambdaVpcNetworkInterfaces',
@@ -907,6 +934,16 @@ export class RestoreValidation extends Construct {
  * PutRestoreValidationResult (nor for DescribeRestoreJob / GetRestoreJobMetadata).
  * @see https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsbackup.html
  */
+/** The settings the evidence sinks read (shared/env.ts). */
+const SINK_ENVIRONMENT = [
+  'EVIDENCE_BUCKET',
+  'EVIDENCE_TABLE',
+  'EVIDENCE_PREFIX',
+  'ALARM_TOPIC_ARN',
+  'RESTORE_VALIDATION_VERSION',
+  'RESTORE_VALIDATION_DRY_RUN',
+] as const;
+
 function backupSpec(actions: string[]): AllowSpec {
   return {
     sid: 'BackupRestoreJobValidation',

@@ -58,4 +58,6 @@ export interface HelperFlowInput {
   readonly deadline: string;
   /** Post the verdict to AWS Backup (false for replay --dry-run). */
   readonly post: boolean;
+  /** When the validator handed off (the final evidence record's validationStartedAt). */
+  readonly startedAt?: string;
 }

@@ -27,13 +27,15 @@ import {
 } from '@aws-sdk/client-ec2';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import type { CheckResult } from '../../shared/checks';
-import { clients, registerClients } from '../../shared/clients';
-import { runtimeSettings } from '../../shared/env';
+import { type Clients, clients, createClients, registerClients } from '../../shared/clients';
+import { type RuntimeSettings, runtimeSettings } from '../../shared/env';
 import { reasonOf } from '../../shared/errors';
 import { assertCreatedByUs, assertRestoreTestResource, CREATED_BY_TAG } from '../../shared/guard';
+import type { EvidenceSink } from '../../shared/lifecycle';
 import { logger } from '../../shared/logger';
 import { postVerdict } from '../../shared/report';
 import { withRetry } from '../../shared/retry';
+import { recordFinalVerdict } from '../../shared/sinks';
 import { decideVerdict } from '../../shared/verdict';
 import { getInvocation, pingStatus, sendShellCommand } from '../ec2/ssm';
 import { HELPER_DEADLINE_TAG, HELPER_DEVICE_NAME, HELPER_JOB_TAG, type HelperFlowInput } from './flow';
@@ -66,6 +68,11 @@ export interface StepDeps {
   /** The bundled mount-check program (see mount-check/bundle.ts). */
   readonly mountCheckSource: () => string;
   readonly now?: () => number;
+  /** For the final evidence record. @default the process-wide clients and runtime settings */
+  readonly clients?: Clients;
+  readonly settings?: RuntimeSettings;
+  /** @default the stack's sinks (evidence store, metrics, notification) */
+  readonly sinks?: readonly EvidenceSink[];
 }
 
 const HELPER_NAME = 'restore-validation-ebs-helper';
@@ -79,7 +86,14 @@ function defaultMountCheckSource(): string {
 
 function defaultDeps(): StepDeps {
   const c = clients();
-  return { ec2: c.ec2, ssm: c.ssm, backup: c.backup, mountCheckSource: defaultMountCheckSource };
+  return {
+    ec2: c.ec2,
+    ssm: c.ssm,
+    backup: c.backup,
+    mountCheckSource: defaultMountCheckSource,
+    clients: c,
+    settings: runtimeSettings(),
+  };
 }
 
 async function describeHelper(ec2: EC2Client, instanceId: string) {
@@ -381,6 +395,27 @@ export async function reportVerdict(state: FlowState, deps: StepDeps = defaultDe
     posted = await postVerdict(deps.backup, state.restoreJobId, verdict.verdict, verdict.message);
   }
   logger.info('EBS verdict decided', { restoreJobId: state.restoreJobId, verdict: verdict.verdict, posted });
+  // The lifecycle stored a DEFERRED record at the hand-off; this one replaces it with the verdict.
+  await recordFinalVerdict({
+    restoreJobId: state.restoreJobId,
+    validator: 'ebs',
+    verdict,
+    notes: {
+      helper: {
+        instanceId: state.instanceId,
+        volumeId: state.volumeId,
+        availabilityZone: state.availabilityZone,
+        ...state.cleanup,
+      },
+      ...(state.mountCheck ? { filesystems: state.mountCheck.filesystems } : {}),
+    },
+    startedAt: state.startedAt ? new Date(state.startedAt) : new Date(),
+    posted,
+    dryRun: !state.post,
+    clients: deps.clients ?? createClients({}, { backup: deps.backup }),
+    settings: deps.settings ?? runtimeSettings(),
+    ...(deps.sinks ? { sinks: deps.sinks } : {}),
+  });
   return { ...state, verdict: { status: verdict.verdict, message: verdict.message, posted } };
 }
 

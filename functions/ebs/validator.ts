@@ -139,6 +139,7 @@ async function gatherLambda(ctx: ValidationContext): Promise<EbsFacts> {
     helper,
     deadline: new Date(Date.now() + helper.maxMinutes * 60_000).toISOString(),
     post: ctx.settings.RESTORE_VALIDATION_DRY_RUN !== 'true',
+    startedAt: new Date().toISOString(),
   };
   const executionArn = await startFlow(ctx, arn, input);
   ctx.note('helperExecutionArn', executionArn);

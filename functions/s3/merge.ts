@@ -8,13 +8,13 @@
 import { BackupClient } from '@aws-sdk/client-backup';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { CheckResult } from '../../shared/checks';
-import { clients as defaultClients, registerClients } from '../../shared/clients';
-import { runtimeSettings } from '../../shared/env';
+import { type Clients, clients as defaultClients, registerClients } from '../../shared/clients';
+import { type RuntimeSettings, runtimeSettings } from '../../shared/env';
 import { reasonOf } from '../../shared/errors';
-import { buildEvidence } from '../../shared/evidence';
-import { loadRestoreJob } from '../../shared/job';
+import type { EvidenceSink } from '../../shared/lifecycle';
 import { logger } from '../../shared/logger';
 import { postVerdict } from '../../shared/report';
+import { recordFinalVerdict } from '../../shared/sinks';
 import { decideVerdict, type Verdict } from '../../shared/verdict';
 import { createS3Client } from './client';
 import { outcomeOf } from './compare-check';
@@ -122,18 +122,27 @@ export function decide(
   return { verdict, compare };
 }
 
-/** Lambda entry point of the merge step. */
-export async function handler(
+export interface MergeDeps {
+  readonly clients: Clients;
+  readonly settings: RuntimeSettings;
+  /** Reads the map results. @default createS3Client() */
+  readonly resultsS3?: S3Client;
+  /** @default the stack's sinks (evidence store, metrics, notification) */
+  readonly sinks?: readonly EvidenceSink[];
+}
+
+/** Merges, decides, posts, and records the evidence of the final verdict. */
+export async function mergeAndReport(
   event: MergeEvent,
+  deps: MergeDeps,
 ): Promise<{ verdict: string; message: string; posted: string }> {
   const started = new Date();
-  const settings = runtimeSettings();
-  const clients = defaultClients();
+  const { clients, settings } = deps;
   let merged: MergedRanges | undefined;
   const where = event.map?.ResultWriterDetails;
   if (!event.mapError && where?.Bucket && where.Key) {
     try {
-      merged = await readMapResults(createS3Client(), where.Bucket, where.Key);
+      merged = await readMapResults(deps.resultsS3 ?? createS3Client(), where.Bucket, where.Key);
     } catch (err) {
       logger.error('map results unreadable', { reason: reasonOf(err) });
     }
@@ -147,26 +156,21 @@ export async function handler(
     verdict: verdict.verdict,
     posted,
   });
-  try {
-    const { defaultEvidenceSinks } = await import('../../shared/sinks');
-    const job = await loadRestoreJob(clients.backup, event.restoreJobId);
-    const record = buildEvidence({
-      job,
-      run: {
-        verdict,
-        results: verdict.checks,
-        notes: { [`compare:${compare.id}`]: compare.data ?? {} },
-        startedAt: started,
-        finishedAt: new Date(),
-      },
-      validator: 's3',
-      reported: posted === 'posted',
-      mode: settings.dryRun ? 'dry-run' : 'lambda',
-      codeVersion: settings.codeVersion,
-    });
-    for (const sink of defaultEvidenceSinks()) await sink(record, { clients, settings });
-  } catch (err) {
-    logger.warn('evidence of the distributed comparison not stored', { reason: reasonOf(err) });
-  }
+  await recordFinalVerdict({
+    restoreJobId: event.restoreJobId,
+    validator: 's3',
+    verdict,
+    notes: { [`compare:${compare.id}`]: compare.data ?? {} },
+    startedAt: started,
+    posted,
+    dryRun: settings.dryRun,
+    clients,
+    settings,
+    ...(deps.sinks ? { sinks: deps.sinks } : {}),
+  });
   return { verdict: verdict.verdict, message: verdict.message, posted };
 }
+
+/** Lambda entry point of the merge step. */
+export const handler = (event: MergeEvent) =>
+  mergeAndReport(event, { clients: defaultClients(), settings: runtimeSettings() });

@@ -70,12 +70,6 @@ export interface S3DistributedMapProps {
   readonly resultsExpiration?: Duration;
   /** Log retention of the workers, the merge step and the state machine. @default logs.RetentionDays.THREE_MONTHS */
   readonly logRetention?: logs.RetentionDays;
-  /**
-   * Environment for the merge step's evidence sink (`EVIDENCE_BUCKET`, `EVIDENCE_TABLE`,
-   * `ALARM_TOPIC_ARN`, `RESTORE_VALIDATION_VERSION`); grant it access with `mergeFunction`.
-   * @default - none (the verdict is posted; evidence only when set)
-   */
-  readonly mergeEnvironment?: Readonly<Record<string, string>>;
 }
 
 export class S3DistributedMap extends Construct {
@@ -179,9 +173,6 @@ export class S3DistributedMap extends Construct {
       'Merges the S3 comparison ranges and posts the restore validation verdict',
       1024,
       Duration.minutes(5),
-      {
-        ...(props.mergeEnvironment ?? {}),
-      },
     );
 
     const allow = (role: iam.IRole, sid: string, actions: string[], resources: string[], why: string) => {

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import {
   BackupClient,
   DescribeRestoreJobCommand,
+  GetRestoreJobMetadataCommand,
   PutRestoreValidationResultCommand,
 } from '@aws-sdk/client-backup';
 import {
@@ -40,7 +41,9 @@ import {
   type StepDeps,
 } from '../../functions/ebs/steps';
 import { CREATED_BY_TAG } from '../../shared/guard';
+import { makeRecord } from '../evidence/fixtures';
 import { type Moto, startMoto } from '../support/engines';
+import { motoEvidence, validatingJob } from '../support/evidence-sink';
 import { CANARY, ext4Image, makeTree } from './images';
 
 let moto: Moto;
@@ -214,6 +217,57 @@ describe('EBS helper flow', () => {
       /canaries failed: \/data\/canary\.bin content changed/,
     );
     expect((await instance(final.instanceId ?? ''))?.State?.Name).toBe('terminated');
+  });
+
+  it('stores the final FAILED record over the DEFERRED one, naming the helper and its clean-up', async () => {
+    ssm
+      .on(GetCommandInvocationCommand)
+      .resolves({ Status: 'Success', ResponseCode: 0, StandardOutputContent: failOutput });
+    const vol = await restoredVolume();
+    const flow = input(vol, { startedAt: '2026-11-20T10:13:00.000Z' });
+    const backupClient = new BackupClient({});
+    backup
+      .on(DescribeRestoreJobCommand)
+      .resolves(validatingJob(flow.restoreJobId, 'EBS', `arn:aws:ec2:us-east-1::volume/${vol}`));
+    backup.on(GetRestoreJobMetadataCommand).resolves({ Metadata: {} });
+    const ev = await motoEvidence(moto.endpoint, backupClient);
+    // what the lifecycle stored at the hand-off
+    await ev.store.put({
+      ...makeRecord(1, { count: 1 }),
+      restoreJobId: flow.restoreJobId,
+      verdict: 'DEFERRED',
+      validationFinishedAt: '2026-11-20T10:13:01.000Z',
+    });
+    expect((await ev.store.getSummary(flow.restoreJobId))?.verdict).toBe('DEFERRED');
+
+    const final = await runHelperFlow(
+      flow,
+      { ...deps(), backup: backupClient, clients: ev.clients, settings: ev.settings },
+      { pollMs: 1 },
+    );
+    expect(final.verdict?.status).toBe('FAILED');
+    const record = await ev.store.get(flow.restoreJobId);
+    expect(record).toMatchObject({
+      restoreJobId: flow.restoreJobId,
+      validator: 'ebs',
+      verdict: 'FAILED',
+      reported: true,
+      mode: 'lambda',
+      codeVersion: '9.9.9-test',
+      validationStartedAt: '2026-11-20T10:13:00.000Z',
+      restoreDurationSeconds: 720,
+      notes: {
+        helper: {
+          instanceId: final.instanceId,
+          volumeId: vol,
+          detached: expect.any(String),
+          terminated: 'terminated',
+        },
+      },
+    });
+    expect(record?.checks.find((c) => c.id === 'canaries')).toMatchObject({ status: 'fail' });
+    expect(record?.message).toBe(final.verdict?.message);
+    expect((await ev.store.getSummary(flow.restoreJobId))?.verdict).toBe('FAILED');
   });
 
   it('still detaches and terminates the helper when the flow crashes between attach and detach', async () => {

@@ -10,7 +10,15 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { App, Duration, aws_ec2 as ec2, type aws_iam as iam, Stack } from 'aws-cdk-lib';
+import {
+  App,
+  Duration,
+  aws_dynamodb as dynamodb,
+  aws_ec2 as ec2,
+  type aws_iam as iam,
+  Stack,
+  aws_s3 as s3,
+} from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { bundlePathCheck } from '../../functions/efs/path-check/bundle';
@@ -360,6 +368,44 @@ describe('RestoreValidation', () => {
       actionsOf,
     );
     expect(ebsActions).toContain('states:StartExecution');
+  });
+
+  it('lets the steps that post deferred verdicts (EBS flow, S3 merge) record evidence like the validators', () => {
+    const v = build({ dryRun: true }, (stack) => ({
+      vpc: new ec2.Vpc(stack, 'Vpc', { maxAzs: 2, natGateways: 1 }),
+      evidence: {
+        bucket: s3.Bucket.fromBucketName(stack, 'Ev', 'evidence-bucket'),
+        table: dynamodb.Table.fromTableName(stack, 'EvT', 'evidence-index'),
+        prefix: 'evidence/',
+      },
+    }));
+    const steps = [v.construct.ebsHelper?.stepsFunction, v.construct.s3DistributedMap?.mergeFunction];
+    for (const fn of steps) {
+      expect(fn).toBeDefined();
+      const id = v.stack.getLogicalId(fn?.node.defaultChild as never);
+      const vars = v.template.toJSON().Resources[id].Properties.Environment.Variables;
+      expect(vars).toMatchObject({
+        EVIDENCE_BUCKET: 'evidence-bucket',
+        EVIDENCE_TABLE: 'evidence-index',
+        EVIDENCE_PREFIX: 'evidence/',
+        ALARM_TOPIC_ARN: expect.anything(),
+        RESTORE_VALIDATION_VERSION: expect.any(String),
+        RESTORE_VALIDATION_DRY_RUN: 'true',
+      });
+      const statements = statementsOf(v.template, v.stack, fn?.role as iam.IRole);
+      const bySid = (sid: string) => statements.find((st) => st.Sid === sid);
+      expect(actionsOf(bySid('WriteEvidence') as Statement)).toEqual(['s3:PutObject']);
+      expect(JSON.stringify(bySid('WriteEvidence')?.Resource)).toContain('evidence-bucket/evidence/*');
+      expect(actionsOf(bySid('IndexEvidence') as Statement)).toEqual(['dynamodb:PutItem']);
+      expect(actionsOf(bySid('PublishNotifications') as Statement)).toEqual(['sns:Publish']);
+      expect(actionsOf(bySid('ReadRestoreJobForEvidence') as Statement)).toEqual([
+        'backup:DescribeRestoreJob',
+        'backup:GetRestoreJobMetadata',
+      ]);
+      // one statement per Sid in each role: IAM refuses duplicates
+      const sids = statements.map((st) => st.Sid).filter(Boolean);
+      expect(new Set(sids).size).toBe(sids.length);
+    }
   });
 
   it('leaves the EBS helper out without a VPC', () => {

@@ -1,16 +1,24 @@
+import {
+  BackupClient,
+  DescribeRestoreJobCommand,
+  GetRestoreJobMetadataCommand,
+  PutRestoreValidationResultCommand,
+} from '@aws-sdk/client-backup';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { CreateStateMachineCommand, DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createS3Client } from '../../functions/s3/client';
 import { runComparison } from '../../functions/s3/comparison';
 import { type ExecutionInput, estimateSeconds, fitRanges } from '../../functions/s3/distributed';
 import { compareKeys, inRange } from '../../functions/s3/keys';
-import { decide, readMapResults } from '../../functions/s3/merge';
+import { decide, mergeAndReport, readMapResults } from '../../functions/s3/merge';
 import { initialRanges, planRanges, splitRange } from '../../functions/s3/plan';
 import { s3Validator } from '../../functions/s3/validator';
 import { compareRange, type WorkerOutput } from '../../functions/s3/worker';
 import { runValidator } from '../../shared/validator';
 import { type Moto, startMoto } from '../support/engines';
+import { motoEvidence, validatingJob } from '../support/evidence-sink';
 import { fixtureClient, makeBucket, testContext } from './context';
 
 const SOURCE = 'customer-documents';
@@ -197,6 +205,50 @@ describe('distributed comparison', () => {
       status: 'error',
       detail: 'the distributed comparison failed: States.ExceedToleratedFailureThreshold',
     });
+  });
+
+  it('posts FAILED when the map failed and stores that final record with the reason', async () => {
+    const backup = new BackupClient({ region: 'us-east-1' });
+    const mock = mockClient(backup);
+    mock
+      .on(DescribeRestoreJobCommand)
+      .resolves(validatingJob('job-merge', 'S3', `arn:aws:s3:::${RESTORED}`))
+      .on(GetRestoreJobMetadataCommand)
+      .resolves({ Metadata: {} })
+      .on(PutRestoreValidationResultCommand)
+      .resolves({});
+    const ev = await motoEvidence(moto.endpoint, backup);
+    const out = await mergeAndReport(
+      {
+        restoreJobId: 'job-merge',
+        checkId: 'same-as-source',
+        options: {},
+        reference: `s3://${SOURCE}`,
+        params: {
+          restoredBucket: RESTORED,
+          reference: { with: 'source' as const, bucket: SOURCE, versioned: false },
+          mode: 'full' as const,
+          filter: {},
+        },
+        ranges: [],
+        priorResults: [],
+        failWhenNothingChecked: true,
+        mapError: { Error: 'States.ExceedToleratedFailureThreshold', Cause: 'too many ranges failed' },
+      },
+      { clients: ev.clients, settings: ev.settings },
+    );
+    expect(out).toMatchObject({ verdict: 'FAILED', posted: 'posted' });
+    const put = mock.commandCalls(PutRestoreValidationResultCommand)[0]?.args[0].input;
+    expect(put?.ValidationStatus).toBe('FAILED');
+    const record = await ev.store.get('job-merge');
+    expect(record).toMatchObject({
+      validator: 's3',
+      verdict: 'FAILED',
+      reported: true,
+      resourceType: 'S3',
+      message: out.message,
+    });
+    expect(JSON.stringify(record?.checks)).toContain('too many ranges failed');
   });
 
   it('resumes a range from the cursor a previous invocation returned', async () => {
