@@ -116,7 +116,7 @@ describe('report', () => {
 
     // the untested resources are listed, with markup escaped
     await expect(page.locator('#untested-table tbody tr').count()).resolves.toBe(2);
-    await expect(page.locator('#untested-table').innerText()).resolves.toContain(
+    await expect(page.locator('#untested-table').textContent()).resolves.toContain(
       'arn:aws:s3:::audit-<archive>',
     );
 
