@@ -37,6 +37,23 @@ beforeAll(async () => {
 afterAll(async () => moto?.stop());
 beforeEach(async () => moto.reset());
 
+/** The execution input of a full comparison of the restored bucket with its source, no range planned. */
+const fullComparison = (restoreJobId: string): ExecutionInput => ({
+  restoreJobId,
+  checkId: 'same-as-source',
+  options: {},
+  reference: `s3://${SOURCE}`,
+  params: {
+    restoredBucket: RESTORED,
+    reference: { with: 'source', bucket: SOURCE, versioned: false },
+    mode: 'full',
+    filter: {},
+  },
+  ranges: [],
+  priorResults: [],
+  failWhenNothingChecked: true,
+});
+
 /** 330 keys, 300 of them under one letter so planning (with 100-key probes) has to split that range further. */
 async function bigBuckets(change?: (key: string) => string | undefined) {
   await makeBucket(s3, SOURCE);
@@ -157,21 +174,7 @@ describe('distributed comparison', () => {
   });
 
   it('turns failed ranges into an error verdict, never a pass', async () => {
-    const event = {
-      restoreJobId: 'job',
-      checkId: 'same-as-source',
-      options: {},
-      reference: `s3://${SOURCE}`,
-      params: {
-        restoredBucket: RESTORED,
-        reference: { with: 'source' as const, bucket: SOURCE, versioned: false },
-        mode: 'full' as const,
-        filter: {},
-      },
-      ranges: [],
-      priorResults: [],
-      failWhenNothingChecked: true,
-    } satisfies ExecutionInput;
+    const event = fullComparison('job');
     const acc = {
       counts: {
         matched: 10,
@@ -220,19 +223,7 @@ describe('distributed comparison', () => {
     const ev = await motoEvidence(moto.endpoint, backup);
     const out = await mergeAndReport(
       {
-        restoreJobId: 'job-merge',
-        checkId: 'same-as-source',
-        options: {},
-        reference: `s3://${SOURCE}`,
-        params: {
-          restoredBucket: RESTORED,
-          reference: { with: 'source' as const, bucket: SOURCE, versioned: false },
-          mode: 'full' as const,
-          filter: {},
-        },
-        ranges: [],
-        priorResults: [],
-        failWhenNothingChecked: true,
+        ...fullComparison('job-merge'),
         mapError: { Error: 'States.ExceedToleratedFailureThreshold', Cause: 'too many ranges failed' },
       },
       { clients: ev.clients, settings: ev.settings },
