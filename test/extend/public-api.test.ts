@@ -55,8 +55,32 @@ describe('extension host API', () => {
   it('publishes to layers the very objects the package root exports (one registry, one zod)', async () => {
     const { extensionHostApi } = await import('../../shared/extension-host');
     const host = extensionHostApi();
-    for (const [name, value] of Object.entries(host))
+    for (const [name, value] of Object.entries(host)) {
+      if (name === 'z') continue;
       expect((api as Record<string, unknown>)[name], name).toBe(value);
+    }
+    // z: the schema builders only (not the whole namespace, which would keep all of zod in every
+    // bundle), each the package's very own function so layer schemas compose with the config schema
+    const z = host.z as Record<string, unknown>;
+    for (const [name, value] of Object.entries(z))
+      expect((api.z as unknown as Record<string, unknown>)[name], `z.${name}`).toBe(value);
+    for (const name of [
+      'strictObject',
+      'object',
+      'string',
+      'number',
+      'boolean',
+      'array',
+      'enum',
+      'union',
+      'literal',
+      'record',
+      'optional',
+      'ZodError',
+    ])
+      expect(z[name], `z.${name}`).toBeTypeOf('function');
+    expect(z).not.toHaveProperty('locales');
+    expect(z).not.toHaveProperty('toJSONSchema');
     for (const name of [
       'registerCheckKind',
       'registerCheckImplementation',
