@@ -20,6 +20,12 @@ const RECONCILER_WAIVERS: Readonly<Record<string, string>> = {
     "the reconciler reads every restore testing plan's selections in this account and region to find resources that got no restore job",
   WriteEvidence:
     'evidence records are written under generated keys, only below the evidence prefix of the evidence bucket',
+  FindTemporaryInstances:
+    'tag:GetResources has no resource-level permissions; the sweep asks only for rds:db resources tagged restore-validation:created-by',
+  DescribeTemporaryInstances:
+    'the temporary DB instances the sweep looks at are named per restore job, so any DB instance of this account and region',
+  DeleteTemporaryInstances:
+    'temporary DB instances are named per restore job; the statement is limited to instances tagged restore-validation:created-by, and the code also requires a restore-test cluster',
 };
 
 /** Acknowledges each wildcard of the named statements of a role's default policy, with the reason for that statement. */

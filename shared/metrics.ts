@@ -35,6 +35,7 @@ export const METRIC = {
   untestedResources: 'UntestedResources',
   unwatchedRestoreTests: 'UnwatchedRestoreTests',
   reconcilerApiCalls: 'ReconcilerApiCalls',
+  instancesSwept: 'TemporaryInstancesSwept',
 } as const;
 
 /**

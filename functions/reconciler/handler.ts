@@ -5,11 +5,14 @@
  */
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { BackupClient } from '@aws-sdk/client-backup';
+import { RDSClient } from '@aws-sdk/client-rds';
+import { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import { InvokeCommand } from '@aws-sdk/client-lambda';
 import { STSClient } from '@aws-sdk/client-sts';
 import type { Context } from 'aws-lambda';
-import { type Clients, clients as defaultClients } from '../../shared/clients';
+import { type Clients, clients as defaultClients, registerClients } from '../../shared/clients';
+import { reasonOf } from '../../shared/errors';
 import { type RuntimeSettings, runtimeSettings } from '../../shared/env';
 import { EvidenceStore } from '../../shared/evidence-store';
 import { logger } from '../../shared/logger';
@@ -19,6 +22,9 @@ import { postVerdict } from '../../shared/report';
 import { assumeRoleBackupFactory } from './members';
 import { type ReconcileResult, reconcile, type SynthesizedRestoreEvent } from './reconcile';
 import { reconcilerSettings } from './settings';
+import { type SweptInstance, sweepTemporaryInstances } from './sweep';
+
+registerClients({ rds: RDSClient });
 
 /** Invokes a validator asynchronously: the validator's own lifecycle does the rest. */
 export function lambdaDispatcher(lambda: LambdaClient) {
@@ -40,7 +46,14 @@ export interface ReconcilerHandlerOptions {
   readonly settings?: RuntimeSettings;
   /** Central account: how member roles are assumed. @default - STS with the Lambda's credentials */
   readonly memberBackup?: (roleArn: string) => Promise<(region: string) => BackupClient>;
+  /** Tagging API client for the instance sweep. @default - a new client in the Lambda's region */
+  readonly tagging?: ResourceGroupsTaggingAPIClient;
 }
+
+export type ReconcilerPassResult = ReconcileResult & {
+  /** Temporary DB instances looked at by the sweep (RECONCILER_SWEEP_INSTANCES). */
+  readonly sweptInstances: readonly SweptInstance[];
+};
 
 /** Builds the handler; tests inject clients and settings. */
 export function createReconcilerHandler(options: ReconcilerHandlerOptions = {}) {
@@ -54,7 +67,7 @@ export function createReconcilerHandler(options: ReconcilerHandlerOptions = {}) 
   return async function handler(
     _event: unknown,
     context?: Pick<Context, 'getRemainingTimeInMillis'>,
-  ): Promise<ReconcileResult> {
+  ): Promise<ReconcilerPassResult> {
     const settings = options.settings ?? runtimeSettings();
     const c = options.clients ?? defaultClients();
     const rs = reconcilerSettings(settings.raw, settings.codeVersion);
@@ -101,8 +114,33 @@ export function createReconcilerHandler(options: ReconcilerHandlerOptions = {}) 
       ...(rs.memberRoleArns.length > 0 ? { memberBackup: memberFactory() } : {}),
       deadline: remaining ? Date.now() + remaining - 30_000 : undefined,
     });
+    let sweptInstances: SweptInstance[] = [];
+    if (rs.sweepInstances) {
+      try {
+        sweptInstances = await sweepTemporaryInstances({
+          tagging: options.tagging ?? new ResourceGroupsTaggingAPIClient({}),
+          rds: c.rds,
+          backup: c.backup,
+          now: new Date(),
+          maxAgeMinutes: rs.sweepAfterMinutes,
+        });
+      } catch (err) {
+        sweptInstances = [
+          { instance: '*', restoreJobId: '', action: 'error', reason: `instances not listed: ${reasonOf(err)}` },
+        ];
+      }
+      for (const s of sweptInstances) {
+        if (s.action === 'deleted') logger.info('temporary DB instance left behind deleted', { ...s });
+        else if (s.action !== 'kept') logger.error('temporary DB instance not swept', { ...s });
+      }
+    }
     const d = result.decisions;
     metrics.addMetric(METRIC.reconcilerRuns, MetricUnit.Count, 1);
+    metrics.addMetric(
+      METRIC.instancesSwept,
+      MetricUnit.Count,
+      sweptInstances.filter((s) => s.action === 'deleted').length,
+    );
     metrics.addMetric(METRIC.reconcilerDispatched, MetricUnit.Count, d.dispatched ?? 0);
     metrics.addMetric(METRIC.reconcilerWindowClosing, MetricUnit.Count, d['window-closing-posted'] ?? 0);
     metrics.addMetric(METRIC.restoreJobsFailed, MetricUnit.Count, d['restore-failed-recorded'] ?? 0);
@@ -117,7 +155,12 @@ export function createReconcilerHandler(options: ReconcilerHandlerOptions = {}) 
       throw new Error(
         `reconciler: ${unchecked.length} member account(s) not checked: ${unchecked.map((m) => m.account).join(', ')}; see the log for reasons`,
       );
-    return result;
+    const unswept = sweptInstances.filter((s) => s.action === 'error' || s.action === 'refused');
+    if (unswept.length > 0)
+      throw new Error(
+        `reconciler: ${unswept.length} temporary DB instance(s) left behind could not be swept: ${unswept.map((s) => s.instance).join(', ')}; see the log for reasons`,
+      );
+    return { ...result, sweptInstances };
   };
 }
 

@@ -14,6 +14,8 @@
  * | `RECONCILER_MEMBER_ROLE_ARNS`    | `[]`    | central account: JSON list of role ARNs, one per member account, assumed to list its restore jobs (report only) |
  * | `RECONCILER_MEMBER_REGIONS`      | watch regions + `AWS_REGION` | comma-separated regions listed in every member account |
  * | `VALIDATOR_FUNCTIONS`            | `{}`    | JSON map validator type → function name/ARN, e.g. `{"rds":"rv-rds"}` |
+ * | `RECONCILER_SWEEP_INSTANCES`     | false   | `true`: delete temporary DB instances left behind (sweep.ts); the construct sets it |
+ * | `RECONCILER_SWEEP_AFTER_MINUTES` | 60      | a temporary instance this old is left behind whatever its job says |
  */
 import { VALIDATOR_TYPES, type ValidatorType } from '../../shared/resource-types';
 
@@ -33,6 +35,9 @@ export interface ReconcilerSettings {
   readonly memberRoleArns: readonly string[];
   /** Regions listed in every member account. */
   readonly memberRegions: readonly string[];
+  /** Delete temporary DB instances whose validation is over (sweep.ts). */
+  readonly sweepInstances: boolean;
+  readonly sweepAfterMinutes: number;
 }
 
 export const DEFAULT_RECONCILER_SETTINGS: ReconcilerSettings = {
@@ -48,6 +53,8 @@ export const DEFAULT_RECONCILER_SETTINGS: ReconcilerSettings = {
   watchRegions: [],
   memberRoleArns: [],
   memberRegions: [],
+  sweepInstances: false,
+  sweepAfterMinutes: 60,
 };
 
 const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/;
@@ -131,5 +138,8 @@ export function reconcilerSettings(
     memberRegions: raw.RECONCILER_MEMBER_REGIONS
       ? commaList(raw.RECONCILER_MEMBER_REGIONS)
       : [...new Set([...commaList(raw.RECONCILER_WATCH_REGIONS), ...commaList(raw.AWS_REGION)])],
+    sweepInstances: raw.RECONCILER_SWEEP_INSTANCES === 'true',
+    // Below 20 minutes an instance a live validator is still using could be taken (Lambda runs 15).
+    sweepAfterMinutes: Math.max(20, positive(raw, 'RECONCILER_SWEEP_AFTER_MINUTES', d.sweepAfterMinutes)),
   };
 }

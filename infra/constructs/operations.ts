@@ -40,6 +40,7 @@ import {
   EVIDENCE_TABLE_PARTITION_KEY,
   EVIDENCE_TTL_ATTRIBUTE,
 } from '../../shared/evidence-store';
+import { CREATED_BY_TAG } from '../../shared/guard';
 import { METRIC, METRICS_NAMESPACE, METRICS_SERVICE } from '../../shared/metrics';
 import type { ValidatorType } from '../../shared/resource-types';
 import { cdkBundlingFields, PROJECT_ROOT } from '../bundling';
@@ -100,6 +101,15 @@ export interface RestoreValidationOperationsProps {
    * @default - the reconciler's defaults
    */
   readonly reconcilerEnvironment?: Readonly<Record<string, string>>;
+  /**
+   * Each reconciler pass deletes temporary DB instances (Aurora, DocumentDB, Neptune) that a
+   * validator created and could not delete (a Lambda killed at its timeout): tagged
+   * `restore-validation:created-by`, in a restore-test cluster, and whose validation ended or that
+   * are older than an hour. Such an instance keeps running and keeps AWS Backup from deleting the
+   * restored cluster.
+   * @default true
+   */
+  readonly sweepTemporaryInstances?: boolean;
   /**
    * Regions of this account that run restore tests but have no stack: the reconciler lists their
    * restore jobs and alarms on any left without a verdict (`RECONCILER_WATCH_REGIONS`).
@@ -326,7 +336,7 @@ export class RestoreValidationOperations extends Construct {
         'restore-validation reconciler: lists restore jobs, posts FAILED before windows close, invokes validators',
     });
     logGroup.grantWrite(this.reconcilerRole);
-    this.grantReconciler(prefix);
+    this.grantReconciler(prefix, props.sweepTemporaryInstances !== false);
 
     this.reconciler = new nodejs.NodejsFunction(this, 'Reconciler', {
       description: 'Finds restore jobs left without a verdict, failed restores and untested resources',
@@ -360,6 +370,7 @@ export class RestoreValidationOperations extends Construct {
           ? { RECONCILER_PLAN_ARNS: props.restoreTestingPlanArns.join(',') }
           : {}),
         ...(props.watchRegions?.length ? { RECONCILER_WATCH_REGIONS: props.watchRegions.join(',') } : {}),
+        ...(props.sweepTemporaryInstances === false ? {} : { RECONCILER_SWEEP_INSTANCES: 'true' }),
         ...(props.memberAccounts?.length
           ? {
               RECONCILER_MEMBER_ROLE_ARNS: Stack.of(this).toJsonString(
@@ -664,9 +675,40 @@ export class RestoreValidationOperations extends Construct {
     return table;
   }
 
-  private grantReconciler(prefix: string): void {
+  private grantReconciler(prefix: string, sweep: boolean): void {
     const role = this.reconcilerRole;
     const stack = Stack.of(this);
+    if (sweep) {
+      role.addToPolicy(
+        new iam.PolicyStatement({
+          sid: 'FindTemporaryInstances',
+          actions: ['tag:GetResources'],
+          resources: ['*'],
+        }),
+      );
+      const dbInstances = stack.formatArn({
+        service: 'rds',
+        resource: 'db',
+        resourceName: '*',
+        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      });
+      role.addToPolicy(
+        new iam.PolicyStatement({
+          sid: 'DescribeTemporaryInstances',
+          actions: ['rds:DescribeDBInstances'],
+          resources: [dbInstances],
+        }),
+      );
+      // Only instances carrying the created-by tag; the code also checks the cluster is a restore test.
+      role.addToPolicy(
+        new iam.PolicyStatement({
+          sid: 'DeleteTemporaryInstances',
+          actions: ['rds:DeleteDBInstance'],
+          resources: [dbInstances],
+          conditions: { Null: { [`aws:ResourceTag/${CREATED_BY_TAG}`]: 'false' } },
+        }),
+      );
+    }
     // AWS Backup has no resource-level permissions for these restore-job calls; Resource must be *.
     role.addToPolicy(
       new iam.PolicyStatement({

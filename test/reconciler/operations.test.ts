@@ -86,6 +86,28 @@ describe('RestoreValidationOperations', () => {
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
   });
 
+  it('lets the reconciler sweep only DB instances tagged as ours, and nothing when told not to', () => {
+    const statementsOf = (template: Template) =>
+      Object.values(template.findResources('AWS::IAM::Policy')).flatMap(
+        (p) =>
+          p.Properties.PolicyDocument.Statement as { Sid?: string; Condition?: unknown; Action: unknown }[],
+      );
+    const on = build();
+    on.template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ RECONCILER_SWEEP_INSTANCES: 'true' }) },
+    });
+    const del = statementsOf(on.template).find((s) => s.Sid === 'DeleteTemporaryInstances');
+    expect(del).toMatchObject({
+      Action: 'rds:DeleteDBInstance',
+      Condition: { Null: { 'aws:ResourceTag/restore-validation:created-by': 'false' } },
+    });
+    const off = build({ sweepTemporaryInstances: false });
+    const sids = statementsOf(off.template).map((s) => s.Sid);
+    expect(sids).not.toContain('DeleteTemporaryInstances');
+    expect(sids).not.toContain('FindTemporaryInstances');
+    expect(JSON.stringify(off.template.toJSON())).not.toContain('RECONCILER_SWEEP_INSTANCES');
+  });
+
   it('gives the reconciler only what it uses: invoke on the attached validators, evidence writes under its prefix', () => {
     const { template, stack } = build();
     const policies = Object.values(template.findResources('AWS::IAM::Policy')).flatMap(
