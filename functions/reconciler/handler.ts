@@ -5,15 +5,15 @@
  */
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { BackupClient } from '@aws-sdk/client-backup';
-import { RDSClient } from '@aws-sdk/client-rds';
-import { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import { InvokeCommand } from '@aws-sdk/client-lambda';
+import { RDSClient } from '@aws-sdk/client-rds';
+import { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
 import { STSClient } from '@aws-sdk/client-sts';
 import type { Context } from 'aws-lambda';
 import { type Clients, clients as defaultClients, registerClients } from '../../shared/clients';
-import { reasonOf } from '../../shared/errors';
 import { type RuntimeSettings, runtimeSettings } from '../../shared/env';
+import { reasonOf } from '../../shared/errors';
 import { EvidenceStore } from '../../shared/evidence-store';
 import { logger } from '../../shared/logger';
 import { METRIC, metrics, recordValidationMetrics } from '../../shared/metrics';
@@ -126,7 +126,12 @@ export function createReconcilerHandler(options: ReconcilerHandlerOptions = {}) 
         });
       } catch (err) {
         sweptInstances = [
-          { instance: '*', restoreJobId: '', action: 'error', reason: `instances not listed: ${reasonOf(err)}` },
+          {
+            instance: '*',
+            restoreJobId: '',
+            action: 'error',
+            reason: `instances not listed: ${reasonOf(err)}`,
+          },
         ];
       }
       for (const s of sweptInstances) {
