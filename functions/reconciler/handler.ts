@@ -58,6 +58,7 @@ export type ReconcilerPassResult = ReconcileResult & {
 /** Builds the handler; tests inject clients and settings. */
 export function createReconcilerHandler(options: ReconcilerHandlerOptions = {}) {
   const regionalBackup = new Map<string, BackupClient>();
+  let tagging = options.tagging;
   let memberBackup = options.memberBackup;
   // One STS client per container; created only when member accounts are configured.
   const memberFactory = () => {
@@ -118,7 +119,7 @@ export function createReconcilerHandler(options: ReconcilerHandlerOptions = {}) 
     if (rs.sweepInstances) {
       try {
         sweptInstances = await sweepTemporaryInstances({
-          tagging: options.tagging ?? new ResourceGroupsTaggingAPIClient({}),
+          tagging: (tagging ??= new ResourceGroupsTaggingAPIClient({})),
           rds: c.rds,
           backup: c.backup,
           now: new Date(),
