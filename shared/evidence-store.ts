@@ -367,24 +367,67 @@ export class EvidenceStore {
     return key;
   }
 
-  /** The most recent coverage report, if any (keys sort by time). */
-  async latestCoverage(): Promise<CoverageReport | undefined> {
+  /**
+   * The most recent coverage report under this store's prefix, if any. Keys sort by time below
+   * `coverage/<day>/`: one listing finds the newest day, a second the newest report in it, so the
+   * cost does not grow with a year of reports (one every pass).
+   */
+  async latestCoverage(prefix = this.prefix): Promise<CoverageReport | undefined> {
+    const days = await this.listPrefixes(`${prefix}coverage/`);
+    const newestDay = days.sort().pop();
+    const keys = await this.listKeys(newestDay ?? `${prefix}coverage/`);
+    const last = keys.sort().pop();
+    if (!last) return undefined;
+    const obj = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: last }));
+    return JSON.parse((await obj.Body?.transformToString('utf8')) ?? '{}') as CoverageReport;
+  }
+
+  /**
+   * Coverage for a report over the whole bucket: the latest report under this store's prefix and
+   * under every member's `<account>/<region>/` prefix (a central evidence account), merged into one.
+   * In a single-account bucket it is the latest report under the prefix.
+   */
+  async organizationCoverage(): Promise<CoverageReport | undefined> {
+    const scopes = [this.prefix];
+    for (const account of await this.listPrefixes('')) {
+      if (!/^\d{12}\/$/.test(account)) continue;
+      for (const region of await this.listPrefixes(account)) if (region !== this.prefix) scopes.push(region);
+    }
+    const reports = (await Promise.all(scopes.map((p) => this.latestCoverage(p)))).filter(
+      (r): r is CoverageReport => r !== undefined,
+    );
+    return mergeCoverage(reports);
+  }
+
+  private async listPrefixes(prefix: string): Promise<string[]> {
+    const found: string[] = [];
     let token: string | undefined;
-    let last: string | undefined;
     do {
       const out = await this.s3.send(
         new ListObjectsV2Command({
           Bucket: this.bucket,
-          Prefix: `${this.prefix}coverage/`,
+          Prefix: prefix,
+          Delimiter: '/',
           ContinuationToken: token,
         }),
       );
-      for (const o of out.Contents ?? []) if (o.Key && (!last || o.Key > last)) last = o.Key;
+      for (const p of out.CommonPrefixes ?? []) if (p.Prefix) found.push(p.Prefix);
       token = out.IsTruncated ? out.NextContinuationToken : undefined;
     } while (token);
-    if (!last) return undefined;
-    const obj = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: last }));
-    return JSON.parse((await obj.Body?.transformToString('utf8')) ?? '{}') as CoverageReport;
+    return found;
+  }
+
+  private async listKeys(prefix: string): Promise<string[]> {
+    const found: string[] = [];
+    let token: string | undefined;
+    do {
+      const out = await this.s3.send(
+        new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token }),
+      );
+      for (const o of out.Contents ?? []) if (o.Key) found.push(o.Key);
+      token = out.IsTruncated ? out.NextContinuationToken : undefined;
+    } while (token);
+    return found;
   }
 
   private async queryIndex(
@@ -467,4 +510,27 @@ export async function putEvidence(
     prefix: settings.evidencePrefix ?? settings.raw?.EVIDENCE_PREFIX,
   });
   return store.put(record);
+}
+
+/**
+ * One coverage report from several (one per account and region): every untested resource, selection
+ * not evaluated and unwatched restore test; dated by the oldest report, so the report never claims
+ * fresher coverage than it has.
+ */
+export function mergeCoverage(reports: readonly CoverageReport[]): CoverageReport | undefined {
+  if (reports.length <= 1) return reports[0];
+  const oldest = [...reports].sort((a, b) => a.generatedAt.localeCompare(b.generatedAt))[0] as CoverageReport;
+  const accounts = new Set(reports.map((r) => r.accountId).filter(Boolean));
+  const regions = new Set(reports.map((r) => r.region).filter(Boolean));
+  return {
+    generatedAt: oldest.generatedAt,
+    ...(accounts.size === 1 ? { accountId: [...accounts][0] } : {}),
+    ...(regions.size === 1 ? { region: [...regions][0] } : {}),
+    lookbackHours: Math.min(...reports.map((r) => r.lookbackHours)),
+    untested: reports.flatMap((r) => r.untested),
+    notEvaluated: reports.flatMap((r) =>
+      r.accountId ? r.notEvaluated.map((n) => `${r.accountId}/${r.region ?? ''}: ${n}`) : r.notEvaluated,
+    ),
+    unwatched: reports.flatMap((r) => r.unwatched ?? []),
+  };
 }

@@ -91,11 +91,14 @@ function interner(): (s: EvidenceSummary) => EvidenceSummary {
 }
 const NO_CHECKS: readonly string[] = Object.freeze([]);
 
-/** Reads the index for a date range and the latest coverage report from the store. */
+/**
+ * Reads the index for a date range and the latest coverage report from the store — of every member
+ * account and region too, when the bucket is a central evidence account's.
+ */
 export async function loadEvidenceStore(
   store: EvidenceStore,
   range: { from: Date; to?: Date },
 ): Promise<LoadedEvidence> {
-  const [summaries, coverage] = await Promise.all([store.queryByDate(range), store.latestCoverage()]);
+  const [summaries, coverage] = await Promise.all([store.queryByDate(range), store.organizationCoverage()]);
   return { summaries, coverage, skipped: [] };
 }

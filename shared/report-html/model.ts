@@ -42,6 +42,8 @@ export interface ReportModel {
     readonly passRate: number | null;
     readonly resources: number;
     readonly untested: number;
+    /** Accounts with validations (more than one: a central evidence account's report). */
+    readonly accounts: number;
     readonly medianRestoreMinutes?: number;
     readonly medianDataAgeMinutes?: number;
   };
@@ -200,6 +202,7 @@ export function buildReportModel(input: {
       passRate: decided ? successful / decided : null,
       resources: resources.length,
       untested: untested.length,
+      accounts: new Set(validations.map((v) => v.accountId).filter(Boolean)).size,
       medianRestoreMinutes: allRestore.length ? round1(median(allRestore)) : undefined,
       medianDataAgeMinutes: allAge.length ? round1(median(allAge)) : undefined,
     },

@@ -184,6 +184,7 @@ export function* renderHtml(model: ReportModel, options: RenderOptions): Generat
   yield `<div class="tile ${s.passRate !== null && s.passRate < 1 ? 'bad' : 'ok'}"><span>Pass rate</span><b>${pct(s.passRate)}</b></div>`;
   yield `<div class="tile ${s.failed ? 'bad' : ''}"><span>Failed</span><b>${s.failed}</b></div>`;
   yield `<div class="tile ${s.timedOut ? 'bad' : ''}"><span>Timed out</span><b>${s.timedOut}</b></div>`;
+  if (s.accounts > 1) yield `<div class="tile"><span>Accounts</span><b>${s.accounts}</b></div>`;
   yield `<div class="tile"><span>Resources tested</span><b>${s.resources}</b></div>`;
   yield `<div class="tile ${s.untested ? 'bad' : ''}"><span>Never tested</span><b>${s.untested}</b></div>`;
   yield `<div class="tile"><span>Median restore</span><b>${fmtMin(s.medianRestoreMinutes)}</b></div>`;
@@ -247,14 +248,16 @@ export function* renderHtml(model: ReportModel, options: RenderOptions): Generat
 
   yield `<section><h2>Every validation (${model.validations.length}, newest first)</h2>`;
   yield `<label class="filter"><input type="checkbox" id="only-failed"> show only failed and timed-out validations</label>`;
-  yield `<table id="validations"><thead><tr><th>Finished (UTC)</th><th>Type</th><th>Source resource</th><th>Plan</th><th>Verdict</th><th>Restore</th><th>Data age</th><th>Checks</th><th>Message</th><th>Evidence</th></tr></thead><tbody>`;
+  // An organization report names the account: S3 ARNs, for one, carry none.
+  const byAccount = s.accounts > 1;
+  yield `<table id="validations"><thead><tr><th>Finished (UTC)</th>${byAccount ? '<th>Account</th>' : ''}<th>Type</th><th>Source resource</th><th>Plan</th><th>Verdict</th><th>Restore</th><th>Data age</th><th>Checks</th><th>Message</th><th>Evidence</th></tr></thead><tbody>`;
   let chunk: string[] = [];
   for (const v of model.validations) {
     const failedChecks = v.failedChecks.length
       ? ` <span class="note">(${esc(v.failedChecks.join(', '))})</span>`
       : '';
     chunk.push(
-      `<tr class="verdict-${v.verdict.toLowerCase()}"><td class="t">${when(v.finishedAt)}</td><td>${esc(v.resourceType)}</td><td><code>${esc(shortArn(v.sourceResourceArn ?? '–'))}</code></td><td>${esc(v.restoreTestingPlanName ?? '–')}</td><td class="v v-${v.verdict}">${v.verdict}</td><td class="num">${fmtMin(v.restoreDurationSeconds === undefined ? undefined : v.restoreDurationSeconds / 60)}</td><td class="num">${fmtMin(v.dataAgeMinutes)}</td><td class="num">${v.checkCount}${failedChecks}</td><td>${esc(v.message.length > 240 ? `${v.message.slice(0, 239)}…` : v.message)}</td><td class="id"><a href="${esc(options.linkOf(v))}">${esc(v.restoreJobId)}</a></td></tr>`,
+      `<tr class="verdict-${v.verdict.toLowerCase()}"><td class="t">${when(v.finishedAt)}</td>${byAccount ? `<td class="id">${esc(v.accountId ?? '–')}</td>` : ''}<td>${esc(v.resourceType)}</td><td><code>${esc(shortArn(v.sourceResourceArn ?? '–'))}</code></td><td>${esc(v.restoreTestingPlanName ?? '–')}</td><td class="v v-${v.verdict}">${v.verdict}</td><td class="num">${fmtMin(v.restoreDurationSeconds === undefined ? undefined : v.restoreDurationSeconds / 60)}</td><td class="num">${fmtMin(v.dataAgeMinutes)}</td><td class="num">${v.checkCount}${failedChecks}</td><td>${esc(v.message.length > 240 ? `${v.message.slice(0, 239)}…` : v.message)}</td><td class="id"><a href="${esc(options.linkOf(v))}">${esc(v.restoreJobId)}</a></td></tr>`,
     );
     if (chunk.length >= 2000) {
       yield chunk.join('');

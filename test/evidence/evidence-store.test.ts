@@ -172,6 +172,48 @@ describe('EvidenceStore', () => {
 });
 
 describe('putEvidence', () => {
+  it('merges the latest coverage of every member account and region for an organization report', async () => {
+    await createEvidenceStore(s3, dynamodb, 'org-evidence', 'org-index');
+    const at = (prefix: string) =>
+      new EvidenceStore({ s3, dynamodb, bucket: 'org-evidence', table: 'org-index', prefix });
+    const untested = (arn: string) => ({
+      resourceArn: arn,
+      resourceType: 'RDS',
+      restoreTestingPlanName: 'weekly',
+      restoreTestingSelectionName: 'dbs',
+      reason: 'no restore job in the look-back period',
+    });
+    const report = (generatedAt: string, accountId: string, region: string, arns: string[]) => ({
+      generatedAt,
+      accountId,
+      region,
+      lookbackHours: 192,
+      untested: arns.map(untested),
+      notEvaluated: [],
+    });
+    const a = at('111111111111/eu-west-1/');
+    await a.putCoverage(report('2026-11-20T10:00:00.000Z', '111111111111', 'eu-west-1', ['arn:old-a']));
+    await a.putCoverage(report('2026-11-25T10:00:00.000Z', '111111111111', 'eu-west-1', ['arn:a']));
+    await at('111111111111/us-east-1/').putCoverage(
+      report('2026-11-25T09:30:00.000Z', '111111111111', 'us-east-1', ['arn:a-us']),
+    );
+    await at('222222222222/eu-west-1/').putCoverage(
+      report('2026-11-25T10:05:00.000Z', '222222222222', 'eu-west-1', []),
+    );
+    // the central stack's own validators and reconciler
+    const central = at('evidence/');
+    await central.putCoverage(report('2026-11-25T10:10:00.000Z', '999999999999', 'eu-west-1', ['arn:c']));
+    // an evidence record is not a coverage report and has no say
+    await a.put(makeRecord(9, { count: 10 }));
+
+    const merged = await central.organizationCoverage();
+    expect(merged?.untested.map((u) => u.resourceArn).sort()).toEqual(['arn:a', 'arn:a-us', 'arn:c']);
+    expect(merged?.generatedAt).toBe('2026-11-25T09:30:00.000Z'); // the oldest of the latest
+    expect(merged?.accountId).toBeUndefined();
+    // a member's own report is still its own
+    expect((await a.latestCoverage())?.untested.map((u) => u.resourceArn)).toEqual(['arn:a']);
+  });
+
   it('does nothing when no bucket is configured', async () => {
     expect(await putEvidence({ s3 }, {}, makeRecord(5, { count: 10 }))).toBeUndefined();
   });

@@ -72,4 +72,51 @@ describe('report from the evidence store', () => {
       /^https:\/\/eu-west-1\.console\.aws\.amazon\.com\/s3\/object\/evidence\?prefix=evidence%2F\d{4}-\d{2}-\d{2}%2F/,
     );
   });
+
+  it('covers every member account in one report when the bucket is a central evidence account', async () => {
+    const s3 = new S3Client({ endpoint: moto.endpoint, forcePathStyle: true, region: 'eu-west-1' });
+    const dynamodb = new DynamoDBClient({ endpoint: moto.endpoint, region: 'eu-west-1' });
+    await createEvidenceStore(s3, dynamodb, 'org-evidence', 'org-index');
+    const at = (prefix: string) =>
+      new EvidenceStore({ s3, dynamodb, bucket: 'org-evidence', table: 'org-index', prefix });
+    const end = new Date();
+    for (const [i, account] of ['111111111111', '222222222222'].entries()) {
+      const member = at(`${account}/eu-west-1/`);
+      for (const r of makeRecords({ count: 3, resources: 2, days: 10, end, seed: 20 + i }))
+        await member.put({ ...r, restoreJobId: `${account}-${r.restoreJobId}`, accountId: account });
+      await member.putCoverage({
+        generatedAt: end.toISOString(),
+        accountId: account,
+        region: 'eu-west-1',
+        lookbackHours: 192,
+        untested: [
+          {
+            resourceArn: `arn:aws:s3:::never-tested-${account}`,
+            resourceType: 'S3',
+            restoreTestingPlanName: 'weekly',
+            restoreTestingSelectionName: 'buckets',
+            reason: 'no restore job in the look-back period',
+          },
+        ],
+        notEvaluated: [],
+      });
+    }
+    const out = join(dir, 'org.html');
+    const code = await runReport(
+      { out },
+      { stdout: () => {}, stderr: () => {} },
+      { store: at('evidence/'), region: 'eu-west-1' },
+    );
+    expect(code).toBe(0);
+    const html = readFileSync(out, 'utf8');
+    expect(html).toContain('<th>Account</th>');
+    expect(html.match(/<td class="id">111111111111<\/td>/g)).toHaveLength(3);
+    expect(html.match(/<td class="id">222222222222<\/td>/g)).toHaveLength(3);
+    expect(html).toContain('never-tested-111111111111');
+    expect(html).toContain('never-tested-222222222222');
+    // a one-account report has no account column
+    const single = join(dir, 'single.html');
+    expect(await runReport({ out: single }, { stdout: () => {}, stderr: () => {} }, { store })).toBe(0);
+    expect(readFileSync(single, 'utf8')).not.toContain('<th>Account</th>');
+  });
 });
