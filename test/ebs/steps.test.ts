@@ -37,6 +37,7 @@ import {
   type FlowState,
   helperScript,
   launchHelper,
+  resultLine,
   runHelperFlow,
   type StepDeps,
 } from '../../functions/ebs/steps';
@@ -113,6 +114,18 @@ const input = (volumeId: string, extra: Partial<HelperFlowInput> = {}): HelperFl
   ...extra,
 });
 
+/** What the helper script prints: the program's output through its own gzip | base64 line. */
+function packed(programOutput: string): string {
+  const pack = helperScript('x', 'vol-0', []).find((l) => l.includes('gzip')) ?? '';
+  const w = mkdtempSync(join(tmpdir(), 'rv-ebs-pack-'));
+  try {
+    writeFileSync(join(w, 'out'), programOutput);
+    return execFileSync('bash', ['-c', `W='${w}'; ${pack}`]).toString();
+  } finally {
+    rmSync(w, { recursive: true, force: true });
+  }
+}
+
 let source_: string;
 const deps = (): StepDeps => ({
   ec2,
@@ -172,7 +185,7 @@ beforeEach(async () => {
   ssm.on(SendCommandCommand).resolves({ Command: { CommandId: 'cmd-1' } });
   ssm
     .on(GetCommandInvocationCommand)
-    .resolves({ Status: 'Success', ResponseCode: 0, StandardOutputContent: okOutput });
+    .resolves({ Status: 'Success', ResponseCode: 0, StandardOutputContent: packed(okOutput) });
   backup.on(DescribeRestoreJobCommand).resolves({});
   backup.on(PutRestoreValidationResultCommand).resolves({});
 });
@@ -209,7 +222,7 @@ describe('EBS helper flow', () => {
   it('posts FAILED with the canary reason when the mount check finds changed content', async () => {
     ssm
       .on(GetCommandInvocationCommand)
-      .resolves({ Status: 'Success', ResponseCode: 0, StandardOutputContent: failOutput });
+      .resolves({ Status: 'Success', ResponseCode: 0, StandardOutputContent: packed(failOutput) });
     const vol = await restoredVolume();
     const final = await runHelperFlow(input(vol), deps(), { pollMs: 1 });
     expect(final.verdict?.status).toBe('FAILED');
@@ -222,7 +235,7 @@ describe('EBS helper flow', () => {
   it('stores the final FAILED record over the DEFERRED one, naming the helper and its clean-up', async () => {
     ssm
       .on(GetCommandInvocationCommand)
-      .resolves({ Status: 'Success', ResponseCode: 0, StandardOutputContent: failOutput });
+      .resolves({ Status: 'Success', ResponseCode: 0, StandardOutputContent: packed(failOutput) });
     const vol = await restoredVolume();
     const flow = input(vol, { startedAt: '2026-11-20T10:13:00.000Z' });
     const backupClient = new BackupClient({});
@@ -356,6 +369,36 @@ describe('helperScript', () => {
     expect(lines.join('\n')).toContain(
       Buffer.from(JSON.stringify([{ kind: 'paths', id: 'p', paths: ['/x'] }])).toString('base64'),
     );
+  });
+});
+
+describe('the helper result through SSM', () => {
+  it('packs a result far above the 24,000 characters SSM keeps, and reads it back whole', () => {
+    const big = {
+      version: 1,
+      device: '/dev/nvme1n1',
+      ok: true,
+      filesystems: [],
+      checks: Array.from({ length: 1500 }, (_, i) => ({
+        id: `file-${i}`,
+        status: 'pass',
+        detail: `/data/archive/2026/11/part-${String(i).padStart(5, '0')}.parquet: sha256 matches`,
+        durationMs: i % 7,
+      })),
+    };
+    const plain = `${JSON.stringify(big)}\n`;
+    expect(plain.length).toBeGreaterThan(100_000);
+    const out = packed(plain);
+    expect(out.length).toBeLessThan(24_000);
+    expect(JSON.parse(resultLine(out) ?? '')).toEqual(big);
+  });
+
+  it("reads a helper's plain error line, and nothing from a packed line SSM cut short", () => {
+    expect(resultLine('{"helperError":"node is not installed"}\n')).toBe(
+      '{"helperError":"node is not installed"}',
+    );
+    const cut = packed(okOutput).slice(0, 40);
+    expect(resultLine(cut)).toBeUndefined();
   });
 });
 
