@@ -14,7 +14,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { gzipSync } from 'node:zlib';
 import { BackupClient } from '@aws-sdk/client-backup';
 import {
   AttachVolumeCommand,
@@ -37,7 +37,7 @@ import { postVerdict } from '../../shared/report';
 import { withRetry } from '../../shared/retry';
 import { recordFinalVerdict } from '../../shared/sinks';
 import { decideVerdict } from '../../shared/verdict';
-import { getInvocation, pingStatus, sendShellCommand } from '../ec2/ssm';
+import { getInvocation, packResultLine, pingStatus, resultLine, sendShellCommand } from '../ec2/ssm';
 import { HELPER_DEADLINE_TAG, HELPER_DEVICE_NAME, HELPER_JOB_TAG, type HelperFlowInput } from './flow';
 import type { MountCheckResult } from './mount-check/types';
 import { describeVolume } from './volume';
@@ -239,29 +239,6 @@ export async function waitForSsm(state: FlowState, deps: StepDeps = defaultDeps(
   return { ...state, ready: ping === 'Online' };
 }
 
-/** Marks the helper's output line that holds the result gzipped and base64-encoded. */
-const GZ_MARK = 'gz:';
-
-/** The result JSON in the helper's output: the gzipped line, else a plain JSON line (helper errors). */
-export function resultLine(stdout: string): string | undefined {
-  const lines = stdout.split('\n').map((l) => l.trim());
-  const packed = lines.filter((l) => l.startsWith(GZ_MARK)).at(-1);
-  if (packed) {
-    try {
-      const text = gunzipSync(Buffer.from(packed.slice(GZ_MARK.length), 'base64')).toString('utf8');
-      const line = text
-        .split('\n')
-        .map((l) => l.trim())
-        .filter((l) => l.startsWith('{'))
-        .at(-1);
-      if (line) return line;
-    } catch {
-      // truncated by SSM or not gzip: fall through to the plain lines
-    }
-  }
-  return lines.filter((l) => l.startsWith('{')).at(-1);
-}
-
 /**
  * The shell script run on the helper: find the attached volume's device (NVMe on Nitro, named after
  * the volume id), unpack the program and run it. Its JSON result is printed gzipped and base64-encoded
@@ -282,8 +259,7 @@ export function helperScript(source: string, volumeId: string, checks: HelperFlo
     `echo '${program}' | base64 -d | gunzip > "$W/mount-check.cjs"`,
     `node "$W/mount-check.cjs" --device "$DEV" --checks-base64 '${checksB64}' >"$W/out" 2>"$W/stderr"`,
     'rc=$?; [ $rc -le 1 ] || tail -c 500 "$W/stderr" >&2',
-    // SSM keeps 24,000 characters of output: the result travels gzipped (JSON shrinks 5-10x).
-    `printf '${GZ_MARK}'; gzip -9 -c "$W/out" | base64 -w0; echo`,
+    packResultLine('"$W/out"'),
     'rm -rf "$W"',
     'exit 0',
   ];

@@ -1,9 +1,11 @@
 /**
  * SSM Run Command with `AWS-RunShellScript`: send, then poll the invocation until it ends. Used by
  * the EC2 validator (command and HTTP checks on the restored instance) and by the EBS helper flow
- * (the mount-check program on the helper).
+ * (the mount-check program on the helper), and the EFS/FSx content helper (the path-check program).
  * @see https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_GetCommandInvocation.html
  */
+
+import { gunzipSync } from 'node:zlib';
 import {
   DescribeInstanceInformationCommand,
   GetCommandInvocationCommand,
@@ -127,4 +129,36 @@ export async function pingStatus(ssm: SSMClient, instanceId: string): Promise<st
     ),
   );
   return out.InstanceInformationList?.find((i) => i.InstanceId === instanceId)?.PingStatus;
+}
+
+/** Marks the helper's output line that holds the result gzipped and base64-encoded. */
+const GZ_MARK = 'gz:';
+
+/**
+ * The shell line a helper script ends its run with: prints the program's JSON output (in `file`)
+ * gzipped and base64-encoded on one `gz:` line. SSM keeps 24,000 characters of output; JSON shrinks
+ * 5-15x this way.
+ */
+export function packResultLine(file: string): string {
+  return `printf '${GZ_MARK}'; gzip -9 -c ${file} | base64 -w0; echo`;
+}
+
+/** The result JSON in a helper's output: the `gz:` line unpacked, else a plain JSON line (helper errors). */
+export function resultLine(stdout: string): string | undefined {
+  const lines = stdout.split('\n').map((l) => l.trim());
+  const packed = lines.filter((l) => l.startsWith(GZ_MARK)).at(-1);
+  if (packed) {
+    try {
+      const text = gunzipSync(Buffer.from(packed.slice(GZ_MARK.length), 'base64')).toString('utf8');
+      const line = text
+        .split('\n')
+        .map((l) => l.trim())
+        .filter((l) => l.startsWith('{'))
+        .at(-1);
+      if (line) return line;
+    } catch {
+      // truncated by SSM or not gzip: fall through to the plain lines
+    }
+  }
+  return lines.filter((l) => l.startsWith('{')).at(-1);
 }

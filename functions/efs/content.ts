@@ -30,7 +30,7 @@ import { isRestoreTestResource } from '../../shared/guard';
 import { withRetry } from '../../shared/retry';
 import type { ValidationContext } from '../../shared/validator';
 import type { FsCheckSpec } from '../ebs/mount-check/types';
-import { getInvocation, sendShellCommand } from '../ec2/ssm';
+import { getInvocation, packResultLine, resultLine, sendShellCommand } from '../ec2/ssm';
 import type { PathCheckResult } from './path-check/index';
 
 registerClients({ ec2: EC2Client, efs: EFSClient, ssm: SSMClient });
@@ -120,7 +120,7 @@ export function mountLines(target: ContentTarget, address: string): string[] {
 
 /**
  * The shell script run on the helper: mount read-only, unpack and run the path check, unmount.
- * Only the program's JSON line (or a `helperError` JSON line) is printed on stdout.
+ * The program's JSON result is printed packed on one `gz:` line (a `helperError` as plain JSON).
  */
 export function contentScript(
   target: ContentTarget,
@@ -142,8 +142,9 @@ export function contentScript(
         : line,
     ),
     `echo '${program}' | base64 -d | gunzip > "$W/path-check.cjs"`,
-    `node "$W/path-check.cjs" --root "$M" --checks-base64 '${checksB64}' 2>"$W/stderr"`,
+    `node "$W/path-check.cjs" --root "$M" --checks-base64 '${checksB64}' >"$W/out" 2>"$W/stderr"`,
     'rc=$?; [ $rc -le 1 ] || tail -c 500 "$W/stderr" >&2',
+    packResultLine('"$W/out"'),
     'umount "$M" 2>/dev/null || umount -l "$M"',
     'rmdir "$M"; rm -rf "$W"',
     'exit 0',
@@ -214,11 +215,7 @@ async function efsAddress(
 }
 
 function parseResult(stdout: string, status: string, stderr: string): PathCheckResult {
-  const line = stdout
-    .split('\n')
-    .map((l) => l.trim())
-    .filter((l) => l.startsWith('{'))
-    .at(-1);
+  const line = resultLine(stdout);
   let parsed: (PathCheckResult & { helperError?: string }) | undefined;
   try {
     parsed = line ? (JSON.parse(line) as PathCheckResult & { helperError?: string }) : undefined;

@@ -37,10 +37,10 @@ import {
   type FlowState,
   helperScript,
   launchHelper,
-  resultLine,
   runHelperFlow,
   type StepDeps,
 } from '../../functions/ebs/steps';
+import { resultLine } from '../../functions/ec2/ssm';
 import { CREATED_BY_TAG } from '../../shared/guard';
 import { makeRecord } from '../evidence/fixtures';
 import { type Moto, startMoto } from '../support/engines';

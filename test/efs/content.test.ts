@@ -14,6 +14,7 @@ import {
 import { GetCommandInvocationCommand, SendCommandCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { resultLine } from '../../functions/ec2/ssm';
 import { type ContentTarget, contentScript } from '../../functions/efs/content';
 import { bundlePathCheck } from '../../functions/efs/path-check/bundle';
 import { runPathCheck } from '../../functions/efs/path-check/index';
@@ -96,7 +97,9 @@ describe('contentScript', () => {
   it('mounts EFS read-only over NFS 4.1, runs the bundled path check and unmounts', () => {
     const target: ContentTarget = { kind: 'efs', fileSystemId: 'fs-0abc' };
     const out = runScript(contentScript(target, '10.0.1.25', program, withKind(CHECKS)));
-    const result = JSON.parse(out.trim().split('\n').at(-1) ?? '{}');
+    // the result comes packed on one gz: line, as SSM will return it
+    expect(out).toMatch(/^gz:[A-Za-z0-9+/=]+$/m);
+    const result = JSON.parse(resultLine(out) ?? '{}');
     expect(result.ok).toBe(true);
     expect(result.checks.map((c: { id: string; status: string }) => [c.id, c.status])).toEqual([
       ['app-files', 'pass'],
@@ -152,7 +155,7 @@ describe('contentScript', () => {
         env: { ...process.env, PATH: `${failing}:${process.env.PATH}` },
       },
     );
-    const line = JSON.parse(out.trim().split('\n').at(-1) ?? '{}');
+    const line = JSON.parse(resultLine(out) ?? '{}');
     expect(line.helperError).toBe('read-only mount of fs-0abc failed: mount.nfs4: Connection refused ');
   });
 });
