@@ -117,9 +117,10 @@ export function createReconcilerHandler(options: ReconcilerHandlerOptions = {}) 
     });
     let sweptInstances: SweptInstance[] = [];
     if (rs.sweepInstances) {
+      tagging ??= new ResourceGroupsTaggingAPIClient({});
       try {
         sweptInstances = await sweepTemporaryInstances({
-          tagging: (tagging ??= new ResourceGroupsTaggingAPIClient({})),
+          tagging,
           rds: c.rds,
           backup: c.backup,
           now: new Date(),
