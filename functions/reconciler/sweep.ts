@@ -92,11 +92,8 @@ export async function sweepTemporaryInstances(deps: SweepDeps): Promise<SweptIns
       }
       await withRetry(() =>
         deps.rds.send(
-          new DeleteDBInstanceCommand({
-            DBInstanceIdentifier: instance,
-            SkipFinalSnapshot: true,
-            DeleteAutomatedBackups: true,
-          }),
+          // A cluster member has no snapshot of its own; SkipFinalSnapshot only keeps the API from asking.
+          new DeleteDBInstanceCommand({ DBInstanceIdentifier: instance, SkipFinalSnapshot: true }),
         ),
       );
       out.push({ instance, cluster, restoreJobId, action: 'deleted', reason: why });
