@@ -72,3 +72,10 @@ export function reasonOf(err: unknown): string {
   }
   return String(err);
 }
+
+/**
+ * An AWS "does not exist" error by its name (`DBInstanceNotFoundFault`, `ResourceNotFoundException`,
+ * `DBClusterNotFoundFault`, …), for APIs that name every missing resource that way.
+ */
+export const isNotFoundError = (err: unknown): boolean =>
+  /NotFound/.test((err as { name?: string } | undefined)?.name ?? '');

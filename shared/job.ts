@@ -11,6 +11,7 @@ import {
 import { type ParsedArn, parseArn } from './arn';
 import type { RestoreJobEvent } from './event';
 import { RestoreMetadata } from './metadata';
+import { isFinalValidationStatus } from './report';
 import { type RetryOptions, withRetry } from './retry';
 
 export interface RestoreJob {
@@ -44,9 +45,8 @@ export interface RestoreJob {
   readonly local: boolean;
 }
 
-const FINAL_VALIDATION = new Set(['SUCCESSFUL', 'FAILED', 'TIMED_OUT']);
 export const hasFinalVerdict = (job: Pick<RestoreJob, 'validationStatus'>): boolean =>
-  FINAL_VALIDATION.has(job.validationStatus ?? '');
+  isFinalValidationStatus(job.validationStatus);
 
 /**
  * The plan name from a restore testing plan ARN. AWS appends `-<8 hex>` to the plan name in the ARN

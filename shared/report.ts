@@ -15,6 +15,9 @@ import { fitMessage } from './verdict';
 export type PostableStatus = 'SUCCESSFUL' | 'FAILED' | 'TIMED_OUT' | 'VALIDATING';
 const FINAL = new Set(['SUCCESSFUL', 'FAILED', 'TIMED_OUT']);
 
+/** A ValidationStatus that can no longer change (SUCCESSFUL, FAILED, TIMED_OUT). */
+export const isFinalValidationStatus = (status: string | undefined): boolean => FINAL.has(status ?? '');
+
 export interface PostOptions {
   readonly retry?: RetryOptions;
   /** Skip the DescribeRestoreJob look-up (the caller has just read ValidationStatus). */
@@ -36,7 +39,7 @@ export async function postVerdict(
         options.retry,
       )
     ).ValidationStatus;
-  if (current && FINAL.has(current)) return 'already-final';
+  if (isFinalValidationStatus(current)) return 'already-final';
   try {
     await withRetry(
       () =>

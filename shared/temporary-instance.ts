@@ -17,7 +17,13 @@ import { randomBytes } from 'node:crypto';
 import * as docdb from '@aws-sdk/client-docdb';
 import * as neptune from '@aws-sdk/client-neptune';
 import * as rds from '@aws-sdk/client-rds';
-import { ResourceStateError, RestoreValidationError, reasonOf, SafetyGuardError } from './errors';
+import {
+  isNotFoundError,
+  ResourceStateError,
+  RestoreValidationError,
+  reasonOf,
+  SafetyGuardError,
+} from './errors';
 import { assertCreatedByUs, assertRestoreTestResource, CREATED_BY_TAG } from './guard';
 import { withRetry } from './retry';
 
@@ -87,8 +93,6 @@ const FAILED_STATES = new Set([
   'deleting',
   'deleted',
 ]);
-
-const isNotFound = (err: unknown) => /NotFound/.test((err as { name?: string }).name ?? '');
 
 type AnyTag = { Key?: string; Value?: string };
 type DescribedCluster = {
@@ -175,7 +179,7 @@ function adapter(
         const first = out.DBClusters?.[0];
         return first ? toCluster(first) : undefined;
       } catch (err) {
-        if (isNotFound(err)) return undefined;
+        if (isNotFoundError(err)) return undefined;
         throw err;
       }
     },
@@ -198,7 +202,7 @@ function adapter(
         }
         return toInstance(first);
       } catch (err) {
-        if (isNotFound(err)) return undefined;
+        if (isNotFoundError(err)) return undefined;
         throw err;
       }
     },
@@ -480,7 +484,7 @@ export class TemporaryInstance {
       try {
         await cp.deleteInstance(id);
       } catch (err) {
-        if (isNotFound(err)) return 'gone';
+        if (isNotFoundError(err)) return 'gone';
         if (err instanceof SafetyGuardError) throw err;
         throw new LeftoverInstanceError(id, `DeleteDBInstance failed: ${reasonOf(err)}`, { cause: err });
       }

@@ -16,7 +16,7 @@ import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { runtimeSettings } from '../../shared/env';
 import { reasonOf } from '../../shared/errors';
 import { logger as defaultLogger, type Logger } from '../../shared/logger';
-import { postVerdict } from '../../shared/report';
+import { isFinalValidationStatus, postVerdict } from '../../shared/report';
 import { withRetry } from '../../shared/retry';
 
 /** What one DLQ message says: the job and why it was not validated. */
@@ -28,8 +28,6 @@ export type DlqMessage =
       readonly isRestoreTest: boolean | undefined;
     }
   | { readonly ok: false; readonly problem: string };
-
-const FINAL = new Set(['SUCCESSFUL', 'FAILED', 'TIMED_OUT']);
 
 function attribute(record: SQSRecord, name: string): string | undefined {
   const value = record.messageAttributes?.[name]?.stringValue;
@@ -145,7 +143,7 @@ export function createDlqHandler(deps: DlqHandlerDeps) {
       retry,
     );
     const current = job.ValidationStatus;
-    if (current && FINAL.has(current)) {
+    if (isFinalValidationStatus(current)) {
       log.info('dlq message skipped: job already has a final verdict', {
         restoreJobId,
         validationStatus: current,

@@ -11,7 +11,7 @@ import * as neptune from '@aws-sdk/client-neptune';
 import { NeptuneClient } from '@aws-sdk/client-neptune';
 import { type CheckDefinition, defineCheck, fail, pass, skip } from '../../shared/checks';
 import { registerClients } from '../../shared/clients';
-import { ResourceStateError, reasonOf } from '../../shared/errors';
+import { isNotFoundError, ResourceStateError, reasonOf } from '../../shared/errors';
 import { assertRestoreTestResource } from '../../shared/guard';
 import { type RetryOptions, withRetry } from '../../shared/retry';
 import {
@@ -96,7 +96,6 @@ export async function describeCluster(
   identifier: string,
   retry: RetryOptions,
 ): Promise<ClusterDetail | undefined> {
-  const notFound = (err: unknown) => /NotFound/.test((err as { name?: string }).name ?? '');
   // The two APIs take and return the same shapes; only the client and command classes differ.
   const api =
     service === 'docdb'
@@ -123,7 +122,7 @@ export async function describeCluster(
       : [];
     return toDetail(c, tags);
   } catch (err) {
-    if (notFound(err)) return undefined;
+    if (isNotFoundError(err)) return undefined;
     throw err;
   }
 }

@@ -37,11 +37,10 @@ import type {
   UnwatchedRestore,
 } from '../../shared/evidence-store';
 import { planNameFromArn } from '../../shared/job';
-import type { PostableStatus } from '../../shared/report';
+import { isFinalValidationStatus, type PostableStatus } from '../../shared/report';
 import { validatorTypeFor } from '../../shared/resource-types';
 import type { ReconcilerSettings } from './settings';
 
-const FINAL = new Set(['SUCCESSFUL', 'FAILED', 'TIMED_OUT']);
 const RESTORE_FAILED = new Set(['FAILED', 'ABORTED']);
 
 /** Minimal logger shape (Powertools Logger fits). */
@@ -188,7 +187,7 @@ export async function reconcile(
         decide(job, 'in-flight');
         continue;
       }
-      if (FINAL.has(job.ValidationStatus ?? '')) {
+      if (isFinalValidationStatus(job.ValidationStatus)) {
         decide(job, 'settled');
         continue;
       }
@@ -563,7 +562,7 @@ async function listUnwatched(
         const completed = job.CompletionDate ?? job.CreationDate;
         const unvalidated =
           status === 'COMPLETED' &&
-          !FINAL.has(job.ValidationStatus ?? '') &&
+          !isFinalValidationStatus(job.ValidationStatus) &&
           (!completed || now.getTime() - completed.getTime() >= settings.graceMinutes * 60_000);
         if (!unvalidated && !RESTORE_FAILED.has(status)) continue;
         out.push({

@@ -20,11 +20,10 @@ import {
   GetResourcesCommand,
   type ResourceGroupsTaggingAPIClient,
 } from '@aws-sdk/client-resource-groups-tagging-api';
-import { reasonOf } from '../../shared/errors';
+import { isNotFoundError, reasonOf } from '../../shared/errors';
 import { assertCreatedByUs, assertRestoreTestResource, CREATED_BY_TAG } from '../../shared/guard';
+import { isFinalValidationStatus } from '../../shared/report';
 import { withRetry } from '../../shared/retry';
-
-const FINAL = new Set(['SUCCESSFUL', 'FAILED', 'TIMED_OUT']);
 
 export interface SweepDeps {
   readonly tagging: ResourceGroupsTaggingAPIClient;
@@ -70,7 +69,7 @@ export async function sweepTemporaryInstances(deps: SweepDeps): Promise<SweptIns
         : Number.POSITIVE_INFINITY;
       const job = await validationStatus(deps.backup, restoreJobId);
       let why: string | undefined;
-      if (job && FINAL.has(job)) why = `the validation of ${restoreJobId} ended ${job}`;
+      if (isFinalValidationStatus(job)) why = `the validation of ${restoreJobId} ended ${job}`;
       else if (ageMs > maxAgeMs)
         why = `it is ${Math.round(ageMs / 60_000)} minutes old and no validator runs that long (job ${job ?? 'not found'})`;
       if (!why) {
@@ -104,11 +103,16 @@ export async function sweepTemporaryInstances(deps: SweepDeps): Promise<SweptIns
   return out;
 }
 
+interface TaggedInstance {
+  readonly arn: string;
+  /** The created-by tag's value. */
+  readonly restoreJobId: string;
+  readonly tags: readonly { Key?: string; Value?: string }[];
+}
+
 /** Every DB instance (any engine) tagged as created by restore-validation, with its job id. */
-async function taggedInstances(
-  tagging: ResourceGroupsTaggingAPIClient,
-): Promise<{ arn: string; restoreJobId: string; tags: { Key?: string; Value?: string }[] }[]> {
-  const found: { arn: string; restoreJobId: string; tags: { Key?: string; Value?: string }[] }[] = [];
+async function taggedInstances(tagging: ResourceGroupsTaggingAPIClient): Promise<TaggedInstance[]> {
+  const found: TaggedInstance[] = [];
   let token: string | undefined;
   do {
     const page = await withRetry(() =>
@@ -138,7 +142,7 @@ async function validationStatus(backup: BackupClient, restoreJobId: string): Pro
     );
     return job.ValidationStatus;
   } catch (err) {
-    if (/NotFound/.test((err as { name?: string }).name ?? '')) return undefined;
+    if (isNotFoundError(err)) return undefined;
     throw err;
   }
 }
