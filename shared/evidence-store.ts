@@ -373,9 +373,9 @@ export class EvidenceStore {
    * cost does not grow with a year of reports (one every pass).
    */
   async latestCoverage(prefix = this.prefix): Promise<CoverageReport | undefined> {
-    const days = await this.listPrefixes(`${prefix}coverage/`);
+    const days = await this.list(`${prefix}coverage/`, true);
     const newestDay = days.sort().pop();
-    const keys = await this.listKeys(newestDay ?? `${prefix}coverage/`);
+    const keys = await this.list(newestDay ?? `${prefix}coverage/`);
     const last = keys.sort().pop();
     if (!last) return undefined;
     const obj = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: last }));
@@ -389,9 +389,9 @@ export class EvidenceStore {
    */
   async organizationCoverage(): Promise<CoverageReport | undefined> {
     const scopes = [this.prefix];
-    for (const account of await this.listPrefixes('')) {
+    for (const account of await this.list('', true)) {
       if (!/^\d{12}\/$/.test(account)) continue;
-      for (const region of await this.listPrefixes(account)) if (region !== this.prefix) scopes.push(region);
+      for (const region of await this.list(account, true)) if (region !== this.prefix) scopes.push(region);
     }
     const reports = (await Promise.all(scopes.map((p) => this.latestCoverage(p)))).filter(
       (r): r is CoverageReport => r !== undefined,
@@ -399,7 +399,8 @@ export class EvidenceStore {
     return mergeCoverage(reports);
   }
 
-  private async listPrefixes(prefix: string): Promise<string[]> {
+  /** Every key below `prefix`, or with `folders` the `…/` prefixes one level down instead. */
+  private async list(prefix: string, folders = false): Promise<string[]> {
     const found: string[] = [];
     let token: string | undefined;
     do {
@@ -407,24 +408,14 @@ export class EvidenceStore {
         new ListObjectsV2Command({
           Bucket: this.bucket,
           Prefix: prefix,
-          Delimiter: '/',
           ContinuationToken: token,
+          ...(folders ? { Delimiter: '/' } : {}),
         }),
       );
-      for (const p of out.CommonPrefixes ?? []) if (p.Prefix) found.push(p.Prefix);
-      token = out.IsTruncated ? out.NextContinuationToken : undefined;
-    } while (token);
-    return found;
-  }
-
-  private async listKeys(prefix: string): Promise<string[]> {
-    const found: string[] = [];
-    let token: string | undefined;
-    do {
-      const out = await this.s3.send(
-        new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token }),
-      );
-      for (const o of out.Contents ?? []) if (o.Key) found.push(o.Key);
+      const names = folders
+        ? (out.CommonPrefixes ?? []).map((p) => p.Prefix)
+        : (out.Contents ?? []).map((o) => o.Key);
+      for (const name of names) if (name) found.push(name);
       token = out.IsTruncated ? out.NextContinuationToken : undefined;
     } while (token);
     return found;

@@ -36,7 +36,7 @@ import { decideVerdict } from './verdict';
 /**
  * The schema builders a layer needs for `registerCheckKind`, from this process's zod so its schemas
  * compose with the config schema. Not the whole namespace: publishing \`zod\` itself would keep every
- * zod export (40 locales, JSON Schema conversion) in every validator bundle, about 280 kB each.
+ * zod export (40 locales, JSON Schema conversion) in every validator bundle, about 260 kB each.
  */
 const z = {
   any: zod.any,

@@ -143,22 +143,25 @@ export function packResultLine(file: string): string {
   return `printf '${GZ_MARK}'; gzip -9 -c ${file} | base64 -w0; echo`;
 }
 
+/** The last line of `text` that starts with `prefix`, trimmed. */
+const lastLine = (text: string, prefix: string): string | undefined =>
+  text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l.startsWith(prefix))
+    .at(-1);
+
 /** The result JSON in a helper's output: the `gz:` line unpacked, else a plain JSON line (helper errors). */
 export function resultLine(stdout: string): string | undefined {
-  const lines = stdout.split('\n').map((l) => l.trim());
-  const packed = lines.filter((l) => l.startsWith(GZ_MARK)).at(-1);
+  const packed = lastLine(stdout, GZ_MARK);
   if (packed) {
     try {
       const text = gunzipSync(Buffer.from(packed.slice(GZ_MARK.length), 'base64')).toString('utf8');
-      const line = text
-        .split('\n')
-        .map((l) => l.trim())
-        .filter((l) => l.startsWith('{'))
-        .at(-1);
+      const line = lastLine(text, '{');
       if (line) return line;
     } catch {
       // truncated by SSM or not gzip: fall through to the plain lines
     }
   }
-  return lines.filter((l) => l.startsWith('{')).at(-1);
+  return lastLine(stdout, '{');
 }
