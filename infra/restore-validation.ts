@@ -876,19 +876,15 @@ export class RestoreValidation extends Construct {
 
   /**
    * A step that posts a deferred verdict (EBS helper flow, S3 merge) records its evidence through
-   * the same sinks as the validators: their settings, the grants, and reading the job again.
+   * the same sinks as the validators: their settings and grants. (Reading the job again is granted by
+   * each step's own construct, beside PutRestoreValidationResult.)
    */
   private attachSinks(fn: nodejs.NodejsFunction, environment: Readonly<Record<string, string>>): void {
     for (const name of SINK_ENVIRONMENT) {
       const value = environment[name];
       if (value !== undefined) fn.addEnvironment(name, value);
     }
-    const role = fn.role as iam.IRole;
-    this.grantSinks(role);
-    this.allow(role, {
-      ...backupSpec(['backup:DescribeRestoreJob', 'backup:GetRestoreJobMetadata']),
-      sid: 'ReadRestoreJobForEvidence',
-    });
+    this.grantSinks(fn.role as iam.IRole);
   }
 
   /** The lifecycle's permissions: Backup, idempotency, topic, evidence, VPC ENIs (ExtensionHost). */

@@ -298,9 +298,10 @@ export class EbsHelper extends Construct {
     allow(
       stepsRole,
       'PostVerdict',
-      ['backup:DescribeRestoreJob', 'backup:PutRestoreValidationResult'],
+      // GetRestoreJobMetadata: the final step reads the job again for its evidence record.
+      ['backup:DescribeRestoreJob', 'backup:GetRestoreJobMetadata', 'backup:PutRestoreValidationResult'],
       ['*'],
-      'PutRestoreValidationResult supports no resource-level permissions',
+      'AWS Backup offers no resource-level permissions for these restore-job calls',
     );
 
     // --- state machine -----------------------------------------------------------------------------
