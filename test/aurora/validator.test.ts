@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import {
   BackupClient,
   DescribeRestoreJobCommand,
@@ -24,12 +23,13 @@ import { parseConfig } from '../../shared/config/index';
 import { CREATED_BY_TAG } from '../../shared/guard';
 import { processRestoreEvent } from '../../shared/lifecycle';
 import { type Postgres, startPostgres } from '../support/engines';
+import { fixture } from '../support/fixtures';
 
 const backup = mockClient(BackupClient);
 const rds = mockClient(RDSClient);
 const secrets = mockClient(SecretsManagerClient);
 
-const event = JSON.parse(readFileSync('/work/shared/fixtures/events/completed-aurora.json', 'utf8')) as {
+const event = fixture('completed-aurora.json') as {
   detail: { restoreJobId: string };
 };
 const JOB_ID = event.detail.restoreJobId;

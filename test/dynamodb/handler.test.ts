@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -16,13 +16,12 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type Moto, startMoto } from '../support/engines';
+import { fixture } from '../support/fixtures';
 
 // Only the AWS Backup restore API is faked; DynamoDB is moto over HTTP, reached through the SDK's
 // service-specific endpoint variable, exactly as the deployed handler's default clients would be.
 const backup = mockClient(BackupClient);
-const event = JSON.parse(
-  readFileSync('/work/shared/fixtures/events/completed-dynamodb-fully-managed.json', 'utf8'),
-) as {
+const event = fixture('completed-dynamodb-fully-managed.json') as {
   detail: { restoreJobId: string; sourceResourceArn: string; createdResourceArn: string };
 };
 const JOB_ID = event.detail.restoreJobId;

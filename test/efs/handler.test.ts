@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -10,10 +10,11 @@ import {
 import { DescribeFileSystemsCommand, DescribeMountTargetsCommand, EFSClient } from '@aws-sdk/client-efs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { fixture } from '../support/fixtures';
 
 const backup = mockClient(BackupClient);
 const efs = mockClient(EFSClient);
-const event = JSON.parse(readFileSync('/work/shared/fixtures/events/completed-efs.json', 'utf8')) as {
+const event = fixture('completed-efs.json') as {
   detail: { restoreJobId: string; sourceResourceArn: string; createdResourceArn: string };
 };
 const JOB_ID = event.detail.restoreJobId;

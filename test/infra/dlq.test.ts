@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   BackupClient,
@@ -10,9 +9,9 @@ import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createDlqHandler, parseDlqRecord } from '../../functions/dlq/handler';
+import { fixture } from '../support/fixtures';
 
-const FIXTURES = '/work/shared/fixtures/events';
-const rdsEvent = JSON.parse(readFileSync(join(FIXTURES, 'completed-rds.json'), 'utf8')) as {
+const rdsEvent = fixture('completed-rds.json') as {
   detail: { restoreJobId: string };
 };
 const JOB = rdsEvent.detail.restoreJobId;
@@ -170,9 +169,7 @@ describe('dlq handler', () => {
   });
 
   it('does not post for a job that is not a restore test', async () => {
-    const manual = JSON.parse(
-      readFileSync(join(FIXTURES, 'completed-manual-restore.json'), 'utf8'),
-    ) as unknown;
+    const manual = fixture('completed-manual-restore.json') as unknown;
     backup.on(DescribeRestoreJobCommand).resolves({ RestoreJobId: 'x' });
     const result = await handler(event(record(JSON.stringify(manual))));
     expect(result.outcomes).toEqual(['not-a-restore-test']);

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -13,12 +13,13 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { handler } from '../../functions/rds/handler';
 import { type Postgres, startPostgres } from '../support/engines';
+import { fixture } from '../support/fixtures';
 
 const backup = mockClient(BackupClient);
 const rds = mockClient(RDSClient);
 const secrets = mockClient(SecretsManagerClient);
 
-const event = JSON.parse(readFileSync('/work/shared/fixtures/events/completed-rds.json', 'utf8')) as {
+const event = fixture('completed-rds.json') as {
   detail: { restoreJobId: string };
 };
 const JOB_ID = event.detail.restoreJobId;

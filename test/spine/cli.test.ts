@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli';
+import { fixturePath } from '../support/fixtures';
 
 const run = runCli;
 
@@ -43,12 +44,7 @@ describe('restore-validation CLI', () => {
   });
 
   it('replay exits 2 with the field for a malformed event', async () => {
-    const r = await run([
-      'replay',
-      '--event',
-      join(import.meta.dirname, '../../../shared/fixtures/events/malformed-missing-job-id.json'),
-      '--dry-run',
-    ]);
+    const r = await run(['replay', '--event', fixturePath('malformed-missing-job-id.json'), '--dry-run']);
     expect(r.code).toBe(2);
     expect(r.err).toContain('detail.restoreJobId');
   });
