@@ -9,6 +9,7 @@ import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { inject } from 'vitest';
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -56,11 +57,48 @@ export interface Moto {
 }
 
 /**
+ * Moto for one test file. Under vitest, each worker slot has one moto server for the whole run
+ * (started by test/support/global-setup.ts): a file gets its slot's server reset to a fresh state,
+ * and `stop()` leaves it for the next file in that slot. Elsewhere (benchmarks) it starts its own.
+ */
+export async function startMoto(): Promise<Moto> {
+  const shared = sharedMotoEndpoint();
+  if (!shared) return spawnMoto();
+  await resetMoto(shared);
+  return { endpoint: shared, reset: () => resetMoto(shared), stop: async () => {} };
+}
+
+/** Moto's state and the options a test may have changed (Step Functions execution), as at start. */
+async function resetMoto(endpoint: string): Promise<void> {
+  const ok = (r: Response, what: string) => {
+    if (!r.ok) throw new Error(`moto ${what} answered HTTP ${r.status}`);
+  };
+  ok(await fetch(`${endpoint}/moto-api/reset`, { method: 'POST' }), 'reset');
+  ok(
+    await fetch(`${endpoint}/moto-api/config`, {
+      method: 'POST',
+      body: JSON.stringify({ stepfunctions: { execute_state_machine: false } }),
+    }),
+    'config',
+  );
+}
+
+function sharedMotoEndpoint(): string | undefined {
+  let endpoints: readonly string[] | undefined;
+  try {
+    endpoints = inject('motoEndpoints');
+  } catch {
+    return undefined; // not inside a vitest worker
+  }
+  return endpoints?.[Number(process.env.VITEST_POOL_ID ?? '1') - 1];
+}
+
+/**
  * Starts moto's server through test/support/moto_server.py: it binds a port of its own choosing and
  * says which (no other process can take it in between), and applies DynamoDB requests one at a time,
  * as DynamoDB applies conditional writes atomically (moto's threaded server does not).
  */
-export async function startMoto(): Promise<Moto> {
+export async function spawnMoto(): Promise<Moto> {
   which('moto_server', 'moto is expected on the image (pip package moto[server])');
   const proc = spawn('python3', [join(import.meta.dirname, 'moto_server.py'), '127.0.0.1'], {
     stdio: ['ignore', 'pipe', 'pipe'],
