@@ -9,6 +9,7 @@ import {
   BatchGetItemCommand,
   type DynamoDBClient,
   GetItemCommand,
+  QueryCommand,
   ScanCommand,
 } from '@aws-sdk/client-dynamodb';
 import pLimit from 'p-limit';
@@ -92,7 +93,16 @@ export const keyOf = (item: Item, keySchema: readonly KeyPart[]): Item => {
   return key;
 };
 
-/** A stable text form of a key, for de-duplication and for naming items in details. */
+/**
+ * The identity of a key: its canonical value per key attribute, whole. Lookups, de-duplication and
+ * joins use this; {@link keyLabel} is for messages only (it shortens long values, so two keys that
+ * share a long prefix would collide as labels).
+ */
+export function keyId(key: Item, keySchema: readonly KeyPart[]): string {
+  return JSON.stringify(keySchema.map((k) => canonical(key[k.name]) ?? null));
+}
+
+/** A readable form of a key for details (long values shortened): never use it as a lookup key. */
 export function keyLabel(key: Item, keySchema: readonly KeyPart[]): string {
   return keySchema
     .map((k) => {
@@ -201,16 +211,16 @@ export async function sampleItems(
     }
     for (const item of await Promise.all(batch.map(readSegment))) {
       if (!item) continue;
-      const label = keyLabel(keyOf(item, table.keySchema), table.keySchema);
-      if (seen.has(label)) continue;
-      seen.add(label);
+      const id = keyId(keyOf(item, table.keySchema), table.keySchema);
+      if (seen.has(id)) continue;
+      seen.add(id);
       items.push(item);
     }
   }
   return { items, method: 'segments', totalSegments, readPages: pages };
 }
 
-/** Strongly consistent reads of many keys (BatchGetItem in chunks of 100; unprocessed keys retried). */
+/** Strongly consistent reads of many keys (BatchGetItem in chunks of 100; unprocessed keys retried), by {@link keyId}. */
 export async function getItems(
   client: DynamoDBClient,
   table: string,
@@ -237,7 +247,7 @@ export async function getItems(
         retry,
       );
       for (const item of out.Responses?.[table] ?? [])
-        found.set(keyLabel(keyOf(item, keySchema), keySchema), item);
+        found.set(keyId(keyOf(item, keySchema), keySchema), item);
       pending = (out.UnprocessedKeys?.[table]?.Keys as Item[] | undefined) ?? [];
     }
   }
@@ -282,12 +292,24 @@ export function canonical(v: AttributeValue | undefined): unknown {
   return { unknown: true };
 }
 
-function normaliseNumber(n: string): string {
-  const t = n.trim();
-  // DynamoDB normalises numbers itself; this only guards against textual differences such as "1.50" vs "1.5".
-  if (!/^-?\d+(\.\d+)?([eE][-+]?\d+)?$/.test(t)) return t;
-  const num = Number(t);
-  return Number.isSafeInteger(num) || (Math.abs(num) < 1e15 && String(num).length < 17) ? String(num) : t;
+/**
+ * A DynamoDB number as an exact canonical decimal: `<sign><digits>e<exponent>` with no leading or
+ * trailing zeros, so `1.0`, `1` and `10e-1` are equal and `1` and `1.00000000000000000001` are not.
+ * DynamoDB numbers carry up to 38 significant digits; a JavaScript double holds about 16, so numbers
+ * are never compared as doubles.
+ * @see https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/HowItWorks.NamingRulesDataTypes.html#HowItWorks.DataTypes.Number
+ */
+export function normaliseNumber(n: string): string {
+  const m = /^([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/.exec(n.trim());
+  if (!m || (m[2] === '' && (m[3] ?? '') === '')) return n.trim();
+  const fraction = m[3] ?? '';
+  let digits = `${m[2]}${fraction}`.replace(/^0+/, '');
+  if (digits === '') return '0';
+  let exponent = Number(m[4] ?? 0) - fraction.length;
+  const trailing = /0+$/.exec(digits)?.[0].length ?? 0;
+  digits = digits.slice(0, digits.length - trailing);
+  exponent += trailing;
+  return `${m[1] === '-' ? '-' : ''}${digits}e${exponent}`;
 }
 
 /** Names of attributes whose values differ (or exist on one side only). Never returns the values. */
@@ -318,19 +340,70 @@ export function changedAt(item: Item, attribute: string): Date | undefined {
   return Number.isNaN(d.getTime()) ? undefined : d;
 }
 
+/** Converts one profile value to an AttributeValue of the table's declared type for that attribute. */
+function profileValue(name: string, value: string | number, table: TableShape): AttributeValue {
+  const type = table.attributeTypes[name];
+  if (type === 'N') return { N: String(value) };
+  if (type === 'B') return { B: Buffer.from(String(value), 'base64') };
+  return { S: String(value) };
+}
+
 /** Converts a profile key (`{ pk: "USER#1", sk: 3 }`) to an AttributeValue key using the table's attribute types. */
 export function profileKey(key: Readonly<Record<string, string | number>>, table: TableShape): Item {
   const out: Item = {};
-  for (const [name, value] of Object.entries(key)) {
-    const type = table.attributeTypes[name];
-    if (type === 'N') out[name] = { N: String(value) };
-    else if (type === 'B') out[name] = { B: Buffer.from(String(value), 'base64') };
-    else out[name] = { S: String(value) };
-  }
+  for (const [name, value] of Object.entries(key)) out[name] = profileValue(name, value, table);
   const missing = table.keySchema.filter((k) => !(k.name in out)).map((k) => k.name);
   if (missing.length)
     throw new Error(
       `key ${JSON.stringify(key)} lacks key attribute(s) ${missing.join(', ')} of table ${table.name}`,
     );
   return out;
+}
+
+/** What an `items` entry names: one item by its full key, or every item of one partition. */
+export type ItemSelector =
+  | { readonly kind: 'key'; readonly key: Item }
+  | { readonly kind: 'partition'; readonly name: string; readonly value: AttributeValue };
+
+/**
+ * Reads an `items` entry: the full key (GetItem), or only the partition key of a table that has a
+ * sort key (Query). Any other shape is an error naming the key attributes the entry lacks.
+ */
+export function itemSelector(
+  key: Readonly<Record<string, string | number>>,
+  table: TableShape,
+): ItemSelector {
+  const hash = table.keySchema.find((k) => k.type === 'HASH');
+  const range = table.keySchema.find((k) => k.type === 'RANGE');
+  const pk = hash ? key[hash.name] : undefined;
+  if (hash && range && pk !== undefined && key[range.name] === undefined)
+    return { kind: 'partition', name: hash.name, value: profileValue(hash.name, pk, table) };
+  return { kind: 'key', key: profileKey(key, table) };
+}
+
+/** How many items one partition holds, up to `limit` (a strongly consistent Query). */
+export async function countPartition(
+  client: DynamoDBClient,
+  table: string,
+  name: string,
+  value: AttributeValue,
+  retry: RetryOptions,
+  limit = 1,
+): Promise<number> {
+  const out = await withRetry(
+    () =>
+      client.send(
+        new QueryCommand({
+          TableName: table,
+          KeyConditionExpression: '#k = :v',
+          ExpressionAttributeNames: { '#k': name },
+          ExpressionAttributeValues: { ':v': value },
+          Select: 'COUNT',
+          Limit: limit,
+          ConsistentRead: true,
+        }),
+      ),
+    retry,
+  );
+  return out.Count ?? 0;
 }

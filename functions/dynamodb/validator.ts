@@ -17,11 +17,14 @@ import { defineValidator, type ValidationContext } from '../../shared/validator'
 import {
   changedAt,
   countItems,
+  countPartition,
   differingAttributes,
   getItem,
   getItems,
   hasAnyItem,
   type Item,
+  itemSelector,
+  keyId,
   keyLabel,
   keyOf,
   profileKey,
@@ -66,6 +69,9 @@ interface CompareOptions {
   sourceTable?: string;
   changedAtAttribute?: string;
   tolerancePercent?: number;
+  toleranceItems?: number;
+  allowEmpty?: boolean;
+  extra?: 'report' | 'fail';
   sampleKeys?: Record<string, string | number>[];
   countMode?: 'auto' | 'exact' | 'approximate';
 }
@@ -337,34 +343,53 @@ function countCheck(id: string, opts: CompareOptions): CheckDefinition<DynamoDbF
           );
         }
       }
-      const diffPercent =
-        source === 0 ? (restored === 0 ? 0 : 100) : (Math.abs(restored - source) / source) * 100;
+      const toleranceItems = opts.toleranceItems ?? 0;
+      const diff = Math.abs(restored - source);
+      const diffPercent = source === 0 ? (restored === 0 ? 0 : 100) : (diff / source) * 100;
       const data = {
         restored,
         source,
         diffPercent: Math.round(diffPercent * 100) / 100,
         tolerancePercent: tolerance,
+        toleranceItems,
         mode,
       };
-      const summary = `${restored} items restored, ${source} in the source (${data.diffPercent}% apart, tolerance ${tolerance}%; ${how})`;
-      return diffPercent <= tolerance ? pass(summary, data) : fail(summary, data);
+      if (restored === 0 && source === 0 && !opts.allowEmpty) return fail(`${EMPTY_BOTH} (${how})`, data);
+      const allowed = toleranceItems ? `${tolerance}% or ${toleranceItems} item(s)` : `${tolerance}%`;
+      const summary = `${restored} items restored, ${source} in the source (${diff} apart, ${data.diffPercent}%; tolerance ${allowed}; ${how})`;
+      return diffPercent <= tolerance || diff <= toleranceItems ? pass(summary, data) : fail(summary, data);
     },
   });
 }
 
+/** Why a comparison of two empty tables is not a pass, and the option that allows it. */
+const EMPTY_BOTH =
+  'both tables are empty: nothing was compared (set compare.allowEmpty: true if an empty table is expected)';
+
+/** First few entries of a list for a detail. */
+const firstOf = (list: readonly string[], n = 3) =>
+  `${list.slice(0, n).join('; ')}${list.length > n ? '; …' : ''}`;
+
 function sampleCheck(id: string, opts: CompareOptions): CheckDefinition<DynamoDbFacts> {
   return defineCheck<DynamoDbFacts>({
     id,
-    description: 'a sample of source items compared attribute by attribute with the restored table',
+    description: 'a sample of items compared attribute by attribute, source to restore and restore to source',
     async run(f, { signal }) {
       if (!f.source) return errored(`items not compared: ${f.sourceProblem}`);
       const source = f.source;
       const retry = retryFor(f, signal);
       const keySchema = f.table.keySchema;
+      const idOf = (item: Item) => keyId(keyOf(item, keySchema), keySchema);
+      const labelOf = (item: Item) => keyLabel(keyOf(item, keySchema), keySchema);
       const seed = opts.seed ?? Math.floor(Math.random() * 2 ** 31);
       const size =
         opts.mode === 'full' ? Number.POSITIVE_INFINITY : (opts.sample ?? DYNAMODB_DEFAULTS.sample);
+      const sampleOptions = {
+        fullScanMaxItems:
+          opts.mode === 'full' ? Number.POSITIVE_INFINITY : DYNAMODB_DEFAULTS.fullScanMaxItems,
+      };
       let sourceItems: Item[];
+      let restoredSample: Item[] = [];
       let method: string;
       const data: Record<string, unknown> = { seed };
       if (opts.sampleKeys?.length) {
@@ -374,11 +399,13 @@ function sampleCheck(id: string, opts: CompareOptions): CheckDefinition<DynamoDb
         method = `${keys.length} key(s) named in the profile`;
         data.keysNotInSource = keys.length - sourceItems.length;
       } else {
-        const sample = await sampleItems(f.sourceClient, source, size, seededRandom(seed), retry, {
-          fullScanMaxItems:
-            opts.mode === 'full' ? Number.POSITIVE_INFINITY : DYNAMODB_DEFAULTS.fullScanMaxItems,
-        });
+        // Two independent samples with seeds derived from one: the source's and the restore's.
+        const [sample, back] = await Promise.all([
+          sampleItems(f.sourceClient, source, size, seededRandom(seed), retry, sampleOptions),
+          sampleItems(f.client, f.table, size, seededRandom(seed + 1), retry, sampleOptions),
+        ]);
         sourceItems = sample.items;
+        restoredSample = back.items;
         method =
           sample.method === 'full-scan'
             ? opts.mode === 'full'
@@ -389,70 +416,107 @@ function sampleCheck(id: string, opts: CompareOptions): CheckDefinition<DynamoDb
         if (sample.totalSegments) data.totalSegments = sample.totalSegments;
       }
       const rp = f.recoveryPointTime;
+      const changedAfterRp = (item: Item) => {
+        const when = opts.changedAtAttribute ? changedAt(item, opts.changedAtAttribute) : undefined;
+        return Boolean(when && rp && when.getTime() > rp.getTime());
+      };
       const drift: Item[] = [];
       const toCompare: Item[] = [];
-      for (const item of sourceItems) {
-        const when = opts.changedAtAttribute ? changedAt(item, opts.changedAtAttribute) : undefined;
-        if (when && rp && when.getTime() > rp.getTime()) drift.push(item);
-        else toCompare.push(item);
-      }
-      const restored = await getItems(
-        f.client,
-        f.table.name,
-        toCompare.map((i) => keyOf(i, keySchema)),
-        keySchema,
-        retry,
-      );
+      for (const item of sourceItems) (changedAfterRp(item) ? drift : toCompare).push(item);
+      // The other way: restored items the forward sample did not cover, looked up in the source.
+      const covered = new Set(sourceItems.map(idOf));
+      const backward = restoredSample.filter((i) => !covered.has(idOf(i)));
+      const [restored, inSource] = await Promise.all([
+        getItems(
+          f.client,
+          f.table.name,
+          toCompare.map((i) => keyOf(i, keySchema)),
+          keySchema,
+          retry,
+        ),
+        getItems(
+          f.sourceClient,
+          source.name,
+          backward.map((i) => keyOf(i, keySchema)),
+          keySchema,
+          retry,
+        ),
+      ]);
       const missing: string[] = [];
       const differing: { key: string; attributes: string[] }[] = [];
       for (const item of toCompare) {
-        const label = keyLabel(keyOf(item, keySchema), keySchema);
-        const got = restored.get(label);
-        if (!got) missing.push(label);
+        const got = restored.get(idOf(item));
+        if (!got) missing.push(labelOf(item));
         else {
           const attrs = differingAttributes(item, got);
-          if (attrs.length) differing.push({ key: label, attributes: attrs });
+          if (attrs.length) differing.push({ key: labelOf(item), attributes: attrs });
         }
       }
-      const matched = toCompare.length - missing.length - differing.length;
+      const forwardMatched = toCompare.length - missing.length - differing.length;
+      let backMatched = 0;
+      let backDrift = 0;
+      const extra: string[] = [];
+      for (const item of backward) {
+        const src = inSource.get(idOf(item));
+        // Not in the source now: deleted after the recovery point, or never there; reported as extra.
+        if (!src) extra.push(labelOf(item));
+        else if (changedAfterRp(src)) backDrift++;
+        else {
+          const attrs = differingAttributes(src, item);
+          if (attrs.length) differing.push({ key: labelOf(item), attributes: attrs });
+          else backMatched++;
+        }
+      }
+      const compared = toCompare.length + backward.length - backDrift;
+      const matched = forwardMatched + backMatched;
       Object.assign(data, {
         sampled: sourceItems.length,
-        compared: toCompare.length,
+        sampledRestored: restoredSample.length,
+        compared,
         matched,
         missing: missing.length,
         differing: differing.length,
-        skippedChangedAfterRecoveryPoint: drift.length,
+        extra: extra.length,
+        skippedChangedAfterRecoveryPoint: drift.length + backDrift,
       });
-      const driftText = drift.length
-        ? `; ${drift.length} skipped as changed in the source after the recovery point (drift, not damage)`
+      const driftCount = drift.length + backDrift;
+      const driftText = driftCount
+        ? `; ${driftCount} skipped as changed in the source after the recovery point (drift, not damage)`
         : '';
       const rpNote =
         opts.changedAtAttribute && !rp
           ? '; no recovery point time known, so no item was skipped as drift'
           : '';
-      if (toCompare.length === 0) {
+      if (sourceItems.length === 0 && restoredSample.length === 0 && !opts.sampleKeys?.length)
+        return opts.allowEmpty
+          ? skip(`nothing compared: both tables are empty, as compare.allowEmpty allows (${method})`, data)
+          : fail(EMPTY_BOTH, data);
+      const problems: string[] = [];
+      if (missing.length) problems.push(`${missing.length} missing (${firstOf(missing)})`);
+      if (differing.length) {
+        const shown = differing.map((d) => `${d.key}: ${d.attributes.slice(0, 5).join(', ')}`);
+        problems.push(`${differing.length} differ (${firstOf(shown)})`);
+      }
+      const extraText = extra.length
+        ? `${extra.length} restored item(s) not in the source (deleted from it after the recovery point, or never in it: ${firstOf(extra)})`
+        : '';
+      if (extra.length && opts.extra === 'fail') problems.push(extraText);
+      if (compared === 0 && problems.length === 0) {
         return skip(
-          `nothing compared: ${sourceItems.length === 0 ? 'the source returned no items' : 'every sampled item changed after the recovery point'} (${method})${driftText}`,
+          `nothing compared: ${sourceItems.length === 0 ? 'the source returned no items' : 'every sampled item changed after the recovery point'} (${method})${driftText}${extraText ? `; ${extraText}` : ''}`,
           data,
         );
-      }
-      const problems: string[] = [];
-      if (missing.length)
-        problems.push(
-          `${missing.length} missing (${missing.slice(0, 3).join('; ')}${missing.length > 3 ? '; …' : ''})`,
-        );
-      if (differing.length) {
-        const shown = differing.slice(0, 3).map((d) => `${d.key}: ${d.attributes.slice(0, 5).join(', ')}`);
-        problems.push(`${differing.length} differ (${shown.join('; ')}${differing.length > 3 ? '; …' : ''})`);
       }
       const notInSource =
         typeof data.keysNotInSource === 'number' && data.keysNotInSource > 0
           ? `; ${data.keysNotInSource} named key(s) not in the source`
           : '';
-      const head = `${matched} of ${toCompare.length} items (${method}) match the source attribute by attribute${notInSource}`;
+      const both = backward.length ? ` and ${backward.length} restored item(s) looked up in the source` : '';
+      const head = `${matched} of ${compared} items (${method}${both}) match attribute by attribute${notInSource}`;
+      const report = extraText && opts.extra !== 'fail' ? `; ${extraText}` : '';
       return problems.length
         ? fail(`${head}; ${problems.join('; ')}${driftText}${rpNote}`, data)
-        : pass(`${head}${driftText}${rpNote}`, data);
+        : pass(`${head}${report}${driftText}${rpNote}`, data);
     },
   });
 }
@@ -463,19 +527,31 @@ function itemsCheck(id: string, keys: Record<string, string | number>[]): CheckD
     description: 'items that must exist in the restored table',
     async run(f, { signal }) {
       const retry = retryFor(f, signal);
-      const attrKeys = keys.map((k) => profileKey(k, f.table));
-      const found = await getItems(f.client, f.table.name, attrKeys, f.table.keySchema, retry);
-      const missing = attrKeys
-        .map((k) => keyLabel(k, f.table.keySchema))
-        .filter((label) => !found.has(label));
+      const selectors = keys.map((k) => itemSelector(k, f.table));
+      const full = selectors.flatMap((s) => (s.kind === 'key' ? [s.key] : []));
+      const found = await getItems(f.client, f.table.name, full, f.table.keySchema, retry);
+      const missing: string[] = [];
+      let partitions = 0;
+      for (const s of selectors) {
+        if (s.kind === 'key') {
+          if (!found.has(keyId(s.key, f.table.keySchema))) missing.push(keyLabel(s.key, f.table.keySchema));
+        } else {
+          partitions++;
+          const n = await countPartition(f.client, f.table.name, s.name, s.value, retry);
+          if (n === 0)
+            missing.push(
+              `${keyLabel({ [s.name]: s.value }, [{ name: s.name, type: 'HASH' }])} (no item in the partition)`,
+            );
+        }
+      }
+      const how = partitions
+        ? `consistent reads; ${partitions} by partition key alone (Query)`
+        : 'consistent reads';
       return missing.length
-        ? fail(
-            `${missing.length} of ${keys.length} item(s) missing: ${missing.slice(0, 5).join('; ')}${missing.length > 5 ? '; …' : ''}`,
-            {
-              missing: missing.length,
-            },
-          )
-        : pass(`all ${keys.length} item(s) present (consistent reads)`, { present: keys.length });
+        ? fail(`${missing.length} of ${keys.length} item(s) missing: ${firstOf(missing, 5)}`, {
+            missing: missing.length,
+          })
+        : pass(`all ${keys.length} item(s) present (${how})`, { present: keys.length, partitions });
     },
   });
 }

@@ -2,7 +2,8 @@
  * The `compare` check for S3: builds the comparison from the profile and the job, runs it within the
  * check's time, and turns the counts into a result whose detail names the first keys of each class.
  * Verdict: missing, mismatched and unproven objects fail (extra ones too with `extra: fail`); drift
- * after the recovery point is reported, never failed; a comparison the deadline cut short is an error.
+ * after the recovery point is reported, never failed; nothing to compare fails unless `allowEmpty`;
+ * a comparison the deadline cut short is an error.
  */
 import { SingleBar } from 'cli-progress';
 import {
@@ -37,6 +38,8 @@ export interface CompareOptions {
   readonly streamHash?: 'CRC32C' | 'SHA256';
   readonly trustListingEtags?: boolean;
   readonly extra?: 'report' | 'fail';
+  /** An empty reference and restore are expected: nothing compared is then a skip, not a failure. */
+  readonly allowEmpty?: boolean;
   readonly distributed?: 'auto' | 'never' | 'always';
 }
 
@@ -103,7 +106,7 @@ export function describeReference(p: ComparisonParams): string {
 /** Turns counts into the check's outcome. */
 export function outcomeOf(
   result: Pick<CompareResult, 'counts' | 'provenBy' | 'first' | 'complete' | 'sample'>,
-  opts: Pick<CompareOptions, 'extra'>,
+  opts: Pick<CompareOptions, 'extra' | 'allowEmpty'>,
   reference: string,
   extraData: Record<string, unknown> = {},
 ): CheckOutcome {
@@ -132,7 +135,15 @@ export function outcomeOf(
   const bad = c.missing + c.mismatched + c.unproven + (opts.extra === 'fail' ? c.extra : 0);
   if (bad > 0) return fail(detail, data);
   if (c.reference === 0 && c.restored === 0)
-    return skip(`nothing to compare: the reference has no objects (${reference})`, data);
+    return opts.allowEmpty
+      ? skip(
+          `nothing to compare: the reference has no objects, as compare.allowEmpty allows (${reference})`,
+          data,
+        )
+      : fail(
+          `nothing compared: the reference and the restored bucket hold no objects (${reference}); set compare.allowEmpty: true if that is expected`,
+          data,
+        );
   if (c.matched === 0 && c.drifted > 0)
     return fail(
       `no object could be compared: every reference object changed after the recovery point; ${detail}`,

@@ -128,7 +128,7 @@ export async function estimateComparison(
 export interface ExecutionInput {
   readonly restoreJobId: string;
   readonly checkId: string;
-  readonly options: Pick<CompareOptions, 'extra'>;
+  readonly options: Pick<CompareOptions, 'extra' | 'allowEmpty'>;
   readonly reference: string;
   readonly params: ComparisonParams;
   readonly ranges: readonly KeyRange[];
@@ -211,7 +211,7 @@ export async function planCompare(
   const base = {
     restoreJobId: ctx.job.restoreJobId,
     checkId: check.id,
-    options: { extra: opts.extra },
+    options: { extra: opts.extra, allowEmpty: opts.allowEmpty },
     reference: describeReference(params),
     params:
       params.mode === 'sample'

@@ -14,7 +14,8 @@ import { crc32c } from '../../shared/crc32c';
 
 export const CHECKSUM_ALGORITHMS = ['CRC64NVME', 'CRC32', 'CRC32C', 'SHA1', 'SHA256'] as const;
 export type ChecksumAlgorithm = (typeof CHECKSUM_ALGORITHMS)[number];
-export type HashAlgorithm = ChecksumAlgorithm | 'MD5';
+/** `MULTIPART:<part size>`: the multipart ETag (hex MD5 of the parts' MD5s, `-N`) for that part size. */
+export type HashAlgorithm = ChecksumAlgorithm | 'MD5' | `MULTIPART:${number}`;
 
 /** Cheapest first: the order in which an algorithm is chosen when the engine must compute one. */
 export const COMPUTE_PREFERENCE: readonly ChecksumAlgorithm[] = [
@@ -40,7 +41,34 @@ const u32 = (n: number): Buffer => {
 const asBuffer = (c: Uint8Array): Buffer =>
   Buffer.isBuffer(c) ? c : Buffer.from(c.buffer, c.byteOffset, c.byteLength);
 
+/** The multipart ETag of a stream uploaded in parts of `partSize` bytes. */
+function multipartEtagHasher(partSize: number): StreamHasher {
+  const digests: Buffer[] = [];
+  let part = createHash('md5');
+  let inPart = 0;
+  return {
+    update: (chunk) => {
+      for (let at = 0; at < chunk.byteLength; ) {
+        const n = Math.min(partSize - inPart, chunk.byteLength - at);
+        part.update(chunk.subarray(at, at + n));
+        inPart += n;
+        at += n;
+        if (inPart === partSize) {
+          digests.push(part.digest());
+          part = createHash('md5');
+          inPart = 0;
+        }
+      }
+    },
+    digest: async () => {
+      if (inPart > 0 || digests.length === 0) digests.push(part.digest());
+      return `${createHash('md5').update(Buffer.concat(digests)).digest('hex')}-${digests.length}`;
+    },
+  };
+}
+
 export function createHasher(algorithm: HashAlgorithm): StreamHasher {
+  if (algorithm.startsWith('MULTIPART:')) return multipartEtagHasher(Number(algorithm.slice(10)));
   switch (algorithm) {
     case 'CRC32': {
       let s = 0;
@@ -77,12 +105,13 @@ export function createHasher(algorithm: HashAlgorithm): StreamHasher {
       return { update: (c) => void h.update(c), digest: async () => h.digest('hex') };
     }
   }
+  throw new Error(`unknown hash algorithm ${algorithm}`);
 }
 
 /** Parses a manifest/profile checksum: `ALGORITHM:value` (e.g. `sha256:…`, `crc64nvme:…`) or an MD5 hex. */
 export function parseChecksum(
   text: string | undefined,
-): { algorithm: HashAlgorithm; value: string } | undefined {
+): { algorithm: ChecksumAlgorithm | 'MD5'; value: string } | undefined {
   if (!text) return undefined;
   const t = text.trim().replace(/^"+|"+$/g, '');
   const m = /^([A-Za-z0-9]+):(.+)$/.exec(t);

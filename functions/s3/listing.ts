@@ -33,6 +33,12 @@ export interface ListedObject {
   readonly drifted?: boolean;
   /** Versioned reference only: the key changed after the recovery point; the version verified is the one current then. */
   readonly changedAfter?: boolean;
+  /**
+   * Versioned reference only: this version and a delete marker share the newest second at or before
+   * the recovery point, so the key was either this version or deleted then. A restore holding it is
+   * verified against this version; one without it is not missing (counted as drift).
+   */
+  readonly mayBeDeleted?: boolean;
   /** Manifest only: an expected checksum, `ALGORITHM:base64` or an MD5 hex ETag. */
   readonly checksum?: string;
 }
@@ -188,10 +194,18 @@ export async function* listObjectsAsOf(
   const decide = (entries: VersionEntry[]): ListedObject | undefined => {
     const first = entries[0];
     if (!first) return undefined;
-    // S3 lists a key's versions newest first; keep that order as the tie-break for equal seconds.
     const atOrBefore = entries.filter((e) => e.lastModified.getTime() <= asOf.getTime());
     const drifted = entries.some((e) => e.lastModified.getTime() > asOf.getTime());
-    const current = atOrBefore[0];
+    // Listings give whole seconds. Within the newest second at or before `asOf`, the order of versions
+    // among themselves and of delete markers among themselves is the listing's (newest first), and
+    // the key's IsLatest entry is the newest of all; but which of a version and a delete marker of
+    // the same second came last, the SDK's two arrays (Versions, DeleteMarkers) do not say.
+    const top = atOrBefore[0]?.lastModified.getTime();
+    const sameSecond = atOrBefore.filter((e) => e.lastModified.getTime() === top);
+    const latest = sameSecond.find((e) => e.isLatest);
+    const version = sameSecond.find((e) => !e.deleteMarker);
+    const ambiguous = !latest && version !== undefined && sameSecond.some((e) => e.deleteMarker);
+    const current = latest ?? version ?? atOrBefore[0];
     if (!current || current.deleteMarker) {
       return drifted
         ? {
@@ -215,6 +229,7 @@ export async function* listObjectsAsOf(
       versionId: current.versionId,
       // The reference version is exact, so later changes are only informational here.
       changedAfter: drifted,
+      ...(ambiguous ? { mayBeDeleted: true } : {}),
     };
   };
   let next: Promise<ListObjectVersionsCommandOutput> | undefined = fetch(range.after);
@@ -243,7 +258,8 @@ export async function* listObjectsAsOf(
         size: 0,
       })),
     ];
-    // Versions and delete markers come in two arrays; merge them back into key order, newest first.
+    // Versions and delete markers come in two arrays; merge them back into key order, newest first
+    // (the sort is stable, so entries of one array within one second keep the listing's order).
     entries.sort(
       (a, b) =>
         compareKeys(a.key, b.key) ||

@@ -217,13 +217,16 @@ export async function proveAgainstObject(
       return decided('matched', `composite:${alg}`);
     }
   }
-  if (plainMd5(refInfo) && plainMd5(restInfo)) {
-    return refInfo.etag === restInfo.etag
-      ? decided('matched', 'etag-md5')
-      : decided('mismatched', 'etag-md5', 'MD5 ETag differs');
+  // `trustListingEtags: false`: only stored checksums or the bytes themselves decide, never an ETag.
+  if (options.trustListingEtags ?? true) {
+    if (plainMd5(refInfo) && plainMd5(restInfo)) {
+      return refInfo.etag === restInfo.etag
+        ? decided('matched', 'etag-md5')
+        : decided('mismatched', 'etag-md5', 'MD5 ETag differs');
+    }
+    if (refInfo.etag && refInfo.etag === restInfo.etag && isMultipartEtag(refInfo.etag))
+      return decided('matched', 'etag-multipart');
   }
-  if (refInfo.etag && refInfo.etag === restInfo.etag && isMultipartEtag(refInfo.etag))
-    return decided('matched', 'etag-multipart');
   return streamProof(refInfo, refLoc, restInfo, restLoc, options);
 }
 
@@ -283,8 +286,36 @@ async function streamProof(
 }
 
 /**
- * Proves a restored object against a manifest entry (size and, where given, a checksum or ETag).
- * Without a checksum only presence and size can be proven; the method says so (`size-only`).
+ * Part sizes that could have produced a multipart ETag `-N` for an object of `size` bytes: sizes p
+ * with ceil(size / p) = N, in whole MiB (AWS CLI, SDKs: 5, 8, 16 MiB …) or whole MB, the common ones
+ * first, at most `max` of them.
+ * @see https://docs.aws.amazon.com/AmazonS3/latest/userguide/checking-object-integrity.html#large-object-checksums
+ */
+export function multipartPartSizes(size: number, parts: number, max = 16): number[] {
+  if (parts < 1 || size < 1) return [];
+  if (parts === 1) return [size];
+  const lo = Math.ceil(size / parts);
+  const hi = Math.ceil(size / (parts - 1)) - 1;
+  const out = new Set<number>();
+  for (const unit of [MiB, 1_000_000]) {
+    for (let p = Math.ceil(lo / unit) * unit; p <= hi && out.size < 4 * max; p += unit) out.add(p);
+  }
+  const niceness = (p: number) =>
+    p % MiB === 0 && ((p / MiB) & (p / MiB - 1)) === 0
+      ? 0
+      : p % (8 * MiB) === 0
+        ? 1
+        : p % (5 * MiB) === 0
+          ? 2
+          : 3;
+  return [...out].sort((a, b) => niceness(a) - niceness(b) || a - b).slice(0, max);
+}
+const MiB = 1024 * 1024;
+
+/**
+ * Proves a restored object against a manifest entry: a checksum, an MD5 ETag or a multipart ETag.
+ * A size match alone proves nothing about content: an entry with neither checksum nor ETag, or a
+ * multipart ETag that no common part size reproduces from the restored bytes, is unproven (fails).
  */
 export async function proveAgainstManifest(
   entry: ListedObject,
@@ -294,13 +325,18 @@ export async function proveAgainstManifest(
 ): Promise<Proof> {
   if (entry.size !== restored.size)
     return decided('mismatched', 'size', `size ${restored.size} B, manifest ${entry.size} B`);
+  const trust = options.trustListingEtags ?? true;
   const expected = parseChecksum(entry.checksum) ?? (entry.etag ? parseChecksum(entry.etag) : undefined);
   const multipartEtag = entry.etag && isMultipartEtag(entry.etag) ? entry.etag : undefined;
   if (!expected) {
-    if (multipartEtag && multipartEtag === restored.etag) return decided('matched', 'etag-multipart');
-    return decided('matched', 'size-only');
+    if (multipartEtag) return proveMultipartEtag(multipartEtag, entry.size, restored, restLoc, options);
+    return decided(
+      'unproven',
+      'size-only',
+      'the manifest gives no checksum or ETag for it: only the size matched (add a Checksum or ETag column)',
+    );
   }
-  if (expected.algorithm === 'MD5' && (options.trustListingEtags ?? true) && restored.etag === expected.value)
+  if (expected.algorithm === 'MD5' && trust && restored.etag === expected.value)
     return decided('matched', 'etag-md5');
   let info: ObjectInfo;
   try {
@@ -309,7 +345,7 @@ export async function proveAgainstManifest(
     return decided('unproven', 'head', `HeadObject failed: ${errorCode(err)}`);
   }
   if (expected.algorithm === 'MD5') {
-    if (plainMd5(info)) {
+    if (trust && plainMd5(info)) {
       return info.etag === expected.value
         ? decided('matched', 'etag-md5')
         : decided('mismatched', 'etag-md5', 'MD5 ETag differs from the manifest');
@@ -331,6 +367,46 @@ export async function proveAgainstManifest(
     return digests[expected.algorithm] === expected.value
       ? decided('matched', method)
       : decided('mismatched', method, `computed ${expected.algorithm} differs from the manifest`);
+  } catch (err) {
+    return decided('unproven', method, `GetObject failed: ${errorCode(err)}`);
+  }
+}
+
+/**
+ * A manifest's multipart ETag (MD5 of the parts' MD5s, `-N`): equal listing ETags decide (unless
+ * `trustListingEtags: false`); otherwise the restored object is streamed once and the ETag recomputed
+ * for every plausible part size. Matched when one reproduces it; unproven when none does (the part
+ * size is not recorded anywhere, so a different layout cannot be told from different bytes).
+ */
+async function proveMultipartEtag(
+  etag: string,
+  size: number,
+  restored: ListedObject,
+  restLoc: ObjectLocation,
+  options: ProofOptions,
+): Promise<Proof> {
+  if ((options.trustListingEtags ?? true) && restored.etag === etag)
+    return decided('matched', 'etag-multipart');
+  const parts = Number(/-(\d+)$/.exec(etag)?.[1] ?? 0);
+  const sizes = multipartPartSizes(size, parts);
+  const method = 'stream:etag-multipart';
+  if (sizes.length === 0) return decided('unproven', method, `multipart ETag ${etag} cannot fit ${size} B`);
+  try {
+    const { digests, bytes } = await hashObject(
+      restLoc,
+      sizes.map((p) => `MULTIPART:${p}` as const),
+      options,
+    );
+    if (bytes !== size) return decided('mismatched', method, `read ${bytes} B of ${size} B`);
+    if (Object.values(digests).includes(etag.toLowerCase())) return decided('matched', method);
+    return decided(
+      'unproven',
+      method,
+      `no part size of ${sizes
+        .map((p) => `${p} B`)
+        .slice(0, 3)
+        .join(', ')}… reproduces the manifest's multipart ETag (different bytes or a different part layout)`,
+    );
   } catch (err) {
     return decided('unproven', method, `GetObject failed: ${errorCode(err)}`);
   }

@@ -21,7 +21,7 @@ import {
   restoredBucketName,
 } from './bucket';
 import { s3ClientFor } from './client';
-import { compareCheck } from './compare-check';
+import { compareCheck, compareOptionsOf } from './compare-check';
 import { planCompare } from './distributed';
 import { countObjects } from './listing';
 
@@ -105,7 +105,10 @@ export const s3Validator = defineValidator<S3Facts>({
 });
 
 function buildChecks(ctx: ValidationContext): CheckDefinition<S3Facts>[] {
-  const checks: CheckDefinition<S3Facts>[] = [restoredBucketCheck];
+  const allowEmpty = (ctx.profile?.checks ?? []).some(
+    (c) => c.kind === 'compare' && compareOptionsOf(c).allowEmpty === true,
+  );
+  const checks: CheckDefinition<S3Facts>[] = [restoredBucketCheck(allowEmpty)];
   for (const c of ctx.profile?.checks ?? []) {
     if (c.kind === 'compare') checks.push(compareCheck(c, ctx));
     else if (c.kind === 'keys') checks.push(keysCheck(c));
@@ -114,21 +117,28 @@ function buildChecks(ctx: ValidationContext): CheckDefinition<S3Facts>[] {
   return checks;
 }
 
-/** Built-in: the bucket is listable (proven in gather) and holds at least one object. */
-export const restoredBucketCheck = defineCheck<S3Facts>({
-  id: 'restored-bucket',
-  description: 'the restored bucket exists, can be listed and is not empty',
-  run: (f) =>
-    f.probe.firstPage === 0
-      ? fail(`restored bucket ${f.bucket} is empty`, { objects: 0 })
-      : pass(
-          `restored bucket ${f.bucket} exists and can be listed (${f.probe.more ? 'more than 1,000' : f.probe.firstPage} objects)`,
-          {
-            objectsOnFirstPage: f.probe.firstPage,
-            more: f.probe.more,
-          },
-        ),
-});
+/**
+ * Built-in: the bucket is listable (proven in gather) and holds at least one object; with
+ * `allowEmpty` (a `compare` with `allowEmpty: true`) an empty bucket passes, saying so.
+ */
+export function restoredBucketCheck(allowEmpty = false): CheckDefinition<S3Facts> {
+  return defineCheck<S3Facts>({
+    id: 'restored-bucket',
+    description: `the restored bucket exists, can be listed${allowEmpty ? '' : ' and is not empty'}`,
+    run: (f) => {
+      if (f.probe.firstPage === 0)
+        return allowEmpty
+          ? pass(`restored bucket ${f.bucket} exists and is empty, as compare.allowEmpty allows`, {
+              objects: 0,
+            })
+          : fail(`restored bucket ${f.bucket} is empty`, { objects: 0 });
+      return pass(
+        `restored bucket ${f.bucket} exists and can be listed (${f.probe.more ? 'more than 1,000' : f.probe.firstPage} objects)`,
+        { objectsOnFirstPage: f.probe.firstPage, more: f.probe.more },
+      );
+    },
+  });
+}
 
 /** `keys`: each named object exists in the restored bucket (HeadObject). */
 export function keysCheck(c: CheckConfig): CheckDefinition<S3Facts> {

@@ -228,9 +228,12 @@ export class S3DistributedMap extends Construct {
     );
 
     // --- child workflow: the worker, looped until its range is done -----------------------------------
+    // No `payload`: the state input (params, range, index, then the worker's own output when it loops)
+    // is the event. `TaskInput.fromJsonPathAt('$')` with payloadResponseOnly renders `"Parameters": "$"`,
+    // which is not a payload template (Step Functions interpreters reject it).
+    // @see https://github.com/aws/aws-cdk/issues/34260
     const compare = new tasks.LambdaInvoke(this, 'CompareRange', {
       lambdaFunction: this.workerFunction,
-      payload: sfn.TaskInput.fromJsonPathAt('$'),
       payloadResponseOnly: true,
       retryOnServiceExceptions: true,
     });

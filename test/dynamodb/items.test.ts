@@ -12,6 +12,7 @@ import {
   countItems,
   differingAttributes,
   getItems,
+  keyId,
 } from '../../functions/dynamodb/items';
 
 const ddb = mockClient(DynamoDBClient);
@@ -61,7 +62,8 @@ describe('getItems', () => {
       })
       .resolvesOnce({ Responses: { t: [{ ...key('b'), v: { N: '2' } }] } });
     const found = await getItems(client, 't', [key('a'), key('b')], [{ name: 'id', type: 'HASH' }], FAST);
-    expect([...found.keys()]).toEqual(['id=a', 'id=b']);
+    expect([...found.values()].map((i) => i.id?.S)).toEqual(['a', 'b']);
+    expect(found.has(keyId(key('b'), [{ name: 'id', type: 'HASH' }]))).toBe(true);
     const calls = ddb.commandCalls(BatchGetItemCommand).map((c) => c.args[0].input.RequestItems?.t);
     expect(calls[0]).toMatchObject({ ConsistentRead: true, Keys: [key('a'), key('b')] });
     expect(calls[1]).toMatchObject({ ConsistentRead: true, Keys: [key('b')] });

@@ -288,9 +288,11 @@ describe('s3Validator compare with a manifest', () => {
     });
     expect(r.verdict.verdict).toBe('FAILED');
     const res = result(r, 'manifest');
-    expect(res?.detail).toMatch(/^2 matched, 1 missing, 2 extra/);
+    expect(res?.detail).toMatch(/^1 matched, 1 missing, 2 extra, 0 mismatched, 0 drifted, 1 unproven/);
     expect(res?.detail).toContain('missing: reports/absent.pdf');
-    expect(res?.data?.provenBy).toMatchObject({ 'stream+checksum:SHA256': 1, 'size-only': 1 });
+    // A size alone proves nothing about content: docs/b.json is unproven, not matched.
+    expect(res?.detail).toContain('unproven: docs/b.json (the manifest gives no checksum or ETag');
+    expect(res?.data?.provenBy).toEqual({ 'stream+checksum:SHA256': 1 });
   });
 
   it('reads an S3 Inventory CSV with URL-encoded keys and MD5 ETags', async () => {

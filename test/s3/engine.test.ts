@@ -186,7 +186,8 @@ describe('outcomeOf', () => {
       status: 'error',
       detail: expect.stringMatching(/^ran out of time after 3 reference objects/),
     });
-    expect(outcomeOf(result({}), {}, 's3://src').status).toBe('skip');
+    expect(outcomeOf(result({}), {}, 's3://src').status).toBe('fail');
+    expect(outcomeOf(result({}), { allowEmpty: true }, 's3://src').status).toBe('skip');
     expect(outcomeOf(result({ drifted: 2, reference: 2, restored: 2 }), {}, 's3://src').status).toBe('fail');
   });
 

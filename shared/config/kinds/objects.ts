@@ -43,7 +43,21 @@ export const s3CompareCheck = registerCheckKind({
         .min(0)
         .max(100)
         .optional()
-        .describe('DynamoDB: allowed item count difference (default 5).'),
+        .describe('DynamoDB: allowed item count difference in percent of the source (default 5).'),
+      toleranceItems: z
+        .number()
+        .int()
+        .min(0)
+        .optional()
+        .describe(
+          'DynamoDB: allowed item count difference in items (default 0); the count passes within either tolerance, so small tables can allow a few writes since the recovery point.',
+        ),
+      allowEmpty: z
+        .boolean()
+        .optional()
+        .describe(
+          'An empty source and an empty restore are expected (default false: nothing compared is a failure).',
+        ),
       sampleKeys: z
         .array(z.record(z.string(), z.union([z.string(), z.number()])))
         .min(1)
@@ -71,11 +85,15 @@ export const s3CompareCheck = registerCheckKind({
       trustListingEtags: z
         .boolean()
         .optional()
-        .describe('S3: equal ETags in both listings prove equal content without a request (default true).'),
+        .describe(
+          'S3: equal ETags in both listings prove equal content without a request (default true); false proves every object from stored checksums or by hashing its bytes, never by ETag.',
+        ),
       extra: z
         .enum(['report', 'fail'])
         .optional()
-        .describe('S3: objects only in the restored bucket are reported (default) or fail the check.'),
+        .describe(
+          'Objects (S3) or items (DynamoDB) only in the restore are reported (default) or fail the check.',
+        ),
       distributed: z
         .enum(['auto', 'never', 'always'])
         .optional()
