@@ -283,6 +283,9 @@ describe('rds validator on PostgreSQL', () => {
     });
     expect(byId(run, 'login').status).toBe('fail');
     expect(byId(run, 'login').detail).toContain(`could not reach 127.0.0.1:${port} (ECONNREFUSED)`);
+    // Local advice: the CLI's flags, not the restore testing selection's overrides.
+    expect(byId(run, 'login').detail).toContain('Check --host and --port');
+    expect(byId(run, 'login').detail).not.toContain('dbSubnetGroupName');
     expect(run.verdict.verdict).toBe('FAILED');
   });
 
