@@ -13,8 +13,7 @@ import {
   configJsonSchema,
   emptyConfig,
   loadConfigFile,
-  matchProfile,
-  profileByName,
+  pickLocalProfile,
 } from '../shared/config/index';
 import { runtimeSettings } from '../shared/env';
 import { ConfigError, reasonOf, UsageError } from '../shared/errors';
@@ -101,7 +100,10 @@ async function runCheck(type: string, argv: string[], io: Io): Promise<number> {
     .exitOverride()
     .configureOutput({ writeOut: io.out, writeErr: io.err })
     .option('--config <file>', 'config file (YAML or JSON)', 'validation.config.yaml')
-    .option('--profile <name>', 'profile to run (default: the first profile that matches the target)')
+    .option(
+      '--profile <name>',
+      'profile to run (default: the only profile for the resource type; required when there are several)',
+    )
     .option('--json', 'print exactly one JSON object')
     .option('--evidence <dir>', 'write the evidence record of the run as JSON under DIR')
     .option('--timeout <seconds>', 'overall deadline for the checks', '900')
@@ -118,24 +120,13 @@ async function runCheck(type: string, argv: string[], io: Io): Promise<number> {
   const opts = cmd.opts<Record<string, unknown>>();
   const configFile = String(opts.config);
   const config = readConfig(configFile);
-  let profile = undefined as ReturnType<typeof profileByName>;
-  if (typeof opts.profile === 'string') {
-    profile = profileByName(config, opts.profile);
-    if (!profile) {
-      throw new UsageError(
-        `no profile named ${JSON.stringify(opts.profile)} in ${configFile}; profiles: ${config.profiles.map((p) => p.name).join(', ') || '(none)'}`,
-      );
-    }
-  } else {
-    profile = matchProfile(config, {
-      resourceType: target.resourceType,
-      sourceResourceArn: target.sourceResourceArn?.(opts),
-    });
-    if (!profile && !opts.json)
-      io.err(
-        `note: no profile in ${configFile} matches resource type ${target.resourceType}; only built-in checks run (use --profile NAME)\n`,
-      );
-  }
+  const { profile, note } = pickLocalProfile(config, {
+    resourceType: target.resourceType,
+    profileName: typeof opts.profile === 'string' ? opts.profile : undefined,
+    configFile,
+  });
+  // stderr, so that --json keeps exactly one object on stdout.
+  if (note) io.err(`note: ${note}\n`);
   const recoveryPoint = parseTime(opts.recoveryPointTime as string | undefined, '--recovery-point-time');
   const job = localRestoreJob({
     resourceType: target.resourceType,

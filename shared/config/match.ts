@@ -1,4 +1,5 @@
 import picomatch from 'picomatch';
+import { UsageError } from '../errors';
 import type { Config, Profile } from './schema';
 
 /** What a profile is matched against. */
@@ -39,4 +40,67 @@ export function matchProfile(config: Config, subject: MatchSubject): Profile | u
 /** Finds a profile by name (CLI `--profile`). */
 export function profileByName(config: Config, name: string): Profile | undefined {
   return config.profiles.find((p) => p.name === name);
+}
+
+/** The profile a local `check <type>` runs, and a note for the operator when the pick needs saying. */
+export interface LocalProfilePick {
+  readonly profile?: Profile;
+  readonly note?: string;
+}
+
+const typesOf = (p: Profile): readonly string[] | undefined => many(p.match.resourceType);
+
+/**
+ * Picks the profile for a local `restore-validation check <type>` (every type uses this one rule).
+ * Locally there is no restore job, so the match keys that only a job has (source and created ARNs,
+ * restore testing plan) cannot decide: `--profile NAME` names one; else the profiles for the
+ * resource type (those whose `match.resourceType` includes it, or that name no type) are the
+ * candidates — one is picked, none means only built-in checks run, and more than one is a usage
+ * error naming them, so that a check never passes on built-in checks while the config holds a
+ * profile that was meant to run.
+ * @throws UsageError for an unknown `--profile` or an ambiguous pick
+ */
+export function pickLocalProfile(
+  config: Config,
+  input: { readonly resourceType: string; readonly profileName?: string; readonly configFile: string },
+): LocalProfilePick {
+  const names = config.profiles.map((p) => p.name);
+  if (input.profileName !== undefined) {
+    const profile = profileByName(config, input.profileName);
+    if (!profile)
+      throw new UsageError(
+        `no profile named ${JSON.stringify(input.profileName)} in ${input.configFile}; profiles: ${names.join(', ') || '(none)'}`,
+      );
+    return { profile };
+  }
+  const type = input.resourceType.toLowerCase();
+  const candidates = config.profiles.filter((p) => {
+    const types = typesOf(p);
+    return !types || types.some((t) => t.toLowerCase() === type);
+  });
+  if (candidates.length === 0)
+    return {
+      note: `no profile in ${input.configFile} is for resource type ${input.resourceType}${names.length ? ` (profiles: ${names.join(', ')})` : ''}; only built-in checks run (use --profile NAME to run another)`,
+    };
+  if (candidates.length > 1)
+    throw new UsageError(
+      `${candidates.length} profiles in ${input.configFile} are for resource type ${input.resourceType} (${candidates.map((p) => p.name).join(', ')}): pick one with --profile NAME`,
+    );
+  const profile = candidates[0] as Profile;
+  const m = profile.match;
+  const ignored = (
+    [
+      ['sourceResourceArn', m.sourceResourceArn],
+      ['createdResourceArn', m.createdResourceArn],
+      ['restoreTestingPlan', m.restoreTestingPlan],
+    ] as const
+  )
+    .filter(([, v]) => v !== undefined)
+    .map(([k]) => k);
+  return {
+    profile,
+    note: ignored.length
+      ? `profile ${profile.name} picked as the only one for resource type ${input.resourceType}; its match keys ${ignored.join(', ')} apply to restore jobs only`
+      : undefined,
+  };
 }

@@ -4,7 +4,8 @@
  *
  * Status rules: data that is wrong, missing or stale is `fail`; a statement the server rejects on the
  * restored database (missing relation, timeout) is `fail` too, since the restore cannot answer it; a
- * check that tries to write, or a config that cannot be evaluated, is `error`. When login failed,
+ * check that tries to write (refused before it runs), SQL with a syntax error, a missing grant, or a
+ * config that cannot be evaluated is `error`: the profile is wrong, not the restore. When login failed,
  * the `login` check fails with the cause and the other SQL checks are skipped (not run twice).
  * Results never carry row data: only counts, numbers the expectations compared, and column names.
  */
@@ -54,9 +55,7 @@ async function guarded(body: () => Promise<CheckOutcome>): Promise<CheckOutcome>
   } catch (err) {
     if (err instanceof NotConnected) return skip(`not run: could not log in (see ${LOGIN_CHECK_ID})`);
     if (err instanceof SqlStatementError) {
-      return err.message.startsWith('write refused')
-        ? errored(err.message)
-        : fail(`statement failed: ${err.message}`);
+      return err.problem === 'restore' ? fail(`statement failed: ${err.message}`) : errored(err.message);
     }
     throw err;
   }
@@ -69,18 +68,68 @@ function column(row: SqlRow, name: string): { found: boolean; value: unknown } {
   return key === undefined ? { found: false, value: undefined } : { found: true, value: row[key] };
 }
 
+const PG_POWER_ROLES = [
+  'rds_superuser',
+  'pg_execute_server_program',
+  'pg_write_server_files',
+  'pg_read_server_files',
+];
+const MYSQL_POWER_PRIVILEGES = [
+  'SUPER',
+  'FILE',
+  'SHUTDOWN',
+  'PROCESS',
+  'RELOAD',
+  'CREATE ROUTINE',
+  'EXECUTE',
+];
+
+/**
+ * What the validation user may do beyond reading: superuser, server-file and program roles
+ * (PostgreSQL) or global SUPER/FILE/… privileges (MySQL). Empty for a least-privilege user.
+ */
+export async function elevatedPrivileges(pool: SqlPool, signal?: AbortSignal): Promise<string[]> {
+  if (pool.engine === 'postgres') {
+    const r = await pool.query(
+      `SELECT r.rolsuper AS super, ARRAY(SELECT b.rolname::text FROM pg_roles b WHERE b.rolname = ANY($1::text[]) AND pg_has_role(current_user, b.oid, 'member') ORDER BY 1) AS roles FROM pg_roles r WHERE r.rolname = current_user`,
+      { params: [PG_POWER_ROLES], signal },
+    );
+    const row = r.rows[0];
+    const roles = Array.isArray(row?.roles) ? (row.roles as string[]) : [];
+    return [...(row?.super === true ? ['superuser'] : []), ...roles];
+  }
+  const r = await pool.query(
+    'SELECT DISTINCT PRIVILEGE_TYPE AS p FROM information_schema.USER_PRIVILEGES WHERE PRIVILEGE_TYPE IN (?) ORDER BY 1',
+    { params: [MYSQL_POWER_PRIVILEGES], signal },
+  );
+  return r.rows.map((row) => String(row.p));
+}
+
+function privilegeWarning(engine: SqlEngine, user: string, held: readonly string[]): string {
+  if (held.length === 0) return '';
+  const what =
+    engine === 'postgres'
+      ? held.includes('superuser')
+        ? `${user} is a superuser${held.length > 1 ? ` (and a member of ${held.filter((h) => h !== 'superuser').join(', ')})` : ''}`
+        : `${user} is a member of ${held.join(', ')}`
+      : `${user} holds ${held.join(', ')}`;
+  return `; warning: ${what}: validate with a user that may only SELECT (docs/databases.md, "The validation user")`;
+}
+
 /** The `login` check: opens the session and proves the credentials work. */
 export function loginCheck<F>(env: SqlCheckEnv): CheckDefinition<F> {
   return defineCheck<F>({
     id: LOGIN_CHECK_ID,
     description: 'The validation user can log in to the restored database.',
-    run: async () => {
+    run: async (_f, { signal }) => {
       try {
         const { pool, serverVersion } = await env.session.ready();
         const where = pool.endpoint;
+        // A failed privilege look-up must not fail the login: the warning is advice.
+        const held = await elevatedPrivileges(pool, signal).catch(() => []);
         return pass(
-          `logged in as ${where.user} (${where.credentialSource}) to ${env.engine} ${serverVersion}`,
-          { serverVersion },
+          `logged in as ${where.user} (${where.credentialSource}) to ${env.engine} ${serverVersion}${privilegeWarning(env.engine, where.user, held)}`,
+          { serverVersion, ...(held.length ? { elevatedPrivileges: held } : {}) },
         );
       } catch (err) {
         return fail(reasonOf(err));

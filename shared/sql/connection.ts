@@ -15,6 +15,7 @@ import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { RestoreValidationError, reasonOf } from '../errors';
 import { explainConnectError } from './errors';
+import { assertReadOnlyStatement, UnsafeStatementError } from './statement-guard';
 import { tlsConnectOptions } from './tls';
 import type { QueryOptions, QueryResult, SqlEndpoint, SqlPool, SqlRow } from './types';
 
@@ -29,14 +30,53 @@ export class SqlConnectError extends RestoreValidationError {
   }
 }
 
-/** A statement that failed on the server (syntax, permission, timeout, write attempt). */
+/**
+ * Whose problem a failed statement is: `refused` (the check tried to write or act outside the
+ * read-only transaction), `config` (the check's SQL is invalid or the validation user lacks a grant:
+ * fix the profile or the user), or `restore` (the restored database cannot answer it: missing
+ * relation, timeout, bad data).
+ */
+export type StatementProblem = 'refused' | 'config' | 'restore';
+
+/** A statement that failed on the server or was refused before it was sent. */
 export class SqlStatementError extends RestoreValidationError {
   readonly code?: string;
-  constructor(message: string, code?: string, options?: ErrorOptions) {
+  readonly problem: StatementProblem;
+  constructor(message: string, code?: string, options?: ErrorOptions & { problem?: StatementProblem }) {
     super(message, options);
     this.name = 'SqlStatementError';
     this.code = code;
+    this.problem = options?.problem ?? 'restore';
   }
+}
+
+/** Refuses `sql` before it is sent unless it is one read-only query (statement-guard.ts). */
+function guardStatement(sql: string, engine: SqlEndpoint['engine']): void {
+  try {
+    assertReadOnlyStatement(sql, engine);
+  } catch (err) {
+    if (err instanceof UnsafeStatementError)
+      throw new SqlStatementError(`refused before running: ${err.message}`, 'RV_REFUSED', {
+        problem: 'refused',
+      });
+    throw err;
+  }
+}
+
+// Values from rows can appear in a driver's data-exception text ('invalid input syntax for type
+// integer: "<value>"', MySQL 'Truncated incorrect DOUBLE value: '<value>''): quoted parts of such
+// messages are removed before they reach a verdict, a log or the evidence.
+const QUOTED = /'(?:[^'\\]|''|\\.)*'|"(?:[^"\\]|""|\\.)*"/g;
+
+/**
+ * A driver error's text without row data: for data exceptions (SQLSTATE class 22) and integrity
+ * violations (class 23) every quoted part is replaced by `"…"`; other messages name only
+ * identifiers and the check's own SQL and are kept. Cut to 500 characters.
+ */
+export function redactDriverMessage(message: string, sqlState: string | undefined): string {
+  const dataBearing = sqlState !== undefined && /^(22|23)/.test(sqlState);
+  const text = dataBearing ? message.replace(QUOTED, '"…"') : message;
+  return text.length > 500 ? `${text.slice(0, 499)}…` : text;
 }
 
 /** Opens a pool for the endpoint's engine. Nothing connects until the first probe or query. */
@@ -105,7 +145,9 @@ class PgPool implements SqlPool {
       query_timeout: (e.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS) + 5_000,
       application_name: 'restore-validation',
       // Startup parameters: read-only by default, UTC, ISO dates (a parameter group may set another DateStyle).
-      options: '-c default_transaction_read_only=on -c TimeZone=UTC -c DateStyle=ISO,MDY',
+      // standard_conforming_strings=on: backslashes in '…' are literal, as the statement guard reads them.
+      options:
+        '-c default_transaction_read_only=on -c standard_conforming_strings=on -c TimeZone=UTC -c DateStyle=ISO,MDY',
       types: pgTypes,
     });
     // An idle client that errors (server restart) must not crash the process.
@@ -132,6 +174,7 @@ class PgPool implements SqlPool {
 
   async query(sql: string, options?: QueryOptions): Promise<QueryResult> {
     if (options?.signal?.aborted) throw new SqlStatementError('not run: aborted');
+    guardStatement(sql, this.engine);
     const client = await this.#connect();
     let broken: Error | undefined;
     const onAbort = () => {
@@ -169,17 +212,31 @@ class PgPool implements SqlPool {
   }
 }
 
+// SQLSTATEs that mean the check (or the validation user), not the restore, is wrong.
+const PG_CONFIG_STATES = new Set(['42601', '42501', '42804', '42P18', '42725', '42803']);
+
 function pgStatementError(err: unknown): SqlStatementError {
   const e = err as { code?: string; message?: string };
   if (e.code === '57014')
     return new SqlStatementError('statement timed out (canceled by statement_timeout)', e.code, {
       cause: err,
     });
+  const message = redactDriverMessage(reasonOf(err), e.code);
   if (e.code === '25006')
-    return new SqlStatementError(`write refused: ${e.message} (checks run read-only)`, e.code, {
+    return new SqlStatementError(`write refused: ${message} (checks run read-only)`, e.code, {
       cause: err,
+      problem: 'refused',
     });
-  return new SqlStatementError(reasonOf(err), e.code, { cause: err });
+  if (e.code && PG_CONFIG_STATES.has(e.code))
+    return new SqlStatementError(configReason(message, e.code), e.code, { cause: err, problem: 'config' });
+  return new SqlStatementError(message, e.code, { cause: err });
+}
+
+/** The reason for a statement the check got wrong, with the fix. */
+function configReason(message: string, code: string): string {
+  if (code === '42501' || code === 'ER_TABLEACCESS_DENIED_ERROR' || code === 'ER_COLUMNACCESS_DENIED_ERROR')
+    return `${message}: grant the validation user SELECT on it in the source database (docs/databases.md, "The validation user")`;
+  return `the check's SQL is invalid (${message}): fix the statement in the profile`;
 }
 
 interface MysqlConn extends mysql.PoolConnection {
@@ -262,6 +319,7 @@ class MysqlPool implements SqlPool {
 
   async query(sql: string, options?: QueryOptions): Promise<QueryResult> {
     if (options?.signal?.aborted) throw new SqlStatementError('not run: aborted');
+    guardStatement(sql, this.engine);
     const conn = await this.#connect();
     const timeoutMs = effectiveTimeout(this.#config, options);
     let broken = false;
@@ -326,10 +384,18 @@ function mysqlStatementError(err: unknown): SqlStatementError {
   if (e.errno === 1969 || e.errno === 3024 || e.code === 'PROTOCOL_SEQUENCE_TIMEOUT') {
     return new SqlStatementError('statement timed out (max statement time exceeded)', e.code, { cause: err });
   }
+  const message = redactDriverMessage(reasonOf(err), (err as { sqlState?: string }).sqlState);
   // 1792 ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION
   if (e.errno === 1792)
-    return new SqlStatementError(`write refused: ${e.message} (checks run read-only)`, e.code, {
+    return new SqlStatementError(`write refused: ${message} (checks run read-only)`, e.code, {
       cause: err,
+      problem: 'refused',
     });
-  return new SqlStatementError(reasonOf(err), e.code, { cause: err });
+  // 1064 ER_PARSE_ERROR, 1149 ER_SYNTAX_ERROR, 1142/1143 table/column access denied
+  if (e.errno === 1064 || e.errno === 1149 || e.errno === 1142 || e.errno === 1143)
+    return new SqlStatementError(configReason(message, e.code ?? ''), e.code, {
+      cause: err,
+      problem: 'config',
+    });
+  return new SqlStatementError(message, e.code, { cause: err });
 }

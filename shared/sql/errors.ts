@@ -60,6 +60,8 @@ export function explainConnectError(err: unknown, where: Where): string {
       message,
     )
   ) {
+    if (where.credentialSource === 'local')
+      return `could not reach ${at} (${code || 'timed out'}): is the server running and listening there? Check --host and --port, and that a firewall lets this machine connect`;
     return `could not reach ${at} (${code || 'timed out'}): the validator cannot connect over the network. Check that the restore test puts the database in the validator's VPC (selection overrides dbSubnetGroupName and vpcSecurityGroupIds) and that the security group allows the validator's security group on port ${where.port}`;
   }
   if (TLS_CODES.has(code) || /certificate|self[- ]signed/i.test(message)) {

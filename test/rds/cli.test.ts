@@ -32,6 +32,35 @@ profiles:
         freshness: { sql: select max(created_at) from orders, maxAgeMinutes: 20 }
 `,
   );
+  // Shaped like the README's example: the ARN glob cannot match a local server.
+  writeFileSync(
+    join(dir, 'readme.yaml'),
+    `version: 1
+profiles:
+  - name: orders-db
+    match: { resourceType: RDS, sourceResourceArn: "arn:aws:rds:*:*:db:orders-*" }
+    checks:
+      - id: orders-present
+        sql: select count(*) as n from orders
+        expect: { n: { min: 1000 } }
+  - name: files
+    match: { resourceType: EBS }
+    checks:
+      - { id: app, paths: [/etc] }
+`,
+  );
+  writeFileSync(
+    join(dir, 'two.yaml'),
+    `version: 1
+profiles:
+  - name: orders-db
+    match: { resourceType: RDS, sourceResourceArn: "arn:aws:rds:*:*:db:orders-*" }
+    checks: [{ id: a, sql: select 1 as n, expect: { n: { equals: 1 } } }]
+  - name: billing-db
+    match: { resourceType: [RDS, Aurora] }
+    checks: [{ id: b, sql: select 1 as n, expect: { n: { equals: 1 } } }]
+`,
+  );
   process.env.RV_CLI_PG_PW = pg.password;
   process.env.RV_CLI_MARIA_PW = maria.password;
 });
@@ -110,6 +139,57 @@ describe('check rds', () => {
     const json = JSON.parse(r.out) as { verdict: string; message: string };
     expect(json.verdict).toBe('FAILED');
     expect(json.message).toContain('orders-fresh failed: data is 75 minutes older than the recovery point');
+  });
+
+  const pgFlags = () => [
+    '--engine',
+    'postgres',
+    '--host',
+    pg.host,
+    '--port',
+    String(pg.port),
+    '--database',
+    'postgres',
+    '--user',
+    'postgres',
+    '--password-env',
+    'RV_CLI_PG_PW',
+    '--json',
+  ];
+
+  it('runs the only profile for the type when its ARN glob cannot match locally, and says so', async () => {
+    const r = await cli(['check', 'rds', '--config', join(dir, 'readme.yaml'), ...pgFlags()]);
+    expect(r.err).toContain(
+      'profile orders-db picked as the only one for resource type RDS; its match keys sourceResourceArn apply to restore jobs only',
+    );
+    const json = JSON.parse(r.out) as { verdict: string; checks: Array<{ id: string; status: string }> };
+    // The profile's check ran (and failed: 2 rows, not 1000): never SUCCESSFUL on login alone.
+    expect(json.checks.map((c) => [c.id, c.status])).toEqual([
+      ['login', 'pass'],
+      ['orders-present', 'fail'],
+    ]);
+    expect(r.code).toBe(1);
+  });
+
+  it('exits 2 naming the profiles and --profile when several are for the type', async () => {
+    const r = await cli(['check', 'rds', '--config', join(dir, 'two.yaml'), ...pgFlags()]);
+    expect(r.code).toBe(2);
+    expect(r.out).toBe('');
+    expect(r.err).toContain(
+      '2 profiles in ' +
+        join(dir, 'two.yaml') +
+        ' are for resource type RDS (orders-db, billing-db): pick one with --profile NAME',
+    );
+    const picked = await cli([
+      'check',
+      'aurora',
+      '--config',
+      join(dir, 'two.yaml'),
+      '--profile',
+      'orders-db',
+      ...pgFlags(),
+    ]);
+    expect(picked.code).toBe(0);
   });
 
   it('exits 2 with a readable reason when the password variable is not set', async () => {

@@ -19,6 +19,9 @@ beforeAll(async () => {
     GRANT SELECT ON shop.* TO 'validator'@'127.0.0.1';
     GRANT SELECT ON shop_source.* TO 'validator'@'127.0.0.1';
   `);
+  db.sql(`DELIMITER //
+    CREATE FUNCTION shop.bump() RETURNS INT MODIFIES SQL DATA BEGIN INSERT INTO shop.orders (total, created_at) VALUES (1, NOW()); RETURN 1; END //
+    DELIMITER ;`);
   // TIMESTAMP is stored in UTC and shown in the session zone: write it from a +02:00 session.
   db.sql("SET time_zone = '+02:00'; UPDATE shop.orders SET stamped = '2026-11-24 23:55:00' WHERE id = 2;");
   process.env.RV_TEST_MARIA_PW = 'v-secret';
@@ -152,6 +155,17 @@ describe('rds validator on MariaDB', () => {
     expect(run.verdict.verdict).toBe('FAILED');
   });
 
+  it('reports a syntax error in the check as error, naming the fix, when the SQL is invalid', async () => {
+    const run = await runLocal(rdsValidator, {
+      target: target(),
+      checks: [{ id: 'typo', sql: 'select count(* as n from orders', expect: { n: { min: 1 } } }],
+    });
+    expect(byId(run, 'typo').status).toBe('error');
+    expect(byId(run, 'typo').detail).toContain(
+      "the check's SQL is invalid (You have an error in your SQL syntax",
+    );
+  });
+
   it('fails a statement that runs past max_statement_time', async () => {
     const run = await runLocal(rdsValidator, {
       target: target(),
@@ -172,10 +186,15 @@ describe('rds validator on MariaDB', () => {
         { id: 'insert', sql: 'insert into orders (total, created_at) values (1, now())' },
         { id: 'drop', sql: 'drop table orders' },
         { id: 'two', sql: 'select 1; delete from orders' },
+        // A function that writes passes the guard: the read-only transaction refuses it.
+        { id: 'function', sql: 'select bump() as b', rows: { min: 1 } },
       ],
     });
+    expect(byId(run, 'function')).toMatchObject({ status: 'error' });
+    expect(byId(run, 'function').detail).toContain('write refused');
     for (const id of ['delete', 'insert', 'drop', 'two']) expect(byId(run, id).status, id).not.toBe('pass');
-    expect(byId(run, 'delete').detail).toContain('write refused');
+    for (const id of ['delete', 'insert', 'drop', 'two'])
+      expect(byId(run, id).detail, id).toContain('refused before running');
     expect(db.sql('select count(*) from shop.orders').trim()).toBe('2');
   });
 

@@ -283,6 +283,9 @@ describe('rds validator on PostgreSQL', () => {
     });
     expect(byId(run, 'login').status).toBe('fail');
     expect(byId(run, 'login').detail).toContain(`could not reach 127.0.0.1:${port} (ECONNREFUSED)`);
+    // Local advice: the CLI's flags, not the restore testing selection's overrides.
+    expect(byId(run, 'login').detail).toContain('Check --host and --port');
+    expect(byId(run, 'login').detail).not.toContain('dbSubnetGroupName');
     expect(run.verdict.verdict).toBe('FAILED');
   });
 
@@ -301,21 +304,29 @@ describe('rds validator on PostgreSQL', () => {
   });
 
   it('refuses a write and changes nothing when a check tries to write', async () => {
+    pg.psql(
+      "CREATE OR REPLACE FUNCTION bump() RETURNS int LANGUAGE sql AS 'INSERT INTO orders (total, created_at) VALUES (1, now()) RETURNING 1';",
+      'shop',
+    );
     const before = orderCount();
     const run = await runLocal(rdsValidator, {
-      // The superuser may write: only the read-only transaction stops it.
+      // The superuser may write: only the guard and the read-only transaction stop it.
       target: target({ user: 'postgres', passwordEnv: 'RV_TEST_PG_SUPER' }),
       checks: [
         { id: 'delete', sql: 'delete from orders returning id' },
         { id: 'smuggle', sql: 'commit; delete from orders' },
         { id: 'ddl', sql: 'drop table orders' },
+        // A function that writes passes the guard: the read-only transaction refuses it.
+        { id: 'function', sql: 'select bump() as b', rows: { min: 1 } },
       ],
     });
     expect(byId(run, 'delete')).toMatchObject({ status: 'error' });
-    expect(byId(run, 'delete').detail).toContain('write refused');
-    expect(byId(run, 'smuggle').status).toBe('fail');
-    expect(byId(run, 'smuggle').detail).toContain('multiple commands');
+    expect(byId(run, 'delete').detail).toContain('refused before running');
+    expect(byId(run, 'smuggle').status).toBe('error');
+    expect(byId(run, 'smuggle').detail).toContain('exactly one statement');
     expect(byId(run, 'ddl').status).toBe('error');
+    expect(byId(run, 'function')).toMatchObject({ status: 'error' });
+    expect(byId(run, 'function').detail).toContain('write refused');
     expect(orderCount()).toBe(before);
     expect(run.verdict.verdict).toBe('FAILED');
   });
@@ -327,6 +338,33 @@ describe('rds validator on PostgreSQL', () => {
     });
     expect(byId(run, 'gone').status).toBe('fail');
     expect(byId(run, 'gone').detail).toContain('relation "customers" does not exist');
+  });
+
+  it('reports a syntax error in the check as error, naming the fix, when the SQL is invalid', async () => {
+    const run = await runLocal(rdsValidator, {
+      target: target(),
+      checks: [{ id: 'typo', sql: 'select count(* as n from orders', expect: { n: { min: 1 } } }],
+    });
+    expect(byId(run, 'typo').status).toBe('error');
+    expect(byId(run, 'typo').detail).toContain("the check's SQL is invalid");
+    expect(byId(run, 'typo').detail).toContain('syntax error at or near');
+    expect(byId(run, 'typo').detail).toContain('fix the statement in the profile');
+  });
+
+  it('keeps row values out of the detail when the driver error quotes them', async () => {
+    const run = await runLocal(rdsValidator, {
+      target: target(),
+      checks: [
+        {
+          id: 'cast',
+          sql: 'select note::int as n from orders where note is not null',
+          expect: { n: { min: 0 } },
+        },
+      ],
+    });
+    expect(byId(run, 'cast').status).toBe('fail');
+    expect(byId(run, 'cast').detail).toContain('invalid input syntax for type integer');
+    expect(byId(run, 'cast').detail).not.toContain('even');
   });
 
   it('fails login when TLS is required but the server offers none', async () => {
