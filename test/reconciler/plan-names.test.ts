@@ -5,13 +5,15 @@
  */
 import { BackupClient } from '@aws-sdk/client-backup';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { reconcile } from '../../functions/reconciler/reconcile';
+import { type ReconcilerDeps, reconcile } from '../../functions/reconciler/reconcile';
 import { DEFAULT_RECONCILER_SETTINGS } from '../../functions/reconciler/settings';
 import { planNameFromArn } from '../../shared/job';
+import { postVerdict } from '../../shared/report';
 import { FakeRestoreTestingApi } from './fake-restore-testing';
 import { PLAN_ARN_FORMS } from './plan-arns';
 
 let api: FakeRestoreTestingApi;
+const deps = (): ReconcilerDeps => ({ backup, dispatch: async () => {}, postVerdict });
 let backup: BackupClient;
 
 beforeEach(async () => {
@@ -52,7 +54,7 @@ describe('reconcile with real plan ARNs', () => {
   it('reads the selections of configured plans of both ARN forms', async () => {
     const result = await reconcile(
       { ...DEFAULT_RECONCILER_SETTINGS, planArns: PLAN_ARN_FORMS.map((p) => p.arn) },
-      { backup, dispatch: async () => {} },
+      deps(),
     );
     expect(result.plans).toBe(2);
     // Each plan's selected resource got no job: reported under the plan's real name.
@@ -62,7 +64,7 @@ describe('reconcile with real plan ARNs', () => {
   });
 
   it('uses the names ListRestoreTestingPlans returns when no plan is configured', async () => {
-    const result = await reconcile(DEFAULT_RECONCILER_SETTINGS, { backup, dispatch: async () => {} });
+    const result = await reconcile(DEFAULT_RECONCILER_SETTINGS, deps());
     expect(api.calls).toContain('ListRestoreTestingPlans');
     expect(result.coverage.untested.map((u) => u.restoreTestingPlanName).sort()).toEqual(
       PLAN_ARN_FORMS.map((p) => p.name).sort(),
