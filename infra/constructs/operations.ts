@@ -49,8 +49,10 @@ import {
   CentralEvidenceReceiver,
   CentralMetricsLink,
   CentralReadRole,
+  checkArn,
   evidenceTableRef,
   RestoreEventForwarding,
+  TABLE_ARN,
 } from './central';
 
 export interface RestoreValidationOperationsProps {
@@ -259,6 +261,13 @@ export class RestoreValidationOperations extends Construct {
         'CentralEvidenceBucket',
         props.centralEvidence.bucketName,
       );
+      if (props.centralEvidence.tableArn)
+        checkArn(
+          'centralEvidence.tableArn',
+          props.centralEvidence.tableArn,
+          TABLE_ARN,
+          "arn:aws:dynamodb:<region>:<account>:table/<name>: the central stack's EvidenceTableArn output as it is",
+        );
       this.evidenceTable = props.centralEvidence.tableArn
         ? dynamodb.Table.fromTableArn(this, 'CentralEvidenceTable', props.centralEvidence.tableArn)
         : this.createTable(removalPolicy, false);
