@@ -1241,6 +1241,7 @@ export function typeStatements(
       `the guard reads the tags of a restored table whose name was overridden (not ${RESTORE_TEST_PREFIX}-…) to find the ${RESTORE_TEST_TAG} tag; tags only, any table of this account and region`,
     );
     // A table that passes the guard by its tag: read it by that tag (DynamoDB ABAC, aws:ResourceTag).
+    // @see https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/abac-example-use-cases.html
     add(
       'ReadTablesTaggedAsRestoreTests',
       [
