@@ -246,12 +246,21 @@ export interface RestoreValidationProps {
    */
   readonly fileSystemHelper?: FileSystemHelperSettings;
   /**
+   * KMS keys of SSE-KMS objects in the buckets the S3 validator compares (source buckets, or restored
+   * buckets restored with a customer managed key). `HeadObject` with `ChecksumMode: ENABLED` on such
+   * an object needs `kms:Decrypt` on its key, as does a download. Always limited to calls S3 makes
+   * for the restored and configured source buckets (`kms:ViaService`, `kms:EncryptionContext:aws:s3:arn`).
+   * @default - any key of this account and region, under those conditions
+   */
+  readonly s3KmsKeyArns?: readonly string[];
+  /**
    * Folder holding `<type>/handler.ts` and `dlq/handler.ts`. Must be inside the project root.
    * @default '<project>/functions'
    */
   readonly functionsDir?: string;
 }
 
+const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/;
 const PLAN_ARN = /^arn:aws[a-z-]*:backup:[a-z0-9-]+:\d{12}:restore-testing-plan:[A-Za-z0-9_-]+$/;
 
 /** Thrown for props that cannot work together: says what is wrong, shows the value and the fix. */
@@ -305,6 +314,17 @@ function checkProps(props: RestoreValidationProps): void {
         );
       }
     }
+  }
+  if (props.s3KmsKeyArns) {
+    if (props.s3KmsKeyArns.length === 0)
+      fail(
+        's3KmsKeyArns is empty: omit it to allow any key of this account and region (through S3 only), or list key ARNs.',
+      );
+    for (const k of props.s3KmsKeyArns)
+      if (!Token.isUnresolved(k) && !KMS_KEY_ARN.test(k))
+        fail(
+          `s3KmsKeyArns contains "${k}", which is not a KMS key ARN: expected arn:aws:kms:<region>:<account>:key/<key id> (aliases do not work in IAM resources).`,
+        );
   }
   const mem = [props.memorySize, ...Object.values(props.functionSettings ?? {}).map((s) => s?.memorySize)];
   for (const m of mem)
@@ -646,12 +666,22 @@ export class RestoreValidation extends Construct {
       this.attachSinks(this.ebsHelper.stepsFunction, environment);
     }
     if (functions.s3 && props.s3DistributedMap !== false) {
+      const mapProps = typeof props.s3DistributedMap === 'object' ? props.s3DistributedMap : {};
+      const readableBuckets = mapProps.readableBuckets ?? [
+        `${RESTORE_TEST_PREFIX}-*`,
+        ...access.s3.sourceBuckets,
+      ];
       this.s3DistributedMap = new S3DistributedMap(this, 'S3DistributedMap', {
-        readableBuckets: [`${RESTORE_TEST_PREFIX}-*`, ...access.s3.sourceBuckets],
-        ...(typeof props.s3DistributedMap === 'object' ? props.s3DistributedMap : {}),
+        ...mapProps,
+        readableBuckets,
         logRetention,
       });
       this.s3DistributedMap.attachTo(functions.s3);
+      // The workers read the same objects with the same HeadObject (ChecksumMode) as the validator.
+      this.allow(
+        this.s3DistributedMap.workerFunction.role as iam.IRole,
+        s3KmsDecrypt(readableBuckets, props.s3KmsKeyArns),
+      );
       this.attachSinks(this.s3DistributedMap.mergeFunction, environment);
     }
     this.extensionHost = {
@@ -835,7 +865,8 @@ export class RestoreValidation extends Construct {
 
   /** The built-in type's read permissions, scoped by the config (ExtensionHost). */
   grantType(role: iam.Role, type: ValidatorType): void {
-    for (const spec of typeStatements(type, this.access[type])) this.allow(role, spec);
+    const options = { s3KmsKeyArns: this.props.s3KmsKeyArns };
+    for (const spec of typeStatements(type, this.access[type], options)) this.allow(role, spec);
   }
 
   /**
@@ -987,6 +1018,33 @@ function readPackageVersion(): string {
   }
 }
 
+/**
+ * `kms:Decrypt` for SSE-KMS objects of the compared buckets: `HeadObject` with `ChecksumMode: ENABLED`
+ * needs it (the stored checksum is encrypted with the object), as does `GetObject`. Only through S3
+ * in this region and only for these buckets' objects (S3 passes the bucket ARN, or the object ARN
+ * without an S3 Bucket Key, as encryption context).
+ * @see https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html (ChecksumMode: "you must have permission to use the kms:Decrypt action")
+ * @see https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html#encryption-context
+ */
+export function s3KmsDecrypt(buckets: readonly string[], keyArns?: readonly string[]): AllowSpec {
+  const p = Aws.PARTITION;
+  return {
+    sid: 'DecryptComparedObjects',
+    actions: ['kms:Decrypt'],
+    resources: keyArns ? [...keyArns] : [`arn:${p}:kms:${Aws.REGION}:${Aws.ACCOUNT_ID}:key/*`],
+    conditions: {
+      StringEquals: { 'kms:ViaService': `s3.${Aws.REGION}.amazonaws.com` },
+      StringLike: {
+        'kms:EncryptionContext:aws:s3:arn': buckets.flatMap((b) => [
+          `arn:${p}:s3:::${b}`,
+          `arn:${p}:s3:::${b}/*`,
+        ]),
+      },
+    },
+    why: 'SSE-KMS objects of the compared buckets, whose keys the config cannot name (s3KmsKeyArns narrows it): only through S3 in this region (kms:ViaService) and only for the restored and configured source buckets (kms:EncryptionContext:aws:s3:arn)',
+  };
+}
+
 /** One IAM statement with the reason it has the scope it has (used for the cdk-nag waiver when wildcarded). */
 export interface AllowSpec {
   readonly sid: string;
@@ -1003,7 +1061,11 @@ export interface AllowSpec {
  * resources the config names.
  * @see https://docs.aws.amazon.com/service-authorization/latest/reference/reference_policies_actions-resources-contextkeys.html
  */
-export function typeStatements(type: ValidatorType, access: ConfigAccess): AllowSpec[] {
+export function typeStatements(
+  type: ValidatorType,
+  access: ConfigAccess,
+  options: { readonly s3KmsKeyArns?: readonly string[] } = {},
+): AllowSpec[] {
   const p = Aws.PARTITION;
   const r = Aws.REGION;
   const a = Aws.ACCOUNT_ID;
@@ -1149,6 +1211,7 @@ export function typeStatements(type: ValidatorType, access: ConfigAccess): Allow
       buckets.map((b) => `arn:${p}:s3:::${b}/*`),
       `${why}: every object in them is compared`,
     );
+    out.push(s3KmsDecrypt(buckets, options.s3KmsKeyArns));
   }
   if (type === 'dynamodb') {
     const tables = [
@@ -1168,6 +1231,29 @@ export function typeStatements(type: ValidatorType, access: ConfigAccess): Allow
       ],
       tables,
       `restored tables (named ${RESTORE_TEST_PREFIX}-<generated id>) and the source tables the config's compare checks name`,
+    );
+    // The guard's fallback for a table whose name was overridden (targetTableName): its tags. Reading
+    // tags is all this grants; the table's data stays limited to the statements above and below.
+    add(
+      'ReadRestoredTableTags',
+      ['dynamodb:ListTagsOfResource'],
+      [`arn:${p}:dynamodb:${r}:${a}:table/*`],
+      `the guard reads the tags of a restored table whose name was overridden (not ${RESTORE_TEST_PREFIX}-…) to find the ${RESTORE_TEST_TAG} tag; tags only, any table of this account and region`,
+    );
+    // A table that passes the guard by its tag: read it by that tag (DynamoDB ABAC, aws:ResourceTag).
+    // @see https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/abac-example-use-cases.html
+    add(
+      'ReadTablesTaggedAsRestoreTests',
+      [
+        'dynamodb:DescribeTable',
+        'dynamodb:Scan',
+        'dynamodb:Query',
+        'dynamodb:GetItem',
+        'dynamodb:BatchGetItem',
+      ],
+      [`arn:${p}:dynamodb:${r}:${a}:table/*`],
+      `only tables tagged ${RESTORE_TEST_TAG} (aws:ResourceTag condition): restored tables whose name was overridden`,
+      { Null: { [`aws:ResourceTag/${RESTORE_TEST_TAG}`]: 'false' } },
     );
   }
   if (type === 'efs') {

@@ -2,7 +2,14 @@
  * The deployable stack: one `RestoreValidation` per account and region. Settings come from CDK
  * context (`cdk.json` or `-c key=value`), so a fresh clone synthesizes with no arguments.
  */
-import { aws_ec2 as ec2, type aws_iam as iam, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import {
+  CliCredentialsStackSynthesizer,
+  aws_ec2 as ec2,
+  type aws_iam as iam,
+  Stack,
+  type StackProps,
+  Validations,
+} from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { ValidatorType } from '../shared/resource-types';
 import { RestoreValidationOperations, type RestoreValidationOperationsProps } from './constructs/operations';
@@ -111,9 +118,11 @@ export function propsFromContext(get: (key: string) => unknown): RestoreValidati
   const vpcId = get('restore-validation:vpcId');
   const dryRun = get('restore-validation:dryRun');
   const helper = get('restore-validation:fileSystemHelperInstanceId');
+  const assets = get('restore-validation:assetsBucketName');
   const helperSg = get('restore-validation:fileSystemMountTargetSecurityGroupId');
   return {
     ...(typeof vpcId === 'string' && vpcId ? { vpcId } : {}),
+    ...(typeof assets === 'string' && assets ? { synthesizer: assetsBucketSynthesizer(assets) } : {}),
     validation: {
       ...(typeof configPath === 'string' && configPath ? { configPath } : {}),
       ...(types ? { resourceTypes: types as ValidatorType[] } : {}),
@@ -129,4 +138,18 @@ export function propsFromContext(get: (key: string) => unknown): RestoreValidati
         : {}),
     },
   };
+}
+
+/**
+ * For a template deployed without `cdk deploy` (CloudFormation StackSets, docs/operations.md): the
+ * Lambda code comes from a bucket of your own (name may hold `${AWS::Region}`, one bucket per region),
+ * published with `cdk publish-assets` under the caller's credentials. The template then needs no
+ * CDK bootstrap in the target accounts: no bootstrap bucket, roles or `BootstrapVersion` parameter.
+ * @see https://docs.aws.amazon.com/cdk/v2/guide/customize-synth.html
+ */
+export function assetsBucketSynthesizer(bucketName: string): CliCredentialsStackSynthesizer {
+  return new CliCredentialsStackSynthesizer({
+    fileAssetsBucketName: bucketName,
+    bucketPrefix: 'restore-validation/',
+  });
 }

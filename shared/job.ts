@@ -34,7 +34,7 @@ export interface RestoreJob {
   readonly creationDate?: Date;
   readonly completionDate?: Date;
   readonly restoreTestingPlanArn?: string;
-  /** The plan's name, parsed from its ARN (`nightly_restore_tests`, without the random suffix AWS appends). */
+  /** The plan's name, parsed from its ARN (`nightly_restore_tests`, without the id AWS appends). */
   readonly restoreTestingPlanName?: string;
   /** The validation status already set on the job, if any (a final one means: never post again). */
   readonly validationStatus?: string;
@@ -49,13 +49,16 @@ export const hasFinalVerdict = (job: Pick<RestoreJob, 'validationStatus'>): bool
   isFinalValidationStatus(job.validationStatus);
 
 /**
- * The plan name from a restore testing plan ARN. AWS appends `-<8 hex>` to the plan name in the ARN
- * (`restore-testing-plan:nightly_restore_tests-1a2b3c4d`); plan names allow only letters, digits and `_`.
+ * The plan name from a restore testing plan ARN. AWS appends an id to the plan name in the ARN: eight
+ * hex digits in some accounts (`nightly_restore_tests-1a2b3c4d`), a full UUID in others
+ * (`nightly_restore_tests-867cbaf4-a45d-4ec5-9a1b-0c2d3e4f5a6b`). Plan names allow only letters,
+ * digits and `_`, so the name is everything before the first `-`.
+ * @see https://docs.aws.amazon.com/aws-backup/latest/devguide/API_RestoreTestingPlanForCreate.html (RestoreTestingPlanName)
  */
 export function planNameFromArn(arn: string | undefined): string | undefined {
   if (!arn) return undefined;
   const last = arn.split(':').pop() ?? '';
-  return last.replace(/-[0-9a-f]{8}$/i, '') || undefined;
+  return last.split('-')[0] || undefined;
 }
 
 const toDate = (v: Date | string | undefined): Date | undefined => {

@@ -1,7 +1,12 @@
 /**
  * Posting a verdict to AWS Backup. A final status (SUCCESSFUL, FAILED, TIMED_OUT) is immutable, so
- * the job's current ValidationStatus is read right before posting, and a refusal because the job is
- * already final is reported as 'already-final' rather than an error.
+ * the job's current ValidationStatus is read right before posting. When the write fails, the job's
+ * status is read again and that re-read decides: final means 'already-final' (another invocation
+ * won the race, or our own write landed and only its answer was lost: either way the job has its one
+ * verdict and this caller must not act as its author); not final means the error stands. The
+ * exception is never trusted on
+ * its own: PutRestoreValidationResult documents no error for "already final", so neither its type nor
+ * its message can say what happened.
  * @see https://docs.aws.amazon.com/aws-backup/latest/devguide/API_PutRestoreValidationResult.html
  */
 import {
@@ -31,15 +36,14 @@ export async function postVerdict(
   message: string,
   options: PostOptions = {},
 ): Promise<'posted' | 'already-final'> {
-  const current =
-    options.knownValidationStatus ??
-    (
-      await withRetry(
-        () => backup.send(new DescribeRestoreJobCommand({ RestoreJobId: restoreJobId })),
-        options.retry,
-      )
-    ).ValidationStatus;
+  const readStatus = async () =>
+    withRetry(
+      () => backup.send(new DescribeRestoreJobCommand({ RestoreJobId: restoreJobId })),
+      options.retry,
+    );
+  const current = options.knownValidationStatus ?? (await readStatus()).ValidationStatus;
   if (isFinalValidationStatus(current)) return 'already-final';
+  const text = fitMessage(message);
   try {
     await withRetry(
       () =>
@@ -47,23 +51,16 @@ export async function postVerdict(
           new PutRestoreValidationResultCommand({
             RestoreJobId: restoreJobId,
             ValidationStatus: status,
-            ValidationStatusMessage: fitMessage(message),
+            ValidationStatusMessage: text,
           }),
         ),
       options.retry,
     );
     return 'posted';
   } catch (err) {
-    // Another invocation won the race: the job became final between our read and our write.
-    if (isAlreadyFinalError(err)) return 'already-final';
-    throw err;
+    // The re-read is the source of truth; if it fails too, the write's own error is the one to report.
+    const now = await readStatus().catch(() => undefined);
+    if (!now || !isFinalValidationStatus(now.ValidationStatus)) throw err;
+    return 'already-final';
   }
-}
-
-function isAlreadyFinalError(err: unknown): boolean {
-  const e = err as { name?: string; message?: string };
-  return (
-    (e?.name === 'InvalidRequestException' || e?.name === 'ConflictException') &&
-    /final|already|cannot be (changed|updated)|SUCCESSFUL|FAILED|TIMED_OUT/i.test(e.message ?? '')
-  );
 }

@@ -583,19 +583,23 @@ async function listUnwatched(
 }
 
 async function loadPlans(settings: ReconcilerSettings, backup: BackupClient): Promise<PlanInfo[]> {
-  const arns = [...settings.planArns];
-  if (arns.length === 0) {
+  // Plan ARN → name. Listed plans come with their name; configured ARNs are parsed (planNameFromArn).
+  const named = new Map<string, string>(settings.planArns.map((arn) => [arn, planNameFromArn(arn) ?? arn]));
+  if (named.size === 0) {
     let token: string | undefined;
     do {
       const out = await backup.send(new ListRestoreTestingPlansCommand({ NextToken: token }));
       for (const p of out.RestoreTestingPlans ?? [])
-        if (p.RestoreTestingPlanArn) arns.push(p.RestoreTestingPlanArn);
+        if (p.RestoreTestingPlanArn)
+          named.set(
+            p.RestoreTestingPlanArn,
+            p.RestoreTestingPlanName || planNameFromArn(p.RestoreTestingPlanArn) || p.RestoreTestingPlanArn,
+          );
       token = out.NextToken;
     } while (token);
   }
   const plans: PlanInfo[] = [];
-  for (const arn of arns) {
-    const name = planNameFromArn(arn) ?? arn;
+  for (const [arn, name] of named) {
     const selections: RestoreTestingSelectionForList[] = [];
     const windowHoursByType = new Map<string, number>();
     let token: string | undefined;

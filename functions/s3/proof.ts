@@ -176,6 +176,21 @@ export async function hashObject(
   }, options.retry);
 }
 
+/**
+ * Why a read failed. A denial names what the role lacks: S3 answers 403 (HEAD: no body, so no code)
+ * both when `s3:GetObject` is missing and when the object is SSE-KMS and the role may not use its key
+ * (`HeadObject` with `ChecksumMode: ENABLED` needs `kms:Decrypt`, like a download).
+ * @see https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html
+ */
+export function readFailure(operation: 'HeadObject' | 'GetObject', err: unknown): string {
+  const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
+  const denied =
+    e?.$metadata?.httpStatusCode === 403 || /^(AccessDenied|Forbidden|KMS\.)/.test(e?.name ?? '');
+  if (!denied) return `${operation} failed: ${errorCode(err)}`;
+  const code = e?.$metadata?.httpStatusCode === 403 ? 'HTTP 403' : errorCode(err);
+  return `${operation}${operation === 'HeadObject' ? ' (ChecksumMode ENABLED)' : ''} was denied (${code}): the validator role needs s3:GetObject on the object and, for an SSE-KMS object, kms:Decrypt on its key (RestoreValidation s3KmsKeyArns, and the key policy for a key of another account)`;
+}
+
 const decided = (status: ProofStatus, method: string, reason?: string): Proof => ({
   status,
   method,
@@ -200,7 +215,7 @@ export async function proveAgainstObject(
   try {
     [refInfo, restInfo] = await Promise.all([headObject(refLoc, options), headObject(restLoc, options)]);
   } catch (err) {
-    return decided('unproven', 'head', `HeadObject failed: ${errorCode(err)}`);
+    return decided('unproven', 'head', readFailure('HeadObject', err));
   }
   if (refInfo.size !== restInfo.size)
     return decided('mismatched', 'size', `size ${restInfo.size} B, reference ${refInfo.size} B`);
@@ -280,7 +295,7 @@ async function streamProof(
     return decided(
       'unproven',
       plan ? `stream+checksum:${plan.alg}` : 'stream',
-      `GetObject failed: ${errorCode(err)}`,
+      readFailure('GetObject', err),
     );
   }
 }
@@ -342,7 +357,7 @@ export async function proveAgainstManifest(
   try {
     info = await headObject(restLoc, options);
   } catch (err) {
-    return decided('unproven', 'head', `HeadObject failed: ${errorCode(err)}`);
+    return decided('unproven', 'head', readFailure('HeadObject', err));
   }
   if (expected.algorithm === 'MD5') {
     if (trust && plainMd5(info)) {

@@ -151,6 +151,12 @@ export class CentralReadRole extends Construct {
 
   constructor(scope: Construct, id: string, props: CentralReadRoleProps) {
     super(scope, id);
+    checkArn(
+      'centralReconciler.reconcilerRoleArn',
+      props.reconcilerRoleArn,
+      ROLE_ARN,
+      "arn:aws:iam::<account>:role/<name>: the central stack's ReconcilerRoleArn output as it is",
+    );
     this.role = new iam.Role(this, 'Role', {
       roleName: props.roleName ?? CENTRAL_READ_ROLE_NAME,
       assumedBy: new iam.ArnPrincipal(props.reconcilerRoleArn),
@@ -169,6 +175,20 @@ export class CentralReadRole extends Construct {
       reason: 'ListRestoreJobs: AWS Backup has no resource-level permissions for it, Resource must be *',
     });
   }
+}
+
+const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/;
+export const TABLE_ARN = /^arn:aws[a-z-]*:dynamodb:[a-z0-9-]+:\d{12}:table\/[\w.-]+$/;
+
+/**
+ * Refuses a value that is not the ARN it must be, e.g. an output that is already an ARN pasted
+ * after another ARN prefix (`arn:aws:iam::1:role/arn:aws:iam::1:role/…`): IAM would accept the
+ * principal or resource and match nothing.
+ */
+export function checkArn(prop: string, value: string, pattern: RegExp, expected: string): void {
+  if (Token.isUnresolved(value)) return;
+  if (!pattern.test(value) || value.indexOf('arn:', 1) !== -1)
+    throw new CentralPropsError(`${prop} ${JSON.stringify(value)} is not a valid ARN: expected ${expected}.`);
 }
 
 /** Thrown for an account id that is not 12 digits (a typo would silently grant nobody). */

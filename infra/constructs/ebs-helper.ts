@@ -33,6 +33,7 @@ import {
 } from '../../functions/ebs/flow';
 import { CREATED_BY_TAG, RESTORE_TEST_TAG } from '../../shared/guard';
 import { cdkBundlingFields, PROJECT_ROOT } from '../bundling';
+import { stateMachineLogGroup } from '../log-groups';
 import { nagFlatten } from '../nag';
 
 export interface EbsHelperProps {
@@ -377,10 +378,7 @@ export class EbsHelper extends Construct {
     launch.addCatch(detach, { errors: ['States.ALL'], resultPath: '$.error' });
     launch.next(validate);
 
-    const smLogs = new logs.LogGroup(this, 'StateMachineLogs', {
-      retention,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
+    const smLogs = stateMachineLogGroup(this, 'StateMachineLogs', retention);
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
       comment:
         'restore-validation EBS helper: launch, attach, mount check, then always detach, terminate and report',

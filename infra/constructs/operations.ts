@@ -49,8 +49,10 @@ import {
   CentralEvidenceReceiver,
   CentralMetricsLink,
   CentralReadRole,
+  checkArn,
   evidenceTableRef,
   RestoreEventForwarding,
+  TABLE_ARN,
 } from './central';
 
 export interface RestoreValidationOperationsProps {
@@ -259,6 +261,13 @@ export class RestoreValidationOperations extends Construct {
         'CentralEvidenceBucket',
         props.centralEvidence.bucketName,
       );
+      if (props.centralEvidence.tableArn)
+        checkArn(
+          'centralEvidence.tableArn',
+          props.centralEvidence.tableArn,
+          TABLE_ARN,
+          "arn:aws:dynamodb:<region>:<account>:table/<name>: the central stack's EvidenceTableArn output as it is",
+        );
       this.evidenceTable = props.centralEvidence.tableArn
         ? dynamodb.Table.fromTableArn(this, 'CentralEvidenceTable', props.centralEvidence.tableArn)
         : this.createTable(removalPolicy, false);
@@ -411,13 +420,19 @@ export class RestoreValidationOperations extends Construct {
       evaluationPeriods: 1,
       treatMissingData: cloudwatch.TreatMissingData.BREACHING,
     });
+    // One notification per outage, not one per pass: one period per schedule interval, so each pass
+    // lands in a period and a failing pass after a failing pass keeps the alarm in ALARM (CloudWatch
+    // notifies on state changes only). A period with no pass (schedule drift; a stopped reconciler has
+    // its own alarm) keeps the state instead of flipping to OK and re-firing on the next failure. The
+    // first successful pass (Errors = 0) sends OK: the outage is over.
     this.reconcilerErrorsAlarm = new cloudwatch.Alarm(this, 'ReconcilerErrorsAlarm', {
-      alarmDescription: 'A reconciler pass failed or could not act on a restore job (see its log).',
-      metric: this.reconciler.metricErrors({ period: Duration.minutes(5) }),
+      alarmDescription:
+        'Reconciler passes are failing or cannot act on some restore job, temporary instance or member account (see its log). Notified once when it starts and once (OK) when a pass succeeds again.',
+      metric: this.reconciler.metricErrors({ period: interval, statistic: 'Sum' }),
       threshold: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      treatMissingData: cloudwatch.TreatMissingData.IGNORE,
     });
     this.untestedResourcesAlarm = new cloudwatch.Alarm(this, 'UntestedResourcesAlarm', {
       alarmDescription:
@@ -482,6 +497,7 @@ export class RestoreValidationOperations extends Construct {
       alarms.push(this.unwatchedRestoresAlarm);
     }
     for (const alarm of alarms) alarm.addAlarmAction(notify);
+    this.reconcilerErrorsAlarm.addOkAction(notify);
 
     // --- dashboard --------------------------------------------------------------------------------
     const search = (name: string, stat: string, label: string) =>

@@ -30,6 +30,7 @@ import {
 import { Construct } from 'constructs';
 import { STATE_MACHINE_SETTING } from '../../functions/s3/distributed';
 import { cdkBundlingFields, PROJECT_ROOT } from '../bundling';
+import { stateMachineLogGroup } from '../log-groups';
 import { nagFlatten } from '../nag';
 
 export interface S3DistributedMapProps {
@@ -324,10 +325,7 @@ export class S3DistributedMap extends Construct {
       timeout: props.timeout ?? Duration.hours(12),
       tracingEnabled: true,
       logs: {
-        destination: new logs.LogGroup(this, 'StateMachineLogs', {
-          retention,
-          removalPolicy: RemovalPolicy.DESTROY,
-        }),
+        destination: stateMachineLogGroup(this, 'StateMachineLogs', retention),
         // Every state transition is logged (AwsSolutions-SF1); execution data (keys, counts) is not.
         level: sfn.LogLevel.ALL,
         includeExecutionData: false,

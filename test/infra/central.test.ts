@@ -1,10 +1,6 @@
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
-import { App, Stack, Validations } from 'aws-cdk-lib';
+import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
-import { PROJECT_ROOT } from '../../infra/bundling';
 import { CentralPropsError, METRICS_LINK_FILTER } from '../../infra/constructs/central';
 import {
   RestoreValidationOperations,
@@ -324,38 +320,4 @@ describe('member read role for the central reconciler', () => {
   });
 });
 
-describe('cdk-nag with central and member settings', () => {
-  it('finds nothing unacknowledged in the member and central stacks', () => {
-    const outdir = join(PROJECT_ROOT, '.tmp', 'infra-nag-central.out');
-    rmSync(outdir, { recursive: true, force: true });
-    mkdirSync(outdir, { recursive: true });
-    const { context } = JSON.parse(readFileSync(join(PROJECT_ROOT, 'cdk.json'), 'utf8')) as {
-      context?: object;
-    };
-    const app = new App({ outdir, context: { ...context, 'aws:cdk:bundling-stacks': [] } });
-    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-    new RestoreValidationStack(app, 'Member', {
-      env: { account: MEMBER_A, region: 'eu-west-1' },
-      operations: {
-        centralEvidence: { bucketName: 'org-restore-evidence', tableArn: TABLE_ARN },
-        forwardEventsTo: { eventBusArn: BUS_ARN },
-        forwardMetricsTo: { sinkArn: SINK_ARN },
-        centralReconciler: { reconcilerRoleArn: `arn:aws:iam::${CENTRAL}:role/central-reconciler` },
-      },
-    });
-    new RestoreValidationStack(app, 'Central', {
-      env: { account: CENTRAL, region: 'eu-west-1' },
-      operations: {
-        centralEventBus: { memberAccountIds: [MEMBER_A, MEMBER_B] },
-        memberAccounts: [{ roleArn: ROLE_A }, { roleArn: ROLE_B }],
-      },
-    });
-    let report = '';
-    try {
-      app.synth();
-    } catch (err) {
-      report = `${(err as Error).message}\n${readFileSync(join(outdir, 'validation-report.json'), 'utf8')}`;
-    }
-    expect(report).toBe('');
-  });
-});
+// cdk-nag on the member and central stacks (and cfn-lint on them): variants.test.ts.

@@ -154,7 +154,26 @@ describe('dlq handler', () => {
     expect(backup.commandCalls(PutRestoreValidationResultCommand)).toHaveLength(0);
   });
 
-  it('treats a lost race (job became final before the write) as already final', async () => {
+  it('treats a lost race (job became final before the write) as already final, by re-reading the job', async () => {
+    backup
+      .on(DescribeRestoreJobCommand)
+      .resolvesOnce({ RestoreJobId: JOB, CreatedBy: { RestoreTestingPlanArn: PLAN } })
+      .resolves({
+        RestoreJobId: JOB,
+        ValidationStatus: 'FAILED',
+        CreatedBy: { RestoreTestingPlanArn: PLAN },
+      });
+    backup.on(PutRestoreValidationResultCommand).rejects(
+      new InvalidRequestException({
+        message: 'Validation status is already FAILED and cannot be changed',
+        $metadata: {},
+      }),
+    );
+    const result = await handler(event(record(JSON.stringify(rdsEvent))));
+    expect(result).toEqual({ batchItemFailures: [], outcomes: ['already-final'] });
+  });
+
+  it('retries a message whose write was refused while the job is still not final (the error alone proves nothing)', async () => {
     backup
       .on(DescribeRestoreJobCommand)
       .resolves({ RestoreJobId: JOB, CreatedBy: { RestoreTestingPlanArn: PLAN } });
@@ -165,7 +184,8 @@ describe('dlq handler', () => {
       }),
     );
     const result = await handler(event(record(JSON.stringify(rdsEvent))));
-    expect(result).toEqual({ batchItemFailures: [], outcomes: ['already-final'] });
+    expect(result.outcomes).toEqual(['retry']);
+    expect(result.batchItemFailures).toHaveLength(1);
   });
 
   it('does not post for a job that is not a restore test', async () => {
