@@ -239,12 +239,18 @@ export async function waitForSsm(state: FlowState, deps: StepDeps = defaultDeps(
   return { ...state, ready: ping === 'Online' };
 }
 
+/** An EBS volume id, the only form pasted into the helper's shell script. */
+const VOLUME_ID = /^vol-[0-9a-f]+$/;
+
 /**
  * The shell script run on the helper: find the attached volume's device (NVMe on Nitro, named after
  * the volume id), unpack the program and run it. Its JSON result is printed gzipped and base64-encoded
  * on one `gz:` line; helper failures print a plain JSON line.
  */
 export function helperScript(source: string, volumeId: string, checks: HelperFlowInput['checks']): string[] {
+  // The id is pasted into a shell line: anything but a real volume id is refused, never quoted around.
+  if (!VOLUME_ID.test(volumeId))
+    throw new Error(`refusing a malformed volume id ${JSON.stringify(volumeId)} (expected vol-<hex>)`);
   const program = gzipSync(source).toString('base64');
   const checksB64 = Buffer.from(JSON.stringify(checks)).toString('base64');
   const serial = volumeId.replace('-', '');
@@ -257,7 +263,7 @@ export function helperScript(source: string, volumeId: string, checks: HelperFlo
     `[ -n "$DEV" ] || { echo '{"helperError":"the attached volume ${volumeId} has no block device on the helper"}'; exit 0; }`,
     'W=$(mktemp -d)',
     `echo '${program}' | base64 -d | gunzip > "$W/mount-check.cjs"`,
-    `node "$W/mount-check.cjs" --device "$DEV" --checks-base64 '${checksB64}' >"$W/out" 2>"$W/stderr"`,
+    `node "$W/mount-check.cjs" --device "$DEV" --checks-base64 '${checksB64}' --replay in-place >"$W/out" 2>"$W/stderr"`,
     'rc=$?; [ $rc -le 1 ] || tail -c 500 "$W/stderr" >&2',
     packResultLine('"$W/out"'),
     'rm -rf "$W"',

@@ -369,6 +369,13 @@ describe('helperScript', () => {
     expect(lines.join('\n')).toContain(
       Buffer.from(JSON.stringify([{ kind: 'paths', id: 'p', paths: ['/x'] }])).toString('base64'),
     );
+    // The restored volume is a throwaway copy: a crash-consistent journal is replayed on it.
+    expect(lines.join('\n')).toContain('--replay in-place');
+  });
+
+  it('refuses a volume id that is not vol-<hex> before it reaches the shell line', () => {
+    for (const bad of ['vol-0abc; reboot', "vol-1'$(id)'", 'vol-0ABC', 'vol-', 'vol-0abc\n'])
+      expect(() => helperScript('x', bad, [])).toThrow(/refusing a malformed volume id/);
   });
 });
 
