@@ -64,6 +64,15 @@ export interface EbsHelperProps {
   readonly helperMaxDuration?: Duration;
   /** How often the janitor sweeps for expired helpers. @default Duration.minutes(15) */
   readonly janitorSchedule?: Duration;
+  /**
+   * Customer managed KMS keys restored volumes may be encrypted with (a restore keeps the source's
+   * key). Attaching such a volume needs `kms:CreateGrant` from the attaching principal; it is
+   * granted only for EC2 in this region on behalf of an AWS resource (kms:ViaService,
+   * kms:GrantIsForAWSResource), on these keys.
+   * @default every key of this account and region, under the same conditions
+   * @see https://docs.aws.amazon.com/ebs/latest/userguide/ebs-encryption-requirements.html
+   */
+  readonly kmsKeyArns?: readonly string[];
   /** Log retention of the steps, janitor and state machine. @default logs.RetentionDays.THREE_MONTHS */
   readonly logRetention?: logs.RetentionDays;
 }
@@ -270,6 +279,18 @@ export class EbsHelper extends Construct {
       `only instances tagged ${CREATED_BY_TAG}`,
       {
         Null: { [`ssm:resourceTag/${CREATED_BY_TAG}`]: 'false' },
+      },
+    );
+    // As CDK's Volume.grantAttachVolume: EC2 creates a grant on the volume's key for the attachment.
+    allow(
+      stepsRole,
+      'AttachEncryptedVolumes',
+      ['kms:CreateGrant'],
+      props.kmsKeyArns?.length ? [...props.kmsKeyArns] : [`arn:${p}:kms:${r}:${a}:key/*`],
+      `EC2 needs a grant on a restored volume's customer managed key to attach it; only via EC2 in ${r} for an AWS resource`,
+      {
+        Bool: { 'kms:GrantIsForAWSResource': true },
+        StringEquals: { 'kms:ViaService': `ec2.${r}.amazonaws.com` },
       },
     );
     stepsRole.addToPrincipalPolicy(

@@ -153,6 +153,45 @@ describe('EbsHelper', () => {
     }
   });
 
+  it('lets the steps attach volumes encrypted with a customer managed key, only via EC2 for an AWS resource', () => {
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          {
+            Sid: 'AttachEncryptedVolumes',
+            Effect: 'Allow',
+            Action: 'kms:CreateGrant',
+            Resource: {
+              'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':kms:us-east-1:123456789012:key/*']],
+            },
+            Condition: {
+              Bool: { 'kms:GrantIsForAWSResource': true },
+              StringEquals: { 'kms:ViaService': 'ec2.us-east-1.amazonaws.com' },
+            },
+          },
+        ]),
+      },
+    });
+    // Named keys narrow the resource (a restored volume keeps its source's key, maybe another account's).
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const s = new Stack(app, 'K', { env: { account: '123456789012', region: 'eu-west-1' } });
+    const key = 'arn:aws:kms:eu-west-1:210987654321:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+    new EbsHelper(s, 'Ebs', { vpc: new ec2.Vpc(s, 'Vpc', { maxAzs: 1 }), kmsKeyArns: [key] });
+    Template.fromStack(s).hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Sid: 'AttachEncryptedVolumes',
+            Resource: key,
+            Condition: Match.objectLike({
+              StringEquals: { 'kms:ViaService': 'ec2.eu-west-1.amazonaws.com' },
+            }),
+          }),
+        ]),
+      },
+    });
+  });
+
   it('runs the janitor on a schedule with tag-conditioned clean-up rights', () => {
     template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(15 minutes)' });
     const s = statementsOf(template, stack, helper.janitor.role as iam.IRole);

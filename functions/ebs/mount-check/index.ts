@@ -230,7 +230,9 @@ async function examine(ctx: UnitContext, unit: Unit, dev: string, allowLvm: bool
   }
   const fail = (detail: string) => item(`fs:${unit.name}`, 'fail', `${unit.where}: ${detail}`, t0);
   if (p.type === 'LVM2_member' && allowLvm) {
-    const lvs = await listLogicalVolumes(dev);
+    const lvs = await listLogicalVolumes(dev).catch((err: unknown) => err as Error);
+    if (lvs instanceof Error)
+      return fail(`an LVM physical volume whose metadata could not be read: ${lvs.message}`);
     if (lvs.length === 0) return fail('an LVM physical volume with no logical volume');
     item(
       `fs:${unit.name}`,
