@@ -38,7 +38,13 @@ import { withRetry } from '../../shared/retry';
 import { recordFinalVerdict } from '../../shared/sinks';
 import { decideVerdict } from '../../shared/verdict';
 import { getInvocation, packResultLine, pingStatus, resultLine, sendShellCommand } from '../ec2/ssm';
-import { HELPER_DEADLINE_TAG, HELPER_DEVICE_NAME, HELPER_JOB_TAG, type HelperFlowInput } from './flow';
+import {
+  HELPER_DEADLINE_TAG,
+  HELPER_DEVICE_NAME,
+  HELPER_JOB_TAG,
+  type HelperFlowInput,
+  helperClientToken,
+} from './flow';
 import type { MountCheckResult } from './mount-check/types';
 import { describeVolume } from './volume';
 
@@ -182,7 +188,7 @@ export async function launchHelper(state: FlowState, deps: StepDeps = defaultDep
         MetadataOptions: { HttpTokens: 'required', HttpEndpoint: 'enabled', HttpPutResponseHopLimit: 1 },
         InstanceInitiatedShutdownBehavior: 'terminate',
         UserData: Buffer.from(userData).toString('base64'),
-        ClientToken: `rv-ebs-${state.restoreJobId}`.slice(0, 64),
+        ClientToken: helperClientToken(state.restoreJobId),
         TagSpecifications: [
           { ResourceType: 'instance', Tags: tags },
           { ResourceType: 'volume', Tags: tags },

@@ -446,7 +446,12 @@ export class EbsHelper extends Construct {
       projectRoot: PROJECT_ROOT,
       depsLockFilePath: join(PROJECT_ROOT, 'package-lock.json'),
       bundling: bundling(),
-      environment: { POWERTOOLS_SERVICE_NAME: 'restore-validation' },
+      environment: {
+        POWERTOOLS_SERVICE_NAME: 'restore-validation',
+        // The janitor terminates only instances launched with these (a copied tag is not enough).
+        EBS_HELPER_SECURITY_GROUP_ID: this.securityGroup.securityGroupId,
+        EBS_HELPER_INSTANCE_PROFILE: this.instanceProfile.instanceProfileName,
+      },
     });
     allow(
       janitorRole,

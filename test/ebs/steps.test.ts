@@ -29,7 +29,7 @@ import {
 } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { HELPER_DEADLINE_TAG, type HelperFlowInput } from '../../functions/ebs/flow';
+import { HELPER_DEADLINE_TAG, HELPER_JOB_TAG, type HelperFlowInput } from '../../functions/ebs/flow';
 import { sweep } from '../../functions/ebs/janitor';
 import { bundleMountCheck } from '../../functions/ebs/mount-check/bundle';
 import {
@@ -440,6 +440,36 @@ describe('janitor sweep', () => {
     expect(report.kept).toEqual([live.instanceId]);
     expect(report.terminated).toEqual([]);
     expect((await instance(other.Instances?.[0]?.InstanceId ?? ''))?.State?.Name).toBe('running');
+  });
+
+  it('leaves alone an expired instance that copies our exact tags but was not launched by the flow', async () => {
+    const vol = await restoredVolume();
+    const ours = await launchHelper(input(vol), deps());
+    const theirs = await ec2.send(
+      new RunInstancesCommand({
+        ImageId: ami,
+        MinCount: 1,
+        MaxCount: 1,
+        ClientToken: 'someone-elses-launch',
+        TagSpecifications: [
+          {
+            ResourceType: 'instance',
+            Tags: [
+              { Key: CREATED_BY_TAG, Value: 'ebs-helper' },
+              { Key: HELPER_DEADLINE_TAG, Value: '2000-01-01T00:00:00Z' },
+              { Key: HELPER_JOB_TAG, Value: 'job-of-someone-else' },
+            ],
+          },
+        ],
+      }),
+    );
+    const theirId = theirs.Instances?.[0]?.InstanceId ?? '';
+    const report = await sweep(ec2, { now: Date.parse(ours.deadline) + 1000 });
+    expect(report.terminated).toEqual([ours.instanceId]);
+    expect(report.problems).toEqual([
+      `left ${theirId} alone: tagged as an EBS helper, but its launch token "someone-elses-launch" is not the helper flow's for job job-of-someone-else`,
+    ]);
+    expect((await instance(theirId))?.State?.Name).toBe('running');
   });
 
   it('terminates the helper but leaves a non-restore-test volume attached, reporting it', async () => {
