@@ -221,9 +221,11 @@ export class EbsHelper extends Construct {
         'ec2:DescribeSubnets',
         'ssm:DescribeInstanceInformation',
         'ssm:GetCommandInvocation',
+        // Cancels only a mount check still running when the flow gives up; no resource-level support.
+        'ssm:CancelCommand',
       ],
       ['*'],
-      'Describe/Get actions support no resource-level permissions',
+      'Describe/Get and CancelCommand support no resource-level permissions',
     );
     allow(
       stepsRole,
@@ -355,6 +357,20 @@ export class EbsHelper extends Construct {
     });
     const done = new sfn.Succeed(this, 'Done');
     report.next(done);
+    // After ReportVerdict's retries (evidence store or Backup unreachable): post FAILED with the
+    // reason and nothing else. If even that fails, the execution fails and the rule below retries.
+    const fallback = step('ReportFailure', 'reportFailure');
+    fallback.addRetry({
+      errors: ['States.ALL'],
+      maxAttempts: 5,
+      interval: Duration.seconds(10),
+      backoffRate: 2,
+    });
+    fallback.addCatch(new sfn.Fail(this, 'VerdictNotPosted', { error: 'VerdictNotPosted' }), {
+      errors: ['States.ALL'],
+    });
+    fallback.next(done);
+    report.addCatch(fallback, { errors: ['States.ALL'], resultPath: '$.reportError' });
 
     const terminate = step('TerminateHelper', 'terminateHelper');
     terminate.addRetry({
@@ -421,6 +437,29 @@ export class EbsHelper extends Construct {
     Validations.of(smRole).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason: 'CloudWatch Logs delivery and X-Ray trace writes support no resource-level permissions',
+    });
+
+    // Executions that end without reaching the verdict (States.DataLimitExceeded and the execution
+    // timeout cannot be caught; StopExecution aborts) still clean up and get a FAILED verdict.
+    new events.Rule(this, 'ExecutionEndedRule', {
+      description: 'EBS helper executions that FAILED, TIMED_OUT or were ABORTED: clean up and post FAILED',
+      eventPattern: {
+        source: ['aws.states'],
+        detailType: ['Step Functions Execution Status Change'],
+        detail: {
+          stateMachineArn: [this.stateMachine.stateMachineArn],
+          status: ['FAILED', 'TIMED_OUT', 'ABORTED'],
+        },
+      },
+      targets: [
+        new targets.LambdaFunction(this.stepsFunction, {
+          event: events.RuleTargetInput.fromObject({
+            step: 'executionEnded',
+            detail: events.EventField.fromPath('$.detail'),
+          }),
+          retryAttempts: 4,
+        }),
+      ],
     });
 
     // --- janitor -----------------------------------------------------------------------------------

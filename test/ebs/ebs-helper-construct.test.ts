@@ -100,6 +100,41 @@ describe('EbsHelper', () => {
     expect(def.States.TerminateHelper?.Next).toBe('ReportVerdict');
   });
 
+  it('posts FAILED through a fallback when ReportVerdict fails all its retries, and fails the execution only after that', () => {
+    const def = definition(template);
+    expect(def.States.ReportVerdict?.Catch).toEqual([
+      { ErrorEquals: ['States.ALL'], Next: 'ReportFailure', ResultPath: '$.reportError' },
+    ]);
+    expect(def.States.ReportFailure?.Next).toBe('Done');
+    expect(def.States.ReportFailure?.Catch?.[0]).toMatchObject({
+      ErrorEquals: ['States.ALL'],
+      Next: 'VerdictNotPosted',
+    });
+    expect(def.States.VerdictNotPosted?.Type).toBe('Fail');
+  });
+
+  it('sends FAILED, TIMED_OUT and ABORTED executions of this state machine to the clean-up step', () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        source: ['aws.states'],
+        'detail-type': ['Step Functions Execution Status Change'],
+        detail: {
+          stateMachineArn: [{ Ref: Match.stringLikeRegexp('^EbsStateMachine') }],
+          status: ['FAILED', 'TIMED_OUT', 'ABORTED'],
+        },
+      },
+      Targets: [
+        Match.objectLike({
+          Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^EbsSteps'), 'Arn'] },
+          InputTransformer: {
+            InputPathsMap: { detail: '$.detail' },
+            InputTemplate: '{"step":"executionEnded","detail":<detail>}',
+          },
+        }),
+      ],
+    });
+  });
+
   it('gives the execution the helper lifetime plus clean-up time', () => {
     template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
       DefinitionString: Match.objectLike({
