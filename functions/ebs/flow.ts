@@ -9,6 +9,14 @@ import type { FsCheckSpec } from './mount-check/types';
 export const HELPER_DEADLINE_TAG = 'restore-validation:deadline';
 /** Tag naming the restore job a helper serves (for people and for the janitor's log). */
 export const HELPER_JOB_TAG = 'restore-validation:restore-job-id';
+/**
+ * The idempotency token a helper is launched with. EC2 keeps it on the instance and nobody can change
+ * it afterwards (unlike a tag), so the janitor uses it to tell our launches from lookalikes.
+ */
+export function helperClientToken(restoreJobId: string): string {
+  return `rv-ebs-${restoreJobId}`.slice(0, 64);
+}
+
 /** The device name the volume is attached as; Nitro instances expose it as an NVMe device. */
 export const HELPER_DEVICE_NAME = '/dev/sdf';
 

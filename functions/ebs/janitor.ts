@@ -3,7 +3,8 @@
  * instances (tagged `restore-validation:created-by`) whose deadline tag has passed, after detaching
  * any restore-test volume still attached to them. It never touches an instance without our tag or a
  * volume that is not a restore-test resource (both guarded), and a helper without a readable deadline
- * is treated as expired once it is older than the fallback age.
+ * is treated as expired once it is older than the fallback age. An instance that carries our exact tag
+ * but was not launched by the flow (see notOurLaunch) is left alone and reported.
  */
 import {
   DescribeInstancesCommand,
@@ -14,11 +15,12 @@ import {
   TerminateInstancesCommand,
 } from '@aws-sdk/client-ec2';
 import { clients, registerClients } from '../../shared/clients';
+import { runtimeSettings } from '../../shared/env';
 import { reasonOf } from '../../shared/errors';
 import { assertCreatedByUs, CREATED_BY_TAG, isRestoreTestResource } from '../../shared/guard';
 import { logger } from '../../shared/logger';
 import { withRetry } from '../../shared/retry';
-import { DEFAULT_HELPER_MAX_MINUTES, HELPER_DEADLINE_TAG } from './flow';
+import { DEFAULT_HELPER_MAX_MINUTES, HELPER_DEADLINE_TAG, HELPER_JOB_TAG, helperClientToken } from './flow';
 
 registerClients({ ec2: EC2Client });
 
@@ -37,6 +39,28 @@ export interface JanitorOptions {
   readonly fallbackMaxAgeMs?: number;
   /** Force-detach (for a helper that is stuck). Default true: the helper is about to be terminated anyway. */
   readonly force?: boolean;
+  /** The construct's helper security group and instance profile: when given, a helper must have both. */
+  readonly securityGroupId?: string;
+  readonly instanceProfileName?: string;
+}
+
+/**
+ * Why an instance carrying our exact tag was not launched by the EBS helper flow, or undefined when
+ * it was: a tag is easy to copy, but the launch's client token (EC2 keeps it, nobody can change it)
+ * must be the one the flow derives from the instance's restore-job tag, and the instance must have
+ * the construct's security group and instance profile.
+ */
+export function notOurLaunch(i: Instance, options: JanitorOptions = {}): string | undefined {
+  const job = tagOf(i, HELPER_JOB_TAG);
+  if (!job) return `it has no ${HELPER_JOB_TAG} tag`;
+  if (i.ClientToken !== helperClientToken(job))
+    return `its launch token ${JSON.stringify(i.ClientToken ?? '')} is not the helper flow's for job ${job}`;
+  if (options.securityGroupId && !i.SecurityGroups?.some((g) => g.GroupId === options.securityGroupId))
+    return `it lacks the helper security group ${options.securityGroupId}`;
+  const profile = i.IamInstanceProfile?.Arn?.split('/').pop();
+  if (options.instanceProfileName && profile !== options.instanceProfileName)
+    return `its instance profile ${profile ?? 'none'} is not the helper profile ${options.instanceProfileName}`;
+  return undefined;
 }
 
 const tagOf = (i: Instance, key: string) => i.Tags?.find((t) => t.Key === key)?.Value;
@@ -80,6 +104,11 @@ export async function sweep(ec2: EC2Client, options: JanitorOptions = {}): Promi
     if (tagOf(helper, CREATED_BY_TAG) !== 'ebs-helper') continue;
     if (!expired(helper, now, fallback)) {
       kept.push(instanceId);
+      continue;
+    }
+    const foreign = notOurLaunch(helper, options);
+    if (foreign) {
+      problems.push(`left ${instanceId} alone: tagged as an EBS helper, but ${foreign}`);
       continue;
     }
     try {
@@ -130,5 +159,9 @@ export async function sweep(ec2: EC2Client, options: JanitorOptions = {}): Promi
 
 /** Scheduled Lambda (EventBridge rate rule from the EBS helper construct). */
 export async function handler(): Promise<JanitorReport> {
-  return sweep(clients().ec2);
+  const env = runtimeSettings().raw;
+  return sweep(clients().ec2, {
+    securityGroupId: env.EBS_HELPER_SECURITY_GROUP_ID || undefined,
+    instanceProfileName: env.EBS_HELPER_INSTANCE_PROFILE || undefined,
+  });
 }

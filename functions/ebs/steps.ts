@@ -25,7 +25,7 @@ import {
   RunInstancesCommand,
   TerminateInstancesCommand,
 } from '@aws-sdk/client-ec2';
-import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { CancelCommandCommand, GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import type { CheckResult } from '../../shared/checks';
 import { type Clients, clients, createClients, registerClients } from '../../shared/clients';
 import { type RuntimeSettings, runtimeSettings } from '../../shared/env';
@@ -38,7 +38,13 @@ import { withRetry } from '../../shared/retry';
 import { recordFinalVerdict } from '../../shared/sinks';
 import { decideVerdict } from '../../shared/verdict';
 import { getInvocation, packResultLine, pingStatus, resultLine, sendShellCommand } from '../ec2/ssm';
-import { HELPER_DEADLINE_TAG, HELPER_DEVICE_NAME, HELPER_JOB_TAG, type HelperFlowInput } from './flow';
+import {
+  HELPER_DEADLINE_TAG,
+  HELPER_DEVICE_NAME,
+  HELPER_JOB_TAG,
+  type HelperFlowInput,
+  helperClientToken,
+} from './flow';
 import type { MountCheckResult } from './mount-check/types';
 import { describeVolume } from './volume';
 
@@ -53,7 +59,14 @@ export interface FlowState extends HelperFlowInput {
   readonly mountCheck?: MountCheckResult;
   /** Set by the catch-all: which step failed and why. */
   readonly error?: { readonly Error?: string; readonly Cause?: string; readonly step?: string };
-  readonly cleanup?: { readonly detached?: string; readonly terminated?: string };
+  readonly cleanup?: {
+    readonly detached?: string;
+    readonly terminated?: string;
+    /** When the first (polite) detach was requested: a force-detach follows after DETACH_FORCE_AFTER_MS. */
+    readonly detachRequestedAt?: string;
+    /** Set when a mount check still running at give-up was cancelled. */
+    readonly cancelled?: string;
+  };
   readonly verdict?: {
     readonly status: 'SUCCESSFUL' | 'FAILED';
     readonly message: string;
@@ -182,7 +195,7 @@ export async function launchHelper(state: FlowState, deps: StepDeps = defaultDep
         MetadataOptions: { HttpTokens: 'required', HttpEndpoint: 'enabled', HttpPutResponseHopLimit: 1 },
         InstanceInitiatedShutdownBehavior: 'terminate',
         UserData: Buffer.from(userData).toString('base64'),
-        ClientToken: `rv-ebs-${state.restoreJobId}`.slice(0, 64),
+        ClientToken: helperClientToken(state.restoreJobId),
         TagSpecifications: [
           { ResourceType: 'instance', Tags: tags },
           { ResourceType: 'volume', Tags: tags },
@@ -239,12 +252,18 @@ export async function waitForSsm(state: FlowState, deps: StepDeps = defaultDeps(
   return { ...state, ready: ping === 'Online' };
 }
 
+/** An EBS volume id, the only form pasted into the helper's shell script. */
+const VOLUME_ID = /^vol-[0-9a-f]+$/;
+
 /**
  * The shell script run on the helper: find the attached volume's device (NVMe on Nitro, named after
  * the volume id), unpack the program and run it. Its JSON result is printed gzipped and base64-encoded
  * on one `gz:` line; helper failures print a plain JSON line.
  */
 export function helperScript(source: string, volumeId: string, checks: HelperFlowInput['checks']): string[] {
+  // The id is pasted into a shell line: anything but a real volume id is refused, never quoted around.
+  if (!VOLUME_ID.test(volumeId))
+    throw new Error(`refusing a malformed volume id ${JSON.stringify(volumeId)} (expected vol-<hex>)`);
   const program = gzipSync(source).toString('base64');
   const checksB64 = Buffer.from(JSON.stringify(checks)).toString('base64');
   const serial = volumeId.replace('-', '');
@@ -257,7 +276,7 @@ export function helperScript(source: string, volumeId: string, checks: HelperFlo
     `[ -n "$DEV" ] || { echo '{"helperError":"the attached volume ${volumeId} has no block device on the helper"}'; exit 0; }`,
     'W=$(mktemp -d)',
     `echo '${program}' | base64 -d | gunzip > "$W/mount-check.cjs"`,
-    `node "$W/mount-check.cjs" --device "$DEV" --checks-base64 '${checksB64}' >"$W/out" 2>"$W/stderr"`,
+    `node "$W/mount-check.cjs" --device "$DEV" --checks-base64 '${checksB64}' --replay in-place >"$W/out" 2>"$W/stderr"`,
     'rc=$?; [ $rc -le 1 ] || tail -c 500 "$W/stderr" >&2',
     packResultLine('"$W/out"'),
     'rm -rf "$W"',
@@ -324,6 +343,7 @@ export async function detachVolume(state: FlowState, deps: StepDeps = defaultDep
   if (instanceId && !state.instanceId) state = { ...state, instanceId };
   if (!instanceId)
     return { ...state, ready: true, cleanup: { ...state.cleanup, detached: 'no helper was launched' } };
+  state = await cancelMountCheck(state, deps, instanceId);
   const volume = await describeVolume(deps.ec2, state.volumeId);
   if (!volume?.attachedTo.includes(instanceId)) {
     return {
@@ -335,10 +355,51 @@ export async function detachVolume(state: FlowState, deps: StepDeps = defaultDep
   assertRestoreTestResource(volume.name ?? volume.volumeId, volume.tags, 'detach');
   const instance = await describeHelper(deps.ec2, instanceId);
   assertCreatedByUs(instanceId, instance?.Tags, 'detach a volume from');
+  const now = deps.now?.() ?? Date.now();
+  const askedAt = Date.parse(state.cleanup?.detachRequestedAt ?? '');
+  // A detach that hangs (the helper still holds the device) is forced after a bound: the helper is
+  // terminated next anyway, and the volume must be free before the validation window ends.
+  const force = Number.isFinite(askedAt) && now - askedAt >= DETACH_FORCE_AFTER_MS;
   await withRetry(() =>
-    deps.ec2.send(new DetachVolumeCommand({ VolumeId: state.volumeId, InstanceId: instanceId })),
+    deps.ec2.send(
+      new DetachVolumeCommand({
+        VolumeId: state.volumeId,
+        InstanceId: instanceId,
+        ...(force ? { Force: true } : {}),
+      }),
+    ),
   );
-  return { ...state, ready: false, cleanup: { ...state.cleanup, detached: 'detach requested' } };
+  return {
+    ...state,
+    ready: false,
+    cleanup: {
+      ...state.cleanup,
+      detached: force ? 'force-detach requested' : 'detach requested',
+      detachRequestedAt: Number.isFinite(askedAt)
+        ? (state.cleanup?.detachRequestedAt ?? '')
+        : new Date(now).toISOString(),
+    },
+  };
+}
+
+/** A polite detach that has not finished after this long is forced. */
+export const DETACH_FORCE_AFTER_MS = 2 * 60_000;
+
+/**
+ * On give-up (or any failure) while the mount check may still run on the helper, cancels the SSM
+ * command first: the program's SIGTERM handler unmounts and releases its devices, so the detach
+ * that follows does not pull the volume from under a mounted file system. Best effort, once.
+ * @see https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_CancelCommand.html
+ */
+async function cancelMountCheck(state: FlowState, deps: StepDeps, instanceId: string): Promise<FlowState> {
+  if (!state.commandId || state.mountCheck || state.cleanup?.cancelled) return state;
+  let cancelled = 'cancel requested';
+  try {
+    await deps.ssm.send(new CancelCommandCommand({ CommandId: state.commandId, InstanceIds: [instanceId] }));
+  } catch (err) {
+    cancelled = `cancel failed: ${reasonOf(err)}`;
+  }
+  return { ...state, cleanup: { ...state.cleanup, cancelled } };
 }
 
 /** Clean-up step 2: terminates the helper (guarded). Already gone is success. */
@@ -417,6 +478,86 @@ export async function reportVerdict(state: FlowState, deps: StepDeps = defaultDe
   return { ...state, verdict: { status: verdict.verdict, message: verdict.message, posted } };
 }
 
+/**
+ * The last resort of the state machine, after ReportVerdict failed all its retries (e.g. the
+ * evidence store is unreachable): posts FAILED with the reason, nothing else, so the job still gets
+ * a verdict. postVerdict never posts over a final status, so a verdict ReportVerdict already posted
+ * stands.
+ */
+export async function reportFailure(
+  state: FlowState & { reportError?: { Error?: string; Cause?: string } },
+  deps: StepDeps = defaultDeps(),
+): Promise<FlowState> {
+  const why = state.reportError ? describeError({ ...state.reportError, step: 'ReportVerdict' }) : 'unknown';
+  const message = `the EBS helper flow could not record its verdict (${why})`;
+  const posted = state.post
+    ? await postVerdict(deps.backup, state.restoreJobId, 'FAILED', message)
+    : 'not posted (dry run)';
+  logger.warn('EBS verdict fallback', { restoreJobId: state.restoreJobId, posted });
+  return { ...state, verdict: { status: 'FAILED', message, posted } };
+}
+
+/** The `detail` of an EventBridge "Step Functions Execution Status Change" event. */
+export interface ExecutionEndedDetail {
+  readonly executionArn?: string;
+  readonly name?: string;
+  readonly status?: string;
+  readonly input?: string | null;
+  readonly error?: string | null;
+  readonly cause?: string | null;
+}
+
+/**
+ * Run by the EventBridge rule on this state machine's FAILED, TIMED_OUT and ABORTED executions
+ * (which no Catch can see: a States.DataLimitExceeded, the execution timeout, a StopExecution):
+ * cleans up like the flow (cancel, detach, force-detach, terminate, found by the job tag) and posts
+ * FAILED naming how the execution ended. Never posts over a final verdict.
+ * @see https://docs.aws.amazon.com/step-functions/latest/dg/cw-events.html
+ */
+export async function executionEnded(
+  detail: ExecutionEndedDetail,
+  deps: StepDeps = defaultDeps(),
+): Promise<FlowState> {
+  let input: HelperFlowInput | undefined;
+  try {
+    input = detail.input ? (JSON.parse(detail.input) as HelperFlowInput) : undefined;
+  } catch {
+    input = undefined;
+  }
+  if (!input?.restoreJobId || !input.volumeId)
+    throw new Error(
+      `execution ${detail.executionArn ?? detail.name ?? '?'} ended ${detail.status} without a readable input`,
+    );
+  let state: FlowState = {
+    ...input,
+    error: {
+      Error: `States.${detail.status ?? 'FAILED'}`,
+      Cause: `the helper flow execution ended ${detail.status}${detail.error ? `: ${detail.error}` : ''}${detail.cause ? ` (${detail.cause.slice(0, 300)})` : ''}`,
+      step: 'execution',
+    },
+  };
+  // No waits here: a polite detach, then a forced one, then terminate (which detaches too).
+  for (let i = 0; i < 2 && !state.ready; i++) {
+    try {
+      state = await detachVolume(
+        i === 0
+          ? state
+          : { ...state, cleanup: { ...state.cleanup, detachRequestedAt: new Date(0).toISOString() } },
+        deps,
+      );
+    } catch (err) {
+      state = { ...state, cleanup: { ...state.cleanup, detached: `failed: ${reasonOf(err)}` } };
+      break;
+    }
+  }
+  try {
+    state = await terminateHelper(state, deps);
+  } catch (err) {
+    state = { ...state, cleanup: { ...state.cleanup, terminated: `failed: ${reasonOf(err)}` } };
+  }
+  return reportVerdict(state, deps);
+}
+
 /** Loops give up (into the clean-up) once the helper's deadline is near, so clean-up still has time. */
 const CLEANUP_RESERVE_MS = 5 * 60_000;
 function checkDeadline(state: FlowState, deps: StepDeps, waitingFor: string): void {
@@ -441,6 +582,7 @@ export const STEPS = {
   detachVolume,
   terminateHelper,
   reportVerdict,
+  reportFailure,
 } as const;
 export type StepName = keyof typeof STEPS;
 
@@ -448,7 +590,10 @@ export type StepName = keyof typeof STEPS;
  * One Lambda serves every step: the state machine passes `{ step, state }`. One function keeps the
  * bundle, the IAM role and the cold starts to one; the steps stay separate, small and testable.
  */
-export async function handler(event: { step: StepName; state: FlowState }): Promise<FlowState> {
+export async function handler(
+  event: { step: StepName; state: FlowState } | { step: 'executionEnded'; detail: ExecutionEndedDetail },
+): Promise<FlowState> {
+  if (event.step === 'executionEnded') return executionEnded(event.detail);
   const fn = STEPS[event.step];
   if (!fn) throw new Error(`unknown EBS helper step ${String(event.step)}`);
   try {

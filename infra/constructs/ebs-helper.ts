@@ -65,6 +65,15 @@ export interface EbsHelperProps {
   readonly helperMaxDuration?: Duration;
   /** How often the janitor sweeps for expired helpers. @default Duration.minutes(15) */
   readonly janitorSchedule?: Duration;
+  /**
+   * Customer managed KMS keys restored volumes may be encrypted with (a restore keeps the source's
+   * key). Attaching such a volume needs `kms:CreateGrant` from the attaching principal; it is
+   * granted only for EC2 in this region on behalf of an AWS resource (kms:ViaService,
+   * kms:GrantIsForAWSResource), on these keys.
+   * @default every key of this account and region, under the same conditions
+   * @see https://docs.aws.amazon.com/ebs/latest/userguide/ebs-encryption-requirements.html
+   */
+  readonly kmsKeyArns?: readonly string[];
   /** Log retention of the steps, janitor and state machine. @default logs.RetentionDays.THREE_MONTHS */
   readonly logRetention?: logs.RetentionDays;
 }
@@ -213,9 +222,11 @@ export class EbsHelper extends Construct {
         'ec2:DescribeSubnets',
         'ssm:DescribeInstanceInformation',
         'ssm:GetCommandInvocation',
+        // Cancels only a mount check still running when the flow gives up; no resource-level support.
+        'ssm:CancelCommand',
       ],
       ['*'],
-      'Describe/Get actions support no resource-level permissions',
+      'Describe/Get and CancelCommand support no resource-level permissions',
     );
     allow(
       stepsRole,
@@ -271,6 +282,18 @@ export class EbsHelper extends Construct {
       `only instances tagged ${CREATED_BY_TAG}`,
       {
         Null: { [`ssm:resourceTag/${CREATED_BY_TAG}`]: 'false' },
+      },
+    );
+    // As CDK's Volume.grantAttachVolume: EC2 creates a grant on the volume's key for the attachment.
+    allow(
+      stepsRole,
+      'AttachEncryptedVolumes',
+      ['kms:CreateGrant'],
+      props.kmsKeyArns?.length ? [...props.kmsKeyArns] : [`arn:${p}:kms:${r}:${a}:key/*`],
+      `EC2 needs a grant on a restored volume's customer managed key to attach it; only via EC2 in ${r} for an AWS resource`,
+      {
+        Bool: { 'kms:GrantIsForAWSResource': true },
+        StringEquals: { 'kms:ViaService': `ec2.${r}.amazonaws.com` },
       },
     );
     stepsRole.addToPrincipalPolicy(
@@ -335,6 +358,20 @@ export class EbsHelper extends Construct {
     });
     const done = new sfn.Succeed(this, 'Done');
     report.next(done);
+    // After ReportVerdict's retries (evidence store or Backup unreachable): post FAILED with the
+    // reason and nothing else. If even that fails, the execution fails and the rule below retries.
+    const fallback = step('ReportFailure', 'reportFailure');
+    fallback.addRetry({
+      errors: ['States.ALL'],
+      maxAttempts: 5,
+      interval: Duration.seconds(10),
+      backoffRate: 2,
+    });
+    fallback.addCatch(new sfn.Fail(this, 'VerdictNotPosted', { error: 'VerdictNotPosted' }), {
+      errors: ['States.ALL'],
+    });
+    fallback.next(done);
+    report.addCatch(fallback, { errors: ['States.ALL'], resultPath: '$.reportError' });
 
     const terminate = step('TerminateHelper', 'terminateHelper');
     terminate.addRetry({
@@ -400,6 +437,29 @@ export class EbsHelper extends Construct {
       reason: 'CloudWatch Logs delivery and X-Ray trace writes support no resource-level permissions',
     });
 
+    // Executions that end without reaching the verdict (States.DataLimitExceeded and the execution
+    // timeout cannot be caught; StopExecution aborts) still clean up and get a FAILED verdict.
+    new events.Rule(this, 'ExecutionEndedRule', {
+      description: 'EBS helper executions that FAILED, TIMED_OUT or were ABORTED: clean up and post FAILED',
+      eventPattern: {
+        source: ['aws.states'],
+        detailType: ['Step Functions Execution Status Change'],
+        detail: {
+          stateMachineArn: [this.stateMachine.stateMachineArn],
+          status: ['FAILED', 'TIMED_OUT', 'ABORTED'],
+        },
+      },
+      targets: [
+        new targets.LambdaFunction(this.stepsFunction, {
+          event: events.RuleTargetInput.fromObject({
+            step: 'executionEnded',
+            detail: events.EventField.fromPath('$.detail'),
+          }),
+          retryAttempts: 4,
+        }),
+      ],
+    });
+
     // --- janitor -----------------------------------------------------------------------------------
     const janitorLogs = new logs.LogGroup(this, 'JanitorLogs', {
       retention,
@@ -423,7 +483,12 @@ export class EbsHelper extends Construct {
       projectRoot: PROJECT_ROOT,
       depsLockFilePath: join(PROJECT_ROOT, 'package-lock.json'),
       bundling: bundling(),
-      environment: { POWERTOOLS_SERVICE_NAME: 'restore-validation' },
+      environment: {
+        POWERTOOLS_SERVICE_NAME: 'restore-validation',
+        // The janitor terminates only instances launched with these (a copied tag is not enough).
+        EBS_HELPER_SECURITY_GROUP_ID: this.securityGroup.securityGroupId,
+        EBS_HELPER_INSTANCE_PROFILE: this.instanceProfile.instanceProfileName,
+      },
     });
     allow(
       janitorRole,

@@ -100,6 +100,41 @@ describe('EbsHelper', () => {
     expect(def.States.TerminateHelper?.Next).toBe('ReportVerdict');
   });
 
+  it('posts FAILED through a fallback when ReportVerdict fails all its retries, and fails the execution only after that', () => {
+    const def = definition(template);
+    expect(def.States.ReportVerdict?.Catch).toEqual([
+      { ErrorEquals: ['States.ALL'], Next: 'ReportFailure', ResultPath: '$.reportError' },
+    ]);
+    expect(def.States.ReportFailure?.Next).toBe('Done');
+    expect(def.States.ReportFailure?.Catch?.[0]).toMatchObject({
+      ErrorEquals: ['States.ALL'],
+      Next: 'VerdictNotPosted',
+    });
+    expect(def.States.VerdictNotPosted?.Type).toBe('Fail');
+  });
+
+  it('sends FAILED, TIMED_OUT and ABORTED executions of this state machine to the clean-up step', () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        source: ['aws.states'],
+        'detail-type': ['Step Functions Execution Status Change'],
+        detail: {
+          stateMachineArn: [{ Ref: Match.stringLikeRegexp('^EbsStateMachine') }],
+          status: ['FAILED', 'TIMED_OUT', 'ABORTED'],
+        },
+      },
+      Targets: [
+        Match.objectLike({
+          Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^EbsSteps'), 'Arn'] },
+          InputTransformer: {
+            InputPathsMap: { detail: '$.detail' },
+            InputTemplate: '{"step":"executionEnded","detail":<detail>}',
+          },
+        }),
+      ],
+    });
+  });
+
   it('gives the execution the helper lifetime plus clean-up time', () => {
     template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
       DefinitionString: Match.objectLike({
@@ -151,6 +186,45 @@ describe('EbsHelper', () => {
       if (actions.some((a) => ['ec2:TerminateInstances', 'ec2:DetachVolume', 'ec2:AttachVolume'].includes(a)))
         expect(st.Condition).toBeDefined();
     }
+  });
+
+  it('lets the steps attach volumes encrypted with a customer managed key, only via EC2 for an AWS resource', () => {
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          {
+            Sid: 'AttachEncryptedVolumes',
+            Effect: 'Allow',
+            Action: 'kms:CreateGrant',
+            Resource: {
+              'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':kms:us-east-1:123456789012:key/*']],
+            },
+            Condition: {
+              Bool: { 'kms:GrantIsForAWSResource': true },
+              StringEquals: { 'kms:ViaService': 'ec2.us-east-1.amazonaws.com' },
+            },
+          },
+        ]),
+      },
+    });
+    // Named keys narrow the resource (a restored volume keeps its source's key, maybe another account's).
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const s = new Stack(app, 'K', { env: { account: '123456789012', region: 'eu-west-1' } });
+    const key = 'arn:aws:kms:eu-west-1:210987654321:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+    new EbsHelper(s, 'Ebs', { vpc: new ec2.Vpc(s, 'Vpc', { maxAzs: 1 }), kmsKeyArns: [key] });
+    Template.fromStack(s).hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Sid: 'AttachEncryptedVolumes',
+            Resource: key,
+            Condition: Match.objectLike({
+              StringEquals: { 'kms:ViaService': 'ec2.eu-west-1.amazonaws.com' },
+            }),
+          }),
+        ]),
+      },
+    });
   });
 
   it('runs the janitor on a schedule with tag-conditioned clean-up rights', () => {

@@ -141,3 +141,158 @@ export function heldUnder(dir: string): { loops: string[]; mounts: string[] } {
     .filter((l) => l.includes(dir));
   return { loops, mounts };
 }
+
+/** Writes `file` into `img` at byte `offset` (sparse, in place). */
+function writeAt(img: string, file: string, offset: number): void {
+  sh('dd', [
+    `if=${file}`,
+    `of=${img}`,
+    'bs=1M',
+    'oflag=seek_bytes',
+    `seek=${offset}`,
+    'conv=notrunc,sparse',
+    'status=none',
+  ]);
+}
+
+function partitionStarts(img: string): number[] {
+  const t = JSON.parse(sh('sfdisk', ['--json', img])) as {
+    partitiontable: { partitions: { start: number }[] };
+  };
+  return t.partitiontable.partitions.map((p) => p.start * 512);
+}
+
+/**
+ * A GPT disk like a stock Linux install: p1 a clean ext4 /boot, p2 an LVM PV (VG `rvtestvg`) with LV
+ * `root` (ext4 holding `src`) and LV `data` (ext4 holding `src`). Made with LVM's metadata tools
+ * only (`--driverloaded n`): no device-mapper needed. `wipeRoot` zeroes the root LV's first 16 MiB.
+ */
+export function lvmGptImage(
+  img: string,
+  src: string,
+  work: string,
+  options: { wipeRoot?: boolean } = {},
+): string {
+  sh('truncate', ['-s', '160M', img]);
+  execFileSync('sfdisk', ['--quiet', img], {
+    input: 'label: gpt\nsize=20MiB, type=linux, name=boot\nsize=120MiB, type=lvm, name=pv\n',
+  });
+  const [p1 = 0, p2 = 0] = partitionStarts(img);
+  writeAt(img, ext4Image(join(work, 'lvm-boot.img'), src, 20), p1);
+  const pv = join(work, 'lvm-pv.img');
+  rmSync(pv, { force: true });
+  sh('truncate', ['-s', '120M', pv]);
+  const dev = sh('losetup', ['--find', '--show', pv]).trim();
+  const config = `devices { use_devicesfile=0 filter=["a|^${dev}$|","r|.*|"] }`;
+  const env = { LVM_SUPPRESS_FD_WARNINGS: '1' };
+  try {
+    sh('pvcreate', ['-q', '--config', config, dev], env);
+    sh('vgcreate', ['-q', '--config', config, 'rvtestvg', dev], env);
+    for (const [name, size] of [
+      ['root', '40M'],
+      ['data', '32M'],
+    ] as const)
+      sh(
+        'lvcreate',
+        [
+          '-q',
+          '--driverloaded',
+          'n',
+          '--config',
+          config,
+          '-an',
+          '-Zn',
+          '-y',
+          '-L',
+          size,
+          '-n',
+          name,
+          'rvtestvg',
+        ],
+        env,
+      );
+  } finally {
+    sh('losetup', ['-d', dev]);
+  }
+  // pe_start is 1 MiB and extents are 4 MiB: root at extents 0-9, data at 10-17.
+  writeAt(pv, ext4Image(join(work, 'lvm-root.img'), src, 40), 1 << 20);
+  writeAt(pv, ext4Image(join(work, 'lvm-data.img'), src, 32), (1 << 20) + 40 * (1 << 20));
+  if (options.wipeRoot)
+    sh('dd', ['if=/dev/zero', `of=${pv}`, 'bs=1M', 'seek=1', 'count=16', 'conv=notrunc', 'status=none']);
+  writeAt(img, pv, p2);
+  return img;
+}
+
+/** A GPT disk whose p1 is a clean ext4 and whose p2 (a Linux data partition) was wiped. */
+export function wipedRootImage(img: string, src: string, work: string): string {
+  sh('truncate', ['-s', '80M', img]);
+  execFileSync('sfdisk', ['--quiet', img], {
+    input:
+      'label: gpt\nsize=20MiB, type=uefi, name=esp\nsize=20MiB, type=linux, name=root\nsize=1MiB, type=21686148-6449-6E6F-744E-656564454649, name=bios\n',
+  });
+  const [p1 = 0] = partitionStarts(img);
+  writeAt(img, ext4Image(join(work, 'wiped-p1.img'), src, 20), p1);
+  return img;
+}
+
+/** A LUKS2 container (no key source on the helper). */
+export function luksImage(img: string, work: string): string {
+  sh('truncate', ['-s', '32M', img]);
+  const key = join(work, 'luks.key');
+  writeFileSync(key, 'not-a-secret');
+  sh('cryptsetup', [
+    'luksFormat',
+    '--batch-mode',
+    '--pbkdf',
+    'pbkdf2',
+    '--pbkdf-force-iterations',
+    '1000',
+    '--key-file',
+    key,
+    img,
+  ]);
+  return img;
+}
+
+/**
+ * Mounts `img` read-write, lets `write` change it, then shuts the file system down the way a crash
+ * does (`xfs_io -x -c "shutdown -f"`: the log is flushed but never checkpointed, as in an EBS
+ * snapshot of a running instance), so the image needs journal/log recovery.
+ */
+export function crashAfter(img: string, type: 'ext4' | 'xfs', write: (root: string) => void): string {
+  const dir = mkdtempSync(join(img, '..', 'crash-'));
+  const dev = sh('losetup', ['--find', '--show', img]).trim();
+  try {
+    sh('mount', ['-t', type, ...(type === 'xfs' ? ['-o', 'nouuid'] : []), dev, dir]);
+    try {
+      write(dir);
+      sh('sync', []);
+      sh('xfs_io', ['-x', '-c', 'shutdown -f', dir]);
+    } finally {
+      sh('umount', [dir]);
+    }
+  } finally {
+    sh('losetup', ['-d', dev]);
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return img;
+}
+
+/** Overwrites MFT record `record` of an NTFS image (4 KiB clusters, MFT at cluster 4: mkfs.ntfs -Q on 32 MiB). */
+export function damageMftRecord(img: string, record: number): void {
+  const boot = readFileSync(img).subarray(0, 512);
+  const cluster = boot.readUInt16LE(11) * (boot[13] ?? 8);
+  const mftAt = Number(boot.readBigInt64LE(48)) * cluster;
+  const buf = readFileSync(img);
+  buf.fill(0x41, mftAt + record * 1024, mftAt + (record + 1) * 1024);
+  writeFileSync(img, buf);
+}
+
+/** Overwrites 16 bytes inside the first data block holding `needle` (fsck of metadata cannot see it). */
+export function corruptData(img: string, needle: Buffer): void {
+  const buf = readFileSync(img);
+  const at = buf.indexOf(needle);
+  if (at < 0) throw new Error('needle not found in the image');
+  buf.fill(0, at + 100, at + 116);
+  writeFileSync(img, buf);
+}

@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -16,14 +17,20 @@ import {
   btrfsImage,
   CANARY,
   CONFIG,
+  corruptData,
+  crashAfter,
   damageExt4Superblock,
+  damageMftRecord,
   ext4Image,
   gptImage,
   heldUnder,
+  luksImage,
+  lvmGptImage,
   makeTree,
   makeUnmountable,
   ntfsImage,
   vfatImage,
+  wipedRootImage,
   xfsImage,
 } from './images';
 
@@ -41,8 +48,9 @@ const profile = (sha = canarySha, extraPaths: string[] = []): FsCheckSpec[] => [
 
 const status = (r: MountCheckResult) => Object.fromEntries(r.checks.map((c) => [c.id, c.status]));
 const item = (r: MountCheckResult, id: string) => r.checks.find((c) => c.id === id);
-const check = (device: string, checks = profile()) =>
-  runMountCheck({ device, checks, workDir: work, toolTimeoutMs: 120_000 });
+const check = (device: string, checks = profile(), replay?: 'copy' | 'off') =>
+  runMountCheck({ device, checks, workDir: work, toolTimeoutMs: 120_000, ...(replay ? { replay } : {}) });
+const sha256 = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
 
 beforeAll(() => {
   work = mkdtempSync(join(tmpdir(), 'rv-ebs-test-'));
@@ -188,6 +196,205 @@ describe('runMountCheck', () => {
   it('fails on a path that is not a device or image', async () => {
     const r = await check(join(work, 'nope.img'));
     expect(item(r, 'device')).toMatchObject({ status: 'fail' });
+  });
+});
+
+describe('runMountCheck on real disk layouts (no false pass)', () => {
+  it('fails a wiped Linux partition beside a clean ESP, and skips the BIOS boot partition', async () => {
+    const r = await check(wipedRootImage(join(work, 'wiped.img'), src, work));
+    expect(item(r, 'fsck:p1')?.status).toBe('pass');
+    expect(item(r, 'fs:p2')).toMatchObject({ status: 'fail' });
+    expect(item(r, 'fs:p2')?.detail).toMatch(
+      /^partition 2: no recognisable file system \(partition type 0fc63daf-.*\): wiped/,
+    );
+    expect(item(r, 'fs:p3')).toMatchObject({
+      status: 'skip',
+      detail: 'no file system on partition 3 (BIOS boot partition)',
+    });
+    expect(r.ok).toBe(false);
+  });
+
+  it('passes the wiped partition only when the profile names it unchecked, and fails a name the volume lacks', async () => {
+    const img = wipedRootImage(join(work, 'wiped2.img'), src, work);
+    const ok = await check(img, [
+      ...profile(),
+      {
+        kind: 'unchecked',
+        id: 'scratch',
+        unchecked: { partitions: ['p2'], reason: 'scratch space, wiped at boot' },
+      },
+    ]);
+    expect(item(ok, 'fs:p2')?.status).toBe('skip');
+    expect(item(ok, 'scratch')).toMatchObject({ status: 'skip' });
+    expect(ok.ok).toBe(true);
+    const typo = await check(img, [
+      ...profile(),
+      { kind: 'unchecked', id: 'scratch', unchecked: { partitions: ['p9'], reason: 'typo' } },
+    ]);
+    expect(item(typo, 'scratch')?.detail).toBe(
+      'names p9, which the volume does not have (it has p1, p2, p3)',
+    );
+    expect(typo.ok).toBe(false);
+  });
+
+  it('opens each logical volume of an LVM PV read-only without activating it, and checks them', async () => {
+    const img = lvmGptImage(join(work, 'lvm.img'), src, work);
+    const before = sha256(img);
+    const r = await check(img);
+    expect(status(r)).toMatchObject({
+      'fsck:p1': 'pass',
+      'fs:p2': 'skip',
+      'fsck:rvtestvg/data': 'pass',
+      'mount:rvtestvg/data': 'pass',
+      'fsck:rvtestvg/root': 'pass',
+      'mount:rvtestvg/root': 'pass',
+      canaries: 'pass',
+    });
+    expect(r.ok).toBe(true);
+    expect(sha256(img)).toBe(before);
+  });
+
+  it('fails when the root LV was zeroed even though /boot beside it is clean', async () => {
+    const r = await check(lvmGptImage(join(work, 'lvm-wiped.img'), src, work, { wipeRoot: true }));
+    expect(item(r, 'fsck:p1')?.status).toBe('pass');
+    expect(item(r, 'fsck:rvtestvg/data')?.status).toBe('pass');
+    expect(item(r, 'fs:rvtestvg/root')?.status).toBe('fail');
+    expect(item(r, 'fs:rvtestvg/root')?.detail).toMatch(
+      /^logical volume rvtestvg\/root: no recognisable file system/,
+    );
+    expect(r.ok).toBe(false);
+  });
+
+  it('says a LUKS container is unsupported instead of skipping it', async () => {
+    const r = await check(luksImage(join(work, 'luks.img'), work));
+    expect(item(r, 'fs:disk')).toMatchObject({
+      status: 'fail',
+      detail:
+        'the whole device: LUKS-encrypted: not supported (the helper has no key source); its content was not checked',
+    });
+    expect(r.ok).toBe(false);
+  });
+
+  it('names a damaged primary superblock when a backup superblock survives', async () => {
+    const img = ext4Image(join(work, 'nosb.img'), src);
+    const buf = readFileSync(img);
+    buf.fill(0, 1024, 2048);
+    writeFileSync(img, buf);
+    const r = await check(img);
+    expect(item(r, 'fs:disk')?.detail).toMatch(
+      /^the whole device: the primary superblock is damaged: an intact ext4 backup superblock is at block \d+/,
+    );
+    expect(r.ok).toBe(false);
+  });
+
+  it('fails fsck of an NTFS image whose file record was overwritten, though ntfsfix -n says clean', async () => {
+    const img = ntfsImage(join(work, 'ntfs-mft.img'), src);
+    const inode = /Dumping Inode (\d+)/.exec(
+      execFileSync('ntfsinfo', ['-F', CONFIG, img], { stdio: ['ignore', 'pipe', 'ignore'] }).toString(),
+    )?.[1];
+    damageMftRecord(img, Number(inode));
+    const r = await check(img);
+    expect(item(r, 'fsck:disk')?.status).toBe('fail');
+    expect(item(r, 'fsck:disk')?.detail).toMatch(
+      new RegExp(
+        `ntfsfix -n reports clean .* MFT records in use are damaged: record ${inode}: no FILE signature`,
+      ),
+    );
+  });
+
+  it('fails fsck of a btrfs image whose file data no longer matches its checksums', async () => {
+    const img = btrfsImage(join(work, 'btrfs-data.img'), src);
+    corruptData(img, readFileSync(join(src, 'data', 'canary.bin')).subarray(0, 4096));
+    const r = await check(img);
+    expect(item(r, 'fsck:disk')?.status).toBe('fail');
+    expect(item(r, 'fsck:disk')?.detail).toMatch(/btrfs check --readonly --check-data-csum exit 1: .*csum/);
+  });
+});
+
+describe('runMountCheck on crash-consistent snapshots', () => {
+  const late = (root: string) => {
+    mkdirSync(join(root, 'late'), { recursive: true });
+    for (let i = 0; i < 50; i++)
+      writeFileSync(join(root, 'late', `f${i}.txt`), `written just before the snapshot ${i}\n`);
+  };
+  const lateCheck: FsCheckSpec = { kind: 'paths', id: 'late', paths: ['/late/f49.txt', CONFIG] };
+
+  it.each(['ext4', 'xfs'] as const)(
+    'replays the %s journal on a throwaway copy, records it, then checks (the image is unchanged)',
+    async (type) => {
+      const base =
+        type === 'ext4' ? ext4Image(join(work, 'crash.ext4'), src) : xfsImage(join(work, 'crash.xfs'), src);
+      const img = crashAfter(base, type, late);
+      const before = sha256(img);
+      const r = await check(img, [lateCheck]);
+      expect(status(r)).toEqual({
+        'replay:disk': 'pass',
+        'fsck:disk': 'pass',
+        'mount:disk': 'pass',
+        late: 'pass',
+      });
+      expect(item(r, 'replay:disk')?.detail).toContain(
+        'on a temporary copy (the image itself is not changed)',
+      );
+      expect(r.filesystems[0]?.replayed).toMatch(type === 'xfs' ? /XFS log replayed/ : /journal replayed/);
+      expect(sha256(img)).toBe(before);
+    },
+  );
+
+  it('fails naming the unreplayed log when replay is off', async () => {
+    const img = crashAfter(xfsImage(join(work, 'crash-off.xfs'), src), 'xfs', late);
+    const r = await check(img, [lateCheck], 'off');
+    expect(item(r, 'replay:disk')?.status).toBe('fail');
+    expect(item(r, 'fsck:disk')?.detail).toContain('the log holds metadata changes that were not replayed');
+    expect(r.ok).toBe(false);
+  });
+});
+
+describe('mount-check on symlinks inside the restored file system', () => {
+  let img: string;
+  beforeAll(() => {
+    const tree = join(work, 'src-links');
+    makeTree(tree);
+    mkdirSync(join(tree, 'opt'), { recursive: true });
+    mkdirSync(join(tree, 'usr', 'share', 'app'), { recursive: true });
+    writeFileSync(join(tree, 'usr', 'share', 'app', 'real.txt'), 'inside the image\n');
+    // Absolute links as on the source system: they must resolve inside the image, never on the helper.
+    symlinkSync('/usr/share/common-licenses', join(tree, 'opt', 'licenses'));
+    symlinkSync('/usr/share/app', join(tree, 'opt', 'app'));
+    symlinkSync('../../../../../../etc', join(tree, 'data', 'up'));
+    img = ext4Image(join(work, 'links.img'), tree);
+  });
+
+  it("fails a files check that an absolute link would satisfy with the helper's own file", async () => {
+    const host = '/usr/share/common-licenses/Apache-2.0';
+    const r = await check(img, [
+      { kind: 'files', id: 'lic', files: { '/opt/licenses/Apache-2.0': `sha256:${sha256(host)}` } },
+      { kind: 'paths', id: 'lic-dir', paths: ['/opt/licenses'] },
+    ]);
+    expect(item(r, 'lic')).toMatchObject({ status: 'fail', detail: '/opt/licenses/Apache-2.0 missing' });
+    expect(item(r, 'lic-dir')).toMatchObject({
+      status: 'fail',
+      detail: 'missing on every file system: /opt/licenses',
+    });
+  });
+
+  it('follows absolute and escaping relative links inside the image', async () => {
+    const r = await check(img, [
+      {
+        kind: 'files',
+        id: 'app',
+        files: {
+          '/opt/app/real.txt': `sha256:${createHash('sha256').update('inside the image\n').digest('hex')}`,
+        },
+      },
+      {
+        kind: 'files',
+        id: 'conf',
+        files: { '/data/up/app.conf': `sha256:${createHash('sha256').update('port=8080\n').digest('hex')}` },
+      },
+      { kind: 'directory', id: 'dir', directory: { path: '/opt/app', minFiles: 1 } },
+    ]);
+    expect(status(r)).toMatchObject({ app: 'pass', conf: 'pass', dir: 'pass' });
   });
 });
 

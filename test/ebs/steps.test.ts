@@ -17,10 +17,12 @@ import {
   DescribeImagesCommand,
   DescribeInstancesCommand,
   DescribeVolumesCommand,
+  DetachVolumeCommand,
   EC2Client,
   RunInstancesCommand,
 } from '@aws-sdk/client-ec2';
 import {
+  CancelCommandCommand,
   DescribeInstanceInformationCommand,
   GetCommandInvocationCommand,
   GetParameterCommand,
@@ -28,15 +30,19 @@ import {
   SSMClient,
 } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { HELPER_DEADLINE_TAG, type HelperFlowInput } from '../../functions/ebs/flow';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { HELPER_DEADLINE_TAG, HELPER_JOB_TAG, type HelperFlowInput } from '../../functions/ebs/flow';
 import { sweep } from '../../functions/ebs/janitor';
 import { bundleMountCheck } from '../../functions/ebs/mount-check/bundle';
 import {
   attachVolume,
+  DETACH_FORCE_AFTER_MS,
+  detachVolume,
+  executionEnded,
   type FlowState,
   helperScript,
   launchHelper,
+  reportFailure,
   runHelperFlow,
   type StepDeps,
 } from '../../functions/ebs/steps';
@@ -333,6 +339,70 @@ describe('EBS helper flow', () => {
     });
     expect(final.error?.Cause).toMatch(/^gave up waiting for the mount check \(SSM status InProgress\)/);
     expect((await instance(final.instanceId ?? ''))?.State?.Name).toBe('terminated');
+    // The still-running mount check is cancelled first, so it unmounts before the volume is pulled.
+    expect(ssm.commandCalls(CancelCommandCommand).map((c) => c.args[0].input)).toEqual([
+      { CommandId: 'cmd-1', InstanceIds: [final.instanceId] },
+    ]);
+    expect(final.cleanup?.cancelled).toBe('cancel requested');
+  });
+
+  it('forces the detach once a polite detach has hung past its bound', async () => {
+    const vol = await restoredVolume();
+    let state: FlowState = await launchHelper(input(vol), deps());
+    state = await attachVolume(state, deps());
+    const sent: unknown[] = [];
+    const original = ec2.send.bind(ec2) as (cmd: unknown) => Promise<unknown>;
+    const spy = vi.spyOn(ec2, 'send').mockImplementation(((cmd: unknown) => {
+      sent.push(cmd);
+      // The polite request "hangs": EC2 accepts it, the volume stays attached.
+      if (cmd instanceof DetachVolumeCommand && !cmd.input.Force) return Promise.resolve({});
+      return original(cmd);
+    }) as never);
+    try {
+      const now = Date.now();
+      const first = await detachVolume(state, { ...deps(), now: () => now });
+      expect(first.cleanup?.detached).toBe('detach requested');
+      const later = await detachVolume(first, { ...deps(), now: () => now + DETACH_FORCE_AFTER_MS });
+      expect(later.cleanup?.detached).toBe('force-detach requested');
+    } finally {
+      spy.mockRestore();
+    }
+    const detaches = sent.filter((c): c is DetachVolumeCommand => c instanceof DetachVolumeCommand);
+    expect(detaches.map((c) => c.input.Force ?? false)).toEqual([false, true]);
+    expect((await volumeOf(vol))?.State).toBe('available');
+  });
+
+  it('cleans up and posts FAILED when the execution itself FAILED, TIMED_OUT or was ABORTED', async () => {
+    const vol = await restoredVolume();
+    const flowInput = input(vol);
+    let state: FlowState = await launchHelper(flowInput, deps());
+    state = await attachVolume(state, deps());
+    // The execution timed out mid-flow (no Catch sees that): only the EventBridge rule's event remains.
+    const final = await executionEnded(
+      { status: 'TIMED_OUT', name: `ebs-${flowInput.restoreJobId}`, input: JSON.stringify(flowInput) },
+      deps(),
+    );
+    expect((await volumeOf(vol))?.State).toBe('available');
+    expect((await instance(state.instanceId ?? ''))?.State?.Name).toBe('terminated');
+    expect(posted()).toEqual([
+      expect.objectContaining({ RestoreJobId: flowInput.restoreJobId, ValidationStatus: 'FAILED' }),
+    ]);
+    expect(posted()[0]?.ValidationStatusMessage).toContain('the helper flow execution ended TIMED_OUT');
+    expect(final.verdict?.status).toBe('FAILED');
+  });
+
+  it('posts FAILED with the reason when ReportVerdict failed all its retries', async () => {
+    const vol = await restoredVolume();
+    const final = await reportFailure(
+      { ...input(vol), reportError: { Error: 'S3ServiceException', Cause: 'evidence bucket unreachable' } },
+      deps(),
+    );
+    expect(posted()[0]).toMatchObject({
+      ValidationStatus: 'FAILED',
+      ValidationStatusMessage:
+        'the EBS helper flow could not record its verdict (ReportVerdict: evidence bucket unreachable)',
+    });
+    expect(final.verdict?.status).toBe('FAILED');
   });
 
   it('fails without launching anything when no helper subnet is in the volume AZ', async () => {
@@ -369,6 +439,13 @@ describe('helperScript', () => {
     expect(lines.join('\n')).toContain(
       Buffer.from(JSON.stringify([{ kind: 'paths', id: 'p', paths: ['/x'] }])).toString('base64'),
     );
+    // The restored volume is a throwaway copy: a crash-consistent journal is replayed on it.
+    expect(lines.join('\n')).toContain('--replay in-place');
+  });
+
+  it('refuses a volume id that is not vol-<hex> before it reaches the shell line', () => {
+    for (const bad of ['vol-0abc; reboot', "vol-1'$(id)'", 'vol-0ABC', 'vol-', 'vol-0abc\n'])
+      expect(() => helperScript('x', bad, [])).toThrow(/refusing a malformed volume id/);
   });
 });
 
@@ -433,6 +510,36 @@ describe('janitor sweep', () => {
     expect(report.kept).toEqual([live.instanceId]);
     expect(report.terminated).toEqual([]);
     expect((await instance(other.Instances?.[0]?.InstanceId ?? ''))?.State?.Name).toBe('running');
+  });
+
+  it('leaves alone an expired instance that copies our exact tags but was not launched by the flow', async () => {
+    const vol = await restoredVolume();
+    const ours = await launchHelper(input(vol), deps());
+    const theirs = await ec2.send(
+      new RunInstancesCommand({
+        ImageId: ami,
+        MinCount: 1,
+        MaxCount: 1,
+        ClientToken: 'someone-elses-launch',
+        TagSpecifications: [
+          {
+            ResourceType: 'instance',
+            Tags: [
+              { Key: CREATED_BY_TAG, Value: 'ebs-helper' },
+              { Key: HELPER_DEADLINE_TAG, Value: '2000-01-01T00:00:00Z' },
+              { Key: HELPER_JOB_TAG, Value: 'job-of-someone-else' },
+            ],
+          },
+        ],
+      }),
+    );
+    const theirId = theirs.Instances?.[0]?.InstanceId ?? '';
+    const report = await sweep(ec2, { now: Date.parse(ours.deadline) + 1000 });
+    expect(report.terminated).toEqual([ours.instanceId]);
+    expect(report.problems).toEqual([
+      `left ${theirId} alone: tagged as an EBS helper, but its launch token "someone-elses-launch" is not the helper flow's for job job-of-someone-else`,
+    ]);
+    expect((await instance(theirId))?.State?.Name).toBe('running');
   });
 
   it('terminates the helper but leaves a non-restore-test volume attached, reporting it', async () => {

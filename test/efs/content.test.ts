@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
@@ -90,6 +90,27 @@ describe('runPathCheck', () => {
     });
     expect(r.checks.map((c) => c.status)).toEqual(['fail', 'fail']);
     expect(r.ok).toBe(false);
+  });
+
+  it("resolves symlinks inside the mounted root, never onto the helper's own files", async () => {
+    const root = mkdtempSync(join(work, 'links-'));
+    mkdirSync(join(root, 'opt'));
+    mkdirSync(join(root, 'srv', 'app'), { recursive: true });
+    writeFileSync(join(root, 'srv', 'app', 'real.txt'), 'restored\n');
+    symlinkSync('/usr/share/common-licenses', join(root, 'opt', 'licenses'));
+    symlinkSync('/srv/app', join(root, 'opt', 'app'));
+    const host = readFileSync('/usr/share/common-licenses/Apache-2.0', 'utf8');
+    const r = await runPathCheck({
+      root,
+      checks: [
+        { id: 'leak', kind: 'files', files: { '/opt/licenses/Apache-2.0': sha(host) } },
+        { id: 'inside', kind: 'files', files: { '/opt/app/real.txt': sha('restored\n') } },
+      ] as never,
+    });
+    expect(r.checks.map((c) => [c.id, c.status, c.detail])).toEqual([
+      ['leak', 'fail', '/opt/licenses/Apache-2.0 missing'],
+      ['inside', 'pass', '1 file(s) match their SHA-256'],
+    ]);
   });
 });
 

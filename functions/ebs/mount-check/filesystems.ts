@@ -5,7 +5,8 @@
  * btrfs `rescue=nologreplay`.
  */
 import { createHash } from 'node:crypto';
-import { lstat, mkdtemp, open, opendir, readFile, statfs } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { lstat, mkdtemp, open, opendir, readFile, readlink, rmdir, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Releaser } from './devices';
 import { type ExecResult, run, tailLines } from './exec';
@@ -34,7 +35,12 @@ export interface FsckOutcome {
   readonly ok: boolean;
   readonly detail: string;
   readonly exitCode: number;
+  /** xfs_repair -n found log changes it ignored: a crash-consistent copy whose log needs replay. */
+  readonly logDirty?: boolean;
 }
+
+/** xfs_repair -n's warning that the log holds changes it ignores (the real cause of its exit 1). */
+const XFS_DIRTY_LOG = /valuable metadata changes in a log/;
 
 function fsckCommand(type: string, device: string): [string, string[]] | undefined {
   switch (type) {
@@ -45,7 +51,8 @@ function fsckCommand(type: string, device: string): [string, string[]] | undefin
     case 'xfs':
       return ['xfs_repair', ['-n', device]];
     case 'btrfs':
-      return ['btrfs', ['check', '--readonly', device]];
+      // Without --check-data-csum, btrfs check reads metadata only and passes damaged file data.
+      return ['btrfs', ['check', '--readonly', '--check-data-csum', device]];
     case 'vfat':
       return ['fsck.vfat', ['-n', device]];
     case 'ntfs':
@@ -68,8 +75,146 @@ export async function fsck(type: string, device: string, timeoutMs: number): Pro
       detail: `${label} timed out after ${Math.round(timeoutMs / 1000)} s`,
       exitCode: r.code,
     };
+  if (r.code === 0 && type === 'ntfs') return ntfsRecords(device, label, timeoutMs);
   if (r.code === 0) return { ok: true, detail: `${label}: clean`, exitCode: 0 };
+  if (type === 'xfs' && XFS_DIRTY_LOG.test(`${r.stdout}\n${r.stderr}`)) {
+    return {
+      ok: false,
+      logDirty: true,
+      detail: `${label} exit ${r.code}: the log holds metadata changes that were not replayed (a crash-consistent snapshot); the inconsistencies it reports may be only that`,
+      exitCode: r.code,
+    };
+  }
   return { ok: false, detail: `${label} exit ${r.code}: ${reasonFrom(r) || 'no output'}`, exitCode: r.code };
+}
+
+/**
+ * `ntfsfix -n` checks only the boot sectors, `$MFT` against `$MFTMirr` and the volume flags: an
+ * overwritten file record passes it. So every MFT record that `$MFT`'s bitmap marks in use is read
+ * (`ntfscat -i 0`, streamed) and must carry the `FILE` signature (`BAAD` or anything else marks a
+ * record NTFS itself would refuse).
+ * @see https://flatcap.github.io/linux-ntfs/ntfs/concepts/file_record.html
+ */
+async function ntfsRecords(device: string, label: string, timeoutMs: number): Promise<FsckOutcome> {
+  const chunks: Buffer[] = [];
+  const bitmapRun = await run('ntfscat', ['-q', '-i', '0', '-a', '0xb0', device], {
+    timeoutMs,
+    onStdout: (c) => chunks.push(c),
+  });
+  if (bitmapRun.code !== 0)
+    return {
+      ok: false,
+      exitCode: bitmapRun.code,
+      detail: `ntfscat could not read the $MFT bitmap: ${tailLines(bitmapRun.stderr) || `exit ${bitmapRun.code}`}`,
+    };
+  const bitmap = Buffer.concat(chunks);
+  const recordSize = 1024;
+  let pending: Buffer = Buffer.alloc(0);
+  let index = 0;
+  let inUse = 0;
+  const bad: string[] = [];
+  const inspect = (rec: Buffer, i: number) => {
+    if (!((bitmap[i >> 3] ?? 0) & (1 << (i & 7)))) return;
+    inUse++;
+    if (rec.toString('latin1', 0, 4) !== 'FILE') {
+      bad.push(`record ${i}: no FILE signature (${JSON.stringify(rec.toString('latin1', 0, 4))})`);
+      return;
+    }
+    // ntfscat has already applied (and on failure reported) the update-sequence fixups.
+    if (rec.readUInt16LE(4) + 2 * rec.readUInt16LE(6) > recordSize)
+      bad.push(`record ${i}: update sequence array out of bounds`);
+  };
+  const r = await run('ntfscat', ['-q', '-i', '0', device], {
+    timeoutMs,
+    onStdout: (chunk) => {
+      pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
+      let at = 0;
+      for (; at + recordSize <= pending.length; at += recordSize)
+        inspect(pending.subarray(at, at + recordSize), index++);
+      pending = Buffer.from(pending.subarray(at));
+    },
+  });
+  if (r.code !== 0)
+    return {
+      ok: false,
+      exitCode: r.code,
+      detail: `${label}: clean, but ntfscat could not read $MFT: ${tailLines(r.stderr) || `exit ${r.code}`}`,
+    };
+  if (bad.length > 0) {
+    return {
+      ok: false,
+      exitCode: 1,
+      detail: `${label} reports clean (it does not read file records), but ${bad.length} of ${inUse} MFT records in use are damaged: ${bad.slice(0, 3).join('; ')}`,
+    };
+  }
+  return { ok: true, exitCode: 0, detail: `${label}: clean; ${inUse} MFT records in use, all intact` };
+}
+
+/**
+ * Whether the file system's journal needs recovery before it can be judged: ext3/4 with the
+ * `needs_recovery` feature (crash-consistent snapshot of a mounted file system). XFS is detected by
+ * its checker (FsckOutcome.logDirty).
+ */
+export async function journalNeedsRecovery(type: string, device: string): Promise<boolean> {
+  if (type !== 'ext3' && type !== 'ext4') return false;
+  const r = await run('dumpe2fs', ['-h', device], { timeoutMs: 60_000 });
+  return /^Filesystem features:.*\bneeds_recovery\b/m.test(r.stdout);
+}
+
+/**
+ * Replays the journal (ext: `e2fsck -p -E journal_only`, nothing else repaired) or the log (xfs: a
+ * read-write mount and unmount, the only way XFS replays) on a WRITABLE throwaway device. Returns
+ * what was done, or throws with the tool's reason.
+ */
+export async function replayJournal(
+  type: string,
+  device: string,
+  workDir: string,
+  timeoutMs: number,
+): Promise<string> {
+  if (type === 'xfs') {
+    const dir = await mkdtemp(join(workDir, 'replay-'));
+    try {
+      const m = await run('mount', ['-t', 'xfs', '-o', 'nouuid', device, dir], { timeoutMs });
+      if (m.code !== 0)
+        throw new Error(
+          `mount to replay the XFS log failed: ${(await kernelReason(device)) ?? tailLines(m.stderr)}`,
+        );
+      const u = await run('umount', [dir], { timeoutMs, release: true });
+      if (u.code !== 0) throw new Error(`unmount after the XFS log replay failed: ${tailLines(u.stderr)}`);
+    } finally {
+      await rmdir(dir).catch(() => undefined);
+    }
+    return 'XFS log replayed (read-write mount and unmount)';
+  }
+  const r = await run('e2fsck', ['-p', '-E', 'journal_only', device], { timeoutMs });
+  // e2fsck exit 1 = errors corrected (the journal was replayed), 0 = nothing to do.
+  if (r.code > 1)
+    throw new Error(`e2fsck -p -E journal_only exit ${r.code}: ${reasonFrom(r) || 'no output'}`);
+  return `${type} journal replayed (e2fsck -p -E journal_only)`;
+}
+
+/**
+ * When blkid finds no signature, looks for what a damaged primary superblock leaves behind: an ext
+ * backup superblock (first one at block 8193 for 1 KiB blocks, else 32768), so the message names the
+ * real cause instead of "no file system".
+ */
+export async function backupSuperblock(device: string): Promise<string | undefined> {
+  for (const [block, size] of [
+    [32768, 4096],
+    [8193, 1024],
+    [16384, 2048],
+  ] as const) {
+    const r = await run('dumpe2fs', ['-h', '-o', `superblock=${block}`, '-o', `blocksize=${size}`, device], {
+      timeoutMs: 60_000,
+    });
+    if (r.code === 0 && /Filesystem magic number:\s+0xEF53/.test(r.stdout)) {
+      const features = /^Filesystem features:(.*)$/m.exec(r.stdout)?.[1] ?? '';
+      const kind = /\bextent\b/.test(features) ? 'ext4' : /has_journal/.test(features) ? 'ext3' : 'ext2';
+      return `the primary superblock is damaged: an intact ${kind} backup superblock is at block ${block} (block size ${size}); e2fsck -b ${block} -B ${size} can repair from it`;
+    }
+  }
+  return undefined;
 }
 
 /** The most telling lines of a failing tool: lines that mention a problem, else the tail. */
@@ -188,27 +333,60 @@ const giveBuffer = (b: Buffer) => {
   if (freeBuffers.length < 4) freeBuffers.push(b);
 };
 
-function inside(root: string, path: string): string {
-  const clean = path.split('/').filter((s) => s && s !== '.' && s !== '..');
-  return join(root, ...clean);
+/**
+ * Resolves `path` as the restored system would see it, with `root` as `/`: every symlink on the way
+ * (absolute or relative, also the last one) is read and followed inside `root`, and `..` stops at
+ * `root`. The kernel would follow an absolute link such as `/opt/licenses → /usr/share/…` onto the
+ * helper's own files, so links are never left to it. Returns a path under `root` with no symlink in
+ * it, or undefined when a component is missing.
+ */
+export async function resolveInside(root: string, path: string): Promise<string | undefined> {
+  const todo = path.split('/').filter(Boolean);
+  const parts: string[] = [];
+  let hops = 0;
+  while (todo.length > 0) {
+    const c = todo.shift() as string;
+    if (c === '.') continue;
+    if (c === '..') {
+      parts.pop();
+      continue;
+    }
+    const here = join(root, ...parts, c);
+    const st = await lstat(here).catch(() => undefined);
+    if (!st) return undefined;
+    if (!st.isSymbolicLink()) {
+      parts.push(c);
+      continue;
+    }
+    if (++hops > 40) throw new Error(`${path}: too many levels of symbolic links`);
+    const target = await readlink(here);
+    if (target.startsWith('/')) parts.length = 0;
+    todo.unshift(...target.split('/').filter(Boolean));
+  }
+  return join(root, ...parts);
+}
+
+async function resolved(root: string, path: string): Promise<string> {
+  const real = await resolveInside(root, path);
+  if (!real) throw Object.assign(new Error(`${path}: no such file or directory`), { code: 'ENOENT' });
+  return real;
 }
 
 function mountedReader(root: string): FsReader {
   return {
     access: 'mount',
     async kind(path) {
-      try {
-        const st = await lstat(inside(root, path));
-        return st.isFile() ? 'file' : st.isDirectory() ? 'dir' : 'other';
-      } catch {
-        return undefined;
-      }
+      const real = await resolveInside(root, path);
+      const st = real ? await lstat(real).catch(() => undefined) : undefined;
+      if (!st) return undefined;
+      return st.isFile() ? 'file' : st.isDirectory() ? 'dir' : 'other';
     },
     async sha256(path) {
       // Reused read buffers: hashing hundreds of canaries allocates nothing per chunk, which keeps
       // the program's peak RSS flat (streams allocate a fresh buffer per chunk, collected lazily).
       const buf = takeBuffer();
-      const fh = await open(inside(root, path), 'r');
+      // O_NOFOLLOW: the resolved path holds no link, and nothing may turn it into one.
+      const fh = await open(await resolved(root, path), constants.O_RDONLY | constants.O_NOFOLLOW);
       try {
         const hash = createHash('sha256');
         for (;;) {
@@ -252,7 +430,7 @@ function mountedReader(root: string): FsReader {
         }
         await flush();
       };
-      let level = [inside(root, dir)];
+      let level = [await resolved(root, dir)];
       while (level.length > 0) {
         const next: string[] = [];
         for (let i = 0; i < level.length; i += 4)

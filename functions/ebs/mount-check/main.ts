@@ -2,7 +2,7 @@
  * The standalone mount-check program, bundled by `bundleMountCheck()` into one file that runs with
  * plain `node` on the helper instance (shipped through SSM Run Command):
  *
- *     node mount-check.cjs --device /dev/nvme1n1 --checks-base64 <base64 JSON array>
+ *     node mount-check.cjs --device /dev/nvme1n1 --checks-base64 <base64 JSON array> [--replay in-place]
  *
  * Prints exactly one JSON object (MountCheckResult) on stdout. Exit code 0 when `ok`, 1 when a check
  * failed, 2 for usage errors. On SIGTERM/SIGINT (SSM cancelling the command) it releases its loop
@@ -12,11 +12,11 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { killRunning, run } from './exec';
 import { releaseAllActive, runMountCheck } from './index';
-import type { FsCheckSpec } from './types';
+import { type FsCheckSpec, REPLAY_MODES, type ReplayMode } from './types';
 
 function usage(message: string): never {
   process.stderr.write(
-    `mount-check: ${message}\nusage: mount-check --device PATH [--checks-base64 B64 | --checks-file FILE | --checks-json JSON]\n`,
+    `mount-check: ${message}\nusage: mount-check --device PATH [--checks-base64 B64 | --checks-file FILE | --checks-json JSON] [--replay in-place|copy|off]\n`,
   );
   process.exit(2);
 }
@@ -40,6 +40,7 @@ async function main(): Promise<void> {
         'checks-file': { type: 'string' },
         'checks-json': { type: 'string' },
         'tool-timeout-seconds': { type: 'string' },
+        replay: { type: 'string' },
       },
       strict: true,
     }));
@@ -85,10 +86,14 @@ async function main(): Promise<void> {
   };
   process.once('SIGTERM', onSignal);
   process.once('SIGINT', onSignal);
+  const replay = values.replay ?? 'copy';
+  if (!(REPLAY_MODES as readonly unknown[]).includes(replay))
+    usage(`--replay must be one of ${REPLAY_MODES.join(', ')}`);
   const timeoutSeconds = Number(values['tool-timeout-seconds'] ?? '');
   const result = await runMountCheck({
     device,
     checks,
+    replay: replay as ReplayMode,
     ...(Number.isFinite(timeoutSeconds) && timeoutSeconds > 0
       ? { toolTimeoutMs: timeoutSeconds * 1000 }
       : {}),

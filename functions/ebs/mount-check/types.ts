@@ -16,9 +16,24 @@ export type FsCheckSpec =
       readonly kind: 'freeSpace';
       readonly id: string;
       readonly freeSpace: { readonly minFreePercent?: number; readonly minFreeInodesPercent?: number };
+    }
+  | {
+      /** Partitions (or LVs) the profile knowingly leaves unchecked; any other unreadable one fails. */
+      readonly kind: 'unchecked';
+      readonly id: string;
+      readonly unchecked: { readonly partitions: readonly string[]; readonly reason: string };
     };
 
-export const FS_CHECK_KINDS = ['paths', 'files', 'directory', 'freeSpace'] as const;
+export const FS_CHECK_KINDS = ['paths', 'files', 'directory', 'freeSpace', 'unchecked'] as const;
+
+/**
+ * What to do with a file system whose journal or log needs recovery (a crash-consistent snapshot of
+ * a running instance): `in-place` replays on the device itself (the helper: the restored volume is a
+ * throwaway copy), `copy` replays on a temporary sparse copy of an image file (local `check ebs`; the
+ * image is never changed), `off` reports it without replaying.
+ */
+export type ReplayMode = 'in-place' | 'copy' | 'off';
+export const REPLAY_MODES = ['in-place', 'copy', 'off'] as const;
 
 export interface MountCheckRequest {
   /** Block device (`/dev/nvme1n1`, `/dev/xvdf`) or image file. */
@@ -28,6 +43,8 @@ export interface MountCheckRequest {
   readonly workDir?: string;
   /** Per-tool timeout (fsck on a large volume can take minutes). Default 30 min. */
   readonly toolTimeoutMs?: number;
+  /** Journal/log replay before the check. @default 'copy' */
+  readonly replay?: ReplayMode;
 }
 
 export type MountCheckStatus = 'pass' | 'fail' | 'skip' | 'error';
@@ -41,7 +58,7 @@ export interface MountCheckItem {
 }
 
 export interface FileSystemReport {
-  /** `disk` for a file system on the whole device, `p1`, `p2`… for partitions. */
+  /** `disk` for a file system on the whole device, `p1`, `p2`… for partitions, `<vg>/<lv>` for LVM. */
   readonly name: string;
   readonly offsetBytes: number;
   readonly sizeBytes: number;
@@ -51,6 +68,8 @@ export interface FileSystemReport {
   readonly uuid?: string;
   /** How its content was read: a read-only kernel/FUSE mount, mtools, or not at all. */
   readonly access: 'mount' | 'mtools' | 'none';
+  /** Set when the journal/log was replayed before the check: how, and on what. */
+  readonly replayed?: string;
   readonly freeBytes?: number;
   readonly totalBytes?: number;
   readonly freeInodes?: number;

@@ -7,10 +7,10 @@
  */
 
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { lstat, opendir, stat, statfs } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { lstat, open, opendir, stat, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { FsReader } from '../../ebs/mount-check/filesystems';
+import { type FsReader, resolveInside } from '../../ebs/mount-check/filesystems';
 import type { FsCheckSpec, MountCheckItem } from '../../ebs/mount-check/types';
 import { verifyChecks } from '../../ebs/mount-check/verify';
 
@@ -22,28 +22,32 @@ export interface PathCheckResult {
   readonly durationMs: number;
 }
 
-/** Joins a profile path (absolute inside the file system) under the root, never escaping it. */
-function inside(root: string, path: string): string {
-  const clean = path.split('/').filter((s) => s && s !== '.' && s !== '..');
-  return join(root, ...clean);
+/** A profile path resolved under the root, links followed inside it only (see resolveInside). */
+async function inside(root: string, path: string): Promise<string> {
+  const real = await resolveInside(root, path);
+  if (!real) throw Object.assign(new Error(`${path}: no such file or directory`), { code: 'ENOENT' });
+  return real;
 }
 
-/** A reader over a mounted directory: symlinks are not followed, hashing streams 1 MiB at a time. */
+/**
+ * A reader over a mounted directory: symlinks resolve inside the mounted root (an absolute link
+ * never reaches the helper's own files), hashing streams 1 MiB at a time.
+ */
 export function directoryReader(root: string): FsReader {
   return {
     access: 'mount',
     async kind(path) {
-      try {
-        const st = await lstat(inside(root, path));
-        return st.isFile() ? 'file' : st.isDirectory() ? 'dir' : 'other';
-      } catch {
-        return undefined;
-      }
+      const real = await resolveInside(root, path);
+      const st = real ? await lstat(real).catch(() => undefined) : undefined;
+      if (!st) return undefined;
+      return st.isFile() ? 'file' : st.isDirectory() ? 'dir' : 'other';
     },
-    sha256(path) {
+    async sha256(path) {
+      // O_NOFOLLOW: the resolved path holds no link, and nothing may turn it into one.
+      const fh = await open(await inside(root, path), constants.O_RDONLY | constants.O_NOFOLLOW);
       return new Promise((resolve, reject) => {
         const hash = createHash('sha256');
-        createReadStream(inside(root, path), { highWaterMark: 1 << 20 })
+        fh.createReadStream({ highWaterMark: 1 << 20 })
           .on('data', (c) => hash.update(c))
           .on('error', reject)
           .on('end', () => resolve(hash.digest('hex')));
@@ -64,7 +68,7 @@ export function directoryReader(root: string): FsReader {
         }
         for (const s of subdirs) await walk(s);
       };
-      await walk(inside(root, dir));
+      await walk(await inside(root, dir));
       return { files, bytes };
     },
     async space() {

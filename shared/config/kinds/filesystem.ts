@@ -55,3 +55,23 @@ export const freeSpaceCheck = registerCheckKind({
     }),
   }),
 });
+
+export const uncheckedCheck = registerCheckKind({
+  key: 'unchecked',
+  resourceTypes: ['EBS'],
+  summary:
+    'partitions or LVs (p3, vg/lv) knowingly left unchecked; any other one without a readable file system fails',
+  schema: z.strictObject({
+    ...checkBase,
+    unchecked: z.strictObject({
+      partitions: z
+        .array(
+          z
+            .string()
+            .regex(/^(disk|p\d+|[A-Za-z0-9+_.-]+\/[A-Za-z0-9+_.-]+)$/, 'expected disk, p<N> or <vg>/<lv>'),
+        )
+        .min(1),
+      reason: z.string().min(1, 'say why it is safe to leave unchecked'),
+    }),
+  }),
+});
