@@ -11,17 +11,17 @@ import {
   type aws_ec2 as ec2,
   aws_iam as iam,
   type aws_rds as rds,
-  Stack,
   Validations,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { matchProfile } from '../../shared/config/match';
 import {
   DATABASE_RESOURCE_TYPES,
+  OVERRIDE_KEYS,
   type ProtectedResourceType,
   protectedResourceConditions,
   type RestoreTestingConfig,
   type RestoreTestingSelectionConfig,
+  validatorOverrides,
 } from '../../shared/config/restore-testing';
 import type { Config } from '../../shared/config/schema';
 
@@ -40,18 +40,6 @@ export interface RestoreTestingProps {
    */
   readonly ebsAvailabilityZone?: string;
 }
-
-/** Metadata override keys, as restore testing spells them. */
-export const OVERRIDE_KEYS = {
-  securityGroups: 'vpcSecurityGroupIds',
-  subnetGroup: 'dbSubnetGroupName',
-  iamAuth: 'enableIamDatabaseAuthentication',
-  instanceProfile: 'iamInstanceProfileName',
-  availabilityZone: 'availabilityZone',
-} as const;
-
-/** The value that keeps the backed-up instance profile on a restored EC2 instance. */
-export const USE_BACKED_UP_VALUE = 'UseBackedUpValue';
 
 export class RestoreTesting extends Construct {
   /** The role AWS Backup restores with (created unless the config names one). */
@@ -112,38 +100,33 @@ export class RestoreTesting extends Construct {
     this.selections = selections;
   }
 
-  /**
-   * The overrides a selection gets: what the validators need first, the user's own on top (they win).
-   * Without them a database lands in the default VPC where no validator reaches it, an EC2 instance
-   * has no instance profile (so no SSM), and an EBS volume lands in a random AZ.
-   */
+  /** The validators' overrides for a selection; warns when a database would land out of reach. */
   private overridesFor(
     planName: string,
     sel: RestoreTestingSelectionConfig,
     props: RestoreTestingProps,
   ): Record<string, string> {
-    const out: Record<string, string> = {};
-    const stack = Stack.of(this);
-    const where = `restoreTesting plan ${planName} selection ${sel.name}`;
-    const type = sel.resourceType;
-    if (DATABASE_RESOURCE_TYPES.includes(type)) {
-      if (props.securityGroup && props.dbSubnetGroup) {
-        out[OVERRIDE_KEYS.securityGroups] = stack.toJsonString([props.securityGroup.securityGroupId]);
-        out[OVERRIDE_KEYS.subnetGroup] = props.dbSubnetGroup.subnetGroupName;
-      } else if (!sel.overrides?.[OVERRIDE_KEYS.subnetGroup]) {
-        Annotations.of(this).addWarningV2(
-          'restore-validation:restoreTestingNoVpc',
-          `${where} restores ${type} but the stack has no vpc: the database lands in the default VPC where the validators cannot reach it. Pass vpc to RestoreValidation, or set overrides.${OVERRIDE_KEYS.subnetGroup} and overrides.${OVERRIDE_KEYS.securityGroups}.`,
-        );
-      }
-      if ((type === 'RDS' || type === 'Aurora') && usesIamAuth(props.config, type, planName, sel))
-        out[OVERRIDE_KEYS.iamAuth] = 'true';
+    const facts =
+      props.securityGroup && props.dbSubnetGroup
+        ? {
+            securityGroupId: props.securityGroup.securityGroupId,
+            dbSubnetGroupName: props.dbSubnetGroup.subnetGroupName,
+          }
+        : {};
+    if (
+      DATABASE_RESOURCE_TYPES.includes(sel.resourceType) &&
+      !facts.securityGroupId &&
+      !sel.overrides?.[OVERRIDE_KEYS.subnetGroup]
+    ) {
+      Annotations.of(this).addWarningV2(
+        'restore-validation:restoreTestingNoVpc',
+        `restoreTesting plan ${planName} selection ${sel.name} restores ${sel.resourceType} but the stack has no vpc: the database lands in the default VPC where the validators cannot reach it. Pass vpc to RestoreValidation, or set overrides.${OVERRIDE_KEYS.subnetGroup} and overrides.${OVERRIDE_KEYS.securityGroups}.`,
+      );
     }
-    // The built-in SSM ping and the command/http checks all need an instance profile.
-    if (type === 'EC2') out[OVERRIDE_KEYS.instanceProfile] = USE_BACKED_UP_VALUE;
-    if (type === 'EBS' && props.ebsAvailabilityZone)
-      out[OVERRIDE_KEYS.availabilityZone] = props.ebsAvailabilityZone;
-    return { ...out, ...sel.overrides };
+    return validatorOverrides(props.config, planName, sel, {
+      ...facts,
+      ebsAvailabilityZone: props.ebsAvailabilityZone,
+    });
   }
 
   /**
@@ -189,28 +172,4 @@ export class RestoreTesting extends Construct {
     }
     return role;
   }
-}
-
-/** Whether the profile the selection's restores match uses IAM database authentication. */
-function usesIamAuth(
-  config: Config,
-  type: ProtectedResourceType,
-  planName: string,
-  sel: RestoreTestingSelectionConfig,
-): boolean {
-  const arns = sel.resourceArns?.filter((a) => a !== '*') ?? [];
-  const candidates = arns.length
-    ? arns.map((arn) =>
-        matchProfile(config, {
-          resourceType: type,
-          sourceResourceArn: arn,
-          restoreTestingPlanName: planName,
-        }),
-      )
-    : config.profiles.filter((p) => matchesType(p.match.resourceType, type));
-  return candidates.some((p) => p?.connection?.iamAuth === true);
-}
-
-function matchesType(given: string | readonly string[] | undefined, type: string): boolean {
-  return given === undefined || [given].flat().includes(type);
 }

@@ -7,6 +7,8 @@
  * @see https://docs.aws.amazon.com/aws-backup/latest/devguide/API_CreateRestoreTestingSelection.html
  */
 import * as z from 'zod';
+import { matchProfile } from './match';
+import type { Config } from './schema';
 
 /** `ProtectedResourceType` values restore testing accepts (DynamoDB.FullyManaged restores as DynamoDB). */
 export const PROTECTED_RESOURCE_TYPES = [
@@ -219,3 +221,90 @@ export interface KeyValue {
   readonly Key: string;
   readonly Value: string;
 }
+
+/** Metadata override keys, as restore testing spells them. */
+export const OVERRIDE_KEYS = {
+  securityGroups: 'vpcSecurityGroupIds',
+  subnetGroup: 'dbSubnetGroupName',
+  iamAuth: 'enableIamDatabaseAuthentication',
+  instanceProfile: 'iamInstanceProfileName',
+  availabilityZone: 'availabilityZone',
+} as const;
+
+/** The value that keeps the backed-up instance profile on a restored EC2 instance. */
+export const USE_BACKED_UP_VALUE = 'UseBackedUpValue';
+
+/** What the deployed stack knows that restores need (CDK tokens at synth, real ids in `doctor`). */
+export interface StackFacts {
+  /** The database validators' security group. */
+  readonly securityGroupId?: string;
+  /** The DB subnet group restores should land in. */
+  readonly dbSubnetGroupName?: string;
+  /** An AZ where the EBS helper has a subnet. */
+  readonly ebsAvailabilityZone?: string;
+}
+
+/**
+ * The overrides a selection gets: what the validators need first, the user's own on top (they win).
+ * Without them a database lands in the default VPC where no validator reaches it, an EC2 instance
+ * has no instance profile (so no SSM: neither the built-in ping nor command/http checks), and an EBS
+ * volume lands in a random AZ, maybe one without a helper subnet.
+ * @see https://docs.aws.amazon.com/aws-backup/latest/devguide/restore-testing-inferred-metadata.html
+ */
+export function validatorOverrides(
+  config: Config,
+  planName: string,
+  sel: RestoreTestingSelectionConfig,
+  facts: StackFacts,
+): Record<string, string> {
+  const out: Record<string, string> = {};
+  const type = sel.resourceType;
+  if (DATABASE_RESOURCE_TYPES.includes(type)) {
+    if (facts.securityGroupId && facts.dbSubnetGroupName) {
+      out[OVERRIDE_KEYS.securityGroups] = JSON.stringify([facts.securityGroupId]);
+      out[OVERRIDE_KEYS.subnetGroup] = facts.dbSubnetGroupName;
+    }
+    if ((type === 'RDS' || type === 'Aurora') && usesIamAuth(config, planName, sel))
+      out[OVERRIDE_KEYS.iamAuth] = 'true';
+  }
+  if (type === 'EC2') out[OVERRIDE_KEYS.instanceProfile] = USE_BACKED_UP_VALUE;
+  if (type === 'EBS' && facts.ebsAvailabilityZone)
+    out[OVERRIDE_KEYS.availabilityZone] = facts.ebsAvailabilityZone;
+  return { ...out, ...sel.overrides };
+}
+
+/** Whether a profile the selection's restores match uses IAM database authentication. */
+function usesIamAuth(config: Config, planName: string, sel: RestoreTestingSelectionConfig): boolean {
+  const arns = sel.resourceArns?.filter((a) => a !== '*') ?? [];
+  const candidates = arns.length
+    ? arns.map((arn) =>
+        matchProfile(config, {
+          resourceType: sel.resourceType,
+          sourceResourceArn: arn,
+          restoreTestingPlanName: planName,
+        }),
+      )
+    : config.profiles.filter((p) => {
+        const t = p.match.resourceType;
+        return t === undefined || [t].flat().includes(sel.resourceType);
+      });
+  return candidates.some((p) => p?.connection?.iamAuth === true);
+}
+
+/**
+ * How long a validator may take in the worst case, in minutes: its Lambda timeout times the three
+ * attempts Lambda's async retries allow; EBS adds the helper flow (60 min helper + 20 min margin, the
+ * state machine's timeout). A validation window shorter than this can close before the verdict.
+ */
+export const VALIDATOR_WORST_CASE_MINUTES: Readonly<Record<ProtectedResourceType, number>> = {
+  RDS: 30,
+  Aurora: 45,
+  DocumentDB: 45,
+  Neptune: 45,
+  EC2: 30,
+  DynamoDB: 30,
+  EFS: 30,
+  FSx: 30,
+  S3: 30,
+  EBS: 90,
+};
