@@ -328,6 +328,27 @@ function buildProgram(io: Io, setCode: (code: number) => void): Command {
       setCode(EXIT.ok);
     });
 
+  // Restore testing as code (docs/restore-testing.md): each parses its own flags.
+  for (const [name, description, file] of [
+    [
+      'doctor',
+      'say per restore testing selection and resource whether the validators can do their job',
+      './doctor',
+    ],
+    ['run-test', 'start a restore test now for one selection and resource, then validate it', './run-test'],
+  ] as const) {
+    program
+      .command(name)
+      .description(description)
+      .allowUnknownOption()
+      .allowExcessArguments()
+      .helpOption(false)
+      .action(async (_o: unknown, cmd: Command) => {
+        const mod = (await import(file)) as { run: (argv: string[], io: Io) => Promise<number> };
+        setCode(await mod.run(cmd.args, io));
+      });
+  }
+
   program
     .command('demo')
     .description('run two simulated restore tests against an embedded PostgreSQL: one good, one damaged')
