@@ -197,7 +197,7 @@ async function runCheck(type: string, argv: string[], io: Io): Promise<number> {
 }
 
 /** Loads functions/<type>/validator.ts and returns the validator it exports. */
-async function loadValidator(resourceType: string): Promise<ValidatorDefinition<unknown>> {
+export async function loadValidator(resourceType: string): Promise<ValidatorDefinition<unknown>> {
   const type = validatorTypeFor(resourceType);
   if (!type)
     throw new UsageError(

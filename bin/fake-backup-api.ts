@@ -213,6 +213,8 @@ export class FakeBackupApi {
     if (operation === 'GetRestoreJobMetadata')
       return this.#send(res, 200, { RestoreJobId: job.RestoreJobId, Metadata: job.Metadata ?? {} });
     const b = body as { ValidationStatus?: string; ValidationStatusMessage?: string };
+    const refused = this.restoreTesting.refusesValidation(job);
+    if (refused) return this.#send(res, 400, { Message: refused }, 'InvalidRequestException');
     if (job.ValidationStatus && FINAL.has(job.ValidationStatus)) {
       return this.#send(
         res,

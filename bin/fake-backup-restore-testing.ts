@@ -86,6 +86,8 @@ export class FakeRestoreTesting {
   readonly recoveryPoints: FakeRecoveryPoint[] = [];
   /** Describes a started job needs before it is COMPLETED (each DescribeRestoreJob advances it). */
   restoreJobSteps = 2;
+  /** Refuse PutRestoreValidationResult for jobs started with StartRestoreJob (no plan), as AWS may. */
+  refuseValidationOfStartedJobs = false;
   /** How a started job fails instead of completing (e.g. to test a FAILED restore). */
   failStartedJobsWith?: string;
   /** The created resource ARN of a started job; default derived from the type and metadata. */
@@ -143,6 +145,13 @@ export class FakeRestoreTesting {
     if (a === 'resources' && b && c === 'recovery-points' && method === 'GET')
       return 'ListRecoveryPointsByResource';
     return undefined;
+  }
+
+  /** Why a validation result for this job is refused, if it is (see refuseValidationOfStartedJobs). */
+  refusesValidation(job: FakeRestoreJob): string | undefined {
+    return this.refuseValidationOfStartedJobs && this.#started.has(job.RestoreJobId)
+      ? `Restore job ${job.RestoreJobId} was not created by a restore testing plan`
+      : undefined;
   }
 
   /** Called by DescribeRestoreJob: a started job moves on one step per describe. */
