@@ -188,7 +188,7 @@ async function runCheck(type: string, argv: string[], io: Io): Promise<number> {
 }
 
 /** Loads functions/<type>/validator.ts and returns the validator it exports. */
-async function loadValidator(resourceType: string): Promise<ValidatorDefinition<unknown>> {
+export async function loadValidator(resourceType: string): Promise<ValidatorDefinition<unknown>> {
   const type = validatorTypeFor(resourceType);
   if (!type)
     throw new UsageError(
@@ -318,6 +318,27 @@ function buildProgram(io: Io, setCode: (code: number) => void): Command {
       io.out(`${JSON.stringify(configJsonSchema(), null, 2)}\n`);
       setCode(EXIT.ok);
     });
+
+  // Restore testing as code (docs/restore-testing.md): each parses its own flags.
+  for (const [name, description, file] of [
+    [
+      'doctor',
+      'say per restore testing selection and resource whether the validators can do their job',
+      './doctor',
+    ],
+    ['run-test', 'start a restore test now for one selection and resource, then validate it', './run-test'],
+  ] as const) {
+    program
+      .command(name)
+      .description(description)
+      .allowUnknownOption()
+      .allowExcessArguments()
+      .helpOption(false)
+      .action(async (_o: unknown, cmd: Command) => {
+        const mod = (await import(file)) as { run: (argv: string[], io: Io) => Promise<number> };
+        setCode(await mod.run(cmd.args, io));
+      });
+  }
 
   program
     .command('demo')

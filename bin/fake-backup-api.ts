@@ -7,9 +7,12 @@
  *   GET  /restore-jobs/{id}/metadata      GetRestoreJobMetadata
  *   PUT  /restore-jobs/{id}/validations   PutRestoreValidationResult (final statuses are immutable)
  *   GET  /restore-jobs                    ListRestoreJobs (filters + pagination)
+ *   restore testing plans, selections, recovery points, inferred metadata and StartRestoreJob:
+ *   bin/fake-backup-restore-testing.ts (`fake.restoreTesting`)
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { FakeRestoreTesting, type RestoreTestingOperation } from './fake-backup-restore-testing';
 
 export interface FakeRestoreJob {
   RestoreJobId: string;
@@ -37,7 +40,8 @@ export type FakeOperation =
   | 'DescribeRestoreJob'
   | 'GetRestoreJobMetadata'
   | 'PutRestoreValidationResult'
-  | 'ListRestoreJobs';
+  | 'ListRestoreJobs'
+  | RestoreTestingOperation;
 
 export interface Fault {
   readonly operation: FakeOperation;
@@ -63,6 +67,8 @@ export class FakeBackupApi {
   readonly jobs = new Map<string, FakeRestoreJob>();
   readonly calls: RecordedCall[] = [];
   readonly faults: Fault[] = [];
+  /** Restore testing plans/selections, recovery points and started restore jobs. */
+  readonly restoreTesting = new FakeRestoreTesting(this.jobs);
   #server: Server | undefined;
   endpoint = '';
 
@@ -152,6 +158,8 @@ export class FakeBackupApi {
       operation = 'GetRestoreJobMetadata';
     else if (parts[0] === 'restore-jobs' && req.method === 'PUT' && parts[2] === 'validations')
       operation = 'PutRestoreValidationResult';
+    const restoreTesting = operation ? undefined : this.restoreTesting.route(req.method ?? '', parts);
+    operation ??= restoreTesting;
     if (!operation)
       return this.#send(
         res,
@@ -180,6 +188,15 @@ export class FakeBackupApi {
       );
     }
 
+    if (restoreTesting) {
+      const a = this.restoreTesting.handle(
+        restoreTesting,
+        parts,
+        url.searchParams,
+        body as Record<string, unknown>,
+      );
+      return this.#send(res, a.status, a.body, a.errorType);
+    }
     if (operation === 'ListRestoreJobs') return this.#send(res, 200, this.#list(url.searchParams));
     const job = id ? this.jobs.get(id) : undefined;
     if (!job)
@@ -189,10 +206,15 @@ export class FakeBackupApi {
         { Message: `Restore job ${id} not found`, Type: 'User' },
         'ResourceNotFoundException',
       );
-    if (operation === 'DescribeRestoreJob') return this.#send(res, 200, this.#describe(job));
+    if (operation === 'DescribeRestoreJob') {
+      this.restoreTesting.advance(job);
+      return this.#send(res, 200, this.#describe(job));
+    }
     if (operation === 'GetRestoreJobMetadata')
       return this.#send(res, 200, { RestoreJobId: job.RestoreJobId, Metadata: job.Metadata ?? {} });
     const b = body as { ValidationStatus?: string; ValidationStatusMessage?: string };
+    const refused = this.restoreTesting.refusesValidation(job);
+    if (refused) return this.#send(res, 400, { Message: refused }, 'InvalidRequestException');
     // AWS documents no error for a write to a final status; this refusal's type and message are the
     // fake's own, and postVerdict must not depend on them (it re-reads the status). No length limit
     // on the message either: the API documents none (the 1,000 characters are DESIGN.md's rule).
@@ -235,6 +257,7 @@ export class FakeBackupApi {
       CreationDate: epoch(job.CreationDate),
       CompletionDate: epoch(job.CompletionDate),
       Status: job.Status,
+      PercentDone: (job as { PercentDone?: string }).PercentDone,
       StatusMessage: job.StatusMessage,
       BackupSizeInBytes: job.BackupSizeInBytes,
       IamRoleArn: job.IamRoleArn,

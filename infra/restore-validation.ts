@@ -65,6 +65,7 @@ import {
   fileSystemHelperStatements,
   pathCheckBundleCommand,
 } from './constructs/file-system-helper';
+import { RestoreTesting } from './constructs/restore-testing';
 import { S3DistributedMap, type S3DistributedMapProps } from './constructs/s3-distributed-map';
 import { nagFlatten } from './nag';
 
@@ -425,6 +426,8 @@ export class RestoreValidation extends Construct {
   readonly ebsHelper?: EbsHelper;
   /** The S3 Distributed Map comparison, when deployed. */
   readonly s3DistributedMap?: S3DistributedMap;
+  /** Restore testing plans and selections of the config's `restoreTesting` section, when it has plans. */
+  readonly restoreTesting?: RestoreTesting;
 
   private readonly props: RestoreValidationProps;
   private readonly access: Record<ValidatorType, ConfigAccess>;
@@ -768,6 +771,19 @@ export class RestoreValidation extends Construct {
       'The DLQ consumer Lambda failed.',
       this.dlqConsumer.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
     );
+
+    if (config.restoreTesting?.plans.length) {
+      this.restoreTesting = new RestoreTesting(this, 'RestoreTesting', {
+        restoreTesting: config.restoreTesting,
+        config,
+        securityGroup: this.securityGroup,
+        dbSubnetGroup: this.dbSubnetGroup,
+        // Restored volumes land where the EBS helper has a subnet (else a random AZ).
+        ebsAvailabilityZone: this.ebsHelper
+          ? props.vpc?.selectSubnets(props.vpcSubnets).availabilityZones[0]
+          : undefined,
+      });
+    }
 
     // --- outputs ----------------------------------------------------------------------------------
     if (this.securityGroup && this.dbSubnetGroup) {

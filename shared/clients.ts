@@ -48,6 +48,8 @@ export interface ClientOptions {
   /** S3 path-style addressing (needed for moto and most S3-compatible servers). */
   readonly forcePathStyle?: boolean;
   readonly maxAttempts?: number;
+  /** AWS named profile (CLI `--profile`). */
+  readonly profile?: string;
 }
 
 const CLIENT_KEYS = [
@@ -85,6 +87,7 @@ export function createClients(options: ClientOptions = {}, overrides: Partial<Cl
   const config = {
     ...(options.region ? { region: options.region } : {}),
     ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+    ...(options.profile ? { profile: options.profile } : {}),
     maxAttempts: options.maxAttempts ?? 4,
   };
   const target = {} as Clients;

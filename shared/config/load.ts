@@ -11,7 +11,7 @@ export function formatPath(path: readonly PropertyKey[]): string {
   );
 }
 
-const TOP_KEYS = ['version', 'defaults', 'profiles', '$schema'];
+const TOP_KEYS = ['version', 'defaults', 'profiles', 'restoreTesting', '$schema'];
 const PROFILE_KEYS = [
   'name',
   'description',

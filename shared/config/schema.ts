@@ -5,6 +5,7 @@
 import * as z from 'zod';
 import { RESOURCE_TYPES, type ResourceType } from '../resource-types';
 import { type CheckConfig, checkKind, checkKinds } from './kinds/index';
+import { restoreTestingSchema } from './restore-testing';
 
 const oneOrMany = <T extends z.ZodType>(s: T) => z.union([s, z.array(s).min(1)]);
 
@@ -198,6 +199,7 @@ function configSchemaWith<C extends z.ZodType>(check: C) {
       version: z.literal(1).describe('Config format version; 1 is the only one.'),
       defaults: defaultsSchema.default(defaultsSchema.parse({})),
       profiles: z.array(profileSchemaWith(check)).default([]),
+      restoreTesting: restoreTestingSchema.optional(),
     })
     .superRefine((config, ctx) => {
       const names = new Set<string>();

@@ -1,0 +1,341 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  AuthorizeSecurityGroupIngressCommand,
+  CreateSecurityGroupCommand,
+  CreateSubnetCommand,
+  CreateVolumeCommand,
+  CreateVpcCommand,
+  EC2Client,
+} from '@aws-sdk/client-ec2';
+import { CreateDBSubnetGroupCommand, RDSClient } from '@aws-sdk/client-rds';
+import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { DoctorReport } from '../../bin/doctor';
+import { runCli } from '../support/cli';
+import { type Moto, startMoto } from '../support/engines';
+import { FakeBackupApi } from '../support/fake-backup';
+
+const ACCOUNT = '123456789012';
+const REGION = 'us-east-1';
+const DB = `arn:aws:rds:${REGION}:${ACCOUNT}:db:orders-prod`;
+const BUCKET = 'arn:aws:s3:::media-prod';
+const INSTANCE = `arn:aws:ec2:${REGION}:${ACCOUNT}:instance/i-0123456789abcdef0`;
+const DAY = 86_400_000;
+
+let moto: Moto;
+let fake: FakeBackupApi;
+let validatorSg = '';
+let prodSg = '';
+let secretArn = '';
+let volumeArn = '';
+const subnetGroup = 'restore-validation-dbs';
+const dir = mkdtempSync(join(tmpdir(), 'rv-doctor-'));
+
+const creds = { accessKeyId: 'testing', secretAccessKey: 'testing' };
+
+function writeConfig(restoreTesting: string, profiles = ''): string {
+  const file = join(dir, `${Math.random().toString(36).slice(2)}.yaml`);
+  writeFileSync(
+    file,
+    `version: 1
+profiles:
+  - name: orders-db
+    match: { resourceType: RDS, sourceResourceArn: "arn:aws:rds:*:*:db:orders-*" }
+    connection: { database: orders, secretArn: "${secretArn}" }
+    checks:
+      - { id: orders, sql: select count(*) as n from orders, expect: { n: { min: 1 } } }
+  - name: app-volumes
+    match: { resourceType: EBS }
+    checks:
+      - { id: fstab, paths: [/etc/fstab] }
+  - name: app-servers
+    match: { resourceType: EC2 }
+    checks:
+      - { id: boots, consoleOutput: {} }
+${profiles}
+${
+  restoreTesting
+    ? `restoreTesting:
+  plans:
+    - name: nightly
+      recoveryPoints: { selectionWindowDays: 7 }
+      selections:
+${restoreTesting}`
+    : ''
+}
+`,
+  );
+  return file;
+}
+
+async function doctor(args: string[]): Promise<{ code: number; report: DoctorReport; err: string }> {
+  const r = await runCli(['doctor', ...args, '--json', '--region', REGION]);
+  return {
+    code: r.code,
+    report: r.out ? (JSON.parse(r.out) as DoctorReport) : { healthy: false, selections: [] },
+    err: r.err,
+  };
+}
+
+function checksOf(report: DoctorReport, selection: string) {
+  const s = report.selections.find((x) => x.selection === selection);
+  return {
+    selection: s?.checks ?? [],
+    resource: s?.resources.flatMap((r) => r.checks) ?? [],
+  };
+}
+
+beforeAll(async () => {
+  moto = await startMoto();
+  fake = new FakeBackupApi();
+  await fake.start();
+  vi.stubEnv('AWS_ENDPOINT_URL', moto.endpoint);
+  vi.stubEnv('AWS_ENDPOINT_URL_BACKUP', fake.endpoint);
+  vi.stubEnv('AWS_ACCESS_KEY_ID', 'testing');
+  vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'testing');
+  vi.stubEnv('AWS_REGION', REGION);
+
+  const ec2 = new EC2Client({ endpoint: moto.endpoint, region: REGION, credentials: creds });
+  const rds = new RDSClient({ endpoint: moto.endpoint, region: REGION, credentials: creds });
+  const secrets = new SecretsManagerClient({ endpoint: moto.endpoint, region: REGION, credentials: creds });
+  const { Vpc } = await ec2.send(new CreateVpcCommand({ CidrBlock: '10.20.0.0/16' }));
+  const vpcId = Vpc?.VpcId ?? '';
+  const subnets = await Promise.all(
+    ['a', 'b'].map((az, i) =>
+      ec2.send(
+        new CreateSubnetCommand({
+          VpcId: vpcId,
+          CidrBlock: `10.20.${i}.0/24`,
+          AvailabilityZone: `${REGION}${az}`,
+        }),
+      ),
+    ),
+  );
+  validatorSg =
+    (
+      await ec2.send(
+        new CreateSecurityGroupCommand({ GroupName: 'validators', Description: 'v', VpcId: vpcId }),
+      )
+    ).GroupId ?? '';
+  prodSg =
+    (await ec2.send(new CreateSecurityGroupCommand({ GroupName: 'prod-db', Description: 'p', VpcId: vpcId })))
+      .GroupId ?? '';
+  // The construct's group admits itself on the database ports; the production group admits only the app.
+  await ec2.send(
+    new AuthorizeSecurityGroupIngressCommand({
+      GroupId: validatorSg,
+      IpPermissions: [
+        { IpProtocol: 'tcp', FromPort: 5432, ToPort: 5432, UserIdGroupPairs: [{ GroupId: validatorSg }] },
+      ],
+    }),
+  );
+  await rds.send(
+    new CreateDBSubnetGroupCommand({
+      DBSubnetGroupName: subnetGroup,
+      DBSubnetGroupDescription: 'restores',
+      SubnetIds: subnets.map((s) => s.Subnet?.SubnetId ?? ''),
+    }),
+  );
+  secretArn =
+    (
+      await secrets.send(
+        new CreateSecretCommand({ Name: 'orders-ro', SecretString: '{"username":"ro","password":"x"}' }),
+      )
+    ).ARN ?? '';
+  const vol = await ec2.send(
+    new CreateVolumeCommand({
+      AvailabilityZone: `${REGION}a`,
+      Size: 1,
+      TagSpecifications: [{ ResourceType: 'volume', Tags: [{ Key: 'restore-test', Value: 'nightly' }] }],
+    }),
+  );
+  volumeArn = `arn:aws:ec2:${REGION}:${ACCOUNT}:volume/${vol.VolumeId}`;
+  ec2.destroy();
+  rds.destroy();
+  secrets.destroy();
+
+  const now = Date.now();
+  fake.restoreTesting
+    .addRecoveryPoint({
+      RecoveryPointArn: `arn:aws:rds:${REGION}:${ACCOUNT}:snapshot:awsbackup:job-orders`,
+      ResourceArn: DB,
+      ResourceType: 'RDS',
+      BackupVaultName: 'main',
+      CreationDate: new Date(now - DAY),
+      InferredMetadata: {
+        dbInstanceIdentifier: 'orders-prod',
+        engine: 'postgres',
+        vpcSecurityGroupIds: JSON.stringify([prodSg]),
+        dbSubnetGroupName: 'default',
+      },
+    })
+    .addRecoveryPoint({
+      RecoveryPointArn: `arn:aws:backup:${REGION}:${ACCOUNT}:recovery-point:media-old`,
+      ResourceArn: BUCKET,
+      ResourceType: 'S3',
+      BackupVaultName: 'main',
+      CreationDate: new Date(now - 40 * DAY),
+    })
+    .addRecoveryPoint({
+      RecoveryPointArn: `arn:aws:ec2:${REGION}::image/ami-0abc`,
+      ResourceArn: INSTANCE,
+      ResourceType: 'EC2',
+      BackupVaultName: 'main',
+      CreationDate: new Date(now - DAY),
+      InferredMetadata: { instanceType: 't3.micro', subnetId: subnets[0]?.Subnet?.SubnetId ?? '' },
+    })
+    .addRecoveryPoint({
+      RecoveryPointArn: `arn:aws:ec2:${REGION}::snapshot/snap-0abc`,
+      ResourceArn: volumeArn,
+      ResourceType: 'EBS',
+      BackupVaultName: 'main',
+      CreationDate: new Date(now - DAY),
+      InferredMetadata: { availabilityZone: `${REGION}a`, volumeType: 'gp3' },
+    });
+}, 120_000);
+
+afterAll(async () => {
+  vi.unstubAllEnvs();
+  await fake?.stop();
+  await moto?.stop();
+});
+
+const facts = () => ['--security-group-id', validatorSg, '--db-subnet-group', subnetGroup];
+
+describe('restore-validation doctor', () => {
+  it('is healthy (exit 0) when the stack fills the overrides: database reachable, secret readable, profiles match', async () => {
+    const config =
+      writeConfig(`        - { name: orders, resourceType: RDS, resourceArns: ["${DB}"], validationWindowHours: 2 }
+        - { name: volumes, resourceType: EBS, conditions: { stringEquals: { restore-test: nightly } }, validationWindowHours: 2 }`);
+    const { code, report } = await doctor(['--config', config, ...facts()]);
+    const orders = checksOf(report, 'orders');
+    expect(orders.resource.map((c) => [c.id, c.status])).toEqual([
+      ['profile', 'pass'],
+      ['recovery-point', 'pass'],
+      ['reachable', 'pass'],
+      ['subnets', 'pass'],
+      ['credentials', 'pass'],
+    ]);
+    // Tag conditions select the tagged volume through the tagging API.
+    expect(
+      report.selections.find((s) => s.selection === 'volumes')?.resources.map((r) => r.resourceArn),
+    ).toEqual([volumeArn]);
+    expect(report.healthy).toBe(true);
+    expect(code).toBe(0);
+  });
+
+  it('finds an unreachable database (restored into the production security group) and names the override', async () => {
+    fake.restoreTesting.plans.clear();
+    await createAccountSelection('orders_wrong_sg', 'RDS', [DB], {
+      dbSubnetGroupName: subnetGroup,
+      vpcSecurityGroupIds: JSON.stringify([prodSg]),
+    });
+    const { code, report } = await doctor(['--from-account', '--config', writeConfig(''), ...facts()]);
+    const reachable = checksOf(report, 'orders_wrong_sg').resource.find((c) => c.id === 'reachable');
+    expect(reachable?.status).toBe('fail');
+    expect(reachable?.detail).toContain(prodSg);
+    expect(reachable?.fix).toContain(`vpcSecurityGroupIds: '["${validatorSg}"]'`);
+    expect(report.healthy).toBe(false);
+    expect(code).toBe(1);
+  });
+
+  it('finds EC2 restores without an instance profile and names UseBackedUpValue', async () => {
+    fake.restoreTesting.plans.clear();
+    await createAccountSelection('servers', 'EC2', [INSTANCE], {});
+    const { code, report } = await doctor(['--from-account', '--config', writeConfig(''), ...facts()]);
+    const check = checksOf(report, 'servers').resource.find((c) => c.id === 'instance-profile');
+    expect(check).toMatchObject({ status: 'fail' });
+    expect(check?.fix).toContain('iamInstanceProfileName: UseBackedUpValue');
+    expect(code).toBe(1);
+  });
+
+  it('finds a resource with no recovery point inside the selection window (never tested)', async () => {
+    const config = writeConfig(
+      `        - { name: media, resourceType: S3, resourceArns: ["${BUCKET}"] }`,
+      `  - name: media
+    match: { resourceType: S3 }
+    checks:
+      - { id: not-empty, minObjects: 1 }`,
+    );
+    const { code, report } = await doctor(['--config', config, ...facts()]);
+    const rp = checksOf(report, 'media').resource.find((c) => c.id === 'recovery-point');
+    expect(rp?.status).toBe('fail');
+    expect(rp?.detail).toMatch(/40 days old, outside the 7-day selection window/);
+    expect(rp?.fix).toMatch(/selectionWindowDays of plan nightly to 41/);
+    expect(code).toBe(1);
+  });
+
+  it('finds a validation window shorter than the validator needs', async () => {
+    const config = writeConfig(
+      `        - { name: volumes, resourceType: EBS, resourceArns: ["${volumeArn}"], validationWindowHours: 1 }`,
+    );
+    const { code, report } = await doctor(['--config', config, ...facts()]);
+    const window = checksOf(report, 'volumes').selection.find((c) => c.id === 'validation-window');
+    expect(window?.status).toBe('fail');
+    expect(window?.fix).toBe('set validationWindowHours: 2 (or more) on selection volumes');
+    expect(code).toBe(1);
+  });
+
+  it('finds a resource no profile matches', async () => {
+    const config = writeConfig(`        - { name: media, resourceType: S3, resourceArns: ["${BUCKET}"] }`);
+    const { report } = await doctor(['--config', config, ...facts()]);
+    const profile = checksOf(report, 'media').resource.find((c) => c.id === 'profile');
+    expect(profile?.status).toBe('fail');
+    expect(profile?.fix).toContain(`match: { resourceType: S3, sourceResourceArn: "${BUCKET}" }`);
+  });
+
+  it('exits 2 for usage errors: an unknown flag, or no selection to look at', async () => {
+    expect((await runCli(['doctor', '--bogus'])).code).toBe(2);
+    const none = await runCli(['doctor', '--config', writeConfig(''), '--plan', 'nope', ...facts()]);
+    expect(none.code).toBe(2);
+    expect(none.err).toMatch(/no restore testing selection matches --plan/);
+  });
+
+  it('prints each problem with its fix for people', async () => {
+    const config = writeConfig(`        - { name: media, resourceType: S3, resourceArns: ["${BUCKET}"] }`);
+    const r = await runCli(['doctor', '--config', config, ...facts()]);
+    expect(r.out).toMatch(/FAIL {2}recovery-point: .*\n {10}fix: back it up/);
+    expect(r.out).toContain('problems found');
+  });
+});
+
+async function createAccountSelection(
+  name: string,
+  type: string,
+  arns: string[],
+  overrides: Record<string, string>,
+): Promise<void> {
+  const { BackupClient, CreateRestoreTestingPlanCommand, CreateRestoreTestingSelectionCommand } =
+    await import('@aws-sdk/client-backup');
+  const backup = new BackupClient({ endpoint: fake.endpoint, region: REGION, credentials: creds });
+  if (!fake.restoreTesting.plans.has('nightly'))
+    await backup.send(
+      new CreateRestoreTestingPlanCommand({
+        RestoreTestingPlan: {
+          RestoreTestingPlanName: 'nightly',
+          ScheduleExpression: 'cron(0 1 ? * * *)',
+          RecoveryPointSelection: {
+            IncludeVaults: ['*'],
+            SelectionWindowDays: 7,
+            Algorithm: 'LATEST_WITHIN_WINDOW',
+          },
+        },
+      }),
+    );
+  await backup.send(
+    new CreateRestoreTestingSelectionCommand({
+      RestoreTestingPlanName: 'nightly',
+      RestoreTestingSelection: {
+        RestoreTestingSelectionName: name,
+        ProtectedResourceType: type,
+        IamRoleArn: `arn:aws:iam::${ACCOUNT}:role/restore`,
+        ProtectedResourceArns: arns,
+        RestoreMetadataOverrides: overrides,
+        ValidationWindowHours: 2,
+      },
+    }),
+  );
+  backup.destroy();
+}

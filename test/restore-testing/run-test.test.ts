@@ -1,0 +1,154 @@
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CreateTableCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { runCli } from '../support/cli';
+import { type Moto, startMoto } from '../support/engines';
+import { FakeBackupApi } from '../support/fake-backup';
+
+const REGION = 'us-east-1';
+const ACCOUNT = '123456789012';
+const SOURCE = `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/orders`;
+const RESTORED = 'awsbackup-restore-test-orders';
+const ROLE = `arn:aws:iam::${ACCOUNT}:role/restore`;
+
+let moto: Moto;
+let fake: FakeBackupApi;
+const dir = mkdtempSync(join(tmpdir(), 'rv-run-test-'));
+const config = join(dir, 'validation.config.yaml');
+
+beforeAll(async () => {
+  moto = await startMoto();
+  vi.stubEnv('AWS_ENDPOINT_URL', moto.endpoint);
+  vi.stubEnv('AWS_ACCESS_KEY_ID', 'testing');
+  vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'testing');
+  vi.stubEnv('AWS_REGION', REGION);
+  const ddb = new DynamoDBClient({ endpoint: moto.endpoint, region: REGION });
+  // What the restore would have made: the fake Backup API restores nothing, moto holds the table.
+  await ddb.send(
+    new CreateTableCommand({
+      TableName: RESTORED,
+      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+      AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+      BillingMode: 'PAY_PER_REQUEST',
+    }),
+  );
+  await ddb.send(new PutItemCommand({ TableName: RESTORED, Item: { pk: { S: 'ORDER#1' } } }));
+  ddb.destroy();
+  writeFileSync(
+    config,
+    `version: 1
+profiles:
+  - name: orders-table
+    match: { resourceType: [DynamoDB, DynamoDB.FullyManaged], sourceResourceArn: "${SOURCE}" }
+    checks:
+      - { id: not-empty, minItems: 1 }
+      - { id: first-order, items: [{ pk: "ORDER#1" }] }
+restoreTesting:
+  iamRoleArn: ${ROLE}
+  plans:
+    - name: nightly
+      selections:
+        - name: orders
+          resourceType: DynamoDB
+          resourceArns: ["${SOURCE}"]
+          overrides: { targetTableName: ${RESTORED} }
+`,
+  );
+}, 120_000);
+
+beforeEach(async () => {
+  await fake?.stop();
+  fake = new FakeBackupApi();
+  fake.restoreTesting.addRecoveryPoint({
+    RecoveryPointArn: `${SOURCE}/backup/01700000000000-abcdef`,
+    ResourceArn: SOURCE,
+    ResourceType: 'DynamoDB',
+    BackupVaultName: 'main',
+    CreationDate: new Date(Date.now() - 3_600_000),
+    InferredMetadata: { targetTableName: 'orders-restored', encryptionType: 'Default' },
+  });
+  await fake.start();
+  vi.stubEnv('AWS_ENDPOINT_URL_BACKUP', fake.endpoint);
+});
+
+afterAll(async () => {
+  vi.unstubAllEnvs();
+  await fake?.stop();
+  await moto?.stop();
+});
+
+const args = [
+  'run-test',
+  '--config',
+  config,
+  '--plan',
+  'nightly',
+  '--selection',
+  'orders',
+  '--poll-seconds',
+  '0',
+];
+
+describe('restore-validation run-test', () => {
+  it('starts the restore with inferred metadata plus overrides, waits, validates and posts the verdict', async () => {
+    const evidence = join(dir, 'evidence-posted');
+    const r = await runCli([...args, '--json', '--evidence', evidence]);
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.out) as { verdict: string; checks: Array<{ id: string; status: string }> };
+    expect(out.verdict).toBe('SUCCESSFUL');
+    expect(
+      out.checks.filter((c) => ['not-empty', 'first-order'].includes(c.id)).map((c) => c.status),
+    ).toEqual(['pass', 'pass']);
+    const start = fake.calls.find((c) => c.operation === 'StartRestoreJob')?.body as {
+      Metadata: Record<string, string>;
+      IamRoleArn: string;
+      ResourceType: string;
+    };
+    // The override wins over the inferred value; inferred keys without an override are kept.
+    expect(start.Metadata).toEqual({ targetTableName: RESTORED, encryptionType: 'Default' });
+    expect(start).toMatchObject({ IamRoleArn: ROLE, ResourceType: 'DynamoDB' });
+    const [job] = [...fake.jobs.values()];
+    expect(fake.finalVerdicts(job?.RestoreJobId)).toEqual([
+      expect.objectContaining({ status: 'SUCCESSFUL' }),
+    ]);
+    // Progress is shown while waiting.
+    expect(r.err).toMatch(/RUNNING 50\.00%[\s\S]*COMPLETED/);
+    expect(readdirSync(evidence, { recursive: true }).some((f) => String(f).endsWith('.json'))).toBe(true);
+  });
+
+  it('validates without posting, and says so, when AWS Backup refuses verdicts for jobs not started by a plan', async () => {
+    fake.restoreTesting.refuseValidationOfStartedJobs = true;
+    const r = await runCli(args);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('verdict not posted: evidence only');
+    expect(r.out).toMatch(/SUCCESSFUL: /);
+    expect(r.err).toMatch(/refused a validation result .*InvalidRequestException/);
+    expect(fake.accepted).toEqual([]);
+  });
+
+  it('prints only the restore job id with --no-wait', async () => {
+    const r = await runCli([...args, '--no-wait']);
+    expect(r.code).toBe(0);
+    const [job] = [...fake.jobs.values()];
+    expect(r.out.trim()).toBe(job?.RestoreJobId);
+    expect(fake.count('DescribeRestoreJob')).toBe(0);
+  });
+
+  it('reports FAILED with the reason when the restore itself fails', async () => {
+    fake.restoreTesting.failStartedJobsWith = 'Access denied to KMS key';
+    const r = await runCli([...args, '--json']);
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.out)).toMatchObject({
+      verdict: 'FAILED',
+      message: expect.stringContaining('Access denied to KMS key'),
+    });
+  });
+
+  it('exits 2 for an unknown selection', async () => {
+    const r = await runCli(['run-test', '--config', config, '--plan', 'nightly', '--selection', 'nope']);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/no selection nope in plan nightly/);
+  });
+});
