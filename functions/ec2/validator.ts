@@ -22,6 +22,7 @@ import {
 import { registerClients } from '../../shared/clients';
 import type { CheckConfig } from '../../shared/config/index';
 import { ResourceStateError, reasonOf } from '../../shared/errors';
+import { compileRegex, type LinearRegex } from '../../shared/regex';
 import { withRetry } from '../../shared/retry';
 import { defineValidator, type ValidationContext } from '../../shared/validator';
 import { describeRestoredInstance, type InstanceFacts, type StatusFacts, waitForStatus } from './instance';
@@ -160,13 +161,8 @@ const builtIn: CheckDefinition<Ec2Facts>[] = [
   }),
 ];
 
-function safeRegex(source: string): RegExp {
-  try {
-    return new RegExp(source, 'm');
-  } catch (err) {
-    throw new Error(`invalid regular expression ${JSON.stringify(source)}: ${reasonOf(err)}`);
-  }
-}
+/** User patterns run on RE2: linear in the output's size, so a pattern cannot stall the check. */
+const safeRegex = (source: string): LinearRegex => compileRegex(source, { multiline: true });
 
 const clip = (s: string, n = 160) => {
   const flat = s.replace(/\s+/g, ' ').trim();
@@ -276,13 +272,16 @@ export function judgeConsole(
 ): CheckOutcome {
   if (!text.trim())
     return errored('console output is empty (not available yet, or the instance type does not provide it)');
-  const forbidden = [...PANIC_MARKERS, ...(options.forbid ?? []).map((p) => safeRegex(p))];
+  const forbidden = [
+    ...PANIC_MARKERS.map((r) => safeRegex(r.source)),
+    ...(options.forbid ?? []).map(safeRegex),
+  ];
   for (const re of forbidden) {
-    const m = re.exec(text);
-    if (m) {
+    const index = re.search(text);
+    if (index >= 0) {
       const line = text.slice(
-        text.lastIndexOf('\n', m.index) + 1,
-        text.indexOf('\n', m.index) >>> 0 || undefined,
+        text.lastIndexOf('\n', index) + 1,
+        text.indexOf('\n', index) >>> 0 || undefined,
       );
       return fail(`console output contains ${re.source}: ${clip(line)}`);
     }

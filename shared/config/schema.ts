@@ -3,33 +3,59 @@
  * cold start. `version: 1` is the only version; unknown keys are errors so typos never pass silently.
  */
 import * as z from 'zod';
+import { compileGlob } from '../regex';
 import { RESOURCE_TYPES, type ResourceType } from '../resource-types';
 import { type CheckConfig, checkKind, checkKinds } from './kinds/index';
 import { restoreTestingSchema } from './restore-testing';
 
 const oneOrMany = <T extends z.ZodType>(s: T) => z.union([s, z.array(s).min(1)]);
 
+/** A glob, compiled at load so a broken one fails at synth rather than matching nothing. */
+const globSchema = z
+  .string()
+  .min(1)
+  .superRefine((v, ctx) => {
+    try {
+      compileGlob(v);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: (err as Error).message });
+    }
+  });
+
+/** A TCP port: 1-65535 (a larger number would be taken modulo 65536 by some drivers). */
+export const portSchema = z
+  .number()
+  .int()
+  .min(1, 'a port is 1-65535')
+  .max(65535, 'a port is 1-65535, got a larger number');
+
+/**
+ * A Secrets Manager secret ARN, in full: partition, region, 12-digit account, `secret:` and the name
+ * (with the 6-character suffix AWS adds, or without it). `!` appears in RDS-managed secret names.
+ * @see https://docs.aws.amazon.com/secretsmanager/latest/userguide/reference_iam-permissions.html#iam-resources
+ */
+export const secretArnSchema = z
+  .string()
+  .regex(
+    /^arn:aws(-[a-z]+)*:secretsmanager:[a-z]{2}(-[a-z]+)+-\d+:\d{12}:secret:[A-Za-z0-9/_+=.@!-]+$/,
+    'expected a Secrets Manager secret ARN: arn:aws:secretsmanager:<region>:<12-digit account>:secret:<name>',
+  );
+
 export const matchSchema = z
   .strictObject({
     resourceType: oneOrMany(z.enum(RESOURCE_TYPES)).optional().describe('Restore job resource type(s).'),
-    sourceResourceArn: oneOrMany(z.string().min(1))
-      .optional()
-      .describe('Glob(s) on the source resource ARN.'),
-    restoreTestingPlan: oneOrMany(z.string().min(1))
+    sourceResourceArn: oneOrMany(globSchema).optional().describe('Glob(s) on the source resource ARN.'),
+    restoreTestingPlan: oneOrMany(globSchema)
       .optional()
       .describe('Glob(s) on the restore testing plan name.'),
-    createdResourceArn: oneOrMany(z.string().min(1))
-      .optional()
-      .describe('Glob(s) on the restored resource ARN.'),
+    createdResourceArn: oneOrMany(globSchema).optional().describe('Glob(s) on the restored resource ARN.'),
   })
   .describe('All given keys must match; the first matching profile wins.');
 
 export const connectionSchema = z
   .strictObject({
     database: z.string().min(1).optional(),
-    secretArn: z
-      .string()
-      .regex(/^arn:aws[a-z-]*:secretsmanager:/, 'expected a Secrets Manager secret ARN')
+    secretArn: secretArnSchema
       .optional()
       .describe('Secret with username/password of a stable read-only validation user.'),
     iamAuth: z
@@ -38,17 +64,21 @@ export const connectionSchema = z
       .describe('Use IAM database authentication (needs the enableIamDatabaseAuthentication override).'),
     user: z.string().optional().describe('Database user for IAM authentication.'),
     tls: z.boolean().default(true).describe('Verify TLS against the RDS CA bundle (default true).'),
-    port: z.number().int().positive().optional(),
+    port: portSchema.optional(),
     statementTimeoutSeconds: z.number().positive().max(900).default(30),
     source: z
       .strictObject({
         host: z.string().min(1),
-        port: z.number().int().positive().optional(),
+        port: portSchema.optional(),
         database: z.string().optional(),
-        secretArn: z.string().optional(),
+        secretArn: secretArnSchema.optional(),
       })
       .optional()
       .describe('Source database reachable for rowCounts comparisons.'),
+  })
+  .refine((c) => !c.iamAuth || (c.user !== undefined && c.user !== ''), {
+    message: 'iamAuth: true needs user: the database user the IAM token is for',
+    path: ['user'],
   })
   .describe('How validators connect to the restored resource.');
 

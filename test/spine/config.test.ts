@@ -129,6 +129,100 @@ describe('config', () => {
   });
 });
 
+describe('config rejects values that cannot work or would check nothing', () => {
+  const profile = (body: string) => `version: 1\nprofiles: [{name: a, ${body}}]\n`;
+
+  it('rejects a port above 65535 on the connection and on the source', () => {
+    const err = errorOf(profile('connection: {port: 70000}'));
+    expect(err.path).toBe('profiles[0].connection.port');
+    expect(err.message).toContain('a port is 1-65535');
+    expect(errorOf(profile('connection: {source: {host: h, port: 65536}}')).path).toBe(
+      'profiles[0].connection.source.port',
+    );
+    expect(parseConfigText(profile('connection: {port: 65535}')).profiles[0]?.connection?.port).toBe(65535);
+  });
+
+  it('rejects a secret ARN that is only a prefix, or names another service', () => {
+    for (const arn of [
+      'arn:aws:secretsmanager:',
+      'arn:aws:secretsmanager:us-east-1:123:secret:x',
+      'arn:aws:secretsmanager:us-east-1:123456789012:parameter/x',
+      'arn:aws:secretsmanager:us-east-1:123456789012:secret:',
+      'arn:aws:secretsmanager:us-east-1:123456789012:secret:x y',
+    ]) {
+      const err = errorOf(profile(`connection: {secretArn: "${arn}"}`));
+      expect(err.path, arn).toBe('profiles[0].connection.secretArn');
+      expect(err.message).toContain('expected a Secrets Manager secret ARN');
+    }
+    expect(errorOf(profile('connection: {source: {host: h, secretArn: "ro-user"}}')).path).toBe(
+      'profiles[0].connection.source.secretArn',
+    );
+    // RDS-managed secrets carry a "!" in their name.
+    const managed = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:rds!db-0a1b2c3d-AbCdEf';
+    expect(
+      parseConfigText(profile(`connection: {secretArn: "${managed}"}`)).profiles[0]?.connection?.secretArn,
+    ).toBe(managed);
+  });
+
+  it('rejects min greater than max, which no value can pass', () => {
+    const err = errorOf(profile('checks: [{id: x, sql: "select 1 as n", expect: {n: {min: 10, max: 5}}}]'));
+    expect(err.path).toBe('profiles[0].checks[0].expect.n.min');
+    expect(err.message).toContain('min is greater than max');
+    expect(
+      errorOf(profile('checks: [{id: x, sql: "select 1", rows: {min: "3", max: "2"}}]')).message,
+    ).toContain('min is greater than max');
+  });
+
+  it('rejects iamAuth without the database user the token is for', () => {
+    const err = errorOf(profile('connection: {iamAuth: true}'));
+    expect(err.path).toBe('profiles[0].connection.user');
+    expect(err.message).toContain('iamAuth: true needs user');
+    expect(
+      parseConfigText(profile('connection: {iamAuth: true, user: v}')).profiles[0]?.connection?.user,
+    ).toBe('v');
+  });
+
+  it('rejects an empty files map and an empty freeSpace, which pass while checking nothing', () => {
+    const files = errorOf(profile('match: {resourceType: EBS}, checks: [{id: x, files: {}}]'));
+    expect(files.path).toBe('profiles[0].checks[0].files');
+    expect(files.message).toContain('files is empty');
+    const free = errorOf(profile('match: {resourceType: EBS}, checks: [{id: x, freeSpace: {}}]'));
+    expect(free.path).toBe('profiles[0].checks[0].freeSpace');
+    expect(free.message).toContain('give minFreePercent, minFreeInodesPercent or both');
+  });
+
+  it('rejects an http check URL that is not http or https', () => {
+    for (const url of ['file:///etc/shadow', 'gopher://127.0.0.1:6379/_FLUSHALL', 'javascript:alert(1)']) {
+      const err = errorOf(profile(`match: {resourceType: EC2}, checks: [{id: x, http: {url: "${url}"}}]`));
+      expect(err.path, url).toBe('profiles[0].checks[0].http.url');
+      expect(err.message).toContain('expected an http:// or https:// URL');
+    }
+    const ok = parseConfigText(
+      profile('match: {resourceType: EC2}, checks: [{id: x, http: {url: "http://localhost:8080/health"}}]'),
+    );
+    expect(ok.profiles[0]?.checks[0]?.kind).toBe('http');
+  });
+
+  it('rejects a regular expression RE2 cannot run in linear time, naming the construct', () => {
+    const err = errorOf(
+      profile('checks: [{id: x, sql: "select 1 as n", expect: {n: {matches: "(a)\\\\1"}}}]'),
+    );
+    expect(err.path).toBe('profiles[0].checks[0].expect.n.matches');
+    expect(err.message).toContain('invalid escape sequence');
+    const look = errorOf(
+      profile('match: {resourceType: EC2}, checks: [{id: x, command: "true", outputMatches: "(?=ok)"}]'),
+    );
+    expect(look.path).toBe('profiles[0].checks[0].outputMatches');
+    expect(look.message).toContain('no backreferences or lookaround');
+  });
+
+  it('rejects a glob with an unclosed brace instead of matching nothing', () => {
+    const err = errorOf(profile('match: {sourceResourceArn: "arn:aws:rds:*:*:db:{orders,billing"}'));
+    expect(err.path).toBe('profiles[0].match.sourceResourceArn');
+    expect(err.message).toContain('unclosed {');
+  });
+});
+
 describe('matchProfile', () => {
   const config = parseConfigText(DESIGN_EXAMPLE, 'x.yaml');
 
@@ -159,6 +253,30 @@ describe('matchProfile', () => {
       })?.name,
     ).toBe('t');
     expect(matchProfile(config, { resourceType: 'DynamoDB.FullyManaged' })?.name).toBe('tables');
+  });
+
+  it('supports ?, classes and braces, and matches the whole value only', () => {
+    const c = parseConfigText(
+      'version: 1\nprofiles: [{name: t, match: {sourceResourceArn: "arn:aws:rds:*:*:db:{orders,billing}-[0-9]?"}}]\n',
+    );
+    const arn = (id: string) => ({
+      resourceType: 'RDS',
+      sourceResourceArn: `arn:aws:rds:eu-west-1:1:db:${id}`,
+    });
+    expect(matchProfile(c, arn('orders-1a'))?.name).toBe('t');
+    expect(matchProfile(c, arn('billing-9z'))?.name).toBe('t');
+    expect(matchProfile(c, arn('orders-xa'))).toBeUndefined();
+    expect(matchProfile(c, arn('orders-1a-prod'))).toBeUndefined();
+    expect(matchProfile(c, arn('orders-1a\n'))).toBeUndefined();
+  });
+
+  it('matches a glob with many stars against a long ARN without backtracking', () => {
+    // picomatch compiles this to a backtracking RegExp that needs exponential time on a miss.
+    const star = `arn:aws:s3:::${'*a'.repeat(24)}*b`;
+    const c = parseConfigText(`version: 1\nprofiles: [{name: t, match: {sourceResourceArn: "${star}"}}]\n`);
+    const long = `arn:aws:s3:::${'a'.repeat(2000)}`;
+    expect(matchProfile(c, { resourceType: 'S3', sourceResourceArn: long })).toBeUndefined();
+    expect(matchProfile(c, { resourceType: 'S3', sourceResourceArn: `${long}b` })?.name).toBe('t');
   });
 
   it('takes the first matching profile', () => {

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { regexProblem } from '../../regex';
 
 /** Per-column expectation for query results (DESIGN.md: equals | min | max | matches | notNull). */
 export const expectation = z
@@ -11,5 +12,18 @@ export const expectation = z
   })
   .refine((e) => Object.values(e).some((v) => v !== undefined), {
     message: 'give at least one of equals, min, max, matches, notNull',
+  })
+  .refine((e) => e.min === undefined || e.max === undefined || Number(e.min) <= Number(e.max), {
+    message: 'min is greater than max: no value can pass; swap them',
+    path: ['min'],
+  })
+  .superRefine((e, ctx) => {
+    const problem = e.matches === undefined ? undefined : regexProblem(e.matches);
+    if (problem)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['matches'],
+        message: `not a valid regular expression: ${problem} (patterns run on RE2: no backreferences or lookaround)`,
+      });
   });
 export type Expectation = z.infer<typeof expectation>;

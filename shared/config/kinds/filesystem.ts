@@ -18,10 +18,14 @@ export const filesCheck = registerCheckKind({
   summary: 'files whose SHA-256 must match',
   schema: z.strictObject({
     ...checkBase,
-    files: z.record(
-      absPath,
-      z.string().regex(/^sha256:[0-9a-f]{64}$/, 'expected "sha256:<64 lower-case hex digits>"'),
-    ),
+    files: z
+      .record(
+        absPath,
+        z.string().regex(/^sha256:[0-9a-f]{64}$/, 'expected "sha256:<64 lower-case hex digits>"'),
+      )
+      .refine((f) => Object.keys(f).length > 0, {
+        message: 'files is empty, so the check would pass while checking nothing: name at least one file',
+      }),
   }),
 });
 
@@ -49,10 +53,14 @@ export const freeSpaceCheck = registerCheckKind({
   summary: 'free space and inode sanity on each mounted file system',
   schema: z.strictObject({
     ...checkBase,
-    freeSpace: z.strictObject({
-      minFreePercent: z.number().min(0).max(100).optional(),
-      minFreeInodesPercent: z.number().min(0).max(100).optional(),
-    }),
+    freeSpace: z
+      .strictObject({
+        minFreePercent: z.number().min(0).max(100).optional(),
+        minFreeInodesPercent: z.number().min(0).max(100).optional(),
+      })
+      .refine((f) => f.minFreePercent !== undefined || f.minFreeInodesPercent !== undefined, {
+        message: 'give minFreePercent, minFreeInodesPercent or both (an empty freeSpace checks nothing)',
+      }),
   }),
 });
 

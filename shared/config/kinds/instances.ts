@@ -1,19 +1,17 @@
 import * as z from 'zod';
+import { regexProblem } from '../../regex';
 import { expectation } from './common';
 import { checkBase, registerCheckKind } from './registry';
 
-/** A regular expression, compiled at config load so a typo fails at synth, not mid-validation. */
-const regex = z.string().refine(
-  (v) => {
-    try {
-      new RegExp(v);
-      return true;
-    } catch {
-      return false;
-    }
-  },
-  { message: 'not a valid regular expression' },
-);
+/** A regular expression, compiled for RE2 at config load so a typo fails at synth, not mid-validation. */
+const regex = z.string().superRefine((v, ctx) => {
+  const problem = regexProblem(v);
+  if (problem)
+    ctx.addIssue({
+      code: 'custom',
+      message: `not a valid regular expression: ${problem} (patterns run on RE2: no backreferences or lookaround)`,
+    });
+});
 
 export const ssmCommandCheck = registerCheckKind({
   key: 'command',
@@ -34,7 +32,7 @@ export const httpCheck = registerCheckKind({
   schema: z.strictObject({
     ...checkBase,
     http: z.strictObject({
-      url: z.string().url(),
+      url: z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' }),
       status: z.number().int().default(200),
       bodyMatches: regex.optional().describe('Regular expression the response body must match.'),
     }),
