@@ -36,7 +36,7 @@ export function matchProfile(config: Config, subject: MatchSubject): Profile | u
   return config.profiles.find((p) => matches(p, subject));
 }
 
-/** Finds a profile by name (CLI `--profile`). */
+/** Finds a profile by name (CLI `--config-profile`). */
 export function profileByName(config: Config, name: string): Profile | undefined {
   return config.profiles.find((p) => p.name === name);
 }

@@ -88,7 +88,7 @@ describe('check rds', () => {
       'aurora',
       '--config',
       join(dir, 'config.yaml'),
-      '--profile',
+      '--config-profile',
       'orders-db',
       '--engine',
       'mariadb',

@@ -73,6 +73,32 @@ describe('restore-validation replay', () => {
     });
   });
 
+  it('replays a real job by --restore-job-id, the event built from DescribeRestoreJob', async () => {
+    const r = await run([
+      'replay',
+      '--restore-job-id',
+      String(fixture('completed-s3.json').detail.restoreJobId),
+      '--region',
+      'us-east-1',
+      '--config',
+      join(dir, 'config.yaml'),
+      '--dry-run',
+      '--json',
+    ]);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    const json = JSON.parse(r.out);
+    expect(json.verdict).toBe('SUCCESSFUL');
+    expect(json.checks.map((c: { id: string }) => c.id)).toEqual(['restored-bucket', 'has-a']);
+    expect(fake.count('PutRestoreValidationResult')).toBe(0);
+  });
+
+  it('exits 2 naming the job when --restore-job-id names no job', async () => {
+    const r = await run(['replay', '--restore-job-id', 'NO-SUCH-JOB', '--region', 'us-east-1', '--dry-run']);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('no restore job NO-SUCH-JOB in us-east-1');
+  });
+
   it('posts the verdict without --dry-run, once', async () => {
     const first = await run([
       'replay',
