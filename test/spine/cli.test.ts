@@ -26,7 +26,7 @@ describe('restore-validation CLI', () => {
   it('validate-config exits 2 with file, path and suggestion on stderr', async () => {
     const r = await run(['validate-config', bad]);
     expect(r.code).toBe(2);
-    expect(r.err).toContain(`${bad} at profiles[0].checks[0]`);
+    expect(r.err).toContain(`${bad}:2:31 at profiles[0].checks[0]`);
     expect(r.err).toContain('did you mean "minObjects"?');
   });
 
