@@ -53,6 +53,11 @@ export interface EvidenceSummary {
   readonly restoreCompletedAt?: string;
   readonly restoreDurationSeconds?: number;
   readonly dataAgeMinutes?: number;
+  /** The recovery objectives judged (evidence `objectives`): minutes, and met (null: not measured). */
+  readonly rtoObjectiveMinutes?: number;
+  readonly rtoMet?: boolean | null;
+  readonly rpoObjectiveMinutes?: number;
+  readonly rpoMet?: boolean | null;
   readonly startedAt: string;
   readonly finishedAt: string;
   readonly validationDurationMs: number;
@@ -90,6 +95,12 @@ export function summarize(record: EvidenceRecord, location: string): EvidenceSum
     restoreCompletedAt: record.restoreCompletedAt,
     restoreDurationSeconds: record.restoreDurationSeconds,
     dataAgeMinutes: record.dataAgeMinutes,
+    ...(record.objectives?.rto
+      ? { rtoObjectiveMinutes: record.objectives.rto.objectiveMinutes, rtoMet: record.objectives.rto.met }
+      : {}),
+    ...(record.objectives?.rpo
+      ? { rpoObjectiveMinutes: record.objectives.rpo.objectiveMinutes, rpoMet: record.objectives.rpo.met }
+      : {}),
     startedAt: record.validationStartedAt,
     finishedAt: record.validationFinishedAt,
     validationDurationMs: record.validationDurationMs,

@@ -23,6 +23,7 @@ const PROFILE_KEYS = [
   'failWhenNothingChecked',
   'concurrency',
   'checkTimeoutSeconds',
+  'objectives',
   'options',
   'checks',
 ];

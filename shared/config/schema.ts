@@ -53,7 +53,31 @@ export const connectionSchema = z
   })
   .describe('How validators connect to the restored resource.');
 
+export const objectivesSchema = z
+  .strictObject({
+    rtoMinutes: z
+      .number()
+      .positive()
+      .optional()
+      .describe('Recovery time objective: a restore job that took longer misses it.'),
+    rpoMinutes: z
+      .number()
+      .positive()
+      .optional()
+      .describe(
+        'Recovery point objective: data older than this at the recovery point misses it (measured by a freshness check).',
+      ),
+    onMiss: z
+      .enum(['report', 'fail'])
+      .optional()
+      .describe(
+        'report (default): a miss is recorded and shown, the verdict stands; fail: a miss fails the verdict.',
+      ),
+  })
+  .describe('Recovery objectives the restore is judged against; a profile overrides defaults key by key.');
+
 export const defaultsSchema = z.strictObject({
+  objectives: objectivesSchema.optional(),
   reportValidating: z.boolean().default(true).describe('Post VALIDATING before checks start.'),
   failWhenNothingChecked: z.boolean().default(true).describe('A validation that ran no check is FAILED.'),
   validateManualRestores: z
@@ -136,6 +160,7 @@ function profileSchemaWith<C extends z.ZodType>(check: C) {
       failWhenNothingChecked: z.boolean().optional(),
       concurrency: z.number().int().min(1).max(32).optional(),
       checkTimeoutSeconds: z.number().positive().max(900).optional(),
+      objectives: objectivesSchema.optional(),
       options: z.record(z.string(), z.unknown()).optional().describe('Validator-specific options.'),
       checks: z.array(check).default([]),
     })
