@@ -136,7 +136,8 @@ export async function runReport(
       }
       loaded = inRange(await loadEvidenceDir(dir), opts.from, opts.to);
       const base = relative(dirname(out), dir).split(sep).join('/');
-      linkOf = (v: EvidenceSummary) => encodeURI(base ? `${base}/${v.location}` : v.location);
+      linkOf = (v: Pick<EvidenceSummary, 'location'>) =>
+        encodeURI(base ? `${base}/${v.location}` : v.location);
       source = `evidence files in ${dir}`;
     } else {
       const store = deps.store ?? (await storeFromStack(opts.stackName));
@@ -146,7 +147,7 @@ export async function runReport(
         to: opts.to,
       });
       const region = deps.region ?? runtimeSettings().region ?? 'us-east-1';
-      linkOf = (v: EvidenceSummary) =>
+      linkOf = (v: Pick<EvidenceSummary, 'location'>) =>
         `https://${region}.console.aws.amazon.com/s3/object/${encodeURIComponent(store.bucket)}?prefix=${encodeURIComponent(v.location)}`;
       source = `evidence store s3://${store.bucket}`;
     }
@@ -167,8 +168,9 @@ export async function runReport(
     return 2;
   }
   const s = model.summary;
+  const untested = s.untested === null ? 'unknown (no coverage report)' : String(s.untested);
   io.stdout(
-    `report: ${s.validations} validations, ${s.failed} failed, ${s.timedOut} timed out, ${s.untested} resources never tested → ${out}`,
+    `report: ${s.validations} validations, ${s.failed} failed, ${s.timedOut} timed out, ${s.objectivesMissed} missed an objective, resources never tested: ${untested} → ${out}`,
   );
   return 0;
 }

@@ -109,10 +109,15 @@ export function evidenceKey(record: Pick<EvidenceRecord, 'restoreJobId' | 'valid
   return `${day}/${record.restoreJobId}.json`;
 }
 
+/** The bytes an evidence record is stored as (S3 object and local file alike): what its SHA-256 covers. */
+export function evidenceBody(record: EvidenceRecord): string {
+  return `${JSON.stringify(record, null, 2)}\n`;
+}
+
 /** Writes one record under `dir` and returns the file path. */
 export function writeEvidenceFile(dir: string, record: EvidenceRecord): string {
   const file = join(dir, evidenceKey(record));
   mkdirSync(join(file, '..'), { recursive: true });
-  writeFileSync(file, `${JSON.stringify(record, null, 2)}\n`);
+  writeFileSync(file, evidenceBody(record));
   return file;
 }
