@@ -1,10 +1,14 @@
 /**
- * `restore-validation <command>` (DESIGN.md, contract 3).
- * Exit codes: 0 SUCCESSFUL, 1 FAILED, 2 usage or configuration errors (message on stderr).
+ * `restore-validation <command>` (DESIGN.md, contract 3), shaped like aws-cli: `--profile` and
+ * `--region` are the AWS profile and region on every command that calls AWS; the config file's
+ * profile is `--config-profile`.
+ * Exit codes: 0 SUCCESSFUL, 1 FAILED, 2 usage or configuration errors, 3 the tool itself failed
+ * (no region, AWS unreachable, a crash) — so CI can tell a bad backup from a broken run.
  * `--json` prints exactly one JSON object: {"verdict","message","checks":[{id,status,detail,durationMs}]}.
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { type BackupClient, DescribeRestoreJobCommand } from '@aws-sdk/client-backup';
 import { Command, CommanderError, Option } from 'commander';
 import type { CheckResult } from '../shared/checks';
 import { createClients } from '../shared/clients';
@@ -29,7 +33,31 @@ import type { Verdict } from '../shared/verdict';
 import '../shared/lambda-check';
 import { loadTarget, TARGET_TYPES } from './targets';
 
-const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+export const EXIT = { ok: 0, failed: 1, usage: 2, tool: 3 } as const;
+
+/** The tool could not do its job (no region, AWS unreachable): exit code 3, not a verdict. */
+export class ToolError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'ToolError';
+  }
+}
+
+const VERSION = (
+  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
+
+/** aws-cli's meaning of `--profile` and `--region`: the SDK's credential chain and region read them. */
+function useAwsOptions(opts: { profile?: unknown; region?: unknown }): void {
+  if (typeof opts.profile === 'string') process.env.AWS_PROFILE = opts.profile;
+  if (typeof opts.region === 'string') process.env.AWS_REGION = opts.region;
+}
+
+function addAwsOptions(cmd: Command, withRegion = true): Command {
+  cmd.option('--profile <name>', 'AWS profile (from ~/.aws/config), as in aws-cli');
+  if (withRegion) cmd.option('--region <region>', 'AWS region, as in aws-cli (default: AWS_REGION)');
+  return cmd;
+}
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
@@ -101,8 +129,8 @@ async function runCheck(type: string, argv: string[], io: Io): Promise<number> {
     .configureOutput({ writeOut: io.out, writeErr: io.err })
     .option('--config <file>', 'config file (YAML or JSON)', 'validation.config.yaml')
     .option(
-      '--profile <name>',
-      'profile to run (default: the only profile for the resource type; required when there are several)',
+      '--config-profile <name>',
+      'config profile to run (default: the only profile for the resource type; required when there are several)',
     )
     .option('--json', 'print exactly one JSON object')
     .option('--evidence <dir>', 'write the evidence record of the run as JSON under DIR')
@@ -116,13 +144,15 @@ async function runCheck(type: string, argv: string[], io: Io): Promise<number> {
     if (o.required) opt.makeOptionMandatory(true);
     cmd.addOption(opt);
   }
+  addAwsOptions(cmd, !target.options.some((o) => o.flags.startsWith('--region ')));
   cmd.parse(rest, { from: 'user' });
   const opts = cmd.opts<Record<string, unknown>>();
+  useAwsOptions(opts);
   const configFile = String(opts.config);
   const config = readConfig(configFile);
   const { profile, note } = pickLocalProfile(config, {
     resourceType: target.resourceType,
-    profileName: typeof opts.profile === 'string' ? opts.profile : undefined,
+    profileName: typeof opts.configProfile === 'string' ? opts.configProfile : undefined,
     configFile,
   });
   // stderr, so that --json keeps exactly one object on stdout.
@@ -206,20 +236,82 @@ export async function loadValidator(resourceType: string): Promise<ValidatorDefi
   return found;
 }
 
-async function runReplay(
-  opts: { event: string; dryRun?: boolean; config?: string; json?: boolean; evidence?: string },
-  io: Io,
-): Promise<number> {
+interface ReplayOptions {
+  event?: string;
+  restoreJobId?: string;
+  dryRun?: boolean;
+  config?: string;
+  json?: boolean;
+  evidence?: string;
+  region?: string;
+}
+
+/**
+ * The event `replay --restore-job-id` runs: built from DescribeRestoreJob, as EventBridge would have
+ * sent it for the job's COMPLETED state change.
+ */
+async function eventForJob(backup: BackupClient, restoreJobId: string, region: string): Promise<unknown> {
+  const job = await backup.send(new DescribeRestoreJobCommand({ RestoreJobId: restoreJobId }));
+  const iso = (d: Date | undefined) => d?.toISOString();
+  return {
+    source: 'aws.backup',
+    'detail-type': 'Restore Job State Change',
+    account: job.AccountId,
+    region,
+    detail: {
+      restoreJobId,
+      resourceType: job.ResourceType ?? '',
+      status: job.Status ?? '',
+      recoveryPointArn: job.RecoveryPointArn,
+      sourceResourceArn: job.SourceResourceArn,
+      createdResourceArn: job.CreatedResourceArn,
+      iamRoleArn: job.IamRoleArn,
+      restoreTestingPlanArn: job.CreatedBy?.RestoreTestingPlanArn,
+      creationDate: iso(job.CreationDate),
+      completionDate: iso(job.CompletionDate),
+    },
+  };
+}
+
+async function runReplay(opts: ReplayOptions, io: Io): Promise<number> {
+  if (Boolean(opts.event) === Boolean(opts.restoreJobId))
+    throw new UsageError('replay needs exactly one of --event FILE and --restore-job-id ID');
+  const settings = runtimeSettings();
   let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(opts.event, 'utf8'));
-  } catch (err) {
-    throw new UsageError(`cannot read event file ${opts.event}: ${reasonOf(err)}`);
+  let region: string | undefined;
+  if (opts.event) {
+    try {
+      raw = JSON.parse(readFileSync(opts.event, 'utf8'));
+    } catch (err) {
+      throw new UsageError(`cannot read event file ${opts.event}: ${reasonOf(err)}`);
+    }
+    // The job lives where the event came from: its region wins over the shell's.
+    const eventRegion = (raw as { region?: unknown } | null)?.region;
+    region = typeof eventRegion === 'string' && eventRegion ? eventRegion : settings.region;
+    if (opts.region && region && opts.region !== region)
+      throw new UsageError(
+        `--region ${opts.region} contradicts the event's region ${region}: drop --region (the event names the job's region)`,
+      );
+  } else region = opts.region ?? settings.region;
+  if (!region)
+    throw new ToolError(
+      'no AWS region: pass --region REGION or set AWS_REGION (the event names none either)',
+    );
+  const clients = createClients({ region });
+  if (opts.restoreJobId) {
+    try {
+      raw = await eventForJob(clients.backup, opts.restoreJobId, region);
+    } catch (err) {
+      if ((err as Error).name === 'ResourceNotFoundException')
+        throw new UsageError(`no restore job ${opts.restoreJobId} in ${region}: ${reasonOf(err)}`);
+      throw new ToolError(`cannot describe restore job ${opts.restoreJobId}: ${reasonOf(err)}`, {
+        cause: err,
+      });
+    }
   }
   const event = parseRestoreJobEvent(raw);
   const validator = await loadValidator(event.detail.resourceType);
   const config = opts.config ? loadConfigFile(opts.config) : undefined;
-  const settings = runtimeSettings();
   const outcome = await processRestoreEvent(
     raw,
     { getRemainingTimeInMillis: () => 15 * 60_000 },
@@ -229,7 +321,8 @@ async function runReplay(
       dryRun: Boolean(opts.dryRun),
       persistenceStore: false,
       sinks: opts.evidence ? [async (record) => void writeEvidenceFile(opts.evidence as string, record)] : [],
-      settings,
+      settings: { ...settings, region },
+      clients,
     },
   );
   if (!outcome.verdict || !outcome.evidence) {
@@ -249,11 +342,36 @@ async function runReplay(
   return outcome.verdict === 'SUCCESSFUL' ? EXIT.ok : EXIT.failed;
 }
 
+/** `check --help`: the types and the options every type takes (each type's own: `check <type> --help`). */
+function checkHelp(): string {
+  return `Usage: restore-validation check <type> [options]
+
+Runs a config profile's checks against a reachable resource, no AWS Backup involved.
+
+Types: ${TARGET_TYPES.join(', ')} (or --validator FILE for your own); "check <type> --help" lists the
+target flags of a type.
+
+Options of every type:
+  --config <file>            config file (YAML or JSON) (default: "validation.config.yaml")
+  --config-profile <name>    config profile to run (default: the first that matches the target)
+  --json                     print exactly one JSON object
+  --evidence <dir>           write the evidence record of the run as JSON under DIR
+  --timeout <seconds>        overall deadline for the checks (default: "900")
+  --validator <file>         run your own validator module's checks (docs/extending.md)
+  --extension <file>         load a module that registers check kinds (repeatable)
+  --profile <name>           AWS profile (from ~/.aws/config), as in aws-cli
+  --region <region>          AWS region, as in aws-cli (default: AWS_REGION)
+
+Exit codes: 0 SUCCESSFUL, 1 FAILED, 2 usage or config error, 3 the tool itself failed.
+`;
+}
+
 function buildProgram(io: Io, setCode: (code: number) => void): Command {
   const program = new Command('restore-validation')
     .description('Proves AWS Backup restores work: runs validation checks against restored resources.')
     .exitOverride()
     .configureOutput({ writeOut: io.out, writeErr: io.err })
+    .version(VERSION, '--version', 'print the version')
     .showHelpAfterError();
 
   program
@@ -266,35 +384,58 @@ function buildProgram(io: Io, setCode: (code: number) => void): Command {
     .allowExcessArguments()
     .helpOption(false)
     .action(async (type: string, _o: unknown, cmd: Command) => {
+      if (type === '--help' || type === '-h' || type === 'help') {
+        io.out(checkHelp());
+        setCode(EXIT.ok);
+        return;
+      }
       setCode(await runCheck(type, cmd.args.slice(1), io));
     });
 
-  program
-    .command('replay')
-    .description('run the whole lifecycle for a real restore job in the account of the current credentials')
-    .requiredOption('--event <file>', 'a Restore Job State Change event (JSON)')
-    .option('--dry-run', 'decide the verdict but report nothing to AWS Backup')
-    .option('--config <file>', 'config file (default: none, built-in checks only)')
-    .option('--json', 'print exactly one JSON object')
-    .option('--evidence <dir>', 'write the evidence record as JSON under DIR')
-    .action(async (opts) => setCode(await runReplay(opts, io)));
+  addAwsOptions(
+    program
+      .command('replay')
+      .description('run the whole lifecycle for a real restore job in the account of the current credentials')
+      .option('--event <file>', "a Restore Job State Change event (JSON); its region is the job's")
+      .option('--restore-job-id <id>', 'a restore job of the account (instead of --event)')
+      .option('--dry-run', 'decide the verdict but report nothing to AWS Backup')
+      .option('--config <file>', 'config file (default: none, built-in checks only)')
+      .option('--json', 'print exactly one JSON object')
+      .option('--evidence <dir>', 'write the evidence record as JSON under DIR'),
+  ).action(async (opts) => {
+    // The region flag is compared with the event's, not exported over it.
+    useAwsOptions({ profile: opts.profile });
+    setCode(await runReplay(opts, io));
+  });
 
-  program
-    .command('report')
-    .description('render the HTML evidence report from local evidence files or the deployed evidence store')
-    .option('--evidence <dir>', 'local evidence directory (default: the deployed stack’s evidence store)')
-    .option('--out <file>', 'output file', 'restore-validation-report.html')
-    .addOption(
-      new Option('--format <format>', 'output format (default: from the --out extension, else html)').choices(
-        ['html', 'csv', 'json'],
+  addAwsOptions(
+    program
+      .command('report')
+      .description('render the HTML evidence report from local evidence files or the deployed evidence store')
+      .option('--evidence <dir>', 'local evidence directory (default: the deployed stack’s evidence store)')
+      .option(
+        '--stack-name <name>',
+        'the deployed stack whose evidence store to read (default: RESTORE_VALIDATION_STACK, else RestoreValidation)',
+      )
+      .option('--from <time>', 'first day or time to include, ISO 8601 (default: 365 days ago)')
+      .option('--to <time>', 'include validations before this day or time, ISO 8601 (default: now)')
+      .option('--out <file>', 'output file', 'restore-validation-report.html')
+      .addOption(
+        new Option(
+          '--format <format>',
+          'output format (default: from the --out extension, else html)',
+        ).choices(['html', 'csv', 'json']),
       ),
-    )
-    .action(async (opts) => {
-      const { runReport } = (await import('./report')) as {
-        runReport: (o: Record<string, unknown>) => Promise<number>;
-      };
-      setCode(await runReport(opts));
-    });
+  ).action(async (opts) => {
+    useAwsOptions(opts);
+    const { runReport } = await import('./report');
+    setCode(
+      await runReport(
+        { ...opts, from: parseTime(opts.from, '--from'), to: parseTime(opts.to, '--to') },
+        { stdout: (l) => io.out(`${l}\n`), stderr: (l) => io.err(`${l}\n`) },
+      ),
+    );
+  });
 
   program
     .command('validate-config')
@@ -360,6 +501,8 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
   const program = buildProgram(io, (c) => {
     code = c;
   });
+  // --profile/--region set the SDK's environment for this run only (main also runs in-process).
+  const awsEnv = { AWS_PROFILE: process.env.AWS_PROFILE, AWS_REGION: process.env.AWS_REGION };
   try {
     if (argv.length === 0) {
       program.outputHelp();
@@ -381,7 +524,13 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       io.err(`restore-validation: ${err.message}\n`);
       return EXIT.usage;
     }
+    // Not a verdict: the tool itself failed (no region, AWS unreachable, a bug).
     io.err(`restore-validation: ${reasonOf(err)}\n`);
-    return EXIT.failed;
+    return EXIT.tool;
+  } finally {
+    for (const [k, v] of Object.entries(awsEnv)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
   }
 }

@@ -1,8 +1,9 @@
 /**
- * `restore-validation report [--evidence DIR] [--out FILE] [--format html|csv|json]`: the evidence
- * report. With `--evidence`, from local evidence files; otherwise from the deployed stack's evidence
- * store (EVIDENCE_BUCKET/EVIDENCE_TABLE, or the outputs of the CloudFormation stack named by
- * RESTORE_VALIDATION_STACK, default `RestoreValidation`), covering the last REPORT_DAYS (365) days.
+ * `restore-validation report [--evidence DIR | --stack-name NAME] [--from T] [--to T] [--out FILE]
+ * [--format html|csv|json]`: the evidence report. With `--evidence`, from local evidence files;
+ * otherwise from the deployed stack's evidence store (EVIDENCE_BUCKET/EVIDENCE_TABLE, or the outputs
+ * of the CloudFormation stack named by `--stack-name`, else RESTORE_VALIDATION_STACK, else
+ * `RestoreValidation`), covering `--from`–`--to` (default: the last REPORT_DAYS, 365, days).
  */
 
 import { once } from 'node:events';
@@ -21,6 +22,9 @@ export interface ReportOptions {
   evidence?: string;
   out?: string;
   format?: 'html' | 'csv' | 'json';
+  stackName?: string;
+  from?: Date;
+  to?: Date;
 }
 
 export interface ReportIo {
@@ -47,21 +51,31 @@ export function resolveOutput(opts: ReportOptions): { out: string; format: 'html
   return { out: resolve(out), format };
 }
 
-async function storeFromStack(): Promise<EvidenceStore> {
+/** Where the report looked for the deployed stack's evidence store, for the message when it fails. */
+function storeHint(stackName: string, region: string | undefined): string {
+  return `tried the deployed stack ${stackName} in ${region ?? '(no region: set AWS_REGION or --region)'}; pass --evidence DIR for local evidence files, --stack-name NAME (and --region, --profile) for another stack, or set EVIDENCE_BUCKET and EVIDENCE_TABLE`;
+}
+
+async function storeFromStack(stackOption: string | undefined): Promise<EvidenceStore> {
   const settings = runtimeSettings();
   const c = createClients({ region: settings.region });
   let bucket = settings.evidenceBucket;
   let table = settings.evidenceTable;
+  const stackName = stackOption ?? (settings.raw.RESTORE_VALIDATION_STACK || 'RestoreValidation');
   if (!bucket || !table) {
-    const stackName = settings.raw.RESTORE_VALIDATION_STACK || 'RestoreValidation';
-    const cfn = new CloudFormationClient({ region: settings.region });
-    const { Stacks } = await cfn.send(new DescribeStacksCommand({ StackName: stackName }));
-    const outputs = Stacks?.[0]?.Outputs ?? [];
+    let outputs: { OutputKey?: string; OutputValue?: string }[];
+    try {
+      const cfn = new CloudFormationClient({ region: settings.region });
+      const { Stacks } = await cfn.send(new DescribeStacksCommand({ StackName: stackName }));
+      outputs = Stacks?.[0]?.Outputs ?? [];
+    } catch (err) {
+      throw new Error(`${reasonOf(err)}: ${storeHint(stackName, settings.region)}`, { cause: err });
+    }
     bucket ??= outputs.find((o) => o.OutputKey?.includes('EvidenceBucketName'))?.OutputValue;
     table ??= outputs.find((o) => o.OutputKey?.includes('EvidenceTableName'))?.OutputValue;
     if (!bucket || !table) {
       throw new Error(
-        `stack ${stackName} has no EvidenceBucketName/EvidenceTableName outputs: deploy it with the operations construct, set EVIDENCE_BUCKET and EVIDENCE_TABLE, or pass --evidence DIR`,
+        `stack ${stackName} has no EvidenceBucketName/EvidenceTableName outputs (deploy it with the operations construct): ${storeHint(stackName, settings.region)}`,
       );
     }
   }
@@ -72,6 +86,17 @@ async function storeFromStack(): Promise<EvidenceStore> {
     table,
     prefix: settings.raw.EVIDENCE_PREFIX,
   });
+}
+
+/** Keeps the validations that finished in [from, to). */
+function inRange(loaded: LoadedEvidence, from?: Date, to?: Date): LoadedEvidence {
+  if (!from && !to) return loaded;
+  const lo = from?.toISOString() ?? '';
+  const hi = to?.toISOString();
+  return {
+    ...loaded,
+    summaries: loaded.summaries.filter((v) => v.finishedAt >= lo && (hi === undefined || v.finishedAt < hi)),
+  };
 }
 
 /** Streams a generator's chunks to a file, honouring back-pressure. */
@@ -85,7 +110,8 @@ async function writeChunks(file: string, chunks: Iterable<string>): Promise<void
 }
 
 /**
- * Builds the report; returns the exit code (0 written, 2 usage or source error).
+ * Builds the report; returns the exit code (0 written, 2 usage or unreadable local evidence, 3 the
+ * deployed evidence store could not be read).
  * `deps.store` replaces the stack look-up (tests, or a caller with its own clients).
  */
 export async function runReport(
@@ -108,22 +134,27 @@ export async function runReport(
         io.stderr(`report: --evidence ${opts.evidence} is not a directory`);
         return 2;
       }
-      loaded = await loadEvidenceDir(dir);
+      loaded = inRange(await loadEvidenceDir(dir), opts.from, opts.to);
       const base = relative(dirname(out), dir).split(sep).join('/');
-      linkOf = (v: EvidenceSummary) => encodeURI(base ? `${base}/${v.location}` : v.location);
+      linkOf = (v: Pick<EvidenceSummary, 'location'>) =>
+        encodeURI(base ? `${base}/${v.location}` : v.location);
       source = `evidence files in ${dir}`;
     } else {
-      const store = deps.store ?? (await storeFromStack());
+      const store = deps.store ?? (await storeFromStack(opts.stackName));
       const days = Number(runtimeSettings().raw.REPORT_DAYS || 365);
-      loaded = await loadEvidenceStore(store, { from: new Date(Date.now() - days * 86_400_000) });
+      loaded = await loadEvidenceStore(store, {
+        from: opts.from ?? new Date((opts.to?.getTime() ?? Date.now()) - days * 86_400_000),
+        to: opts.to,
+      });
       const region = deps.region ?? runtimeSettings().region ?? 'us-east-1';
-      linkOf = (v: EvidenceSummary) =>
+      linkOf = (v: Pick<EvidenceSummary, 'location'>) =>
         `https://${region}.console.aws.amazon.com/s3/object/${encodeURIComponent(store.bucket)}?prefix=${encodeURIComponent(v.location)}`;
       source = `evidence store s3://${store.bucket}`;
     }
   } catch (err) {
     io.stderr(`report: cannot read the evidence: ${reasonOf(err)}`);
-    return 2;
+    // A local directory that cannot be read is the caller's to fix; an unreachable store is the tool's.
+    return opts.evidence ? 2 : 3;
   }
   for (const s of loaded.skipped.slice(0, 20)) io.stderr(`report: skipped ${s.file}: ${s.reason}`);
   if (loaded.skipped.length > 20) io.stderr(`report: skipped ${loaded.skipped.length - 20} more files`);
@@ -137,8 +168,9 @@ export async function runReport(
     return 2;
   }
   const s = model.summary;
+  const untested = s.untested === null ? 'unknown (no coverage report)' : String(s.untested);
   io.stdout(
-    `report: ${s.validations} validations, ${s.failed} failed, ${s.timedOut} timed out, ${s.untested} resources never tested → ${out}`,
+    `report: ${s.validations} validations, ${s.failed} failed, ${s.timedOut} timed out, ${s.objectivesMissed} missed an objective, resources never tested: ${untested} → ${out}`,
   );
   return 0;
 }

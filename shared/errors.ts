@@ -19,15 +19,29 @@ export class EventParseError extends RestoreValidationError {
   }
 }
 
-/** The configuration file is invalid. `file` and `path` locate the problem. */
+/** Where in a file: 1-based line and column (editors and CI annotations read `file:line:column`). */
+export interface FilePosition {
+  readonly line: number;
+  readonly column: number;
+}
+
+/** The configuration file is invalid. `file`, `path` and (for YAML/JSON text) `position` locate the problem. */
 export class ConfigError extends RestoreValidationError {
   readonly file: string;
   readonly path: string;
-  constructor(file: string, path: string, message: string, options?: ErrorOptions) {
-    super(`${file}${path ? ` at ${path}` : ''}: ${message}`, options);
+  readonly position?: FilePosition;
+  constructor(
+    file: string,
+    path: string,
+    message: string,
+    options?: ErrorOptions & { position?: FilePosition },
+  ) {
+    const at = options?.position ? `:${options.position.line}:${options.position.column}` : '';
+    super(`${file}${at}${path ? ` at ${path}` : ''}: ${message}`, options);
     this.name = 'ConfigError';
     this.file = file;
     this.path = path;
+    this.position = options?.position;
   }
 }
 

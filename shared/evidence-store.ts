@@ -11,6 +11,7 @@
  *  - reconciler claims (`claim#…` keys) carry none of the GSI keys, so they stay out of every index,
  *    and expire through the `expiresAt` TTL attribute.
  */
+import { createHash } from 'node:crypto';
 import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import {
@@ -20,8 +21,9 @@ import {
   PutCommand,
   QueryCommand,
 } from '@aws-sdk/lib-dynamodb';
+import type { CheckResult } from './checks';
 import { registerClients } from './clients';
-import { type EvidenceRecord, evidenceKey } from './evidence';
+import { type EvidenceRecord, evidenceBody, evidenceKey } from './evidence';
 
 registerClients({ dynamodb: DynamoDBClient, s3: S3Client });
 
@@ -53,6 +55,11 @@ export interface EvidenceSummary {
   readonly restoreCompletedAt?: string;
   readonly restoreDurationSeconds?: number;
   readonly dataAgeMinutes?: number;
+  /** The recovery objectives judged (evidence `objectives`): minutes, and met (null: not measured). */
+  readonly rtoObjectiveMinutes?: number;
+  readonly rtoMet?: boolean | null;
+  readonly rpoObjectiveMinutes?: number;
+  readonly rpoMet?: boolean | null;
   readonly startedAt: string;
   readonly finishedAt: string;
   readonly validationDurationMs: number;
@@ -62,8 +69,25 @@ export interface EvidenceSummary {
   readonly checkCount: number;
   /** Ids of the checks that failed or errored, in order. */
   readonly failedChecks: readonly string[];
+  /** Every check's outcome, its detail clipped to 300 characters (what the report shows per check). */
+  readonly checks?: readonly CheckOutcome[];
+  /** SHA-256 (hex) of the evidence record's bytes as stored: an auditor recomputes it on the file. */
+  readonly sha256?: string;
   /** Where the full record is: an S3 key (store) or a file path (local evidence). */
   readonly location: string;
+}
+
+export interface CheckOutcome {
+  readonly id: string;
+  readonly status: CheckResult['status'];
+  readonly detail: string;
+}
+
+const DETAIL_MAX = 300;
+
+/** SHA-256 hex of stored evidence bytes. */
+export function sha256Hex(body: string | Uint8Array): string {
+  return createHash('sha256').update(body).digest('hex');
 }
 
 /** The index item: the summary plus the GSI keys. */
@@ -73,7 +97,7 @@ export interface EvidenceIndexItem extends EvidenceSummary {
 }
 
 /** Folds a record into its summary. */
-export function summarize(record: EvidenceRecord, location: string): EvidenceSummary {
+export function summarize(record: EvidenceRecord, location: string, sha256?: string): EvidenceSummary {
   return {
     restoreJobId: record.restoreJobId,
     resourceType: record.resourceType,
@@ -90,6 +114,12 @@ export function summarize(record: EvidenceRecord, location: string): EvidenceSum
     restoreCompletedAt: record.restoreCompletedAt,
     restoreDurationSeconds: record.restoreDurationSeconds,
     dataAgeMinutes: record.dataAgeMinutes,
+    ...(record.objectives?.rto
+      ? { rtoObjectiveMinutes: record.objectives.rto.objectiveMinutes, rtoMet: record.objectives.rto.met }
+      : {}),
+    ...(record.objectives?.rpo
+      ? { rpoObjectiveMinutes: record.objectives.rpo.objectiveMinutes, rpoMet: record.objectives.rpo.met }
+      : {}),
     startedAt: record.validationStartedAt,
     finishedAt: record.validationFinishedAt,
     validationDurationMs: record.validationDurationMs,
@@ -98,6 +128,12 @@ export function summarize(record: EvidenceRecord, location: string): EvidenceSum
     codeVersion: record.codeVersion,
     checkCount: record.checks.length,
     failedChecks: record.checks.filter((c) => c.status === 'fail' || c.status === 'error').map((c) => c.id),
+    checks: record.checks.map((c) => ({
+      id: c.id,
+      status: c.status,
+      detail: c.detail.length > DETAIL_MAX ? `${c.detail.slice(0, DETAIL_MAX - 1)}…` : c.detail,
+    })),
+    ...(sha256 ? { sha256 } : {}),
     location,
   };
 }
@@ -202,17 +238,18 @@ export class EvidenceStore {
    */
   async put(record: EvidenceRecord, options: { onlyIfAbsent?: boolean } = {}): Promise<PutResult> {
     const key = this.keyOf(record);
+    const body = evidenceBody(record);
     await this.s3.send(
       new PutObjectCommand({
         Bucket: this.bucket,
         Key: key,
-        Body: `${JSON.stringify(record, null, 2)}\n`,
+        Body: body,
         ContentType: 'application/json',
       }),
     );
     if (!this.doc || !this.table) return { key, index: 'no-index' };
     const item: EvidenceIndexItem = {
-      ...summarize(record, key),
+      ...summarize(record, key, sha256Hex(body)),
       month: record.validationFinishedAt.slice(0, 7),
       bucket: this.bucket,
     };

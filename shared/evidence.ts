@@ -6,6 +6,11 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CheckResult } from './checks';
 import type { RestoreJob } from './job';
+import {
+  judgeObjectives,
+  type ObjectivesEvidence,
+  restoreDurationSeconds as restoreDuration,
+} from './objectives';
 import type { ValidationRun } from './validator';
 
 export const EVIDENCE_SCHEMA_VERSION = 1;
@@ -44,6 +49,8 @@ export interface EvidenceRecord {
   readonly reported: boolean;
   readonly mode: 'lambda' | 'local' | 'dry-run' | 'reconciler';
   readonly codeVersion: string;
+  /** The recovery objectives and whether this restore met them (met: null when nothing measured it). */
+  readonly objectives?: ObjectivesEvidence;
   /** Other measured facts (provenBy counts, sample seed, helper instance id, …). */
   readonly notes: Readonly<Record<string, unknown>>;
 }
@@ -59,11 +66,9 @@ export function buildEvidence(input: {
 }): EvidenceRecord {
   const { job, run } = input;
   const iso = (d?: Date) => d?.toISOString();
-  const restoreDurationSeconds =
-    job.creationDate && job.completionDate
-      ? Math.round((job.completionDate.getTime() - job.creationDate.getTime()) / 1000)
-      : undefined;
+  const restoreDurationSeconds = restoreDuration(job);
   const dataAge = run.notes.dataAgeMinutes;
+  const dataAgeMinutes = typeof dataAge === 'number' ? dataAge : undefined;
   return {
     schemaVersion: EVIDENCE_SCHEMA_VERSION,
     restoreJobId: job.restoreJobId,
@@ -81,7 +86,7 @@ export function buildEvidence(input: {
     restoreStartedAt: iso(job.creationDate),
     restoreCompletedAt: iso(job.completionDate),
     restoreDurationSeconds,
-    dataAgeMinutes: typeof dataAge === 'number' ? dataAge : undefined,
+    dataAgeMinutes,
     verdict: run.deferredTo ? 'DEFERRED' : run.verdict.verdict,
     message: run.deferredTo ? `handed to ${run.deferredTo}` : run.verdict.message,
     checks: run.results,
@@ -91,6 +96,9 @@ export function buildEvidence(input: {
     reported: input.reported,
     mode: input.mode,
     codeVersion: input.codeVersion,
+    ...(run.objectives
+      ? { objectives: judgeObjectives(run.objectives, { restoreDurationSeconds, dataAgeMinutes }) }
+      : {}),
     notes: run.notes,
   };
 }
@@ -101,10 +109,15 @@ export function evidenceKey(record: Pick<EvidenceRecord, 'restoreJobId' | 'valid
   return `${day}/${record.restoreJobId}.json`;
 }
 
+/** The bytes an evidence record is stored as (S3 object and local file alike): what its SHA-256 covers. */
+export function evidenceBody(record: EvidenceRecord): string {
+  return `${JSON.stringify(record, null, 2)}\n`;
+}
+
 /** Writes one record under `dir` and returns the file path. */
 export function writeEvidenceFile(dir: string, record: EvidenceRecord): string {
   const file = join(dir, evidenceKey(record));
   mkdirSync(join(file, '..'), { recursive: true });
-  writeFileSync(file, `${JSON.stringify(record, null, 2)}\n`);
+  writeFileSync(file, evidenceBody(record));
   return file;
 }

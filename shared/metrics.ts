@@ -6,11 +6,14 @@
  * Per resource type (dimensions service + ResourceType): `ValidationSucceeded`, `ValidationFailed`,
  * `ValidationTimedOut`, `ValidationDeferred` (0 or 1 each, so Sum = count and Average = rate),
  * `RestoreDurationSeconds`, `DataAgeMinutes`, `ValidationDurationMs`.
- * Totals (dimension service only, what alarms watch): `ValidationFailed`, `ValidationTimedOut`, `Validations`.
+ * `RtoObjectiveMissed`, `RpoObjectiveMissed` (0 or 1, where the profile sets that objective and it was measured).
+ * Totals (dimension service only, what alarms watch): `ValidationFailed`, `ValidationTimedOut`, `Validations`,
+ * `ObjectivesMissed` (1 when a validation missed any objective).
  * @see https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Specification.html
  */
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { EvidenceRecord } from './evidence';
+import { missedObjectives } from './objectives';
 
 export const METRICS_NAMESPACE = 'RestoreValidation';
 export const METRICS_SERVICE = 'restore-validation';
@@ -36,6 +39,9 @@ export const METRIC = {
   unwatchedRestoreTests: 'UnwatchedRestoreTests',
   reconcilerApiCalls: 'ReconcilerApiCalls',
   instancesSwept: 'TemporaryInstancesSwept',
+  objectivesMissed: 'ObjectivesMissed',
+  rtoMissed: 'RtoObjectiveMissed',
+  rpoMissed: 'RpoObjectiveMissed',
 } as const;
 
 /**
@@ -49,6 +55,8 @@ export function recordValidationMetrics(record: EvidenceRecord, m: Metrics = met
   m.addMetric(METRIC.validations, MetricUnit.Count, 1);
   m.addMetric(METRIC.failed, MetricUnit.Count, record.verdict === 'FAILED' ? 1 : 0);
   m.addMetric(METRIC.timedOut, MetricUnit.Count, record.verdict === 'TIMED_OUT' ? 1 : 0);
+  const missed = missedObjectives(record.objectives);
+  if (record.objectives) m.addMetric(METRIC.objectivesMissed, MetricUnit.Count, missed.length ? 1 : 0);
   m.publishStoredMetrics();
 
   m.addDimension('ResourceType', record.resourceType || 'unknown');
@@ -62,5 +70,9 @@ export function recordValidationMetrics(record: EvidenceRecord, m: Metrics = met
   if (typeof record.dataAgeMinutes === 'number')
     m.addMetric(METRIC.dataAge, MetricUnit.Count, record.dataAgeMinutes);
   m.addMetric(METRIC.validationDuration, MetricUnit.Milliseconds, record.validationDurationMs);
+  // An objective that nothing measured is neither met nor missed: no data point.
+  const o = record.objectives;
+  if (typeof o?.rto?.met === 'boolean') m.addMetric(METRIC.rtoMissed, MetricUnit.Count, o.rto.met ? 0 : 1);
+  if (typeof o?.rpo?.met === 'boolean') m.addMetric(METRIC.rpoMissed, MetricUnit.Count, o.rpo.met ? 0 : 1);
   m.publishStoredMetrics();
 }

@@ -12,6 +12,13 @@ import type { Clients } from './clients';
 import type { Config, Profile } from './config/index';
 import { ResourceStateError, reasonOf, SafetyGuardError } from './errors';
 import type { RestoreJob } from './job';
+import {
+  judgeObjectives,
+  type Objectives,
+  objectiveResults,
+  resolveObjectives,
+  restoreDurationSeconds,
+} from './objectives';
 import type { ResourceType } from './resource-types';
 import { decideVerdict, type Verdict } from './verdict';
 
@@ -84,6 +91,8 @@ export interface ValidationRun {
   readonly finishedAt: Date;
   /** Set when the work was handed to Step Functions and no verdict should be posted now. */
   readonly deferredTo?: string;
+  /** The recovery objectives of the profile (or defaults), judged into the evidence. */
+  readonly objectives?: Objectives;
 }
 
 export interface RunValidatorOptions {
@@ -198,6 +207,18 @@ export async function runValidator<F>(
     clearTimeout(deadlineTimer);
     input.signal?.removeEventListener('abort', onOuterAbort);
   }
+  const objectives = resolveObjectives(input.config, profile);
+  if (objectives?.onMiss === 'fail' && deferredTo === undefined) {
+    const dataAge = notes.dataAgeMinutes;
+    results.push(
+      ...objectiveResults(
+        judgeObjectives(objectives, {
+          restoreDurationSeconds: restoreDurationSeconds(input.job),
+          dataAgeMinutes: typeof dataAge === 'number' ? dataAge : undefined,
+        }),
+      ),
+    );
+  }
   const verdict = decideVerdict(results, { failWhenNothingChecked });
   return {
     verdict,
@@ -206,6 +227,7 @@ export async function runValidator<F>(
     startedAt,
     finishedAt: new Date(),
     ...(deferredTo ? { deferredTo } : {}),
+    ...(objectives ? { objectives } : {}),
   };
 }
 

@@ -176,7 +176,7 @@ export const validator = defineValidator<HttpFacts>({
   },
 });
 
-/** `restore-validation check ec2-http --validator <this file> --url URL [--config FILE] [--profile NAME]`. */
+/** `restore-validation check ec2-http --validator <this file> --url URL [--config FILE] [--config-profile NAME]`. */
 export const cliTarget: LocalTarget = {
   type: 'ec2-http',
   resourceType: 'EC2',

@@ -221,6 +221,8 @@ export class RestoreValidationOperations extends Construct {
   readonly reconcilerErrorsAlarm: cloudwatch.Alarm;
   readonly untestedResourcesAlarm: cloudwatch.Alarm;
   readonly timedOutAlarm: cloudwatch.Alarm;
+  /** A validation missed a recovery objective (`objectives` of a profile or the defaults). */
+  readonly objectivesMissedAlarm: cloudwatch.Alarm;
   /** Only with `watchRegions` or `memberAccounts`. */
   readonly unwatchedRestoresAlarm?: cloudwatch.Alarm;
   /** Only with `forwardEventsTo`. */
@@ -452,11 +454,21 @@ export class RestoreValidationOperations extends Construct {
       evaluationPeriods: 1,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
+    this.objectivesMissedAlarm = new cloudwatch.Alarm(this, 'ObjectivesMissedAlarm', {
+      alarmDescription:
+        'A restore missed its recovery time or recovery point objective (objectives in the config; see the evidence report).',
+      metric: metric(METRIC.objectivesMissed, 'Sum', Duration.hours(1)),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
     const alarms = [
       this.reconcilerStoppedAlarm,
       this.reconcilerErrorsAlarm,
       this.untestedResourcesAlarm,
       this.timedOutAlarm,
+      this.objectivesMissedAlarm,
     ];
     if (props.memberAccounts?.length) {
       this.reconcilerRole.addToPolicy(

@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import type { z } from 'zod';
-import { ConfigError } from '../errors';
-import { type Config, configSchema, suggest } from './schema';
+import { ConfigError, type FilePosition } from '../errors';
+import { humanMessage } from './messages';
+import { type Config, configSchema } from './schema';
+import { suggest } from './suggest';
 
 /** Formats a zod issue path as `profiles[0].checks[1].expect.n.min`. */
 export function formatPath(path: readonly PropertyKey[]): string {
@@ -21,6 +23,7 @@ const PROFILE_KEYS = [
   'failWhenNothingChecked',
   'concurrency',
   'checkTimeoutSeconds',
+  'objectives',
   'options',
   'checks',
 ];
@@ -35,15 +38,29 @@ function messageFor(issue: z.core.$ZodIssue): string {
           : [];
     return `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"${suggest(k, where)}`).join(', ')}`;
   }
-  return issue.message;
+  return humanMessage(issue);
 }
 
-/** Validates an already-parsed config object; every problem is reported, each with its path. */
-export function parseConfig(raw: unknown, file = 'config'): Config {
-  const result = configSchema.safeParse(raw);
+/** Finds where a config path is in the source text (YAML parsing gives this; parsed JSON does not). */
+export type Locate = (path: readonly PropertyKey[]) => FilePosition | undefined;
+
+/**
+ * Validates an already-parsed config object; every problem is reported, each with its path (and its
+ * line and column when `locate` can tell).
+ */
+export function parseConfig(raw: unknown, file = 'config', locate?: Locate): Config {
+  const result = configSchema.safeParse(raw, { reportInput: true });
   if (result.success) return result.data;
-  const problems = result.error.issues.map((i) => `${formatPath(i.path) || '(top level)'}: ${messageFor(i)}`);
-  const first = result.error.issues[0];
+  const issues = result.error.issues;
+  // An unknown key is located at the key itself, not at the mapping that holds it.
+  const where = (i: z.core.$ZodIssue) =>
+    i.code === 'unrecognized_keys' && i.keys[0] !== undefined ? [...i.path, i.keys[0]] : i.path;
+  const at = (i: z.core.$ZodIssue) => {
+    const p = locate?.(where(i));
+    return p ? `line ${p.line}, column ${p.column}, ` : '';
+  };
+  const problems = issues.map((i) => `${at(i)}${formatPath(i.path) || '(top level)'}: ${messageFor(i)}`);
+  const first = issues[0];
   throw new ConfigError(
     file,
     first ? formatPath(first.path) : '',
@@ -52,6 +69,7 @@ export function parseConfig(raw: unknown, file = 'config'): Config {
         ? messageFor(first)
         : 'invalid'
       : `${problems.length} problems:\n  - ${problems.join('\n  - ')}`,
+    { position: first ? locate?.(where(first)) : undefined },
   );
 }
 

@@ -44,7 +44,7 @@ export function matchProfile(config: Config, subject: MatchSubject): Profile | u
   return config.profiles.find((p) => matches(p, subject));
 }
 
-/** Finds a profile by name (CLI `--profile`). */
+/** Finds a profile by name (CLI `--config-profile`). */
 export function profileByName(config: Config, name: string): Profile | undefined {
   return config.profiles.find((p) => p.name === name);
 }
@@ -60,12 +60,12 @@ const typesOf = (p: Profile): readonly string[] | undefined => many(p.match.reso
 /**
  * Picks the profile for a local `restore-validation check <type>` (every type uses this one rule).
  * Locally there is no restore job, so the match keys that only a job has (source and created ARNs,
- * restore testing plan) cannot decide: `--profile NAME` names one; else the profiles for the
+ * restore testing plan) cannot decide: `--config-profile NAME` names one; else the profiles for the
  * resource type (those whose `match.resourceType` includes it, or that name no type) are the
  * candidates — one is picked, none means only built-in checks run, and more than one is a usage
  * error naming them, so that a check never passes on built-in checks while the config holds a
  * profile that was meant to run.
- * @throws UsageError for an unknown `--profile` or an ambiguous pick
+ * @throws UsageError for an unknown `--config-profile` or an ambiguous pick
  */
 export function pickLocalProfile(
   config: Config,
@@ -87,11 +87,11 @@ export function pickLocalProfile(
   });
   if (candidates.length === 0)
     return {
-      note: `no profile in ${input.configFile} is for resource type ${input.resourceType}${names.length ? ` (profiles: ${names.join(', ')})` : ''}; only built-in checks run (use --profile NAME to run another)`,
+      note: `no profile in ${input.configFile} is for resource type ${input.resourceType}${names.length ? ` (profiles: ${names.join(', ')})` : ''}; only built-in checks run (use --config-profile NAME to run another)`,
     };
   if (candidates.length > 1)
     throw new UsageError(
-      `${candidates.length} profiles in ${input.configFile} are for resource type ${input.resourceType} (${candidates.map((p) => p.name).join(', ')}): pick one with --profile NAME`,
+      `${candidates.length} profiles in ${input.configFile} are for resource type ${input.resourceType} (${candidates.map((p) => p.name).join(', ')}): pick one with --config-profile NAME`,
     );
   const profile = candidates[0] as Profile;
   const m = profile.match;

@@ -6,7 +6,9 @@ import * as z from 'zod';
 import { compileGlob } from '../regex';
 import { RESOURCE_TYPES, type ResourceType } from '../resource-types';
 import { type CheckConfig, checkKind, checkKinds } from './kinds/index';
+import { humanMessage } from './messages';
 import { restoreTestingSchema } from './restore-testing';
+import { suggest } from './suggest';
 
 const oneOrMany = <T extends z.ZodType>(s: T) => z.union([s, z.array(s).min(1)]);
 
@@ -82,7 +84,31 @@ export const connectionSchema = z
   })
   .describe('How validators connect to the restored resource.');
 
+export const objectivesSchema = z
+  .strictObject({
+    rtoMinutes: z
+      .number()
+      .positive()
+      .optional()
+      .describe('Recovery time objective: a restore job that took longer misses it.'),
+    rpoMinutes: z
+      .number()
+      .positive()
+      .optional()
+      .describe(
+        'Recovery point objective: data older than this at the recovery point misses it (measured by a freshness check).',
+      ),
+    onMiss: z
+      .enum(['report', 'fail'])
+      .optional()
+      .describe(
+        'report (default): a miss is recorded and shown, the verdict stands; fail: a miss fails the verdict.',
+      ),
+  })
+  .describe('Recovery objectives the restore is judged against; a profile overrides defaults key by key.');
+
 export const defaultsSchema = z.strictObject({
+  objectives: objectivesSchema.optional(),
   reportValidating: z.boolean().default(true).describe('Post VALIDATING before checks start.'),
   failWhenNothingChecked: z.boolean().default(true).describe('A validation that ran no check is FAILED.'),
   validateManualRestores: z
@@ -99,33 +125,7 @@ export const defaultsSchema = z.strictObject({
     .describe('Lambda time kept back for reporting the verdict.'),
 });
 
-function levenshtein(a: string, b: string): number {
-  const d = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = d[0] ?? 0;
-    d[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = d[j] ?? 0;
-      d[j] = Math.min((d[j] ?? 0) + 1, (d[j - 1] ?? 0) + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = tmp;
-    }
-  }
-  return d[b.length] ?? 0;
-}
-
-/** "did you mean X?" for a mistyped key, when one is close. */
-export function suggest(word: string, candidates: readonly string[]): string {
-  let best: string | undefined;
-  let bestDistance = Number.POSITIVE_INFINITY;
-  for (const c of candidates) {
-    const distance = levenshtein(word.toLowerCase(), c.toLowerCase());
-    if (distance < bestDistance) {
-      best = c;
-      bestDistance = distance;
-    }
-  }
-  return best && bestDistance <= Math.max(2, Math.floor(word.length / 3)) ? ` (did you mean "${best}"?)` : '';
-}
+export { suggest } from './suggest';
 
 const NON_KIND_KEYS = new Set(['id', 'description', 'timeoutSeconds']);
 
@@ -166,13 +166,13 @@ export const checkSchema = z.unknown().transform((value, ctx): CheckConfig => {
   const key = primary[0] ?? kindKeys[0] ?? '';
   const kind = checkKind(key);
   if (!kind) return z.NEVER;
-  const parsed = kind.schema.safeParse(value);
+  const parsed = kind.schema.safeParse(value, { reportInput: true });
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
       const message =
         issue.code === 'unrecognized_keys'
           ? `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"${suggest(k, allKinds)}`).join(', ')} in a "${key}" check`
-          : issue.message;
+          : humanMessage(issue);
       ctx.addIssue({ code: 'custom', message, path: issue.path as PropertyKey[] });
     }
     return z.NEVER;
@@ -191,6 +191,7 @@ function profileSchemaWith<C extends z.ZodType>(check: C) {
       failWhenNothingChecked: z.boolean().optional(),
       concurrency: z.number().int().min(1).max(32).optional(),
       checkTimeoutSeconds: z.number().positive().max(900).optional(),
+      objectives: objectivesSchema.optional(),
       options: z.record(z.string(), z.unknown()).optional().describe('Validator-specific options.'),
       checks: z.array(check).default([]),
     })

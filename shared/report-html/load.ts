@@ -6,7 +6,14 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import type { EvidenceRecord } from '../evidence';
-import { type CoverageReport, type EvidenceStore, type EvidenceSummary, summarize } from '../evidence-store';
+import {
+  type CheckOutcome,
+  type CoverageReport,
+  type EvidenceStore,
+  type EvidenceSummary,
+  sha256Hex,
+  summarize,
+} from '../evidence-store';
 
 export interface LoadedEvidence {
   readonly summaries: EvidenceSummary[];
@@ -44,8 +51,9 @@ export async function loadEvidenceDir(dir: string): Promise<LoadedEvidence> {
     const file = join(entry.parentPath, entry.name);
     const rel = relative(dir, file).split(sep).join('/');
     try {
-      const parsed: unknown = JSON.parse(readFileSync(file, 'utf8'));
-      if (isEvidence(parsed)) summaries.push(intern(summarize(parsed, rel)));
+      const bytes = readFileSync(file);
+      const parsed: unknown = JSON.parse(bytes.toString('utf8'));
+      if (isEvidence(parsed)) summaries.push(intern(summarize(parsed, rel, sha256Hex(bytes))));
       else if (isCoverage(parsed)) {
         if (!coverage || coverage.generatedAt < parsed.generatedAt) coverage = parsed;
       } else skipped.push({ file: rel, reason: 'not an evidence record or coverage report' });
@@ -86,6 +94,11 @@ function interner(): (s: EvidenceSummary) => EvidenceSummary {
     for (const k of REPEATED) if (typeof out[k] === 'string') out[k] = one(out[k] as string);
     if (s.failedChecks.length > 0) out.failedChecks = s.failedChecks.map((c) => one(c) ?? c);
     else out.failedChecks = NO_CHECKS;
+    // Check ids and details repeat across records ("connected", "orders: 0 rows"): one copy each.
+    if (s.checks)
+      out.checks = s.checks.map(
+        (c): CheckOutcome => ({ id: one(c.id) ?? c.id, status: c.status, detail: one(c.detail) ?? c.detail }),
+      );
     return out as unknown as EvidenceSummary;
   };
 }

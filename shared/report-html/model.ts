@@ -25,6 +25,24 @@ export interface ResourceStats {
   readonly lastSuccessfulAt?: string;
   readonly restoreMinutes?: { readonly median: number; readonly max: number; readonly last: number };
   readonly dataAgeMinutes?: { readonly median: number; readonly max: number; readonly last: number };
+  /** The newest SUCCESSFUL validation: what an auditor asks for first. */
+  readonly lastSuccessful?: LastSuccessful;
+}
+
+export interface LastSuccessful {
+  readonly restoreJobId: string;
+  readonly finishedAt: string;
+  /** Hours from that validation to the report's generation. */
+  readonly ageHours: number;
+  readonly restoreMinutes?: number;
+  readonly dataAgeMinutes?: number;
+  readonly rtoObjectiveMinutes?: number;
+  readonly rtoMet?: boolean | null;
+  readonly rpoObjectiveMinutes?: number;
+  readonly rpoMet?: boolean | null;
+  readonly sha256?: string;
+  /** Where its evidence record is (as EvidenceSummary.location). */
+  readonly location: string;
 }
 
 export interface ReportModel {
@@ -41,15 +59,23 @@ export interface ReportModel {
     readonly deferred: number;
     readonly passRate: number | null;
     readonly resources: number;
-    readonly untested: number;
+    /** Resources never tested; null when no coverage report exists (unknown, not zero). */
+    readonly untested: number | null;
+    /** Selections whose resources could not be enumerated; null without a coverage report. */
+    readonly notEvaluated: number | null;
+    /** Validations that missed a recovery objective (RTO or RPO). */
+    readonly objectivesMissed: number;
     /** Accounts with validations (more than one: a central evidence account's report). */
     readonly accounts: number;
+    /** Medians over SUCCESSFUL validations only: a damaged copy's numbers say nothing of recovery. */
     readonly medianRestoreMinutes?: number;
     readonly medianDataAgeMinutes?: number;
   };
   readonly passRate: readonly PassRatePoint[];
   readonly resources: readonly ResourceStats[];
   readonly untested: readonly UntestedResource[];
+  /** Selections (`plan/selection`) whose resources could not be enumerated (from the coverage report). */
+  readonly notEvaluated: readonly string[];
   /** Restore tests in regions without a stack that got no verdict (from the coverage report). */
   readonly unwatched: readonly UnwatchedRestore[];
   readonly coverageGeneratedAt?: string;
@@ -103,7 +129,7 @@ export function buildReportModel(input: {
     validations: number;
     successful: number;
     last?: EvidenceSummary;
-    lastOk?: string;
+    lastOk?: EvidenceSummary;
     restore: number[];
     age: number[];
     lastRestore?: number;
@@ -114,6 +140,7 @@ export function buildReportModel(input: {
   let failed = 0;
   let timedOut = 0;
   let deferred = 0;
+  let objectivesMissed = 0;
   const allRestore: number[] = [];
   const allAge: number[] = [];
 
@@ -148,20 +175,22 @@ export function buildReportModel(input: {
     }
     acc.validations++;
     acc.last = v;
-    if (v.verdict === 'SUCCESSFUL') {
+    const ok = v.verdict === 'SUCCESSFUL';
+    if (ok) {
       acc.successful++;
-      acc.lastOk = v.finishedAt;
+      acc.lastOk = v;
     }
+    if (v.rtoMet === false || v.rpoMet === false) objectivesMissed++;
     if (typeof v.restoreDurationSeconds === 'number') {
       const m = v.restoreDurationSeconds / 60;
       acc.restore.push(m);
       acc.lastRestore = m;
-      allRestore.push(m);
+      if (ok) allRestore.push(m);
     }
     if (typeof v.dataAgeMinutes === 'number') {
       acc.age.push(v.dataAgeMinutes);
       acc.lastAge = v.dataAgeMinutes;
-      allAge.push(v.dataAgeMinutes);
+      if (ok) allAge.push(v.dataAgeMinutes);
     }
   }
 
@@ -170,6 +199,22 @@ export function buildReportModel(input: {
     values.sort((a, b) => a - b);
     return { median: round1(median(values)), max: round1(values.at(-1) ?? 0), last: round1(last) };
   };
+  const now = input.now ?? new Date();
+  const lastSuccessful = (v: EvidenceSummary | undefined): LastSuccessful | undefined =>
+    v && {
+      restoreJobId: v.restoreJobId,
+      finishedAt: v.finishedAt,
+      ageHours: round1(Math.max(0, now.getTime() - Date.parse(v.finishedAt)) / 3_600_000),
+      restoreMinutes:
+        v.restoreDurationSeconds === undefined ? undefined : round1(v.restoreDurationSeconds / 60),
+      dataAgeMinutes: v.dataAgeMinutes,
+      rtoObjectiveMinutes: v.rtoObjectiveMinutes,
+      rtoMet: v.rtoMet,
+      rpoObjectiveMinutes: v.rpoObjectiveMinutes,
+      rpoMet: v.rpoMet,
+      sha256: v.sha256,
+      location: v.location,
+    };
   const resources: ResourceStats[] = [...byResource.entries()]
     .map(([resourceArn, a]) => ({
       resourceArn,
@@ -178,18 +223,20 @@ export function buildReportModel(input: {
       successful: a.successful,
       lastVerdict: a.last?.verdict ?? '',
       lastValidatedAt: a.last?.finishedAt ?? '',
-      lastSuccessfulAt: a.lastOk,
+      lastSuccessfulAt: a.lastOk?.finishedAt,
       restoreMinutes: stats(a.restore, a.lastRestore),
       dataAgeMinutes: stats(a.age, a.lastAge),
+      lastSuccessful: lastSuccessful(a.lastOk),
     }))
     .sort((a, b) => a.resourceArn.localeCompare(b.resourceArn));
 
   const decided = successful + failed + timedOut;
   const untested = input.coverage?.untested ?? [];
+  const notEvaluated = input.coverage?.notEvaluated ?? [];
   allRestore.sort((a, b) => a - b);
   allAge.sort((a, b) => a - b);
   return {
-    generatedAt: (input.now ?? new Date()).toISOString(),
+    generatedAt: now.toISOString(),
     source: input.source,
     period: { from, to },
     bucket,
@@ -201,7 +248,9 @@ export function buildReportModel(input: {
       deferred,
       passRate: decided ? successful / decided : null,
       resources: resources.length,
-      untested: untested.length,
+      untested: input.coverage ? untested.length : null,
+      notEvaluated: input.coverage ? notEvaluated.length : null,
+      objectivesMissed,
       accounts: new Set(validations.map((v) => v.accountId).filter(Boolean)).size,
       medianRestoreMinutes: allRestore.length ? round1(median(allRestore)) : undefined,
       medianDataAgeMinutes: allAge.length ? round1(median(allAge)) : undefined,
@@ -214,6 +263,7 @@ export function buildReportModel(input: {
       }),
     resources,
     untested,
+    notEvaluated,
     unwatched: input.coverage?.unwatched ?? [],
     coverageGeneratedAt: input.coverage?.generatedAt,
     validations,

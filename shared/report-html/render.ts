@@ -11,8 +11,37 @@ const ESC: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"
 export const esc = (s: unknown): string => String(s ?? '').replace(/[&<>"']/g, (c) => ESC[c] ?? c);
 
 const pct = (r: number | null) => (r === null ? '–' : `${(r * 100).toFixed(1)} %`);
-const fmtMin = (m: number | undefined) =>
-  m === undefined ? '–' : m >= 120 ? `${(m / 60).toFixed(1)} h` : `${Math.round(m)} min`;
+/** A duration in minutes, in the unit that reads best: min below 2 h, h below 2 days, else days. */
+export const fmtMin = (m: number | undefined) =>
+  m === undefined
+    ? '–'
+    : m >= 2880
+      ? `${(m / 1440).toFixed(1)} d`
+      : m >= 120
+        ? `${(m / 60).toFixed(1)} h`
+        : `${Math.round(m)} min`;
+/** The axis unit for values up to `max` minutes, and the factor from minutes to it. */
+export function minuteUnit(max: number): { unit: 'min' | 'h' | 'd'; per: number } {
+  return max >= 2880
+    ? { unit: 'd', per: 1440 }
+    : max >= 120
+      ? { unit: 'h', per: 60 }
+      : { unit: 'min', per: 1 };
+}
+const fmtHours = (h: number) => fmtMin(h * 60);
+/** A measured value against its objective: red when missed, with the objective beside it. */
+function judged(
+  value: number | undefined,
+  objective: number | undefined,
+  met: boolean | null | undefined,
+): string {
+  const cls = met === false ? ' miss' : met === true ? ' met' : '';
+  const goal =
+    objective === undefined
+      ? ''
+      : ` <span class="note">/ ${fmtMin(objective)}${met === null ? ', not measured' : met === false ? ', missed' : ''}</span>`;
+  return `<td class="num${cls}"${met === false ? ' title="objective missed"' : ''}>${fmtMin(value)}${goal}</td>`;
+}
 const shortArn = (arn: string) => arn.replace(/^arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:\d*:/, '');
 const when = (iso: string | undefined) => (iso ? iso.replace('T', ' ').slice(0, 16) : '–');
 
@@ -35,6 +64,11 @@ tr.verdict-failed td,tr.verdict-timed_out td{background:#ffebe9}tr.verdict-timed
 .v{font-weight:600}.v-SUCCESSFUL{color:var(--ok)}.v-FAILED{color:var(--bad)}.v-TIMED_OUT{color:var(--warn)}.v-DEFERRED{color:var(--muted)}
 .filter{margin:6px 0 10px}body:has(#only-failed:checked) #validations tbody tr.verdict-successful,body:has(#only-failed:checked) #validations tbody tr.verdict-deferred{display:none}
 code{font-size:12px}td.t,td.id{white-space:nowrap}td.id a{font-family:ui-monospace,monospace;font-size:12px}
+td.miss{background:#ffebe9 !important;color:var(--bad);font-weight:600}td.met{color:var(--ok)}tr.never td{background:#ffebe9}
+.sha{display:block;font:10px ui-monospace,monospace;color:var(--muted);word-break:break-all;white-space:normal;max-width:17em}
+td.checks{min-width:24em}td.num{white-space:nowrap}ul.checks{margin:0;padding:0;list-style:none}ul.checks li{margin:0 0 2px}ul.checks b{font-weight:600}
+.c-fail b,.c-error b{color:var(--bad)}.c-pass b{color:var(--ok)}.c-skip b{color:var(--muted)}
+svg .axis-title{fill:#24292f;font-weight:600}
 @media print{th{position:static}.filter{display:none}}
 `;
 
@@ -50,12 +84,12 @@ export function niceCeil(v: number): number {
 }
 
 /** Stacked bars (successful / failed / timed out per period) with the pass rate as a line. */
-export function passRateChart(points: readonly PassRatePoint[]): string {
+export function passRateChart(points: readonly PassRatePoint[], xTitle = 'day (UTC, MM-DD)'): string {
   const W = 960;
-  const H = 260;
+  const H = 276;
   const L = 44;
   const R = 44;
-  const T = 12;
+  const T = 28;
   const B = 34;
   const iw = W - L - R;
   const ih = H - T - B;
@@ -72,6 +106,11 @@ export function passRateChart(points: readonly PassRatePoint[]): string {
     out.push(`<text x="${L - 6}" y="${y + 4}" text-anchor="end">${Math.round((max * g) / 4)}</text>`);
     out.push(`<text x="${L + iw + 6}" y="${y + 4}">${g * 25}%</text>`);
   }
+  out.push(
+    `<text class="axis-title" x="4" y="${T - 12}">validations</text>`,
+    `<text class="axis-title" x="${W - 4}" y="${T - 12}" text-anchor="end">pass rate %</text>`,
+    `<text class="axis-title" x="${L + iw / 2}" y="${H - 1}" text-anchor="middle">${esc(xTitle)}</text>`,
+  );
   const labelEvery = Math.ceil(n / 12);
   const line: string[] = [];
   points.forEach((p, i) => {
@@ -95,7 +134,7 @@ export function passRateChart(points: readonly PassRatePoint[]): string {
     if (p.passRate !== null) line.push(`${(x + bw / 2).toFixed(1)},${(T + ih - p.passRate * ih).toFixed(1)}`);
     if (i % labelEvery === 0)
       out.push(
-        `<text x="${(x + bw / 2).toFixed(1)}" y="${H - 12}" text-anchor="middle">${esc(p.period.slice(5))}</text>`,
+        `<text x="${(x + bw / 2).toFixed(1)}" y="${H - 16}" text-anchor="middle">${esc(p.period.slice(5))}</text>`,
       );
   });
   if (line.length > 1) out.push(`<polyline class="rate" points="${line.join(' ')}"/>`);
@@ -103,51 +142,91 @@ export function passRateChart(points: readonly PassRatePoint[]): string {
   return out.join('');
 }
 
-/** Horizontal bars per resource: median (dark) with the maximum behind it (light). */
+/**
+ * Horizontal bars per resource: median (dark) with the maximum behind it (light). Values are minutes;
+ * the axis shows minutes, hours or days, whichever fits the largest value, and every label has its unit.
+ */
 export function perResourceChart(
   cls: string,
   label: string,
   rows: readonly { name: string; median: number; max: number; last: number }[],
-  unit: string,
+  axisTitle: string,
 ): string {
   const W = 960;
   const rowH = 18;
   const L = 300;
   const R = 80;
   const T = 8;
-  const H = T + rows.length * rowH + 28;
+  const H = T + rows.length * rowH + 44;
   const iw = W - L - R;
-  const max = niceCeil(Math.max(1, ...rows.map((r) => r.max)));
+  const { unit, per } = minuteUnit(Math.max(0, ...rows.map((r) => r.max)));
+  const max = niceCeil(Math.max(1, ...rows.map((r) => r.max / per)));
+  const num = (v: number) => `${Math.round((v / per) * 10) / 10} ${unit}`;
   const out: string[] = [
     `<svg class="chart ${cls}" viewBox="0 0 ${W} ${H}" role="img" aria-label="${esc(label)}"><title>${esc(label)}</title>`,
   ];
   for (let g = 0; g <= 4; g++) {
     const x = L + (iw * g) / 4;
-    out.push(`<line class="grid" x1="${x}" x2="${x}" y1="${T}" y2="${H - 24}"/>`);
-    out.push(
-      `<text x="${x}" y="${H - 8}" text-anchor="middle">${Math.round((max * g) / 4)} ${esc(unit)}</text>`,
-    );
+    out.push(`<line class="grid" x1="${x}" x2="${x}" y1="${T}" y2="${H - 40}"/>`);
+    out.push(`<text x="${x}" y="${H - 24}" text-anchor="middle">${Math.round((max * g) / 4)} ${unit}</text>`);
   }
+  out.push(
+    `<text class="axis-title" x="${L + iw / 2}" y="${H - 6}" text-anchor="middle">${esc(`${axisTitle} (${unit === 'min' ? 'minutes' : unit === 'h' ? 'hours' : 'days'})`)}</text>`,
+  );
   rows.forEach((r, i) => {
     const y = T + i * rowH;
     const name = r.name.length > 44 ? `…${r.name.slice(-43)}` : r.name;
+    const w = (v: number) => ((v / per / max) * iw).toFixed(1);
     out.push(
-      `<g class="resource"><title>${esc(r.name)}: median ${r.median}, max ${r.max}, last ${r.last} ${esc(unit)}</title>`,
+      `<g class="resource"><title>${esc(r.name)}: median ${num(r.median)}, max ${num(r.max)}, last ${num(r.last)}</title>`,
     );
     out.push(`<text x="${L - 6}" y="${y + 13}" text-anchor="end">${esc(name)}</text>`);
+    out.push(`<rect class="maxbar" x="${L}" y="${y + 3}" width="${w(r.max)}" height="${rowH - 6}"/>`);
+    out.push(`<rect class="bar" x="${L}" y="${y + 3}" width="${w(r.median)}" height="${rowH - 6}"/>`);
     out.push(
-      `<rect class="maxbar" x="${L}" y="${y + 3}" width="${((r.max / max) * iw).toFixed(1)}" height="${rowH - 6}"/>`,
+      `<text class="value" x="${(L + (r.max / per / max) * iw + 4).toFixed(1)}" y="${y + 13}">${num(r.median)}</text></g>`,
     );
-    out.push(
-      `<rect class="bar" x="${L}" y="${y + 3}" width="${((r.median / max) * iw).toFixed(1)}" height="${rowH - 6}"/>`,
-    );
-    out.push(`<text x="${(L + (r.max / max) * iw + 4).toFixed(1)}" y="${y + 13}">${r.median}</text></g>`);
   });
   out.push('</svg>');
   return out.join('');
 }
 
 const CHART_ROWS = 40;
+
+/** Each check with its status and detail, failed first; the verdict message when there are none. */
+function checkList(v: EvidenceSummary): string {
+  const checks = v.checks;
+  if (!checks?.length) return `<span class="note">${esc(v.message)}</span>`;
+  const bad = checks.filter((c) => c.status === 'fail' || c.status === 'error');
+  const rest = checks.filter((c) => c.status !== 'fail' && c.status !== 'error');
+  return `<ul class="checks">${[...bad, ...rest]
+    .map((c) => `<li class="c-${c.status}"><b>${esc(c.id)}</b> ${c.status}: ${esc(c.detail)}</li>`)
+    .join('')}</ul>`;
+}
+
+/** Per resource, the newest successful validation, its age and the objectives: the auditor's first question. */
+function* lastSuccessfulTable(model: ReportModel, options: RenderOptions): Generator<string> {
+  yield `<section id="last-successful"><h2>Last successful validation per resource</h2>`;
+  if (model.resources.length === 0) {
+    yield `<p class="note">No validations in the evidence.</p></section>`;
+    return;
+  }
+  yield `<table id="last-successful-table"><thead><tr><th>Resource</th><th>Type</th><th>Last successful (UTC)</th><th>Age</th><th>Restore / RTO objective</th><th>Data age / RPO objective</th><th>Evidence (SHA-256)</th></tr></thead><tbody>`;
+  let chunk: string[] = [];
+  for (const r of model.resources) {
+    const ok = r.lastSuccessful;
+    chunk.push(
+      ok
+        ? `<tr><td><code>${esc(r.resourceArn)}</code></td><td>${esc(r.resourceType)}</td><td class="t">${when(ok.finishedAt)}</td><td class="num age">${fmtHours(ok.ageHours)}</td>${judged(ok.restoreMinutes, ok.rtoObjectiveMinutes, ok.rtoMet)}${judged(ok.dataAgeMinutes, ok.rpoObjectiveMinutes, ok.rpoMet)}<td class="id"><a href="${esc(options.linkOf(ok))}">${esc(ok.restoreJobId)}</a>${ok.sha256 ? `<code class="sha">${ok.sha256}</code>` : ''}</td></tr>`
+        : `<tr class="never"><td><code>${esc(r.resourceArn)}</code></td><td>${esc(r.resourceType)}</td><td colspan="5">none: ${r.validations} validation${r.validations === 1 ? '' : 's'}, last ${esc(r.lastVerdict)} at ${when(r.lastValidatedAt)}</td></tr>`,
+    );
+    if (chunk.length >= 1000) {
+      yield chunk.join('');
+      chunk = [];
+    }
+  }
+  yield `${chunk.join('')}</tbody></table></section>`;
+}
 
 function resourceRows(
   resources: readonly ResourceStats[],
@@ -167,7 +246,7 @@ function resourceRows(
 
 export interface RenderOptions {
   /** The href of a validation's full evidence record. */
-  readonly linkOf: (v: EvidenceSummary) => string;
+  readonly linkOf: (v: Pick<EvidenceSummary, 'location'>) => string;
   readonly title?: string;
 }
 
@@ -186,32 +265,42 @@ export function* renderHtml(model: ReportModel, options: RenderOptions): Generat
   yield `<div class="tile ${s.timedOut ? 'bad' : ''}"><span>Timed out</span><b>${s.timedOut}</b></div>`;
   if (s.accounts > 1) yield `<div class="tile"><span>Accounts</span><b>${s.accounts}</b></div>`;
   yield `<div class="tile"><span>Resources tested</span><b>${s.resources}</b></div>`;
-  yield `<div class="tile ${s.untested ? 'bad' : ''}"><span>Never tested</span><b>${s.untested}</b></div>`;
-  yield `<div class="tile"><span>Median restore</span><b>${fmtMin(s.medianRestoreMinutes)}</b></div>`;
-  yield `<div class="tile"><span>Median data age</span><b>${fmtMin(s.medianDataAgeMinutes)}</b></div>`;
+  yield s.untested === null
+    ? `<div class="tile" id="tile-untested" title="no coverage report in the evidence"><span>Never tested</span><b>unknown</b></div>`
+    : `<div class="tile ${s.untested ? 'bad' : ''}" id="tile-untested"><span>Never tested</span><b>${s.untested}</b></div>`;
+  if (s.notEvaluated)
+    yield `<div class="tile bad"><span>Selections not evaluated</span><b>${s.notEvaluated}</b></div>`;
+  yield `<div class="tile ${s.objectivesMissed ? 'bad' : ''}" id="tile-objectives"><span>Objectives missed</span><b>${s.objectivesMissed}</b></div>`;
+  yield `<div class="tile" id="tile-median-restore" title="over successful validations only"><span>Median restore (successful)</span><b>${fmtMin(s.medianRestoreMinutes)}</b></div>`;
+  yield `<div class="tile" id="tile-median-age" title="over successful validations only"><span>Median data age (successful)</span><b>${fmtMin(s.medianDataAgeMinutes)}</b></div>`;
   yield `</div></section>`;
 
   yield `<section id="pass-rate"><h2>Pass rate over time (per ${model.bucket})</h2>`;
   yield `<div class="legend"><span><i class="ok" style="background:var(--ok)"></i>successful</span><span><i style="background:var(--bad)"></i>failed</span><span><i style="background:var(--warn)"></i>timed out</span><span><i style="background:#24292f;height:2px"></i>pass rate (right axis)</span></div>`;
   yield model.passRate.length
-    ? passRateChart(model.passRate)
+    ? passRateChart(
+        model.passRate,
+        model.bucket === 'week' ? 'week starting (UTC, MM-DD)' : 'day (UTC, MM-DD)',
+      )
     : `<p class="note">No validations in the evidence.</p>`;
   yield `</section>`;
 
+  yield* lastSuccessfulTable(model, options);
+
   const restore = resourceRows(model.resources, (r) => r.restoreMinutes);
-  yield `<section id="restore-time"><h2>Restore time per resource (RTO evidence, minutes)</h2>`;
+  yield `<section id="restore-time"><h2>Restore time per resource (RTO evidence)</h2>`;
   yield `<div class="legend"><span><i style="background:#0969da"></i>median</span><span><i style="background:#b6d4fe"></i>maximum</span></div>`;
   yield restore.total
-    ? perResourceChart('chart-restore-time', 'Restore time per resource', restore.rows, 'min')
+    ? perResourceChart('chart-restore-time', 'Restore time per resource', restore.rows, 'restore time')
     : `<p class="note">No restore durations recorded.</p>`;
   if (restore.total > CHART_ROWS)
     yield `<p class="note">The ${CHART_ROWS} slowest of ${restore.total} resources; all are in the table below and in the CSV/JSON.</p>`;
   yield `</section>`;
 
   const age = resourceRows(model.resources, (r) => r.dataAgeMinutes);
-  yield `<section id="data-age"><h2>Data age at the recovery point per resource (RPO evidence, minutes)</h2>`;
+  yield `<section id="data-age"><h2>Data age at the recovery point per resource (RPO evidence)</h2>`;
   yield age.total
-    ? perResourceChart('chart-data-age', 'Data age per resource', age.rows, 'min')
+    ? perResourceChart('chart-data-age', 'Data age per resource', age.rows, 'data age at the recovery point')
     : `<p class="note">No freshness check measured data age.</p>`;
   if (age.total > CHART_ROWS)
     yield `<p class="note">The ${CHART_ROWS} stalest of ${age.total} resources.</p>`;
@@ -219,7 +308,7 @@ export function* renderHtml(model: ReportModel, options: RenderOptions): Generat
 
   yield `<section id="untested"><h2>Resources never tested</h2>`;
   if (model.coverageGeneratedAt === undefined) {
-    yield `<p class="note">No coverage report found in the evidence. The reconciler writes one on every run (<code>coverage/…json</code>).</p>`;
+    yield `<p class="note" id="coverage-unknown">Unknown: no coverage report found in the evidence, so resources that were never tested cannot be counted. The reconciler writes one on every run (<code>coverage/…json</code>).</p>`;
   } else if (model.untested.length === 0) {
     yield `<p class="note">Every protected resource in the restore testing selections got a restore job (coverage report of ${when(model.coverageGeneratedAt)} UTC).</p>`;
   } else {
@@ -229,18 +318,15 @@ export function* renderHtml(model: ReportModel, options: RenderOptions): Generat
     }
     yield `</tbody></table>`;
   }
+  if (model.notEvaluated.length) {
+    yield `<h2 style="margin-top:18px">Selections that could not be evaluated</h2><p class="note">Their resources could not be listed (tag conditions, or an error): whether they were tested is unknown.</p><table id="not-evaluated-table"><thead><tr><th>Plan / selection</th></tr></thead><tbody>`;
+    for (const n of model.notEvaluated) yield `<tr class="verdict-failed"><td>${esc(n)}</td></tr>`;
+    yield `</tbody></table>`;
+  }
   if (model.unwatched.length) {
     yield `<h2 style="margin-top:18px">Restore tests in regions without a validator</h2><table id="unwatched-table"><thead><tr><th>Region</th><th>Restore job</th><th>Type</th><th>Source resource</th><th>Status</th><th>Completed (UTC)</th></tr></thead><tbody>`;
     for (const u of model.unwatched) {
       yield `<tr class="verdict-failed"><td>${esc(u.region)}</td><td><code>${esc(u.restoreJobId)}</code></td><td>${esc(u.resourceType)}</td><td><code>${esc(u.sourceResourceArn ?? '–')}</code></td><td>${esc(u.status)}${u.validationStatus ? ` / ${esc(u.validationStatus)}` : ' / no verdict'}</td><td>${when(u.completedAt)}</td></tr>`;
-    }
-    yield `</tbody></table>`;
-  }
-  const neverPassed = model.resources.filter((r) => r.successful === 0);
-  if (neverPassed.length) {
-    yield `<h2 style="margin-top:18px">Resources with no successful validation</h2><table id="never-passed"><thead><tr><th>Resource</th><th>Type</th><th>Validations</th><th>Last verdict</th></tr></thead><tbody>`;
-    for (const r of neverPassed) {
-      yield `<tr><td><code>${esc(r.resourceArn)}</code></td><td>${esc(r.resourceType)}</td><td class="num">${r.validations}</td><td class="v v-${esc(r.lastVerdict)}">${esc(r.lastVerdict)}</td></tr>`;
     }
     yield `</tbody></table>`;
   }
@@ -250,14 +336,11 @@ export function* renderHtml(model: ReportModel, options: RenderOptions): Generat
   yield `<label class="filter"><input type="checkbox" id="only-failed"> show only failed and timed-out validations</label>`;
   // An organization report names the account: S3 ARNs, for one, carry none.
   const byAccount = s.accounts > 1;
-  yield `<table id="validations"><thead><tr><th>Finished (UTC)</th>${byAccount ? '<th>Account</th>' : ''}<th>Type</th><th>Source resource</th><th>Plan</th><th>Verdict</th><th>Restore</th><th>Data age</th><th>Checks</th><th>Message</th><th>Evidence</th></tr></thead><tbody>`;
+  yield `<table id="validations"><thead><tr><th>Finished (UTC)</th>${byAccount ? '<th>Account</th>' : ''}<th>Type</th><th>Source resource</th><th>Plan</th><th>Verdict</th><th>Restore / RTO</th><th>Data age / RPO</th><th>Checks</th><th>Evidence (SHA-256)</th></tr></thead><tbody>`;
   let chunk: string[] = [];
   for (const v of model.validations) {
-    const failedChecks = v.failedChecks.length
-      ? ` <span class="note">(${esc(v.failedChecks.join(', '))})</span>`
-      : '';
     chunk.push(
-      `<tr class="verdict-${v.verdict.toLowerCase()}"><td class="t">${when(v.finishedAt)}</td>${byAccount ? `<td class="id">${esc(v.accountId ?? '–')}</td>` : ''}<td>${esc(v.resourceType)}</td><td><code>${esc(shortArn(v.sourceResourceArn ?? '–'))}</code></td><td>${esc(v.restoreTestingPlanName ?? '–')}</td><td class="v v-${v.verdict}">${v.verdict}</td><td class="num">${fmtMin(v.restoreDurationSeconds === undefined ? undefined : v.restoreDurationSeconds / 60)}</td><td class="num">${fmtMin(v.dataAgeMinutes)}</td><td class="num">${v.checkCount}${failedChecks}</td><td>${esc(v.message.length > 240 ? `${v.message.slice(0, 239)}…` : v.message)}</td><td class="id"><a href="${esc(options.linkOf(v))}">${esc(v.restoreJobId)}</a></td></tr>`,
+      `<tr class="verdict-${v.verdict.toLowerCase()}"><td class="t">${when(v.finishedAt)}</td>${byAccount ? `<td class="id">${esc(v.accountId ?? '–')}</td>` : ''}<td>${esc(v.resourceType)}</td><td><code>${esc(shortArn(v.sourceResourceArn ?? '–'))}</code></td><td>${esc(v.restoreTestingPlanName ?? '–')}</td><td class="v v-${v.verdict}">${v.verdict}</td>${judged(v.restoreDurationSeconds === undefined ? undefined : v.restoreDurationSeconds / 60, v.rtoObjectiveMinutes, v.rtoMet)}${judged(v.dataAgeMinutes, v.rpoObjectiveMinutes, v.rpoMet)}<td class="checks">${checkList(v)}</td><td class="id"><a href="${esc(options.linkOf(v))}">${esc(v.restoreJobId)}</a>${v.sha256 ? `<code class="sha">${v.sha256}</code>` : ''}</td></tr>`,
     );
     if (chunk.length >= 2000) {
       yield chunk.join('');
@@ -284,30 +367,52 @@ const CSV_COLUMNS = [
   'restoreDurationSeconds',
   'dataAgeMinutes',
   'validationDurationMs',
+  'rtoObjectiveMinutes',
+  'rtoMet',
+  'rpoObjectiveMinutes',
+  'rpoMet',
   'checkCount',
   'failedChecks',
+  'checks',
   'reported',
   'mode',
   'codeVersion',
   'message',
   'evidence',
+  'sha256',
 ] as const;
 
-const csvCell = (v: unknown): string => {
-  const s = v === undefined || v === null ? '' : Array.isArray(v) ? v.join(' ') : String(v);
-  return /[",\n\r]/.test(s) || /^[=+\-@]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+/**
+ * One CSV cell. Text that a spreadsheet would run as a formula (leading `=`, `+`, `-`, `@`, tab or
+ * carriage return) gets a leading `'`, and any cell with a quote, comma or line break is quoted.
+ * @see https://owasp.org/www-community/attacks/CSV_Injection
+ */
+export const csvCell = (v: unknown): string => {
+  if (v === undefined || v === null) return '';
+  const text = Array.isArray(v) ? v.join(' ') : String(v);
+  const s =
+    typeof v === 'number' || typeof v === 'boolean' ? text : /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
+  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 };
+
+const checksCell = (v: EvidenceSummary) =>
+  (v.checks ?? []).map((c) => `${c.id} ${c.status}: ${c.detail}`).join(' | ');
 
 /**
  * CSV: one line per validation, then one line per never-tested resource (verdict `NOT_TESTED`,
- * the reason as message) so a spreadsheet holds the whole audit answer.
+ * the reason as message) and per selection that could not be evaluated (`NOT_EVALUATED`), so a
+ * spreadsheet holds the whole audit answer.
  */
 export function* renderCsv(model: ReportModel, options: RenderOptions): Generator<string> {
   yield `${CSV_COLUMNS.join(',')}\n`;
   let chunk: string[] = [];
   for (const v of model.validations) {
     const row = v as unknown as Record<string, unknown>;
-    chunk.push(CSV_COLUMNS.map((c) => csvCell(c === 'evidence' ? options.linkOf(v) : row[c])).join(','));
+    chunk.push(
+      CSV_COLUMNS.map((c) =>
+        csvCell(c === 'evidence' ? options.linkOf(v) : c === 'checks' ? checksCell(v) : row[c]),
+      ).join(','),
+    );
     if (chunk.length >= 1000) {
       yield `${chunk.join('\n')}\n`;
       chunk = [];
@@ -321,6 +426,15 @@ export function* renderCsv(model: ReportModel, options: RenderOptions): Generato
       restoreTestingPlanName: u.restoreTestingPlanName,
       verdict: 'NOT_TESTED',
       message: u.reason,
+    };
+    chunk.push(CSV_COLUMNS.map((c) => csvCell(row[c])).join(','));
+  }
+  for (const n of model.notEvaluated) {
+    const row: Record<string, unknown> = {
+      finishedAt: model.coverageGeneratedAt,
+      restoreTestingPlanName: n.split('/')[0],
+      verdict: 'NOT_EVALUATED',
+      message: `selection ${n}: its resources could not be listed, whether they were tested is unknown`,
     };
     chunk.push(CSV_COLUMNS.map((c) => csvCell(row[c])).join(','));
   }

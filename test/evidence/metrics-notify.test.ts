@@ -60,6 +60,37 @@ describe('recordValidationMetrics', () => {
   });
 });
 
+describe('recordValidationMetrics with objectives', () => {
+  it('counts a missed objective in the totals and per objective, and an unmeasured one not at all', () => {
+    const m = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'restore-validation' });
+    const out = capture(m);
+    recordValidationMetrics(
+      {
+        ...makeRecord(3, { count: 10 }),
+        verdict: 'SUCCESSFUL',
+        objectives: {
+          onMiss: 'report',
+          rto: { objectiveMinutes: 30, measuredMinutes: 42, met: false },
+          rpo: { objectiveMinutes: 60, met: null },
+        },
+      },
+      m,
+    );
+    const [totals, byType] = out as [Record<string, unknown>, Record<string, unknown>];
+    expect(totals).toMatchObject({ ObjectivesMissed: 1 });
+    expect(byType).toMatchObject({ RtoObjectiveMissed: 1 });
+    expect(byType).not.toHaveProperty('RpoObjectiveMissed');
+  });
+
+  it('records no objective metric for a profile without objectives', () => {
+    const m = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'restore-validation' });
+    const out = capture(m);
+    recordValidationMetrics({ ...makeRecord(4, { count: 10 }), verdict: 'SUCCESSFUL' }, m);
+    expect(out[0]).not.toHaveProperty('ObjectivesMissed');
+    expect(out[1]).not.toHaveProperty('RtoObjectiveMissed');
+  });
+});
+
 describe('notifyVerdict', () => {
   let moto: Moto;
   let sns: SNSClient;

@@ -117,7 +117,7 @@ describe('check rds', () => {
       'aurora',
       '--config',
       join(dir, 'config.yaml'),
-      '--profile',
+      '--config-profile',
       'orders-db',
       '--engine',
       'mariadb',
@@ -171,21 +171,21 @@ describe('check rds', () => {
     expect(r.code).toBe(1);
   });
 
-  it('exits 2 naming the profiles and --profile when several are for the type', async () => {
+  it('exits 2 naming the profiles and --config-profile when several are for the type', async () => {
     const r = await cli(['check', 'rds', '--config', join(dir, 'two.yaml'), ...pgFlags()]);
     expect(r.code).toBe(2);
     expect(r.out).toBe('');
     expect(r.err).toContain(
       '2 profiles in ' +
         join(dir, 'two.yaml') +
-        ' are for resource type RDS (orders-db, billing-db): pick one with --profile NAME',
+        ' are for resource type RDS (orders-db, billing-db): pick one with --config-profile NAME',
     );
     const picked = await cli([
       'check',
       'aurora',
       '--config',
       join(dir, 'two.yaml'),
-      '--profile',
+      '--config-profile',
       'orders-db',
       ...pgFlags(),
     ]);

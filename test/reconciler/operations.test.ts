@@ -86,6 +86,20 @@ describe('RestoreValidationOperations', () => {
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
   });
 
+  it('alarms when a validation misses a recovery objective', () => {
+    const { template } = build();
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ObjectivesMissed',
+      Namespace: 'RestoreValidation',
+      Dimensions: [{ Name: 'service', Value: 'restore-validation' }],
+      Statistic: 'Sum',
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+      AlarmActions: Match.anyValue(),
+    });
+  });
+
   it('lets the reconciler sweep only DB instances tagged as ours, and nothing when told not to', () => {
     const statementsOf = (template: Template) =>
       Object.values(template.findResources('AWS::IAM::Policy')).flatMap(

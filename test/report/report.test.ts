@@ -1,11 +1,13 @@
+import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveOutput, runReport } from '../../bin/report';
-import { writeEvidenceFile } from '../../shared/evidence';
+import { type EvidenceRecord, writeEvidenceFile } from '../../shared/evidence';
 import type { CoverageReport } from '../../shared/evidence-store';
+import { csvCell } from '../../shared/report-html/render';
 import { makeRecords } from '../evidence/fixtures';
 
 const COUNT = 1_000;
@@ -183,6 +185,182 @@ describe('report', () => {
     io.err.length = 0;
     expect(await runReport({ evidence: join(dir, 'nope'), out: join(dir, 'x.html') }, capture)).toBe(2);
     expect(io.err).toEqual([`report: --evidence ${join(dir, 'nope')} is not a directory`]);
+  });
+});
+
+describe('report for an auditor', () => {
+  const ARN_A = 'arn:aws:rds:us-east-1:123456789012:db:orders';
+  const ARN_B = 'arn:aws:rds:us-east-1:123456789012:db:billing';
+  const base = makeRecords({ count: 1, verdict: 'SUCCESSFUL' })[0] as EvidenceRecord;
+  const record = (over: Partial<EvidenceRecord>): EvidenceRecord => ({ ...base, ...over });
+  // orders: a good 4-minute-old copy, then a damaged one 72 h old that missed the RPO objective
+  const good = record({
+    restoreJobId: 'JOB-GOOD',
+    sourceResourceArn: ARN_A,
+    verdict: 'SUCCESSFUL',
+    validationFinishedAt: '2026-11-20T10:00:00.000Z',
+    restoreDurationSeconds: 600,
+    dataAgeMinutes: 4,
+    objectives: {
+      onMiss: 'report',
+      rto: { objectiveMinutes: 30, measuredMinutes: 10, met: true },
+      rpo: { objectiveMinutes: 60, measuredMinutes: 4, met: true },
+    },
+  });
+  const damaged = record({
+    restoreJobId: 'JOB-DAMAGED',
+    sourceResourceArn: ARN_A,
+    verdict: 'FAILED',
+    message: '=HYPERLINK("http://evil.example","click")',
+    validationFinishedAt: '2026-11-22T10:00:00.000Z',
+    restoreDurationSeconds: 900,
+    dataAgeMinutes: 4320,
+    objectives: {
+      onMiss: 'report',
+      rto: { objectiveMinutes: 30, measuredMinutes: 15, met: true },
+      rpo: { objectiveMinutes: 60, measuredMinutes: 4320, met: false },
+    },
+    checks: [
+      { id: 'orders-present', status: 'pass', detail: 'n = 18234', durationMs: 12 },
+      {
+        id: 'orders-fresh',
+        status: 'fail',
+        detail: 'newest row is 72 h older than the recovery point, allowed 90 min',
+        durationMs: 9,
+      },
+    ],
+  });
+  const billing = record({
+    restoreJobId: 'JOB-BILLING',
+    sourceResourceArn: ARN_B,
+    verdict: 'FAILED',
+    validationFinishedAt: '2026-11-23T10:00:00.000Z',
+  });
+  const sha = (file: string | undefined) =>
+    createHash('sha256')
+      .update(readFileSync(file ?? ''))
+      .digest('hex');
+  let d: string;
+  let files: Record<string, string>;
+  beforeAll(() => {
+    d = mkdtempSync(join(tmpdir(), 'rv-report-audit-'));
+    files = Object.fromEntries(
+      [good, damaged, billing].map((r) => [r.restoreJobId, writeEvidenceFile(join(d, 'evidence'), r)]),
+    );
+    writeFileSync(
+      join(d, 'evidence', 'coverage.json'),
+      JSON.stringify({
+        ...coverage,
+        untested: [],
+        unwatched: [],
+        notEvaluated: ['weekly_restore_tests/by_tag'],
+      }),
+    );
+  });
+  afterAll(() => rmSync(d, { recursive: true, force: true }));
+
+  it('shows the last successful validation per resource with its age, objectives, hash and per-check detail', async () => {
+    const out = join(d, 'audit.html');
+    expect(await runReport({ evidence: join(d, 'evidence'), out }, capture)).toBe(0);
+    await page.goto(`file://${out}`);
+
+    // the per-resource table of the last successful validation
+    const rows = page.locator('#last-successful-table tbody tr');
+    await expect(rows.count()).resolves.toBe(2);
+    const orders = rows.filter({ hasText: ARN_A });
+    await expect(orders.locator('td').nth(2).textContent()).resolves.toBe('2026-11-20 10:00');
+    await expect(orders.locator('td.age').textContent()).resolves.toMatch(/^\d+(\.\d)? d$/);
+    await expect(orders.locator('td').nth(4).textContent()).resolves.toBe('10 min / 30 min');
+    await expect(orders.locator('td').nth(5).textContent()).resolves.toBe('4 min / 60 min');
+    await expect(orders.locator('code.sha').textContent()).resolves.toBe(sha(files['JOB-GOOD']));
+    await expect(rows.filter({ hasText: ARN_B }).textContent()).resolves.toContain(
+      'none: 1 validation, last FAILED',
+    );
+
+    // a missed objective is red, in the validations table, with the objective beside it
+    const damagedRow = page.locator('#validations tbody tr').filter({ hasText: 'JOB-DAMAGED' });
+    const miss = damagedRow.locator('td.miss');
+    await expect(miss.textContent()).resolves.toBe('3.0 d / 60 min, missed');
+    await expect(miss.evaluate(backgroundOf)).resolves.toBe('rgb(255, 235, 233)');
+    await expect(damagedRow.locator('code.sha').textContent()).resolves.toBe(sha(files['JOB-DAMAGED']));
+    // per-check detail, failed first, in place of the truncated message
+    await expect(damagedRow.locator('ul.checks li').allTextContents()).resolves.toEqual([
+      'orders-fresh fail: newest row is 72 h older than the recovery point, allowed 90 min',
+      'orders-present pass: n = 18234',
+    ]);
+
+    // medians over successful validations only; misses counted
+    await expect(page.locator('#tile-median-age b').textContent()).resolves.toBe('4 min');
+    await expect(page.locator('#tile-objectives b').textContent()).resolves.toBe('1');
+    // the large data age gets a days axis; every tick and bar label has its unit
+    const ageLabels = await page.locator('svg.chart-data-age text').allTextContents();
+    expect(ageLabels).toContain('data age at the recovery point (days)');
+    expect(ageLabels.filter((t) => /^\d+(\.\d)? d$/.test(t)).length).toBeGreaterThanOrEqual(6);
+    const axisTitles = await page.locator('svg.chart-pass-rate text.axis-title').allTextContents();
+    expect(axisTitles).toEqual(['validations', 'pass rate %', 'day (UTC, MM-DD)']);
+
+    // selections that could not be evaluated are listed, not dropped
+    await expect(page.locator('#not-evaluated-table tbody tr').allTextContents()).resolves.toEqual([
+      'weekly_restore_tests/by_tag',
+    ]);
+  });
+
+  it('keeps not-evaluated selections, objectives, hashes and check detail in CSV and JSON, formulas defused', async () => {
+    expect(await runReport({ evidence: join(d, 'evidence'), out: join(d, 'a.csv') }, capture)).toBe(0);
+    const csv = readFileSync(join(d, 'a.csv'), 'utf8');
+    expect(csv).toContain(',NOT_EVALUATED,');
+    expect(csv).toContain('weekly_restore_tests/by_tag');
+    expect(csv).toContain(`"'=HYPERLINK(""http://evil.example"",""click"")"`);
+    expect(csv).toContain(',60,false,');
+    expect(csv).toContain(sha(files['JOB-DAMAGED']));
+    expect(csv).toContain('orders-fresh fail: newest row is 72 h older');
+
+    expect(await runReport({ evidence: join(d, 'evidence'), out: join(d, 'a.json') }, capture)).toBe(0);
+    const json = JSON.parse(readFileSync(join(d, 'a.json'), 'utf8'));
+    expect(json.notEvaluated).toEqual(['weekly_restore_tests/by_tag']);
+    expect(json.summary).toMatchObject({
+      notEvaluated: 1,
+      untested: 0,
+      objectivesMissed: 1,
+      medianDataAgeMinutes: 4,
+    });
+    const orders = json.resources.find((r: { resourceArn: string }) => r.resourceArn === ARN_A);
+    expect(orders.lastSuccessful).toMatchObject({
+      restoreJobId: 'JOB-GOOD',
+      rpoObjectiveMinutes: 60,
+      rpoMet: true,
+    });
+  });
+
+  it('says "unknown", not 0, for never-tested resources when no coverage report exists', async () => {
+    const e = mkdtempSync(join(tmpdir(), 'rv-report-nocov-'));
+    writeEvidenceFile(e, good);
+    io.out.length = 0;
+    expect(await runReport({ evidence: e, out: join(e, 'r.html') }, capture)).toBe(0);
+    expect(io.out.at(-1)).toContain('resources never tested: unknown (no coverage report)');
+    await page.goto(`file://${join(e, 'r.html')}`);
+    await expect(page.locator('#tile-untested b').textContent()).resolves.toBe('unknown');
+    await expect(page.locator('#coverage-unknown').textContent()).resolves.toMatch(
+      /^Unknown: no coverage report/,
+    );
+    expect(await runReport({ evidence: e, out: join(e, 'r.json') }, capture)).toBe(0);
+    expect(JSON.parse(readFileSync(join(e, 'r.json'), 'utf8')).summary.untested).toBeNull();
+    rmSync(e, { recursive: true, force: true });
+  });
+});
+
+describe('csvCell', () => {
+  it('defuses formula-leading text as OWASP describes, tab and carriage return included', () => {
+    expect(csvCell('=1+1')).toBe("'=1+1");
+    expect(csvCell('+1')).toBe("'+1");
+    expect(csvCell('-2')).toBe("'-2");
+    expect(csvCell('@SUM(A1)')).toBe("'@SUM(A1)");
+    expect(csvCell('\t=1+1')).toBe("'\t=1+1");
+    expect(csvCell('\r=1+1')).toBe(`"'\r=1+1"`);
+    expect(csvCell('a,"b"')).toBe('"a,""b"""');
+    expect(csvCell(-5)).toBe('-5');
+    expect(csvCell(false)).toBe('false');
+    expect(csvCell(undefined)).toBe('');
   });
 });
 

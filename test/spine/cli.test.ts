@@ -26,7 +26,7 @@ describe('restore-validation CLI', () => {
   it('validate-config exits 2 with file, path and suggestion on stderr', async () => {
     const r = await run(['validate-config', bad]);
     expect(r.code).toBe(2);
-    expect(r.err).toContain(`${bad} at profiles[0].checks[0]`);
+    expect(r.err).toContain(`${bad}:2:31 at profiles[0].checks[0]`);
     expect(r.err).toContain('did you mean "minObjects"?');
   });
 
@@ -53,6 +53,81 @@ describe('restore-validation CLI', () => {
     const r = await run(['replay', '--event', join(dir, 'nope.json')]);
     expect(r.code).toBe(2);
     expect(r.err).toContain('cannot read event file');
+  });
+
+  it('prints the package version with --version, as aws-cli does', async () => {
+    const r = await run(['--version']);
+    expect(r.code).toBe(0);
+    expect(r.out.trim()).toBe(JSON.parse(readFileSync('package.json', 'utf8')).version);
+  });
+
+  it('answers check --help with the types and the options every type takes', async () => {
+    const r = await run(['check', '--help']);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('rds, aurora, ebs, s3, dynamodb');
+    expect(r.out).toContain('--config-profile <name>');
+    expect(r.out).toContain('--profile <name>           AWS profile');
+  });
+
+  it('names a missing config profile after --config-profile and exits 2', async () => {
+    const r = await run(['check', 's3', '--bucket', 'b', '--config', good, '--config-profile', 'nope']);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain(`no profile named "nope" in ${good}; profiles: p`);
+  });
+
+  it('takes --profile as the AWS profile on check: the environment keys no longer apply', async () => {
+    const args = [
+      'check',
+      'dynamodb',
+      '--table',
+      'awsbackup-restore-test-t',
+      '--endpoint-url',
+      'http://127.0.0.1:9',
+      '--config',
+      good,
+      '--json',
+    ];
+    // Prepare: the environment has keys (test/support/setup.ts), so without --profile the call is made.
+    const withEnvKeys = await run(args);
+    expect(JSON.parse(withEnvKeys.out).message).not.toContain('CredentialsProviderError');
+    // Act: a profile that no config file defines, as aws-cli would use it.
+    const r = await run([...args, '--profile', 'rv-no-such-profile']);
+    // Assess
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.out).message).toContain('CredentialsProviderError');
+    expect(process.env.AWS_PROFILE).toBeUndefined();
+  });
+
+  it('exits 3, not 1, when the tool itself fails: replay with no region anywhere', async () => {
+    const saved = { AWS_REGION: process.env.AWS_REGION, AWS_DEFAULT_REGION: process.env.AWS_DEFAULT_REGION };
+    delete process.env.AWS_REGION;
+    delete process.env.AWS_DEFAULT_REGION;
+    try {
+      const r = await run(['replay', '--restore-job-id', 'AB12', '--dry-run']);
+      expect(r.code).toBe(3);
+      expect(r.err).toContain('no AWS region: pass --region REGION or set AWS_REGION');
+    } finally {
+      Object.assign(process.env, saved);
+    }
+  });
+
+  it('replay takes the region from the event and rejects a contradicting --region', async () => {
+    const r = await run([
+      'replay',
+      '--event',
+      fixturePath('completed-s3.json'),
+      '--region',
+      'eu-west-1',
+      '--dry-run',
+    ]);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain("--region eu-west-1 contradicts the event's region us-east-1");
+  });
+
+  it('replay needs exactly one of --event and --restore-job-id', async () => {
+    const r = await run(['replay', '--dry-run']);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('exactly one of --event FILE and --restore-job-id ID');
   });
 
   it('has a committed example config that validates', async () => {

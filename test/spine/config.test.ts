@@ -66,7 +66,36 @@ describe('config', () => {
 
   it('names the file, the path and suggests the fix for a mistyped top-level key', () => {
     const err = errorOf('version: 1\nprofile: []\n');
-    expect(err.message).toBe('validation.config.yaml: unknown key "profile" (did you mean "profiles"?)');
+    expect(err.message).toBe('validation.config.yaml:2:1: unknown key "profile" (did you mean "profiles"?)');
+  });
+
+  it('gives line and column of a schema error deep in a block mapping, with a sentence and the fix', () => {
+    const err = errorOf(
+      'version: 1\ndefaults:\n  reportValidating: true\nprofiles:\n  - name: orders\n    checks:\n      - id: fresh\n        freshness:\n          sql: select max(t) from x\n          maxAgeMinutes: "90"\n',
+    );
+    expect(err.position).toEqual({ line: 10, column: 11 });
+    expect(err.message).toBe(
+      'validation.config.yaml:10:11 at profiles[0].checks[0].freshness.maxAgeMinutes: must be a number, got the text "90": write it without quotes: 90',
+    );
+  });
+
+  it('words the common zod issues as sentences with the fix, each problem with its line', () => {
+    const err = errorOf(
+      'version: 1\ndefaults:\n  concurrency: 0\n  checkTimeoutSeconds: true\nprofiles:\n  - name: p\n    match: { resourceType: RDZ }\n',
+    );
+    expect(err.message).toContain(
+      'line 3, column 3, defaults.concurrency: must be at least 1, got the number 0: change it to 1 or more',
+    );
+    expect(err.message).toContain(
+      'line 4, column 3, defaults.checkTimeoutSeconds: must be a number, got true',
+    );
+    expect(err.message).toContain('line 7, column 14, profiles[0].match.resourceType: must be one of "RDS"');
+    expect(err.message).toContain('(did you mean "RDS"?)');
+    expect(err.message).not.toMatch(/Invalid input|Too small/);
+  });
+
+  it('gives line and column of a YAML syntax error', () => {
+    expect(errorOf('version: 1\nprofiles: [\n').position).toEqual({ line: 3, column: 1 });
   });
 
   it('suggests the check kind meant by a typo', () => {

@@ -29,7 +29,7 @@ describe('pickLocalProfile', () => {
 
   it('refuses to guess when several profiles are for the type, whatever the type', () => {
     expect(() => pick('S3')).toThrow(
-      '2 profiles in v.yaml are for resource type S3 (media, media-eu): pick one with --profile NAME',
+      '2 profiles in v.yaml are for resource type S3 (media, media-eu): pick one with --config-profile NAME',
     );
     expect(pick('S3', 'media-eu').profile?.name).toBe('media-eu');
   });
@@ -40,7 +40,7 @@ describe('pickLocalProfile', () => {
     expect(r.note).toContain('no profile in v.yaml is for resource type EBS');
   });
 
-  it('names the profiles when --profile names none of them', () => {
+  it('names the profiles when --config-profile names none of them', () => {
     expect(() => pick('RDS', 'nope')).toThrow('profiles: orders-db, media, media-eu');
   });
 });

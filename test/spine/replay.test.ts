@@ -73,6 +73,88 @@ describe('restore-validation replay', () => {
     });
   });
 
+  it('replays a real job by --restore-job-id, the event built from DescribeRestoreJob', async () => {
+    const r = await run([
+      'replay',
+      '--restore-job-id',
+      String(fixture('completed-s3.json').detail.restoreJobId),
+      '--region',
+      'us-east-1',
+      '--config',
+      join(dir, 'config.yaml'),
+      '--dry-run',
+      '--json',
+    ]);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    const json = JSON.parse(r.out);
+    expect(json.verdict).toBe('SUCCESSFUL');
+    expect(json.checks.map((c: { id: string }) => c.id)).toEqual(['restored-bucket', 'has-a']);
+    expect(fake.count('PutRestoreValidationResult')).toBe(0);
+  });
+
+  it('exits 2 naming the job when --restore-job-id names no job', async () => {
+    const r = await run(['replay', '--restore-job-id', 'NO-SUCH-JOB', '--region', 'us-east-1', '--dry-run']);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('no restore job NO-SUCH-JOB in us-east-1');
+  });
+
+  it('judges the restore time against the objective: a miss is recorded, the verdict stands (onMiss: report)', async () => {
+    // The fixture's job ran 22:00:05 → 22:41:53, 41.8 minutes.
+    writeFileSync(
+      join(dir, 'objectives.yaml'),
+      'version: 1\ndefaults: { objectives: { rtoMinutes: 30, rpoMinutes: 120 } }\nprofiles: [{name: docs, match: {resourceType: S3}, checks: [{id: has-a, keys: [a.txt]}]}]\n',
+    );
+    const r = await run([
+      'replay',
+      '--event',
+      join(dir, 'event.json'),
+      '--config',
+      join(dir, 'objectives.yaml'),
+      '--dry-run',
+      '--json',
+      '--evidence',
+      join(dir, 'ev-objectives'),
+    ]);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.out).verdict).toBe('SUCCESSFUL');
+    const day = readdirSync(join(dir, 'ev-objectives'))[0] ?? '';
+    const file = readdirSync(join(dir, 'ev-objectives', day))[0] ?? '';
+    const record = JSON.parse(readFileSync(join(dir, 'ev-objectives', day, file), 'utf8'));
+    expect(record.objectives).toEqual({
+      onMiss: 'report',
+      rto: { objectiveMinutes: 30, measuredMinutes: 41.8, met: false },
+      rpo: { objectiveMinutes: 120, met: null },
+    });
+  });
+
+  it('fails the verdict on a missed objective when the profile says onMiss: fail', async () => {
+    writeFileSync(
+      join(dir, 'objectives-fail.yaml'),
+      'version: 1\ndefaults: { objectives: { rtoMinutes: 300 } }\nprofiles: [{name: docs, match: {resourceType: S3}, objectives: { rtoMinutes: 30, onMiss: fail }, checks: [{id: has-a, keys: [a.txt]}]}]\n',
+    );
+    const r = await run([
+      'replay',
+      '--event',
+      join(dir, 'event.json'),
+      '--config',
+      join(dir, 'objectives-fail.yaml'),
+      '--dry-run',
+      '--json',
+    ]);
+    expect(r.code).toBe(1);
+    const json = JSON.parse(r.out);
+    expect(json.verdict).toBe('FAILED');
+    expect(json.checks).toContainEqual(
+      expect.objectContaining({
+        id: 'rto-objective',
+        status: 'fail',
+        detail: 'restore time 41.8 min exceeds the objective of 30 min',
+      }),
+    );
+    expect(json.message).toMatch(/^1 of 3 checks failed\. rto-objective failed/);
+  });
+
   it('posts the verdict without --dry-run, once', async () => {
     const first = await run([
       'replay',
