@@ -38,6 +38,8 @@ const isZodDefault = (m: string) => /^(Invalid|Too (small|big)|Expected)/.test(m
 /** The sentence for one issue; `input` is the offending value (parse with `reportInput: true`). */
 export function humanMessage(issue: z.core.$ZodIssue): string {
   const input = (issue as { input?: unknown }).input;
+  // A message the schema itself gives (`.max(65535, 'a port is 1-65535')`) already says what to do.
+  if (issue.code !== 'invalid_union' && !isZodDefault(issue.message)) return issue.message;
   switch (issue.code) {
     case 'invalid_type': {
       const expected = String(issue.expected);

@@ -439,7 +439,9 @@ describe('RestoreValidation', () => {
 
   it('fails synth naming the file and the path when the config is invalid', () => {
     const bad = join(FIXTURES, 'invalid.config.yaml');
-    expect(() => build({ configPath: bad })).toThrow(/invalid\.config\.yaml at profiles\[0\]\.checks\[0\]/);
+    expect(() => build({ configPath: bad })).toThrow(
+      /invalid\.config\.yaml:8:19 at profiles\[0\]\.checks\[0\]\.expect\.n:[\s\S]*unknown key "minimum"/,
+    );
   });
 
   it('fails synth naming the file when the config file is missing', () => {
