@@ -187,15 +187,20 @@ export async function runComparison(
   return result;
 }
 
-/** Prefix groups listed in parallel (at most this many at once). */
-const FAN_OUT = 8;
+/** Prefix groups listed in parallel (at most this many at once, per bucket). */
+const FAN_OUT = 16;
 /** More top-level prefixes than this and the listing stays sequential (the prefix list is held in memory). */
 const MAX_GROUPS = 10_000;
 
+/** Levels of single "directories" (`data/`, then `data/2026/` …) descended before giving up on fan-out. */
+const MAX_DEPTH = 4;
+
 /**
- * Splits a full comparison by the "directories" one level below the listing prefix (union of both
- * buckets), plus the keys directly at that level. S3 serves each listing sequentially, 1,000 keys
- * per request, so listing prefixes side by side multiplies listing throughput.
+ * Splits a full comparison by the "directories" below the listing prefix (union of both buckets),
+ * plus the keys directly at each level. Where a level holds a single directory (`data/`), the split
+ * descends into it, so a bucket whose keys all start with one prefix is still listed side by side.
+ * S3 serves each listing sequentially, 1,000 keys per request, so listing prefixes side by side
+ * multiplies listing throughput. Groups are disjoint and cover every key under the listing prefix.
  * @see https://docs.aws.amazon.com/AmazonS3/latest/userguide/optimizing-performance.html
  */
 async function prefixGroups(
@@ -204,14 +209,22 @@ async function prefixGroups(
   options: RunOptions,
 ): Promise<Group[] | undefined> {
   if (params.reference.with !== 'source') return undefined;
-  const base = listingPrefix(params.filter);
+  const source = params.reference.bucket;
   const opts = { retry: options.retry, signal: options.signal, max: MAX_GROUPS };
-  const [a, b] = await Promise.all([
-    listCommonPrefixes(s3, params.reference.bucket, base, opts),
-    listCommonPrefixes(s3, params.restoredBucket, base, opts),
-  ]);
-  if (!a || !b) return undefined;
-  const union = [...new Set([...a, ...b])].sort(compareKeys);
-  if (union.length < 2) return undefined;
-  return [{ ...(base ? { prefix: base } : {}), delimiter: '/' }, ...union.map((prefix) => ({ prefix }))];
+  const levels: Group[] = [];
+  let level = listingPrefix(params.filter);
+  for (let depth = 0; depth < MAX_DEPTH; depth++) {
+    const [a, b] = await Promise.all([
+      listCommonPrefixes(s3, source, level, opts),
+      listCommonPrefixes(s3, params.restoredBucket, level, opts),
+    ]);
+    if (!a || !b) return undefined;
+    const union = [...new Set([...a, ...b])].sort(compareKeys);
+    // The keys directly at this level are one group of their own.
+    levels.push({ ...(level ? { prefix: level } : {}), delimiter: '/' });
+    if (union.length === 0) return undefined;
+    if (union.length > 1) return [...levels, ...union.map((prefix) => ({ prefix }))];
+    level = union[0];
+  }
+  return undefined;
 }

@@ -123,6 +123,16 @@ export function isFullObject(info: ObjectInfo, alg: ChecksumAlgorithm): boolean 
   return !isMultipartEtag(info.etag);
 }
 
+/** What a listing entry says about content, for a proof that needs no HeadObject. */
+const listedInfo = (o: ListedObject): ObjectInfo => ({
+  size: o.size,
+  etag: o.etag,
+  checksums: {},
+  sseCustomer: false,
+  storageClass: o.storageClass,
+  archived: false,
+});
+
 const plainMd5 = (info: ObjectInfo) =>
   isMd5Etag(info.etag) && !info.sseCustomer && !(info.sse ?? '').startsWith('aws:kms');
 
@@ -210,6 +220,12 @@ export async function proveAgainstObject(
   if ((options.trustListingEtags ?? true) && ref.etag && ref.etag === restored.etag) {
     return decided('matched', isMultipartEtag(ref.etag) ? 'etag-multipart' : 'etag-md5');
   }
+  // Without trusted ETags, a pair whose listings show no stored checksum on either side can only be
+  // proven by its bytes: two HeadObject calls would only confirm that, so stream straight away.
+  const noneStored = (o: ListedObject) =>
+    (o.checksumAlgorithms?.length ?? 0) === 0 && !ARCHIVED.has(o.storageClass ?? '');
+  if (!(options.trustListingEtags ?? true) && noneStored(ref) && noneStored(restored))
+    return streamProof(listedInfo(ref), refLoc, listedInfo(restored), restLoc, options);
   let refInfo: ObjectInfo;
   let restInfo: ObjectInfo;
   try {

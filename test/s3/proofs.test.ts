@@ -231,3 +231,23 @@ describe('nothing compared', () => {
     expect(allowed.verdict.verdict).toBe('SUCCESSFUL');
   });
 });
+
+describe('listing fan-out', () => {
+  it('descends through a single top-level prefix and still sees every key exactly once', async () => {
+    const objects: Record<string, string> = { top: 't', 'data/readme': 'r', 'data/': 'dir marker' };
+    for (let d = 0; d < 5; d++) for (let i = 0; i < 3; i++) objects[`data/${d}/o${i}`] = `${d}-${i}`;
+    await makeBucket(s3, SOURCE, objects);
+    await makeBucket(s3, RESTORED, { ...objects, 'data/3/o1': 'X-Y', 'data/9/extra': 'e' });
+    const r = await run([{ id: 'same', compare: { with: 'source', mode: 'full' } }]);
+    expect(result(r)?.data?.counts).toMatchObject({
+      reference: 18,
+      restored: 19,
+      matched: 17,
+      mismatched: 1,
+      extra: 1,
+      missing: 0,
+    });
+    expect(result(r)?.detail).toContain('mismatched: data/3/o1');
+    expect(result(r)?.detail).toContain('extra: data/9/extra');
+  });
+});
