@@ -192,6 +192,22 @@ describe('check rds', () => {
     expect(picked.code).toBe(0);
   });
 
+  it('exits 2 when --recovery-point-time has no offset, instead of reading it in the local zone', async () => {
+    const r = await cli([
+      'check',
+      'rds',
+      '--config',
+      join(dir, 'config.yaml'),
+      ...pgFlags(),
+      '--recovery-point-time',
+      '2026-11-24T22:00:00',
+    ]);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain(
+      '--recovery-point-time "2026-11-24T22:00:00" has no time zone offset: add Z for UTC',
+    );
+  });
+
   it('exits 2 with a readable reason when the password variable is not set', async () => {
     const r = await cli([
       'check',

@@ -221,7 +221,7 @@ describe('rds handler', () => {
             name: 'iam',
             match: { resourceType: 'RDS' },
             connection: { database: 'orders', iamAuth: true, user: 'validator', tls: false },
-            checks: [{ id: 'q', sql: 'select 1' }],
+            checks: [{ id: 'q', sql: 'select 1', rows: { min: 0 } }],
           },
         ],
       }),
