@@ -213,12 +213,9 @@ describe('aurora validator', () => {
     });
     expect(creates()[0]?.Tags).toContainEqual({ Key: CREATED_BY_TAG, Value: JOB_ID });
     expect(creates()[0]?.DBInstanceIdentifier).toMatch(new RegExp(`^${CLUSTER}-rv-[0-9a-f]{6}$`));
+    // Automated backups belong to the cluster: DeleteAutomatedBackups does not apply to a member.
     expect(deletes()).toEqual([
-      {
-        DBInstanceIdentifier: creates()[0]?.DBInstanceIdentifier,
-        SkipFinalSnapshot: true,
-        DeleteAutomatedBackups: true,
-      },
+      { DBInstanceIdentifier: creates()[0]?.DBInstanceIdentifier, SkipFinalSnapshot: true },
     ]);
     expect(out.evidence?.notes.temporaryInstanceDeleted).toBe('deleting');
     expect(checks(out).invoices?.status).toBe('pass');
