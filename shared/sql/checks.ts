@@ -14,6 +14,7 @@ import type { CheckConfig, Expectation } from '../config/index';
 import { reasonOf } from '../errors';
 import { SqlStatementError } from './connection';
 import { compareDecimal, toBigInt, toDecimal } from './decimal';
+import { type DepthOptions, depthChecks } from './depth';
 import { evaluateExpectation } from './expect';
 import { quoteTable, splitTableName } from './identifiers';
 import type { SqlSession } from './session';
@@ -30,6 +31,8 @@ export interface SqlCheckEnv {
   readonly recoveryPointTime?: Date;
   /** Records measured facts (dataAgeMinutes) into the evidence. */
   readonly note?: (key: string, value: unknown) => void;
+  /** The default checks that need no SQL from the user (depth.ts); off when undefined. */
+  readonly depth?: DepthOptions | false;
 }
 
 /** Freshness tolerates rows this much newer than the recovery point (clock skew between app and AWS). */
@@ -442,6 +445,9 @@ export function buildSqlChecks<F>(
       handled.add(c.id);
     }
   }
+  const ids = new Set(profileChecks.map((c) => c.id));
+  for (const d of depthChecks<F>(env.session, env.depth ?? false, () => restored(env), ids))
+    checks.push({ ...d, run: (f, ctx) => guarded(async () => d.run(f, ctx)) });
   return { checks, handled };
 }
 

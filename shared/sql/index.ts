@@ -6,6 +6,7 @@ export * from './checks';
 export * from './connection';
 export * from './credentials';
 export * from './decimal';
+export * from './depth';
 export * from './errors';
 export * from './expect';
 export * from './identifiers';

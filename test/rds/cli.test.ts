@@ -108,6 +108,9 @@ describe('check rds', () => {
       ['login', 'pass'],
       ['orders-present', 'pass'],
       ['orders-fresh', 'pass'],
+      // The default checks: every user table counted; no foreign keys declared.
+      ['user-tables', 'pass'],
+      ['foreign-keys', 'skip'],
     ]);
   });
 
@@ -167,6 +170,8 @@ describe('check rds', () => {
     expect(json.checks.map((c) => [c.id, c.status])).toEqual([
       ['login', 'pass'],
       ['orders-present', 'fail'],
+      ['user-tables', 'pass'],
+      ['foreign-keys', 'skip'],
     ]);
     expect(r.code).toBe(1);
   });

@@ -155,6 +155,8 @@ describe('rds handler', () => {
       ['login', 'pass'],
       ['orders-present', 'pass'],
       ['orders-fresh', 'pass'],
+      ['user-tables', 'pass'],
+      ['foreign-keys', 'skip'],
     ]);
     expect(out.evidence?.dataAgeMinutes).toBe(10);
     expect(secrets.commandCalls(GetSecretValueCommand)).toHaveLength(1);

@@ -71,6 +71,8 @@ describe('rds validator on MariaDB', () => {
       ['tables', 'pass'],
       ['fresh', 'pass'],
       ['paid', 'pass'],
+      ['user-tables', 'pass'],
+      ['foreign-keys', 'skip'],
     ]);
     expect(run.notes.dataAgeMinutes).toBe(10);
   });
