@@ -1,7 +1,9 @@
 /**
  * Read-only connection pools for PostgreSQL (`pg`) and MySQL/MariaDB (`mysql2`).
  *
- * Defence in depth against a check that writes: (1) every statement runs alone in a READ ONLY
+ * Defence in depth against a check that writes: (0) a statement that is not one plain read is
+ * refused before it is sent (statement-guard.ts: COPY, INTO OUTFILE, dblink_exec, … act outside any
+ * transaction); (1) every statement runs alone in a READ ONLY
  * transaction that is rolled back afterwards; (2) the session default is read-only too, so an
  * implicit commit (MySQL DDL) or a smuggled COMMIT cannot escape into a writable transaction;
  * (3) one statement per call — `pg` uses the extended protocol, which rejects `a; b`, and mysql2

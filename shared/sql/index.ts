@@ -11,6 +11,7 @@ export * from './errors';
 export * from './expect';
 export * from './identifiers';
 export * from './session';
+export * from './statement-guard';
 export * from './time';
 export * from './tls';
 export * from './types';
