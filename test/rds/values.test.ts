@@ -6,6 +6,7 @@ import {
   evaluateExpectation,
   parseDbTimestamp,
   quoteTable,
+  redactDriverMessage,
   toBigInt,
 } from '../../shared/sql/index';
 
@@ -134,5 +135,26 @@ profiles:
     expect(load([{ id: 't', tables: ['a.b.c'] }])).toThrow('not a table name');
     expect(load([{ id: 't', tables: ['"unterminated'] }])).toThrow('not a table name');
     expect(load([{ id: 't', tables: ['audit."Log"', '`Orders`', 'public.orders'] }])).not.toThrow();
+  });
+});
+
+describe('redactDriverMessage', () => {
+  it('removes quoted values from data-exception texts of both drivers', () => {
+    expect(redactDriverMessage('invalid input syntax for type integer: "alice"', '22P02')).toBe(
+      'invalid input syntax for type integer: "…"',
+    );
+    expect(redactDriverMessage("Truncated incorrect DOUBLE value: 'alice@example.com'", '22007')).toBe(
+      'Truncated incorrect DOUBLE value: "…"',
+    );
+    expect(redactDriverMessage("Duplicate entry 'o\\'brien' for key 'PRIMARY'", '23000')).not.toContain(
+      'brien',
+    );
+  });
+
+  it('keeps identifiers in other errors, which name no row data', () => {
+    expect(redactDriverMessage('relation "customers" does not exist', '42P01')).toBe(
+      'relation "customers" does not exist',
+    );
+    expect(redactDriverMessage('x'.repeat(600), undefined)).toHaveLength(500);
   });
 });
