@@ -9,5 +9,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     setupFiles: ['test/support/setup.ts'],
+    // One moto server per worker slot for the whole run (test/support/global-setup.ts).
+    globalSetup: ['test/support/global-setup.ts'],
   },
 });

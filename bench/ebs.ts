@@ -11,6 +11,7 @@
  * baseline does) and "full" (adds a directory check walking all files, paths and free space).
  * Each variant runs warm (the image in the page cache) and the best of three runs counts.
  */
+
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -18,6 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bundleMountCheck } from '../functions/ebs/mount-check/bundle';
 import type { FsCheckSpec, MountCheckResult } from '../functions/ebs/mount-check/types';
+import { judge } from './_targets';
 
 const SIZE_MIB = Number(process.env.EBS_BENCH_SIZE_MIB ?? 2048);
 const FILES = Number(process.env.EBS_BENCH_FILES ?? 50_000);
@@ -162,19 +164,17 @@ export default async function bench(): Promise<void> {
     const flMs = best(fl.map((x) => x.ms));
     const rss = Math.max(...lfl.map((x) => x.rssMb), ...fl.map((x) => x.rssMb));
     const line = (name: string, ms: number) => {
-      const ratio = ms / baseMs;
-      return `${name.padEnd(44)} ${secs(ms).padStart(9)}   ratio ${ratio.toFixed(2)} (target ≤ ${TARGET_RATIO}) ${ratio <= TARGET_RATIO ? 'OK' : 'OVER'}\n`;
+      process.stdout.write(`${name.padEnd(44)} ${secs(ms).padStart(9)}\n`);
+      judge(`ebs/${name} vs baseline`, ms / baseMs, '≤', TARGET_RATIO, '×');
     };
     process.stdout.write(
       `baseline: e2fsck -fn + mount + sha256sum ×${CANARIES}  ${secs(baseMs).padStart(9)}\n`,
     );
-    process.stdout.write(line('mount check, like-for-like (fsck+mount+hashes)', lflMs));
-    process.stdout.write(line(`mount check, full profile (+walk ${FILES} files)`, flMs));
+    line('mount check, like-for-like (fsck+mount+hashes)', lflMs);
+    line(`mount check, full profile (+walk ${FILES} files)`, flMs);
+    judge('ebs/peak RSS of the mount-check program', rss, '<', TARGET_RSS_MB, 'MB');
     process.stdout.write(
-      `peak RSS of the mount-check program: ${rss.toFixed(1)} MB (target < ${TARGET_RSS_MB} MB) ${rss < TARGET_RSS_MB ? 'OK' : 'OVER'}`,
-    );
-    process.stdout.write(
-      ` (like-for-like ${Math.max(...lfl.map((x) => x.rssMb)).toFixed(1)} MB, full ${Math.max(...fl.map((x) => x.rssMb)).toFixed(1)} MB)\n`,
+      `peak RSS by run: like-for-like ${Math.max(...lfl.map((x) => x.rssMb)).toFixed(1)} MB, full ${Math.max(...fl.map((x) => x.rssMb)).toFixed(1)} MB)\n`,
     );
     process.stdout.write(
       `runs: baseline ${base.map(secs).join(', ')}; like-for-like ${lfl.map((x) => secs(x.ms)).join(', ')}; full ${fl.map((x) => secs(x.ms)).join(', ')}\n`,

@@ -5,6 +5,7 @@
  * queries run one after another with `psql`. Target: validation ≤ 1.2 × psql's total time, peak
  * memory (RSS) < 150 MB. Run: `npx tsx bench/rds.ts` (ROWS=… to change the size).
  */
+
 import { performance } from 'node:perf_hooks';
 import { rdsValidator } from '../functions/rds/validator';
 import { createClients } from '../shared/clients';
@@ -13,6 +14,7 @@ import { localRestoreJob } from '../shared/job';
 import { logger } from '../shared/logger';
 import { runValidator } from '../shared/validator';
 import { startPostgres } from '../test/support/engines';
+import { judge } from './_targets';
 
 const ROWS = Number(process.env.ROWS ?? 1_000_000);
 const TARGET_RATIO = 1.2;
@@ -153,15 +155,11 @@ export default async function bench(): Promise<void> {
     console.log(
       `  validation wall time (${run.results.length} results incl. login, verdict ${run.verdict.verdict}): ${runMs.toFixed(0)} ms (sum of check times ${sumOfChecks} ms)`,
     );
-    console.log(
-      `  ratio validation / psql: ${ratio.toFixed(2)} (target ≤ ${TARGET_RATIO}) ${ratio <= TARGET_RATIO ? 'OK' : 'MISSED'}`,
-    );
+    judge('rds/validation vs psql', ratio, '≤', TARGET_RATIO, '×');
     console.log(
       `  validation with concurrency 1 (overhead alone): ${serialMs.toFixed(0)} ms, ratio ${(serialMs / psqlMs).toFixed(2)} vs psql`,
     );
-    console.log(
-      `  peak RSS during validation: ${rssMb.toFixed(0)} MB (target < ${TARGET_RSS_MB} MB) ${rssMb < TARGET_RSS_MB ? 'OK' : 'MISSED'}`,
-    );
+    judge('rds/peak RSS during validation', rssMb, '<', TARGET_RSS_MB, 'MB');
   } finally {
     await pg.stop();
   }

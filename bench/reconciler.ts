@@ -9,6 +9,7 @@
  *
  *   npx tsx bench/reconciler.ts [JOBS]
  */
+
 import { BackupClient } from '@aws-sdk/client-backup';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -19,6 +20,7 @@ import { postVerdict } from '../shared/report';
 import { createEvidenceStore } from '../test/evidence/moto-tables';
 import { FakeRestoreTestingApi } from '../test/reconciler/fake-restore-testing';
 import { startMoto } from '../test/support/engines';
+import { judge } from './_targets';
 
 const TARGET = 1.1;
 const H = 3_600_000;
@@ -174,8 +176,9 @@ export default async function bench(jobs = 10_000): Promise<void> {
       );
       const pages = Math.ceil(result.jobs / 1000) + plans.length;
       console.log(
-        `  baseline (describe every job): ${((pages + result.jobs) / result.jobs).toFixed(3)} per job; vs baseline ×${(perJob / ((pages + result.jobs) / result.jobs)).toFixed(2)}; vs target ${TARGET}: ${(perJob / TARGET).toFixed(2)} ${perJob <= TARGET ? 'OK' : 'MISSED'}`,
+        `  baseline (describe every job): ${((pages + result.jobs) / result.jobs).toFixed(3)} per job; vs baseline ×${(perJob / ((pages + result.jobs) / result.jobs)).toFixed(2)}`,
       );
+      judge(`reconciler/${pass} calls per job`, perJob, '≤', TARGET);
     }
   } finally {
     await api.stop();

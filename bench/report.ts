@@ -6,12 +6,14 @@
  *
  *   npx tsx bench/report.ts [COUNT]
  */
+
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeEvidenceFile } from '../shared/evidence';
 import { makeRecord, rng } from '../test/evidence/fixtures';
+import { judge } from './_targets';
 
 const TARGET_MS = 10_000;
 const TARGET_MB = 300;
@@ -66,11 +68,9 @@ export default async function bench(count = 100_000): Promise<void> {
       `vs baseline: CPU ×${(report.cpuMs / baseline.cpuMs).toFixed(2)}, wall ×${(report.ms / baseline.ms).toFixed(2)}, memory ×${(report.maxRssMb / baseline.maxRssMb).toFixed(2)}`,
     );
     const worst = Math.max(report.maxRssMb, csv.maxRssMb);
-    console.log(
-      `vs target: CPU time ${(report.cpuMs / TARGET_MS).toFixed(2)} of ${TARGET_MS / 1000} s ${report.cpuMs < TARGET_MS ? 'OK' : 'MISSED'} ` +
-        `(wall ${(report.ms / TARGET_MS).toFixed(2)} ${report.ms < TARGET_MS ? 'OK' : 'MISSED'}), ` +
-        `memory ${(worst / TARGET_MB).toFixed(2)} of ${TARGET_MB} MB ${worst < TARGET_MB ? 'OK' : 'MISSED'}`,
-    );
+    judge(`report/${count} records, CPU time`, report.cpuMs / 1000, '<', TARGET_MS / 1000, 's');
+    judge(`report/${count} records, wall time`, report.ms / 1000, '<', TARGET_MS / 1000, 's');
+    judge(`report/${count} records, peak RSS`, worst, '<', TARGET_MB, 'MB');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -5,6 +5,7 @@
  */
 import { readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import { allJudged } from './_targets';
 
 // Node 20 is supported on purpose; the SDK's end-of-support notice would clutter every result.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -33,5 +34,11 @@ for (const name of wanted.length ? wanted : all) {
     process.stdout.write(`bench ${name} failed: ${err instanceof Error ? err.stack : String(err)}\n`);
   }
   process.stdout.write(`=== ${name}: ${((performance.now() - started) / 1000).toFixed(1)} s ===\n`);
+}
+const targets = allJudged();
+if (targets.length) {
+  const missed = targets.filter((t) => !t.met);
+  process.stdout.write(`\n=== targets: ${targets.length - missed.length} met, ${missed.length} missed ===\n`);
+  for (const t of targets) process.stdout.write(`${t.met ? 'met   ' : 'MISSED'} ${t.name}\n`);
 }
 process.exit(failed ? 1 : 0);

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSqlPool, rdsCaBundle } from '../../shared/sql/index';
-import { type Postgres, startPostgres } from '../support/engines';
+import { type Postgres, startPostgres, waitFor } from '../support/engines';
 
 let pg: Postgres;
 let cert: string;
@@ -39,7 +39,8 @@ beforeAll(async () => {
   execFileSync('install', ['-o', 'postgres', '-m', '600', join(dir, 'key.pem'), join(data, 'server.key')]);
   execFileSync('install', ['-o', 'postgres', '-m', '644', join(dir, 'cert.pem'), join(data, 'server.crt')]);
   pg.psql('ALTER SYSTEM SET ssl = on; SELECT pg_reload_conf();');
-  await new Promise((r) => setTimeout(r, 300));
+  // the postmaster applies the reload asynchronously: wait until a new session sees it
+  await waitFor('ssl = on after reload', () => pg.psql('SHOW ssl').trim() === 'on');
 });
 
 afterAll(async () => {

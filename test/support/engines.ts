@@ -9,6 +9,7 @@ import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { inject } from 'vitest';
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -23,7 +24,7 @@ export async function freePort(): Promise<number> {
   });
 }
 
-async function waitFor(
+export async function waitFor(
   what: string,
   probe: () => Promise<boolean> | boolean,
   timeoutMs = 30_000,
@@ -55,22 +56,99 @@ export interface Moto {
   stop(): Promise<void>;
 }
 
-/** Starts `moto_server` on a free port. */
+/**
+ * Moto for one test file. Under vitest, each worker slot has one moto server for the whole run
+ * (started by test/support/global-setup.ts): a file gets its slot's server reset to a fresh state,
+ * and `stop()` leaves it for the next file in that slot. Elsewhere (benchmarks) it starts its own.
+ */
 export async function startMoto(): Promise<Moto> {
-  const bin = which('moto_server', 'moto is expected on the image (pip package moto[server])');
-  const port = await freePort();
-  const proc = spawn(bin, ['-H', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
+  const shared = sharedMotoEndpoint();
+  if (!shared) return spawnMoto();
+  await resetMoto(shared);
+  return { endpoint: shared, reset: () => resetMoto(shared), stop: async () => {} };
+}
+
+/** Moto's state and the options a test may have changed (Step Functions execution), as at start. */
+async function resetMoto(endpoint: string): Promise<void> {
+  const ok = (r: Response, what: string) => {
+    if (!r.ok) throw new Error(`moto ${what} answered HTTP ${r.status}`);
+  };
+  ok(await fetch(`${endpoint}/moto-api/reset`, { method: 'POST' }), 'reset');
+  ok(
+    await fetch(`${endpoint}/moto-api/config`, {
+      method: 'POST',
+      body: JSON.stringify({ stepfunctions: { execute_state_machine: false } }),
+    }),
+    'config',
+  );
+}
+
+function sharedMotoEndpoint(): string | undefined {
+  let endpoints: readonly string[] | undefined;
+  try {
+    endpoints = inject('motoEndpoints');
+  } catch {
+    return undefined; // not inside a vitest worker
+  }
+  return endpoints?.[Number(process.env.VITEST_POOL_ID ?? '1') - 1];
+}
+
+/**
+ * Starts moto's server through test/support/moto_server.py: it binds a port of its own choosing and
+ * says which (no other process can take it in between), and applies DynamoDB requests one at a time,
+ * as DynamoDB applies conditional writes atomically (moto's threaded server does not).
+ */
+export async function spawnMoto(): Promise<Moto> {
+  which('moto_server', 'moto is expected on the image (pip package moto[server])');
+  const proc = spawn('python3', [join(import.meta.dirname, 'moto_server.py'), '127.0.0.1'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    let out = '';
+    let err = '';
+    proc.stdout?.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const m = /moto listening on (\d+)/.exec(out);
+      if (m) resolve(Number(m[1]));
+    });
+    proc.stderr?.on('data', (chunk: Buffer) => {
+      err = (err + chunk.toString()).slice(-2000);
+    });
+    proc.once('error', reject);
+    proc.once('exit', (code) => reject(new Error(`moto exited with code ${code} before listening: ${err}`)));
+  });
+  proc.stdout?.resume();
+  proc.stderr?.resume();
   const endpoint = `http://127.0.0.1:${port}`;
-  await waitFor('moto_server', async () => (await fetch(`${endpoint}/moto-api/`)).ok, 30_000, proc);
+  await waitFor('moto_server', async () => (await fetch(`${endpoint}/moto-api/`)).ok, 60_000, proc);
   return {
     endpoint,
     reset: async () => {
       await fetch(`${endpoint}/moto-api/reset`, { method: 'POST' });
     },
     stop: async () => {
+      if (proc.exitCode !== null) return;
+      const exited = new Promise((r) => proc.once('exit', r));
       proc.kill('SIGTERM');
+      await exited;
     },
   };
+}
+
+/**
+ * Starts a server on a free port, choosing again when another process took the port between
+ * choosing and binding it (the server then fails to start, it never answers for someone else).
+ */
+async function onFreePort<T>(what: string, start: (port: number) => Promise<T>): Promise<T> {
+  let last: unknown;
+  for (let attempt = 0; attempt < 5; attempt++) {
+    try {
+      return await start(await freePort());
+    } catch (err) {
+      last = err;
+    }
+  }
+  throw new Error(`${what} did not start on any of 5 free ports: ${String(last)}`);
 }
 
 export interface Postgres {
@@ -100,7 +178,6 @@ export async function startPostgres(): Promise<Postgres> {
   const dir = mkdtempSync(join(tmpdir(), 'rv-pg-'));
   chmodSync(dir, 0o777);
   const data = join(dir, 'data');
-  const port = await freePort();
   const asPg = (args: string[]) =>
     execFileSync('runuser', ['-u', 'postgres', '--', ...args], { stdio: 'pipe' });
   execFileSync('sh', ['-c', `echo postgres > ${dir}/pw && chmod 644 ${dir}/pw`]);
@@ -116,17 +193,20 @@ export async function startPostgres(): Promise<Postgres> {
     'postgres',
     '--no-sync',
   ]);
-  asPg([
-    join(bin, 'pg_ctl'),
-    '-D',
-    data,
-    '-w',
-    '-l',
-    join(dir, 'log'),
-    '-o',
-    `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off`,
-    'start',
-  ]);
+  const port = await onFreePort('PostgreSQL', async (p) => {
+    asPg([
+      join(bin, 'pg_ctl'),
+      '-D',
+      data,
+      '-w',
+      '-l',
+      join(dir, 'log'),
+      '-o',
+      `-p ${p} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off`,
+      'start',
+    ]);
+    return p;
+  });
   const psql = (sql: string, database = 'postgres') =>
     execFileSync(
       join(bin, 'psql'),
@@ -187,7 +267,6 @@ export async function startMariaDb(): Promise<MariaDb> {
   const dir = mkdtempSync(join(tmpdir(), 'rv-maria-'));
   const data = join(dir, 'data');
   const sock = join(dir, 'sock');
-  const port = await freePort();
   execFileSync(
     installDb,
     [
@@ -201,31 +280,39 @@ export async function startMariaDb(): Promise<MariaDb> {
       stdio: 'pipe',
     },
   );
-  const proc = spawn(
-    mariadbd,
-    [
-      '--no-defaults',
-      '--user=root',
-      `--datadir=${data}`,
-      `--port=${port}`,
-      '--bind-address=127.0.0.1',
-      `--socket=${sock}`,
-      '--skip-log-bin',
-      '--innodb-flush-log-at-trx-commit=0',
-      '--skip-name-resolve',
-    ],
-    { stdio: 'ignore' },
-  );
-  await waitFor(
-    'mariadbd',
-    () =>
-      existsSync(sock) &&
-      execFileSync(client, ['--no-defaults', `--socket=${sock}`, '-uroot', '-e', 'select 1'], {
-        stdio: 'pipe',
-      }).length > 0,
-    30_000,
-    proc,
-  );
+  const { proc, port } = await onFreePort('mariadbd', async (p) => {
+    const proc = spawn(
+      mariadbd,
+      [
+        '--no-defaults',
+        '--user=root',
+        `--datadir=${data}`,
+        `--port=${p}`,
+        '--bind-address=127.0.0.1',
+        `--socket=${sock}`,
+        '--skip-log-bin',
+        '--innodb-flush-log-at-trx-commit=0',
+        '--skip-name-resolve',
+      ],
+      { stdio: 'ignore' },
+    );
+    try {
+      await waitFor(
+        'mariadbd',
+        () =>
+          existsSync(sock) &&
+          execFileSync(client, ['--no-defaults', `--socket=${sock}`, '-uroot', '-e', 'select 1'], {
+            stdio: 'pipe',
+          }).length > 0,
+        60_000,
+        proc,
+      );
+    } catch (err) {
+      if (proc.exitCode === null) proc.kill('SIGKILL');
+      throw err;
+    }
+    return { proc, port: p };
+  });
   const sql = (text: string, database?: string) =>
     execFileSync(
       client,
