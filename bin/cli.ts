@@ -26,6 +26,7 @@ import { buildEvidence, writeEvidenceFile } from '../shared/evidence';
 import { loadCheckExtensions, resolveCheckTarget } from '../shared/extend';
 import { localRestoreJob } from '../shared/job';
 import { processRestoreEvent } from '../shared/lifecycle';
+import { parseInstantFlag } from '../shared/local';
 import { logger } from '../shared/logger';
 import { validatorTypeFor } from '../shared/resource-types';
 import { runValidator, type ValidatorDefinition } from '../shared/validator';
@@ -106,16 +107,6 @@ function readConfig(file: string | undefined): Config {
   return file ? loadConfigFile(file) : emptyConfig();
 }
 
-function parseTime(value: string | undefined, flag: string): Date | undefined {
-  if (value === undefined) return undefined;
-  const d = new Date(value);
-  if (Number.isNaN(d.getTime()))
-    throw new UsageError(
-      `${flag} ${JSON.stringify(value)} is not an ISO 8601 time (e.g. 2026-11-24T22:00:00Z)`,
-    );
-  return d;
-}
-
 async function runCheck(type: string, argv: string[], io: Io): Promise<number> {
   // --validator FILE runs a user's validator; --extension FILE (repeatable) adds check kinds first.
   const { target, argv: rest } = await resolveCheckTarget(type, argv, loadTarget);
@@ -157,7 +148,7 @@ async function runCheck(type: string, argv: string[], io: Io): Promise<number> {
   });
   // stderr, so that --json keeps exactly one object on stdout.
   if (note) io.err(`note: ${note}\n`);
-  const recoveryPoint = parseTime(opts.recoveryPointTime as string | undefined, '--recovery-point-time');
+  const recoveryPoint = parseInstantFlag(opts.recoveryPointTime, '--recovery-point-time');
   const job = localRestoreJob({
     resourceType: target.resourceType,
     recoveryPointCreationDate: recoveryPoint,

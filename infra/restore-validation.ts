@@ -1134,6 +1134,19 @@ export function typeStatements(
       `the temporary instance's identifier is generated at run time; the request must carry the ${CREATED_BY_TAG} tag (aws:RequestTag condition)`,
       createdByUs,
     );
+    // RDS also authorizes CreateDBInstance on the parameter group, option group and subnet group
+    // the new instance uses (the cluster's subnet group, default groups): AWS's example policies
+    // for CreateDBInstance list og:, pg: and subgrp: resources beside db:. Only in a request that
+    // tags the instance as ours.
+    // @see https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/security_iam_id-based-policy-examples-create-and-modify-examples.html
+    // @see https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonrds.html
+    add(
+      'CreateTemporaryInstanceWithClusterGroups',
+      ['rds:CreateDBInstance'],
+      [rdsArn('pg', '*'), rdsArn('og', '*'), rdsArn('subgrp', '*')],
+      `the temporary instance uses the restored cluster's subnet group and the engine's default parameter and option groups, whose names are known only at run time; only in a request that carries the ${CREATED_BY_TAG} tag (aws:RequestTag condition), and CreateDBInstance only references these groups, never changes them`,
+      createdByUs,
+    );
     add(
       'CreateTemporaryInstanceInRestoredCluster',
       ['rds:CreateDBInstance'],

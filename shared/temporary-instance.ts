@@ -251,14 +251,19 @@ function adapter(
   };
 }
 
-/** RDS (Aurora) control plane. The instance is private: PubliclyAccessible false. */
+/**
+ * RDS (Aurora) control plane. The instance is private: PubliclyAccessible false. It is deleted with
+ * SkipFinalSnapshot only: automated backups belong to the cluster, and DeleteAutomatedBackups does
+ * not apply to a cluster member (the reconciler's sweep deletes members the same way).
+ * @see https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_DeleteDBInstance.html
+ */
 export function rdsControlPlane(client: rds.RDSClient): InstanceControlPlane {
   return adapter(
     'rds',
     client as unknown as Sender,
     rds as unknown as Commands,
     { PubliclyAccessible: false },
-    { SkipFinalSnapshot: true, DeleteAutomatedBackups: true },
+    { SkipFinalSnapshot: true },
   );
 }
 

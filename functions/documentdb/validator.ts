@@ -151,7 +151,7 @@ function collectionsCheck(
 ): CheckDefinition<DocumentDbFacts> {
   return defineCheck<DocumentDbFacts>({
     id,
-    description: 'collections exist, with a minimum number of documents',
+    description: 'collections exist, with a minimum number of documents (default 1)',
     async run(f) {
       const { store, problem } = await openStore(f);
       if (!store || !f.database) return errored(problem ?? 'not run');
@@ -163,12 +163,16 @@ function collectionsCheck(
           problems.push(`collection ${name} is missing`);
           continue;
         }
-        if (want.minDocuments !== undefined) {
-          const n = await store.countDocuments(f.database, name, {}, timeoutMs);
-          counts[name] = n;
-          if (n < want.minDocuments)
-            problems.push(`collection ${name} holds ${n} documents, fewer than ${want.minDocuments}`);
-        }
+        // Default 1: an empty collection is not a restored one unless the profile says 0.
+        const min = want.minDocuments ?? 1;
+        const n = await store.countDocuments(f.database, name, {}, timeoutMs);
+        counts[name] = n;
+        if (n < min)
+          problems.push(
+            n === 0
+              ? `collection ${name}: exists, 0 documents (min ${min})`
+              : `collection ${name} holds ${n} documents, fewer than ${min}`,
+          );
       }
       const total = Object.keys(collections).length;
       return problems.length

@@ -1,7 +1,7 @@
 /** `restore-validation check rds`: the RDS validator's SQL checks against any reachable server (DESIGN.md contract 3). */
 import { readEnvVar } from '../../shared/env';
 import { UsageError } from '../../shared/errors';
-import type { LocalTarget, TargetOption } from '../../shared/local';
+import { type LocalTarget, parseInstantFlag, type TargetOption } from '../../shared/local';
 import { rdsValidator } from './validator';
 
 /** The target flags of `check rds` and `check aurora`. */
@@ -30,7 +30,10 @@ export const SQL_TARGET_OPTIONS: readonly TargetOption[] = [
     flags: '--tls',
     description: 'connect with TLS, verifying the server against the Amazon RDS CA bundle and public roots',
   },
-  { flags: '--recovery-point-time <iso>', description: 'reference time for freshness checks (default: now)' },
+  {
+    flags: '--recovery-point-time <iso>',
+    description: 'reference time for freshness checks, with an offset (2026-11-24T22:00:00Z; default: now)',
+  },
 ];
 
 /**
@@ -47,14 +50,7 @@ export function validateSqlTarget(target: Readonly<Record<string, unknown>>): un
   if (typeof target.passwordEnv === 'string' && readEnvVar(target.passwordEnv) === undefined) {
     throw new UsageError(`--password-env ${target.passwordEnv}: that environment variable is not set`);
   }
-  if (
-    target.recoveryPointTime !== undefined &&
-    Number.isNaN(new Date(String(target.recoveryPointTime)).getTime())
-  ) {
-    throw new UsageError(
-      `--recovery-point-time ${JSON.stringify(target.recoveryPointTime)} is not an ISO 8601 time (e.g. 2026-11-24T22:00:00Z)`,
-    );
-  }
+  parseInstantFlag(target.recoveryPointTime, '--recovery-point-time');
   return undefined;
 }
 

@@ -13,6 +13,8 @@ import { registerClients } from '../../shared/clients';
 import { ResourceStateError } from '../../shared/errors';
 import {
   buildSqlChecks,
+  type DepthOptions,
+  depthOptions,
   hasSqlChecks,
   SQL_CHECK_KINDS,
   type SqlEngine,
@@ -69,11 +71,18 @@ export function sqlChecksFor<F extends { session?: SqlSession; sqlEngine?: SqlEn
   const handled = new Set<string>();
   const out: CheckDefinition<F>[] = [];
   if (facts.session && facts.sqlEngine) {
+    let depth: DepthOptions | false = false;
+    try {
+      depth = depthOptions(ctx.profile?.options?.defaultChecks);
+    } catch (err) {
+      out.push({ id: 'default-checks', run: () => errored((err as Error).message) });
+    }
     const built = buildSqlChecks<F>(profileChecks, {
       session: facts.session,
       engine: facts.sqlEngine,
       recoveryPointTime: ctx.job.recoveryPointCreationDate,
       note: ctx.note,
+      depth,
     });
     out.push(...built.checks);
     for (const id of built.handled) handled.add(id);

@@ -14,6 +14,7 @@ import type { CheckConfig, Expectation } from '../config/index';
 import { reasonOf } from '../errors';
 import { SqlStatementError } from './connection';
 import { compareDecimal, toBigInt, toDecimal } from './decimal';
+import { type DepthOptions, depthChecks } from './depth';
 import { evaluateExpectation } from './expect';
 import { quoteTable, splitTableName } from './identifiers';
 import type { SqlSession } from './session';
@@ -30,6 +31,8 @@ export interface SqlCheckEnv {
   readonly recoveryPointTime?: Date;
   /** Records measured facts (dataAgeMinutes) into the evidence. */
   readonly note?: (key: string, value: unknown) => void;
+  /** The default checks that need no SQL from the user (depth.ts); off when undefined. */
+  readonly depth?: DepthOptions | false;
 }
 
 /** Freshness tolerates rows this much newer than the recovery point (clock skew between app and AWS). */
@@ -62,10 +65,10 @@ async function guarded(body: () => Promise<CheckOutcome>): Promise<CheckOutcome>
 }
 
 /** Finds a column by name, case-insensitively as a fallback (PostgreSQL folds unquoted aliases). */
-function column(row: SqlRow, name: string): { found: boolean; value: unknown } {
-  if (Object.hasOwn(row, name)) return { found: true, value: row[name] };
+function column(row: SqlRow, name: string): { found: boolean; value: unknown; key?: string } {
+  if (Object.hasOwn(row, name)) return { found: true, value: row[name], key: name };
   const key = Object.keys(row).find((k) => k.toLowerCase() === name.toLowerCase());
-  return key === undefined ? { found: false, value: undefined } : { found: true, value: row[key] };
+  return key === undefined ? { found: false, value: undefined } : { found: true, value: row[key], key };
 }
 
 const PG_POWER_ROLES = [
@@ -150,11 +153,12 @@ function sqlCheck<F>(
     run: (_f, { signal }) =>
       guarded(async () => {
         const pool = await restored(env);
-        const r = await pool.query(c.sql, { signal, timeoutMs });
+        // Only the first row is kept (for expect); the others are counted as they stream past.
+        const r = await pool.query(c.sql, { signal, timeoutMs, maxRows: 1 });
         const reasons: string[] = [];
-        const data: Record<string, unknown> = { rows: r.rows.length };
+        const data: Record<string, unknown> = { rows: r.rowCount };
         if (c.rows) {
-          const why = evaluateExpectation('row count', r.rows.length, c.rows);
+          const why = evaluateExpectation('row count', r.rowCount, c.rows);
           if (why) reasons.push(why);
         }
         const expectations = Object.entries(c.expect ?? {});
@@ -166,24 +170,22 @@ function sqlCheck<F>(
             );
           } else {
             for (const [name, e] of expectations) {
-              const { found, value } = column(first, name);
+              const { found, value, key } = column(first, name);
               if (!found) {
                 reasons.push(
                   `column ${name} is not in the result (columns: ${r.columns.join(', ') || 'none'})`,
                 );
                 continue;
               }
-              const why = evaluateExpectation(`column ${name}`, value, e);
+              const kind = r.columnKinds[r.columns.indexOf(key ?? name)];
+              const why = evaluateExpectation(`column ${name}`, value, e, kind);
               if (why) reasons.push(why);
             }
           }
         }
         if (reasons.length) return fail(reasons.join('; '), data);
         const what = [c.rows ? 'row count' : '', ...expectations.map(([k]) => k)].filter(Boolean);
-        return pass(
-          `${r.rows.length} row${r.rows.length === 1 ? '' : 's'}${what.length ? `; ${what.join(', ')} as expected` : '; query ran'}`,
-          data,
-        );
+        return pass(`${r.rowCount} row${r.rowCount === 1 ? '' : 's'}; ${what.join(', ')} as expected`, data);
       }),
   });
 }
@@ -201,14 +203,17 @@ function freshnessCheck<F>(
     run: (_f, { signal }) =>
       guarded(async () => {
         const pool = await restored(env);
-        const r = await pool.query(c.freshness.sql, { signal, timeoutMs });
+        const r = await pool.query(c.freshness.sql, { signal, timeoutMs, maxRows: 1 });
         const first = r.rows[0];
         if (!first) return fail('the freshness query returned no rows: is the table empty?');
         const key = r.columns[0] ?? Object.keys(first)[0];
         const raw = key === undefined ? undefined : first[key];
+        // timestamptz / MySQL TIMESTAMP are absolute (returned in the session's UTC): the zone for
+        // wall-clock columns must not shift them.
+        const zone = r.columnKinds[0] === 'instant' ? 'UTC' : (c.freshness.timeZone ?? 'UTC');
         let newest: Date | undefined;
         try {
-          newest = parseDbTimestamp(raw, c.freshness.timeZone ?? 'UTC');
+          newest = parseDbTimestamp(raw, zone);
         } catch (err) {
           return errored(`the freshness query's first column is not a timestamp: ${reasonOf(err)}`);
         }
@@ -244,26 +249,27 @@ function freshnessCheck<F>(
   });
 }
 
-/** Which of `tables` are missing from the database. */
+/**
+ * Which of `tables` are missing from the database. Names are parsed as in SQL (identifiers.ts);
+ * an unqualified name is looked up like the server does (PostgreSQL search_path, MySQL the
+ * connection's database).
+ */
 export async function missingTables(
   pool: SqlPool,
   tables: readonly string[],
   options: { signal?: AbortSignal; timeoutMs?: number } = {},
 ): Promise<string[]> {
   if (pool.engine === 'postgres') {
-    // to_regclass resolves like the server does (search_path, case folding) and never raises for absence.
+    // to_regclass resolves a quoted name like the server does and never raises for absence.
     const r = await pool.query(
-      'SELECT t AS name, to_regclass(t) IS NOT NULL AS present FROM unnest($1::text[]) AS t',
-      {
-        params: [tables],
-        ...options,
-      },
+      'SELECT i AS i, to_regclass(t) IS NOT NULL AS present FROM unnest($1::text[]) WITH ORDINALITY AS u(t, i)',
+      { params: [tables.map((t) => quoteTable('postgres', t))], ...options },
     );
-    return r.rows.filter((row) => row.present !== true).map((row) => String(row.name));
+    return r.rows.filter((row) => row.present !== true).map((row) => tables[Number(row.i) - 1] ?? '');
   }
   const missing: string[] = [];
   for (const name of tables) {
-    const { schema, table } = splitTableName(name);
+    const { schema, table } = splitTableName(name, pool.engine);
     const r = await pool.query(
       'SELECT COUNT(*) AS n FROM information_schema.tables WHERE table_schema = COALESCE(?, DATABASE()) AND table_name = ?',
       { params: [schema ?? null, table], ...options },
@@ -273,7 +279,28 @@ export async function missingTables(
   return missing;
 }
 
-function tablesCheck<F>(c: CheckConfig & { tables: string[] }, env: SqlCheckEnv, timeoutMs?: number) {
+/** Rows in `table`, counted only up to `limit` (an existence proof, not a scan of a big table). */
+export async function countRowsUpTo(
+  pool: SqlPool,
+  table: string,
+  limit: number,
+  options: { signal?: AbortSignal; timeoutMs?: number } = {},
+): Promise<bigint> {
+  const r = await pool.query(
+    `SELECT COUNT(*) AS n FROM (SELECT 1 AS x FROM ${quoteTable(pool.engine, table)} LIMIT ${Math.max(1, Math.floor(limit))}) AS rv_bounded`,
+    options,
+  );
+  const n = toBigInt(r.rows[0]?.n);
+  if (n === undefined) throw new SqlStatementError(`count of ${table} is not an integer`);
+  return n;
+}
+
+function tablesCheck<F>(
+  c: CheckConfig & { tables: string[]; minRows?: number },
+  env: SqlCheckEnv,
+  timeoutMs?: number,
+) {
+  const minRows = c.minRows ?? 1;
   return defineCheck<F>({
     id: c.id,
     description: descriptionOf(c),
@@ -282,12 +309,37 @@ function tablesCheck<F>(c: CheckConfig & { tables: string[] }, env: SqlCheckEnv,
       guarded(async () => {
         const pool = await restored(env);
         const missing = await missingTables(pool, c.tables, { signal, timeoutMs });
-        return missing.length
-          ? fail(
-              `missing table${missing.length > 1 ? 's' : ''}: ${missing.join(', ')} (of ${c.tables.length})`,
-              { missing },
-            )
-          : pass(`all ${c.tables.length} tables exist`);
+        const present = c.tables.filter((t) => !missing.includes(t));
+        const counts = await Promise.all(
+          present.map(async (t) => ({
+            table: t,
+            rows: await countRowsUpTo(pool, t, Math.max(1, minRows), { signal, timeoutMs }),
+          })),
+        );
+        const empty = counts.filter((x) => x.rows === 0n).map((x) => x.table);
+        const short = counts.filter((x) => x.rows < BigInt(minRows));
+        const problems = [
+          ...(missing.length
+            ? [`missing table${missing.length > 1 ? 's' : ''}: ${missing.join(', ')} (of ${c.tables.length})`]
+            : []),
+          ...short.map((x) =>
+            x.rows === 0n
+              ? `${x.table}: exists, 0 rows (min ${minRows})`
+              : `${x.table}: exists, ${x.rows} rows (min ${minRows})`,
+          ),
+        ];
+        const data = { missing, empty };
+        if (problems.length) return fail(problems.join('; '), data);
+        return pass(
+          `all ${c.tables.length} tables exist${
+            minRows > 0
+              ? ` with at least ${minRows} row${minRows === 1 ? '' : 's'}`
+              : empty.length
+                ? ` (${empty.map((t) => `${t}: exists, 0 rows`).join('; ')})`
+                : ''
+          }`,
+          data,
+        );
       }),
   });
 }
@@ -393,6 +445,9 @@ export function buildSqlChecks<F>(
       handled.add(c.id);
     }
   }
+  const ids = new Set(profileChecks.map((c) => c.id));
+  for (const d of depthChecks<F>(env.session, env.depth ?? false, () => restored(env), ids))
+    checks.push({ ...d, run: (f, ctx) => guarded(async () => d.run(f, ctx)) });
   return { checks, handled };
 }
 

@@ -1,7 +1,9 @@
 /**
  * Read-only connection pools for PostgreSQL (`pg`) and MySQL/MariaDB (`mysql2`).
  *
- * Defence in depth against a check that writes: (1) every statement runs alone in a READ ONLY
+ * Defence in depth against a check that writes: (0) a statement that is not one plain read is
+ * refused before it is sent (statement-guard.ts: COPY, INTO OUTFILE, dblink_exec, … act outside any
+ * transaction); (1) every statement runs alone in a READ ONLY
  * transaction that is rolled back afterwards; (2) the session default is read-only too, so an
  * implicit commit (MySQL DDL) or a smuggled COMMIT cannot escape into a writable transaction;
  * (3) one statement per call — `pg` uses the extended protocol, which rejects `a; b`, and mysql2
@@ -11,13 +13,14 @@
  * Values keep their exact form: bigint/numeric as strings, timestamps and dates as text (so the
  * process's time zone never shifts them; see time.ts).
  */
+import type { Connection as CallbackConnection } from 'mysql2';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { RestoreValidationError, reasonOf } from '../errors';
 import { explainConnectError } from './errors';
 import { assertReadOnlyStatement, UnsafeStatementError } from './statement-guard';
 import { tlsConnectOptions } from './tls';
-import type { QueryOptions, QueryResult, SqlEndpoint, SqlPool, SqlRow } from './types';
+import type { ColumnKind, QueryOptions, QueryResult, SqlEndpoint, SqlPool, SqlRow } from './types';
 
 const DEFAULT_STATEMENT_TIMEOUT_MS = 30_000;
 const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
@@ -141,8 +144,8 @@ class PgPool implements SqlPool {
       max: Math.max(1, e.poolSize ?? 4),
       connectionTimeoutMillis: e.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
       idleTimeoutMillis: 10_000,
-      // Client-side backstop a little after the server's statement_timeout: a hung network.
-      query_timeout: (e.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS) + 5_000,
+      // No query_timeout: pg would then give every query a callback and collect its rows (see
+      // pgStream); query() has its own backstop instead.
       application_name: 'restore-validation',
       // Startup parameters: read-only by default, UTC, ISO dates (a parameter group may set another DateStyle).
       // standard_conforming_strings=on: backslashes in '…' are literal, as the statement guard reads them.
@@ -182,19 +185,27 @@ class PgPool implements SqlPool {
       broken = new Error('aborted');
     };
     options?.signal?.addEventListener('abort', onAbort, { once: true });
+    // Client-side backstop a little after the server's statement_timeout (a hung network): the
+    // connection is cut, which fails whatever is pending on it.
+    let hung = false;
+    const backstop = setTimeout(() => {
+      hung = true;
+      broken = new Error('no answer from the server');
+      (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
+    }, effectiveTimeout(this.#config, options) + 5_000);
+    backstop.unref();
     try {
       // One round trip for both; simple protocol allows two statements here (our text, no parameters).
       await client.query(
         `BEGIN READ ONLY; SET LOCAL statement_timeout = ${effectiveTimeout(this.#config, options)}`,
       );
       try {
-        const r = await client.query({
-          text: sql,
-          values: options?.params ? [...options.params] : undefined,
-          queryMode: 'extended',
-        } as pg.QueryConfig);
-        return { rows: r.rows as SqlRow[], columns: r.fields.map((f) => f.name) };
+        return await pgStream(client, sql, options);
       } catch (err) {
+        if (hung)
+          throw new SqlStatementError('statement timed out (no answer from the server)', 'RV_HUNG', {
+            cause: err,
+          });
         throw pgStatementError(err);
       } finally {
         await client.query('ROLLBACK').catch((err: Error) => {
@@ -202,6 +213,7 @@ class PgPool implements SqlPool {
         });
       }
     } finally {
+      clearTimeout(backstop);
       options?.signal?.removeEventListener('abort', onAbort);
       client.release(broken);
     }
@@ -214,6 +226,43 @@ class PgPool implements SqlPool {
 
 // SQLSTATEs that mean the check (or the validation user), not the restore, is wrong.
 const PG_CONFIG_STATES = new Set(['42601', '42501', '42804', '42P18', '42725', '42803']);
+
+// PostgreSQL type OIDs: int8, int2, int4, oid, float4, float8, numeric, money; text-like; timestamptz.
+const PG_NUMBER = new Set([20, 21, 23, 26, 700, 701, 1700, 790]);
+const PG_TEXT = new Set([25, 1042, 1043, 18, 19, 142, 114, 3802]);
+const pgKind = (oid: number): ColumnKind =>
+  PG_NUMBER.has(oid) ? 'number' : PG_TEXT.has(oid) ? 'text' : oid === 1184 ? 'instant' : 'other';
+
+/** Runs one statement, keeping at most `maxRows` rows and counting the rest as they stream by. */
+function pgStream(client: pg.PoolClient, sql: string, options?: QueryOptions): Promise<QueryResult> {
+  const keep = options?.maxRows ?? Number.POSITIVE_INFINITY;
+  return new Promise((resolve, reject) => {
+    const rows: SqlRow[] = [];
+    let count = 0;
+    const q = new pg.Query({
+      text: sql,
+      values: options?.params ? [...options.params] : undefined,
+      queryMode: 'extended',
+      types: pgTypes,
+    } as pg.QueryConfig);
+    // A 'row' listener and no callback: pg does not accumulate the rows itself.
+    q.on('row', (row: SqlRow) => {
+      count++;
+      if (rows.length < keep) rows.push(row);
+    });
+    q.on('error', reject);
+    q.on('end', (result: pg.QueryResult) => {
+      const fields = result?.fields ?? [];
+      resolve({
+        rows,
+        rowCount: count,
+        columns: fields.map((f) => f.name),
+        columnKinds: fields.map((f) => pgKind(f.dataTypeID)),
+      });
+    });
+    client.query(q as unknown as pg.QueryConfig);
+  });
+}
 
 function pgStatementError(err: unknown): SqlStatementError {
   const e = err as { code?: string; message?: string };
@@ -343,15 +392,7 @@ class MysqlPool implements SqlPool {
       }
       await conn.query('START TRANSACTION READ ONLY');
       try {
-        // The client-side timeout is a backstop a little after the server's (a hung network).
-        const [rows, fields] = await conn.query({
-          sql,
-          values: options?.params ? [...options.params] : undefined,
-          timeout: timeoutMs + 5_000,
-        });
-        if (!Array.isArray(rows))
-          throw new SqlStatementError('the statement returned no result set (checks must be queries)');
-        return { rows: rows as SqlRow[], columns: (fields ?? []).map((f) => f.name) };
+        return await mysqlStream(conn, sql, options, timeoutMs);
       } catch (err) {
         throw mysqlStatementError(err);
       } finally {
@@ -375,6 +416,69 @@ class MysqlPool implements SqlPool {
     const p = pool ? await pool.catch(() => undefined) : undefined;
     if (p) await bounded(p.end());
   }
+}
+
+// mysql2 column types: DECIMAL, TINY, SHORT, LONG, FLOAT, DOUBLE, LONGLONG, INT24, YEAR, NEWDECIMAL;
+// VARCHAR, VAR_STRING, STRING (CHAR) — BLOB types may hold binary and stay `other`; TIMESTAMP.
+const MYSQL_NUMBER = new Set([0, 1, 2, 3, 4, 5, 8, 9, 13, 246]);
+const MYSQL_TEXT = new Set([15, 253, 254]);
+const mysqlKind = (type: number | undefined): ColumnKind =>
+  type === undefined
+    ? 'other'
+    : MYSQL_NUMBER.has(type)
+      ? 'number'
+      : MYSQL_TEXT.has(type)
+        ? 'text'
+        : type === 7
+          ? 'instant'
+          : 'other';
+
+/** Runs one statement, keeping at most `maxRows` rows and counting the rest as they stream by. */
+function mysqlStream(
+  conn: MysqlConn,
+  sql: string,
+  options: QueryOptions | undefined,
+  timeoutMs: number,
+): Promise<QueryResult> {
+  const keep = options?.maxRows ?? Number.POSITIVE_INFINITY;
+  return new Promise((resolve, reject) => {
+    const rows: SqlRow[] = [];
+    let count = 0;
+    let fields: Array<{ name: string; columnType?: number; type?: number }> | undefined;
+    let failed = false;
+    // The callback connection: without a callback, mysql2 emits rows instead of collecting them.
+    // The client-side timeout is a backstop a little after the server's (a hung network).
+    const q = (conn.connection as unknown as CallbackConnection).query({
+      sql,
+      values: options?.params ? [...options.params] : undefined,
+      timeout: timeoutMs + 5_000,
+    });
+    q.on('error', (err: unknown) => {
+      failed = true;
+      reject(err);
+    });
+    q.on('fields', (f: typeof fields) => {
+      fields = f;
+    });
+    q.on('result', (row: unknown) => {
+      if (!fields) return; // an OK packet (no result set)
+      count++;
+      if (rows.length < keep) rows.push(row as SqlRow);
+    });
+    q.on('end', () => {
+      if (failed) return;
+      if (!fields) {
+        reject(new SqlStatementError('the statement returned no result set (checks must be queries)'));
+        return;
+      }
+      resolve({
+        rows,
+        rowCount: count,
+        columns: fields.map((f) => f.name),
+        columnKinds: fields.map((f) => mysqlKind(f.columnType ?? f.type)),
+      });
+    });
+  });
 }
 
 function mysqlStatementError(err: unknown): SqlStatementError {

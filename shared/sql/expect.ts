@@ -6,6 +6,7 @@
  */
 import type { Expectation } from '../config/kinds/common';
 import { compareNumeric, isNumeric } from './decimal';
+import type { ColumnKind } from './types';
 
 const TRUE_TEXT = new Set(['t', 'true', '1', 'y', 'yes', 'on']);
 const FALSE_TEXT = new Set(['f', 'false', '0', 'n', 'no', 'off']);
@@ -18,15 +19,22 @@ function asText(value: unknown): string {
   return String(value);
 }
 
-/** The value as shown in a reason: numbers only, other values by their kind. */
-export function describeValue(value: unknown): string {
+/**
+ * The value as shown in a reason: numbers only, other values by their kind. Text that reads as a
+ * number (an account or phone number in a text column) is still text, and is described by length.
+ */
+export function describeValue(value: unknown, kind?: ColumnKind): string {
   if (value === null || value === undefined) return 'NULL';
   if (typeof value === 'boolean') return String(value);
-  if (isNumeric(value)) return String(value);
+  if (kind !== 'text' && isNumeric(value)) return String(value);
   return `a ${typeof value === 'string' ? `text value (${value.length} characters)` : typeof value}`;
 }
 
-function equalsValue(value: unknown, expected: string | number | boolean | null): boolean {
+function equalsValue(
+  value: unknown,
+  expected: string | number | boolean | null,
+  kind: ColumnKind | undefined,
+): boolean {
   if (expected === null) return value === null || value === undefined;
   if (value === null || value === undefined) return false;
   if (typeof expected === 'boolean') {
@@ -35,22 +43,33 @@ function equalsValue(value: unknown, expected: string | number | boolean | null)
     const t = asText(value).trim().toLowerCase();
     return expected ? TRUE_TEXT.has(t) : FALSE_TEXT.has(t);
   }
+  // A text column compares as text, exactly: '00123' is not 123, nor "123".
+  if (kind === 'text') return asText(value) === String(expected);
   if (typeof expected === 'number') return compareNumeric(value, expected) === 0;
   // bigint/numeric columns arrive as strings: "1000.00" equals "1000"; other text compares exactly.
   if (asText(value) === expected) return true;
-  return compareNumeric(value, expected) === 0;
+  // Strings of unknown or non-numeric types (uuid, date, …) compare as text only.
+  return typeof value !== 'string' || kind === 'number' || kind === undefined
+    ? compareNumeric(value, expected) === 0
+    : false;
 }
 
 /**
  * Checks one value against one expectation. Returns undefined when it holds, else the reason.
  * @param what how to name the value in the reason, e.g. `column n` or `row count`
  */
-export function evaluateExpectation(what: string, value: unknown, e: Expectation): string | undefined {
+export function evaluateExpectation(
+  what: string,
+  value: unknown,
+  e: Expectation,
+  kind?: ColumnKind,
+): string | undefined {
   const isNull = value === null || value === undefined;
   if (e.notNull === true && isNull) return `${what} is NULL`;
-  if (e.notNull === false && !isNull) return `${what} is not NULL (${describeValue(value)})`;
-  if (e.equals !== undefined && !equalsValue(value, e.equals)) {
-    return `${what} is ${describeValue(value)}, expected ${e.equals === null ? 'NULL' : JSON.stringify(e.equals)}`;
+  const shown = describeValue(value, kind);
+  if (e.notNull === false && !isNull) return `${what} is not NULL (${shown})`;
+  if (e.equals !== undefined && !equalsValue(value, e.equals, kind)) {
+    return `${what} is ${shown}, expected ${e.equals === null ? 'NULL' : JSON.stringify(e.equals)}`;
   }
   for (const [bound, limit] of [
     ['min', e.min],
@@ -59,10 +78,9 @@ export function evaluateExpectation(what: string, value: unknown, e: Expectation
     if (limit === undefined) continue;
     if (isNull) return `${what} is NULL, expected ${bound} ${limit}`;
     const c = compareNumeric(value, limit);
-    if (c === undefined)
-      return `${what} is ${describeValue(value)}, not a number to compare with ${bound} ${limit}`;
-    if (bound === 'min' && c < 0) return `${what} is ${describeValue(value)}, below min ${limit}`;
-    if (bound === 'max' && c > 0) return `${what} is ${describeValue(value)}, above max ${limit}`;
+    if (c === undefined) return `${what} is ${shown}, not a number to compare with ${bound} ${limit}`;
+    if (bound === 'min' && c < 0) return `${what} is ${shown}, below min ${limit}`;
+    if (bound === 'max' && c > 0) return `${what} is ${shown}, above max ${limit}`;
   }
   if (e.matches !== undefined) {
     if (isNull) return `${what} is NULL, expected to match /${e.matches}/`;
@@ -72,7 +90,7 @@ export function evaluateExpectation(what: string, value: unknown, e: Expectation
     } catch (err) {
       return `invalid regular expression /${e.matches}/: ${(err as Error).message}`;
     }
-    if (!re.test(asText(value))) return `${what} (${describeValue(value)}) does not match /${e.matches}/`;
+    if (!re.test(asText(value))) return `${what} (${shown}) does not match /${e.matches}/`;
   }
   return undefined;
 }

@@ -34,10 +34,22 @@ export interface SqlEndpoint {
 
 export type SqlRow = Readonly<Record<string, unknown>>;
 
+/**
+ * What a column holds, from the driver's type metadata: `number` (integer, decimal, float),
+ * `text` (character types: compared as text, never as numbers), `instant` (absolute times:
+ * PostgreSQL `timestamptz`, MySQL `TIMESTAMP`, returned in UTC), `other`.
+ */
+export type ColumnKind = 'number' | 'text' | 'instant' | 'other';
+
 export interface QueryResult {
+  /** The rows kept: all of them, or the first `maxRows` when that option was given. */
   readonly rows: readonly SqlRow[];
+  /** How many rows the statement returned (also those not kept). */
+  readonly rowCount: number;
   /** Column names in select order. */
   readonly columns: readonly string[];
+  /** What each column holds, in select order. */
+  readonly columnKinds: readonly ColumnKind[];
 }
 
 export interface QueryOptions {
@@ -45,6 +57,11 @@ export interface QueryOptions {
   /** Overrides the pool's statement timeout for this statement (it is never raised above it). */
   readonly timeoutMs?: number;
   readonly signal?: AbortSignal;
+  /**
+   * Keep only the first N rows; the rest are counted as they stream past, never held, so a
+   * `select *` of a big table cannot exhaust the process's memory.
+   */
+  readonly maxRows?: number;
 }
 
 /**

@@ -213,12 +213,9 @@ describe('aurora validator', () => {
     });
     expect(creates()[0]?.Tags).toContainEqual({ Key: CREATED_BY_TAG, Value: JOB_ID });
     expect(creates()[0]?.DBInstanceIdentifier).toMatch(new RegExp(`^${CLUSTER}-rv-[0-9a-f]{6}$`));
+    // Automated backups belong to the cluster: DeleteAutomatedBackups does not apply to a member.
     expect(deletes()).toEqual([
-      {
-        DBInstanceIdentifier: creates()[0]?.DBInstanceIdentifier,
-        SkipFinalSnapshot: true,
-        DeleteAutomatedBackups: true,
-      },
+      { DBInstanceIdentifier: creates()[0]?.DBInstanceIdentifier, SkipFinalSnapshot: true },
     ]);
     expect(out.evidence?.notes.temporaryInstanceDeleted).toBe('deleting');
     expect(checks(out).invoices?.status).toBe('pass');
@@ -237,7 +234,9 @@ describe('aurora validator', () => {
   it('fails and deletes the instance when it is not available within the budget', async () => {
     arrange();
     world.createdStatus = 'creating';
-    const out = await run(config([{ id: 'invoices', sql: 'select 1' }], { checksReserveSeconds: 600 }));
+    const out = await run(
+      config([{ id: 'invoices', sql: 'select 1', rows: { min: 0 } }], { checksReserveSeconds: 600 }),
+    );
     expect(out.verdict).toBe('FAILED');
     expect(out.message).toMatch(/temporary instance .* was not available within \d+ s \(status creating\)/);
     expect(deletes()).toHaveLength(1);
@@ -256,7 +255,7 @@ describe('aurora validator', () => {
 
   it('refuses to create an instance in a cluster that is not a restore-test cluster', async () => {
     arrange({ DBClusterIdentifier: 'billing-aurora-copy', TagList: [] });
-    const out = await run(config([{ id: 'invoices', sql: 'select 1' }]));
+    const out = await run(config([{ id: 'invoices', sql: 'select 1', rows: { min: 0 } }]));
     expect(out.verdict).toBe('FAILED');
     expect(out.message).toContain(
       'safety guard: refusing to create a temporary instance in billing-aurora-copy',

@@ -124,6 +124,26 @@ describe('documentdbValidator', () => {
     expect(run.verdict.verdict).toBe('FAILED');
   });
 
+  it('fails an empty collection when the profile gives no minDocuments, and accepts it with 0', async () => {
+    cluster = fakeCluster({ service: 'docdb', identifier: RESTORED, source: SOURCE });
+    const store = memoryStore({ orders: DATA.orders, customers: [], audit: [] });
+    const run = await runValidator(
+      createDocumentDbValidator({ connect: store.connect }),
+      ctx([
+        { id: 'default-min', collections: { orders: {}, customers: {} } },
+        { id: 'may-be-empty', collections: { audit: { minDocuments: 0 } } },
+      ]),
+    );
+    expect(run.results.find((r) => r.id === 'default-min')).toMatchObject({
+      status: 'fail',
+      detail: 'collection customers: exists, 0 documents (min 1)',
+    });
+    expect(run.results.find((r) => r.id === 'may-be-empty')).toMatchObject({
+      status: 'pass',
+      detail: 'all 1 collection(s) present in shop (audit: 0)',
+    });
+  });
+
   it('fails when a collection is missing or holds too few documents, or the find count differs', async () => {
     cluster = fakeCluster({ service: 'docdb', identifier: RESTORED, source: SOURCE });
     const store = memoryStore({ orders: DATA.orders.slice(0, 1) });

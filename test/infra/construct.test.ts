@@ -304,6 +304,13 @@ describe('RestoreValidation', () => {
       );
       expect(orderable?.Resource, type).toBe('*');
     }
+    // CreateDBInstance is also authorized on the groups the instance uses, in a tagged request only.
+    const groups = aurora.find((s) => s.Sid === 'CreateTemporaryInstanceWithClusterGroups');
+    expect(JSON.stringify(groups?.Resource)).toContain(':pg:*');
+    expect(JSON.stringify(groups?.Resource)).toContain(':og:*');
+    expect(JSON.stringify(groups?.Resource)).toContain(':subgrp:*');
+    expect(groups?.Condition).toEqual({ Null: { 'aws:RequestTag/restore-validation:created-by': 'false' } });
+    expect(groups?.Action).toBe('rds:CreateDBInstance');
     const del = aurora.find((s) => actionsOf(s).includes('rds:DeleteDBInstance'));
     expect(del?.Condition).toEqual({ Null: { 'aws:ResourceTag/restore-validation:created-by': 'false' } });
 

@@ -108,6 +108,9 @@ describe('check rds', () => {
       ['login', 'pass'],
       ['orders-present', 'pass'],
       ['orders-fresh', 'pass'],
+      // The default checks: every user table counted; no foreign keys declared.
+      ['user-tables', 'pass'],
+      ['foreign-keys', 'skip'],
     ]);
   });
 
@@ -167,6 +170,8 @@ describe('check rds', () => {
     expect(json.checks.map((c) => [c.id, c.status])).toEqual([
       ['login', 'pass'],
       ['orders-present', 'fail'],
+      ['user-tables', 'pass'],
+      ['foreign-keys', 'skip'],
     ]);
     expect(r.code).toBe(1);
   });
@@ -190,6 +195,22 @@ describe('check rds', () => {
       ...pgFlags(),
     ]);
     expect(picked.code).toBe(0);
+  });
+
+  it('exits 2 when --recovery-point-time has no offset, instead of reading it in the local zone', async () => {
+    const r = await cli([
+      'check',
+      'rds',
+      '--config',
+      join(dir, 'config.yaml'),
+      ...pgFlags(),
+      '--recovery-point-time',
+      '2026-11-24T22:00:00',
+    ]);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain(
+      '--recovery-point-time "2026-11-24T22:00:00" has no time zone offset: add Z for UTC',
+    );
   });
 
   it('exits 2 with a readable reason when the password variable is not set', async () => {

@@ -155,6 +155,8 @@ describe('rds handler', () => {
       ['login', 'pass'],
       ['orders-present', 'pass'],
       ['orders-fresh', 'pass'],
+      ['user-tables', 'pass'],
+      ['foreign-keys', 'skip'],
     ]);
     expect(out.evidence?.dataAgeMinutes).toBe(10);
     expect(secrets.commandCalls(GetSecretValueCommand)).toHaveLength(1);
@@ -221,7 +223,7 @@ describe('rds handler', () => {
             name: 'iam',
             match: { resourceType: 'RDS' },
             connection: { database: 'orders', iamAuth: true, user: 'validator', tls: false },
-            checks: [{ id: 'q', sql: 'select 1' }],
+            checks: [{ id: 'q', sql: 'select 1', rows: { min: 0 } }],
           },
         ],
       }),

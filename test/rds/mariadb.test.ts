@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rdsValidator } from '../../functions/rds/validator';
+import { createSqlPool } from '../../shared/sql/index';
 import { type MariaDb, startMariaDb } from '../support/engines';
 import { byId, runLocal } from './support';
 
@@ -15,6 +16,11 @@ beforeAll(async () => {
     INSERT INTO shop.orders (total, created_at, note) VALUES (1.5, '2026-11-24 21:40:00', NULL), (12345678901234567890.0000000001, '2026-11-24 21:50:00', 'big');
     CREATE TABLE shop_source.orders LIKE shop.orders;
     INSERT INTO shop_source.orders (total, created_at) VALUES (1, NOW()), (1, NOW()), (1, NOW());
+    CREATE TABLE shop.Orders2 (id int, code VARCHAR(10));
+    INSERT INTO shop.Orders2 VALUES (1, '00123'), (2, '7');
+    CREATE TABLE shop_source.Orders2 LIKE shop.Orders2;
+    INSERT INTO shop_source.Orders2 SELECT * FROM shop.Orders2;
+    CREATE TABLE shop.empty_t (id int);
     CREATE USER 'validator'@'127.0.0.1' IDENTIFIED BY 'v-secret';
     GRANT SELECT ON shop.* TO 'validator'@'127.0.0.1';
     GRANT SELECT ON shop_source.* TO 'validator'@'127.0.0.1';
@@ -65,6 +71,8 @@ describe('rds validator on MariaDB', () => {
       ['tables', 'pass'],
       ['fresh', 'pass'],
       ['paid', 'pass'],
+      ['user-tables', 'pass'],
+      ['foreign-keys', 'skip'],
     ]);
     expect(run.notes.dataAgeMinutes).toBe(10);
   });
@@ -129,6 +137,82 @@ describe('rds validator on MariaDB', () => {
     expect(byId(run, 'stamped').data).toMatchObject({ dataAgeMinutes: 5 });
   });
 
+  it('reads TIMESTAMP columns as absolute when freshness.timeZone is set for DATETIME columns', async () => {
+    const run = await runLocal(rdsValidator, {
+      target: target(),
+      recoveryPointTime: RECOVERY_POINT,
+      checks: [
+        {
+          id: 'stamped',
+          freshness: { sql: 'select max(stamped) from orders', maxAgeMinutes: 10, timeZone: 'Europe/Berlin' },
+        },
+      ],
+    });
+    expect(byId(run, 'stamped')).toMatchObject({ status: 'pass' });
+    expect(byId(run, 'stamped').data).toMatchObject({ dataAgeMinutes: 5 });
+  });
+
+  it('compares a VARCHAR as text, not as a number', async () => {
+    const run = await runLocal(rdsValidator, {
+      target: target(),
+      checks: [
+        { id: 'same', sql: 'select code from Orders2 where id = 1', expect: { code: { equals: '00123' } } },
+        { id: 'string', sql: 'select code from Orders2 where id = 1', expect: { code: { equals: '123' } } },
+        { id: 'number', sql: 'select code from Orders2 where id = 1', expect: { code: { equals: 123 } } },
+      ],
+    });
+    expect(byId(run, 'same').status).toBe('pass');
+    expect(byId(run, 'string')).toMatchObject({
+      status: 'fail',
+      detail: 'column code is a text value (5 characters), expected "123"',
+    });
+    expect(byId(run, 'number').status).toBe('fail');
+  });
+
+  it('reads qualified, quoted and mixed-case names the same way in tables and rowCounts', async () => {
+    const run = await runLocal(rdsValidator, {
+      target: target(),
+      connection: { source: { host: db.host, port: db.port, database: 'shop_source' } },
+      checks: [
+        { id: 'exist', tables: ['Orders2', '`Orders2`', 'shop.`Orders2`', '"Orders2"', 'shop.orders'] },
+        { id: 'case', tables: ['orders2'] },
+        { id: 'empty', tables: ['empty_t'] },
+        { id: 'may-be-empty', tables: ['empty_t'], minRows: 0 },
+        { id: 'counts', rowCounts: { tables: ['`Orders2`', 'shop.Orders2'] } },
+      ],
+    });
+    expect(byId(run, 'exist').status).toBe('pass');
+    // MySQL keeps names as written (lower_case_table_names=0 on Linux).
+    expect(byId(run, 'case')).toMatchObject({ status: 'fail', detail: 'missing table: orders2 (of 1)' });
+    expect(byId(run, 'empty')).toMatchObject({ status: 'fail', detail: 'empty_t: exists, 0 rows (min 1)' });
+    expect(byId(run, 'may-be-empty').detail).toBe('all 1 tables exist (empty_t: exists, 0 rows)');
+    expect(byId(run, 'counts')).toMatchObject({
+      status: 'pass',
+      detail: '2 table row counts within 0% of the source',
+    });
+  });
+
+  it('keeps only the first row of a big result and still counts every row', async () => {
+    const pool = createSqlPool({
+      engine: 'mariadb',
+      host: db.host,
+      port: db.port,
+      database: 'shop',
+      user: 'root',
+      password: 'root',
+      tls: false,
+      credentialSource: 'local',
+    });
+    try {
+      const r = await pool.query("select seq, repeat('x', 100) as pad from seq_1_to_200000", { maxRows: 1 });
+      expect(r.rows).toHaveLength(1);
+      expect(r.rowCount).toBe(200000);
+      expect(r.columnKinds).toEqual(['number', 'text']);
+    } finally {
+      await pool.close();
+    }
+  });
+
   it('compares row counts with the source database', async () => {
     const run = await runLocal(rdsValidator, {
       target: target(),
@@ -148,7 +232,7 @@ describe('rds validator on MariaDB', () => {
   it('fails login with the likely cause when the password is wrong', async () => {
     const run = await runLocal(rdsValidator, {
       target: target({ passwordEnv: 'RV_TEST_MARIA_WRONG' }),
-      checks: [{ id: 'count', sql: 'select 1' }],
+      checks: [{ id: 'count', sql: 'select 1', rows: { min: 0 } }],
     });
     expect(byId(run, 'login').detail).toContain('login failed for user "validator"');
     expect(byId(run, 'count').status).toBe('skip');
@@ -171,7 +255,11 @@ describe('rds validator on MariaDB', () => {
       target: target(),
       connection: { statementTimeoutSeconds: 0.5 },
       checks: [
-        { id: 'slow', sql: 'select count(*) as n from orders a, orders b, orders c where sleep(1) = 0' },
+        {
+          id: 'slow',
+          sql: 'select count(*) as n from orders a, orders b, orders c where sleep(1) = 0',
+          rows: { min: 0 },
+        },
       ],
     });
     expect(byId(run, 'slow').status).toBe('fail');
@@ -182,10 +270,10 @@ describe('rds validator on MariaDB', () => {
     const run = await runLocal(rdsValidator, {
       target: target({ user: 'root', passwordEnv: 'RV_TEST_MARIA_ROOT' }),
       checks: [
-        { id: 'delete', sql: 'delete from orders' },
-        { id: 'insert', sql: 'insert into orders (total, created_at) values (1, now())' },
-        { id: 'drop', sql: 'drop table orders' },
-        { id: 'two', sql: 'select 1; delete from orders' },
+        { id: 'delete', sql: 'delete from orders', rows: { min: 0 } },
+        { id: 'insert', sql: 'insert into orders (total, created_at) values (1, now())', rows: { min: 0 } },
+        { id: 'drop', sql: 'drop table orders', rows: { min: 0 } },
+        { id: 'two', sql: 'select 1; delete from orders', rows: { min: 0 } },
         // A function that writes passes the guard: the read-only transaction refuses it.
         { id: 'function', sql: 'select bump() as b', rows: { min: 1 } },
       ],
@@ -204,8 +292,8 @@ describe('rds validator on MariaDB', () => {
       // One connection, so the second check reuses the session the first one changed.
       options: {},
       checks: [
-        { id: 'switch', sql: 'set session transaction read write' },
-        { id: 'drop', sql: 'drop table orders' },
+        { id: 'switch', sql: 'set session transaction read write', rows: { min: 0 } },
+        { id: 'drop', sql: 'drop table orders', rows: { min: 0 } },
       ],
       concurrency: 1,
     });

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rdsValidator } from '../../functions/rds/validator';
+import { createSqlPool } from '../../shared/sql/index';
 import { freePort, type Postgres, startPostgres } from '../support/engines';
 import { byId, runLocal } from './support';
 
@@ -17,6 +18,12 @@ beforeAll(async () => {
     CREATE TABLE orders (id bigserial PRIMARY KEY, total numeric(20,2) NOT NULL, created_at timestamptz NOT NULL, note text);
     CREATE TABLE events (id int, happened timestamp without time zone);
     CREATE TABLE "MixedCase" (id int);
+    CREATE TABLE empty_t (id int);
+    CREATE SCHEMA audit;
+    CREATE TABLE audit."Log" (id int);
+    INSERT INTO audit."Log" VALUES (1), (2);
+    CREATE TABLE codes (code text, big bigint);
+    INSERT INTO codes VALUES ('00123', 9007199254740992);
   `;
   pg.psql(
     `${schema}
@@ -55,6 +62,104 @@ const target = (extra: Record<string, unknown> = {}) => ({
 const orderCount = () => pg.psql('select count(*) from orders', 'shop').trim();
 
 describe('rds validator on PostgreSQL', () => {
+  it('compares a text column as text and big integers exactly, never as doubles', async () => {
+    const run = await runLocal(rdsValidator, {
+      target: target(),
+      checks: [
+        { id: 'text-same', sql: 'select code from codes', expect: { code: { equals: '00123' } } },
+        { id: 'text-vs-string', sql: 'select code from codes', expect: { code: { equals: '123' } } },
+        { id: 'text-vs-number', sql: 'select code from codes', expect: { code: { equals: 123 } } },
+        { id: 'big', sql: 'select big from codes', expect: { big: { equals: '9007199254740993' } } },
+      ],
+    });
+    expect(byId(run, 'text-same').status).toBe('pass');
+    expect(byId(run, 'text-vs-string')).toMatchObject({
+      status: 'fail',
+      detail: 'column code is a text value (5 characters), expected "123"',
+    });
+    expect(byId(run, 'text-vs-number').status).toBe('fail');
+    expect(byId(run, 'big')).toMatchObject({
+      status: 'fail',
+      detail: 'column big is 9007199254740992, expected "9007199254740993"',
+    });
+  });
+
+  it('fails tables on an empty table unless minRows is 0, and says "exists, 0 rows"', async () => {
+    const run = await runLocal(rdsValidator, {
+      target: target(),
+      checks: [
+        { id: 'default', tables: ['orders', 'empty_t'] },
+        { id: 'may-be-empty', tables: ['empty_t'], minRows: 0 },
+        { id: 'enough', tables: ['orders'], minRows: 1000 },
+        { id: 'too-few', tables: ['orders'], minRows: 1001 },
+      ],
+    });
+    expect(byId(run, 'default')).toMatchObject({ status: 'fail', detail: 'empty_t: exists, 0 rows (min 1)' });
+    expect(byId(run, 'may-be-empty')).toMatchObject({
+      status: 'pass',
+      detail: 'all 1 tables exist (empty_t: exists, 0 rows)',
+    });
+    expect(byId(run, 'enough').status).toBe('pass');
+    expect(byId(run, 'too-few')).toMatchObject({
+      status: 'fail',
+      detail: 'orders: exists, 1000 rows (min 1001)',
+    });
+  });
+
+  it('reads schema-qualified, quoted and mixed-case names the same way in tables and rowCounts', async () => {
+    const names = ['audit."Log"', '"MixedCase"', 'public.orders', 'ORDERS'];
+    const run = await runLocal(rdsValidator, {
+      target: target({ user: 'postgres', passwordEnv: 'RV_TEST_PG_SUPER' }),
+      connection: { source: { host: pg.host, port: pg.port, database: 'shop_source' } },
+      checks: [
+        { id: 'exist', tables: names, minRows: 0 },
+        { id: 'folded', tables: ['MixedCase'], minRows: 0 },
+        { id: 'counts', rowCounts: { tables: ['audit."Log"', '"MixedCase"'] } },
+      ],
+    });
+    expect(byId(run, 'exist').status).toBe('pass');
+    // Unquoted names fold to lower case, as in SQL: "MixedCase" needs its quotes.
+    expect(byId(run, 'folded')).toMatchObject({ status: 'fail', detail: 'missing table: MixedCase (of 1)' });
+    expect(byId(run, 'counts')).toMatchObject({
+      status: 'pass',
+      detail: '2 table row counts within 0% of the source',
+    });
+    expect(byId(run, 'counts').data).toMatchObject({
+      counts: [
+        { table: 'audit."Log"', restored: '2', source: '2' },
+        { table: '"MixedCase"', restored: '0', source: '0' },
+      ],
+    });
+  });
+
+  it('keeps only the first row of a big result and still counts every row', async () => {
+    const pool = createSqlPool({
+      engine: 'postgres',
+      host: pg.host,
+      port: pg.port,
+      database: 'shop',
+      user: 'postgres',
+      password: 'postgres',
+      tls: false,
+      credentialSource: 'local',
+    });
+    try {
+      const r = await pool.query("select g, repeat('x', 100) as pad from generate_series(1, 200000) g", {
+        maxRows: 1,
+      });
+      expect(r.rows).toHaveLength(1);
+      expect(r.rowCount).toBe(200000);
+      expect(r.columnKinds).toEqual(['number', 'text']);
+    } finally {
+      await pool.close();
+    }
+    const run = await runLocal(rdsValidator, {
+      target: target(),
+      checks: [{ id: 'all', sql: 'select * from generate_series(1, 200000) g', rows: { equals: 200000 } }],
+    });
+    expect(byId(run, 'all')).toMatchObject({ status: 'pass', detail: '200000 rows; row count as expected' });
+  });
+
   it('passes sql expectations on columns and rows when the data holds', async () => {
     const run = await runLocal(rdsValidator, {
       target: target(),
@@ -230,14 +335,14 @@ describe('rds validator on PostgreSQL', () => {
     const run = await runLocal(rdsValidator, {
       target: target(),
       checks: [
-        { id: 'present', tables: ['orders', 'public.events', '"MixedCase"'] },
-        { id: 'absent', tables: ['orders', 'customers', 'audit.log'] },
+        { id: 'present', tables: ['orders', 'public.events', '"MixedCase"'], minRows: 0 },
+        { id: 'absent', tables: ['orders', 'customers', 'other.log'] },
       ],
     });
     expect(byId(run, 'present').status).toBe('pass');
     expect(byId(run, 'absent')).toMatchObject({
       status: 'fail',
-      detail: 'missing tables: customers, audit.log (of 3)',
+      detail: 'missing tables: customers, other.log (of 3)',
     });
   });
 
@@ -279,7 +384,7 @@ describe('rds validator on PostgreSQL', () => {
     const port = await freePort();
     const run = await runLocal(rdsValidator, {
       target: target({ port: String(port) }),
-      checks: [{ id: 'orders', sql: 'select 1' }],
+      checks: [{ id: 'orders', sql: 'select 1', rows: { min: 0 } }],
     });
     expect(byId(run, 'login').status).toBe('fail');
     expect(byId(run, 'login').detail).toContain(`could not reach 127.0.0.1:${port} (ECONNREFUSED)`);
@@ -293,7 +398,7 @@ describe('rds validator on PostgreSQL', () => {
     const run = await runLocal(rdsValidator, {
       target: target(),
       connection: { statementTimeoutSeconds: 0.5 },
-      checks: [{ id: 'slow', sql: 'select pg_sleep(20) as s' }],
+      checks: [{ id: 'slow', sql: 'select pg_sleep(20) as s', rows: { min: 0 } }],
     });
     expect(byId(run, 'slow')).toMatchObject({
       status: 'fail',
@@ -313,9 +418,9 @@ describe('rds validator on PostgreSQL', () => {
       // The superuser may write: only the guard and the read-only transaction stop it.
       target: target({ user: 'postgres', passwordEnv: 'RV_TEST_PG_SUPER' }),
       checks: [
-        { id: 'delete', sql: 'delete from orders returning id' },
-        { id: 'smuggle', sql: 'commit; delete from orders' },
-        { id: 'ddl', sql: 'drop table orders' },
+        { id: 'delete', sql: 'delete from orders returning id', rows: { min: 0 } },
+        { id: 'smuggle', sql: 'commit; delete from orders', rows: { min: 0 } },
+        { id: 'ddl', sql: 'drop table orders', rows: { min: 0 } },
         // A function that writes passes the guard: the read-only transaction refuses it.
         { id: 'function', sql: 'select bump() as b', rows: { min: 1 } },
       ],
@@ -370,7 +475,7 @@ describe('rds validator on PostgreSQL', () => {
   it('fails login when TLS is required but the server offers none', async () => {
     const run = await runLocal(rdsValidator, {
       target: target({ tls: true }),
-      checks: [{ id: 'q', sql: 'select 1' }],
+      checks: [{ id: 'q', sql: 'select 1', rows: { min: 0 } }],
     });
     expect(byId(run, 'login').status).toBe('fail');
     expect(byId(run, 'login').detail).toContain('does not accept TLS');

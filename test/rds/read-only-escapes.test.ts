@@ -66,8 +66,8 @@ describe('statements that act outside the read-only transaction', () => {
     const run = await runLocal(rdsValidator, {
       target: pgTarget(),
       checks: [
-        { id: 'copy-program', sql: `COPY (SELECT 1) TO PROGRAM 'touch ${program}'` },
-        { id: 'copy-file', sql: `COPY orders TO '${copied}'` },
+        { id: 'copy-program', sql: `COPY (SELECT 1) TO PROGRAM 'touch ${program}'`, rows: { min: 0 } },
+        { id: 'copy-file', sql: `COPY orders TO '${copied}'`, rows: { min: 0 } },
         { id: 'lo-export', sql: `SELECT lo_export(4242, '${exported}') AS n`, rows: { min: 0 } },
         {
           id: 'dblink-exec',
@@ -76,7 +76,7 @@ describe('statements that act outside the read-only transaction', () => {
         },
         { id: 'terminate', sql: 'SELECT pg_terminate_backend(2147483647) AS t', rows: { min: 0 } },
         { id: 'reload', sql: 'SELECT pg_reload_conf() AS r', rows: { min: 0 } },
-        { id: 'checkpoint', sql: 'CHECKPOINT' },
+        { id: 'checkpoint', sql: 'CHECKPOINT', rows: { min: 0 } },
         { id: 'advisory', sql: 'SELECT pg_advisory_lock(42) AS l', rows: { min: 0 } },
       ],
     });
@@ -109,10 +109,10 @@ describe('statements that act outside the read-only transaction', () => {
     const run = await runLocal(rdsValidator, {
       target: mariaTarget(),
       checks: [
-        { id: 'outfile', sql: `SELECT id FROM orders INTO OUTFILE '${outfile}'` },
-        { id: 'dumpfile', sql: `SELECT 'x' INTO DUMPFILE '${dumpfile}'` },
-        { id: 'set-global', sql: 'SET GLOBAL max_connections = 77' },
-        { id: 'procedure', sql: 'CALL wipe()' },
+        { id: 'outfile', sql: `SELECT id FROM orders INTO OUTFILE '${outfile}'`, rows: { min: 0 } },
+        { id: 'dumpfile', sql: `SELECT 'x' INTO DUMPFILE '${dumpfile}'`, rows: { min: 0 } },
+        { id: 'set-global', sql: 'SET GLOBAL max_connections = 77', rows: { min: 0 } },
+        { id: 'procedure', sql: 'CALL wipe()', rows: { min: 0 } },
         { id: 'lock', sql: "SELECT GET_LOCK('rv', 0) AS l", rows: { min: 0 } },
         { id: 'hidden', sql: `SELECT 1 AS n /*! INTO OUTFILE '${outfile}' */`, rows: { min: 0 } },
       ],

@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { majorVersion, sqlEngineOf } from '../../functions/rds/state';
+import { parseConfig, parseConfigText } from '../../shared/config/index';
 import {
   compareNumeric,
   evaluateExpectation,
   parseDbTimestamp,
   quoteTable,
+  redactDriverMessage,
   toBigInt,
 } from '../../shared/sql/index';
 
@@ -97,7 +99,62 @@ describe('engine helpers', () => {
 
   it('quotes table names per engine and folds plain PostgreSQL names', () => {
     expect(quoteTable('postgres', 'Public.Orders')).toBe('"public"."orders"');
-    expect(quoteTable('postgres', 'weird"name')).toBe('"weird""name"');
+    expect(quoteTable('postgres', '"weird""name"')).toBe('"weird""name"');
+    expect(quoteTable('postgres', 'audit."Log"')).toBe('"audit"."Log"');
+    expect(quoteTable('mysql', '`odd``one`')).toBe('`odd``one`');
     expect(quoteTable('mysql', 'shop.Orders')).toBe('`shop`.`Orders`');
+  });
+});
+
+describe('SQL check config', () => {
+  const load = (checks: unknown[]) => () =>
+    parseConfig({ version: 1, profiles: [{ name: 'p', match: { resourceType: 'RDS' }, checks }] });
+
+  it('rejects a sql check with nothing to compare, naming the fix', () => {
+    expect(load([{ id: 'q', sql: 'select 1' }])).toThrow('add expect (per column of the first row) or rows');
+    expect(load([{ id: 'q', sql: 'select 1', expect: {} }])).toThrow('add expect');
+    expect(load([{ id: 'q', sql: 'select 1', rows: { min: 0 } }])).not.toThrow();
+  });
+
+  it('rejects integers a YAML number cannot hold exactly, asking to quote them', () => {
+    const yaml = `version: 1
+profiles:
+  - name: p
+    match: { resourceType: RDS }
+    checks:
+      - { id: big, sql: select v from t, expect: { v: { equals: 9007199254740993 } } }
+`;
+    expect(() => parseConfigText(yaml, 'v.yaml')).toThrow('quote it');
+    expect(() =>
+      parseConfigText(yaml.replace('9007199254740993', '"9007199254740993"'), 'v.yaml'),
+    ).not.toThrow();
+    expect(load([{ id: 'm', sql: 'select 1 as n', expect: { n: { max: 2 ** 60 } } }])).toThrow('quote it');
+  });
+
+  it('rejects a table name that is not SQL, and accepts quoted and qualified ones', () => {
+    expect(load([{ id: 't', tables: ['a.b.c'] }])).toThrow('not a table name');
+    expect(load([{ id: 't', tables: ['"unterminated'] }])).toThrow('not a table name');
+    expect(load([{ id: 't', tables: ['audit."Log"', '`Orders`', 'public.orders'] }])).not.toThrow();
+  });
+});
+
+describe('redactDriverMessage', () => {
+  it('removes quoted values from data-exception texts of both drivers', () => {
+    expect(redactDriverMessage('invalid input syntax for type integer: "alice"', '22P02')).toBe(
+      'invalid input syntax for type integer: "…"',
+    );
+    expect(redactDriverMessage("Truncated incorrect DOUBLE value: 'alice@example.com'", '22007')).toBe(
+      'Truncated incorrect DOUBLE value: "…"',
+    );
+    expect(redactDriverMessage("Duplicate entry 'o\\'brien' for key 'PRIMARY'", '23000')).not.toContain(
+      'brien',
+    );
+  });
+
+  it('keeps identifiers in other errors, which name no row data', () => {
+    expect(redactDriverMessage('relation "customers" does not exist', '42P01')).toBe(
+      'relation "customers" does not exist',
+    );
+    expect(redactDriverMessage('x'.repeat(600), undefined)).toHaveLength(500);
   });
 });

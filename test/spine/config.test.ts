@@ -106,7 +106,7 @@ describe('config', () => {
 
   it('rejects a check kind the profile’s resource type cannot run', () => {
     const err = errorOf(
-      'version: 1\nprofiles: [{name: a, match: {resourceType: S3}, checks: [{id: x, sql: "select 1"}]}]\n',
+      'version: 1\nprofiles: [{name: a, match: {resourceType: S3}, checks: [{id: x, sql: "select 1 as n", rows: {min: 1}}]}]\n',
     );
     expect(err.path).toBe('profiles[0].checks[0].sql');
     expect(err.message).toContain('not available for resource type S3');

@@ -1,12 +1,21 @@
 import * as z from 'zod';
 import { regexProblem } from '../../regex';
 
+/**
+ * A number from the config that is exact: YAML and JSON numbers are doubles, so an integer beyond
+ * 2^53 − 1 has already lost digits when it is read (9007199254740993 becomes …992).
+ */
+const exactNumber = z.number().refine((n) => !Number.isInteger(n) || Number.isSafeInteger(n), {
+  message:
+    'this integer is larger than 2^53 − 1 and loses digits as a YAML/JSON number: quote it ("9007199254740993")',
+});
+
 /** Per-column expectation for query results (DESIGN.md: equals | min | max | matches | notNull). */
 export const expectation = z
   .strictObject({
-    equals: z.union([z.string(), z.number(), z.boolean(), z.null()]).optional(),
-    min: z.union([z.number(), z.string().regex(/^-?\d+(\.\d+)?$/)]).optional(),
-    max: z.union([z.number(), z.string().regex(/^-?\d+(\.\d+)?$/)]).optional(),
+    equals: z.union([z.string(), exactNumber, z.boolean(), z.null()]).optional(),
+    min: z.union([exactNumber, z.string().regex(/^-?\d+(\.\d+)?$/)]).optional(),
+    max: z.union([exactNumber, z.string().regex(/^-?\d+(\.\d+)?$/)]).optional(),
     matches: z.string().optional().describe('A regular expression the value (as text) must match.'),
     notNull: z.boolean().optional(),
   })

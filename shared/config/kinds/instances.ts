@@ -60,10 +60,22 @@ export const consoleOutputCheck = registerCheckKind({
 export const collectionsCheck = registerCheckKind({
   key: 'collections',
   resourceTypes: ['DocumentDB'],
-  summary: 'collections that must exist, optionally with a minimum document count',
+  summary: 'collections that must exist, with at least minDocuments documents (default 1)',
   schema: z.strictObject({
     ...checkBase,
-    collections: z.record(z.string(), z.strictObject({ minDocuments: z.number().int().min(0).optional() })),
+    collections: z.record(
+      z.string(),
+      z.strictObject({
+        minDocuments: z
+          .number()
+          .int()
+          .min(0)
+          .optional()
+          .describe(
+            'Documents the collection must hold (default 1: an empty collection fails; 0 accepts it).',
+          ),
+      }),
+    ),
   }),
 });
 

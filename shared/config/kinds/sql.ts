@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { parseTableName } from '../../sql/identifiers';
 import { expectation } from './common';
 import { checkBase, registerCheckKind } from './registry';
 
@@ -8,15 +9,26 @@ export const sqlCheck = registerCheckKind({
   key: 'sql',
   resourceTypes: SQL_TYPES,
   summary: 'run a read-only query and compare columns of its first row (and the row count) with expectations',
-  schema: z.strictObject({
-    ...checkBase,
-    sql: z.string().min(1),
-    expect: z
-      .record(z.string(), expectation)
-      .optional()
-      .describe('Expectations per column of the first row.'),
-    rows: expectation.optional().describe('Expectation on the number of rows returned.'),
-  }),
+  schema: z
+    .strictObject({
+      ...checkBase,
+      sql: z.string().min(1),
+      expect: z
+        .record(z.string(), expectation)
+        .optional()
+        .describe('Expectations per column of the first row.'),
+      rows: expectation
+        .optional()
+        .describe(
+          'Expectation on the number of rows returned (rows: { min: 0 } only proves the query runs).',
+        ),
+    })
+    // A query with nothing to compare passes on any result, also an empty one: never a check.
+    .refine((c) => c.rows !== undefined || Object.keys(c.expect ?? {}).length > 0, {
+      message:
+        'a sql check needs something to compare: add expect (per column of the first row) or rows (e.g. rows: { min: 1 }; rows: { min: 0 } only proves that the query runs)',
+      path: ['expect'],
+    }),
 });
 
 export const freshnessCheck = registerCheckKind({
@@ -47,11 +59,33 @@ export const freshnessCheck = registerCheckKind({
   }),
 });
 
+/** A table name as written in SQL: `orders`, `public.orders`, `"MixedCase"`, `` `Orders` `` (MySQL). */
+const tableName = z
+  .string()
+  .min(1)
+  .refine((n) => {
+    try {
+      parseTableName(n);
+      return true;
+    } catch {
+      return false;
+    }
+  }, 'not a table name: write it as in SQL, e.g. orders, public.orders or "MixedCase" (quote names with capitals or dots)');
+
 export const tablesCheck = registerCheckKind({
   key: 'tables',
   resourceTypes: SQL_TYPES,
-  summary: 'tables (optionally schema-qualified) that must exist',
-  schema: z.strictObject({ ...checkBase, tables: z.array(z.string().min(1)).min(1) }),
+  summary: 'tables (optionally schema-qualified) that must exist and hold at least minRows rows (default 1)',
+  schema: z.strictObject({
+    ...checkBase,
+    tables: z.array(tableName).min(1),
+    minRows: z
+      .number()
+      .int()
+      .min(0)
+      .default(1)
+      .describe('Rows each table must hold (default 1: an empty table fails; 0 accepts empty tables).'),
+  }),
 });
 
 export const rowCountsCheck = registerCheckKind({
@@ -61,7 +95,7 @@ export const rowCountsCheck = registerCheckKind({
   schema: z.strictObject({
     ...checkBase,
     rowCounts: z.strictObject({
-      tables: z.array(z.string().min(1)).min(1),
+      tables: z.array(tableName).min(1),
       tolerancePercent: z.number().min(0).max(100).default(0),
     }),
   }),
