@@ -2,6 +2,7 @@
  * The contract between the EBS validator (which starts the helper flow) and the Step Functions steps
  * (functions/ebs/steps.ts) that run it: the execution input, and the settings the construct passes.
  */
+import { gunzipSync, gzipSync } from 'node:zlib';
 import type { CheckResult } from '../../shared/checks';
 import type { FsCheckSpec } from './mount-check/types';
 
@@ -56,8 +57,10 @@ export interface HelperFlowInput {
   readonly restoreJobId: string;
   readonly volumeId: string;
   readonly availabilityZone: string;
-  /** The profile's file-system checks, run by the mount-check program. */
+  /** The profile's file-system checks, run by the mount-check program (empty when packed). */
   readonly checks: readonly FsCheckSpec[];
+  /** The same checks gzipped + base64 when their JSON exceeds STATE_INLINE_LIMIT (see checksOf). */
+  readonly checksPacked?: string;
   /** Results of the state checks already run by the validator; they join the final verdict. */
   readonly stateResults: readonly CheckResult[];
   readonly failWhenNothingChecked: boolean;
@@ -68,4 +71,29 @@ export interface HelperFlowInput {
   readonly post: boolean;
   /** When the validator handed off (the final evidence record's validationStartedAt). */
   readonly startedAt?: string;
+}
+
+/**
+ * Step Functions fails an execution with the uncatchable States.DataLimitExceeded when a state's
+ * payload exceeds 256 KiB (about 2,200 canaries). Anything larger than this travels packed
+ * (gzip + base64) in the state instead; STATE_HARD_LIMIT is what the validator refuses outright.
+ * @see https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html#service-limits-task-executions
+ */
+export const STATE_INLINE_LIMIT = 64 * 1024;
+export const STATE_HARD_LIMIT = 200 * 1024;
+
+export const packJson = (value: unknown): string => gzipSync(JSON.stringify(value)).toString('base64');
+export const unpackJson = <T>(packed: string): T =>
+  JSON.parse(gunzipSync(Buffer.from(packed, 'base64')).toString('utf8')) as T;
+
+/** The checks of a flow input, packed or not. */
+export function checksOf(input: Pick<HelperFlowInput, 'checks' | 'checksPacked'>): readonly FsCheckSpec[] {
+  return input.checksPacked ? unpackJson<FsCheckSpec[]>(input.checksPacked) : input.checks;
+}
+
+/** Packs the checks when they are large, so the execution input and every state stay small. */
+export function withChecks(checks: readonly FsCheckSpec[]): Pick<HelperFlowInput, 'checks' | 'checksPacked'> {
+  return JSON.stringify(checks).length > STATE_INLINE_LIMIT
+    ? { checks: [], checksPacked: packJson(checks) }
+    : { checks };
 }

@@ -39,11 +39,15 @@ import { recordFinalVerdict } from '../../shared/sinks';
 import { decideVerdict } from '../../shared/verdict';
 import { getInvocation, packResultLine, pingStatus, resultLine, sendShellCommand } from '../ec2/ssm';
 import {
+  checksOf,
   HELPER_DEADLINE_TAG,
   HELPER_DEVICE_NAME,
   HELPER_JOB_TAG,
   type HelperFlowInput,
   helperClientToken,
+  packJson,
+  STATE_INLINE_LIMIT,
+  unpackJson,
 } from './flow';
 import type { MountCheckResult } from './mount-check/types';
 import { describeVolume } from './volume';
@@ -57,6 +61,8 @@ export interface FlowState extends HelperFlowInput {
   readonly ready?: boolean;
   readonly commandId?: string;
   readonly mountCheck?: MountCheckResult;
+  /** The mount-check result gzipped + base64 when large (see mountCheckOf). */
+  readonly mountCheckPacked?: string;
   /** Set by the catch-all: which step failed and why. */
   readonly error?: { readonly Error?: string; readonly Cause?: string; readonly step?: string };
   readonly cleanup?: {
@@ -265,7 +271,7 @@ export function helperScript(source: string, volumeId: string, checks: HelperFlo
   if (!VOLUME_ID.test(volumeId))
     throw new Error(`refusing a malformed volume id ${JSON.stringify(volumeId)} (expected vol-<hex>)`);
   const program = gzipSync(source).toString('base64');
-  const checksB64 = Buffer.from(JSON.stringify(checks)).toString('base64');
+  const checksGz = gzipSync(JSON.stringify(checks)).toString('base64');
   const serial = volumeId.replace('-', '');
   return [
     'set -u',
@@ -276,7 +282,8 @@ export function helperScript(source: string, volumeId: string, checks: HelperFlo
     `[ -n "$DEV" ] || { echo '{"helperError":"the attached volume ${volumeId} has no block device on the helper"}'; exit 0; }`,
     'W=$(mktemp -d)',
     `echo '${program}' | base64 -d | gunzip > "$W/mount-check.cjs"`,
-    `node "$W/mount-check.cjs" --device "$DEV" --checks-base64 '${checksB64}' --replay in-place >"$W/out" 2>"$W/stderr"`,
+    `echo '${checksGz}' | base64 -d | gunzip > "$W/checks.json"`,
+    `node "$W/mount-check.cjs" --device "$DEV" --checks-file "$W/checks.json" --replay in-place >"$W/out" 2>"$W/stderr"`,
     'rc=$?; [ $rc -le 1 ] || tail -c 500 "$W/stderr" >&2',
     packResultLine('"$W/out"'),
     'rm -rf "$W"',
@@ -294,7 +301,7 @@ export async function startMountCheck(state: FlowState, deps: StepDeps = default
   const commandId = await sendShellCommand(
     deps.ssm,
     instanceId,
-    helperScript(deps.mountCheckSource(), state.volumeId, state.checks),
+    helperScript(deps.mountCheckSource(), state.volumeId, checksOf(state)),
     {
       timeoutSeconds: secondsLeft,
       comment: `restore-validation mount check ${state.volumeId}`,
@@ -331,7 +338,10 @@ export async function pollMountCheck(state: FlowState, deps: StepDeps = defaultD
       `the mount check returned no result (${why})${inv.stderr ? `: ${inv.stderr.slice(-300)}` : ''}`,
     );
   }
-  return { ...state, mountCheck: parsed, ready: true };
+  // A large result (thousands of canaries) is kept packed: the state must stay under 256 KiB.
+  return JSON.stringify(parsed).length > STATE_INLINE_LIMIT
+    ? { ...state, mountCheckPacked: packJson(parsed), ready: true }
+    : { ...state, mountCheck: parsed, ready: true };
 }
 
 /**
@@ -392,7 +402,8 @@ export const DETACH_FORCE_AFTER_MS = 2 * 60_000;
  * @see https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_CancelCommand.html
  */
 async function cancelMountCheck(state: FlowState, deps: StepDeps, instanceId: string): Promise<FlowState> {
-  if (!state.commandId || state.mountCheck || state.cleanup?.cancelled) return state;
+  if (!state.commandId || state.mountCheck || state.mountCheckPacked || state.cleanup?.cancelled)
+    return state;
   let cancelled = 'cancel requested';
   try {
     await deps.ssm.send(new CancelCommandCommand({ CommandId: state.commandId, InstanceIds: [instanceId] }));
@@ -416,18 +427,27 @@ export async function terminateHelper(state: FlowState, deps: StepDeps = default
   return { ...state, cleanup: { ...state.cleanup, terminated: 'terminated' } };
 }
 
+/** The mount-check result, packed or not. */
+export function mountCheckOf(state: FlowState): MountCheckResult | undefined {
+  return (
+    state.mountCheck ??
+    (state.mountCheckPacked ? unpackJson<MountCheckResult>(state.mountCheckPacked) : undefined)
+  );
+}
+
 /** The results the verdict is decided on: the validator's state checks, the mount check, and any flow failure. */
 export function flowResults(state: FlowState): CheckResult[] {
   const results: CheckResult[] = [...state.stateResults];
-  if (state.mountCheck) results.push(...state.mountCheck.checks);
-  if (state.error || !state.mountCheck) {
+  const mountCheck = mountCheckOf(state);
+  if (mountCheck) results.push(...mountCheck.checks);
+  if (state.error || !mountCheck) {
     const reason = state.error
       ? describeError(state.error)
       : 'the helper flow ended without a mount-check result';
     results.push({ id: 'helper', status: 'error', detail: reason, durationMs: 0 });
     // Profile checks that never ran are named, so the verdict says what was not verified.
-    for (const c of state.checks) {
-      if (!state.mountCheck?.checks.some((m) => m.id === c.id)) {
+    for (const c of checksOf(state)) {
+      if (!mountCheck?.checks.some((m) => m.id === c.id)) {
         results.push({ id: c.id, status: 'error', detail: 'not run: the helper flow failed', durationMs: 0 });
       }
     }
@@ -466,7 +486,7 @@ export async function reportVerdict(state: FlowState, deps: StepDeps = defaultDe
         availabilityZone: state.availabilityZone,
         ...state.cleanup,
       },
-      ...(state.mountCheck ? { filesystems: state.mountCheck.filesystems } : {}),
+      ...(mountCheckOf(state) ? { filesystems: mountCheckOf(state)?.filesystems } : {}),
     },
     startedAt: state.startedAt ? new Date(state.startedAt) : new Date(),
     posted,

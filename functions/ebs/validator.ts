@@ -10,6 +10,7 @@
  * @see https://docs.aws.amazon.com/aws-backup/latest/devguide/restore-testing.html
  */
 
+import { ListRestoreTestingSelectionsCommand } from '@aws-sdk/client-backup';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { unhandledProfileChecks } from '../../shared/check-implementations';
@@ -18,7 +19,7 @@ import { registerClients } from '../../shared/clients';
 import type { Profile } from '../../shared/config/index';
 import { ResourceStateError } from '../../shared/errors';
 import { DeferredValidation, defineValidator, type ValidationContext } from '../../shared/validator';
-import { type HelperFlowInput, helperSettings } from './flow';
+import { type HelperFlowInput, helperSettings, STATE_HARD_LIMIT, withChecks } from './flow';
 import { runMountCheck } from './mount-check/index';
 import { FS_CHECK_KINDS, type FsCheckSpec, type MountCheckResult } from './mount-check/types';
 import {
@@ -129,24 +130,85 @@ async function gatherLambda(ctx: ValidationContext): Promise<EbsFacts> {
     ? await runChecks(others, facts as unknown, { deadline: ctx.deadline, signal: ctx.signal })
     : [];
   const helper = helperSettings(ctx.settings);
+  const deadline = await helperDeadline(ctx, helper.maxMinutes);
   const input: HelperFlowInput = {
     restoreJobId: ctx.job.restoreJobId,
     volumeId,
     availabilityZone: volume.availabilityZone,
-    checks: fsChecks,
+    ...withChecks(fsChecks),
     stateResults: [...stateResults, ...otherResults],
     failWhenNothingChecked: ctx.profile?.failWhenNothingChecked ?? ctx.config.defaults.failWhenNothingChecked,
     helper,
-    deadline: new Date(Date.now() + helper.maxMinutes * 60_000).toISOString(),
+    deadline: deadline.toISOString(),
     post: ctx.settings.RESTORE_VALIDATION_DRY_RUN !== 'true',
     startedAt: new Date().toISOString(),
   };
+  const size = JSON.stringify(input).length;
+  if (size > STATE_HARD_LIMIT) {
+    // Refused here with the reason, instead of an execution dying with States.DataLimitExceeded.
+    throw new ResourceStateError(
+      `the profile's ${fsChecks.length} file checks pack to ${Math.round(size / 1024)} KiB, over the ${STATE_HARD_LIMIT / 1024} KiB the EBS helper flow can carry (Step Functions allows 256 KiB per state): split the canaries over fewer files or hash a manifest file instead`,
+    );
+  }
   const executionArn = await startFlow(ctx, arn, input);
   ctx.note('helperExecutionArn', executionArn);
   throw new DeferredValidation(
     executionArn,
     `EBS helper flow started for ${volumeId} in ${volume.availabilityZone}`,
   );
+}
+
+/** Kept between the helper's deadline and the end of the validation window: the verdict and clean-up. */
+const WINDOW_RESERVE_MS = 10 * 60_000;
+/** A helper needs at least this long (launch, SSM, fsck): less left in the window is refused up front. */
+const MIN_HELPER_MS = 15 * 60_000;
+
+/**
+ * The helper's deadline: its maximum lifetime, but never past the job's validation window (the
+ * selection's ValidationWindowHours after the restore completed) minus a reserve for the clean-up
+ * and the verdict. AWS Backup sets TIMED_OUT and deletes the volume when the window closes, so a
+ * helper still holding it then would be in the way.
+ * @see https://docs.aws.amazon.com/aws-backup/latest/devguide/restore-testing-inferred-metadata.html
+ */
+export async function helperDeadline(ctx: ValidationContext, maxMinutes: number): Promise<Date> {
+  const now = Date.now();
+  const byLifetime = now + maxMinutes * 60_000;
+  const windowEnd = await validationWindowEnd(ctx);
+  if (windowEnd === undefined) return new Date(byLifetime);
+  const byWindow = windowEnd.getTime() - WINDOW_RESERVE_MS;
+  if (byWindow - now < MIN_HELPER_MS) {
+    throw new ResourceStateError(
+      `the validation window closes at ${windowEnd.toISOString()}: too little time left for an EBS helper (needs ${MIN_HELPER_MS / 60_000} minutes plus ${WINDOW_RESERVE_MS / 60_000} for clean-up); lengthen the selection's ValidationWindowHours`,
+    );
+  }
+  return new Date(Math.min(byLifetime, byWindow));
+}
+
+/** When the job's validation window closes, or undefined when it cannot be known (no plan, denied). */
+async function validationWindowEnd(ctx: ValidationContext): Promise<Date | undefined> {
+  const plan = ctx.job.restoreTestingPlanName;
+  const from = ctx.job.completionDate ?? ctx.job.creationDate;
+  if (!plan || !from) return undefined;
+  let hours: number | undefined;
+  try {
+    let token: string | undefined;
+    do {
+      const out = await ctx.clients.backup.send(
+        new ListRestoreTestingSelectionsCommand({ RestoreTestingPlanName: plan, NextToken: token }),
+      );
+      for (const s of out.RestoreTestingSelections ?? [])
+        if (s.ProtectedResourceType === 'EBS' && s.ValidationWindowHours && s.ValidationWindowHours > 0)
+          hours = Math.min(hours ?? Number.POSITIVE_INFINITY, s.ValidationWindowHours);
+      token = out.NextToken;
+    } while (token);
+  } catch (err) {
+    ctx.logger.warn('validation window unknown', {
+      plan,
+      reason: err instanceof Error ? err.message : String(err),
+    });
+    return undefined;
+  }
+  return hours === undefined ? undefined : new Date(from.getTime() + hours * 3_600_000);
 }
 
 /**

@@ -21,7 +21,7 @@ import {
   DescribeMountTargetsCommand,
   EFSClient,
 } from '@aws-sdk/client-efs';
-import { SSMClient } from '@aws-sdk/client-ssm';
+import { CancelCommandCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { type CheckDefinition, type CheckOutcome, errored } from '../../shared/checks';
 import { registerClients } from '../../shared/clients';
 import type { CheckConfig } from '../../shared/config/index';
@@ -127,11 +127,19 @@ export function contentScript(
   address: string,
   programSource: string,
   checks: readonly FsCheckSpec[],
+  timeoutSeconds = 3600,
 ): string[] {
   const program = gzipSync(programSource).toString('base64');
   const checksB64 = Buffer.from(JSON.stringify(checks)).toString('base64');
+  // The program stops before SSM's own timeout, so the script still unmounts and prints its line.
+  const programSeconds = Math.max(30, Math.floor(timeoutSeconds) - 30);
   return [
     'set -u',
+    // SSM cancelling or timing the command out sends SIGTERM: never leave the NFS mount on the helper
+    // (a mount whose target is deleted next hangs every process that touches it).
+    `cleanup() { [ -n "\${P:-}" ] && kill "$P" 2>/dev/null; if [ -n "\${M:-}" ] && mountpoint -q "$M"; then umount "$M" 2>/dev/null || umount -l "$M"; fi; [ -n "\${M:-}" ] && rmdir "$M" 2>/dev/null; [ -n "\${W:-}" ] && rm -rf "$W"; }`,
+    "trap 'cleanup; exit 0' TERM INT",
+    'trap cleanup EXIT',
     'command -v node >/dev/null 2>&1 || dnf install -y -q nodejs >/dev/null 2>&1 || yum install -y -q nodejs >/dev/null 2>&1',
     `command -v node >/dev/null 2>&1 || { echo '{"helperError":"node is not installed on the helper and could not be installed"}'; exit 0; }`,
     'W=$(mktemp -d)',
@@ -142,11 +150,12 @@ export function contentScript(
         : line,
     ),
     `echo '${program}' | base64 -d | gunzip > "$W/path-check.cjs"`,
-    `node "$W/path-check.cjs" --root "$M" --checks-base64 '${checksB64}' >"$W/out" 2>"$W/stderr"`,
-    'rc=$?; [ $rc -le 1 ] || tail -c 500 "$W/stderr" >&2',
+    // In the background with \`wait\`: bash runs a trap only between commands, and \`wait\` is one.
+    `timeout -s TERM ${programSeconds} node "$W/path-check.cjs" --root "$M" --checks-base64 '${checksB64}' >"$W/out" 2>"$W/stderr" & P=$!`,
+    'wait $P',
+    `rc=$?; [ $rc -ne 124 ] || echo '{"helperError":"the path check did not finish within ${programSeconds} s"}' >"$W/out"`,
+    '[ $rc -le 1 ] || tail -c 500 "$W/stderr" >&2',
     packResultLine('"$W/out"'),
-    'umount "$M" 2>/dev/null || umount -l "$M"',
-    'rmdir "$M"; rm -rf "$W"',
     'exit 0',
   ];
 }
@@ -171,8 +180,17 @@ async function efsAddress(
   const existing = (target.mountTargets ?? []).find(
     (m) => m.state === 'available' && (m.availabilityZone === az || m.subnetId === helper.SubnetId),
   );
-  if (existing?.ipAddress) return existing.ipAddress;
-  if (!isRestoreTestResource(target.name ?? target.fileSystemId, target.tags)) {
+  const restoreTest = isRestoreTestResource(target.name ?? target.fileSystemId, target.tags);
+  if (existing?.ipAddress) {
+    // A restored file system comes without mount targets: one on a restore-test file system was
+    // left by an earlier run of ours (a Lambda killed at its timeout). Reuse it, and delete it after.
+    if (restoreTest) {
+      createdMountTargets.set(ctx, existing.id);
+      ctx.note('mountTargetReused', existing.id);
+    }
+    return existing.ipAddress;
+  }
+  if (!restoreTest) {
     throw new Error(
       `refusing to create a mount target on ${target.fileSystemId}: it is neither named awsbackup-restore-test-… nor tagged awsbackup-restore-test`,
     );
@@ -277,7 +295,7 @@ export async function prepareContent(
       const commandId = await sendShellCommand(
         ctx.clients.ssm,
         helperId,
-        contentScript(target, address, program, checks),
+        contentScript(target, address, program, checks, timeoutSeconds),
         {
           timeoutSeconds,
           comment: `restore-validation content check ${target.fileSystemId}`,
@@ -287,8 +305,13 @@ export async function prepareContent(
       for (;;) {
         const inv = await getInvocation(ctx.clients.ssm, commandId, helperId);
         if (inv.done) return parseResult(inv.stdout, inv.status, inv.stderr);
-        if (ctx.signal.aborted)
-          throw new Error('the path check did not finish before the validation deadline');
+        if (ctx.signal.aborted) {
+          // Cancel it: the script's trap unmounts, so the helper keeps no mount of a target deleted next.
+          await ctx.clients.ssm
+            .send(new CancelCommandCommand({ CommandId: commandId, InstanceIds: [helperId] }))
+            .catch(() => undefined);
+          throw new Error('the path check did not finish before the validation deadline (command cancelled)');
+        }
         await sleep(pollMs);
       }
     })();

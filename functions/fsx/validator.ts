@@ -44,6 +44,8 @@ export interface FsxShape {
   readonly mountName?: string;
   /** Volume size in MiB (volumes only). */
   readonly volumeSizeMiB?: number;
+  /** Volumes: the file system the volume belongs to (it has the DNS name a volume lacks). */
+  readonly parentFileSystemId?: string;
 }
 
 export interface FsxFacts {
@@ -103,7 +105,34 @@ export function fsxVolumeShape(v: Volume): FsxShape {
     volumeSizeMiB:
       v.OntapConfiguration?.SizeInMegabytes ?? (v.OpenZFSConfiguration?.StorageCapacityQuotaGiB ?? 0) * 1024,
     mountName: v.OpenZFSConfiguration?.VolumePath ?? v.OntapConfiguration?.JunctionPath,
+    parentFileSystemId: v.FileSystemId,
   };
+}
+
+/**
+ * An FSx volume has no DNS name of its own: it is exported by its file system, so an OpenZFS volume
+ * is mounted as `<file system DNS name>:<VolumePath>`. Returns the shape with the parent's DNS name,
+ * or a reason when it cannot be found.
+ * @see https://docs.aws.amazon.com/fsx/latest/OpenZFSGuide/attach-linux-client.html
+ */
+async function withParentDns(
+  client: FSxClient,
+  volume: FsxShape,
+  retry: RetryOptions,
+): Promise<{ shape: FsxShape; problem?: string }> {
+  if (volume.resource !== 'volume' || volume.dnsName) return { shape: volume };
+  if (!volume.parentFileSystemId)
+    return {
+      shape: volume,
+      problem: `volume ${volume.id} names no file system, so it has no DNS name to mount`,
+    };
+  const parent = await describe(client, { resource: 'file-system', id: volume.parentFileSystemId }, retry);
+  if (!parent?.dnsName)
+    return {
+      shape: volume,
+      problem: `volume ${volume.id}: its file system ${volume.parentFileSystemId} ${parent ? 'reports no DNS name' : 'does not exist'}, so there is nothing to mount`,
+    };
+  return { shape: { ...volume, dnsName: parent.dnsName } };
 }
 
 /** `fs-…` or `fsvol-…` from an FSx ARN (`…:file-system/fs-…`, `…:volume/fs-…/fsvol-…`). */
@@ -164,8 +193,10 @@ export function createFsxValidator(options: ContentOptions = {}): ValidatorDefin
           'the restore job names no FSx file system or volume (no fs-…/fsvol-… in the created resource ARN)',
         );
       const retry: RetryOptions = { deadline: ctx.deadline, signal: ctx.signal };
-      const restored = await describe(ctx.clients.fsx, ref, retry);
-      if (!restored) throw new ResourceStateError(`restored FSx ${ref.resource} ${ref.id} does not exist`);
+      const described = await describe(ctx.clients.fsx, ref, retry);
+      if (!described) throw new ResourceStateError(`restored FSx ${ref.resource} ${ref.id} does not exist`);
+      const { shape: restored, problem: dnsProblem } = await withParentDns(ctx.clients.fsx, described, retry);
+      if (restored.parentFileSystemId) ctx.note('parentFileSystemId', restored.parentFileSystemId);
       let source: FsxShape | undefined;
       let sourceProblem: string | undefined;
       const sourceRef = fsxResourceId(ctx.job.sourceResourceArn);
@@ -185,7 +216,9 @@ export function createFsxValidator(options: ContentOptions = {}): ValidatorDefin
         restored,
         source,
         sourceProblem,
-        content: await prepareContent(ctx, contentTarget(restored), options),
+        content: dnsProblem
+          ? { target: contentTarget(restored), checks: [], blocked: dnsProblem }
+          : await prepareContent(ctx, contentTarget(restored), options),
       };
     },
 

@@ -541,5 +541,21 @@ export class EbsHelper extends Construct {
   attachTo(validator: lambda.Function): void {
     for (const [k, v] of Object.entries(this.settings)) validator.addEnvironment(k, v);
     this.stateMachine.grantStartExecution(validator);
+    // The helper's deadline must fall inside the job's validation window (the selection's hours).
+    const stack = Stack.of(this);
+    const plans = `arn:${stack.partition}:backup:${stack.region}:${stack.account}:restore-testing-plan:*`;
+    validator.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadValidationWindow',
+        actions: ['backup:ListRestoreTestingSelections'],
+        resources: [plans],
+      }),
+    );
+    if (validator.role)
+      Validations.of(validator.role).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::${nagFlatten(stack.resolve(plans))}]`,
+        reason:
+          'ReadValidationWindow: the restore job names its plan only at run time; read-only listing of its selections',
+      });
   }
 }

@@ -142,9 +142,10 @@ export function fileSystemHelperStatements(
     },
     {
       sid: 'ReadPathCheckResult',
-      actions: ['ssm:GetCommandInvocation'],
+      // CancelCommand: a path check still running at the deadline is cancelled, so the helper unmounts.
+      actions: ['ssm:GetCommandInvocation', 'ssm:CancelCommand'],
       resources: ['*'],
-      why: 'ssm:GetCommandInvocation supports no resource-level permissions (service authorization reference)',
+      why: 'ssm:GetCommandInvocation and ssm:CancelCommand support no resource-level permissions (service authorization reference)',
     },
   );
   return out;

@@ -234,7 +234,7 @@ describe('EbsHelper', () => {
     expect(terminate?.Condition).toEqual({ Null: { [`aws:ResourceTag/${CREATED_BY_TAG}`]: 'false' } });
   });
 
-  it('gives the validator the helper settings and the right to start this state machine only', () => {
+  it('gives the validator the helper settings, the right to start this state machine only and to read the window', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
       Environment: {
         Variables: Match.objectLike({
@@ -251,6 +251,16 @@ describe('EbsHelper', () => {
       expect.objectContaining({
         Action: 'states:StartExecution',
         Resource: stack.resolve(helper.stateMachine.stateMachineArn),
+      }),
+      expect.objectContaining({
+        Sid: 'ReadValidationWindow',
+        Action: 'backup:ListRestoreTestingSelections',
+        Resource: {
+          'Fn::Join': [
+            '',
+            ['arn:', { Ref: 'AWS::Partition' }, ':backup:us-east-1:123456789012:restore-testing-plan:*'],
+          ],
+        },
       }),
     ]);
   });

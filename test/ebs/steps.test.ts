@@ -1,7 +1,9 @@
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import {
   BackupClient,
   DescribeRestoreJobCommand,
@@ -31,7 +33,12 @@ import {
 } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { HELPER_DEADLINE_TAG, HELPER_JOB_TAG, type HelperFlowInput } from '../../functions/ebs/flow';
+import {
+  HELPER_DEADLINE_TAG,
+  HELPER_JOB_TAG,
+  type HelperFlowInput,
+  withChecks,
+} from '../../functions/ebs/flow';
 import { sweep } from '../../functions/ebs/janitor';
 import { bundleMountCheck } from '../../functions/ebs/mount-check/bundle';
 import {
@@ -346,6 +353,59 @@ describe('EBS helper flow', () => {
     expect(final.cleanup?.cancelled).toBe('cancel requested');
   });
 
+  it('keeps every state under the 256 KiB Step Functions limit with 2,200 canary checks', async () => {
+    const hex = (i: number) => createHash('sha256').update(String(i)).digest('hex');
+    const checks = Array.from({ length: 2200 }, (_, i) => ({
+      kind: 'files' as const,
+      id: `canary-${i}`,
+      files: { [`/data/canaries/c-${String(i).padStart(5, '0')}.bin`]: `sha256:${hex(i)}` },
+    }));
+    const result = {
+      version: 1,
+      device: '/dev/nvme1n1',
+      ok: true,
+      partitionTable: 'none',
+      filesystems: [{ name: 'disk', offsetBytes: 0, sizeBytes: 1, type: 'ext4', access: 'mount' }],
+      checks: [
+        {
+          id: 'fsck:disk',
+          status: 'pass',
+          detail: 'ext4 on the whole device: e2fsck -f -n: clean',
+          durationMs: 5,
+        },
+        ...checks.map((c) => ({
+          id: c.id,
+          status: 'pass',
+          detail: '1 file(s) match their SHA-256',
+          durationMs: 1,
+        })),
+      ],
+      released: true,
+      durationMs: 100,
+    };
+    ssm.on(GetCommandInvocationCommand).resolves({
+      Status: 'Success',
+      ResponseCode: 0,
+      StandardOutputContent: packed(`${JSON.stringify(result)}\n`),
+    });
+    const vol = await restoredVolume();
+    const big = input(vol, withChecks(checks));
+    expect(JSON.stringify(checks).length).toBeGreaterThan(256 * 1024);
+    const sizes: number[] = [JSON.stringify(big).length];
+    const final = await runHelperFlow(big, deps(), {
+      pollMs: 1,
+      afterStep: (_step, state) => {
+        sizes.push(JSON.stringify(state).length);
+      },
+    });
+    expect(Math.max(...sizes)).toBeLessThan(256 * 1024);
+    expect(final.verdict?.status).toBe('SUCCESSFUL');
+    expect(final.verdict?.message).toMatch(/2201 checks passed|passed/);
+    const sent =
+      ssm.commandCalls(SendCommandCommand)[0]?.args[0].input.Parameters?.commands?.join('\n') ?? '';
+    expect(sent).toContain('--checks-file');
+  });
+
   it('forces the detach once a polite detach has hung past its bound', async () => {
     const vol = await restoredVolume();
     let state: FlowState = await launchHelper(input(vol), deps());
@@ -436,9 +496,13 @@ describe('helperScript', () => {
   it('looks the volume up by its NVMe serial and passes the checks as base64', () => {
     const lines = helperScript('console.log(1)', 'vol-0abc', [{ kind: 'paths', id: 'p', paths: ['/x'] }]);
     expect(lines.join('\n')).toContain('/dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_vol0abc');
-    expect(lines.join('\n')).toContain(
-      Buffer.from(JSON.stringify([{ kind: 'paths', id: 'p', paths: ['/x'] }])).toString('base64'),
-    );
+    // The checks travel gzipped (thousands of canaries), unpacked into a file for --checks-file.
+    const gz =
+      /echo '([A-Za-z0-9+/=]+)' \| base64 -d \| gunzip > "\$W\/checks\.json"/.exec(lines.join('\n'))?.[1] ??
+      '';
+    expect(JSON.parse(gunzipSync(Buffer.from(gz, 'base64')).toString())).toEqual([
+      { kind: 'paths', id: 'p', paths: ['/x'] },
+    ]);
     // The restored volume is a throwaway copy: a crash-consistent journal is replayed on it.
     expect(lines.join('\n')).toContain('--replay in-place');
   });

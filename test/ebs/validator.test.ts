@@ -1,3 +1,4 @@
+import { BackupClient, ListRestoreTestingSelectionsCommand } from '@aws-sdk/client-backup';
 import { DescribeVolumesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -106,6 +107,66 @@ describe('ebsValidator', () => {
       'volume-encryption',
       'invariants',
     ]);
+  });
+
+  describe('within the validation window', () => {
+    const backup = mockClient(BackupClient);
+    const selection = {
+      CreationTime: new Date(),
+      IamRoleArn: 'arn:aws:iam::123456789012:role/restore',
+      RestoreTestingPlanName: 'nightly',
+      RestoreTestingSelectionName: 'all',
+    };
+    const runInWindow = (completedMinutesAgo: number, windowHours: number) => {
+      backup.reset();
+      backup.on(ListRestoreTestingSelectionsCommand, { RestoreTestingPlanName: 'nightly' }).resolves({
+        RestoreTestingSelections: [
+          { ...selection, ProtectedResourceType: 'RDS', ValidationWindowHours: 24 },
+          { ...selection, ProtectedResourceType: 'EBS', ValidationWindowHours: windowHours },
+        ],
+      });
+      const j = job({ type: 'EBS', created: ARN(RESTORED), source: ARN(SOURCE) });
+      return runValidator(
+        ebsValidator,
+        contextInput({
+          job: {
+            ...j,
+            restoreTestingPlanName: 'nightly',
+            completionDate: new Date(Date.now() - completedMinutesAgo * 60_000),
+          },
+          config: config([{ id: 'app', paths: ['/etc/app.conf'] }]),
+          clients: {
+            ec2: new EC2Client({ region: 'us-east-1' }),
+            sfn: new SFNClient({ region: 'us-east-1' }),
+            backup: new BackupClient({ region: 'us-east-1' }),
+          },
+          settings: { EBS_STATE_MACHINE_ARN: SM, EBS_HELPER_SUBNET_IDS: 'subnet-a,subnet-c' },
+        }),
+      );
+    };
+
+    it("ends the helper's deadline before the window closes, not after a fixed 60 minutes", async () => {
+      describeReturns(volume(RESTORED), volume(SOURCE));
+      const before = Date.now();
+      await runInWindow(20, 1); // the window closes 40 minutes from now
+      const input = JSON.parse(
+        sfn.commandCalls(StartExecutionCommand)[0]?.args[0].input.input ?? '{}',
+      ) as HelperFlowInput;
+      const deadline = Date.parse(input.deadline);
+      // window end (now + 40 min) minus the 10-minute clean-up reserve
+      expect(deadline).toBeLessThanOrEqual(Date.now() + 30 * 60_000);
+      expect(deadline).toBeGreaterThanOrEqual(before + 29 * 60_000);
+    });
+
+    it('fails without a helper when the window leaves too little time', async () => {
+      describeReturns(volume(RESTORED), volume(SOURCE));
+      const result = await runInWindow(50, 1); // 10 minutes left
+      expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(0);
+      expect(result.verdict.verdict).toBe('FAILED');
+      expect(result.verdict.message).toMatch(
+        /the validation window closes at .*: too little time left for an EBS helper/,
+      );
+    });
   });
 
   it('fails volume-state without starting a helper when the volume is attached', async () => {

@@ -163,6 +163,37 @@ describe('contentScript', () => {
     );
   });
 
+  it('unmounts when SSM cancels or times the command out (SIGTERM) while the program runs', async () => {
+    const { spawn } = await import('node:child_process');
+    const lines = contentScript(
+      { kind: 'efs', fileSystemId: 'fs-0abc' },
+      '10.0.0.1',
+      'setTimeout(() => {}, 47_311);',
+      [],
+    );
+    const child = spawn('bash', ['-c', lines.join('\n')], {
+      env: { ...process.env, PATH: `${shim}:${process.env.PATH}` },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const ours = () =>
+      readFileSync('/proc/mounts', 'utf8')
+        .split('\n')
+        .filter((l) => l.includes('/mnt/restore-validation-'));
+    const running = () =>
+      execFileSync('sh', ['-c', 'pgrep -f "path-check.cj[s] --root /mnt/restore-validation-" || true'])
+        .toString()
+        .trim() !== '';
+    const until = Date.now() + 20_000;
+    while (!(running() && ours().length > 0) && Date.now() < until)
+      await new Promise((r) => setTimeout(r, 50));
+    expect(ours()).toHaveLength(1);
+    child.kill('SIGTERM');
+    await new Promise((resolve) => child.on('close', resolve));
+    expect(ours()).toEqual([]);
+    // The program was stopped with the script, not left running.
+    expect(running()).toBe(false);
+  });
+
   it('reports a failed mount as a helperError line', () => {
     const failing = join(work, 'failbin');
     mkdirSync(failing, { recursive: true });
@@ -284,6 +315,30 @@ describe('efsValidator content checks', () => {
     expect(efs.commandCalls(DeleteMountTargetCommand)[0]?.args[0].input).toEqual({ MountTargetId: 'fsmt-1' });
     expect(ssm.commandCalls(SendCommandCommand)).toHaveLength(1);
     expect(run.verdict.verdict).toBe('SUCCESSFUL');
+  });
+
+  it('deletes a mount target an earlier killed run left on the restore-test file system, after reusing it', async () => {
+    efs.on(DescribeMountTargetsCommand, { FileSystemId: FS }).resolves({
+      MountTargets: [
+        {
+          MountTargetId: 'fsmt-left',
+          FileSystemId: FS,
+          SubnetId: 'subnet-1',
+          AvailabilityZoneName: 'us-east-1a',
+          LifeCycleState: 'available',
+          IpAddress: '10.0.1.99',
+        },
+      ],
+    });
+    const run = await runValidator(
+      createEfsValidator({ programSource: () => program, pollMs: 1 }),
+      ctx(CHECKS),
+    );
+    expect(run.verdict.verdict).toBe('SUCCESSFUL');
+    expect(efs.commandCalls(CreateMountTargetCommand)).toHaveLength(0);
+    expect(efs.commandCalls(DeleteMountTargetCommand).map((c) => c.args[0].input)).toEqual([
+      { MountTargetId: 'fsmt-left' },
+    ]);
   });
 
   it('fails the content check whose file changed', async () => {

@@ -197,6 +197,94 @@ describe('fsxValidator content checks', () => {
     );
   });
 
+  it("mounts an OpenZFS volume restore through its file system's DNS name (a volume has none)", async () => {
+    const volume = (id: string) =>
+      ({
+        VolumeId: id,
+        FileSystemId: 'fs-0ccccccccccccccccc',
+        VolumeType: 'OPENZFS',
+        Lifecycle: 'AVAILABLE',
+        OpenZFSConfiguration: { VolumePath: '/fsx/awsbackup-restore-test-vol', StorageCapacityQuotaGiB: 10 },
+      }) as never;
+    fsx
+      .on(DescribeVolumesCommand)
+      .callsFake((i: { VolumeIds: string[] }) => ({ Volumes: [volume(i.VolumeIds[0] ?? '')] }));
+    fsx.on(DescribeFileSystemsCommand, { FileSystemIds: ['fs-0ccccccccccccccccc'] }).resolves({
+      FileSystems: [
+        {
+          FileSystemId: 'fs-0ccccccccccccccccc',
+          FileSystemType: 'OPENZFS',
+          DNSName: 'fs-0ccccccccccccccccc.fsx.us-east-1.amazonaws.com',
+        } as never,
+      ],
+    });
+    ssm.on(SendCommandCommand).resolves({ Command: { CommandId: 'cmd-1' } });
+    const answer = {
+      version: 1,
+      root: '/mnt/x',
+      ok: true,
+      checks: [{ id: 'data', status: 'pass', detail: 'ok', durationMs: 1 }],
+      durationMs: 2,
+    };
+    ssm
+      .on(GetCommandInvocationCommand)
+      .resolves({ Status: 'Success', ResponseCode: 0, StandardOutputContent: `${JSON.stringify(answer)}\n` });
+    const run = await runValidator(
+      createFsxValidator({ programSource: () => 'program', pollMs: 1 }),
+      testContext({
+        resourceType: 'FSx',
+        createdResourceArn:
+          'arn:aws:fsx:us-east-1:123456789012:volume/fs-0ccccccccccccccccc/fsvol-0aaaaaaaaaaaaaaaa',
+        sourceResourceArn:
+          'arn:aws:fsx:us-east-1:123456789012:volume/fs-0ccccccccccccccccc/fsvol-0bbbbbbbbbbbbbbbb',
+        checks: [{ id: 'data', paths: ['/data/x'] }],
+        options: { helperInstanceId: 'i-helper' },
+        clients: { fsx: new FSxClient({ region: 'us-east-1' }), ssm: new SSMClient({ region: 'us-east-1' }) },
+      }),
+    );
+    expect(run.results.find((r) => r.id === 'data')?.status).toBe('pass');
+    const script = (ssm.commandCalls(SendCommandCommand)[0]?.args[0].input.Parameters?.commands ?? []).join(
+      '\n',
+    );
+    expect(script).toContain(
+      'mount -t nfs -o ro,nfsvers=4.1 fs-0ccccccccccccccccc.fsx.us-east-1.amazonaws.com:/fsx/awsbackup-restore-test-vol "$M"',
+    );
+  });
+
+  it('says why an OpenZFS volume cannot be mounted when its file system is gone', async () => {
+    fsx.on(DescribeVolumesCommand).resolves({
+      Volumes: [
+        {
+          VolumeId: 'fsvol-0aaaaaaaaaaaaaaaa',
+          FileSystemId: 'fs-0ddddddddddddddddd',
+          VolumeType: 'OPENZFS',
+          Lifecycle: 'AVAILABLE',
+        } as never,
+      ],
+    });
+    fsx
+      .on(DescribeFileSystemsCommand)
+      .rejects(Object.assign(new Error('gone'), { name: 'FileSystemNotFound' }));
+    const run = await runValidator(
+      createFsxValidator({ programSource: () => 'program', pollMs: 1 }),
+      testContext({
+        resourceType: 'FSx',
+        createdResourceArn:
+          'arn:aws:fsx:us-east-1:123456789012:volume/fs-0ddddddddddddddddd/fsvol-0aaaaaaaaaaaaaaaa',
+        sourceResourceArn:
+          'arn:aws:fsx:us-east-1:123456789012:volume/fs-0ddddddddddddddddd/fsvol-0aaaaaaaaaaaaaaaa',
+        checks: [{ id: 'data', paths: ['/data/x'] }],
+        options: { helperInstanceId: 'i-helper' },
+        clients: { fsx: new FSxClient({ region: 'us-east-1' }), ssm: new SSMClient({ region: 'us-east-1' }) },
+      }),
+    );
+    expect(run.results.find((r) => r.id === 'data')).toMatchObject({
+      status: 'error',
+      detail:
+        'paths check not run: volume fsvol-0aaaaaaaaaaaaaaaa: its file system fs-0ddddddddddddddddd does not exist, so there is nothing to mount',
+    });
+  });
+
   it('reports content checks on FSx for Windows as not run, with the reason', async () => {
     const windows = {
       FileSystemId: RESTORED,
