@@ -9,7 +9,6 @@ import {
   DescribeRestoreJobCommand,
   PutRestoreValidationResultCommand,
 } from '@aws-sdk/client-backup';
-import { type RetryOptions, withRetry } from './retry';
 import { fitMessage } from './verdict';
 
 export type PostableStatus = 'SUCCESSFUL' | 'FAILED' | 'TIMED_OUT' | 'VALIDATING';
@@ -19,7 +18,8 @@ const FINAL = new Set(['SUCCESSFUL', 'FAILED', 'TIMED_OUT']);
 export const isFinalValidationStatus = (status: string | undefined): boolean => FINAL.has(status ?? '');
 
 export interface PostOptions {
-  readonly retry?: RetryOptions;
+  /** Ends both calls, retries included, at the caller's deadline (the client retries transient errors). */
+  readonly abortSignal?: AbortSignal;
   /** Skip the DescribeRestoreJob look-up (the caller has just read ValidationStatus). */
   readonly knownValidationStatus?: string;
 }
@@ -31,26 +31,19 @@ export async function postVerdict(
   message: string,
   options: PostOptions = {},
 ): Promise<'posted' | 'already-final'> {
+  const call = { abortSignal: options.abortSignal };
   const current =
     options.knownValidationStatus ??
-    (
-      await withRetry(
-        () => backup.send(new DescribeRestoreJobCommand({ RestoreJobId: restoreJobId })),
-        options.retry,
-      )
-    ).ValidationStatus;
+    (await backup.send(new DescribeRestoreJobCommand({ RestoreJobId: restoreJobId }), call)).ValidationStatus;
   if (isFinalValidationStatus(current)) return 'already-final';
   try {
-    await withRetry(
-      () =>
-        backup.send(
-          new PutRestoreValidationResultCommand({
-            RestoreJobId: restoreJobId,
-            ValidationStatus: status,
-            ValidationStatusMessage: fitMessage(message),
-          }),
-        ),
-      options.retry,
+    await backup.send(
+      new PutRestoreValidationResultCommand({
+        RestoreJobId: restoreJobId,
+        ValidationStatus: status,
+        ValidationStatusMessage: fitMessage(message),
+      }),
+      call,
     );
     return 'posted';
   } catch (err) {

@@ -10,7 +10,7 @@ import { unhandledProfileChecks } from './check-implementations';
 import { type CheckDefinition, type CheckResult, errored, runChecks } from './checks';
 import type { Clients } from './clients';
 import type { Config, Profile } from './config/index';
-import { ResourceStateError, reasonOf, SafetyGuardError } from './errors';
+import { DeadlineExceededError, ResourceStateError, reasonOf, SafetyGuardError } from './errors';
 import type { RestoreJob } from './job';
 import type { ResourceType } from './resource-types';
 import { decideVerdict, type Verdict } from './verdict';
@@ -91,7 +91,15 @@ export interface RunValidatorOptions {
   readonly checkTimeoutMs?: number;
   readonly failWhenNothingChecked?: boolean;
   readonly onResult?: (result: CheckResult) => void;
+  /**
+   * Budget of the validator's clean-up, in ms (default 30 s). It starts when the checks end, also
+   * after the deadline: clean-up gets a fresh signal and deadline of its own, and one that outlasts
+   * its budget is ended as `cleanup: error` so the verdict is still posted in time.
+   */
+  readonly cleanupTimeoutMs?: number;
 }
+
+export const DEFAULT_CLEANUP_TIMEOUT_MS = 30_000;
 
 /** Context fields the caller supplies; `note` and `remainingMs` are provided here. */
 export type ContextInput = Omit<ValidationContext, 'note' | 'remainingMs' | 'signal'> & {
@@ -183,9 +191,10 @@ export async function runValidator<F>(
   } finally {
     if (validator.cleanup && deferredTo === undefined) {
       const cleanupStart = performance.now();
+      const budget = options.cleanupTimeoutMs ?? DEFAULT_CLEANUP_TIMEOUT_MS;
       try {
-        // Clean-up gets its own budget: it must run even when the deadline has passed.
-        await validator.cleanup(ctx, facts);
+        // Clean-up must run even when the deadline has passed, so it gets its own signal and budget.
+        await runCleanup(validator, ctx, facts, budget, input.signal);
       } catch (err) {
         results.push({
           id: 'cleanup',
@@ -209,10 +218,44 @@ export async function runValidator<F>(
   };
 }
 
+/** Runs the clean-up with a signal that fires after `budgetMs` (or when the caller aborts). */
+async function runCleanup<F>(
+  validator: ValidatorDefinition<F>,
+  ctx: ValidationContext,
+  facts: F | undefined,
+  budgetMs: number,
+  outer: AbortSignal | undefined,
+): Promise<void> {
+  const cleanup = validator.cleanup;
+  if (!cleanup) return;
+  const controller = new AbortController();
+  const onOuterAbort = () => controller.abort(outer?.reason);
+  outer?.addEventListener('abort', onOuterAbort, { once: true });
+  const deadline = Date.now() + budgetMs;
+  const timer = setTimeout(() => controller.abort(new DeadlineExceededError('clean-up', budgetMs)), budgetMs);
+  const cleanupCtx: ValidationContext = {
+    ...ctx,
+    signal: controller.signal,
+    deadline,
+    remainingMs: () => Math.max(0, deadline - Date.now()),
+  };
+  try {
+    await raceDeadline(cleanup.call(validator, cleanupCtx, facts), cleanupCtx, 'clean-up');
+  } finally {
+    clearTimeout(timer);
+    outer?.removeEventListener('abort', onOuterAbort);
+  }
+}
+
 function raceDeadline<T>(work: Promise<T>, ctx: ValidationContext, what: string): Promise<T> {
   if (ctx.signal.aborted) return Promise.reject(new Error(`${what}: validation deadline reached`));
   return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(new Error(`${what} timed out: validation deadline reached`));
+    const onAbort = () =>
+      reject(
+        ctx.signal.reason instanceof DeadlineExceededError
+          ? ctx.signal.reason
+          : new Error(`${what} timed out: validation deadline reached`),
+      );
     ctx.signal.addEventListener('abort', onAbort, { once: true });
     work.then(
       (v) => {
