@@ -126,10 +126,18 @@ export async function runValidator<F>(
     () => controller.abort(new Error('validation deadline reached')),
     Math.max(0, input.deadline - Date.now()),
   );
+  // The checks' signal and deadline, replaced by the clean-up's own when clean-up starts. One context
+  // object for gather, checks and clean-up: validators may key state on it.
+  let phase = { signal: controller.signal, deadline: input.deadline };
   const ctx: ValidationContext = {
     ...input,
-    signal: controller.signal,
-    remainingMs: () => Math.max(0, input.deadline - Date.now()),
+    get signal() {
+      return phase.signal;
+    },
+    get deadline() {
+      return phase.deadline;
+    },
+    remainingMs: () => Math.max(0, phase.deadline - Date.now()),
     note: (key, value) => {
       notes[key] = value;
     },
@@ -194,7 +202,9 @@ export async function runValidator<F>(
       const budget = options.cleanupTimeoutMs ?? DEFAULT_CLEANUP_TIMEOUT_MS;
       try {
         // Clean-up must run even when the deadline has passed, so it gets its own signal and budget.
-        await runCleanup(validator, ctx, facts, budget, input.signal);
+        await runCleanup(validator, ctx, facts, budget, input.signal, (next) => {
+          phase = next;
+        });
       } catch (err) {
         results.push({
           id: 'cleanup',
@@ -218,29 +228,27 @@ export async function runValidator<F>(
   };
 }
 
-/** Runs the clean-up with a signal that fires after `budgetMs` (or when the caller aborts). */
+/**
+ * Runs the clean-up on the same context, switched to a signal that fires after `budgetMs` (or when
+ * the caller aborts) and a deadline of its own.
+ */
 async function runCleanup<F>(
   validator: ValidatorDefinition<F>,
   ctx: ValidationContext,
   facts: F | undefined,
   budgetMs: number,
   outer: AbortSignal | undefined,
+  enterPhase: (phase: { signal: AbortSignal; deadline: number }) => void,
 ): Promise<void> {
   const cleanup = validator.cleanup;
   if (!cleanup) return;
   const controller = new AbortController();
   const onOuterAbort = () => controller.abort(outer?.reason);
   outer?.addEventListener('abort', onOuterAbort, { once: true });
-  const deadline = Date.now() + budgetMs;
   const timer = setTimeout(() => controller.abort(new DeadlineExceededError('clean-up', budgetMs)), budgetMs);
-  const cleanupCtx: ValidationContext = {
-    ...ctx,
-    signal: controller.signal,
-    deadline,
-    remainingMs: () => Math.max(0, deadline - Date.now()),
-  };
+  enterPhase({ signal: controller.signal, deadline: Date.now() + budgetMs });
   try {
-    await raceDeadline(cleanup.call(validator, cleanupCtx, facts), cleanupCtx, 'clean-up');
+    await raceDeadline(cleanup.call(validator, ctx, facts), ctx, 'clean-up');
   } finally {
     clearTimeout(timer);
     outer?.removeEventListener('abort', onOuterAbort);

@@ -11,7 +11,12 @@ import { RDSClient } from '@aws-sdk/client-rds';
 import { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
 import { STSClient } from '@aws-sdk/client-sts';
 import type { Context } from 'aws-lambda';
-import { type Clients, clients as defaultClients, registerClients } from '../../shared/clients';
+import {
+  type Clients,
+  clients as defaultClients,
+  registerClients,
+  sdkClientConfig,
+} from '../../shared/clients';
 import { type RuntimeSettings, runtimeSettings } from '../../shared/env';
 import { reasonOf } from '../../shared/errors';
 import { EvidenceStore } from '../../shared/evidence-store';
@@ -107,7 +112,7 @@ export function createReconcilerHandler(options: ReconcilerHandlerOptions = {}) 
       backupIn: (region) => {
         let client = regionalBackup.get(region);
         if (!client) {
-          client = new BackupClient({ region });
+          client = new BackupClient(sdkClientConfig({ region }));
           regionalBackup.set(region, client);
         }
         return client;
