@@ -7,7 +7,12 @@ export const expectation = z
     equals: z.union([z.string(), z.number(), z.boolean(), z.null()]).optional(),
     min: z.union([z.number(), z.string().regex(/^-?\d+(\.\d+)?$/)]).optional(),
     max: z.union([z.number(), z.string().regex(/^-?\d+(\.\d+)?$/)]).optional(),
-    matches: z.string().optional().describe('A regular expression the value (as text) must match.'),
+    matches: z
+      .string()
+      .optional()
+      .describe(
+        'A regular expression (RE2: no backreferences or lookaround) the value (as text) must match.',
+      ),
     notNull: z.boolean().optional(),
   })
   .refine((e) => Object.values(e).some((v) => v !== undefined), {
