@@ -11,6 +11,7 @@ import { type CheckDefinition, type CheckResult, errored, runChecks } from './ch
 import type { Clients } from './clients';
 import type { Config, Profile } from './config/index';
 import { DeadlineExceededError, ResourceStateError, reasonOf, SafetyGuardError } from './errors';
+import { assertSameAccount } from './guard';
 import type { RestoreJob } from './job';
 import type { ResourceType } from './resource-types';
 import { decideVerdict, type Verdict } from './verdict';
@@ -153,6 +154,8 @@ export async function runValidator<F>(
   try {
     const gatherStart = performance.now();
     try {
+      // A restored resource of another account is never ours to touch, whatever the event says.
+      if (!input.job.local) assertSameAccount(input.job.createdResourceArn, input.job.accountId, 'validate');
       facts = await raceDeadline(validator.gather(ctx), ctx, 'gathering facts');
     } catch (err) {
       if (err instanceof DeferredValidation) {

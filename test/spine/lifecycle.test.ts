@@ -317,6 +317,19 @@ describe('fault matrix: each case ends with exactly one verdict or a clear rejec
     expect(fake.finalVerdicts(JOB)[0]?.status).toBe('SUCCESSFUL');
   });
 
+  it('refuses a restored resource of another account: FAILED by the safety guard, nothing gathered', async () => {
+    const job = fake.jobs.get(JOB);
+    if (!job) throw new Error('fixture job missing');
+    job.CreatedResourceArn = 'arn:aws:rds:us-east-1:999999999999:db:awsbackup-restore-test-53a1c2f0';
+    job.AccountId = '123456789012';
+    const out = await processRestoreEvent(fixture('completed-rds.json'), lambdaContext(), options());
+    expect(out.verdict).toBe('FAILED');
+    expect(fake.finalVerdicts(JOB)[0]?.message).toContain(
+      'safety guard: refusing to validate arn:aws:rds:us-east-1:999999999999:db:awsbackup-restore-test-53a1c2f0: it belongs to account 999999999999, not 123456789012',
+    );
+    expect(gathered).toBe(0);
+  });
+
   it('bounds a clean-up that hangs and still posts the verdict; clean-up gets a live signal', async () => {
     let cleanupSignalAborted: boolean | undefined;
     const stuck = defineValidator<unknown>({
