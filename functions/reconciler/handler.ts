@@ -67,7 +67,7 @@ export function createReconcilerHandler(options: ReconcilerHandlerOptions = {}) 
   let memberBackup = options.memberBackup;
   // One STS client per container; created only when member accounts are configured.
   const memberFactory = () => {
-    if (!memberBackup) memberBackup = assumeRoleBackupFactory(new STSClient({}));
+    if (!memberBackup) memberBackup = assumeRoleBackupFactory(new STSClient(sdkClientConfig()));
     return memberBackup;
   };
   return async function handler(
@@ -122,7 +122,7 @@ export function createReconcilerHandler(options: ReconcilerHandlerOptions = {}) 
     });
     let sweptInstances: SweptInstance[] = [];
     if (rs.sweepInstances) {
-      tagging ??= new ResourceGroupsTaggingAPIClient({});
+      tagging ??= new ResourceGroupsTaggingAPIClient(sdkClientConfig());
       try {
         sweptInstances = await sweepTemporaryInstances({
           tagging,
