@@ -96,7 +96,9 @@ export {
 } from './shared/errors';
 export { withRetry } from './shared/retry';
 export type { RetryOptions } from './shared/retry';
-export { createClients, registerClients } from './shared/clients';
+export { compileGlob, compileRegex, RegexSyntaxError } from './shared/regex';
+export type { LinearRegex } from './shared/regex';
+export { createClients, registerClients, sdkClientConfig } from './shared/clients';
 export type { ClientOptions, Clients } from './shared/clients';
 
 // Verdicts and evidence

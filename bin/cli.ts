@@ -107,6 +107,13 @@ function readConfig(file: string | undefined): Config {
   return file ? loadConfigFile(file) : emptyConfig();
 }
 
+/** `report --from/--to`: an instant with its offset, or a date alone (midnight UTC). */
+function parseRangeFlag(value: unknown, flag: string): Date | undefined {
+  const text = typeof value === 'string' ? value.trim() : value;
+  if (typeof text === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(text)) return new Date(`${text}T00:00:00Z`);
+  return parseInstantFlag(value, flag);
+}
+
 async function runCheck(type: string, argv: string[], io: Io): Promise<number> {
   // --validator FILE runs a user's validator; --extension FILE (repeatable) adds check kinds first.
   const { target, argv: rest } = await resolveCheckTarget(type, argv, loadTarget);
@@ -422,7 +429,7 @@ function buildProgram(io: Io, setCode: (code: number) => void): Command {
     const { runReport } = await import('./report');
     setCode(
       await runReport(
-        { ...opts, from: parseTime(opts.from, '--from'), to: parseTime(opts.to, '--to') },
+        { ...opts, from: parseRangeFlag(opts.from, '--from'), to: parseRangeFlag(opts.to, '--to') },
         { stdout: (l) => io.out(`${l}\n`), stderr: (l) => io.err(`${l}\n`) },
       ),
     );

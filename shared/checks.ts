@@ -171,7 +171,19 @@ async function runOne<F>(
       timedOut,
       aborted,
     ]);
-    return { ...normalise(outcome), id: check.id, durationMs: elapsed() };
+    const result = normalise(outcome);
+    const took = elapsed();
+    // Synchronous work (a busy loop) blocks the timer that would have ended it: a pass or skip that
+    // arrives after the timeout is not evidence, whatever it says.
+    if (took > timeoutMs && (result.status === 'pass' || result.status === 'skip'))
+      return {
+        ...errored(
+          `timed out after ${timeoutMs} ms: it blocked for ${took} ms and its ${result.status} came too late`,
+        ),
+        id: check.id,
+        durationMs: took,
+      };
+    return { ...result, id: check.id, durationMs: took };
   } catch (err) {
     return { id: check.id, status: 'error', detail: reasonOf(err), durationMs: elapsed() };
   } finally {

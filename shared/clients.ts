@@ -6,9 +6,15 @@
  * only the clients its validator uses (all fourteen would add ~1.3 MB to every function). Using a
  * client nobody registered is a clear error, which the validator's own tests hit first.
  *
- * The SDK's own retry (standard mode) handles most throttling; shared/retry.ts adds a second layer
- * around calls whose failure would decide a verdict.
+ * One retry layer: every client retries throttling and transient errors itself (the SDK's standard
+ * strategy, `maxAttempts` attempts per call, jittered backoff), and every HTTP attempt is bounded: a
+ * connection that does not open, or a response that does not start, within its timeout is an error
+ * the strategy may retry, never a call that outlives the Lambda. Callers pass the deadline of their
+ * work as `abortSignal` to `send`; the SDK stops retrying (also mid-backoff) when it fires.
+ * @see https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html
+ * @see https://docs.aws.amazon.com/sdk-for-javascript/v3/developer-guide/node-configuring-maxsockets.html
  */
+
 import type { BackupClient } from '@aws-sdk/client-backup';
 import type { DocDBClient } from '@aws-sdk/client-docdb';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -23,6 +29,7 @@ import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import type { SSMClient } from '@aws-sdk/client-ssm';
+import { ConfiguredRetryStrategy, StandardRetryStrategy } from '@smithy/core/retry';
 
 export interface Clients {
   readonly backup: BackupClient;
@@ -47,9 +54,49 @@ export interface ClientOptions {
   readonly endpoint?: string;
   /** S3 path-style addressing (needed for moto and most S3-compatible servers). */
   readonly forcePathStyle?: boolean;
+  /** Attempts per call, including the first. Default 5. */
   readonly maxAttempts?: number;
   /** AWS named profile (CLI `--profile`). */
   readonly profile?: string;
+  /** Backoff before the n-th retry, in ms; default the SDK's (full jitter; 1 s base for throttling). */
+  readonly retryDelayMs?: number | ((attempt: number) => number);
+  /** Per attempt: time to open the connection. Default 5 s. */
+  readonly connectionTimeoutMs?: number;
+  /**
+   * Per attempt: time until the response starts (the body may stream longer), and the longest a
+   * socket may sit idle. Default 30 s, well under the smallest validation deadline.
+   */
+  readonly requestTimeoutMs?: number;
+}
+
+export const DEFAULT_MAX_ATTEMPTS = 5;
+export const DEFAULT_CONNECTION_TIMEOUT_MS = 5_000;
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+
+/**
+ * The configuration every SDK client of this project gets (pass it to a client built elsewhere, e.g.
+ * `new BackupClient(sdkClientConfig({ region }))`): the retry strategy and the HTTP timeouts.
+ */
+export function sdkClientConfig(options: ClientOptions = {}) {
+  const maxAttempts = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
+  const requestTimeout = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  return {
+    ...(options.region ? { region: options.region } : {}),
+    ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+    ...(options.profile ? { profile: options.profile } : {}),
+    maxAttempts,
+    retryStrategy:
+      options.retryDelayMs === undefined
+        ? new StandardRetryStrategy(maxAttempts)
+        : new ConfiguredRetryStrategy(maxAttempts, options.retryDelayMs),
+    requestHandler: {
+      connectionTimeout: options.connectionTimeoutMs ?? DEFAULT_CONNECTION_TIMEOUT_MS,
+      requestTimeout,
+      // Without this the SDK only logs a warning when requestTimeout passes and keeps waiting.
+      throwOnRequestTimeout: true,
+      socketTimeout: requestTimeout,
+    },
+  };
 }
 
 const CLIENT_KEYS = [
@@ -84,12 +131,6 @@ export function registerClients(ctors: Partial<ClientConstructors>): void {
  */
 export function createClients(options: ClientOptions = {}, overrides: Partial<Clients> = {}): Clients {
   const cache: Partial<Record<keyof Clients, unknown>> = { ...overrides };
-  const config = {
-    ...(options.region ? { region: options.region } : {}),
-    ...(options.endpoint ? { endpoint: options.endpoint } : {}),
-    ...(options.profile ? { profile: options.profile } : {}),
-    maxAttempts: options.maxAttempts ?? 4,
-  };
   const target = {} as Clients;
   for (const key of CLIENT_KEYS) {
     Object.defineProperty(target, key, {
@@ -102,6 +143,8 @@ export function createClients(options: ClientOptions = {}, overrides: Partial<Cl
               `AWS client "${key}" is not registered: call registerClients({ ${key}: <SDK client class> }) in the module that uses it`,
             );
           }
+          // A strategy per client: its retry budget (token bucket) belongs to one service.
+          const config = sdkClientConfig(options);
           cache[key] = new Ctor(
             key === 's3'
               ? { ...config, forcePathStyle: options.forcePathStyle ?? Boolean(options.endpoint) }

@@ -65,6 +65,10 @@ export const reasonOf = get<any>('reasonOf');
 export const withRetry = get<any>('withRetry');
 export const createClients = get<any>('createClients');
 export const registerClients = get<any>('registerClients');
+export const sdkClientConfig = get<any>('sdkClientConfig');
+export const compileRegex = get<any>('compileRegex');
+export const compileGlob = get<any>('compileGlob');
+export const RegexSyntaxError = get<any>('RegexSyntaxError');
 export const decideVerdict = get<any>('decideVerdict');
 export const z = get<any>('z');
 // biome-ignore-end lint/suspicious/noExplicitAny: re-exported as the host typed them (index.ts)

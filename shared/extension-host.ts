@@ -9,7 +9,7 @@ import * as zod from 'zod';
 import { parseArn } from './arn';
 import { checkImplementation, registerCheckImplementation } from './check-implementations';
 import { defineCheck, errored, fail, pass, runChecks, skip } from './checks';
-import { createClients, registerClients } from './clients';
+import { createClients, registerClients, sdkClientConfig } from './clients';
 import { checkBase, checkKind, checkKinds, registerCheckKind } from './config/kinds/registry';
 import {
   ConfigError,
@@ -27,6 +27,7 @@ import {
 } from './guard';
 import { localRestoreJob } from './job';
 import { RestoreMetadata } from './metadata';
+import { compileGlob, compileRegex, RegexSyntaxError } from './regex';
 import { RESOURCE_TYPES } from './resource-types';
 import { withRetry } from './retry';
 import { quoteIdentifier, quoteTable } from './sql/identifiers';
@@ -124,6 +125,10 @@ export function extensionHostApi(): Record<string, unknown> {
     withRetry,
     createClients,
     registerClients,
+    sdkClientConfig,
+    compileRegex,
+    compileGlob,
+    RegexSyntaxError,
     decideVerdict,
     z,
   };

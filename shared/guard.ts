@@ -100,6 +100,22 @@ export function assertRestoreTestResource(
   }
 }
 
+/**
+ * Throws SafetyGuardError when an ARN names an account other than `accountId` (the restore job's).
+ * Names without an account (plain names, S3 bucket ARNs) pass: the caller's own account is implied.
+ */
+export function assertSameAccount(
+  nameOrArn: string | undefined,
+  accountId: string | undefined,
+  action = 'touch',
+): void {
+  const account = accountOf(nameOrArn);
+  if (accountId && account && account !== accountId)
+    throw new SafetyGuardError(
+      `refusing to ${action} ${printable(nameOrArn ?? '')}: it belongs to account ${account}, not ${accountId}`,
+    );
+}
+
 /** Throws unless the resource was created by restore-validation (e.g. before deleting a helper). */
 export function assertCreatedByUs(nameOrArn: string, tags: Tags, action = 'delete'): void {
   if (!tagKeys(tags).includes(CREATED_BY_TAG)) {

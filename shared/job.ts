@@ -12,7 +12,6 @@ import { type ParsedArn, parseArn } from './arn';
 import type { RestoreJobEvent } from './event';
 import { RestoreMetadata } from './metadata';
 import { isFinalValidationStatus } from './report';
-import { type RetryOptions, withRetry } from './retry';
 
 export interface RestoreJob {
   readonly restoreJobId: string;
@@ -67,16 +66,20 @@ const toDate = (v: Date | string | undefined): Date | undefined => {
   return Number.isNaN(d.getTime()) ? undefined : d;
 };
 
-/** Loads the job from AWS Backup, retrying transient errors; the event fills in what the API omits. */
+/**
+ * Loads the job from AWS Backup (the client retries transient errors); the event fills in what the
+ * API omits. `abortSignal` ends the calls, retries included, at the caller's deadline.
+ */
 export async function loadRestoreJob(
   backup: BackupClient,
   restoreJobId: string,
   event?: RestoreJobEvent,
-  retry: RetryOptions = {},
+  options: { readonly abortSignal?: AbortSignal } = {},
 ): Promise<RestoreJob> {
+  const call = { abortSignal: options.abortSignal };
   const [described, metadata] = await Promise.all([
-    withRetry(() => backup.send(new DescribeRestoreJobCommand({ RestoreJobId: restoreJobId })), retry),
-    withRetry(() => backup.send(new GetRestoreJobMetadataCommand({ RestoreJobId: restoreJobId })), retry),
+    backup.send(new DescribeRestoreJobCommand({ RestoreJobId: restoreJobId }), call),
+    backup.send(new GetRestoreJobMetadataCommand({ RestoreJobId: restoreJobId }), call),
   ]);
   const d = event?.detail;
   const createdResourceArn = described.CreatedResourceArn || d?.createdResourceArn;

@@ -16,7 +16,11 @@ import {
   makeIdempotent,
 } from '@aws-lambda-powertools/idempotency';
 import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
-import { BackupClient } from '@aws-sdk/client-backup';
+import {
+  BackupClient,
+  DescribeRestoreJobCommand,
+  type DescribeRestoreJobCommandOutput,
+} from '@aws-sdk/client-backup';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { MiddlewareObj } from '@middy/core';
 import type { Context } from 'aws-lambda';
@@ -26,16 +30,21 @@ import { matchProfile } from './config/match';
 import type { Config } from './config/schema';
 import { type RuntimeSettings, runtimeSettings } from './env';
 import { EventParseError, reasonOf } from './errors';
-import { parseRestoreJobEvent, type RestoreJobEvent, restoreJobIdOf } from './event';
+import { isRestoreJobEvent, parseRestoreJobEvent, type RestoreJobEvent, restoreJobIdOf } from './event';
 import { buildEvidence, type EvidenceRecord } from './evidence';
 import { claimedElsewhere, prepareExtensions } from './extend';
 import { hasFinalVerdict, loadRestoreJob, type RestoreJob } from './job';
 import { logger as defaultLogger, type Logger } from './logger';
 import { postVerdict } from './report';
 import { RESOURCE_TYPES_BY_VALIDATOR, validatorTypeFor } from './resource-types';
-import type { RetryOptions } from './retry';
+import { isRetryableError } from './retry';
 import { defaultEvidenceSinks } from './sinks';
-import { runValidator, type ValidationRun, type ValidatorDefinition } from './validator';
+import {
+  DEFAULT_CLEANUP_TIMEOUT_MS,
+  runValidator,
+  type ValidationRun,
+  type ValidatorDefinition,
+} from './validator';
 import { fitMessage } from './verdict';
 
 registerClients({ backup: BackupClient, dynamodb: DynamoDBClient });
@@ -77,9 +86,11 @@ export interface LifecycleOptions {
   readonly sinks?: readonly EvidenceSink[];
   /** Decide but do not post anything to AWS Backup (replay --dry-run). */
   readonly dryRun?: boolean;
-  /** Retry tuning for Backup API calls (tests inject a no-op sleep). */
-  readonly retry?: RetryOptions;
 }
+
+/** Time kept back from the Lambda's end: AWS Backup calls are aborted this long before it. */
+const LAMBDA_END_MARGIN_MS = 500;
+const NO_LAMBDA_BUDGET_MS = 15 * 60_000;
 
 let cachedConfig: { path: string | undefined; config?: Config; error?: unknown } | undefined;
 
@@ -142,17 +153,25 @@ export async function processRestoreEvent(
   const dryRun = options.dryRun ?? settings.dryRun;
   const validator = options.validator;
 
+  // Every AWS Backup call of this invocation ends before the Lambda does, retries included.
+  const remaining = lambdaContext?.getRemainingTimeInMillis() ?? NO_LAMBDA_BUDGET_MS;
+  const abortSignal = AbortSignal.timeout(Math.max(1, remaining - LAMBDA_END_MARGIN_MS));
+
   let event: RestoreJobEvent;
   try {
     event = parseRestoreJobEvent(raw);
   } catch (err) {
     const reason = reasonOf(err);
+    const restoreJobId = restoreJobIdOf(raw);
     log.error('event rejected', {
       reason,
       field: err instanceof EventParseError ? err.field : undefined,
-      restoreJobId: restoreJobIdOf(raw),
+      restoreJobId,
     });
-    return result('rejected', reason);
+    // A restore job event that names its job gets a verdict naming the field, not a silent timeout.
+    if (restoreJobId && isRestoreJobEvent(raw) && !dryRun)
+      return failMalformedJob(clients, restoreJobId, reason, abortSignal, log);
+    return result('rejected', reason, restoreJobId ? { restoreJobId } : {});
   }
   const detail = event.detail;
   const jobId = detail.restoreJobId;
@@ -178,10 +197,7 @@ export async function processRestoreEvent(
     ) =>
       dryRun
         ? ('dry-run' as const)
-        : postVerdict(clients.backup, jobId, status, message, {
-            retry: options.retry,
-            knownValidationStatus,
-          });
+        : postVerdict(clients.backup, jobId, status, message, { abortSignal, knownValidationStatus });
 
     let config: Config;
     try {
@@ -229,7 +245,7 @@ export async function processRestoreEvent(
         event,
         config,
         { ...options, settings, clients, logger: log, dryRun },
-        lambdaContext,
+        { remaining, abortSignal },
         post,
       );
 
@@ -287,14 +303,20 @@ async function validateOnce(
     logger: Logger;
     dryRun: boolean;
   },
-  lambdaContext: Pick<Context, 'getRemainingTimeInMillis'> | undefined,
+  time: { remaining: number; abortSignal: AbortSignal },
   post: Post,
 ): Promise<LifecycleResult> {
   const { settings, clients, logger: log, validator } = options;
   let job: RestoreJob;
   try {
-    job = await loadRestoreJob(clients.backup, jobId, event, options.retry);
+    job = await loadRestoreJob(clients.backup, jobId, event, { abortSignal: time.abortSignal });
   } catch (err) {
+    // Retry before a verdict: throttling or an outage that outlasted the client's retries is not a
+    // fact about the restore. Throw, so Lambda retries the event (and then the DLQ consumer decides).
+    if (isRetryableError(err) || time.abortSignal.aborted) {
+      log.error('restore job unreadable for now; the event will be retried', { reason: reasonOf(err) });
+      throw err;
+    }
     const message = fitMessage(`could not read the restore job from AWS Backup: ${reasonOf(err)}`);
     log.error('restore job unreadable', { reason: message });
     // The job's current status is unknowable here; a refusal because it is final is still absorbed.
@@ -333,22 +355,29 @@ async function validateOnce(
     }
   }
 
-  const remaining = lambdaContext?.getRemainingTimeInMillis() ?? 15 * 60_000;
-  const deadline = Date.now() + Math.max(1_000, remaining - config.defaults.reserveSeconds * 1000);
+  const reserveMs = config.defaults.reserveSeconds * 1000;
+  // Checks end `reserveMs` before the Lambda (at least 1 s of checks), never after its calls are aborted.
+  const deadline =
+    Date.now() + Math.min(time.remaining - LAMBDA_END_MARGIN_MS, Math.max(1_000, time.remaining - reserveMs));
   let run: ValidationRun;
   try {
-    run = await runValidator(validator, {
-      job,
-      profile,
-      config,
-      logger: log,
-      clients,
-      deadline,
-      mode: 'lambda',
-      target: {},
-      // Validators that hand off to Step Functions must know a dry run posts nothing.
-      settings: options.dryRun ? { ...settings.raw, RESTORE_VALIDATION_DRY_RUN: 'true' } : settings.raw,
-    });
+    run = await runValidator(
+      validator,
+      {
+        job,
+        profile,
+        config,
+        logger: log,
+        clients,
+        deadline,
+        mode: 'lambda',
+        target: {},
+        // Validators that hand off to Step Functions must know a dry run posts nothing.
+        settings: options.dryRun ? { ...settings.raw, RESTORE_VALIDATION_DRY_RUN: 'true' } : settings.raw,
+      },
+      // Clean-up may run after the deadline: half the reserve, the other half is for the verdict.
+      { cleanupTimeoutMs: Math.max(1_000, Math.min(DEFAULT_CLEANUP_TIMEOUT_MS, reserveMs / 2)) },
+    );
   } catch (err) {
     // runValidator turns failures into results; reaching here is a bug, still a verdict.
     const message = fitMessage(`validator crashed: ${reasonOf(err)}`);
@@ -397,6 +426,40 @@ async function validateOnce(
     verdict: run.deferredTo ? undefined : run.verdict.verdict,
     evidence,
   });
+}
+
+/**
+ * A restore job event with a field of the wrong type: the job itself is read from AWS Backup, and a
+ * completed restore test that has no final verdict yet gets FAILED with the event's problem.
+ */
+async function failMalformedJob(
+  clients: Clients,
+  restoreJobId: string,
+  reason: string,
+  abortSignal: AbortSignal,
+  log: Logger,
+): Promise<LifecycleResult> {
+  let described: DescribeRestoreJobCommandOutput;
+  try {
+    described = await clients.backup.send(new DescribeRestoreJobCommand({ RestoreJobId: restoreJobId }), {
+      abortSignal,
+    });
+  } catch (err) {
+    if (isRetryableError(err) || abortSignal.aborted) throw err;
+    // No such job (or not ours to read): nothing can be posted for it.
+    log.warn('malformed event names a job AWS Backup does not return', { reason: reasonOf(err) });
+    return result('rejected', reason, { restoreJobId });
+  }
+  const isRestoreTest = Boolean(described.CreatedBy?.RestoreTestingPlanArn);
+  if ((described.Status ?? '').toUpperCase() !== 'COMPLETED' || !isRestoreTest)
+    return result('rejected', reason, { restoreJobId });
+  const message = fitMessage(`restore-validation could not validate this restore job: ${reason}`);
+  const posted = await postVerdict(clients.backup, restoreJobId, 'FAILED', message, {
+    abortSignal,
+    knownValidationStatus: described.ValidationStatus ?? '',
+  });
+  log.info('verdict for a malformed event', { restoreJobId, posted });
+  return result(posted === 'posted' ? 'reported' : posted, message, { restoreJobId, verdict: 'FAILED' });
 }
 
 const INTERNAL_KEY = 'restoreValidation';

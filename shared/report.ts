@@ -14,7 +14,6 @@ import {
   DescribeRestoreJobCommand,
   PutRestoreValidationResultCommand,
 } from '@aws-sdk/client-backup';
-import { type RetryOptions, withRetry } from './retry';
 import { fitMessage } from './verdict';
 
 export type PostableStatus = 'SUCCESSFUL' | 'FAILED' | 'TIMED_OUT' | 'VALIDATING';
@@ -24,7 +23,8 @@ const FINAL = new Set(['SUCCESSFUL', 'FAILED', 'TIMED_OUT']);
 export const isFinalValidationStatus = (status: string | undefined): boolean => FINAL.has(status ?? '');
 
 export interface PostOptions {
-  readonly retry?: RetryOptions;
+  /** Ends both calls, retries included, at the caller's deadline (the client retries transient errors). */
+  readonly abortSignal?: AbortSignal;
   /** Skip the DescribeRestoreJob look-up (the caller has just read ValidationStatus). */
   readonly knownValidationStatus?: string;
 }
@@ -36,25 +36,19 @@ export async function postVerdict(
   message: string,
   options: PostOptions = {},
 ): Promise<'posted' | 'already-final'> {
-  const readStatus = async () =>
-    withRetry(
-      () => backup.send(new DescribeRestoreJobCommand({ RestoreJobId: restoreJobId })),
-      options.retry,
-    );
+  const call = { abortSignal: options.abortSignal };
+  const readStatus = () => backup.send(new DescribeRestoreJobCommand({ RestoreJobId: restoreJobId }), call);
   const current = options.knownValidationStatus ?? (await readStatus()).ValidationStatus;
   if (isFinalValidationStatus(current)) return 'already-final';
   const text = fitMessage(message);
   try {
-    await withRetry(
-      () =>
-        backup.send(
-          new PutRestoreValidationResultCommand({
-            RestoreJobId: restoreJobId,
-            ValidationStatus: status,
-            ValidationStatusMessage: text,
-          }),
-        ),
-      options.retry,
+    await backup.send(
+      new PutRestoreValidationResultCommand({
+        RestoreJobId: restoreJobId,
+        ValidationStatus: status,
+        ValidationStatusMessage: text,
+      }),
+      call,
     );
     return 'posted';
   } catch (err) {

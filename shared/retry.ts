@@ -1,20 +1,23 @@
 /**
- * Retry for transient AWS errors (throttling, 5xx, timeouts, connection resets) with full-jitter backoff.
- * The SDK retries too, but a verdict is immutable: we retry once more at our level, around whole calls,
- * before deciding anything. Classification comes from smithy's own error classification.
+ * Retry for work the AWS SDK does not retry itself, with full-jitter backoff: a response body that
+ * breaks mid-stream, a database driver, a user's own HTTP call. SDK calls are retried once, by the
+ * client's retry strategy (shared/clients.ts): an error that already went through it (it carries
+ * `$metadata.attempts`) is never retried again here, so one logical call cannot multiply into
+ * attempts × attempts requests with two backoffs. An abort (the deadline) is never retried either.
+ * Classification comes from smithy's own error classification.
+ *
+ * The domain rule that remains is the lifecycle's: a transient error before a verdict is thrown
+ * (Lambda retries the event), never turned into a final FAILED (shared/lifecycle.ts).
  */
-import {
-  isClockSkewError,
-  isServerError,
-  isThrottlingError,
-  isTransientError,
-} from '@smithy/service-error-classification';
+import { isClockSkewError, isServerError, isThrottlingError, isTransientError } from '@smithy/core/retry';
 
 type ClassifiableError = Parameters<typeof isThrottlingError>[0];
 
+/** A throttling, server-side, clock-skew or network error: worth another attempt later. */
 export function isRetryableError(err: unknown): boolean {
   if (!err || typeof err !== 'object') return false;
   const e = err as ClassifiableError & { code?: string; $retryable?: unknown };
+  if (e.name === 'AbortError') return false;
   if (e.$retryable) return true;
   if (
     typeof e.code === 'string' &&
@@ -27,12 +30,17 @@ export function isRetryableError(err: unknown): boolean {
       isTransientError(e) ||
       isServerError(e) ||
       isClockSkewError(e) ||
-      e.name === 'SlowDown'
+      e.name === 'SlowDown' ||
+      e.name === 'TimeoutError'
     );
   } catch {
     return false;
   }
 }
+
+/** True for an error the SDK's retry strategy has already retried as far as it would. */
+export const retriedBySdk = (err: unknown): boolean =>
+  typeof (err as { $metadata?: { attempts?: unknown } } | undefined)?.$metadata?.attempts === 'number';
 
 export interface RetryOptions {
   /** Total attempts, including the first. Default 5. */
@@ -51,6 +59,10 @@ export interface RetryOptions {
 
 const realSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
+/**
+ * Runs `fn`, retrying transient errors that the SDK has not retried already (see the module
+ * comment). Wrapping an SDK call in it is harmless but adds nothing.
+ */
 export async function withRetry<T>(fn: () => Promise<T>, options: RetryOptions = {}): Promise<T> {
   const attempts = options.attempts ?? 5;
   const base = options.baseMs ?? 200;
@@ -60,7 +72,8 @@ export async function withRetry<T>(fn: () => Promise<T>, options: RetryOptions =
     try {
       return await fn();
     } catch (err) {
-      if (attempt >= attempts || !isRetryableError(err) || options.signal?.aborted) throw err;
+      if (attempt >= attempts || retriedBySdk(err) || !isRetryableError(err) || options.signal?.aborted)
+        throw err;
       const delay = Math.round(Math.random() * Math.min(cap, base * 2 ** (attempt - 1)));
       if (options.deadline !== undefined && Date.now() + delay >= options.deadline) throw err;
       options.onRetry?.(err, attempt, delay);

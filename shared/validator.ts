@@ -10,7 +10,8 @@ import { unhandledProfileChecks } from './check-implementations';
 import { type CheckDefinition, type CheckResult, errored, runChecks } from './checks';
 import type { Clients } from './clients';
 import type { Config, Profile } from './config/index';
-import { ResourceStateError, reasonOf, SafetyGuardError } from './errors';
+import { DeadlineExceededError, ResourceStateError, reasonOf, SafetyGuardError } from './errors';
+import { assertSameAccount } from './guard';
 import type { RestoreJob } from './job';
 import {
   judgeObjectives,
@@ -100,7 +101,15 @@ export interface RunValidatorOptions {
   readonly checkTimeoutMs?: number;
   readonly failWhenNothingChecked?: boolean;
   readonly onResult?: (result: CheckResult) => void;
+  /**
+   * Budget of the validator's clean-up, in ms (default 30 s). It starts when the checks end, also
+   * after the deadline: clean-up gets a fresh signal and deadline of its own, and one that outlasts
+   * its budget is ended as `cleanup: error` so the verdict is still posted in time.
+   */
+  readonly cleanupTimeoutMs?: number;
 }
+
+export const DEFAULT_CLEANUP_TIMEOUT_MS = 30_000;
 
 /** Context fields the caller supplies; `note` and `remainingMs` are provided here. */
 export type ContextInput = Omit<ValidationContext, 'note' | 'remainingMs' | 'signal'> & {
@@ -127,10 +136,18 @@ export async function runValidator<F>(
     () => controller.abort(new Error('validation deadline reached')),
     Math.max(0, input.deadline - Date.now()),
   );
+  // The checks' signal and deadline, replaced by the clean-up's own when clean-up starts. One context
+  // object for gather, checks and clean-up: validators may key state on it.
+  let phase = { signal: controller.signal, deadline: input.deadline };
   const ctx: ValidationContext = {
     ...input,
-    signal: controller.signal,
-    remainingMs: () => Math.max(0, input.deadline - Date.now()),
+    get signal() {
+      return phase.signal;
+    },
+    get deadline() {
+      return phase.deadline;
+    },
+    remainingMs: () => Math.max(0, phase.deadline - Date.now()),
     note: (key, value) => {
       notes[key] = value;
     },
@@ -146,6 +163,8 @@ export async function runValidator<F>(
   try {
     const gatherStart = performance.now();
     try {
+      // A restored resource of another account is never ours to touch, whatever the event says.
+      if (!input.job.local) assertSameAccount(input.job.createdResourceArn, input.job.accountId, 'validate');
       facts = await raceDeadline(validator.gather(ctx), ctx, 'gathering facts');
     } catch (err) {
       if (err instanceof DeferredValidation) {
@@ -192,9 +211,12 @@ export async function runValidator<F>(
   } finally {
     if (validator.cleanup && deferredTo === undefined) {
       const cleanupStart = performance.now();
+      const budget = options.cleanupTimeoutMs ?? DEFAULT_CLEANUP_TIMEOUT_MS;
       try {
-        // Clean-up gets its own budget: it must run even when the deadline has passed.
-        await validator.cleanup(ctx, facts);
+        // Clean-up must run even when the deadline has passed, so it gets its own signal and budget.
+        await runCleanup(validator, ctx, facts, budget, input.signal, (next) => {
+          phase = next;
+        });
       } catch (err) {
         results.push({
           id: 'cleanup',
@@ -231,10 +253,42 @@ export async function runValidator<F>(
   };
 }
 
+/**
+ * Runs the clean-up on the same context, switched to a signal that fires after `budgetMs` (or when
+ * the caller aborts) and a deadline of its own.
+ */
+async function runCleanup<F>(
+  validator: ValidatorDefinition<F>,
+  ctx: ValidationContext,
+  facts: F | undefined,
+  budgetMs: number,
+  outer: AbortSignal | undefined,
+  enterPhase: (phase: { signal: AbortSignal; deadline: number }) => void,
+): Promise<void> {
+  const cleanup = validator.cleanup;
+  if (!cleanup) return;
+  const controller = new AbortController();
+  const onOuterAbort = () => controller.abort(outer?.reason);
+  outer?.addEventListener('abort', onOuterAbort, { once: true });
+  const timer = setTimeout(() => controller.abort(new DeadlineExceededError('clean-up', budgetMs)), budgetMs);
+  enterPhase({ signal: controller.signal, deadline: Date.now() + budgetMs });
+  try {
+    await raceDeadline(cleanup.call(validator, ctx, facts), ctx, 'clean-up');
+  } finally {
+    clearTimeout(timer);
+    outer?.removeEventListener('abort', onOuterAbort);
+  }
+}
+
 function raceDeadline<T>(work: Promise<T>, ctx: ValidationContext, what: string): Promise<T> {
   if (ctx.signal.aborted) return Promise.reject(new Error(`${what}: validation deadline reached`));
   return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(new Error(`${what} timed out: validation deadline reached`));
+    const onAbort = () =>
+      reject(
+        ctx.signal.reason instanceof DeadlineExceededError
+          ? ctx.signal.reason
+          : new Error(`${what} timed out: validation deadline reached`),
+      );
     ctx.signal.addEventListener('abort', onAbort, { once: true });
     work.then(
       (v) => {

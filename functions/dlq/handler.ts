@@ -11,13 +11,17 @@
  * @see https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-dlq.html
  * @see https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html
  */
-import { BackupClient, DescribeRestoreJobCommand } from '@aws-sdk/client-backup';
+import {
+  BackupClient,
+  DescribeRestoreJobCommand,
+  type DescribeRestoreJobCommandOutput,
+} from '@aws-sdk/client-backup';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { sdkClientConfig } from '../../shared/clients';
 import { runtimeSettings } from '../../shared/env';
-import { reasonOf } from '../../shared/errors';
+import { isNotFoundError, reasonOf } from '../../shared/errors';
 import { logger as defaultLogger, type Logger } from '../../shared/logger';
 import { isFinalValidationStatus, postVerdict } from '../../shared/report';
-import { withRetry } from '../../shared/retry';
 
 /** What one DLQ message says: the job and why it was not validated. */
 export type DlqMessage =
@@ -36,6 +40,8 @@ function attribute(record: SQSRecord, name: string): string | undefined {
 
 /** Parses one SQS record into the restore job it names and the reason for FAILED. Never throws. */
 export function parseDlqRecord(record: SQSRecord): DlqMessage {
+  if (typeof record.body !== 'string' || record.body.trim() === '')
+    return { ok: false, problem: 'record has no body' };
   let body: unknown;
   try {
     body = JSON.parse(record.body);
@@ -104,12 +110,11 @@ function hasPlan(event: unknown): boolean | undefined {
 }
 
 export interface DlqHandlerDeps {
+  /** Retries transient errors itself (build it with shared/clients `sdkClientConfig`). */
   readonly backup: BackupClient;
   readonly logger?: Logger;
   /** Log what would be posted instead of posting. */
   readonly dryRun?: boolean;
-  /** Sleep between retries (tests). */
-  readonly sleep?: (ms: number) => Promise<void>;
 }
 
 /** What happened to one record (returned for tests; the Lambda returns only the batch failures). */
@@ -117,6 +122,7 @@ export type RecordOutcome =
   | 'posted'
   | 'already-final'
   | 'not-a-restore-test'
+  | 'unknown-job'
   | 'dropped'
   | 'dry-run'
   | 'retry';
@@ -124,7 +130,6 @@ export type RecordOutcome =
 /** Builds the SQS handler. Each record is independent: one failure never fails the batch. */
 export function createDlqHandler(deps: DlqHandlerDeps) {
   const log = deps.logger ?? defaultLogger;
-  const retry = deps.sleep ? { sleep: deps.sleep } : {};
 
   async function handleRecord(record: SQSRecord): Promise<RecordOutcome> {
     const parsed = parseDlqRecord(record);
@@ -133,15 +138,24 @@ export function createDlqHandler(deps: DlqHandlerDeps) {
       log.error('dlq message dropped: cannot tell which restore job it is about', {
         messageId: record.messageId,
         problem: parsed.problem,
-        bodyBytes: record.body.length,
+        bodyBytes: typeof record.body === 'string' ? record.body.length : 0,
       });
       return 'dropped';
     }
     const { restoreJobId, reason } = parsed;
-    const job = await withRetry(
-      () => deps.backup.send(new DescribeRestoreJobCommand({ RestoreJobId: restoreJobId })),
-      retry,
-    );
+    let job: DescribeRestoreJobCommandOutput;
+    try {
+      job = await deps.backup.send(new DescribeRestoreJobCommand({ RestoreJobId: restoreJobId }));
+    } catch (err) {
+      // A job AWS Backup does not know will not appear by retrying: drop it instead of looping.
+      if (!isNotFoundError(err)) throw err;
+      log.error('dlq message dropped: AWS Backup has no such restore job', {
+        messageId: record.messageId,
+        restoreJobId,
+        reason: reasonOf(err),
+      });
+      return 'unknown-job';
+    }
     const current = job.ValidationStatus;
     if (isFinalValidationStatus(current)) {
       log.info('dlq message skipped: job already has a final verdict', {
@@ -161,7 +175,6 @@ export function createDlqHandler(deps: DlqHandlerDeps) {
     }
     const result = await postVerdict(deps.backup, restoreJobId, 'FAILED', reason, {
       knownValidationStatus: current ?? '',
-      retry,
     });
     log.info('dlq verdict', { restoreJobId, result });
     return result;
@@ -195,7 +208,7 @@ export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
   if (!lambdaHandler) {
     const settings = runtimeSettings();
     lambdaHandler = createDlqHandler({
-      backup: new BackupClient({ maxAttempts: 4, ...(settings.region ? { region: settings.region } : {}) }),
+      backup: new BackupClient(sdkClientConfig({ region: settings.region })),
       dryRun: settings.dryRun,
     });
   }

@@ -11,7 +11,12 @@ import { RDSClient } from '@aws-sdk/client-rds';
 import { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
 import { STSClient } from '@aws-sdk/client-sts';
 import type { Context } from 'aws-lambda';
-import { type Clients, clients as defaultClients, registerClients } from '../../shared/clients';
+import {
+  type Clients,
+  clients as defaultClients,
+  registerClients,
+  sdkClientConfig,
+} from '../../shared/clients';
 import { type RuntimeSettings, runtimeSettings } from '../../shared/env';
 import { reasonOf } from '../../shared/errors';
 import { EvidenceStore } from '../../shared/evidence-store';
@@ -62,7 +67,7 @@ export function createReconcilerHandler(options: ReconcilerHandlerOptions = {}) 
   let memberBackup = options.memberBackup;
   // One STS client per container; created only when member accounts are configured.
   const memberFactory = () => {
-    if (!memberBackup) memberBackup = assumeRoleBackupFactory(new STSClient({}));
+    if (!memberBackup) memberBackup = assumeRoleBackupFactory(new STSClient(sdkClientConfig()));
     return memberBackup;
   };
   return async function handler(
@@ -107,7 +112,7 @@ export function createReconcilerHandler(options: ReconcilerHandlerOptions = {}) 
       backupIn: (region) => {
         let client = regionalBackup.get(region);
         if (!client) {
-          client = new BackupClient({ region });
+          client = new BackupClient(sdkClientConfig({ region }));
           regionalBackup.set(region, client);
         }
         return client;
@@ -117,7 +122,7 @@ export function createReconcilerHandler(options: ReconcilerHandlerOptions = {}) 
     });
     let sweptInstances: SweptInstance[] = [];
     if (rs.sweepInstances) {
-      tagging ??= new ResourceGroupsTaggingAPIClient({});
+      tagging ??= new ResourceGroupsTaggingAPIClient(sdkClientConfig());
       try {
         sweptInstances = await sweepTemporaryInstances({
           tagging,

@@ -5,6 +5,7 @@
  */
 import { BackupClient } from '@aws-sdk/client-backup';
 import { AssumeRoleCommand, type AssumeRoleCommandOutput, type STSClient } from '@aws-sdk/client-sts';
+import { sdkClientConfig } from '../../shared/clients';
 
 /** Temporary credentials of an assumed member role (the SDK's credential identity shape). */
 export interface MemberCredentials {
@@ -25,7 +26,8 @@ export interface MemberBackupOptions {
 export function assumeRoleBackupFactory(sts: STSClient, options: MemberBackupOptions = {}) {
   const make =
     options.makeBackup ??
-    ((region: string, credentials: MemberCredentials) => new BackupClient({ region, credentials }));
+    ((region: string, credentials: MemberCredentials) =>
+      new BackupClient({ ...sdkClientConfig({ region }), credentials }));
   return async (roleArn: string): Promise<(region: string) => BackupClient> => {
     let out: AssumeRoleCommandOutput;
     try {

@@ -9,7 +9,7 @@
 
 import { crc32 as zlibCrc32 } from 'node:zlib';
 import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
-import { registerClients } from '../../shared/clients';
+import { registerClients, sdkClientConfig } from '../../shared/clients';
 import { crc32c } from '../../shared/crc32c';
 import type { ValidationContext } from '../../shared/validator';
 
@@ -59,6 +59,8 @@ export function createS3Client(options: S3ClientOptions = {}): S3Client {
       options.forcePathStyle ?? (options.endpoint ? true : Boolean(options.base?.forcePathStyle)),
     maxAttempts: options.maxAttempts ?? 8,
     retryMode: 'adaptive',
+    // The project's connection/request timeouts: no attempt may hang past the deadline.
+    requestHandler: sdkClientConfig().requestHandler,
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
     checksumAlgorithms: nativeChecksumAlgorithms,

@@ -182,7 +182,6 @@ const run = (cfg: ReturnType<typeof config>) =>
       clients: createClients({ region: 'us-east-1' }),
       persistenceStore: false,
       sinks: [],
-      retry: { sleep: async () => undefined },
     },
   );
 

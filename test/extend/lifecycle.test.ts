@@ -94,7 +94,6 @@ describe('custom validator in the lifecycle', () => {
         settings: runtimeSettings({}),
         persistenceStore: false,
         sinks: [],
-        retry: { sleep: async () => {} },
       },
     );
 

@@ -34,6 +34,28 @@ describe('runChecks', () => {
     expect(r?.detail).toContain('disk on fire');
   });
 
+  it('does not count a pass that a check blocking the event loop returns after its timeout', async () => {
+    const busy = <T>(ms: number, outcome: T): T => {
+      const until = performance.now() + ms;
+      while (performance.now() < until) {
+        // synchronous work: no timer can fire meanwhile
+      }
+      return outcome;
+    };
+    const [late, failed] = await runChecks(
+      [
+        defineCheck({ id: 'busy', timeoutMs: 5, run: () => busy(40, pass('all rows fine')) }),
+        defineCheck({ id: 'busy-fail', timeoutMs: 5, run: () => busy(40, fail('row 7 wrong')) }),
+      ],
+      {},
+      { concurrency: 1 },
+    );
+    expect(late?.status).toBe('error');
+    expect(late?.detail).toMatch(/^timed out after 5 ms: it blocked for \d+ ms and its pass came too late$/);
+    // A failure found late is still a failure.
+    expect(failed).toMatchObject({ status: 'fail', detail: 'row 7 wrong' });
+  });
+
   it('ends a hung check as error: timed out and aborts its signal', async () => {
     let aborted = false;
     const [r] = await runChecks(

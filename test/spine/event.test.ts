@@ -73,4 +73,43 @@ describe('parseRestoreJobEvent', () => {
     raw.detail.backupSizeInBytes = 'lots';
     expect(() => parseRestoreJobEvent(raw)).toThrow(/detail.backupSizeInBytes/);
   });
+
+  it('names the field and what it holds when a field has the wrong type (not "is missing")', () => {
+    const raw = fixture('completed-rds.json');
+    raw.detail.resourceType = 42;
+    let err: EventParseError | undefined;
+    try {
+      parseRestoreJobEvent(raw);
+    } catch (e) {
+      err = e as EventParseError;
+    }
+    expect(err?.field).toBe('detail.resourceType');
+    expect(err?.message).toBe(
+      'invalid Restore Job State Change event: detail.resourceType: expected string, got number',
+    );
+    raw.detail.resourceType = 'RDS';
+    raw.detail.createdResourceArn = { arn: 'x' };
+    expect(() => parseRestoreJobEvent(raw)).toThrow(/detail.createdResourceArn: expected string, got object/);
+  });
+
+  it('reads leniently what AWS may send: null or "" for absent values, booleans and job ids as text', () => {
+    const raw = fixture('completed-rds.json');
+    Object.assign(raw.detail, {
+      backupSizeInBytes: null,
+      percentDone: '',
+      isParent: 'false',
+      statusMessage: null,
+      createdResourceArn: '',
+    });
+    const d = parseRestoreJobEvent(raw).detail;
+    expect(d.backupSizeInBytes).toBeUndefined();
+    expect(d.percentDone).toBeUndefined();
+    expect(d.isParent).toBe(false);
+    expect(d.statusMessage).toBeUndefined();
+    expect(d.createdResourceArn).toBeUndefined();
+    raw.detail.restoreJobId = 4242;
+    expect(parseRestoreJobEvent(raw).detail.restoreJobId).toBe('4242');
+    raw.detail.restoreJobId = '  AB12  ';
+    expect(parseRestoreJobEvent(raw).detail.restoreJobId).toBe('AB12');
+  });
 });

@@ -12,7 +12,6 @@ import { RestoreMetadata } from '../../shared/metadata';
 import { fixture } from '../support/fixtures';
 
 const backup = mockClient(BackupClient);
-const noSleep = { sleep: async () => {} };
 
 beforeEach(() => backup.reset());
 
@@ -40,7 +39,7 @@ describe('loadRestoreJob', () => {
         VpcSecurityGroupIds: '["sg-1","sg-2"]',
       },
     });
-    const job = await loadRestoreJob(backup as unknown as BackupClient, 'j1', undefined, noSleep);
+    const job = await loadRestoreJob(backup as unknown as BackupClient, 'j1');
     expect(job.created?.resourceType).toBe('db');
     expect(job.created?.resourceId).toBe('awsbackup-restore-test-53a1c2f0');
     expect(job.source?.resourceId).toBe('orders-prod');
@@ -55,35 +54,14 @@ describe('loadRestoreJob', () => {
     backup.on(DescribeRestoreJobCommand).resolves({ RestoreJobId: 'AB12CD34-0005-4F00-9A00-000000000005' });
     backup.on(GetRestoreJobMetadataCommand).resolves({});
     const event = parseRestoreJobEvent(fixture('completed-s3.json'));
-    const job = await loadRestoreJob(
-      backup as unknown as BackupClient,
-      event.detail.restoreJobId,
-      event,
-      noSleep,
-    );
+    const job = await loadRestoreJob(backup as unknown as BackupClient, event.detail.restoreJobId, event);
     expect(job.resourceType).toBe('S3');
     expect(job.created?.resourceId).toBe('awsbackup-restore-test-9c8b7a65');
     expect(job.restoreTestingPlanName).toBe('nightly_restore_tests');
     expect(job.region).toBe('us-east-1');
   });
 
-  it('retries throttling before giving up', async () => {
-    const throttle = Object.assign(new Error('Rate exceeded'), {
-      name: 'ThrottlingException',
-      $metadata: { httpStatusCode: 400 },
-    });
-    backup
-      .on(DescribeRestoreJobCommand)
-      .rejectsOnce(throttle)
-      .resolves({ RestoreJobId: 'j', ResourceType: 'EBS' });
-    backup.on(GetRestoreJobMetadataCommand).resolves({});
-    expect(
-      (await loadRestoreJob(backup as unknown as BackupClient, 'j', undefined, noSleep)).resourceType,
-    ).toBe('EBS');
-    expect(backup.commandCalls(DescribeRestoreJobCommand)).toHaveLength(2);
-  });
-
-  it('does not retry a non-transient error', async () => {
+  it('leaves retries to the client: a non-transient error is one call', async () => {
     backup.on(DescribeRestoreJobCommand).rejects(
       Object.assign(new Error('no such job'), {
         name: 'ResourceNotFoundException',
@@ -91,9 +69,7 @@ describe('loadRestoreJob', () => {
       }),
     );
     backup.on(GetRestoreJobMetadataCommand).resolves({});
-    await expect(loadRestoreJob(backup as unknown as BackupClient, 'j', undefined, noSleep)).rejects.toThrow(
-      'no such job',
-    );
+    await expect(loadRestoreJob(backup as unknown as BackupClient, 'j')).rejects.toThrow('no such job');
     expect(backup.commandCalls(DescribeRestoreJobCommand)).toHaveLength(1);
   });
 });

@@ -5,7 +5,7 @@ import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dyn
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type CheckDefinition, defineCheck, fail, pass } from '../../shared/checks';
-import { createClients } from '../../shared/clients';
+import { createClients, DEFAULT_MAX_ATTEMPTS } from '../../shared/clients';
 import { parseConfigText } from '../../shared/config/index';
 import { runtimeSettings } from '../../shared/env';
 import type { EvidenceRecord } from '../../shared/evidence';
@@ -17,7 +17,6 @@ import { FakeBackupApi } from '../support/fake-backup';
 import { fixture, fixtureNames } from '../support/fixtures';
 import { backupClient, jobFromEvent } from '../support/lifecycle-harness';
 
-const noSleep = { sleep: async () => {} };
 const JOB = 'AB12CD34-0001-4F00-9A00-000000000001';
 
 let fake: FakeBackupApi;
@@ -42,7 +41,6 @@ function options(extra: Partial<LifecycleOptions> = {}): LifecycleOptions {
     settings: runtimeSettings({}),
     persistenceStore: false,
     sinks: [],
-    retry: noSleep,
     ...extra,
   };
 }
@@ -137,8 +135,33 @@ describe('fault matrix: each case ends with exactly one verdict or a clear rejec
     }
   }
 
-  it('posts FAILED with the reason when the restore job stays unreadable', async () => {
+  it('throws (for Lambda to retry) instead of a final FAILED when DescribeRestoreJob stays throttled', async () => {
+    fake.fail('DescribeRestoreJob', 429, Number.POSITIVE_INFINITY);
+    await expect(
+      processRestoreEvent(fixture('completed-rds.json'), lambdaContext(), options()),
+    ).rejects.toMatchObject({ name: 'ThrottlingException' });
+    expect(fake.count('PutRestoreValidationResult')).toBe(0);
+    expect(gathered).toBe(0);
+    // The storm is over when Lambda retries the event: one verdict.
+    fake.faults.length = 0;
+    expect(
+      (await processRestoreEvent(fixture('completed-rds.json'), lambdaContext(), options())).outcome,
+    ).toBe('reported');
+    expect(fake.finalVerdicts(JOB)).toHaveLength(1);
+  });
+
+  it('makes at most maxAttempts HTTP attempts for one logical call (one retry layer)', async () => {
     fake.fail('DescribeRestoreJob', 503, Number.POSITIVE_INFINITY);
+    const clients = createClients({ endpoint: fake.endpoint, region: 'us-east-1', retryDelayMs: 0 });
+    await expect(
+      processRestoreEvent(fixture('completed-rds.json'), lambdaContext(), options({ clients })),
+    ).rejects.toThrow(/injected ServiceUnavailableException/);
+    // DescribeRestoreJob for the job; the SDK's retries are the only ones (not withRetry × SDK).
+    expect(fake.count('DescribeRestoreJob')).toBe(DEFAULT_MAX_ATTEMPTS);
+  });
+
+  it('posts FAILED with the reason when AWS Backup answers that the job cannot be read', async () => {
+    fake.fail('GetRestoreJobMetadata', 400, Number.POSITIVE_INFINITY, 'InvalidParameterValueException');
     const out = await processRestoreEvent(fixture('completed-rds.json'), lambdaContext(), options());
     expect(out.verdict).toBe('FAILED');
     expect(fake.finalVerdicts(JOB)).toEqual([
@@ -148,6 +171,17 @@ describe('fault matrix: each case ends with exactly one verdict or a clear rejec
       }),
     ]);
     expect(gathered).toBe(0);
+  });
+
+  it('aborts a hung AWS Backup call before the Lambda would end, so the event is retried', async () => {
+    // The verdict call never answers: without a deadline it would outlive the Lambda.
+    fake.fail('PutRestoreValidationResult', 500, 1, undefined, 10 * 60_000);
+    const config = parseConfigText('version: 1\ndefaults: {reportValidating: false, reserveSeconds: 1}\n');
+    await expect(
+      processRestoreEvent(fixture('completed-rds.json'), lambdaContext(2_000), options({ config })),
+    ).rejects.toMatchObject({ name: 'AbortError' });
+    expect(fake.count('PutRestoreValidationResult')).toBe(1);
+    expect(fake.finalVerdicts(JOB)).toHaveLength(0);
   });
 
   it('throws (for Lambda to retry) when AWS Backup refuses every verdict, then a retry posts exactly one', async () => {
@@ -186,7 +220,7 @@ describe('fault matrix: each case ends with exactly one verdict or a clear rejec
       defineCheck({ id: 'ok', run: () => pass('') }),
     ];
     const config = parseConfigText('version: 1\ndefaults: {reserveSeconds: 1}\n');
-    await processRestoreEvent(fixture('completed-rds.json'), lambdaContext(1_300), options({ config }));
+    await processRestoreEvent(fixture('completed-rds.json'), lambdaContext(2_500), options({ config }));
     const [verdict] = fake.finalVerdicts(JOB);
     expect(verdict?.status).toBe('FAILED');
     expect(verdict?.message).toMatch(/hangs error: timed out/);
@@ -202,7 +236,7 @@ describe('fault matrix: each case ends with exactly one verdict or a clear rejec
     const config = parseConfigText('version: 1\ndefaults: {reserveSeconds: 1}\n');
     await processRestoreEvent(
       fixture('completed-rds.json'),
-      lambdaContext(1_300),
+      lambdaContext(2_500),
       options({ validator: hanging, config }),
     );
     expect(fake.finalVerdicts(JOB)[0]?.message).toMatch(/restored-resource error: .*deadline/);
@@ -238,6 +272,84 @@ describe('fault matrix: each case ends with exactly one verdict or a clear rejec
       expect(fake.calls).toHaveLength(0);
     },
   );
+
+  it('posts FAILED naming the field when a completed restore test event has a wrong-typed field', async () => {
+    const raw = fixture('completed-rds.json');
+    raw.detail.resourceType = 42;
+    const out = await processRestoreEvent(raw, lambdaContext(), options());
+    expect(out.outcome).toBe('reported');
+    expect(fake.finalVerdicts(JOB)).toEqual([
+      expect.objectContaining({
+        status: 'FAILED',
+        message: expect.stringContaining(
+          'invalid Restore Job State Change event: detail.resourceType: expected string, got number',
+        ),
+      }),
+    ]);
+    expect(gathered).toBe(0);
+  });
+
+  it('posts nothing for a malformed event whose job is not a completed restore test, or unknown', async () => {
+    const raw = fixture('completed-rds.json');
+    raw.detail.resourceType = ['RDS'];
+    const job = fake.jobs.get(JOB);
+    if (!job) throw new Error('fixture job missing');
+    job.Status = 'RUNNING';
+    expect((await processRestoreEvent(raw, lambdaContext(), options())).outcome).toBe('rejected');
+    raw.detail.restoreJobId = 'NO-SUCH-JOB';
+    expect((await processRestoreEvent(raw, lambdaContext(), options())).outcome).toBe('rejected');
+    expect(fake.count('PutRestoreValidationResult')).toBe(0);
+  });
+
+  it('validates an event whose optional fields arrive as null, "" or strings', async () => {
+    const raw = fixture('completed-rds.json');
+    Object.assign(raw.detail, {
+      backupSizeInBytes: null,
+      percentDone: '',
+      isParent: 'false',
+      statusMessage: null,
+    });
+    expect((await processRestoreEvent(raw, lambdaContext(), options())).outcome).toBe('reported');
+    expect(fake.finalVerdicts(JOB)[0]?.status).toBe('SUCCESSFUL');
+  });
+
+  it('refuses a restored resource of another account: FAILED by the safety guard, nothing gathered', async () => {
+    const job = fake.jobs.get(JOB);
+    if (!job) throw new Error('fixture job missing');
+    job.CreatedResourceArn = 'arn:aws:rds:us-east-1:999999999999:db:awsbackup-restore-test-53a1c2f0';
+    job.AccountId = '123456789012';
+    const out = await processRestoreEvent(fixture('completed-rds.json'), lambdaContext(), options());
+    expect(out.verdict).toBe('FAILED');
+    expect(fake.finalVerdicts(JOB)[0]?.message).toContain(
+      'safety guard: refusing to validate arn:aws:rds:us-east-1:999999999999:db:awsbackup-restore-test-53a1c2f0: it belongs to account 999999999999, not 123456789012',
+    );
+    expect(gathered).toBe(0);
+  });
+
+  it('bounds a clean-up that hangs and still posts the verdict; clean-up gets a live signal', async () => {
+    let cleanupSignalAborted: boolean | undefined;
+    const stuck = defineValidator<unknown>({
+      name: 'rds',
+      resourceTypes: ['RDS'],
+      gather: () => new Promise<never>(() => {}),
+      checks: () => [],
+      cleanup: (ctx) => {
+        cleanupSignalAborted = ctx.signal.aborted;
+        return new Promise<void>(() => {});
+      },
+    });
+    const config = parseConfigText('version: 1\ndefaults: {reserveSeconds: 2}\n');
+    const out = await processRestoreEvent(
+      fixture('completed-rds.json'),
+      lambdaContext(3_000),
+      options({ validator: stuck, config }),
+    );
+    expect(out.outcome).toBe('reported');
+    expect(cleanupSignalAborted).toBe(false);
+    expect(fake.finalVerdicts(JOB)[0]?.message).toContain(
+      'cleanup error: clean-up failed: clean-up timed out after 1000 ms',
+    );
+  });
 
   it.each([null, 'text', 42, {}, { detail: null }])('rejects %j without crashing', async (raw) => {
     expect((await processRestoreEvent(raw, lambdaContext(), options())).outcome).toBe('rejected');

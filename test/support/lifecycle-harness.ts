@@ -1,5 +1,6 @@
 /** A restore job in the Backup fake built from a fixture event, plus a BackupClient pointed at the fake. */
 import { BackupClient } from '@aws-sdk/client-backup';
+import { sdkClientConfig } from '../../shared/clients';
 import type { FakeBackupApi } from './fake-backup';
 
 export function jobFromEvent(
@@ -27,7 +28,7 @@ export function jobFromEvent(
   });
 }
 
-/** SDK retries off: the lifecycle's own retry (withRetry) is what the fault matrix exercises. */
+/** The project's client configuration (one retry layer, timeouts) without backoff delays. */
 export function backupClient(endpoint: string): BackupClient {
-  return new BackupClient({ endpoint, region: 'us-east-1', maxAttempts: 1 });
+  return new BackupClient(sdkClientConfig({ endpoint, region: 'us-east-1', retryDelayMs: 0 }));
 }

@@ -16,7 +16,12 @@ export const expectation = z
     equals: z.union([z.string(), exactNumber, z.boolean(), z.null()]).optional(),
     min: z.union([exactNumber, z.string().regex(/^-?\d+(\.\d+)?$/)]).optional(),
     max: z.union([exactNumber, z.string().regex(/^-?\d+(\.\d+)?$/)]).optional(),
-    matches: z.string().optional().describe('A regular expression the value (as text) must match.'),
+    matches: z
+      .string()
+      .optional()
+      .describe(
+        'A regular expression (RE2: no backreferences or lookaround) the value (as text) must match.',
+      ),
     notNull: z.boolean().optional(),
   })
   .refine((e) => Object.values(e).some((v) => v !== undefined), {
