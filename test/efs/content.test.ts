@@ -116,6 +116,12 @@ describe('runPathCheck', () => {
 
 describe('contentScript', () => {
   it('mounts EFS read-only over NFS 4.1, runs the bundled path check and unmounts', () => {
+    // Only this script's mount counts: another run killed mid-way may have left one of its own.
+    const ourMounts = () =>
+      execFileSync('sh', ['-c', 'grep restore-validation- /proc/mounts || true'], { encoding: 'utf8' })
+        .split('\n')
+        .filter(Boolean);
+    const before = ourMounts();
     const target: ContentTarget = { kind: 'efs', fileSystemId: 'fs-0abc' };
     const out = runScript(contentScript(target, '10.0.1.25', program, withKind(CHECKS)));
     // the result comes packed on one gz: line, as SSM will return it
@@ -132,11 +138,7 @@ describe('contentScript', () => {
     expect(log).toContain(
       '-t nfs4 -o ro,nfsvers=4.1,rsize=1048576,wsize=1048576,hard,timeo=600,retrans=2,noresvport 10.0.1.25:/ /mnt/restore-validation-',
     );
-    expect(
-      execFileSync('sh', ['-c', 'grep -c restore-validation- /proc/mounts || true'], {
-        encoding: 'utf8',
-      }).trim(),
-    ).toBe('0');
+    expect(ourMounts()).toEqual(before);
   });
 
   it('builds the Lustre and OpenZFS mounts from the DNS and mount names', () => {
