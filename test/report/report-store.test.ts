@@ -169,6 +169,7 @@ describe('report from the deployed stack, as the CLI finds it', () => {
     ]);
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
+    expect(r.out).toContain('(from evidence store s3://evidence)');
     const json = JSON.parse(readFileSync(out, 'utf8'));
     const expected = records.filter(
       (v) =>
