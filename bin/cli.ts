@@ -54,9 +54,11 @@ function useAwsOptions(opts: { profile?: unknown; region?: unknown }): void {
   if (typeof opts.region === 'string') process.env.AWS_REGION = opts.region;
 }
 
-function addAwsOptions(cmd: Command, withRegion = true): Command {
-  cmd.option('--profile <name>', 'AWS profile (from ~/.aws/config), as in aws-cli');
-  if (withRegion) cmd.option('--region <region>', 'AWS region, as in aws-cli (default: AWS_REGION)');
+/** Adds aws-cli's `--profile` and `--region`, unless the command (a check target) has its own. */
+function addAwsOptions(cmd: Command): Command {
+  const has = (flag: string) => cmd.options.some((o) => o.long === flag);
+  if (!has('--profile')) cmd.option('--profile <name>', 'AWS profile (from ~/.aws/config), as in aws-cli');
+  if (!has('--region')) cmd.option('--region <region>', 'AWS region, as in aws-cli (default: AWS_REGION)');
   return cmd;
 }
 
@@ -142,7 +144,7 @@ async function runCheck(type: string, argv: string[], io: Io): Promise<number> {
     if (o.required) opt.makeOptionMandatory(true);
     cmd.addOption(opt);
   }
-  addAwsOptions(cmd, !target.options.some((o) => o.flags.startsWith('--region ')));
+  addAwsOptions(cmd);
   cmd.parse(rest, { from: 'user' });
   const opts = cmd.opts<Record<string, unknown>>();
   useAwsOptions(opts);

@@ -170,7 +170,7 @@ export async function runReport(
   const s = model.summary;
   const untested = s.untested === null ? 'unknown (no coverage report)' : String(s.untested);
   io.stdout(
-    `report: ${s.validations} validations, ${s.failed} failed, ${s.timedOut} timed out, ${s.objectivesMissed} missed an objective, resources never tested: ${untested} → ${out}`,
+    `report: ${s.validations} validations, ${s.failed} failed, ${s.timedOut} timed out, ${s.objectivesMissed} missed an objective, resources never tested: ${untested} (from ${source}) → ${out}`,
   );
   return 0;
 }

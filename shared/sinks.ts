@@ -16,6 +16,7 @@ import type { EvidenceSink } from './lifecycle';
 import { logger } from './logger';
 import { recordValidationMetrics } from './metrics';
 import { notifyVerdict } from './notify';
+import type { Objectives } from './objectives';
 import type { Verdict } from './verdict';
 
 registerClients({ sns: SNSClient });
@@ -49,6 +50,8 @@ export interface FinalVerdictEvidence {
   readonly notes?: Readonly<Record<string, unknown>>;
   /** When the deferred work started (the record's validationStartedAt). */
   readonly startedAt: Date;
+  /** The profile's recovery objectives (ValidationRun.objectives at hand-off), judged into the record. */
+  readonly objectives?: Objectives;
   /** What postVerdict returned, or that nothing was posted (dry run). */
   readonly posted: string;
   readonly dryRun: boolean;
@@ -75,6 +78,7 @@ export async function recordFinalVerdict(input: FinalVerdictEvidence): Promise<E
         notes: input.notes ?? {},
         startedAt: input.startedAt,
         finishedAt: new Date(),
+        ...(input.objectives ? { objectives: input.objectives } : {}),
       },
       validator: input.validator,
       reported: input.posted === 'posted',

@@ -89,16 +89,34 @@ function interner(): (s: EvidenceSummary) => EvidenceSummary {
     pool.set(v, v);
     return v;
   };
+  const checks = new Map<string, CheckOutcome>();
+  const lists = new Map<string, readonly CheckOutcome[]>();
+  const oneCheck = (c: CheckOutcome): CheckOutcome => {
+    const key = `${c.id}\u0000${c.status}\u0000${c.detail}`;
+    let hit = checks.get(key);
+    if (!hit) {
+      hit = Object.freeze({ id: one(c.id) ?? c.id, status: c.status, detail: c.detail });
+      checks.set(key, hit);
+    }
+    return hit;
+  };
+  const oneList = (list: readonly CheckOutcome[]): readonly CheckOutcome[] => {
+    const shared = list.map(oneCheck);
+    const key = shared.map((c) => `${c.id}\u0000${c.status}\u0000${c.detail}`).join('\u0001');
+    let hit = lists.get(key);
+    if (!hit) {
+      hit = Object.freeze(shared);
+      lists.set(key, hit);
+    }
+    return hit;
+  };
   return (s) => {
     const out: Record<string, unknown> = { ...s };
     for (const k of REPEATED) if (typeof out[k] === 'string') out[k] = one(out[k] as string);
     if (s.failedChecks.length > 0) out.failedChecks = s.failedChecks.map((c) => one(c) ?? c);
     else out.failedChecks = NO_CHECKS;
-    // Check ids and details repeat across records ("connected", "orders: 0 rows"): one copy each.
-    if (s.checks)
-      out.checks = s.checks.map(
-        (c): CheckOutcome => ({ id: one(c.id) ?? c.id, status: c.status, detail: one(c.detail) ?? c.detail }),
-      );
+    // Checks repeat across records ("reachable pass: connected"), often as whole lists: one copy each.
+    if (s.checks) out.checks = oneList(s.checks);
     return out as unknown as EvidenceSummary;
   };
 }

@@ -197,11 +197,14 @@ const CHART_ROWS = 40;
 function checkList(v: EvidenceSummary): string {
   const checks = v.checks;
   if (!checks?.length) return `<span class="note">${esc(v.message)}</span>`;
-  const bad = checks.filter((c) => c.status === 'fail' || c.status === 'error');
-  const rest = checks.filter((c) => c.status !== 'fail' && c.status !== 'error');
-  return `<ul class="checks">${[...bad, ...rest]
-    .map((c) => `<li class="c-${c.status}"><b>${esc(c.id)}</b> ${c.status}: ${esc(c.detail)}</li>`)
-    .join('')}</ul>`;
+  let bad = '';
+  let rest = '';
+  for (const c of checks) {
+    const li = `<li class="c-${c.status}"><b>${esc(c.id)}</b> ${c.status}: ${esc(c.detail)}</li>`;
+    if (c.status === 'fail' || c.status === 'error') bad += li;
+    else rest += li;
+  }
+  return `<ul class="checks">${bad}${rest}</ul>`;
 }
 
 /** Per resource, the newest successful validation, its age and the objectives: the auditor's first question. */
@@ -342,7 +345,7 @@ export function* renderHtml(model: ReportModel, options: RenderOptions): Generat
     chunk.push(
       `<tr class="verdict-${v.verdict.toLowerCase()}"><td class="t">${when(v.finishedAt)}</td>${byAccount ? `<td class="id">${esc(v.accountId ?? '–')}</td>` : ''}<td>${esc(v.resourceType)}</td><td><code>${esc(shortArn(v.sourceResourceArn ?? '–'))}</code></td><td>${esc(v.restoreTestingPlanName ?? '–')}</td><td class="v v-${v.verdict}">${v.verdict}</td>${judged(v.restoreDurationSeconds === undefined ? undefined : v.restoreDurationSeconds / 60, v.rtoObjectiveMinutes, v.rtoMet)}${judged(v.dataAgeMinutes, v.rpoObjectiveMinutes, v.rpoMet)}<td class="checks">${checkList(v)}</td><td class="id"><a href="${esc(options.linkOf(v))}">${esc(v.restoreJobId)}</a>${v.sha256 ? `<code class="sha">${v.sha256}</code>` : ''}</td></tr>`,
     );
-    if (chunk.length >= 2000) {
+    if (chunk.length >= 500) {
       yield chunk.join('');
       chunk = [];
     }

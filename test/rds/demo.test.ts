@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { runDemo } from '../../bin/demo';
+import type { EvidenceRecord } from '../../shared/evidence';
 
 const out = mkdtempSync(join(tmpdir(), 'rv-demo-test-'));
 afterAll(() => rmSync(out, { recursive: true, force: true }));
@@ -53,10 +54,21 @@ describe('demo', () => {
     const evidence = filesUnder(result.evidenceDir).filter((f) => f.endsWith('.json'));
     expect(evidence).toHaveLength(2);
     const records = evidence.map(
-      (f) => JSON.parse(readFileSync(f, 'utf8')) as { verdict: string; dataAgeMinutes?: number },
+      (f) =>
+        JSON.parse(readFileSync(f, 'utf8')) as Pick<
+          EvidenceRecord,
+          'verdict' | 'dataAgeMinutes' | 'objectives'
+        >,
     );
     expect(records.map((r) => r.verdict).sort()).toEqual(['FAILED', 'SUCCESSFUL']);
     expect(records.find((r) => r.verdict === 'SUCCESSFUL')?.dataAgeMinutes).toBe(4);
+    // the objectives are judged: the good copy met the RPO, the damaged 72-hour-old one missed it
+    expect(records.find((r) => r.verdict === 'SUCCESSFUL')?.objectives?.rpo).toEqual({
+      objectiveMinutes: 60,
+      measuredMinutes: 4,
+      met: true,
+    });
+    expect(records.find((r) => r.verdict === 'FAILED')?.objectives?.rpo?.met).toBe(false);
     expect(existsSync(join(out, 'validation.config.yaml'))).toBe(true);
     // Nothing left running or on disk from the servers.
     expect(readdirSync(tmpdir()).filter((d) => d.startsWith('rv-demo-') && !before.has(d))).toEqual([]);

@@ -1,13 +1,16 @@
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CloudFormationClient, CreateStackCommand } from '@aws-sdk/client-cloudformation';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runReport } from '../../bin/report';
 import { EvidenceStore } from '../../shared/evidence-store';
 import { makeRecords } from '../evidence/fixtures';
 import { createEvidenceStore } from '../evidence/moto-tables';
+import { runCli } from '../support/cli';
 import { type Moto, startMoto } from '../support/engines';
 
 let moto: Moto;
@@ -118,5 +121,91 @@ describe('report from the evidence store', () => {
     const single = join(dir, 'single.html');
     expect(await runReport({ out: single }, { stdout: () => {}, stderr: () => {} }, { store })).toBe(0);
     expect(readFileSync(single, 'utf8')).not.toContain('<th>Account</th>');
+  });
+});
+
+describe('report from the deployed stack, as the CLI finds it', () => {
+  const env = ['AWS_ENDPOINT_URL_CLOUDFORMATION', 'AWS_ENDPOINT_URL_S3', 'AWS_ENDPOINT_URL_DYNAMODB'];
+  beforeAll(async () => {
+    for (const k of env) process.env[k] = moto.endpoint;
+    const cfn = new CloudFormationClient({ endpoint: moto.endpoint, region: 'eu-west-1' });
+    await cfn.send(
+      new CreateStackCommand({
+        StackName: 'RV-Audit',
+        TemplateBody: JSON.stringify({
+          Resources: { Topic: { Type: 'AWS::SNS::Topic' } },
+          Outputs: {
+            OperationsEvidenceBucketName1A2B: { Value: 'evidence' },
+            OperationsEvidenceTableName3C4D: { Value: 'evidence-index' },
+          },
+        }),
+      }),
+    );
+  });
+  afterAll(() => {
+    for (const k of env) delete process.env[k];
+  });
+
+  it('reads the evidence store named by --stack-name for --from/--to, with each record’s SHA-256', async () => {
+    const end = new Date('2025-03-20T00:00:00Z');
+    const records = makeRecords({ count: 12, resources: 3, days: 10, end, seed: 31 }).map((r) => ({
+      ...r,
+      restoreJobId: `RANGE-${r.restoreJobId}`,
+    }));
+    for (const r of records) await store.put(r);
+    const out = join(dir, 'range.json');
+    const r = await runCli([
+      'report',
+      '--stack-name',
+      'RV-Audit',
+      '--region',
+      'eu-west-1',
+      '--from',
+      '2025-03-15T00:00:00Z',
+      '--to',
+      '2025-03-20T00:00:00Z',
+      '--out',
+      out,
+    ]);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('(from evidence store s3://evidence)');
+    const json = JSON.parse(readFileSync(out, 'utf8'));
+    const expected = records.filter(
+      (v) =>
+        v.validationFinishedAt >= '2025-03-15T00:00:00Z' && v.validationFinishedAt < '2025-03-20T00:00:00Z',
+    );
+    expect(expected.length).toBeGreaterThan(2);
+    expect(expected.length).toBeLessThan(records.length);
+    expect(json.validations.map((v: { restoreJobId: string }) => v.restoreJobId).sort()).toEqual(
+      expected.map((v) => v.restoreJobId).sort(),
+    );
+    // the index keeps the SHA-256 of the S3 object's bytes
+    const first = json.validations[0];
+    const s3 = new S3Client({ endpoint: moto.endpoint, forcePathStyle: true, region: 'eu-west-1' });
+    const body = await (
+      await s3.send(new GetObjectCommand({ Bucket: 'evidence', Key: first.location }))
+    ).Body?.transformToString();
+    expect(first.sha256).toBe(
+      createHash('sha256')
+        .update(body ?? '')
+        .digest('hex'),
+    );
+  });
+
+  it('says which stack and region it tried, and what to set, when there is no evidence store', async () => {
+    const r = await runCli([
+      'report',
+      '--stack-name',
+      'NoSuchStack',
+      '--region',
+      'eu-west-1',
+      '--out',
+      join(dir, 'x.html'),
+    ]);
+    expect(r.code).toBe(3);
+    expect(r.err).toContain('tried the deployed stack NoSuchStack in eu-west-1');
+    expect(r.err).toContain('pass --evidence DIR for local evidence files, --stack-name NAME');
+    expect(r.err).toContain('or set EVIDENCE_BUCKET and EVIDENCE_TABLE');
   });
 });

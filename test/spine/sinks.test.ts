@@ -13,7 +13,9 @@ import { defineCheck, fail, pass } from '../../shared/checks';
 import { createClients } from '../../shared/clients';
 import { parseConfigText } from '../../shared/config/index';
 import { runtimeSettings } from '../../shared/env';
+import type { EvidenceRecord } from '../../shared/evidence';
 import { processRestoreEvent } from '../../shared/lifecycle';
+import { recordFinalVerdict } from '../../shared/sinks';
 import { defineValidator } from '../../shared/validator';
 import { createEvidenceStore } from '../evidence/moto-tables';
 import { type Moto, startMoto } from '../support/engines';
@@ -125,5 +127,31 @@ describe('default evidence sink', () => {
     expect(`${bodies[0]?.Subject} ${bodies[0]?.Message}`).toContain('FAILED');
     expect(bodies[0]?.Message).toContain('expected n >= 1000, got 12');
     expect(bodies[0]?.Message).toContain('s3://evidence/');
+  });
+});
+
+describe('recordFinalVerdict', () => {
+  it('judges the objectives handed over from the deferring validator into the final record', async () => {
+    const event = fixture('completed-s3.json');
+    jobFromEvent(fake, event);
+    const records: EvidenceRecord[] = [];
+    const record = await recordFinalVerdict({
+      restoreJobId: String(event.detail.restoreJobId),
+      validator: 's3',
+      verdict: { verdict: 'SUCCESSFUL', message: '1 of 1 checks passed', checks: [] },
+      startedAt: new Date(),
+      posted: 'posted',
+      dryRun: false,
+      clients: createClients({}, { backup: backupClient(fake.endpoint) }),
+      settings: runtimeSettings({}),
+      objectives: { rtoMinutes: 30, onMiss: 'report' },
+      sinks: [async (r) => void records.push(r)],
+    });
+    // the fixture's restore ran 22:00:05 → 22:41:53
+    expect(record?.objectives).toEqual({
+      onMiss: 'report',
+      rto: { objectiveMinutes: 30, measuredMinutes: 41.8, met: false },
+    });
+    expect(records).toHaveLength(1);
   });
 });
