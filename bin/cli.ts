@@ -461,14 +461,20 @@ function buildProgram(io: Io, setCode: (code: number) => void): Command {
     });
 
   // Restore testing as code (docs/restore-testing.md): each parses its own flags.
-  for (const [name, description, file] of [
+  type SubCommand = { run: (argv: string[], io: Io) => Promise<number> };
+  const restoreTesting: Array<[string, string, () => Promise<SubCommand>]> = [
     [
       'doctor',
       'say per restore testing selection and resource whether the validators can do their job',
-      './doctor',
+      () => import('./doctor'),
     ],
-    ['run-test', 'start a restore test now for one selection and resource, then validate it', './run-test'],
-  ] as const) {
+    [
+      'run-test',
+      'start a restore test now for one selection and resource, then validate it',
+      () => import('./run-test'),
+    ],
+  ];
+  for (const [name, description, load] of restoreTesting) {
     program
       .command(name)
       .description(description)
@@ -476,8 +482,7 @@ function buildProgram(io: Io, setCode: (code: number) => void): Command {
       .allowExcessArguments()
       .helpOption(false)
       .action(async (_o: unknown, cmd: Command) => {
-        const mod = (await import(file)) as { run: (argv: string[], io: Io) => Promise<number> };
-        setCode(await mod.run(cmd.args, io));
+        setCode(await (await load()).run(cmd.args, io));
       });
   }
 

@@ -8,8 +8,17 @@ import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BuildOptions } from 'esbuild';
 
-/** Repository root (this file lives in `infra/`). */
+/** Repository root (this file lives in `infra/`; in the npm package it is bundled into `lib/`). */
 export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+/**
+ * The file NodejsFunction takes as `depsLockFilePath`: the repository's lockfile, or, in an installed
+ * package (npm never publishes package-lock.json), its package.json. The file only has to exist and
+ * name npm as the package manager: dependencies are bundled, never installed.
+ */
+export const DEPS_LOCK_FILE = existsSync(join(PROJECT_ROOT, 'package-lock.json'))
+  ? join(PROJECT_ROOT, 'package-lock.json')
+  : join(PROJECT_ROOT, 'package.json');
 
 /**
  * ESM bundles that include the AWS SDK need a real `require`: some SDK dependencies call

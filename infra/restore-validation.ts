@@ -44,7 +44,7 @@ import YAML from 'yaml';
 import { type Config, loadConfigFile } from '../shared/config';
 import { CREATED_BY_TAG, RESTORE_TEST_PREFIX, RESTORE_TEST_TAG } from '../shared/guard';
 import { RESOURCE_TYPES_BY_VALIDATOR, VALIDATOR_TYPES, type ValidatorType } from '../shared/resource-types';
-import { cdkBundlingFields, PROJECT_ROOT } from './bundling';
+import { cdkBundlingFields, DEPS_LOCK_FILE, PROJECT_ROOT } from './bundling';
 import { type ConfigAccess, configAccess } from './config-access';
 import { evidenceTableRef } from './constructs/central';
 import {
@@ -608,7 +608,7 @@ export class RestoreValidation extends Construct {
         role,
         logGroup,
         projectRoot: PROJECT_ROOT,
-        depsLockFilePath: join(PROJECT_ROOT, 'package-lock.json'),
+        depsLockFilePath: DEPS_LOCK_FILE,
         bundling: bundling(true, type),
         environment: (FILE_SYSTEM_HELPER_TYPES as readonly string[]).includes(type)
           ? { ...environment, ...fileSystemHelperEnvironment(props.fileSystemHelper) }
@@ -731,7 +731,7 @@ export class RestoreValidation extends Construct {
       role: dlqRole,
       logGroup: dlqLogs,
       projectRoot: PROJECT_ROOT,
-      depsLockFilePath: join(PROJECT_ROOT, 'package-lock.json'),
+      depsLockFilePath: DEPS_LOCK_FILE,
       bundling: bundling(false),
       environment: {
         POWERTOOLS_SERVICE_NAME: 'restore-validation-dlq',

@@ -5,7 +5,8 @@
  * after the recovery point is reported, never failed; nothing to compare fails unless `allowEmpty`;
  * a comparison the deadline cut short is an error.
  */
-import { SingleBar } from 'cli-progress';
+import { createRequire } from 'node:module';
+import type { SingleBar } from 'cli-progress';
 import {
   type CheckDefinition,
   type CheckOutcome,
@@ -152,12 +153,26 @@ export function outcomeOf(
   return pass(detail, data);
 }
 
+/**
+ * cli-progress, when installed (the repository's dev dependency; optional for the npm package): loaded
+ * at run time, never bundled, so neither Lambda bundles nor package consumers carry it.
+ */
+function progressBarClass(): typeof SingleBar | undefined {
+  try {
+    return (createRequire(import.meta.url)('cli-progress') as { SingleBar: typeof SingleBar }).SingleBar;
+  } catch {
+    return undefined;
+  }
+}
+
 function progressBar(
   ctx: ValidationContext,
   mode: string,
 ): { update(handled: number, counts: CompareCounts): void; stop(): void } | undefined {
   if (ctx.mode !== 'local' || mode !== 'full' || !process.stderr.isTTY) return undefined;
-  const bar = new SingleBar({
+  const Bar = progressBarClass();
+  if (!Bar) return undefined;
+  const bar = new Bar({
     stream: process.stderr,
     format: 'comparing |{bar}| {value} objects | {matched} matched, {bad} not matched | {rate} obj/s',
     hideCursor: true,

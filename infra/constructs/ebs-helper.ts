@@ -32,7 +32,7 @@ import {
   DEFAULT_INSTANCE_TYPE,
 } from '../../functions/ebs/flow';
 import { CREATED_BY_TAG, RESTORE_TEST_TAG } from '../../shared/guard';
-import { cdkBundlingFields, PROJECT_ROOT } from '../bundling';
+import { cdkBundlingFields, DEPS_LOCK_FILE, PROJECT_ROOT } from '../bundling';
 import { stateMachineLogGroup } from '../log-groups';
 import { nagFlatten } from '../nag';
 
@@ -180,7 +180,7 @@ export class EbsHelper extends Construct {
       timeout: Duration.minutes(2),
       logGroup: stepsLogs,
       projectRoot: PROJECT_ROOT,
-      depsLockFilePath: join(PROJECT_ROOT, 'package-lock.json'),
+      depsLockFilePath: DEPS_LOCK_FILE,
       // The mount-check program ships next to the handler as one CommonJS file for plain node.
       bundling: bundling((inputDir, outputDir) => [
         `"${inputDir}/node_modules/.bin/esbuild" "${inputDir}/functions/ebs/mount-check/main.ts" --bundle --platform=node --format=cjs --target=node18 --minify --legal-comments=none --log-level=warning --outfile="${outputDir}/mount-check.cjs"`,
@@ -481,7 +481,7 @@ export class EbsHelper extends Construct {
       timeout: Duration.minutes(5),
       logGroup: janitorLogs,
       projectRoot: PROJECT_ROOT,
-      depsLockFilePath: join(PROJECT_ROOT, 'package-lock.json'),
+      depsLockFilePath: DEPS_LOCK_FILE,
       bundling: bundling(),
       environment: {
         POWERTOOLS_SERVICE_NAME: 'restore-validation',

@@ -43,7 +43,7 @@ import {
 import { CREATED_BY_TAG } from '../../shared/guard';
 import { METRIC, METRICS_NAMESPACE, METRICS_SERVICE } from '../../shared/metrics';
 import type { ValidatorType } from '../../shared/resource-types';
-import { cdkBundlingFields, PROJECT_ROOT } from '../bundling';
+import { cdkBundlingFields, DEPS_LOCK_FILE, PROJECT_ROOT } from '../bundling';
 import {
   CENTRAL_EVENT_BUS_NAME,
   CentralEvidenceReceiver,
@@ -360,7 +360,7 @@ export class RestoreValidationOperations extends Construct {
       role: this.reconcilerRole,
       logGroup,
       projectRoot: PROJECT_ROOT,
-      depsLockFilePath: join(PROJECT_ROOT, 'package-lock.json'),
+      depsLockFilePath: DEPS_LOCK_FILE,
       bundling: {
         ...cdkBundlingFields(),
         format: nodejs.OutputFormat.ESM,

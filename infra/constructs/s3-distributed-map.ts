@@ -29,7 +29,7 @@ import {
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { STATE_MACHINE_SETTING } from '../../functions/s3/distributed';
-import { cdkBundlingFields, PROJECT_ROOT } from '../bundling';
+import { cdkBundlingFields, DEPS_LOCK_FILE, PROJECT_ROOT } from '../bundling';
 import { stateMachineLogGroup } from '../log-groups';
 import { nagFlatten } from '../nag';
 
@@ -156,7 +156,7 @@ export class S3DistributedMap extends Construct {
         logGroup,
         role,
         projectRoot: PROJECT_ROOT,
-        depsLockFilePath: join(PROJECT_ROOT, 'package-lock.json'),
+        depsLockFilePath: DEPS_LOCK_FILE,
         bundling,
         environment: { POWERTOOLS_SERVICE_NAME: 'restore-validation', ...environment },
       });
