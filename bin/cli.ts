@@ -6,8 +6,9 @@
  * (no region, AWS unreachable, a crash) — so CI can tell a bad backup from a broken run.
  * `--json` prints exactly one JSON object: {"verdict","message","checks":[{id,status,detail,durationMs}]}.
  */
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { type BackupClient, DescribeRestoreJobCommand } from '@aws-sdk/client-backup';
 import { Command, CommanderError, Option } from 'commander';
 import type { CheckResult } from '../shared/checks';
@@ -44,9 +45,23 @@ export class ToolError extends Error {
   }
 }
 
-const VERSION = (
-  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
-).version;
+/**
+ * This package's version: the nearest package.json named restore-validation above this module (bin/
+ * in the repository, a chunk under lib/ in the installed package).
+ */
+function packageVersion(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const file = join(dir, 'package.json');
+    if (existsSync(file)) {
+      const pkg = JSON.parse(readFileSync(file, 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'restore-validation' && pkg.version) return pkg.version;
+    }
+    const up = dirname(dir);
+    if (up === dir) return 'unknown';
+    dir = up;
+  }
+}
 
 /** aws-cli's meaning of `--profile` and `--region`: the SDK's credential chain and region read them. */
 function useAwsOptions(opts: { profile?: unknown; region?: unknown }): void {
@@ -371,7 +386,7 @@ function buildProgram(io: Io, setCode: (code: number) => void): Command {
     .description('Proves AWS Backup restores work: runs validation checks against restored resources.')
     .exitOverride()
     .configureOutput({ writeOut: io.out, writeErr: io.err })
-    .version(VERSION, '--version', 'print the version')
+    .version(packageVersion(), '--version', 'print the version')
     .showHelpAfterError();
 
   program

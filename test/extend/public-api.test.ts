@@ -14,9 +14,7 @@ describe('package root', () => {
   it('resolves restore-validation to index.ts by the package self-reference', () => {
     const require = createRequire(join(PROJECT_ROOT, 'examples', 'x.js'));
     expect(require.resolve('restore-validation')).toBe(join(PROJECT_ROOT, 'index.ts'));
-    expect(require.resolve('restore-validation/infra')).toBe(
-      join(PROJECT_ROOT, 'infra', 'restore-validation.ts'),
-    );
+    expect(require.resolve('restore-validation/infra')).toBe(join(PROJECT_ROOT, 'infra', 'index.ts'));
   });
 
   it('exports the API the issue promises', () => {
