@@ -342,6 +342,18 @@ function countCheck(id: string, opts: CompareOptions): CheckDefinition<DynamoDbF
             },
           );
         }
+        // Two approximate zeros may be two counts not computed yet: only reads tell empty from stale.
+        if (restored === 0 && source === 0) {
+          const [a, b] = await Promise.all([
+            hasAnyItem(f.client, f.table.name, retry),
+            hasAnyItem(f.sourceClient, f.source.name, retry),
+          ]);
+          if (a || b)
+            return skip(
+              `both approximate counts are 0 but the ${a ? 'restored' : 'source'} table holds items; use countMode: exact to count (${APPROX_NOTE})`,
+              { mode },
+            );
+        }
       }
       const toleranceItems = opts.toleranceItems ?? 0;
       const diff = Math.abs(restored - source);

@@ -9,11 +9,13 @@ import {
   type CreateTableCommandInput,
   DynamoDBClient,
   PutItemCommand,
+  ScanCommand,
 } from '@aws-sdk/client-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Item } from '../../functions/dynamodb/items';
 import { differingAttributes, normaliseNumber } from '../../functions/dynamodb/items';
-import { dynamodbValidator } from '../../functions/dynamodb/validator';
+import { dynamodbValidator, profileChecks } from '../../functions/dynamodb/validator';
 import { runValidator } from '../../shared/validator';
 import { type Moto, startMoto } from '../support/engines';
 import { testContext } from '../support/validator-context';
@@ -214,5 +216,41 @@ describe('DynamoDB items', () => {
     expect(result(r, 'absent')?.detail).toContain('pk=ORDER#7 (no item in the partition)');
     expect(result(r, 'no-key')?.status).toBe('error');
     expect(result(r, 'no-key')?.detail).toContain('lacks key attribute(s) pk');
+  });
+});
+
+describe('DynamoDB approximate counts', () => {
+  it('does not call two tables empty on two approximate zeros when they hold items', async () => {
+    // DescribeTable counts refresh about every six hours: a fresh restore and a busy source can both
+    // report 0 (moto always reports the true count, so DynamoDB's answers are stubbed here).
+    const client = new DynamoDBClient({ region: 'us-east-1' });
+    const stub = mockClient(client);
+    stub.on(ScanCommand, { TableName: RESTORED }).resolves({ Items: [row(1)], Count: 1 });
+    stub.on(ScanCommand, { TableName: SOURCE }).resolves({ Items: [row(1)], Count: 1 });
+    const shape = (name: string) => ({
+      name,
+      status: 'ACTIVE',
+      keySchema: [{ name: 'pk', type: 'HASH' }],
+      attributeTypes: { pk: 'S' },
+      globalIndexes: [],
+      localIndexes: [],
+      streamEnabled: false,
+      itemCount: 0,
+    });
+    const [count] = profileChecks({
+      id: 'same',
+      kind: 'compare',
+      compare: { with: 'source', countMode: 'approximate' },
+    } as never);
+    const facts = {
+      client,
+      sourceClient: client,
+      table: shape(RESTORED),
+      source: shape(SOURCE),
+      deadline: Date.now() + 60_000,
+    };
+    const out = await count?.run(facts, { signal: new AbortController().signal });
+    expect(out?.status).toBe('skip');
+    expect(out?.detail).toContain('both approximate counts are 0 but the restored table holds items');
   });
 });

@@ -119,8 +119,16 @@ beforeAll(async () => {
     stdio: 'ignore',
     env: { ...process.env, MOTO_PORT: String(lambdaPort) },
   });
+  let spawnError: Error | undefined;
+  moto.once('error', (err) => {
+    spawnError = err;
+  });
+  const until = Date.now() + 30_000;
   for (let ready = false; !ready; ) {
+    if (spawnError)
+      throw new Error(`moto_server could not start (bash .ci/run installs it): ${spawnError.message}`);
     if (moto.exitCode !== null) throw new Error(`moto_server exited with ${moto.exitCode}`);
+    if (Date.now() > until) throw new Error('moto_server was not ready within 30 s');
     ready = await fetch(`${endpoint}/moto-api/`).then(
       (r) => r.ok,
       () => false,
