@@ -196,6 +196,11 @@ function lex(sql: string, engine: SqlEngine, backslashEscapes: boolean): Token[]
       out.push({ kind: 'string' });
       continue;
     }
+    // PostgreSQL U&"…": the server decodes escapes (U&"\0070g_reload_conf"), the deny-list would not.
+    if (!mysql && (c === 'U' || c === 'u') && next === '&' && sql[i + 2] === '"')
+      throw new UnsafeStatementError(
+        'Unicode-escaped identifiers (U&"…") are not allowed in a check: write the name plainly',
+      );
     if (c === '"') {
       const start = i;
       // MySQL: a string (or an identifier under ANSI_QUOTES); PostgreSQL: an identifier.
@@ -259,7 +264,10 @@ function checkTokens(tokens: readonly Token[]): void {
       t.text === 'share' &&
       prev?.kind === 'word' &&
       (prev.text === 'for' || prev.text === 'key' || prev.text === 'in');
-    if (t.kind === 'word' && (DENIED_WORDS.has(t.text) || rowLock))
+    // MariaDB `NEXT VALUE FOR seq` advances a sequence, like nextval().
+    const sequenceStep =
+      t.kind === 'word' && t.text === 'value' && prev?.kind === 'word' && prev.text === 'next';
+    if (t.kind === 'word' && (DENIED_WORDS.has(t.text) || rowLock || sequenceStep))
       throw new UnsafeStatementError(
         `${t.text.toUpperCase()} is not allowed in a check (checks only read); quote it if it is a column or table name`,
       );

@@ -78,6 +78,8 @@ describe('statements that act outside the read-only transaction', () => {
         { id: 'reload', sql: 'SELECT pg_reload_conf() AS r', rows: { min: 0 } },
         { id: 'checkpoint', sql: 'CHECKPOINT', rows: { min: 0 } },
         { id: 'advisory', sql: 'SELECT pg_advisory_lock(42) AS l', rows: { min: 0 } },
+        // The server decodes this name to pg_reload_conf.
+        { id: 'unicode-name', sql: 'SELECT U&"\\0070g_reload_conf"() AS r', rows: { min: 0 } },
       ],
     });
     for (const id of [
@@ -89,6 +91,7 @@ describe('statements that act outside the read-only transaction', () => {
       'reload',
       'checkpoint',
       'advisory',
+      'unicode-name',
     ]) {
       expect(byId(run, id).status, id).toBe('error');
       expect(byId(run, id).detail, id).toContain('refused before running');

@@ -65,5 +65,9 @@ describe('assertReadOnlyStatement', () => {
     expect(refused("select 1 /* /* */ into outfile '/tmp/x' /* */", 'mysql')).toContain('INTO');
     expect(refused('select 1 /* /* */ delete */')).toBeUndefined();
     expect(refused("select 'unterminated")).toContain('unterminated');
+    // PostgreSQL decodes U&"\0070g_reload_conf" to pg_reload_conf.
+    expect(refused('select U&"\\0070g_reload_conf"()')).toContain('Unicode-escaped identifiers');
+    expect(refused("select U&'d\\0061t\\+000061' as s")).toBeUndefined();
+    expect(refused('select next value for s', 'mariadb')).toContain('VALUE');
   });
 });

@@ -1,5 +1,9 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseConfig, pickLocalProfile } from '../../shared/config/index';
+import { runCli } from '../support/cli';
 
 const config = parseConfig({
   version: 1,
@@ -42,5 +46,29 @@ describe('pickLocalProfile', () => {
 
   it('names the profiles when --config-profile names none of them', () => {
     expect(() => pick('RDS', 'nope')).toThrow('profiles: orders-db, media, media-eu');
+  });
+});
+
+describe('check <type> without --profile', () => {
+  it('exits 2 naming the profiles for every type, not only databases', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rv-pick-'));
+    try {
+      const file = join(dir, 'v.yaml');
+      writeFileSync(
+        file,
+        `version: 1
+profiles:
+  - { name: media, match: { resourceType: S3 }, checks: [{ id: m, minObjects: 1 }] }
+  - { name: media-eu, match: { resourceType: S3, restoreTestingPlan: "eu_*" }, checks: [{ id: n, minObjects: 1 }] }
+`,
+      );
+      const r = await runCli(['check', 's3', '--config', file, '--bucket', 'b', '--json']);
+      expect(r.code).toBe(2);
+      expect(r.out).toBe('');
+      expect(r.err).toContain('2 profiles in');
+      expect(r.err).toContain('are for resource type S3 (media, media-eu): pick one with --profile NAME');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
