@@ -19,6 +19,10 @@ export interface InstanceFacts {
   /** ARN of the instance profile, when the restore gave it one. */
   readonly iamInstanceProfileArn?: string;
   readonly platform?: string;
+  /** Windows instances run PowerShell through SSM. */
+  readonly windows?: boolean;
+  /** Where an `http` check with `from: validator` connects. */
+  readonly privateIpAddress?: string;
 }
 
 export interface StatusFacts {
@@ -47,6 +51,9 @@ export async function describeInstance(
       tags,
       iamInstanceProfileArn: i.IamInstanceProfile?.Arn,
       platform: i.PlatformDetails ?? i.Platform,
+      // DescribeInstances sends `windows` (the SDK's enum says `Windows`); PlatformDetails `Windows…`.
+      windows: /windows/i.test(`${i.Platform ?? ''} ${i.PlatformDetails ?? ''}`),
+      ...(i.PrivateIpAddress ? { privateIpAddress: i.PrivateIpAddress } : {}),
     };
   } catch (err) {
     if ((err as { name?: string }).name === 'InvalidInstanceID.NotFound') return undefined;

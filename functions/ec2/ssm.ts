@@ -43,13 +43,14 @@ export async function sendShellCommand(
   ssm: SSMClient,
   instanceId: string,
   commands: readonly string[],
-  options: { timeoutSeconds: number; comment?: string },
+  options: { timeoutSeconds: number; comment?: string; powerShell?: boolean },
 ): Promise<string> {
   const out = await withRetry(() =>
     ssm.send(
       new SendCommandCommand({
         InstanceIds: [instanceId],
-        DocumentName: 'AWS-RunShellScript',
+        // Windows instances run PowerShell; AWS-RunShellScript fails there with InvalidPlatform.
+        DocumentName: options.powerShell ? 'AWS-RunPowerShellScript' : 'AWS-RunShellScript',
         Comment: (options.comment ?? 'restore-validation').slice(0, 100),
         Parameters: {
           commands: [...commands],
@@ -108,7 +109,13 @@ export async function runShellCommand(
   ssm: SSMClient,
   instanceId: string,
   commands: readonly string[],
-  options: { timeoutSeconds: number; pollMs?: number; signal?: AbortSignal; comment?: string },
+  options: {
+    timeoutSeconds: number;
+    pollMs?: number;
+    signal?: AbortSignal;
+    comment?: string;
+    powerShell?: boolean;
+  },
 ): Promise<Invocation> {
   const commandId = await sendShellCommand(ssm, instanceId, commands, options);
   const until = Date.now() + options.timeoutSeconds * 1000 + 30_000;

@@ -197,6 +197,8 @@ function commandCheck(c: CheckConfig, ctx: ValidationContext): CheckDefinition<E
         signal,
         comment: `restore-validation ${c.id}`,
         pollMs: num(ctx.settings.SSM_POLL_MS, 2000),
+        // On Windows the command is PowerShell (AWS-RunPowerShellScript).
+        powerShell: f.instance.windows === true,
       });
       const data = { exitCode: inv.exitCode, ssmStatus: inv.status };
       if (inv.status !== 'Success' && inv.status !== 'Failed')
@@ -216,6 +218,17 @@ function commandCheck(c: CheckConfig, ctx: ValidationContext): CheckDefinition<E
 
 const STATUS_MARKER = '__RV_HTTP_STATUS__';
 
+/** The PowerShell equivalent of curlScript for Windows instances (no curl alias reliance). */
+export function powerShellHttpScript(url: string, timeoutSeconds: number): string {
+  const quoted = `'${url.replace(/'/g, "''")}'`;
+  return [
+    '$ProgressPreference = "SilentlyContinue"',
+    `try { $r = Invoke-WebRequest -UseBasicParsing -TimeoutSec ${Math.max(1, Math.floor(timeoutSeconds))} -Uri ${quoted}; $code = [int]$r.StatusCode; $body = $r.Content }`,
+    'catch { if ($_.Exception.Response) { $code = [int]$_.Exception.Response.StatusCode; $body = "" } else { [Console]::Error.WriteLine($_.Exception.Message); $code = 0; $body = "" } }',
+    `Write-Output $body; Write-Output "${STATUS_MARKER}$code"`,
+  ].join('\n');
+}
+
 /** The curl script for an HTTP check: body, then a marker line with the status code. */
 export function curlScript(url: string, timeoutSeconds: number): string {
   const quoted = `'${url.replace(/'/g, `'\\''`)}'`;
@@ -223,7 +236,12 @@ export function curlScript(url: string, timeoutSeconds: number): string {
 }
 
 function httpCheck(c: CheckConfig, ctx: ValidationContext): CheckDefinition<Ec2Facts> {
-  const http = c.http as { url: string; status?: number; bodyMatches?: string };
+  const http = c.http as {
+    url: string;
+    status?: number;
+    bodyMatches?: string;
+    from?: 'instance' | 'validator';
+  };
   const want = http.status ?? 200;
   const re = http.bodyMatches !== undefined ? safeRegex(http.bodyMatches) : undefined;
   const seconds = timeoutOf(c, ctx);
@@ -231,17 +249,19 @@ function httpCheck(c: CheckConfig, ctx: ValidationContext): CheckDefinition<Ec2F
     id: c.id,
     timeoutMs: (seconds + 45) * 1000,
     run: async (f, { signal }) => {
+      if (http.from === 'validator') return fromValidator(f, http, want, re, seconds, signal);
       const blocked = needsSsm(f);
       if (blocked) return blocked;
       const inv = await runShellCommand(
         ctx.clients.ssm,
         f.instance.instanceId,
-        [curlScript(http.url, seconds)],
+        [f.instance.windows ? powerShellHttpScript(http.url, seconds) : curlScript(http.url, seconds)],
         {
           timeoutSeconds: seconds + 10,
           signal,
           comment: `restore-validation ${c.id}`,
           pollMs: num(ctx.settings.SSM_POLL_MS, 2000),
+          powerShell: f.instance.windows === true,
         },
       );
       const at = inv.stdout.lastIndexOf(STATUS_MARKER);
@@ -262,6 +282,52 @@ function httpCheck(c: CheckConfig, ctx: ValidationContext): CheckDefinition<Ec2F
         });
       return pass(`GET ${http.url} returned ${status}${re ? ', body matches' : ''}`, { status });
     },
+  });
+}
+
+/**
+ * The HTTP check from the validator's own network, as the AWS restore-testing docs suggest for
+ * services: the URL's host is replaced by the restored instance's private IP (the restore gets a new
+ * one), so this proves the instance serves across the network, security groups included, which curl
+ * on localhost cannot. Needs the validator in the instance's VPC (or a route to it).
+ * @see https://docs.aws.amazon.com/aws-backup/latest/devguide/restore-testing-validation.html
+ */
+async function fromValidator(
+  f: Ec2Facts,
+  http: { url: string; bodyMatches?: string },
+  want: number,
+  re: LinearRegex | undefined,
+  seconds: number,
+  signal: AbortSignal,
+): Promise<CheckOutcome> {
+  const ip = f.instance.privateIpAddress;
+  if (!ip) return errored(`${f.instance.instanceId} has no private IP address to connect to`);
+  const url = new URL(http.url);
+  url.hostname = ip;
+  const target = url.toString();
+  let res: Response;
+  try {
+    res = await fetch(target, {
+      redirect: 'follow',
+      signal: AbortSignal.any([signal, AbortSignal.timeout(Math.max(1, seconds) * 1000)]),
+    });
+  } catch (err) {
+    const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+    return fail(
+      `GET ${target} from the validator got no response: ${cause?.code ?? cause?.message ?? reasonOf(err)}`,
+    );
+  }
+  const body = await res.text().catch(() => '');
+  if (res.status !== want)
+    return fail(`GET ${target} from the validator returned ${res.status}, expected ${want}`, {
+      status: res.status,
+    });
+  if (re && !re.test(body))
+    return fail(`GET ${target} body does not match /${http.bodyMatches}/: ${clip(body) || '(empty)'}`, {
+      status: res.status,
+    });
+  return pass(`GET ${target} from the validator returned ${res.status}${re ? ', body matches' : ''}`, {
+    status: res.status,
   });
 }
 

@@ -5,6 +5,7 @@
  */
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { BackupClient } from '@aws-sdk/client-backup';
+import { EFSClient } from '@aws-sdk/client-efs';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import { InvokeCommand } from '@aws-sdk/client-lambda';
 import { RDSClient } from '@aws-sdk/client-rds';
@@ -24,12 +25,13 @@ import { logger } from '../../shared/logger';
 import { METRIC, metrics, recordValidationMetrics } from '../../shared/metrics';
 import { notifyVerdict } from '../../shared/notify';
 import { postVerdict } from '../../shared/report';
+import { sweepMountTargets } from '../efs/sweep';
 import { assumeRoleBackupFactory } from './members';
 import { type ReconcileResult, reconcile, type SynthesizedRestoreEvent } from './reconcile';
 import { reconcilerSettings } from './settings';
 import { type SweptInstance, sweepTemporaryInstances } from './sweep';
 
-registerClients({ rds: RDSClient });
+registerClients({ rds: RDSClient, efs: EFSClient });
 
 /** Invokes a validator asynchronously: the validator's own lifecycle does the rest. */
 export function lambdaDispatcher(lambda: LambdaClient) {
@@ -144,6 +146,19 @@ export function createReconcilerHandler(options: ReconcilerHandlerOptions = {}) 
       for (const s of sweptInstances) {
         if (s.action === 'deleted') logger.info('temporary DB instance left behind deleted', { ...s });
         else if (s.action !== 'kept') logger.error('temporary DB instance not swept', { ...s });
+      }
+      // EFS mount targets left by a killed validator keep AWS Backup from deleting the file system.
+      try {
+        for (const m of await sweepMountTargets({
+          efs: c.efs,
+          now: new Date(),
+          maxAgeMinutes: rs.sweepAfterMinutes,
+        })) {
+          if (m.action === 'deleted') logger.info('EFS mount target left behind deleted', { ...m });
+          else if (m.action === 'error') logger.error('EFS mount target not swept', { ...m });
+        }
+      } catch (err) {
+        logger.error('EFS mount targets not swept', { reason: reasonOf(err) });
       }
     }
     const d = result.decisions;

@@ -40,7 +40,7 @@ import {
   EVIDENCE_TABLE_PARTITION_KEY,
   EVIDENCE_TTL_ATTRIBUTE,
 } from '../../shared/evidence-store';
-import { CREATED_BY_TAG } from '../../shared/guard';
+import { CREATED_BY_TAG, RESTORE_TEST_TAG } from '../../shared/guard';
 import { METRIC, METRICS_NAMESPACE, METRICS_SERVICE } from '../../shared/metrics';
 import type { ValidatorType } from '../../shared/resource-types';
 import { cdkBundlingFields, DEPS_LOCK_FILE, PROJECT_ROOT } from '../bundling';
@@ -734,6 +734,35 @@ export class RestoreValidationOperations extends Construct {
           actions: ['rds:DeleteDBInstance'],
           resources: [dbInstances],
           conditions: { Null: { [`aws:ResourceTag/${CREATED_BY_TAG}`]: 'false' } },
+        }),
+      );
+      // EFS mount targets left on restore-test file systems (functions/efs/sweep.ts).
+      const fileSystems = stack.formatArn({
+        service: 'elasticfilesystem',
+        resource: 'file-system',
+        resourceName: '*',
+      });
+      role.addToPolicy(
+        new iam.PolicyStatement({
+          sid: 'DescribeLeftMountTargets',
+          actions: ['elasticfilesystem:DescribeFileSystems', 'elasticfilesystem:DescribeMountTargets'],
+          resources: [fileSystems],
+        }),
+      );
+      role.addToPolicy(
+        new iam.PolicyStatement({
+          sid: 'DeleteLeftMountTargets',
+          actions: ['elasticfilesystem:DeleteMountTarget'],
+          resources: [fileSystems],
+          conditions: { Null: { [`aws:ResourceTag/${RESTORE_TEST_TAG}`]: 'false' } },
+        }),
+      );
+      // EFS deletes the mount target's network interface with the caller's permissions.
+      role.addToPolicy(
+        new iam.PolicyStatement({
+          sid: 'DeleteMountTargetInterfaces',
+          actions: ['ec2:DeleteNetworkInterface'],
+          resources: [stack.formatArn({ service: 'ec2', resource: 'network-interface', resourceName: '*' })],
         }),
       );
     }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { BackupClient, ListRestoreTestingSelectionsCommand } from '@aws-sdk/client-backup';
 import { DescribeVolumesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
@@ -167,6 +168,27 @@ describe('ebsValidator', () => {
         /the validation window closes at .*: too little time left for an EBS helper/,
       );
     });
+  });
+
+  it('packs large file checks into the input, and refuses with the reason what no state could carry', async () => {
+    describeReturns(volume(RESTORED), volume(SOURCE));
+    const hex = (i: number) => createHash('sha256').update(String(i)).digest('hex');
+    const canaries = (n: number) =>
+      Object.fromEntries(Array.from({ length: n }, (_, i) => [`/data/c-${i}.bin`, `sha256:${hex(i)}`]));
+    await run([{ id: 'canaries', files: canaries(2200) }]);
+    const input = JSON.parse(
+      sfn.commandCalls(StartExecutionCommand)[0]?.args[0].input.input ?? '{}',
+    ) as HelperFlowInput;
+    expect(input.checks).toEqual([]);
+    expect(input.checksPacked).toBeDefined();
+    expect(JSON.stringify(input).length).toBeLessThan(200 * 1024);
+    sfn.resetHistory();
+    const refused = await run([{ id: 'canaries', files: canaries(8000) }]);
+    expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(0);
+    expect(refused.verdict.verdict).toBe('FAILED');
+    expect(refused.verdict.message).toMatch(
+      /file checks pack to \d+ KiB, over the 200 KiB the EBS helper flow can carry/,
+    );
   });
 
   it('fails volume-state without starting a helper when the volume is attached', async () => {

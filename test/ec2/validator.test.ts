@@ -192,6 +192,72 @@ describe('ec2Validator', () => {
     );
   });
 
+  it('runs command and HTTP checks as PowerShell on a Windows instance', async () => {
+    instance({ Platform: 'windows', PlatformDetails: 'Windows' });
+    status('ok', 'ok');
+    ssmOutput('{"status":"up"}\n__RV_HTTP_STATUS__200\n');
+    const result = await run([
+      { id: 'svc', command: 'Get-Service W3SVC' },
+      { id: 'health', http: { url: 'http://localhost/health', bodyMatches: '"up"' } },
+    ]);
+    expect(byId(result, 'health')?.status).toBe('pass');
+    const calls = ssm.commandCalls(SendCommandCommand).map((c) => c.args[0].input);
+    expect(calls.map((c) => c.DocumentName)).toEqual(['AWS-RunPowerShellScript', 'AWS-RunPowerShellScript']);
+    expect(calls[1]?.Parameters?.commands?.[0]).toContain('Invoke-WebRequest -UseBasicParsing -TimeoutSec');
+    expect(calls[1]?.Parameters?.commands?.[0]).toContain("-Uri 'http://localhost/health'");
+  });
+
+  it("probes HTTP from the validator's network at the instance's private IP, without SSM", async () => {
+    const { createServer } = await import('node:http');
+    const server = createServer((req, res) => {
+      res.statusCode = req.url === '/health' ? 200 : 503;
+      res.end(req.url === '/health' ? '{"status":"up"}' : 'down');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as { port: number }).port;
+    try {
+      // No instance profile: SSM cannot reach it, the network can.
+      instance({ IamInstanceProfile: undefined, PrivateIpAddress: '127.0.0.1' });
+      status('ok', 'ok');
+      const result = await run([
+        {
+          id: 'up',
+          http: { url: `http://app.internal:${port}/health`, from: 'validator', bodyMatches: '"up"' },
+        },
+        { id: 'down', http: { url: `http://app.internal:${port}/other`, from: 'validator' } },
+      ]);
+      expect(byId(result, 'up')).toMatchObject({
+        status: 'pass',
+        detail: `GET http://127.0.0.1:${port}/health from the validator returned 200, body matches`,
+      });
+      expect(byId(result, 'down')).toMatchObject({
+        status: 'fail',
+        detail: `GET http://127.0.0.1:${port}/other from the validator returned 503, expected 200`,
+      });
+      expect(ssm.commandCalls(SendCommandCommand)).toHaveLength(0);
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
+  });
+
+  it('fails a validator-side HTTP check that gets no connection, naming the cause', async () => {
+    // A port that was just free: nothing listens there.
+    const { createServer } = await import('node:http');
+    const probe = createServer();
+    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
+    const port = (probe.address() as { port: number }).port;
+    await new Promise((r) => probe.close(r));
+    instance({ PrivateIpAddress: '127.0.0.1' });
+    status('ok', 'ok');
+    const result = await run([
+      { id: 'up', http: { url: `http://app.internal:${port}/health`, from: 'validator' } },
+    ]);
+    expect(byId(result, 'up')).toMatchObject({
+      status: 'fail',
+      detail: `GET http://127.0.0.1:${port}/health from the validator got no response: ECONNREFUSED`,
+    });
+  });
+
   it('fails an HTTP check when the server answers 503', async () => {
     instance();
     status('ok', 'ok');

@@ -28,11 +28,18 @@ export const ssmCommandCheck = registerCheckKind({
 export const httpCheck = registerCheckKind({
   key: 'http',
   resourceTypes: ['EC2'],
-  summary: 'an HTTP health check run on the instance (curl through SSM)',
+  summary:
+    'an HTTP health check: curl on the instance through SSM (PowerShell on Windows), or from the validator to the instance',
   schema: z.strictObject({
     ...checkBase,
     http: z.strictObject({
       url: z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' }),
+      from: z
+        .enum(['instance', 'validator'])
+        .default('instance')
+        .describe(
+          "instance: run on the instance through SSM (needs an instance profile); validator: the validator connects to the instance's private IP (the URL's host is replaced), from its own network, as a client would",
+        ),
       status: z.number().int().default(200),
       bodyMatches: regex.optional().describe('Regular expression the response body must match.'),
     }),
