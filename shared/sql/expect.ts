@@ -5,6 +5,7 @@
  * are never copied into verdicts or evidence.
  */
 import type { Expectation } from '../config/kinds/common';
+import { compileRegex, type LinearRegex } from '../regex';
 import { compareNumeric, isNumeric } from './decimal';
 import type { ColumnKind } from './types';
 
@@ -84,9 +85,9 @@ export function evaluateExpectation(
   }
   if (e.matches !== undefined) {
     if (isNull) return `${what} is NULL, expected to match /${e.matches}/`;
-    let re: RegExp;
+    let re: LinearRegex;
     try {
-      re = new RegExp(e.matches, 'u');
+      re = compileRegex(e.matches);
     } catch (err) {
       return `invalid regular expression /${e.matches}/: ${(err as Error).message}`;
     }

@@ -41,6 +41,13 @@ describe('evaluateExpectation', () => {
     expect(why).not.toContain('alice');
   });
 
+  it('runs matches in linear time: a backtracking pattern on a long value answers instead of hanging', () => {
+    // With a backtracking engine /(a+)+$/ on 40,000 a's and a '!' does not finish this century.
+    const value = `${'a'.repeat(40_000)}!`;
+    expect(evaluateExpectation('column v', value, { matches: '(a+)+$' })).toMatch(/does not match/);
+    expect(evaluateExpectation('column v', value, { matches: '^(a+)+!$' })).toBeUndefined();
+  });
+
   it('matches MySQL booleans (0/1) with equals true/false', () => {
     expect(evaluateExpectation('c', 1, { equals: true })).toBeUndefined();
     expect(evaluateExpectation('c', '0', { equals: true })).toBe('c is 0, expected true');
