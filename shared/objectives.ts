@@ -100,3 +100,29 @@ export function objectiveResults(e: ObjectivesEvidence): CheckResult[] {
   one('rpo-objective', 'data age at the recovery point', e.rpo, 'add a freshness check to measure it');
   return out;
 }
+
+/**
+ * What a validation that hands off to Step Functions (the EBS helper flow, the S3 distributed map)
+ * carries for its objectives: the objectives themselves, for the final evidence record, and — with
+ * `onMiss: fail` — their results judged now, which the final step's verdict counts like any other
+ * result. The restore time is known at hand-off; the data age was measured by then or not at all.
+ */
+export function objectivesAtHandOff(
+  config: Config,
+  profile: Profile | undefined,
+  job: Pick<RestoreJob, 'creationDate' | 'completionDate'>,
+  dataAgeMinutes?: number,
+): { objectives?: Objectives; results: CheckResult[] } {
+  const objectives = resolveObjectives(config, profile);
+  if (!objectives) return { results: [] };
+  const results =
+    objectives.onMiss === 'fail'
+      ? objectiveResults(
+          judgeObjectives(objectives, {
+            restoreDurationSeconds: restoreDurationSeconds(job),
+            dataAgeMinutes,
+          }),
+        )
+      : [];
+  return { objectives, results };
+}

@@ -2,8 +2,10 @@
  * The contract between the EBS validator (which starts the helper flow) and the Step Functions steps
  * (functions/ebs/steps.ts) that run it: the execution input, and the settings the construct passes.
  */
+
 import { gunzipSync, gzipSync } from 'node:zlib';
 import type { CheckResult } from '../../shared/checks';
+import type { Objectives } from '../../shared/objectives';
 import type { FsCheckSpec } from './mount-check/types';
 
 /** Tag put on helper instances with the ISO time after which the janitor terminates them. */
@@ -71,6 +73,8 @@ export interface HelperFlowInput {
   readonly post: boolean;
   /** When the validator handed off (the final evidence record's validationStartedAt). */
   readonly startedAt?: string;
+  /** The profile's recovery objectives, for the final evidence record (their onMiss: fail results are in stateResults). */
+  readonly objectives?: Objectives;
 }
 
 /**

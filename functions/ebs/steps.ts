@@ -489,6 +489,7 @@ export async function reportVerdict(state: FlowState, deps: StepDeps = defaultDe
       ...(mountCheckOf(state) ? { filesystems: mountCheckOf(state)?.filesystems } : {}),
     },
     startedAt: state.startedAt ? new Date(state.startedAt) : new Date(),
+    ...(state.objectives ? { objectives: state.objectives } : {}),
     posted,
     dryRun: !state.post,
     clients: deps.clients ?? createClients({}, { backup: deps.backup }),

@@ -18,6 +18,7 @@ import { type CheckDefinition, defineCheck, errored, runChecks } from '../../sha
 import { registerClients } from '../../shared/clients';
 import type { Profile } from '../../shared/config/index';
 import { ResourceStateError } from '../../shared/errors';
+import { objectivesAtHandOff } from '../../shared/objectives';
 import { DeferredValidation, defineValidator, type ValidationContext } from '../../shared/validator';
 import { type HelperFlowInput, helperSettings, STATE_HARD_LIMIT, withChecks } from './flow';
 import { runMountCheck } from './mount-check/index';
@@ -131,17 +132,19 @@ async function gatherLambda(ctx: ValidationContext): Promise<EbsFacts> {
     : [];
   const helper = helperSettings(ctx.settings);
   const deadline = await helperDeadline(ctx, helper.maxMinutes);
+  const objectives = objectivesAtHandOff(ctx.config, ctx.profile, ctx.job);
   const input: HelperFlowInput = {
     restoreJobId: ctx.job.restoreJobId,
     volumeId,
     availabilityZone: volume.availabilityZone,
     ...withChecks(fsChecks),
-    stateResults: [...stateResults, ...otherResults],
+    stateResults: [...stateResults, ...otherResults, ...objectives.results],
     failWhenNothingChecked: ctx.profile?.failWhenNothingChecked ?? ctx.config.defaults.failWhenNothingChecked,
     helper,
     deadline: deadline.toISOString(),
     post: ctx.settings.RESTORE_VALIDATION_DRY_RUN !== 'true',
     startedAt: new Date().toISOString(),
+    ...(objectives.objectives ? { objectives: objectives.objectives } : {}),
   };
   const size = JSON.stringify(input).length;
   if (size > STATE_HARD_LIMIT) {

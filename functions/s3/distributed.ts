@@ -9,6 +9,7 @@ import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { CheckResult, runChecks } from '../../shared/checks';
 import { registerClients } from '../../shared/clients';
 import type { CheckConfig } from '../../shared/config/index';
+import { type Objectives, objectivesAtHandOff } from '../../shared/objectives';
 import { DeferredValidation, type ValidationContext } from '../../shared/validator';
 import { type CompareOptions, compareOptionsOf, comparisonParams, describeReference } from './compare-check';
 import type { ComparisonParams } from './comparison';
@@ -135,6 +136,11 @@ export interface ExecutionInput {
   /** Results of the checks run before the hand-off; the merge folds them into the verdict. */
   readonly priorResults: readonly CheckResult[];
   readonly failWhenNothingChecked: boolean;
+  /**
+   * The profile's recovery objectives, for the final evidence record (their onMiss: fail results are
+   * in priorResults); null, never absent, because the state machine's JSONPath fails on a missing key.
+   */
+  readonly objectives: Objectives | null;
 }
 
 /** Step Functions input is limited to 256 KiB; ranges are merged pairwise until the input fits. */
@@ -207,7 +213,8 @@ export async function planCompare(
     retry: facts.retry,
     signal: ctx.signal,
   });
-  const priorResults = await otherChecks(ctx, facts, check.id);
+  const objectives = objectivesAtHandOff(ctx.config, ctx.profile, ctx.job);
+  const priorResults = [...(await otherChecks(ctx, facts, check.id)), ...objectives.results];
   const base = {
     restoreJobId: ctx.job.restoreJobId,
     checkId: check.id,
@@ -219,6 +226,7 @@ export async function planCompare(
         : params,
     priorResults,
     failWhenNothingChecked: ctx.profile?.failWhenNothingChecked ?? ctx.config.defaults.failWhenNothingChecked,
+    objectives: objectives.objectives ?? null,
   };
   const ranges = fitRanges(
     planned.map((r) => ({

@@ -162,6 +162,7 @@ export async function mergeAndReport(
     verdict,
     notes: { [`compare:${compare.id}`]: compare.data ?? {} },
     startedAt: started,
+    ...(event.objectives ? { objectives: event.objectives } : {}),
     posted,
     dryRun: settings.dryRun,
     clients,

@@ -245,6 +245,34 @@ describe('EBS helper flow', () => {
     expect((await instance(final.instanceId ?? ''))?.State?.Name).toBe('terminated');
   });
 
+  it('judges the objectives handed off with the flow into the final record (the restore took 12 min, RTO 5)', async () => {
+    ssm
+      .on(GetCommandInvocationCommand)
+      .resolves({ Status: 'Success', ResponseCode: 0, StandardOutputContent: packed(okOutput) });
+    const vol = await restoredVolume();
+    const flow = {
+      ...input(vol, { startedAt: '2026-11-20T10:13:00.000Z' }),
+      objectives: { rtoMinutes: 5, onMiss: 'report' as const },
+    };
+    const backupClient = new BackupClient({});
+    backup
+      .on(DescribeRestoreJobCommand)
+      .resolves(validatingJob(flow.restoreJobId, 'EBS', `arn:aws:ec2:us-east-1::volume/${vol}`));
+    backup.on(GetRestoreJobMetadataCommand).resolves({ Metadata: {} });
+    const ev = await motoEvidence(moto.endpoint, backupClient);
+    const final = await runHelperFlow(
+      flow,
+      { ...deps(), backup: backupClient, clients: ev.clients, settings: ev.settings },
+      { pollMs: 1 },
+    );
+    // onMiss: report — the miss is evidence, the verdict stands
+    expect(final.verdict?.status).toBe('SUCCESSFUL');
+    expect((await ev.store.get(flow.restoreJobId))?.objectives).toEqual({
+      onMiss: 'report',
+      rto: { objectiveMinutes: 5, measuredMinutes: 12, met: false },
+    });
+  });
+
   it('stores the final FAILED record over the DEFERRED one, naming the helper and its clean-up', async () => {
     ssm
       .on(GetCommandInvocationCommand)

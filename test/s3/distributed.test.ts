@@ -52,6 +52,7 @@ const fullComparison = (restoreJobId: string): ExecutionInput => ({
   ranges: [],
   priorResults: [],
   failWhenNothingChecked: true,
+  objectives: null,
 });
 
 /** 330 keys, 300 of them under one letter so planning (with 100-key probes) has to split that range further. */
@@ -159,6 +160,7 @@ describe('distributed comparison', () => {
       ranges: [],
       priorResults: [{ id: 'restored-bucket', status: 'pass' as const, detail: 'ok', durationMs: 1 }],
       failWhenNothingChecked: true,
+      objectives: null,
     } satisfies ExecutionInput;
     const { verdict, compare } = decide(event, merged, 5);
     expect(compare.data?.counts).toMatchObject({

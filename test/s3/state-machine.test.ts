@@ -196,6 +196,7 @@ describe('S3 state machine as synthesized, executed by moto', () => {
       ranges: [{ upTo: 'b' }, { after: 'b', upTo: 'c/' }, { after: 'c/' }],
       priorResults: [],
       failWhenNothingChecked: true,
+      objectives: null,
     };
     const started = await sfn.send(
       new StartExecutionCommand({ stateMachineArn, name: 'ranges', input: JSON.stringify(input) }),
