@@ -49,7 +49,7 @@ describe('pickLocalProfile', () => {
   });
 });
 
-describe('check <type> without --profile', () => {
+describe('check <type> without --config-profile', () => {
   it('exits 2 naming the profiles for every type, not only databases', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'rv-pick-'));
     try {
@@ -66,7 +66,9 @@ profiles:
       expect(r.code).toBe(2);
       expect(r.out).toBe('');
       expect(r.err).toContain('2 profiles in');
-      expect(r.err).toContain('are for resource type S3 (media, media-eu): pick one with --profile NAME');
+      expect(r.err).toContain(
+        'are for resource type S3 (media, media-eu): pick one with --config-profile NAME',
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
