@@ -130,12 +130,12 @@ describe('reconcile', () => {
     expect(
       (ra.decisions['dispatch-claimed-elsewhere'] ?? 0) + (rb.decisions['dispatch-claimed-elsewhere'] ?? 0),
     ).toBe(20);
-    // the closing job got exactly one final verdict; the loser saw it already final
+    // the closing job got exactly one final verdict from exactly one pass; the other pass either found
+    // it final when posting or, listing after the post, saw it settled (which, depends on scheduling)
     expect(api.jobsApi.finalVerdicts('CLOSING-1')).toHaveLength(1);
     expect(
       [ra.decisions['window-closing-posted'], rb.decisions['window-closing-posted']].filter(Boolean),
     ).toEqual([1]);
-    expect((ra.decisions['already-final'] ?? 0) + (rb.decisions['already-final'] ?? 0)).toBe(1);
     expect([...a.evidence, ...b.evidence].filter((r) => r.restoreJobId === 'CLOSING-1')).toHaveLength(1);
   });
 
