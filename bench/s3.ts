@@ -15,7 +15,7 @@
  * Moto accepts only ~100-150 PUT/s, so seeding 2 × 20,000 objects takes minutes; the time is printed.
  */
 
-import { execFileSync, type SpawnSyncReturns, spawnSync } from 'node:child_process';
+import { type SpawnSyncReturns, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import {
   CompleteMultipartUploadCommand,
@@ -49,22 +49,25 @@ interface ChildResult {
 }
 
 function child(...args: string[]): ChildResult {
-  const out = execFileSync(
+  const r = spawnSync(
     join(PROJECT_ROOT, 'node_modules', '.bin', 'tsx'),
     [join(PROJECT_ROOT, 'bench', '_s3-child.ts'), ...args],
     {
       encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'ignore'],
       env: {
         ...process.env,
         AWS_ACCESS_KEY_ID: 'bench',
         AWS_SECRET_ACCESS_KEY: 'bench',
         AWS_REGION: 'us-east-1',
+        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       },
       maxBuffer: 16 * MiB,
     },
   );
-  return JSON.parse(out.trim().split('\n').pop() ?? '{}') as ChildResult;
+  // A failed measurement says why (its stderr), instead of only the command line.
+  if (r.status !== 0)
+    throw new Error(`bench child ${args[0]} exited ${r.status ?? r.signal}: ${r.stderr.slice(-2000)}`);
+  return JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}') as ChildResult;
 }
 
 /** Best of n runs (the machine is shared: the fastest run is the one least disturbed). */

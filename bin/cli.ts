@@ -554,3 +554,12 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
     }
   }
 }
+
+// Run directly (`npx tsx bin/cli.ts …`), the CLI runs as `restore-validation` does; imported (the bin
+// script, tests, the package), it only exports `main`. Before, a direct run printed nothing and exited 0.
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  void main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}

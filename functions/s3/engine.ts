@@ -183,13 +183,6 @@ export async function compareStreams(
       if (ref.drifted) {
         counts.drifted++;
         first.add('drifted', ref.key, 'not in the restored bucket; changed after the recovery point');
-      } else if (ref.mayBeDeleted) {
-        counts.drifted++;
-        first.add(
-          'drifted',
-          ref.key,
-          'not in the restored bucket; deleted in the same second as its last version before the recovery point',
-        );
       } else {
         counts.missing++;
         first.add('missing', ref.key);

@@ -33,12 +33,6 @@ export interface ListedObject {
   readonly drifted?: boolean;
   /** Versioned reference only: the key changed after the recovery point; the version verified is the one current then. */
   readonly changedAfter?: boolean;
-  /**
-   * Versioned reference only: this version and a delete marker share the newest second at or before
-   * the recovery point, so the key was either this version or deleted then. A restore holding it is
-   * verified against this version; one without it is not missing (counted as drift).
-   */
-  readonly mayBeDeleted?: boolean;
   /** Manifest only: an expected checksum, `ALGORITHM:base64` or an MD5 hex ETag. */
   readonly checksum?: string;
 }
@@ -191,21 +185,24 @@ export async function* listObjectsAsOf(
       ),
     );
   let group: VersionEntry[] = [];
-  const decide = (entries: VersionEntry[]): ListedObject | undefined => {
+  const decide = async (entries: VersionEntry[]): Promise<ListedObject | undefined> => {
     const first = entries[0];
     if (!first) return undefined;
     const atOrBefore = entries.filter((e) => e.lastModified.getTime() <= asOf.getTime());
     const drifted = entries.some((e) => e.lastModified.getTime() > asOf.getTime());
-    // Listings give whole seconds. Within the newest second at or before `asOf`, the order of versions
-    // among themselves and of delete markers among themselves is the listing's (newest first), and
-    // the key's IsLatest entry is the newest of all; but which of a version and a delete marker of
-    // the same second came last, the SDK's two arrays (Versions, DeleteMarkers) do not say.
+    // Listings give whole seconds. Within the newest second at or before `asOf`, the versions among
+    // themselves and the delete markers among themselves keep the listing's order (newest first), and
+    // the key's IsLatest entry is the newest of all; which of a version and a delete marker of that
+    // second came last, the SDK's two arrays (Versions, DeleteMarkers) do not say: the listing's own
+    // order does (newestInListingOrder).
     const top = atOrBefore[0]?.lastModified.getTime();
     const sameSecond = atOrBefore.filter((e) => e.lastModified.getTime() === top);
     const latest = sameSecond.find((e) => e.isLatest);
     const version = sameSecond.find((e) => !e.deleteMarker);
     const ambiguous = !latest && version !== undefined && sameSecond.some((e) => e.deleteMarker);
-    const current = latest ?? version ?? atOrBefore[0];
+    const current = ambiguous
+      ? await newestInListingOrder(s3, bucket, entries, top ?? 0, options)
+      : (latest ?? version ?? atOrBefore[0]);
     if (!current || current.deleteMarker) {
       return drifted
         ? {
@@ -229,35 +226,13 @@ export async function* listObjectsAsOf(
       versionId: current.versionId,
       // The reference version is exact, so later changes are only informational here.
       changedAfter: drifted,
-      ...(ambiguous ? { mayBeDeleted: true } : {}),
     };
   };
   let next: Promise<ListObjectVersionsCommandOutput> | undefined = fetch(range.after);
   while (next) {
     const page: ListObjectVersionsCommandOutput = await next;
     next = page.IsTruncated ? fetch(page.NextKeyMarker, page.NextVersionIdMarker) : undefined;
-    const entries: VersionEntry[] = [
-      ...(page.Versions ?? []).map((v) => ({
-        key: v.Key ?? '',
-        deleteMarker: false,
-        versionId: v.VersionId,
-        lastModified: v.LastModified ?? new Date(0),
-        isLatest: Boolean(v.IsLatest),
-        size: Number(v.Size ?? 0),
-        etag: unquote(v.ETag),
-        checksumAlgorithms: v.ChecksumAlgorithm,
-        checksumType: (v as { ChecksumType?: string }).ChecksumType,
-        storageClass: v.StorageClass,
-      })),
-      ...(page.DeleteMarkers ?? []).map((d) => ({
-        key: d.Key ?? '',
-        deleteMarker: true,
-        versionId: d.VersionId,
-        lastModified: d.LastModified ?? new Date(0),
-        isLatest: Boolean(d.IsLatest),
-        size: 0,
-      })),
-    ];
+    const entries = versionEntries(page);
     // Versions and delete markers come in two arrays; merge them back into key order, newest first
     // (the sort is stable, so entries of one array within one second keep the listing's order).
     entries.sort(
@@ -268,7 +243,7 @@ export async function* listObjectsAsOf(
     );
     for (const e of entries) {
       if (group.length > 0 && group[0]?.key !== e.key) {
-        const out = decide(group);
+        const out = await decide(group);
         group = [];
         if (out) {
           if (range.upTo !== undefined && compareKeys(out.key, range.upTo) > 0) return;
@@ -278,13 +253,85 @@ export async function* listObjectsAsOf(
       group.push(e);
     }
   }
-  const out = decide(group);
+  const out = await decide(group);
   if (
     out &&
     (range.upTo === undefined || compareKeys(out.key, range.upTo) <= 0) &&
     keyMatches(out.key, filter)
   )
     yield out;
+}
+
+/** The entries of a ListObjectVersions page: versions first, then delete markers (the SDK's two arrays). */
+function versionEntries(page: ListObjectVersionsCommandOutput): VersionEntry[] {
+  return [
+    ...(page.Versions ?? []).map((v) => ({
+      key: v.Key ?? '',
+      deleteMarker: false,
+      versionId: v.VersionId,
+      lastModified: v.LastModified ?? new Date(0),
+      isLatest: Boolean(v.IsLatest),
+      size: Number(v.Size ?? 0),
+      etag: unquote(v.ETag),
+      checksumAlgorithms: v.ChecksumAlgorithm,
+      checksumType: (v as { ChecksumType?: string }).ChecksumType,
+      storageClass: v.StorageClass,
+    })),
+    ...(page.DeleteMarkers ?? []).map((d) => ({
+      key: d.Key ?? '',
+      deleteMarker: true,
+      versionId: d.VersionId,
+      lastModified: d.LastModified ?? new Date(0),
+      isLatest: Boolean(d.IsLatest),
+      size: 0,
+    })),
+  ];
+}
+
+/**
+ * The newest entry of `second` for one key, by the listing's own order (newest first within a key,
+ * versions and delete markers interleaved): pages of one entry each, starting after an entry of a
+ * later second (every such entry is listed before `second`'s), so the first entry of `second` the
+ * walk meets is the one current then. Called only when a version and a delete marker share that
+ * second and neither is the key's latest, so it costs a few requests for a rare key.
+ * @see https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListObjectVersions.html
+ */
+async function newestInListingOrder(
+  s3: S3Client,
+  bucket: string,
+  entries: readonly VersionEntry[],
+  second: number,
+  options: ListOptions,
+): Promise<VersionEntry | undefined> {
+  const key = entries[0]?.key ?? '';
+  // The entries are sorted newest first: the last one of a later second is the nearest start.
+  const start = entries.filter((e) => e.lastModified.getTime() > second).at(-1);
+  let marker: { key: string; versionId: string } | undefined =
+    start?.versionId !== undefined ? { key, versionId: start.versionId } : undefined;
+  for (let step = 0; step <= entries.length; step++) {
+    const page = await withRetry(
+      () =>
+        s3.send(
+          new ListObjectVersionsCommand({
+            Bucket: bucket,
+            Prefix: key,
+            MaxKeys: 1,
+            ...(marker ? { KeyMarker: marker.key, VersionIdMarker: marker.versionId } : {}),
+          }),
+          { abortSignal: options.signal },
+        ),
+      options.retry,
+    );
+    const entry = versionEntries(page)[0];
+    if (!entry || entry.key !== key) break;
+    const t = entry.lastModified.getTime();
+    if (t === second) return entry;
+    if (t < second || entry.versionId === undefined) break;
+    marker = { key, versionId: entry.versionId };
+  }
+  throw new Error(
+    `ListObjectVersions of ${key} did not list the entries of ${new Date(second).toISOString()} again`,
+  );
 }
 
 /**

@@ -1,9 +1,11 @@
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../bin/cli';
-import { type MariaDb, type Postgres, startMariaDb, startPostgres } from '../support/engines';
+import { freePort, type MariaDb, type Postgres, startMariaDb, startPostgres } from '../support/engines';
 
 let pg: Postgres;
 let maria: MariaDb;
@@ -211,6 +213,36 @@ describe('check rds', () => {
     expect(r.err).toContain(
       '--recovery-point-time "2026-11-24T22:00:00" has no time zone offset: add Z for UTC',
     );
+  });
+
+  it('gives local advice, not restore-test overrides, when the local server cannot be reached', async () => {
+    const closed = await freePort();
+    const r = await cli([
+      'check',
+      'rds',
+      '--config',
+      join(dir, 'config.yaml'),
+      ...pgFlags().map((f) => (f === String(pg.port) ? String(closed) : f)),
+    ]);
+    expect(r.code).toBe(1);
+    const json = JSON.parse(r.out) as { checks: Array<{ id: string; status: string; detail: string }> };
+    const login = json.checks.find((c) => c.id === 'login');
+    expect(login?.status).toBe('fail');
+    expect(login?.detail).toContain(
+      `could not reach ${pg.host}:${closed} (ECONNREFUSED): is the server running and listening there? Check --host and --port`,
+    );
+    expect(login?.detail).not.toContain('overrides');
+  });
+
+  it('runs when bin/cli.ts is started directly, as a user may try', async () => {
+    const root = join(import.meta.dirname, '..', '..');
+    const { stdout } = await promisify(execFile)(
+      join(root, 'node_modules', '.bin', 'tsx'),
+      [join(root, 'bin', 'cli.ts'), 'check', 'rds', '--help'],
+      { encoding: 'utf8' },
+    );
+    expect(stdout).toContain('Usage: restore-validation check rds [options]');
+    expect(stdout).toContain('--recovery-point-time <iso>');
   });
 
   it('exits 2 with a readable reason when the password variable is not set', async () => {

@@ -146,10 +146,21 @@ describe('rds validator on MariaDB', () => {
           id: 'stamped',
           freshness: { sql: 'select max(stamped) from orders', maxAgeMinutes: 10, timeZone: 'Europe/Berlin' },
         },
+        {
+          id: 'local',
+          freshness: {
+            sql: 'select max(created_at) from orders',
+            maxAgeMinutes: 80,
+            timeZone: 'Europe/Berlin',
+          },
+        },
       ],
     });
     expect(byId(run, 'stamped')).toMatchObject({ status: 'pass' });
     expect(byId(run, 'stamped').data).toMatchObject({ dataAgeMinutes: 5 });
+    // The same zone still applies to the DATETIME column it is for: 21:50 in Berlin is 20:50 UTC.
+    expect(byId(run, 'local')).toMatchObject({ status: 'pass' });
+    expect(byId(run, 'local').data).toMatchObject({ dataAgeMinutes: 70 });
   });
 
   it('compares a VARCHAR as text, not as a number', async () => {

@@ -176,32 +176,67 @@ describe('trustListingEtags: false', () => {
 });
 
 describe('versioned source', () => {
-  it('does not report missing a key deleted in the same second as its version and re-created later', async () => {
+  /**
+   * Writes `gone.txt` by `steps` until the newest version and the newest delete marker share one
+   * listed second (retried until they do), then waits for the clock to pass that second and writes a
+   * later version, so neither of them is the key's latest. Returns the second and the body of the
+   * version of that second.
+   */
+  async function sameSecond(steps: ('put' | 'delete')[]): Promise<{ second: number; body: string }> {
     await makeBucket(s3, SOURCE, { 'keep.txt': 'kept' });
     await s3.send(
       new PutBucketVersioningCommand({ Bucket: SOURCE, VersioningConfiguration: { Status: 'Enabled' } }),
     );
-    // A version and its delete marker listed in the same second (retried until they are).
     let second = 0;
+    let body = '';
     for (let attempt = 0; attempt < 5 && !second; attempt++) {
-      await s3.send(new PutObjectCommand({ Bucket: SOURCE, Key: 'gone.txt', Body: `v${attempt}` }));
-      await s3.send(new DeleteObjectCommand({ Bucket: SOURCE, Key: 'gone.txt' }));
+      body = `v${attempt}`;
+      for (const step of steps) {
+        if (step === 'put')
+          await s3.send(new PutObjectCommand({ Bucket: SOURCE, Key: 'gone.txt', Body: body }));
+        else await s3.send(new DeleteObjectCommand({ Bucket: SOURCE, Key: 'gone.txt' }));
+      }
       const v = await s3.send(new ListObjectVersionsCommand({ Bucket: SOURCE, Prefix: 'gone.txt' }));
       const put = v.Versions?.[0]?.LastModified?.getTime();
       const del = v.DeleteMarkers?.[0]?.LastModified?.getTime();
       if (put !== undefined && put === del) second = put;
     }
     expect(second).toBeGreaterThan(0);
-    // The recovery point: the end of that second. The key is re-created once the clock has passed it.
-    const recoveryPoint = new Date(second + 999);
     while (Date.now() < second + 1_100) await new Promise((r) => setTimeout(r, 20));
     await s3.send(new PutObjectCommand({ Bucket: SOURCE, Key: 'gone.txt', Body: 'later' }));
+    return { second, body };
+  }
+
+  it('does not report missing a key deleted in the same second as its version and re-created later', async () => {
+    const { second } = await sameSecond(['put', 'delete']);
+    // The recovery point: the end of that second, when the key was deleted.
     await makeBucket(s3, RESTORED, { 'keep.txt': 'kept' });
     const r = await run([{ id: 'same', compare: { with: 'source', mode: 'full' } }], {
-      recoveryPointCreationDate: recoveryPoint,
+      recoveryPointCreationDate: new Date(second + 999),
     });
     expect(result(r)?.data?.counts).toMatchObject({ matched: 1, missing: 0, drifted: 1 });
     expect(r.verdict.verdict).toBe('SUCCESSFUL');
+  });
+
+  it('orders a delete marker and a version of the same second by the listing, so a key re-created in that second is missing from a restore without it', async () => {
+    const { second, body } = await sameSecond(['put', 'delete', 'put']);
+    // At the end of that second the key held `body` (the delete marker came before it): a restore
+    // without the key lacks an object, whatever happened to the key later.
+    await makeBucket(s3, RESTORED, { 'keep.txt': 'kept' });
+    const rp = new Date(second + 999);
+    const r = await run([{ id: 'same', compare: { with: 'source', mode: 'full' } }], {
+      recoveryPointCreationDate: rp,
+    });
+    expect(result(r)?.data?.counts).toMatchObject({ matched: 1, missing: 1, drifted: 0 });
+    expect(result(r)?.detail).toContain('missing: gone.txt');
+    expect(r.verdict.verdict).toBe('FAILED');
+    // A restore holding that version is proven against it.
+    await s3.send(new PutObjectCommand({ Bucket: RESTORED, Key: 'gone.txt', Body: body }));
+    const held = await run([{ id: 'same', compare: { with: 'source', mode: 'full' } }], {
+      recoveryPointCreationDate: rp,
+    });
+    expect(result(held)?.data?.counts).toMatchObject({ matched: 2, missing: 0, mismatched: 0 });
+    expect(held.verdict.verdict).toBe('SUCCESSFUL');
   });
 });
 

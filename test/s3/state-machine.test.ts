@@ -81,6 +81,11 @@ let fast: S3Client;
 let sfn: SFNClient;
 const workerEvents: unknown[] = [];
 const mergeEvents: MergeEvent[] = [];
+/**
+ * When set, a worker's first invocation for a range stops after this key, as a worker does that
+ * reaches its Lambda deadline: it compares up to the key and returns the cursor with done: false.
+ */
+let firstCallStopsAfter: string | undefined;
 
 /** The Lambda service as moto's interpreter calls it: the worker runs for real; the merge is recorded. */
 function startLambda(port: number): Promise<Server> {
@@ -94,7 +99,15 @@ function startLambda(port: number): Promise<Server> {
         let out: unknown;
         if (name.endsWith(':worker')) {
           workerEvents.push(payload);
-          out = await compareRange(payload as WorkerEvent, 60_000, fast);
+          const event = payload as WorkerEvent;
+          if (firstCallStopsAfter !== undefined && event.invocations === undefined) {
+            const part = await compareRange(
+              { ...event, range: { ...event.range, upTo: firstCallStopsAfter } },
+              60_000,
+              fast,
+            );
+            out = { ...part, range: event.range, cursor: firstCallStopsAfter, done: false };
+          } else out = await compareRange(event, 60_000, fast);
         } else if (name.endsWith(':merge')) {
           mergeEvents.push(payload as MergeEvent);
           out = { recorded: true };
@@ -151,6 +164,7 @@ beforeEach(async () => {
   await makeBucket(s3, RESTORED, { a: '1', 'b/x': '2', c: 'X', e: '5' });
   workerEvents.length = 0;
   mergeEvents.length = 0;
+  firstCallStopsAfter = undefined;
 });
 
 afterAll(async () => {
@@ -220,6 +234,54 @@ describe('S3 state machine as synthesized, executed by moto', () => {
     expect(counts.reduce((n, c) => n + c.matched, 0)).toBe(3);
     expect(counts.reduce((n, c) => n + c.mismatched, 0)).toBe(1);
     expect(counts.reduce((n, c) => n + c.missing, 0)).toBe(1);
+  });
+
+  it('loops a worker that stopped at its deadline back into the worker with its cursor and counts', async () => {
+    firstCallStopsAfter = 'b/x';
+    const stateMachineArn = await createStateMachine('s3-compare-loop');
+    const params = {
+      restoredBucket: RESTORED,
+      reference: { with: 'source' as const, bucket: SOURCE, versioned: false },
+      mode: 'full' as const,
+      filter: {},
+    };
+    const input: ExecutionInput = {
+      restoreJobId: 'job-loop',
+      checkId: 'same-as-source',
+      options: {},
+      reference: `s3://${SOURCE}`,
+      params,
+      ranges: [{}],
+      priorResults: [],
+      failWhenNothingChecked: true,
+      objectives: null,
+    };
+    const started = await sfn.send(
+      new StartExecutionCommand({ stateMachineArn, name: 'loop', input: JSON.stringify(input) }),
+    );
+    const done = await finished(started.executionArn ?? '');
+    expect(done.status, done.error ?? done.cause).toBe('SUCCEEDED');
+    // The second invocation got the first one's output as its event: the range, cursor and counts so far.
+    expect(workerEvents).toHaveLength(2);
+    expect(workerEvents[1]).toMatchObject({
+      params,
+      range: {},
+      index: 0,
+      cursor: 'b/x',
+      done: false,
+      invocations: 1,
+      acc: { counts: { matched: 2, reference: 2 } },
+    });
+    const merged = mergeEvents[0] as MergeEvent & { map: WorkerOutput[] };
+    expect(merged.map).toHaveLength(1);
+    expect(merged.map[0]).toMatchObject({ done: true, invocations: 2 });
+    // Every key counted once across the two invocations.
+    expect(merged.map[0]?.acc.counts).toMatchObject({
+      reference: 5,
+      matched: 3,
+      mismatched: 1,
+      missing: 1,
+    });
   });
 
   it('runs the input the validator hands off through the same worker', async () => {

@@ -7,10 +7,15 @@
    callers win. Other services stay concurrent (SQS long polls must not stall everything else).
 2. It binds port 0 itself and prints the port it got, so no other process can take the port between
    choosing and binding it (two test files sharing one moto reset each other's state).
+3. It does not log every request. The log goes to a pipe the starting process drains only while its
+   event loop runs: a caller blocked in spawnSync (bench/s3.ts runs each measurement in a child that
+   way) let the pipe fill after ~64 KiB of request lines, moto blocked writing the next one, and every
+   request of the measurement hung until the client's 30 s timeout.
 
 Usage: python3 moto_server.py [HOST]   prints "moto listening on PORT" once it accepts connections.
 """
 
+import logging
 import os
 import socket
 import sys
@@ -35,6 +40,7 @@ DomainDispatcherApplication.__call__ = _serialised
 
 
 def main() -> None:
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     host = sys.argv[1] if len(sys.argv) > 1 else "127.0.0.1"
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
