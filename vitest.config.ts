@@ -6,8 +6,10 @@ export default defineConfig({
     pool: 'forks',
     // Two cores here: each file may start its own engine (PostgreSQL, MariaDB, moto), so keep it modest.
     maxWorkers: 2,
-    testTimeout: 60_000,
-    hookTimeout: 120_000,
+    // Hang guards, not speed limits: a synth, a bundle or a packed app on a busy 2-core machine can
+    // take a minute on its own, and speed targets live in `npm run bench`, never in tests.
+    testTimeout: 180_000,
+    hookTimeout: 240_000,
     setupFiles: ['test/support/setup.ts'],
     // One moto server per worker slot for the whole run (test/support/global-setup.ts).
     globalSetup: ['test/support/global-setup.ts'],

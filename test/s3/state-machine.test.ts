@@ -297,7 +297,7 @@ describe('S3 state machine as synthesized, executed by moto', () => {
         clients: { sfn },
       }),
     );
-    expect(run.deferredTo).toBeDefined();
+    expect(run.deferredTo, JSON.stringify(run.results)).toBeDefined();
     const done = await finished(run.deferredTo ?? '');
     expect(done.status, done.error ?? done.cause).toBe('SUCCEEDED');
     expect(workerEvents).toMatchObject([
