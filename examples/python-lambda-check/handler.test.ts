@@ -29,7 +29,7 @@ function runPython(payload: string, now?: string): { code: number; out: unknown 
   const res = spawnSync('python3', [HANDLER, ...(now ? [now] : [])], {
     input: payload,
     encoding: 'utf8',
-    timeout: 20_000,
+    timeout: 60_000,
   });
   if (res.error) throw res.error;
   return { code: res.status ?? -1, out: JSON.parse(res.stdout) };

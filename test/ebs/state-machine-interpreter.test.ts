@@ -49,7 +49,7 @@ function synthesizedDefinition(): string {
 
 beforeAll(async () => {
   moto = await startMoto();
-}, 60_000);
+});
 afterAll(async () => {
   await moto?.stop();
 });
@@ -160,5 +160,5 @@ describe('EBS helper state machine in an interpreter', () => {
       );
     expect(input('DetachVolume')).toMatchObject({ commandId: 'cmd-1', mountCheck: { ok: true } });
     expect(input('ReportVerdict')).toMatchObject({ cleanup: { terminated: 'terminated' } });
-  }, 120_000);
+  });
 });

@@ -179,7 +179,7 @@ beforeAll(async () => {
   };
   okOutput = run(canarySha);
   failOutput = run('f'.repeat(64));
-}, 120_000);
+});
 
 afterAll(async () => {
   await moto?.stop();

@@ -23,7 +23,7 @@ beforeAll(async () => {
   };
   efs = new EFSClient(cfg);
   ec2 = new EC2Client(cfg);
-}, 60_000);
+});
 afterAll(async () => {
   await moto?.stop();
 });

@@ -130,7 +130,7 @@ describe('notifyVerdict', () => {
     await sns.send(new SubscribeCommand({ TopicArn, Protocol: 'http', Endpoint: endpoint }));
     const record = makeRecord(1, { count: 10, verdict: 'FAILED' });
     expect(await notifyVerdict(sns, TopicArn, record, 's3://evidence/x.json')).toBe(true);
-    await vi.waitFor(() => expect(received).toHaveLength(1), { timeout: 10_000 });
+    await vi.waitFor(() => expect(received).toHaveLength(1), { timeout: 60_000 });
     const msg = received[0];
     expect(msg?.Subject).toBe(
       `[restore-validation] FAILED ${record.resourceType} ${record.sourceResourceArn?.split(/[:/]/).pop()}`,

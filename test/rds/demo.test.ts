@@ -72,5 +72,5 @@ describe('demo', () => {
     expect(existsSync(join(out, 'validation.config.yaml'))).toBe(true);
     // Nothing left running or on disk from the servers.
     expect(readdirSync(tmpdir()).filter((d) => d.startsWith('rv-demo-') && !before.has(d))).toEqual([]);
-  }, 120_000);
+  });
 });

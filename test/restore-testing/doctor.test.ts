@@ -194,7 +194,7 @@ beforeAll(async () => {
       CreationDate: new Date(now - DAY),
       InferredMetadata: { availabilityZone: `${REGION}a`, volumeType: 'gp3' },
     });
-}, 120_000);
+});
 
 afterAll(async () => {
   vi.unstubAllEnvs();

@@ -56,7 +56,7 @@ restoreTesting:
           overrides: { targetTableName: ${RESTORED} }
 `,
   );
-}, 120_000);
+});
 
 beforeEach(async () => {
   await fake?.stop();

@@ -151,7 +151,7 @@ beforeAll(async () => {
   s3 = fixtureClient(endpoint);
   fast = createS3Client({ endpoint, region: 'us-east-1' });
   sfn = new SFNClient({ endpoint, region: 'us-east-1' });
-}, 60_000);
+});
 
 // moto runs one execution per reset: each test starts from a fresh moto with the same buckets.
 beforeEach(async () => {

@@ -67,7 +67,7 @@ console.log(JSON.stringify(await handler(event, context)));`,
   moto = await startMoto();
   fake = new FakeBackupApi();
   await fake.start();
-}, 120_000);
+});
 afterAll(async () => {
   await fake?.stop();
   await moto?.stop();
