@@ -27,7 +27,7 @@ export async function freePort(): Promise<number> {
 export async function waitFor(
   what: string,
   probe: () => Promise<boolean> | boolean,
-  timeoutMs = 30_000,
+  timeoutMs = 120_000,
   proc?: ChildProcess,
 ) {
   const until = Date.now() + timeoutMs;
@@ -120,7 +120,7 @@ export async function spawnMoto(): Promise<Moto> {
   proc.stdout?.resume();
   proc.stderr?.resume();
   const endpoint = `http://127.0.0.1:${port}`;
-  await waitFor('moto_server', async () => (await fetch(`${endpoint}/moto-api/`)).ok, 60_000, proc);
+  await waitFor('moto_server', async () => (await fetch(`${endpoint}/moto-api/`)).ok, 120_000, proc);
   return {
     endpoint,
     reset: async () => {
@@ -304,7 +304,7 @@ export async function startMariaDb(): Promise<MariaDb> {
           execFileSync(client, ['--no-defaults', `--socket=${sock}`, '-uroot', '-e', 'select 1'], {
             stdio: 'pipe',
           }).length > 0,
-        60_000,
+        120_000,
         proc,
       );
     } catch (err) {
