@@ -53,6 +53,15 @@ describe('assertReadOnlyStatement', () => {
     expect(refused("select load_file('/etc/passwd')", 'mariadb')).toContain('load_file()');
   });
 
+  it('reads MySQL text as ANSI_QUOTES does too: "…" a name without escapes, \\\' still escaping in strings', () => {
+    // Default and NO_BACKSLASH_ESCAPES readings put the call inside a quote; ANSI_QUOTES runs it.
+    const hidden = `SELECT 1 AS "a\\", '\\'' AS y, GET_LOCK(CHAR(114, 118), 0) AS z -- '''\\""`;
+    for (const engine of ['mysql', 'mariadb'] as const)
+      expect(refused(hidden, engine), engine).toMatch(/GET_LOCK|get_lock\(\)|read differently/);
+    expect(refused('select 1 as "a\\"', 'mysql')).toContain('read differently');
+    expect(refused('select "a""b" as x', 'mysql')).toBeUndefined();
+  });
+
   it('sees through what hides a word from a naive reader but not from the server', () => {
     // MySQL runs executable comments.
     expect(refused("select 1 /*! into outfile '/tmp/x' */", 'mysql')).toContain('executable comment');
