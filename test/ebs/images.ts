@@ -334,6 +334,42 @@ export function crashAfter(
   return img;
 }
 
+/**
+ * An application-consistent snapshot of `img`: mounted read-write, `orphans` files deleted while
+ * still open, then frozen (`fsfreeze`, as snapshot pre-scripts do) and copied to `copy` while
+ * frozen. The copy's journal is clean, but its orphan list is not.
+ */
+export function frozenCopy(img: string, copy: string, orphans: number): string {
+  const dir = mkdtempSync(join(img, '..', 'freeze-'));
+  const dev = sh('losetup', ['--find', '--show', img]).trim();
+  try {
+    sh('mount', ['-t', 'ext4', dev, dir]);
+    const held: number[] = [];
+    try {
+      for (let i = 0; i < orphans; i++) {
+        const file = join(dir, `open-${i}.tmp`);
+        writeFileSync(file, Buffer.alloc(256 * 1024, i + 1));
+        held.push(openSync(file, 'r'));
+        unlinkSync(file);
+      }
+      sh('sync', []);
+      sh('fsfreeze', ['-f', dir]);
+      try {
+        sh('cp', ['--sparse=always', img, copy]);
+      } finally {
+        sh('fsfreeze', ['-u', dir]);
+      }
+    } finally {
+      for (const fd of held) closeSync(fd);
+      sh('umount', [dir]);
+    }
+  } finally {
+    sh('losetup', ['-d', dev]);
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return copy;
+}
+
 /** Overwrites MFT record `record` of an NTFS image (4 KiB clusters, MFT at cluster 4: mkfs.ntfs -Q on 32 MiB). */
 export function damageMftRecord(img: string, record: number): void {
   const boot = readFileSync(img).subarray(0, 512);

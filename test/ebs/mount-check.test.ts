@@ -23,6 +23,7 @@ import {
   damageExt4Superblock,
   damageMftRecord,
   ext4Image,
+  frozenCopy,
   gptImage,
   heldUnder,
   luksImage,
@@ -402,6 +403,27 @@ describe('runMountCheck on crash-consistent snapshots', () => {
       late: 'pass',
     });
     expect(r.filesystems[0]?.replayed).toMatch(/ext4 journal replayed/);
+  });
+
+  it('releases the orphan inodes of a frozen snapshot (clean journal, e2fsck -n exit 4) and passes it', async () => {
+    const img = frozenCopy(ext4Image(join(work, 'frozen.ext4'), src), join(work, 'frozen-copy.ext4'), 2);
+    expect(
+      execFileSync('dumpe2fs', ['-h', img], { stdio: ['ignore', 'pipe', 'ignore'] }).toString(),
+    ).not.toMatch(/needs_recovery/);
+    expect(spawnSync('e2fsck', ['-f', '-n', img]).status).toBe(4);
+    const before = sha256(img);
+    const r = await check(img, [{ kind: 'paths', id: 'conf', paths: [CONFIG] }]);
+    expect(status(r)).toEqual({
+      'replay:disk': 'pass',
+      'fsck:disk': 'pass',
+      'mount:disk': 'pass',
+      conf: 'pass',
+    });
+    expect(item(r, 'replay:disk')?.detail).toContain(
+      'orphan inodes (files deleted while open) wait to be released',
+    );
+    expect(r.filesystems[0]?.replayed).toMatch(/^2 orphan inode\(s\) released \(e2fsck -p -E journal_only\)/);
+    expect(sha256(img)).toBe(before);
   });
 
   it("replays in place on the volume itself in the helper's mode (the restored volume is a throwaway copy)", async () => {

@@ -151,20 +151,28 @@ async function ntfsRecords(device: string, label: string, timeoutMs: number): Pr
 }
 
 /**
- * Whether the file system's journal needs recovery before it can be judged: ext3/4 with the
- * `needs_recovery` feature (crash-consistent snapshot of a mounted file system). XFS is detected by
- * its checker (FsckOutcome.logDirty).
+ * What an ext3/4 file system needs done before it can be judged, as the kernel does at mount, or
+ * undefined: a journal to replay (`needs_recovery`: a crash-consistent snapshot of a mounted file
+ * system) and/or an orphan list to release (files deleted while still open, which a frozen,
+ * application-consistent snapshot keeps too: `e2fsck -n` fails both with exit 4). XFS is detected
+ * by its checker (FsckOutcome.logDirty).
  */
-export async function journalNeedsRecovery(type: string, device: string): Promise<boolean> {
-  if (type !== 'ext3' && type !== 'ext4') return false;
+export async function journalNeedsRecovery(type: string, device: string): Promise<string | undefined> {
+  if (type !== 'ext3' && type !== 'ext4') return undefined;
   const r = await run('dumpe2fs', ['-h', device], { timeoutMs: 60_000 });
-  return /^Filesystem features:.*\bneeds_recovery\b/m.test(r.stdout);
+  const needs = [
+    /^Filesystem features:.*\bneeds_recovery\b/m.test(r.stdout) &&
+      'the journal needs recovery (a crash-consistent copy)',
+    /^First orphan inode:\s*[1-9]/m.test(r.stdout) &&
+      'orphan inodes (files deleted while open) wait to be released',
+  ].filter((x): x is string => typeof x === 'string');
+  return needs.length > 0 ? needs.join(', and ') : undefined;
 }
 
 /**
- * Replays the journal (ext: `e2fsck -p -E journal_only`, nothing else repaired) or the log (xfs: a
- * read-write mount and unmount, the only way XFS replays) on a WRITABLE throwaway device. Returns
- * what was done, or throws with the tool's reason.
+ * Replays the journal and releases orphan inodes (ext: `e2fsck -p -E journal_only`, nothing else
+ * repaired) or replays the log (xfs: a read-write mount and unmount, the only way XFS replays) on a
+ * WRITABLE throwaway device. Returns what was done, or throws with the tool's reason.
  */
 export async function replayJournal(
   type: string,
@@ -191,7 +199,13 @@ export async function replayJournal(
   // e2fsck exit 1 = errors corrected (the journal was replayed), 0 = nothing to do.
   if (r.code > 1)
     throw new Error(`e2fsck -p -E journal_only exit ${r.code}: ${reasonFrom(r) || 'no output'}`);
-  return `${type} journal replayed (e2fsck -p -E journal_only)`;
+  const out = `${r.stdout}\n${r.stderr}`;
+  const orphans = out.match(/Clearing orphaned inode/g)?.length ?? 0;
+  const done = [
+    /recovering journal/i.test(out) && `${type} journal replayed`,
+    orphans > 0 && `${orphans} orphan inode(s) released`,
+  ].filter((x): x is string => typeof x === 'string');
+  return `${done.length > 0 ? done.join(', ') : 'nothing left to recover'} (e2fsck -p -E journal_only)`;
 }
 
 /**
