@@ -88,6 +88,11 @@ export const DENIED_FUNCTIONS: readonly string[] = [
   'pg_stat_file',
   'pg_file_*',
   'pg_logdir_ls',
+  // PostgreSQL extensions that change data or state outside the transaction: pg_surgery,
+  // pg_visibility, pg_stat_statements
+  'heap_force_*',
+  'pg_truncate_visibility_map',
+  'pg_stat_statements_reset',
   // PostgreSQL: other connections (dblink, postgres_fdw helpers)
   'dblink*',
   'postgres_fdw_*',

@@ -48,6 +48,9 @@ describe('assertReadOnlyStatement', () => {
       "select query_to_xml('select pg_reload_conf()', true, true, '')",
       "select * from dblink('host=x', 'select 1') as t(a int)",
       "select lo_import('/etc/passwd')",
+      "select heap_force_kill('orders'::regclass, array['(0,1)']::tid[])",
+      "select pg_truncate_visibility_map('orders')",
+      'select pg_stat_statements_reset()',
     ])
       expect(refused(sql), sql).toMatch(/is not allowed in a check/);
     expect(refused("select load_file('/etc/passwd')", 'mariadb')).toContain('load_file()');
