@@ -64,8 +64,8 @@ function fillThroughMount(img: string, src: string, mountCmd: (dev: string, dir:
   }
 }
 
-export function ext4Image(img: string, src: string, sizeMiB = 32): string {
-  sh('mkfs.ext4', ['-q', '-F', '-d', src, img, `${sizeMiB}M`]);
+export function ext4Image(img: string, src: string, sizeMiB = 32, features: string[] = []): string {
+  sh('mkfs.ext4', ['-q', '-F', ...features.flatMap((f) => ['-O', f]), '-d', src, img, `${sizeMiB}M`]);
   return img;
 }
 

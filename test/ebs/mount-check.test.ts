@@ -426,6 +426,23 @@ describe('runMountCheck on crash-consistent snapshots', () => {
     expect(sha256(img)).toBe(before);
   });
 
+  it('releases the orphan file of a frozen ext4 made with the orphan_file feature and passes it', async () => {
+    const base = ext4Image(join(work, 'frozen-of.ext4'), src, 32, ['orphan_file']);
+    const img = frozenCopy(base, join(work, 'frozen-of-copy.ext4'), 2);
+    expect(spawnSync('e2fsck', ['-f', '-n', img]).status).toBe(4);
+    const r = await check(img, [{ kind: 'paths', id: 'conf', paths: [CONFIG] }]);
+    expect(status(r)).toEqual({
+      'replay:disk': 'pass',
+      'fsck:disk': 'pass',
+      'mount:disk': 'pass',
+      conf: 'pass',
+    });
+    expect(item(r, 'replay:disk')?.detail).toContain(
+      'orphan inodes (files deleted while open) wait to be released',
+    );
+    expect(r.filesystems[0]?.replayed).toMatch(/^orphan file released \(read-write mount and unmount\)/);
+  });
+
   it("replays in place on the volume itself in the helper's mode (the restored volume is a throwaway copy)", async () => {
     const img = crashAfter(xfsImage(join(work, 'crash-inplace.xfs'), src), 'xfs', late);
     expect(spawnSync('xfs_repair', ['-n', img]).status).toBe(1);
