@@ -118,6 +118,27 @@ export function mountLines(target: ContentTarget, address: string): string[] {
   }
 }
 
+/** What the helper's shell line may hold of each value it is given: ids, addresses, paths, no shell syntax. */
+const SHELL_SAFE = {
+  'file system id': /^fs(vol)?-[0-9a-f]+$/,
+  address: /^[A-Za-z0-9.-]+$/,
+  'mount name': /^[A-Za-z0-9/_.:-]*$/,
+} as const;
+
+/** Throws unless every value pasted into the helper's shell line is plainly an AWS id, address or path. */
+function assertShellSafe(target: ContentTarget, address: string): void {
+  const values: [keyof typeof SHELL_SAFE, string | undefined][] = [
+    ['file system id', target.fileSystemId],
+    ['address', address],
+    ['mount name', target.mountName],
+  ];
+  for (const [what, value] of values)
+    if (value !== undefined && !SHELL_SAFE[what].test(value))
+      throw new Error(
+        `refusing to put the ${what} ${JSON.stringify(value)} into the helper's shell line: expected ${SHELL_SAFE[what]}`,
+      );
+}
+
 /**
  * The shell script run on the helper: mount read-only, unpack and run the path check, unmount.
  * The program's JSON result is printed packed on one `gz:` line (a `helperError` as plain JSON).
@@ -129,6 +150,7 @@ export function contentScript(
   checks: readonly FsCheckSpec[],
   timeoutSeconds = 3600,
 ): string[] {
+  assertShellSafe(target, address);
   const program = gzipSync(programSource).toString('base64');
   const checksB64 = Buffer.from(JSON.stringify(checks)).toString('base64');
   // The program stops before SSM's own timeout, so the script still unmounts and prints its line.

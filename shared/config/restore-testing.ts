@@ -70,7 +70,15 @@ export const restoreTestingSelectionSchema = z
       })
       .describe('ProtectedResourceType of the selection.'),
     resourceArns: z
-      .array(z.string().regex(/^(\*|arn:aws[a-z-]*:.+)$/, 'expected a resource ARN or "*" (every resource)'))
+      .array(
+        z
+          .string()
+          // arn:<partition>:<service>:<region>:<account>:<resource>; S3 leaves region and account empty.
+          .regex(
+            /^(\*|arn:aws[a-z-]*:[a-z0-9-]+:([a-z]{2}(-[a-z]+)+-\d+)?:(\d{12})?:\S+)$/,
+            'expected a resource ARN (arn:aws:<service>:<region>:<account>:<resource>) or "*" (every resource)',
+          ),
+      )
       .min(1)
       .max(
         RESTORE_TESTING_LIMITS.maxResourceArns,

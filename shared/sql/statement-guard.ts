@@ -10,7 +10,8 @@
  * The guard lexes the text as the server would (strings, quoted identifiers, dollar quotes, nested
  * PostgreSQL comments, MySQL `#` and `-- ` comments) and refuses MySQL's executable comments
  * (`/*! … *\/`), which the server runs. Whether a backslash escapes a quote depends on MySQL's
- * `NO_BACKSLASH_ESCAPES`, so MySQL text is lexed both ways and must pass both (PostgreSQL sessions
+ * `NO_BACKSLASH_ESCAPES` and `"…"` is a name without escapes under `ANSI_QUOTES`, so MySQL text is
+ * lexed in each of the three readings these allow and must pass all of them (PostgreSQL sessions
  * are pinned to `standard_conforming_strings=on`). It is an allow-list of statement shape, not a sandbox: a user-defined function can
  * still do anything its owner may, which is why the validation user must hold only SELECT grants
  * (docs/databases.md, "The validation user").
@@ -87,6 +88,11 @@ export const DENIED_FUNCTIONS: readonly string[] = [
   'pg_stat_file',
   'pg_file_*',
   'pg_logdir_ls',
+  // PostgreSQL extensions that change data or state outside the transaction: pg_surgery,
+  // pg_visibility, pg_stat_statements
+  'heap_force_*',
+  'pg_truncate_visibility_map',
+  'pg_stat_statements_reset',
   // PostgreSQL: other connections (dblink, postgres_fdw helpers)
   'dblink*',
   'postgres_fdw_*',
@@ -125,9 +131,16 @@ const WORD_CHAR = /[A-Za-z0-9_$\u0080-\uffff]/;
 
 /**
  * Tokens of `sql` as `engine` reads it. `backslashEscapes` says whether a backslash escapes the
- * next character inside ordinary string literals (MySQL's default; PostgreSQL only in `E'…'`).
+ * next character inside ordinary string literals (MySQL's default; PostgreSQL only in `E'…'`);
+ * `doubleQuoteEscapes` the same inside MySQL `"…"`, which ANSI_QUOTES turns into a name that takes
+ * no escapes.
  */
-function lex(sql: string, engine: SqlEngine, backslashEscapes: boolean): Token[] {
+function lex(
+  sql: string,
+  engine: SqlEngine,
+  backslashEscapes: boolean,
+  doubleQuoteEscapes = backslashEscapes,
+): Token[] {
   const mysql = engine !== 'postgres';
   const out: Token[] = [];
   let i = 0;
@@ -204,7 +217,7 @@ function lex(sql: string, engine: SqlEngine, backslashEscapes: boolean): Token[]
     if (c === '"') {
       const start = i;
       // MySQL: a string (or an identifier under ANSI_QUOTES); PostgreSQL: an identifier.
-      readQuoted('"', mysql && backslashEscapes);
+      readQuoted('"', mysql && doubleQuoteEscapes);
       out.push({ kind: 'quoted', text: sql.slice(start + 1, i - 1).replaceAll('""', '"') });
       continue;
     }
@@ -294,16 +307,23 @@ export function assertReadOnlyStatement(sql: string, engine: SqlEngine): void {
     checkTokens(lex(sql, engine, false));
     return;
   }
-  const readings = [true, false].map((escapes) => {
+  // The server's sql_mode decides: the default (backslash escapes in '…' and "…" strings),
+  // NO_BACKSLASH_ESCAPES (none anywhere) or ANSI_QUOTES alone (escapes in '…', "…" a name without).
+  const modes: ReadonlyArray<readonly [strings: boolean, doubleQuotes: boolean]> = [
+    [true, true],
+    [false, false],
+    [true, false],
+  ];
+  const readings = modes.map(([strings, doubleQuotes]) => {
     try {
-      return lex(sql, engine, escapes);
+      return lex(sql, engine, strings, doubleQuotes);
     } catch (err) {
       return err as UnsafeStatementError;
     }
   });
   if (readings.some((r) => r instanceof Error) && !readings.every((r) => r instanceof Error))
     throw new UnsafeStatementError(
-      "the statement's quotes read differently with and without backslash escapes (NO_BACKSLASH_ESCAPES): write a quote inside a string as '' instead of \\'",
+      "the statement's quotes read differently under the server's sql_mode settings (NO_BACKSLASH_ESCAPES, ANSI_QUOTES): write a quote inside a string as '' instead of \\', and inside \"…\" as \"\"",
     );
   for (const r of readings) {
     if (r instanceof Error) throw r;

@@ -4,7 +4,16 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 
 const sh = (cmd: string, args: string[], env: Record<string, string> = {}) =>
@@ -55,8 +64,8 @@ function fillThroughMount(img: string, src: string, mountCmd: (dev: string, dir:
   }
 }
 
-export function ext4Image(img: string, src: string, sizeMiB = 32): string {
-  sh('mkfs.ext4', ['-q', '-F', '-d', src, img, `${sizeMiB}M`]);
+export function ext4Image(img: string, src: string, sizeMiB = 32, features: string[] = []): string {
+  sh('mkfs.ext4', ['-q', '-F', ...features.flatMap((f) => ['-O', f]), '-d', src, img, `${sizeMiB}M`]);
   return img;
 }
 
@@ -163,9 +172,48 @@ function partitionStarts(img: string): number[] {
 }
 
 /**
- * A GPT disk like a stock Linux install: p1 a clean ext4 /boot, p2 an LVM PV (VG `rvtestvg`) with LV
- * `root` (ext4 holding `src`) and LV `data` (ext4 holding `src`). Made with LVM's metadata tools
- * only (`--driverloaded n`): no device-mapper needed. `wipeRoot` zeroes the root LV's first 16 MiB.
+ * An LVM physical volume of 120 MiB (VG `vg`, default `rvtestvg`) with LV `root` (ext4 holding
+ * `src`) and LV `data` (ext4 holding `src`). Made with LVM's metadata tools only (`--driverloaded
+ * n`): no device-mapper needed. `wipeRoot` zeroes the root LV's first 16 MiB.
+ */
+export function lvmPhysicalVolume(
+  pv: string,
+  src: string,
+  work: string,
+  options: { wipeRoot?: boolean; vg?: string } = {},
+): string {
+  rmSync(pv, { force: true });
+  sh('truncate', ['-s', '120M', pv]);
+  const dev = sh('losetup', ['--find', '--show', pv]).trim();
+  const config = `devices { use_devicesfile=0 filter=["a|^${dev}$|","r|.*|"] }`;
+  const env = { LVM_SUPPRESS_FD_WARNINGS: '1' };
+  const vg = options.vg ?? 'rvtestvg';
+  try {
+    sh('pvcreate', ['-q', '--config', config, dev], env);
+    sh('vgcreate', ['-q', '--config', config, vg, dev], env);
+    for (const [name, size] of [
+      ['root', '40M'],
+      ['data', '32M'],
+    ] as const)
+      sh(
+        'lvcreate',
+        ['-q', '--driverloaded', 'n', '--config', config, '-an', '-Zn', '-y', '-L', size, '-n', name, vg],
+        env,
+      );
+  } finally {
+    sh('losetup', ['-d', dev]);
+  }
+  // pe_start is 1 MiB and extents are 4 MiB: root at extents 0-9, data at 10-17.
+  writeAt(pv, ext4Image(join(work, 'lvm-root.img'), src, 40), 1 << 20);
+  writeAt(pv, ext4Image(join(work, 'lvm-data.img'), src, 32), (1 << 20) + 40 * (1 << 20));
+  if (options.wipeRoot)
+    sh('dd', ['if=/dev/zero', `of=${pv}`, 'bs=1M', 'seek=1', 'count=16', 'conv=notrunc', 'status=none']);
+  return pv;
+}
+
+/**
+ * A GPT disk like a stock Linux install: p1 a clean ext4 /boot, p2 an LVM PV (see
+ * lvmPhysicalVolume). `wipeRoot` zeroes the root LV's first 16 MiB.
  */
 export function lvmGptImage(
   img: string,
@@ -179,47 +227,40 @@ export function lvmGptImage(
   });
   const [p1 = 0, p2 = 0] = partitionStarts(img);
   writeAt(img, ext4Image(join(work, 'lvm-boot.img'), src, 20), p1);
-  const pv = join(work, 'lvm-pv.img');
-  rmSync(pv, { force: true });
-  sh('truncate', ['-s', '120M', pv]);
-  const dev = sh('losetup', ['--find', '--show', pv]).trim();
-  const config = `devices { use_devicesfile=0 filter=["a|^${dev}$|","r|.*|"] }`;
-  const env = { LVM_SUPPRESS_FD_WARNINGS: '1' };
-  try {
-    sh('pvcreate', ['-q', '--config', config, dev], env);
-    sh('vgcreate', ['-q', '--config', config, 'rvtestvg', dev], env);
-    for (const [name, size] of [
-      ['root', '40M'],
-      ['data', '32M'],
-    ] as const)
-      sh(
-        'lvcreate',
-        [
-          '-q',
-          '--driverloaded',
-          'n',
-          '--config',
-          config,
-          '-an',
-          '-Zn',
-          '-y',
-          '-L',
-          size,
-          '-n',
-          name,
-          'rvtestvg',
-        ],
-        env,
-      );
-  } finally {
-    sh('losetup', ['-d', dev]);
-  }
-  // pe_start is 1 MiB and extents are 4 MiB: root at extents 0-9, data at 10-17.
-  writeAt(pv, ext4Image(join(work, 'lvm-root.img'), src, 40), 1 << 20);
-  writeAt(pv, ext4Image(join(work, 'lvm-data.img'), src, 32), (1 << 20) + 40 * (1 << 20));
-  if (options.wipeRoot)
-    sh('dd', ['if=/dev/zero', `of=${pv}`, 'bs=1M', 'seek=1', 'count=16', 'conv=notrunc', 'status=none']);
-  writeAt(img, pv, p2);
+  writeAt(img, lvmPhysicalVolume(join(work, 'lvm-pv.img'), src, work, options), p2);
+  return img;
+}
+
+/**
+ * A member of a two-disk MD RAID 1 (metadata 1.2 superblock at 4 KiB, data from 1 MiB) whose data
+ * area holds a clean ext4 with `src`. Written by hand: this kernel has no md driver for mdadm to
+ * create an array with. Layout of `struct mdp_superblock_1` as in the kernel's md_p.h.
+ */
+export function mdMemberImage(img: string, src: string, work: string): string {
+  rmSync(img, { force: true });
+  sh('truncate', ['-s', '40M', img]);
+  writeAt(img, ext4Image(join(work, 'md-data.img'), src, 32), 1 << 20);
+  const maxDev = 2;
+  const sb = Buffer.alloc(256 + 2 * maxDev);
+  sb.writeUInt32LE(0xa92b4efc, 0); // magic
+  sb.writeUInt32LE(1, 4); // major_version
+  createHash('md5').update(img).digest().copy(sb, 16); // set_uuid
+  sb.write('rvtest:0', 32, 'latin1'); // set_name
+  sb.writeUInt32LE(1, 72); // level: RAID 1
+  sb.writeBigUInt64LE(BigInt(32 * 2048), 80); // size (sectors)
+  sb.writeUInt32LE(2, 92); // raid_disks
+  sb.writeBigUInt64LE(2048n, 128); // data_offset (sectors)
+  sb.writeBigUInt64LE(BigInt(32 * 2048), 136); // data_size
+  sb.writeBigUInt64LE(8n, 144); // super_offset (sectors): 4 KiB
+  sb.writeUInt32LE(maxDev, 220); // max_dev
+  sb.writeUInt16LE(0, 256); // dev_roles[0]: this disk is slot 0
+  sb.writeUInt16LE(1, 258);
+  let sum = 0n;
+  for (let i = 0; i + 4 <= sb.length; i += 4) sum += BigInt(sb.readUInt32LE(i));
+  sb.writeUInt32LE(Number(((sum & 0xffffffffn) + (sum >> 32n)) & 0xffffffffn), 216); // sb_csum
+  const file = join(work, 'md-sb.bin');
+  writeFileSync(file, sb);
+  sh('dd', [`if=${file}`, `of=${img}`, 'bs=4096', 'seek=1', 'conv=notrunc', 'status=none']);
   return img;
 }
 
@@ -257,18 +298,33 @@ export function luksImage(img: string, work: string): string {
 /**
  * Mounts `img` read-write, lets `write` change it, then shuts the file system down the way a crash
  * does (`xfs_io -x -c "shutdown -f"`: the log is flushed but never checkpointed, as in an EBS
- * snapshot of a running instance), so the image needs journal/log recovery.
+ * snapshot of a running instance), so the image needs journal/log recovery. `orphans` files are
+ * deleted while still open when the crash comes (a running program's temporary files): the
+ * file system then also holds orphan inodes.
  */
-export function crashAfter(img: string, type: 'ext4' | 'xfs', write: (root: string) => void): string {
+export function crashAfter(
+  img: string,
+  type: 'ext4' | 'xfs',
+  write: (root: string) => void,
+  options: { orphans?: number } = {},
+): string {
   const dir = mkdtempSync(join(img, '..', 'crash-'));
   const dev = sh('losetup', ['--find', '--show', img]).trim();
   try {
     sh('mount', ['-t', type, ...(type === 'xfs' ? ['-o', 'nouuid'] : []), dev, dir]);
+    const held: number[] = [];
     try {
       write(dir);
+      for (let i = 0; i < (options.orphans ?? 0); i++) {
+        const file = join(dir, `orphan-${i}.tmp`);
+        writeFileSync(file, Buffer.alloc(256 * 1024, i + 1));
+        held.push(openSync(file, 'r'));
+        unlinkSync(file);
+      }
       sh('sync', []);
       sh('xfs_io', ['-x', '-c', 'shutdown -f', dir]);
     } finally {
+      for (const fd of held) closeSync(fd);
       sh('umount', [dir]);
     }
   } finally {
@@ -276,6 +332,42 @@ export function crashAfter(img: string, type: 'ext4' | 'xfs', write: (root: stri
     rmSync(dir, { recursive: true, force: true });
   }
   return img;
+}
+
+/**
+ * An application-consistent snapshot of `img`: mounted read-write, `orphans` files deleted while
+ * still open, then frozen (`fsfreeze`, as snapshot pre-scripts do) and copied to `copy` while
+ * frozen. The copy's journal is clean, but its orphan list is not.
+ */
+export function frozenCopy(img: string, copy: string, orphans: number): string {
+  const dir = mkdtempSync(join(img, '..', 'freeze-'));
+  const dev = sh('losetup', ['--find', '--show', img]).trim();
+  try {
+    sh('mount', ['-t', 'ext4', dev, dir]);
+    const held: number[] = [];
+    try {
+      for (let i = 0; i < orphans; i++) {
+        const file = join(dir, `open-${i}.tmp`);
+        writeFileSync(file, Buffer.alloc(256 * 1024, i + 1));
+        held.push(openSync(file, 'r'));
+        unlinkSync(file);
+      }
+      sh('sync', []);
+      sh('fsfreeze', ['-f', dir]);
+      try {
+        sh('cp', ['--sparse=always', img, copy]);
+      } finally {
+        sh('fsfreeze', ['-u', dir]);
+      }
+    } finally {
+      for (const fd of held) closeSync(fd);
+      sh('umount', [dir]);
+    }
+  } finally {
+    sh('losetup', ['-d', dev]);
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return copy;
 }
 
 /** Overwrites MFT record `record` of an NTFS image (4 KiB clusters, MFT at cluster 4: mkfs.ntfs -Q on 32 MiB). */

@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,6 +9,7 @@ import { bundleMountCheck } from '../../functions/ebs/mount-check/bundle';
 import {
   type FsCheckSpec,
   type MountCheckResult,
+  type ReplayMode,
   runMountCheck,
 } from '../../functions/ebs/mount-check/index';
 import { runValidator } from '../../shared/validator';
@@ -22,12 +23,15 @@ import {
   damageExt4Superblock,
   damageMftRecord,
   ext4Image,
+  frozenCopy,
   gptImage,
   heldUnder,
   luksImage,
   lvmGptImage,
+  lvmPhysicalVolume,
   makeTree,
   makeUnmountable,
+  mdMemberImage,
   ntfsImage,
   vfatImage,
   wipedRootImage,
@@ -48,7 +52,7 @@ const profile = (sha = canarySha, extraPaths: string[] = []): FsCheckSpec[] => [
 
 const status = (r: MountCheckResult) => Object.fromEntries(r.checks.map((c) => [c.id, c.status]));
 const item = (r: MountCheckResult, id: string) => r.checks.find((c) => c.id === id);
-const check = (device: string, checks = profile(), replay?: 'copy' | 'off') =>
+const check = (device: string, checks = profile(), replay?: ReplayMode) =>
   runMountCheck({ device, checks, workDir: work, toolTimeoutMs: 120_000, ...(replay ? { replay } : {}) });
 const sha256 = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
 
@@ -275,6 +279,50 @@ describe('runMountCheck on real disk layouts (no false pass)', () => {
     expect(r.ok).toBe(false);
   });
 
+  it('says an MD RAID member is unsupported instead of checking or skipping it', async () => {
+    const img = mdMemberImage(join(work, 'md.img'), src, work);
+    const r = await check(img);
+    expect(item(r, 'fs:disk')).toMatchObject({
+      status: 'fail',
+      detail:
+        'the whole device: a software RAID member (linux_raid_member): not supported (assembling an array needs every member); its content was not checked',
+    });
+    expect(r.checks.some((c) => c.id.startsWith('fsck:'))).toBe(false);
+    expect(r.ok).toBe(false);
+  });
+
+  it('checks each logical volume of a whole-disk PV (no partition table), and fails a zeroed one', async () => {
+    const good = await check(lvmPhysicalVolume(join(work, 'pv-disk.img'), src, work));
+    expect(good.partitionTable).toBe('none');
+    expect(status(good)).toMatchObject({
+      'fs:disk': 'skip',
+      'fsck:rvtestvg/root': 'pass',
+      'mount:rvtestvg/root': 'pass',
+      'fsck:rvtestvg/data': 'pass',
+      canaries: 'pass',
+    });
+    expect(good.ok).toBe(true);
+    const wiped = await check(
+      lvmPhysicalVolume(join(work, 'pv-disk-wiped.img'), src, work, { wipeRoot: true }),
+    );
+    expect(item(wiped, 'fs:rvtestvg/root')?.status).toBe('fail');
+    expect(wiped.ok).toBe(false);
+  });
+
+  it("reads the checked volume's own LVM metadata when the machine holds a VG of the same name", async () => {
+    // The helper's (or another disk's) VG rvtestvg, whole and clean, beside a restored one whose root LV is zeroed.
+    const other = lvmPhysicalVolume(join(work, 'pv-helper.img'), src, work);
+    const loop = execFileSync('losetup', ['--find', '--show', '--read-only', other]).toString().trim();
+    try {
+      const r = await check(lvmPhysicalVolume(join(work, 'pv-restored.img'), src, work, { wipeRoot: true }));
+      expect(item(r, 'fs:rvtestvg/root')).toMatchObject({ status: 'fail' });
+      expect(item(r, 'fsck:rvtestvg/data')?.status).toBe('pass');
+      expect(r.ok).toBe(false);
+    } finally {
+      execFileSync('losetup', ['-d', loop]);
+    }
+  });
+
   it('names a damaged primary superblock when a backup superblock survives', async () => {
     const img = ext4Image(join(work, 'nosb.img'), src);
     const buf = readFileSync(img);
@@ -340,6 +388,75 @@ describe('runMountCheck on crash-consistent snapshots', () => {
       expect(sha256(img)).toBe(before);
     },
   );
+
+  it('replays an ext4 journal with orphan inodes, which e2fsck -n alone fails, and passes the replayed copy', async () => {
+    const img = crashAfter(ext4Image(join(work, 'crash-orphans.ext4'), src), 'ext4', late, { orphans: 3 });
+    // The case as found: a no-modify check of the snapshot itself fails (exit 4) on the orphans.
+    const raw = spawnSync('e2fsck', ['-f', '-n', img], { encoding: 'utf8' });
+    expect(raw.status).toBe(4);
+    expect(raw.stdout).toMatch(/orphan/i);
+    const r = await check(img, [lateCheck]);
+    expect(status(r)).toEqual({
+      'replay:disk': 'pass',
+      'fsck:disk': 'pass',
+      'mount:disk': 'pass',
+      late: 'pass',
+    });
+    expect(r.filesystems[0]?.replayed).toMatch(/ext4 journal replayed/);
+  });
+
+  it('releases the orphan inodes of a frozen snapshot (clean journal, e2fsck -n exit 4) and passes it', async () => {
+    const img = frozenCopy(ext4Image(join(work, 'frozen.ext4'), src), join(work, 'frozen-copy.ext4'), 2);
+    expect(
+      execFileSync('dumpe2fs', ['-h', img], { stdio: ['ignore', 'pipe', 'ignore'] }).toString(),
+    ).not.toMatch(/needs_recovery/);
+    expect(spawnSync('e2fsck', ['-f', '-n', img]).status).toBe(4);
+    const before = sha256(img);
+    const r = await check(img, [{ kind: 'paths', id: 'conf', paths: [CONFIG] }]);
+    expect(status(r)).toEqual({
+      'replay:disk': 'pass',
+      'fsck:disk': 'pass',
+      'mount:disk': 'pass',
+      conf: 'pass',
+    });
+    expect(item(r, 'replay:disk')?.detail).toContain(
+      'orphan inodes (files deleted while open) wait to be released',
+    );
+    expect(r.filesystems[0]?.replayed).toMatch(/^2 orphan inode\(s\) released \(e2fsck -p -E journal_only\)/);
+    expect(sha256(img)).toBe(before);
+  });
+
+  it('releases the orphan file of a frozen ext4 made with the orphan_file feature and passes it', async () => {
+    const base = ext4Image(join(work, 'frozen-of.ext4'), src, 32, ['orphan_file']);
+    const img = frozenCopy(base, join(work, 'frozen-of-copy.ext4'), 2);
+    expect(spawnSync('e2fsck', ['-f', '-n', img]).status).toBe(4);
+    const r = await check(img, [{ kind: 'paths', id: 'conf', paths: [CONFIG] }]);
+    expect(status(r)).toEqual({
+      'replay:disk': 'pass',
+      'fsck:disk': 'pass',
+      'mount:disk': 'pass',
+      conf: 'pass',
+    });
+    expect(item(r, 'replay:disk')?.detail).toContain(
+      'orphan inodes (files deleted while open) wait to be released',
+    );
+    expect(r.filesystems[0]?.replayed).toMatch(/^orphan file released \(read-write mount and unmount\)/);
+  });
+
+  it("replays in place on the volume itself in the helper's mode (the restored volume is a throwaway copy)", async () => {
+    const img = crashAfter(xfsImage(join(work, 'crash-inplace.xfs'), src), 'xfs', late);
+    expect(spawnSync('xfs_repair', ['-n', img]).status).toBe(1);
+    const r = await check(img, [lateCheck], 'in-place');
+    expect(status(r)).toEqual({
+      'replay:disk': 'pass',
+      'fsck:disk': 'pass',
+      'mount:disk': 'pass',
+      late: 'pass',
+    });
+    expect(item(r, 'replay:disk')?.detail).toContain('on the restored volume (a throwaway copy)');
+    // The log was replayed on the volume itself: it no longer needs recovery.
+    expect(spawnSync('xfs_repair', ['-n', img]).status).toBe(0);
+  });
 
   it('fails naming the unreplayed log when replay is off', async () => {
     const img = crashAfter(xfsImage(join(work, 'crash-off.xfs'), src), 'xfs', late);

@@ -165,6 +165,19 @@ describe('contentScript', () => {
     );
   });
 
+  it('refuses an id, address or mount name that is not plainly one before it reaches the shell line', () => {
+    const zfs = { kind: 'fsx-openzfs', fileSystemId: 'fs-0abc', mountName: '/fsx/vol1' } as const;
+    const dns = 'fs-0abc.fsx.us-east-1.amazonaws.com';
+    expect(contentScript(zfs, dns, 'x', []).join('\n')).toContain(`${dns}:/fsx/vol1 "$M"`);
+    expect(() => contentScript({ ...zfs, fileSystemId: 'fs-1$(reboot)' }, dns, 'x', [])).toThrow(
+      /refusing to put the file system id "fs-1\$\(reboot\)" into the helper's shell line/,
+    );
+    expect(() => contentScript(zfs, `${dns};reboot`, 'x', [])).toThrow(/refusing to put the address/);
+    expect(() => contentScript({ ...zfs, mountName: "/fsx/v'1" }, dns, 'x', [])).toThrow(
+      /refusing to put the mount name/,
+    );
+  });
+
   it('unmounts when SSM cancels or times the command out (SIGTERM) while the program runs', async () => {
     const { spawn } = await import('node:child_process');
     const lines = contentScript(

@@ -216,6 +216,18 @@ describe('restoreTesting config rules (checked before synth)', () => {
       /not both/,
     ],
     [
+      'a resource ARN without its account or resource',
+      '- name: p\n  selections: [{ name: a, resourceType: RDS, resourceArns: ["arn:aws:rds:us-east-1:orders-prod"] }]',
+      /selections\[0\]\.resourceArns\[0\]/,
+      /expected a resource ARN/,
+    ],
+    [
+      'a resource ARN cut short after the service',
+      '- name: p\n  selections: [{ name: a, resourceType: RDS, resourceArns: ["arn:aws:rds"] }]',
+      /selections\[0\]\.resourceArns\[0\]/,
+      /expected a resource ARN/,
+    ],
+    [
       'a validation window of 169 hours',
       '- name: p\n  selections: [{ name: a, resourceType: RDS, resourceArns: ["*"], validationWindowHours: 169 }]',
       /validationWindowHours/,

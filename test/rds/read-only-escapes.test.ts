@@ -130,6 +130,29 @@ describe('statements that act outside the read-only transaction', () => {
     expect(maria.sql('SELECT count(*) FROM shop.orders').trim()).toBe('3');
   });
 
+  it('refuses a MariaDB call hidden by ANSI_QUOTES quoting ("…" a name without escapes, \\\' in strings)', async () => {
+    // The server's sql_mode is the restored database's: under ANSI_QUOTES without NO_BACKSLASH_ESCAPES
+    // the server reads "a\" as a whole name and '\'' as one string, so GET_LOCK runs. Read with
+    // backslash escapes in both kinds of quotes, or in neither, the call sits inside a quote.
+    maria.sql("SET GLOBAL sql_mode = CONCAT(@@GLOBAL.sql_mode, ',ANSI_QUOTES')");
+    try {
+      const run = await runLocal(rdsValidator, {
+        target: mariaTarget(),
+        checks: [
+          {
+            id: 'ansi-quotes',
+            sql: `SELECT 1 AS "a\\", '\\'' AS y, GET_LOCK(CHAR(114, 118), 0) AS z -- '''\\""`,
+            rows: { min: 0 },
+          },
+        ],
+      });
+      expect(byId(run, 'ansi-quotes').status).toBe('error');
+      expect(byId(run, 'ansi-quotes').detail).toContain('refused before running');
+    } finally {
+      maria.sql("SET GLOBAL sql_mode = REPLACE(@@GLOBAL.sql_mode, 'ANSI_QUOTES', '')");
+    }
+  });
+
   it('still runs ordinary queries that mention those words only in strings and quoted names', async () => {
     const run = await runLocal(rdsValidator, {
       target: pgTarget(),

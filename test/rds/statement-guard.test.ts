@@ -48,9 +48,21 @@ describe('assertReadOnlyStatement', () => {
       "select query_to_xml('select pg_reload_conf()', true, true, '')",
       "select * from dblink('host=x', 'select 1') as t(a int)",
       "select lo_import('/etc/passwd')",
+      "select heap_force_kill('orders'::regclass, array['(0,1)']::tid[])",
+      "select pg_truncate_visibility_map('orders')",
+      'select pg_stat_statements_reset()',
     ])
       expect(refused(sql), sql).toMatch(/is not allowed in a check/);
     expect(refused("select load_file('/etc/passwd')", 'mariadb')).toContain('load_file()');
+  });
+
+  it('reads MySQL text as ANSI_QUOTES does too: "…" a name without escapes, \\\' still escaping in strings', () => {
+    // Default and NO_BACKSLASH_ESCAPES readings put the call inside a quote; ANSI_QUOTES runs it.
+    const hidden = `SELECT 1 AS "a\\", '\\'' AS y, GET_LOCK(CHAR(114, 118), 0) AS z -- '''\\""`;
+    for (const engine of ['mysql', 'mariadb'] as const)
+      expect(refused(hidden, engine), engine).toMatch(/GET_LOCK|get_lock\(\)|read differently/);
+    expect(refused('select 1 as "a\\"', 'mysql')).toContain('read differently');
+    expect(refused('select "a""b" as x', 'mysql')).toBeUndefined();
   });
 
   it('sees through what hides a word from a naive reader but not from the server', () => {

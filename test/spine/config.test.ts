@@ -193,6 +193,27 @@ describe('config rejects values that cannot work or would check nothing', () => 
     ).toBe(managed);
   });
 
+  it('rejects a Lambda check whose functionArn is not a function ARN', () => {
+    for (const arn of [
+      'check-invariants',
+      'arn:aws:lambda:us-east-1:123456789012:check-invariants',
+      'arn:aws:lambda:us-east-1:123:function:check-invariants',
+      'arn:aws:states:us-east-1:123456789012:function:check-invariants',
+    ]) {
+      const err = errorOf(
+        profile(`match: {resourceType: DynamoDB}, checks: [{id: x, lambda: {functionArn: "${arn}"}}]`),
+      );
+      expect(err.path, arn).toBe('profiles[0].checks[0].lambda.functionArn');
+      expect(err.message).toContain('expected a Lambda function ARN');
+    }
+    const fn = 'arn:aws:lambda:us-east-1:123456789012:function:check-invariants:live';
+    expect(
+      parseConfigText(
+        profile(`match: {resourceType: DynamoDB}, checks: [{id: x, lambda: {functionArn: "${fn}"}}]`),
+      ).profiles[0]?.checks[0]?.kind,
+    ).toBe('lambda');
+  });
+
   it('rejects min greater than max, which no value can pass', () => {
     const err = errorOf(profile('checks: [{id: x, sql: "select 1 as n", expect: {n: {min: 10, max: 5}}}]'));
     expect(err.path).toBe('profiles[0].checks[0].expect.n.min');

@@ -150,21 +150,54 @@ async function ntfsRecords(device: string, label: string, timeoutMs: number): Pr
   return { ok: true, exitCode: 0, detail: `${label}: clean; ${inUse} MFT records in use, all intact` };
 }
 
-/**
- * Whether the file system's journal needs recovery before it can be judged: ext3/4 with the
- * `needs_recovery` feature (crash-consistent snapshot of a mounted file system). XFS is detected by
- * its checker (FsckOutcome.logDirty).
- */
-export async function journalNeedsRecovery(type: string, device: string): Promise<boolean> {
-  if (type !== 'ext3' && type !== 'ext4') return false;
+/** The `Filesystem features:` line of an ext2/3/4 superblock, as `dumpe2fs -h` prints it. */
+async function extFeatures(device: string): Promise<{ features: string; header: string }> {
   const r = await run('dumpe2fs', ['-h', device], { timeoutMs: 60_000 });
-  return /^Filesystem features:.*\bneeds_recovery\b/m.test(r.stdout);
+  return { features: /^Filesystem features:(.*)$/m.exec(r.stdout)?.[1] ?? '', header: r.stdout };
 }
 
 /**
- * Replays the journal (ext: `e2fsck -p -E journal_only`, nothing else repaired) or the log (xfs: a
- * read-write mount and unmount, the only way XFS replays) on a WRITABLE throwaway device. Returns
- * what was done, or throws with the tool's reason.
+ * What an ext3/4 file system needs done before it can be judged, as the kernel does at mount, or
+ * undefined: a journal to replay (`needs_recovery`: a crash-consistent snapshot of a mounted file
+ * system) and/or orphan inodes to release (files deleted while still open, which a frozen,
+ * application-consistent snapshot keeps too; in the superblock's list or, with `orphan_file`, marked
+ * `orphan_present`: `e2fsck -n` fails all of these with exit 4). XFS is detected by its checker
+ * (FsckOutcome.logDirty).
+ */
+export async function journalNeedsRecovery(type: string, device: string): Promise<string | undefined> {
+  if (type !== 'ext3' && type !== 'ext4') return undefined;
+  const { features, header } = await extFeatures(device);
+  const needs = [
+    /\bneeds_recovery\b/.test(features) && 'the journal needs recovery (a crash-consistent copy)',
+    (/^First orphan inode:\s*[1-9]/m.test(header) || /\borphan_present\b/.test(features)) &&
+      'orphan inodes (files deleted while open) wait to be released',
+  ].filter((x): x is string => typeof x === 'string');
+  return needs.length > 0 ? needs.join(', and ') : undefined;
+}
+
+/** A read-write mount and unmount: the kernel replays the journal or log and releases orphans. */
+async function kernelRecovery(type: string, device: string, workDir: string, timeoutMs: number) {
+  const dir = await mkdtemp(join(workDir, 'replay-'));
+  try {
+    const m = await run('mount', ['-t', type, ...(type === 'xfs' ? ['-o', 'nouuid'] : []), device, dir], {
+      timeoutMs,
+    });
+    if (m.code !== 0)
+      throw new Error(
+        `read-write mount to recover ${type} failed: ${(await kernelReason(device)) ?? tailLines(m.stderr)}`,
+      );
+    const u = await run('umount', [dir], { timeoutMs, release: true });
+    if (u.code !== 0) throw new Error(`unmount after the ${type} recovery failed: ${tailLines(u.stderr)}`);
+  } finally {
+    await rmdir(dir).catch(() => undefined);
+  }
+}
+
+/**
+ * Replays the journal and releases orphan inodes (ext: `e2fsck -p -E journal_only`, nothing else
+ * repaired; with `orphan_file` the kernel, since e2fsck's journal-only pass leaves that file
+ * unclean) or replays the log (xfs: the kernel, the only way XFS replays) on a WRITABLE throwaway
+ * device. Returns what was done, or throws with the tool's reason.
  */
 export async function replayJournal(
   type: string,
@@ -173,25 +206,26 @@ export async function replayJournal(
   timeoutMs: number,
 ): Promise<string> {
   if (type === 'xfs') {
-    const dir = await mkdtemp(join(workDir, 'replay-'));
-    try {
-      const m = await run('mount', ['-t', 'xfs', '-o', 'nouuid', device, dir], { timeoutMs });
-      if (m.code !== 0)
-        throw new Error(
-          `mount to replay the XFS log failed: ${(await kernelReason(device)) ?? tailLines(m.stderr)}`,
-        );
-      const u = await run('umount', [dir], { timeoutMs, release: true });
-      if (u.code !== 0) throw new Error(`unmount after the XFS log replay failed: ${tailLines(u.stderr)}`);
-    } finally {
-      await rmdir(dir).catch(() => undefined);
-    }
+    await kernelRecovery(type, device, workDir, timeoutMs);
     return 'XFS log replayed (read-write mount and unmount)';
+  }
+  const { features } = await extFeatures(device);
+  if (/\borphan_file\b/.test(features)) {
+    await kernelRecovery(type, device, workDir, timeoutMs);
+    const journal = /\bneeds_recovery\b/.test(features) ? `${type} journal replayed, ` : '';
+    return `${journal}orphan file released (read-write mount and unmount)`;
   }
   const r = await run('e2fsck', ['-p', '-E', 'journal_only', device], { timeoutMs });
   // e2fsck exit 1 = errors corrected (the journal was replayed), 0 = nothing to do.
   if (r.code > 1)
     throw new Error(`e2fsck -p -E journal_only exit ${r.code}: ${reasonFrom(r) || 'no output'}`);
-  return `${type} journal replayed (e2fsck -p -E journal_only)`;
+  const out = `${r.stdout}\n${r.stderr}`;
+  const orphans = out.match(/Clearing orphaned inode/g)?.length ?? 0;
+  const done = [
+    /recovering journal/i.test(out) && `${type} journal replayed`,
+    orphans > 0 && `${orphans} orphan inode(s) released`,
+  ].filter((x): x is string => typeof x === 'string');
+  return `${done.length > 0 ? done.join(', ') : 'nothing left to recover'} (e2fsck -p -E journal_only)`;
 }
 
 /**

@@ -295,8 +295,10 @@ async function examine(ctx: UnitContext, unit: Unit, dev: string, allowLvm: bool
     return fail(`${p.type} is not a supported file system, so its content was not checked`);
   const type = p.type;
   let fsDev = dev;
-  let f = (await journalNeedsRecovery(type, dev)) ? undefined : await fsck(type, dev, timeout);
+  const pending = await journalNeedsRecovery(type, dev);
+  let f = pending ? undefined : await fsck(type, dev, timeout);
   if (!f || f.logDirty) {
+    const why = pending ?? 'the log holds changes not yet replayed (a crash-consistent copy)';
     const tReplay = performance.now();
     try {
       const done = await replayOnThrowaway(ctx, unit, type);
@@ -305,14 +307,14 @@ async function examine(ctx: UnitContext, unit: Unit, dev: string, allowLvm: bool
       item(
         `replay:${unit.name}`,
         'pass',
-        `${type} on ${unit.where}: crash-consistent copy: ${done.how} on ${done.on}; the checks below judge the replayed file system`,
+        `${type} on ${unit.where}: ${why}: ${done.how} on ${done.on}; the checks below judge the recovered file system`,
         tReplay,
       );
     } catch (err) {
       item(
         `replay:${unit.name}`,
         'fail',
-        `${type} on ${unit.where}: the ${type === 'xfs' ? 'log' : 'journal'} needs recovery (crash-consistent snapshot) and was not replayed: ${err instanceof Error ? err.message : String(err)}; files written just before the snapshot are not visible`,
+        `${type} on ${unit.where}: ${why}, and the recovery failed: ${err instanceof Error ? err.message : String(err)}; files written just before the snapshot may not be visible`,
         tReplay,
       );
     }
