@@ -30,7 +30,12 @@ import { writeEvidenceFile } from '../shared/evidence';
 import { RESTORE_TEST_PREFIX, RESTORE_TEST_TAG } from '../shared/guard';
 import { processRestoreEvent } from '../shared/lifecycle';
 import { loadValidator, verdictJson } from './cli';
-import { type RestoreTestingClients, resolveSelections, restoreTestingClients } from './doctor';
+import {
+  type RestoreTestingClients,
+  requireRegion,
+  resolveSelections,
+  restoreTestingClients,
+} from './doctor';
 import { latestRecoveryPoint, resourcesOf, restoreMetadata, stackFacts } from './restore-testing-account';
 
 interface Io {
@@ -300,6 +305,7 @@ export async function run(argv: string[], io: Io, clients?: RestoreTestingClient
   if (!(pollSeconds >= 0) || !(timeoutMinutes > 0))
     throw new UsageError('--poll-seconds must be 0 or more and --timeout-minutes more than 0');
   const c = clients ?? restoreTestingClients(o);
+  await requireRegion(c.backup);
   let facts: StackFacts = { securityGroupId: o.securityGroupId, dbSubnetGroupName: o.dbSubnetGroup };
   if (!o.fromAccount && (!facts.securityGroupId || !facts.dbSubnetGroupName)) {
     try {
