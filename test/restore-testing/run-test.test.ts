@@ -54,6 +54,9 @@ restoreTesting:
           resourceType: DynamoDB
           resourceArns: ["${SOURCE}"]
           overrides: { targetTableName: ${RESTORED} }
+        - name: orders_unnamed
+          resourceType: DynamoDB
+          resourceArns: ["${SOURCE}"]
 `,
   );
 }, 120_000);
@@ -134,6 +137,28 @@ describe('restore-validation run-test', () => {
     const [job] = [...fake.jobs.values()];
     expect(r.out.trim()).toBe(job?.RestoreJobId);
     expect(fake.count('DescribeRestoreJob')).toBe(0);
+  });
+
+  it('names the restored table like a restore test when nothing else does, so the safety guard accepts it', async () => {
+    const r = await runCli([
+      'run-test',
+      '--config',
+      config,
+      '--plan',
+      'nightly',
+      '--selection',
+      'orders_unnamed',
+      '--no-wait',
+    ]);
+    expect(r.code).toBe(0);
+    const start = fake.calls.find((c) => c.operation === 'StartRestoreJob')?.body as {
+      Metadata: Record<string, string>;
+    };
+    // The inferred name (orders-restored) is replaced; the other inferred keys are kept.
+    expect(start.Metadata).toEqual({
+      targetTableName: expect.stringMatching(/^awsbackup-restore-test-[0-9a-f]{8}$/),
+      encryptionType: 'Default',
+    });
   });
 
   it('reports FAILED with the reason when the restore itself fails', async () => {
