@@ -228,6 +228,12 @@ describe('restoreTesting config rules (checked before synth)', () => {
       /1 to 168/,
     ],
     [
+      'a start window of 169 hours',
+      '- name: p\n  startWindowHours: 169\n  selections: [{ name: a, resourceType: RDS, resourceArns: ["*"] }]',
+      /startWindowHours/,
+      /1 to 168/,
+    ],
+    [
       'an unknown resource type',
       '- name: p\n  selections: [{ name: a, resourceType: Redshift, resourceArns: ["*"] }]',
       /resourceType/,
