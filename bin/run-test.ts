@@ -176,12 +176,15 @@ export async function runTest(o: RunTestOptions): Promise<number> {
   // Restore tests carry the restore-test tag; this job is ours, so tag what it made the same way.
   if (job.CreatedResourceArn && !NAME_KEYS[resourceType]) {
     try {
-      await o.clients.tagging.send(
+      // TagResources reports a resource it could not tag in FailedResourcesMap, not as an error.
+      const { FailedResourcesMap = {} } = await o.clients.tagging.send(
         new TagResourcesCommand({
           ResourceARNList: [job.CreatedResourceArn],
           Tags: { [RESTORE_TEST_TAG]: restoreJobId },
         }),
       );
+      const failed = FailedResourcesMap[job.CreatedResourceArn];
+      if (failed) throw new Error(`${failed.ErrorCode ?? 'not tagged'}: ${failed.ErrorMessage ?? ''}`);
     } catch (err) {
       o.io.err(
         `note: could not tag ${job.CreatedResourceArn} ${RESTORE_TEST_TAG} (${reasonOf(err)}); validators may refuse to touch it\n`,
