@@ -348,6 +348,30 @@ describe('restore-validation doctor', () => {
     expect(code).toBe(0);
   });
 
+  it('calls AWS as the named --profile, as aws-cli does (the environment keys no longer apply)', async () => {
+    const config = writeConfig(
+      `        - { name: orders, resourceType: RDS, resourceArns: ["${DB}"], validationWindowHours: 2 }`,
+    );
+    vi.stubEnv('AWS_CONFIG_FILE', join(dir, 'no-such-aws-config'));
+    vi.stubEnv('AWS_SHARED_CREDENTIALS_FILE', join(dir, 'no-such-aws-credentials'));
+    try {
+      const { code, report } = await doctor([
+        '--config',
+        config,
+        '--profile',
+        'rv-no-such-profile',
+        ...facts(),
+      ]);
+      const rp = checksOf(report, 'orders').resource.find((c) => c.id === 'recovery-point');
+      expect(rp?.status).toBe('error');
+      expect(rp?.detail).toContain('CredentialsProviderError');
+      expect(code).toBe(1);
+    } finally {
+      vi.stubEnv('AWS_CONFIG_FILE', undefined);
+      vi.stubEnv('AWS_SHARED_CREDENTIALS_FILE', undefined);
+    }
+  });
+
   it('exits 3, not 1, without a region: the tool failed, no selection was judged', async () => {
     vi.stubEnv('AWS_REGION', undefined);
     vi.stubEnv('AWS_CONFIG_FILE', join(dir, 'no-such-aws-config'));
