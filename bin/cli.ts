@@ -566,7 +566,10 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
 }
 
 // `npx tsx bin/cli.ts …` runs the CLI as well (bin/restore-validation.js and the package import it instead).
+// Not a top-level await: doctor and run-test import this module, which must finish loading first.
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-  process.exitCode = await main(process.argv.slice(2));
+  void main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
 }

@@ -150,6 +150,10 @@ describe('restore-validation CLI', () => {
     const version = tsx(['--version']);
     expect(version.stdout.trim()).toBe(JSON.parse(readFileSync('package.json', 'utf8')).version);
     expect(version.status).toBe(0);
+    // run-test imports this module back: it must load without waiting on itself (Node exits 13 then).
+    const help = tsx(['run-test', '--help']);
+    expect(help.stdout).toContain('Usage: restore-validation run-test [options]');
+    expect(help.status).toBe(0);
     const unknown = tsx(['validate-config', bad]);
     expect(unknown.stderr).toContain('did you mean "minObjects"?');
     expect(unknown.status).toBe(2);
