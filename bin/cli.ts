@@ -9,7 +9,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type BackupClient, DescribeRestoreJobCommand } from '@aws-sdk/client-backup';
+import { BackupClient, DescribeRestoreJobCommand } from '@aws-sdk/client-backup';
 import { Command, CommanderError, Option } from 'commander';
 import type { CheckResult } from '../shared/checks';
 import { createClients } from '../shared/clients';
@@ -181,8 +181,18 @@ async function runCheck(type: string, argv: string[], io: Io): Promise<number> {
   const timeoutSeconds = Number(opts.timeout);
   if (!(timeoutSeconds > 0))
     throw new UsageError(`--timeout must be a positive number of seconds, got ${String(opts.timeout)}`);
+  // A target that calls AWS (it takes --region: s3, dynamodb) needs a region, as aws-cli does: without
+  // one the tool failed (exit 3); it is not a FAILED backup. The SDK's chain also reads ~/.aws/config.
+  const region =
+    (opts.region as string | undefined) ??
+    runtimeSettings().region ??
+    (await new BackupClient({}).config.region().catch(() => undefined));
+  if (!region && target.options.some((o) => o.flags.startsWith('--region ')))
+    throw new ToolError(
+      `no AWS region: pass --region REGION or set AWS_REGION (check ${target.type} calls AWS)`,
+    );
   const clients = createClients({
-    region: (opts.region as string | undefined) ?? runtimeSettings().region ?? 'us-east-1',
+    region: region ?? 'us-east-1',
     endpoint: opts.endpointUrl as string | undefined,
   });
   try {
@@ -555,8 +565,8 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
   }
 }
 
-// Run directly (`npx tsx bin/cli.ts …`), the CLI runs as `restore-validation` does; imported (the bin
-// script, tests, the package), it only exports `main`. Before, a direct run printed nothing and exited 0.
+// `npx tsx bin/cli.ts …` runs the CLI as well (bin/restore-validation.js and the package import it instead).
+// Not a top-level await: doctor and run-test import this module, which must finish loading first.
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   void main(process.argv.slice(2)).then((code) => {

@@ -12,6 +12,7 @@ import { DescribeDBSubnetGroupsCommand, RDSClient } from '@aws-sdk/client-rds';
 import { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
 import { DescribeSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { Command } from 'commander';
+import { sdkClientConfig } from '../shared/clients';
 import { type Config, emptyConfig, loadConfigFile, matchProfile, type Profile } from '../shared/config/index';
 import {
   DATABASE_RESOURCE_TYPES,
@@ -74,12 +75,13 @@ export interface RestoreTestingClients {
   readonly secrets: SecretsManagerClient;
 }
 
-/** Clients for `--profile` (AWS named profile) and `--region`; endpoints come from the SDK's own settings. */
+/**
+ * Clients for `--profile` (AWS named profile) and `--region`, with the project's retry strategy and
+ * HTTP timeouts (sdkClientConfig: a hung endpoint ends the call instead of doctor); endpoints come from
+ * the SDK's own settings.
+ */
 export function restoreTestingClients(opts: { profile?: string; region?: string }): RestoreTestingClients {
-  const c = {
-    ...(opts.region ? { region: opts.region } : {}),
-    ...(opts.profile ? { profile: opts.profile } : {}),
-  };
+  const c = sdkClientConfig({ region: opts.region, profile: opts.profile });
   return {
     backup: new BackupClient(c),
     cfn: new CloudFormationClient(c),
@@ -460,6 +462,20 @@ function printCheck(io: Io, c: DoctorCheck, indent: string) {
   if (c.fix) io.out(`${indent}      fix: ${c.fix}\n`);
 }
 
+/**
+ * Without a region no check can run: that is the tool failing (exit 3), not a problem of the
+ * selections (exit 1) — otherwise every check would report "Region is missing" as a finding.
+ */
+export async function requireRegion(client: BackupClient): Promise<void> {
+  try {
+    await client.config.region();
+  } catch (err) {
+    throw new Error(`no AWS region: pass --region REGION or set AWS_REGION (${reasonOf(err)})`, {
+      cause: err,
+    });
+  }
+}
+
 /** `restore-validation doctor [options]`. */
 export async function runDoctor(argv: string[], io: Io, clients?: RestoreTestingClients): Promise<number> {
   const cmd = new Command('restore-validation doctor')
@@ -502,6 +518,7 @@ export async function runDoctor(argv: string[], io: Io, clients?: RestoreTesting
   }>();
   const config = loadConfigFile(o.config);
   const c = clients ?? restoreTestingClients(o);
+  await requireRegion(c.backup);
   let facts: StackFacts = { securityGroupId: o.securityGroupId, dbSubnetGroupName: o.dbSubnetGroup };
   if (!facts.securityGroupId || !facts.dbSubnetGroupName) {
     try {

@@ -10,7 +10,7 @@ import { once } from 'node:events';
 import { createWriteStream, existsSync, statSync } from 'node:fs';
 import { dirname, extname, relative, resolve, sep } from 'node:path';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
-import { createClients } from '../shared/clients';
+import { createClients, sdkClientConfig } from '../shared/clients';
 import { runtimeSettings } from '../shared/env';
 import { reasonOf } from '../shared/errors';
 import { EvidenceStore, type EvidenceSummary } from '../shared/evidence-store';
@@ -65,7 +65,7 @@ async function storeFromStack(stackOption: string | undefined): Promise<Evidence
   if (!bucket || !table) {
     let outputs: { OutputKey?: string; OutputValue?: string }[];
     try {
-      const cfn = new CloudFormationClient({ region: settings.region });
+      const cfn = new CloudFormationClient(sdkClientConfig({ region: settings.region }));
       const { Stacks } = await cfn.send(new DescribeStacksCommand({ StackName: stackName }));
       outputs = Stacks?.[0]?.Outputs ?? [];
     } catch (err) {

@@ -30,7 +30,12 @@ import { writeEvidenceFile } from '../shared/evidence';
 import { RESTORE_TEST_PREFIX, RESTORE_TEST_TAG } from '../shared/guard';
 import { processRestoreEvent } from '../shared/lifecycle';
 import { loadValidator, verdictJson } from './cli';
-import { type RestoreTestingClients, resolveSelections, restoreTestingClients } from './doctor';
+import {
+  type RestoreTestingClients,
+  requireRegion,
+  resolveSelections,
+  restoreTestingClients,
+} from './doctor';
 import { latestRecoveryPoint, resourcesOf, restoreMetadata, stackFacts } from './restore-testing-account';
 
 interface Io {
@@ -171,12 +176,15 @@ export async function runTest(o: RunTestOptions): Promise<number> {
   // Restore tests carry the restore-test tag; this job is ours, so tag what it made the same way.
   if (job.CreatedResourceArn && !NAME_KEYS[resourceType]) {
     try {
-      await o.clients.tagging.send(
+      // TagResources reports a resource it could not tag in FailedResourcesMap, not as an error.
+      const { FailedResourcesMap = {} } = await o.clients.tagging.send(
         new TagResourcesCommand({
           ResourceARNList: [job.CreatedResourceArn],
           Tags: { [RESTORE_TEST_TAG]: restoreJobId },
         }),
       );
+      const failed = FailedResourcesMap[job.CreatedResourceArn];
+      if (failed) throw new Error(`${failed.ErrorCode ?? 'not tagged'}: ${failed.ErrorMessage ?? ''}`);
     } catch (err) {
       o.io.err(
         `note: could not tag ${job.CreatedResourceArn} ${RESTORE_TEST_TAG} (${reasonOf(err)}); validators may refuse to touch it\n`,
@@ -300,6 +308,7 @@ export async function run(argv: string[], io: Io, clients?: RestoreTestingClient
   if (!(pollSeconds >= 0) || !(timeoutMinutes > 0))
     throw new UsageError('--poll-seconds must be 0 or more and --timeout-minutes more than 0');
   const c = clients ?? restoreTestingClients(o);
+  await requireRegion(c.backup);
   let facts: StackFacts = { securityGroupId: o.securityGroupId, dbSubnetGroupName: o.dbSubnetGroup };
   if (!o.fromAccount && (!facts.securityGroupId || !facts.dbSubnetGroupName)) {
     try {

@@ -117,11 +117,15 @@ describe('restore testing plans and selections', () => {
   });
 
   it('pins EBS restores to an AZ of the helper subnets and keeps user overrides', () => {
-    const { template } = build(PLAN);
-    template.hasResourceProperties('AWS::Backup::RestoreTestingSelection', {
-      RestoreTestingSelectionName: 'volumes',
-      RestoreMetadataOverrides: { availabilityZone: Match.anyValue() },
-    });
+    const { template, stack } = build(PLAN);
+    const helperAzs = (stack.node.findChild('Vpc') as ec2.Vpc).selectSubnets().availabilityZones;
+    const volumes = Object.values(
+      template.findResources('AWS::Backup::RestoreTestingSelection', {
+        Properties: { RestoreTestingSelectionName: 'volumes' },
+      }),
+    )[0]?.Properties;
+    expect(helperAzs.length).toBeGreaterThan(0);
+    expect(helperAzs).toContain(volumes?.RestoreMetadataOverrides?.availabilityZone);
     template.hasResourceProperties('AWS::Backup::RestoreTestingSelection', {
       RestoreTestingSelectionName: 'documents',
       RestoreMetadataOverrides: { newBucket: 'true' },
@@ -236,6 +240,12 @@ describe('restoreTesting config rules (checked before synth)', () => {
     [
       'a start window of 0 hours',
       '- name: p\n  startWindowHours: 0\n  selections: [{ name: a, resourceType: RDS, resourceArns: ["*"] }]',
+      /startWindowHours/,
+      /1 to 168/,
+    ],
+    [
+      'a start window of 169 hours',
+      '- name: p\n  startWindowHours: 169\n  selections: [{ name: a, resourceType: RDS, resourceArns: ["*"] }]',
       /startWindowHours/,
       /1 to 168/,
     ],

@@ -72,6 +72,13 @@ function lockClosure(names: readonly string[]): Record<string, LockEntry> {
   return out;
 }
 
+/**
+ * A whole synth with esbuild bundling, tsc over aws-cdk-lib's declarations and removing the installed
+ * app take 40-120 s on a 2-core machine shared with other jobs (measured at load 23), past the
+ * suite's 60 s default; these are not timing assertions.
+ */
+const SLOW_MS = 300_000;
+
 let work = '';
 let app = '';
 let tarball = '';
@@ -152,9 +159,9 @@ beforeAll(() => {
 
 afterAll(() => {
   if (work) rmSync(work, { recursive: true, force: true });
-});
+}, SLOW_MS);
 
-describe('the npm package in a fresh CDK app', () => {
+describe('the npm package in a fresh CDK app', { timeout: SLOW_MS }, () => {
   it('ships compiled JS and .d.ts, and no tests, benchmarks or CI scripts', () => {
     const files = execFileSync('tar', ['tzf', tarball], { encoding: 'utf8' }).split('\n');
     expect(files).toEqual(
@@ -253,6 +260,14 @@ app.synth();
       },
     );
     expect(out).toContain('validation.config.yaml: valid (1 profile, 1 check)');
+    // --version finds the installed package's package.json from the compiled chunk under lib/.
+    const version = execFileSync(join(app, 'node_modules', '.bin', 'restore-validation'), ['--version'], {
+      cwd: app,
+      encoding: 'utf8',
+    });
+    expect(version.trim()).toBe(
+      (JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string }).version,
+    );
   });
 
   it('type-checks a TypeScript app against the shipped declarations', () => {

@@ -23,6 +23,14 @@ const DB = `arn:aws:rds:${REGION}:${ACCOUNT}:db:orders-prod`;
 const BUCKET = 'arn:aws:s3:::media-prod';
 const INSTANCE = `arn:aws:ec2:${REGION}:${ACCOUNT}:instance/i-0123456789abcdef0`;
 const DAY = 86_400_000;
+const BILLING = `arn:aws:rds:${REGION}:${ACCOUNT}:db:billing-prod`;
+const MISSING_SECRET = `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:billing-ro-AbCdEf`;
+/** A profile whose secret does not exist and that logs in with IAM database auth. */
+const BILLING_PROFILE = `  - name: billing-db
+    match: { resourceType: RDS, sourceResourceArn: "arn:aws:rds:*:*:db:billing-*" }
+    connection: { database: billing, secretArn: "${MISSING_SECRET}", iamAuth: true, user: validator }
+    checks:
+      - { id: invoices, sql: select count(*) as n from invoices, expect: { n: { min: 1 } } }`;
 
 let moto: Moto;
 let fake: FakeBackupApi;
@@ -280,10 +288,104 @@ describe('restore-validation doctor', () => {
 
   it('finds a resource no profile matches', async () => {
     const config = writeConfig(`        - { name: media, resourceType: S3, resourceArns: ["${BUCKET}"] }`);
-    const { report } = await doctor(['--config', config, ...facts()]);
+    const { code, report } = await doctor(['--config', config, ...facts()]);
     const profile = checksOf(report, 'media').resource.find((c) => c.id === 'profile');
     expect(profile?.status).toBe('fail');
     expect(profile?.fix).toContain(`match: { resourceType: S3, sourceResourceArn: "${BUCKET}" }`);
+    expect(code).toBe(1);
+  });
+
+  it('finds a secret that cannot be read and IAM auth the deployed selection does not enable', async () => {
+    fake.restoreTesting.addRecoveryPoint({
+      RecoveryPointArn: `arn:aws:rds:${REGION}:${ACCOUNT}:snapshot:awsbackup:job-billing`,
+      ResourceArn: BILLING,
+      ResourceType: 'RDS',
+      BackupVaultName: 'main',
+      CreationDate: new Date(Date.now() - DAY),
+      InferredMetadata: { dbInstanceIdentifier: 'billing-prod', engine: 'postgres' },
+    });
+    fake.restoreTesting.plans.clear();
+    await createAccountSelection('billing_by_hand', 'RDS', [BILLING], {
+      dbSubnetGroupName: subnetGroup,
+      vpcSecurityGroupIds: JSON.stringify([validatorSg]),
+    });
+    const config = writeConfig('', BILLING_PROFILE);
+    const { code, report } = await doctor(['--from-account', '--config', config, ...facts()]);
+    const checks = checksOf(report, 'billing_by_hand').resource;
+    expect(checks.find((c) => c.id === 'reachable')?.status).toBe('pass');
+    const secret = checks.find((c) => c.id === 'credentials');
+    expect(secret?.status).toBe('fail');
+    expect(secret?.detail).toContain(MISSING_SECRET);
+    expect(checks.find((c) => c.id === 'iam-auth')).toMatchObject({
+      status: 'fail',
+      fix: 'add the override enableIamDatabaseAuthentication: "true" to selection billing_by_hand',
+    });
+    expect(code).toBe(1);
+
+    // Declared in the config instead, the selection gets the override from the profile's iamAuth.
+    const declared = await doctor([
+      '--config',
+      writeConfig(
+        `        - { name: billing, resourceType: RDS, resourceArns: ["${BILLING}"], validationWindowHours: 2 }`,
+        BILLING_PROFILE,
+      ),
+      ...facts(),
+    ]);
+    expect(checksOf(declared.report, 'billing').resource.find((c) => c.id === 'iam-auth')?.status).toBe(
+      'pass',
+    );
+  });
+
+  it('uses the project retry strategy: a Backup API that fails four times in a row still answers', async () => {
+    fake.fail('ListRecoveryPointsByResource', 503, 4);
+    const config = writeConfig(
+      `        - { name: orders, resourceType: RDS, resourceArns: ["${DB}"], validationWindowHours: 2 }`,
+    );
+    const { code, report } = await doctor(['--config', config, ...facts()]);
+    // The SDK's default of 3 attempts would have made this an ERROR; sdkClientConfig gives 5.
+    expect(fake.faults.find((f) => f.operation === 'ListRecoveryPointsByResource')?.times).toBe(0);
+    expect(checksOf(report, 'orders').resource.find((c) => c.id === 'recovery-point')?.status).toBe('pass');
+    expect(code).toBe(0);
+  });
+
+  it('calls AWS as the named --profile, as aws-cli does (the environment keys no longer apply)', async () => {
+    const config = writeConfig(
+      `        - { name: orders, resourceType: RDS, resourceArns: ["${DB}"], validationWindowHours: 2 }`,
+    );
+    vi.stubEnv('AWS_CONFIG_FILE', join(dir, 'no-such-aws-config'));
+    vi.stubEnv('AWS_SHARED_CREDENTIALS_FILE', join(dir, 'no-such-aws-credentials'));
+    try {
+      const { code, report } = await doctor([
+        '--config',
+        config,
+        '--profile',
+        'rv-no-such-profile',
+        ...facts(),
+      ]);
+      const rp = checksOf(report, 'orders').resource.find((c) => c.id === 'recovery-point');
+      expect(rp?.status).toBe('error');
+      expect(rp?.detail).toContain('CredentialsProviderError');
+      expect(code).toBe(1);
+    } finally {
+      vi.stubEnv('AWS_CONFIG_FILE', undefined);
+      vi.stubEnv('AWS_SHARED_CREDENTIALS_FILE', undefined);
+    }
+  });
+
+  it('exits 3, not 1, without a region: the tool failed, no selection was judged', async () => {
+    vi.stubEnv('AWS_REGION', undefined);
+    vi.stubEnv('AWS_CONFIG_FILE', join(dir, 'no-such-aws-config'));
+    try {
+      const config = writeConfig(
+        `        - { name: orders, resourceType: RDS, resourceArns: ["${DB}"], validationWindowHours: 2 }`,
+      );
+      const r = await runCli(['doctor', '--config', config, ...facts()]);
+      expect(r.code).toBe(3);
+      expect(r.err).toContain('no AWS region: pass --region REGION or set AWS_REGION');
+      expect(r.out).toBe('');
+    } finally {
+      vi.stubEnv('AWS_REGION', REGION);
+    }
   });
 
   it('exits 2 for usage errors: an unknown flag, or no selection to look at', async () => {

@@ -215,4 +215,56 @@ describe('the Backup fake: restore testing APIs', () => {
     };
     expect(cli.Status).toBe('COMPLETED');
   });
+
+  it('starts a restore job the AWS CLI sends and reads back', async () => {
+    const started = (await aws(
+      'start-restore-job',
+      '--recovery-point-arn',
+      RP,
+      '--metadata',
+      'dbInstanceIdentifier=awsbackup-restore-test-cli,dbSubnetGroupName=validators',
+      '--iam-role-arn',
+      'arn:aws:iam::123456789012:role/restore',
+      '--resource-type',
+      'RDS',
+    )) as { RestoreJobId: string };
+    expect(started.RestoreJobId).toMatch(/\S/);
+    const body = fake.calls.filter((c) => c.operation === 'StartRestoreJob').at(-1)?.body as {
+      Metadata: Record<string, string>;
+      IdempotencyToken?: string;
+    };
+    expect(body.Metadata).toEqual({
+      dbInstanceIdentifier: 'awsbackup-restore-test-cli',
+      dbSubnetGroupName: 'validators',
+    });
+    const statuses: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const job = (await aws('describe-restore-job', '--restore-job-id', started.RestoreJobId)) as {
+        Status: string;
+        CreatedResourceArn?: string;
+        RecoveryPointArn: string;
+        ResourceType: string;
+      };
+      statuses.push(job.Status);
+      expect(job).toMatchObject({ RecoveryPointArn: RP, ResourceType: 'RDS' });
+      if (job.Status === 'COMPLETED') {
+        expect(job.CreatedResourceArn).toBe(
+          'arn:aws:rds:us-east-1:123456789012:db:awsbackup-restore-test-cli',
+        );
+        break;
+      }
+    }
+    expect(statuses).toEqual(['RUNNING', 'COMPLETED']);
+    await expect(
+      aws(
+        'start-restore-job',
+        '--recovery-point-arn',
+        'arn:aws:rds:us-east-1:123456789012:snapshot:awsbackup:no-such-point',
+        '--metadata',
+        'a=b',
+        '--iam-role-arn',
+        'arn:aws:iam::123456789012:role/restore',
+      ),
+    ).rejects.toThrow(/ResourceNotFoundException/);
+  });
 });

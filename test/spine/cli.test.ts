@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,6 +7,14 @@ import { runCli } from '../support/cli';
 import { fixturePath } from '../support/fixtures';
 
 const run = runCli;
+
+/** Puts variables back as they were (assigning undefined to process.env stores the text "undefined"). */
+function restoreEnv(saved: Record<string, string | undefined>): void {
+  for (const [k, v] of Object.entries(saved)) {
+    if (v === undefined) delete process.env[k];
+    else process.env[k] = v;
+  }
+}
 
 const dir = mkdtempSync(join(tmpdir(), 'rv-cli-'));
 const good = join(dir, 'good.yaml');
@@ -107,8 +116,47 @@ describe('restore-validation CLI', () => {
       expect(r.code).toBe(3);
       expect(r.err).toContain('no AWS region: pass --region REGION or set AWS_REGION');
     } finally {
-      Object.assign(process.env, saved);
+      restoreEnv(saved);
     }
+  });
+
+  it('exits 3, not 1, when check s3 has no region: the tool failed, the bucket was not judged', async () => {
+    const saved = { AWS_REGION: process.env.AWS_REGION, AWS_CONFIG_FILE: process.env.AWS_CONFIG_FILE };
+    delete process.env.AWS_REGION;
+    process.env.AWS_CONFIG_FILE = join(dir, 'no-such-aws-config');
+    try {
+      const r = await run([
+        'check',
+        's3',
+        '--bucket',
+        'awsbackup-restore-test-b',
+        '--endpoint-url',
+        'http://127.0.0.1:9',
+        '--config',
+        good,
+        '--json',
+      ]);
+      expect(r.code).toBe(3);
+      expect(r.err).toContain('no AWS region: pass --region REGION or set AWS_REGION');
+      expect(r.out).toBe('');
+    } finally {
+      restoreEnv(saved);
+    }
+  });
+
+  it('runs when started directly, as `npx tsx bin/cli.ts`, with its exit codes', () => {
+    const tsx = (args: string[]) =>
+      spawnSync(join('node_modules', '.bin', 'tsx'), ['bin/cli.ts', ...args], { encoding: 'utf8' });
+    const version = tsx(['--version']);
+    expect(version.stdout.trim()).toBe(JSON.parse(readFileSync('package.json', 'utf8')).version);
+    expect(version.status).toBe(0);
+    // run-test imports this module back: it must load without waiting on itself (Node exits 13 then).
+    const help = tsx(['run-test', '--help']);
+    expect(help.stdout).toContain('Usage: restore-validation run-test [options]');
+    expect(help.status).toBe(0);
+    const unknown = tsx(['validate-config', bad]);
+    expect(unknown.stderr).toContain('did you mean "minObjects"?');
+    expect(unknown.status).toBe(2);
   });
 
   it('replay takes the region from the event and rejects a contradicting --region', async () => {

@@ -93,6 +93,32 @@ describe('restore-validation replay', () => {
     expect(fake.count('PutRestoreValidationResult')).toBe(0);
   });
 
+  it('takes the region from the event when the shell names none', async () => {
+    const saved = { AWS_REGION: process.env.AWS_REGION, AWS_CONFIG_FILE: process.env.AWS_CONFIG_FILE };
+    delete process.env.AWS_REGION;
+    process.env.AWS_CONFIG_FILE = join(dir, 'no-such-aws-config');
+    try {
+      // Without the event's region there would be none at all (exit 3, "no AWS region").
+      const r = await run([
+        'replay',
+        '--event',
+        join(dir, 'event.json'),
+        '--config',
+        join(dir, 'config.yaml'),
+        '--dry-run',
+        '--json',
+      ]);
+      expect(r.err).toBe('');
+      expect(r.code).toBe(0);
+      expect(JSON.parse(r.out).verdict).toBe('SUCCESSFUL');
+    } finally {
+      for (const [k, v] of Object.entries(saved)) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+    }
+  });
+
   it('exits 2 naming the job when --restore-job-id names no job', async () => {
     const r = await run(['replay', '--restore-job-id', 'NO-SUCH-JOB', '--region', 'us-east-1', '--dry-run']);
     expect(r.code).toBe(2);
