@@ -8,6 +8,15 @@
 import { BackupClient } from '@aws-sdk/client-backup';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { DescribeSecurityGroupsCommand, EC2Client, type SecurityGroup } from '@aws-sdk/client-ec2';
+import {
+  GetInstanceProfileCommand,
+  GetPolicyCommand,
+  GetPolicyVersionCommand,
+  GetRolePolicyCommand,
+  IAMClient,
+  paginateListAttachedRolePolicies,
+  paginateListRolePolicies,
+} from '@aws-sdk/client-iam';
 import { DescribeDBSubnetGroupsCommand, RDSClient } from '@aws-sdk/client-rds';
 import { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
 import { DescribeSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -24,6 +33,7 @@ import {
 } from '../shared/config/restore-testing';
 import { reasonOf, UsageError } from '../shared/errors';
 import type { RestoreMetadata } from '../shared/metadata';
+import { compileGlob } from '../shared/regex';
 import {
   latestRecoveryPoint,
   type RecoveryPointView,
@@ -73,6 +83,7 @@ export interface RestoreTestingClients {
   readonly ec2: EC2Client;
   readonly rds: RDSClient;
   readonly secrets: SecretsManagerClient;
+  readonly iam: IAMClient;
 }
 
 /**
@@ -89,6 +100,7 @@ export function restoreTestingClients(opts: { profile?: string; region?: string 
     ec2: new EC2Client(c),
     rds: new RDSClient(c),
     secrets: new SecretsManagerClient(c),
+    iam: new IAMClient(c),
   };
 }
 
@@ -283,12 +295,12 @@ async function credentialChecks(
   return out;
 }
 
-/** EC2: the restored instance gets an instance profile (SSM needs one). */
+/** EC2: the restored instance gets an instance profile (SSM needs one); returns the profile's name too. */
 export function instanceProfileCheck(
   sel: SelectionView,
   inferred: RestoreMetadata,
   effective: RestoreMetadata,
-): DoctorCheck {
+): DoctorCheck & { profileName?: string } {
   const value = effective.get(OVERRIDE_KEYS.instanceProfile);
   const fix = `add the override ${OVERRIDE_KEYS.instanceProfile}: ${USE_BACKED_UP_VALUE} to selection ${sel.selection}`;
   if (!value)
@@ -296,14 +308,116 @@ export function instanceProfileCheck(
   if (value === USE_BACKED_UP_VALUE) {
     const backedUp = inferred.get(OVERRIDE_KEYS.instanceProfile);
     return backedUp && backedUp !== USE_BACKED_UP_VALUE
-      ? pass('instance-profile', `restores keep the backed-up instance profile ${backedUp}`)
+      ? {
+          ...pass('instance-profile', `restores keep the backed-up instance profile ${backedUp}`),
+          profileName: backedUp,
+        }
       : fail(
           'instance-profile',
           'the backed-up instance had no instance profile, so UseBackedUpValue gives none: SSM cannot reach it',
-          `attach an instance profile with AmazonSSMManagedInstanceCore to the source instance, or set the override ${OVERRIDE_KEYS.instanceProfile} to such a profile's name`,
+          `attach an instance profile with ${SSM_CORE_POLICY} to the source instance, or set the override ${OVERRIDE_KEYS.instanceProfile} to such a profile's name`,
         );
   }
-  return pass('instance-profile', `restores get instance profile ${value}`);
+  return { ...pass('instance-profile', `restores get instance profile ${value}`), profileName: value };
+}
+
+/** The AWS managed policy the SSM agent needs; any policy allowing SSM_AGENT_ACTION does as well. */
+const SSM_CORE_POLICY = 'AmazonSSMManagedInstanceCore';
+const AWS_MANAGED_SSM_CORE = /^arn:aws(-[a-z]+)*:iam::aws:policy\/AmazonSSMManagedInstanceCore$/;
+/** The call an SSM agent makes to register: without it the instance never shows up as managed. */
+const SSM_AGENT_ACTION = 'ssm:UpdateInstanceInformation';
+
+interface PolicyStatement {
+  readonly Effect?: string;
+  readonly Action?: string | readonly string[];
+}
+
+/** Whether a policy document (as IAM returns it: URL-encoded JSON) has an Allow for SSM_AGENT_ACTION. */
+export function allowsSsmAgent(document: string | undefined): boolean {
+  if (!document) return false;
+  let parsed: { Statement?: PolicyStatement | readonly PolicyStatement[] };
+  try {
+    parsed = JSON.parse(decodeURIComponent(document));
+  } catch {
+    return false;
+  }
+  const statements = ([] as PolicyStatement[]).concat((parsed.Statement ?? []) as PolicyStatement[]);
+  return statements.some(
+    (st) =>
+      st.Effect === 'Allow' &&
+      ([] as string[])
+        .concat((st.Action ?? []) as string[])
+        // IAM action names are case-insensitive; `*` and `?` are its only wildcards.
+        .some((a) =>
+          compileGlob(a.toLowerCase().replace(/[[\]{}\\]/g, '\\$&')).test(SSM_AGENT_ACTION.toLowerCase()),
+        ),
+  );
+}
+
+/**
+ * EC2: the instance profile's role lets the SSM agent register (the AWS managed
+ * AmazonSSMManagedInstanceCore, or a managed or inline policy that allows ssm:UpdateInstanceInformation).
+ * Deny statements, boundaries and SCPs are not read: a pass says the role asks for it, not that nothing
+ * else takes it away.
+ * @see https://docs.aws.amazon.com/systems-manager/latest/userguide/setup-instance-permissions.html
+ */
+export async function ssmRoleCheck(iam: IAMClient, profileName: string): Promise<DoctorCheck> {
+  const id = 'ssm-role';
+  const fixFor = (role: string) =>
+    `attach the AWS managed policy ${SSM_CORE_POLICY} to role ${role} (aws iam attach-role-policy --role-name ${role} --policy-arn arn:aws:iam::aws:policy/${SSM_CORE_POLICY})`;
+  try {
+    const { InstanceProfile } = await iam.send(
+      new GetInstanceProfileCommand({ InstanceProfileName: profileName }),
+    );
+    const role = InstanceProfile?.Roles?.[0]?.RoleName;
+    if (!role)
+      return fail(
+        id,
+        `instance profile ${profileName} has no role: SSM cannot reach the restored instance`,
+        `add a role with ${SSM_CORE_POLICY} to instance profile ${profileName}`,
+      );
+    const customer: string[] = [];
+    for await (const page of paginateListAttachedRolePolicies({ client: iam }, { RoleName: role }))
+      for (const p of page.AttachedPolicies ?? []) {
+        // Only AWS's own policy by that name: a customer policy may carry the name and allow anything.
+        if (p.PolicyArn && AWS_MANAGED_SSM_CORE.test(p.PolicyArn))
+          return pass(id, `role ${role} of instance profile ${profileName} has ${SSM_CORE_POLICY}`);
+        if (p.PolicyArn) customer.push(p.PolicyArn);
+      }
+    for (const arn of customer) {
+      const { Policy } = await iam.send(new GetPolicyCommand({ PolicyArn: arn }));
+      const { PolicyVersion } = await iam.send(
+        new GetPolicyVersionCommand({ PolicyArn: arn, VersionId: Policy?.DefaultVersionId }),
+      );
+      if (allowsSsmAgent(PolicyVersion?.Document))
+        return pass(
+          id,
+          `role ${role} of instance profile ${profileName} allows ${SSM_AGENT_ACTION} (${arn})`,
+        );
+    }
+    for await (const page of paginateListRolePolicies({ client: iam }, { RoleName: role }))
+      for (const name of page.PolicyNames ?? []) {
+        const { PolicyDocument } = await iam.send(
+          new GetRolePolicyCommand({ RoleName: role, PolicyName: name }),
+        );
+        if (allowsSsmAgent(PolicyDocument))
+          return pass(
+            id,
+            `role ${role} of instance profile ${profileName} allows ${SSM_AGENT_ACTION} (inline policy ${name})`,
+          );
+      }
+    return fail(
+      id,
+      `role ${role} of instance profile ${profileName} does not allow ${SSM_AGENT_ACTION}: the SSM agent cannot register, so command and SSM health checks cannot run`,
+      fixFor(role),
+    );
+  } catch (err) {
+    return errored(
+      id,
+      err,
+      'grant doctor iam:GetInstanceProfile, iam:ListAttachedRolePolicies, iam:GetPolicy, iam:GetPolicyVersion, iam:ListRolePolicies and iam:GetRolePolicy (read-only)',
+    );
+  }
 }
 
 function recoveryPointCheck(
@@ -372,7 +486,11 @@ export async function doctorResource(
     checks.push(...(await reachabilityChecks(sel, meta.effective, ctx.facts, ctx.clients)));
     checks.push(...(await credentialChecks(sel, profile, meta.effective, ctx.clients)));
   }
-  if (sel.resourceType === 'EC2') checks.push(instanceProfileCheck(sel, meta.inferred, meta.effective));
+  if (sel.resourceType === 'EC2') {
+    const { profileName, ...profile } = instanceProfileCheck(sel, meta.inferred, meta.effective);
+    checks.push(profile);
+    if (profileName) checks.push(await ssmRoleCheck(ctx.clients.iam, profileName));
+  }
   return { resourceArn, recoveryPointArn: rp.recoveryPointArn, checks };
 }
 

@@ -9,10 +9,19 @@ import {
   CreateVpcCommand,
   EC2Client,
 } from '@aws-sdk/client-ec2';
+import {
+  AddRoleToInstanceProfileCommand,
+  AttachRolePolicyCommand,
+  CreateInstanceProfileCommand,
+  CreatePolicyCommand,
+  CreateRoleCommand,
+  IAMClient,
+  PutRolePolicyCommand,
+} from '@aws-sdk/client-iam';
 import { CreateDBSubnetGroupCommand, RDSClient } from '@aws-sdk/client-rds';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { DoctorReport } from '../../bin/doctor';
+import { allowsSsmAgent, type DoctorReport } from '../../bin/doctor';
 import { runCli } from '../support/cli';
 import { type Moto, startMoto } from '../support/engines';
 import { FakeBackupApi } from '../support/fake-backup';
@@ -400,6 +409,114 @@ describe('restore-validation doctor', () => {
     const r = await runCli(['doctor', '--config', config, ...facts()]);
     expect(r.out).toMatch(/FAIL {2}recovery-point: .*\n {10}fix: back it up/);
     expect(r.out).toContain('problems found');
+  });
+
+  it('reads the instance profile a restored EC2 instance gets and finds a role the SSM agent cannot use', async () => {
+    const iam = new IAMClient({ endpoint: moto.endpoint, region: REGION, credentials: creds });
+    const trust = JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+    });
+    const profileWith = async (name: string, policy: (role: string) => Promise<unknown>) => {
+      await iam.send(new CreateRoleCommand({ RoleName: `${name}-role`, AssumeRolePolicyDocument: trust }));
+      await policy(`${name}-role`);
+      await iam.send(new CreateInstanceProfileCommand({ InstanceProfileName: name }));
+      await iam.send(
+        new AddRoleToInstanceProfileCommand({ InstanceProfileName: name, RoleName: `${name}-role` }),
+      );
+    };
+    // A customer managed policy is read, not trusted by its name.
+    const policy = async (name: string, Action: string) =>
+      (
+        await iam.send(
+          new CreatePolicyCommand({
+            PolicyName: name,
+            PolicyDocument: JSON.stringify({
+              Version: '2012-10-17',
+              Statement: [{ Effect: 'Allow', Action, Resource: '*' }],
+            }),
+          }),
+        )
+      ).Policy?.Arn;
+    const agent = await policy('ssm-agent', 'ssm:UpdateInstanceInformation');
+    const lookalike = await policy('AmazonSSMManagedInstanceCore', 's3:GetObject');
+    await profileWith('web-managed', (role) =>
+      iam.send(new AttachRolePolicyCommand({ RoleName: role, PolicyArn: agent })),
+    );
+    await profileWith('web-inline', (role) =>
+      iam.send(
+        new PutRolePolicyCommand({
+          RoleName: role,
+          PolicyName: 'agent',
+          PolicyDocument: JSON.stringify({
+            Version: '2012-10-17',
+            Statement: [{ Effect: 'Allow', Action: ['ssm:Update*', 'ssmmessages:*'], Resource: '*' }],
+          }),
+        }),
+      ),
+    );
+    await profileWith('web-s3-only', async (role) => {
+      await iam.send(new AttachRolePolicyCommand({ RoleName: role, PolicyArn: lookalike }));
+      await iam.send(
+        new PutRolePolicyCommand({
+          RoleName: role,
+          PolicyName: 'data',
+          PolicyDocument: JSON.stringify({
+            Version: '2012-10-17',
+            Statement: [
+              { Effect: 'Allow', Action: 's3:GetObject', Resource: '*' },
+              { Effect: 'Deny', Action: 'ssm:*', Resource: '*' },
+            ],
+          }),
+        }),
+      );
+    });
+    iam.destroy();
+    const instances = ['web-managed', 'web-inline', 'web-s3-only'].map((profile, i) => {
+      const arn = `arn:aws:ec2:${REGION}:${ACCOUNT}:instance/i-0aaaaaaaaaaaaaaa${i}`;
+      fake.restoreTesting.addRecoveryPoint({
+        RecoveryPointArn: `arn:aws:ec2:${REGION}::image/ami-0web${i}`,
+        ResourceArn: arn,
+        ResourceType: 'EC2',
+        BackupVaultName: 'main',
+        CreationDate: new Date(Date.now() - DAY),
+        InferredMetadata: { instanceType: 't3.micro', iamInstanceProfileName: profile },
+      });
+      return arn;
+    });
+    fake.restoreTesting.plans.clear();
+    await createAccountSelection('web', 'EC2', instances, { iamInstanceProfileName: 'UseBackedUpValue' });
+    const { code, report } = await doctor(['--from-account', '--config', writeConfig(''), ...facts()]);
+    const byInstance = new Map(
+      report.selections
+        .find((s) => s.selection === 'web')
+        ?.resources.map((r) => [r.resourceArn, r.checks.find((c) => c.id === 'ssm-role')]),
+    );
+    expect(byInstance.get(instances[0] ?? '')).toMatchObject({ status: 'pass' });
+    expect(byInstance.get(instances[0] ?? '')?.detail).toContain(
+      `allows ssm:UpdateInstanceInformation (${agent})`,
+    );
+    expect(byInstance.get(instances[1] ?? '')).toMatchObject({ status: 'pass' });
+    expect(byInstance.get(instances[1] ?? '')?.detail).toContain('inline policy agent');
+    const bad = byInstance.get(instances[2] ?? '');
+    expect(bad).toMatchObject({ status: 'fail' });
+    expect(bad?.detail).toContain(
+      'role web-s3-only-role of instance profile web-s3-only does not allow ssm:UpdateInstanceInformation',
+    );
+    expect(bad?.fix).toContain('attach-role-policy --role-name web-s3-only-role');
+    expect(code).toBe(1);
+  });
+
+  it('reads IAM actions with wildcards, case-insensitively, and only from Allow statements', () => {
+    const doc = (Statement: unknown) =>
+      encodeURIComponent(JSON.stringify({ Version: '2012-10-17', Statement }));
+    expect(allowsSsmAgent(doc({ Effect: 'Allow', Action: '*', Resource: '*' }))).toBe(true);
+    expect(allowsSsmAgent(doc([{ Effect: 'Allow', Action: ['SSM:updateinstance?nformation'] }]))).toBe(true);
+    expect(allowsSsmAgent(doc([{ Effect: 'Allow', Action: ['ssm:Get*', 'ssm:Describe*'] }]))).toBe(false);
+    expect(allowsSsmAgent(doc([{ Effect: 'Deny', Action: 'ssm:*' }]))).toBe(false);
+    expect(allowsSsmAgent(doc({ Effect: 'Allow', Action: 'ssm:[U]pdate*' }))).toBe(false);
+    expect(allowsSsmAgent('not json')).toBe(false);
+    expect(allowsSsmAgent(undefined)).toBe(false);
   });
 });
 
