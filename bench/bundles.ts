@@ -3,6 +3,8 @@
  * entry, the esbuild bundle's size and the time to import it in a fresh Node process, beside the
  * same handler imported unbundled (TypeScript source through tsx, dependencies from node_modules)
  * in the same run. Targets: every bundle under 1 MB, and import under 0.4x the unbundled time.
+ * A bundle over 1 MB is explained from esbuild's metafile: the packages it cannot drop (and why),
+ * and what it adds to the validator base, which a probe measures (a validator with no checks).
  *
  * Import time is measured inside the child process (`performance.now()` around `import()`), so Node
  * start-up is excluded on both sides; the median of BENCH_RUNS runs (default 3) after one warm-up
