@@ -5,7 +5,7 @@
  */
 import { readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { allJudged } from './_targets';
+import { allJudged, describe } from './_targets';
 
 // Node 20 is supported on purpose; the SDK's end-of-support notice would clutter every result.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -22,7 +22,9 @@ if (unknown.length) {
   process.exit(2);
 }
 let failed = 0;
+const notJudged: string[] = [];
 for (const name of wanted.length ? wanted : all) {
+  const before = allJudged().length;
   process.stdout.write(`\n=== bench ${name} ===\n`);
   const started = performance.now();
   try {
@@ -33,12 +35,14 @@ for (const name of wanted.length ? wanted : all) {
     failed++;
     process.stdout.write(`bench ${name} failed: ${err instanceof Error ? err.stack : String(err)}\n`);
   }
+  // A bench that died (or judged nothing) must not drop out of the closing list unnoticed.
+  if (allJudged().length === before) notJudged.push(name);
   process.stdout.write(`=== ${name}: ${((performance.now() - started) / 1000).toFixed(1)} s ===\n`);
 }
 const targets = allJudged();
-if (targets.length) {
-  const missed = targets.filter((t) => !t.met);
-  process.stdout.write(`\n=== targets: ${targets.length - missed.length} met, ${missed.length} missed ===\n`);
-  for (const t of targets) process.stdout.write(`${t.met ? 'met   ' : 'MISSED'} ${t.name}\n`);
-}
+const met = targets.filter((t) => t.met).length;
+process.stdout.write(`\n=== targets: ${met} met, ${targets.length - met + notJudged.length} missed ===\n`);
+for (const t of targets) process.stdout.write(`${t.met ? 'met   ' : 'MISSED'} ${describe(t)}\n`);
+for (const name of notJudged)
+  process.stdout.write(`MISSED ${name}: no target judged (the bench failed; see above)\n`);
 process.exit(failed ? 1 : 0);

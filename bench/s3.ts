@@ -15,8 +15,10 @@
  * Moto accepts only ~100-150 PUT/s, so seeding 2 × 20,000 objects takes minutes; the time is printed.
  */
 
-import { type SpawnSyncReturns, spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import {
   CompleteMultipartUploadCommand,
   CreateBucketCommand,
@@ -48,8 +50,16 @@ interface ChildResult {
   heads?: number;
 }
 
-function child(...args: string[]): ChildResult {
-  const r = spawnSync(
+/**
+ * Children run asynchronously, never with execFileSync/spawnSync: moto is a child of this process and
+ * logs every request to a pipe this process drains; a synchronous child blocks that draining, moto's
+ * log pipe fills after a few hundred requests and moto stops answering everyone (rclone then sat
+ * in its 5-minute timeouts: the baseline measured moto's stall, not rclone).
+ */
+const execFileAsync = promisify(execFile);
+
+async function child(...args: string[]): Promise<ChildResult> {
+  const { stdout: out } = await execFileAsync(
     join(PROJECT_ROOT, 'node_modules', '.bin', 'tsx'),
     [join(PROJECT_ROOT, 'bench', '_s3-child.ts'), ...args],
     {
@@ -59,22 +69,36 @@ function child(...args: string[]): ChildResult {
         AWS_ACCESS_KEY_ID: 'bench',
         AWS_SECRET_ACCESS_KEY: 'bench',
         AWS_REGION: 'us-east-1',
-        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       },
       maxBuffer: 16 * MiB,
     },
   );
-  // A failed measurement says why (its stderr), instead of only the command line.
-  if (r.status !== 0)
-    throw new Error(`bench child ${args[0]} exited ${r.status ?? r.signal}: ${r.stderr.slice(-2000)}`);
-  return JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}') as ChildResult;
+  return JSON.parse(out.trim().split('\n').pop() ?? '{}') as ChildResult;
 }
 
-/** Best of n runs (the machine is shared: the fastest run is the one least disturbed). */
-function best(n: number, ...args: string[]): ChildResult {
-  const runs = Array.from({ length: n }, () => child(...args));
-  return runs.reduce((a, b) => (b.ms < a.ms ? b : a));
+/** Best of n runs, one after the other (the machine is shared: the fastest run is the one least disturbed). */
+async function best(n: number, ...args: string[]): Promise<ChildResult> {
+  let fastest: ChildResult | undefined;
+  for (let i = 0; i < n; i++) {
+    const r = await child(...args);
+    if (!fastest || r.ms < fastest.ms) fastest = r;
+  }
+  return fastest as ChildResult;
 }
+
+/** CPU time (user + system, ms) a process has used so far, from /proc; undefined where unreadable. */
+function cpuMsOf(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    const ticks = Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15)
+    return Number.isFinite(ticks) ? (ticks * 1000) / CLOCK_TICKS : undefined;
+  } catch {
+    return undefined;
+  }
+}
+/** USER_HZ: 100 on every Linux this runs on (getconf CLK_TCK). */
+const CLOCK_TICKS = 100;
 
 const fmt = (n: number, d = 0) =>
   n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
@@ -147,7 +171,10 @@ export default async function bench(): Promise<void> {
     const bigSeedSeconds = (performance.now() - t) / 1000;
 
     // --- 1. many small objects: engine vs rclone check -------------------------------------------------
-    const ours = best(2, 'compare', moto.endpoint, SOURCE, RESTORED);
+    // moto's own CPU time for each side: both list the same keys, so this is the work each asks of it.
+    const motoCpu0 = cpuMsOf(moto.pid);
+    const ours = await best(2, 'compare', moto.endpoint, SOURCE, RESTORED);
+    const motoCpu1 = cpuMsOf(moto.pid);
     if (ours.counts?.matched !== objects)
       throw new Error(`the comparison matched ${ours.counts?.matched} of ${objects} objects`);
     // rclone's S3 backend rejects AWS_CA_BUNDLE with its own transport; moto is plain HTTP, so drop it.
@@ -164,16 +191,16 @@ export default async function bench(): Promise<void> {
     };
     // Best of two, like ours.
     let rcloneMs = Number.POSITIVE_INFINITY;
-    let rclone: SpawnSyncReturns<string> | undefined;
+    let rclone: { status: number; stderr: string } | undefined;
     for (let run = 0; run < 2; run++) {
       t = performance.now();
-      const r = spawnSync(
+      const r = await execFileAsync(
         '/usr/bin/time',
         ['-f', '%M', 'rclone', 'check', `moto:${SOURCE}`, `moto:${RESTORED}`, '--checkers', '32'],
-        {
-          env: rcloneEnv,
-          encoding: 'utf8',
-        },
+        { env: rcloneEnv, encoding: 'utf8', maxBuffer: 16 * MiB },
+      ).then(
+        (ok) => ({ status: 0, stderr: ok.stderr }),
+        (err: { code?: number; stderr?: string }) => ({ status: err.code ?? -1, stderr: err.stderr ?? '' }),
       );
       const ms = performance.now() - t;
       if (ms < rcloneMs) {
@@ -181,6 +208,7 @@ export default async function bench(): Promise<void> {
         rclone = r;
       }
     }
+    const motoCpu2 = cpuMsOf(moto.pid);
     if (!rclone) throw new Error('rclone did not run');
     if (rclone.status !== 0)
       throw new Error(`rclone check failed (${rclone.status}): ${rclone.stderr.slice(-500)}`);
@@ -192,22 +220,22 @@ export default async function bench(): Promise<void> {
     const ratio = oursRate / rcloneRate;
 
     // --- 1b. the same comparison proving every object from stored checksums (HeadObject × 2) ----------
-    const noTrust = child('compare', moto.endpoint, SOURCE, RESTORED, 'no-trust');
+    const noTrust = await child('compare', moto.endpoint, SOURCE, RESTORED, 'no-trust');
     if (noTrust.counts?.matched !== objects)
       throw new Error(`trustListingEtags: false matched ${noTrust.counts?.matched} of ${objects} objects`);
     const heads = noTrust.requests?.HeadObject ?? 0;
     const headCpuMs = heads ? (noTrust.cpuMs - ours.cpuMs) / heads : 0;
-    const keepAlive = best(2, 'head-cost', 'keep-alive', '4000');
-    const closing = best(2, 'head-cost', 'close', '4000');
+    const keepAlive = await best(2, 'head-cost', 'keep-alive', '4000');
+    const closing = await best(2, 'head-cost', 'close', '4000');
     const perHead = (r: ChildResult) => r.cpuMs / (r.heads ?? 1);
 
     // --- 2. one big object streamed ---------------------------------------------------------------------
-    const streamMoto = best(2, 'stream', moto.endpoint, BIG, 'big.bin');
+    const streamMoto = await best(2, 'stream', moto.endpoint, BIG, 'big.bin');
     if (streamMoto.crc32c !== expectedCrc)
       throw new Error(`streamed CRC32C ${streamMoto.crc32c} differs from the uploaded ${expectedCrc}`);
-    const drainMoto = best(2, 'drain', moto.endpoint, BIG, 'big.bin');
-    const rawHash = best(3, 'raw-hash', String(bigMiB));
-    const streamLocal = best(3, 'stream-local', String(bigMiB));
+    const drainMoto = await best(2, 'drain', moto.endpoint, BIG, 'big.bin');
+    const rawHash = await best(3, 'raw-hash', String(bigMiB));
+    const streamLocal = await best(3, 'stream-local', String(bigMiB));
     if (streamLocal.crc32c !== expectedCrc || rawHash.crc32c !== expectedCrc)
       throw new Error('in-memory stream or raw hash computed a different CRC32C');
     const gbps = (r: ChildResult) => (bigMiB * MiB) / (r.ms / 1000) / 1e9;
@@ -222,6 +250,9 @@ export default async function bench(): Promise<void> {
       `  restore-validation: ${fmt(ours.ms / 1000, 2)} s, ${fmt(oursRate)} objects/s, peak RSS ${fmt(ours.maxRssMb)} MB, proven by ${JSON.stringify(ours.provenBy)}`,
       `  rclone check (baseline, --checkers 32): ${fmt(rcloneMs / 1000, 2)} s, ${fmt(rcloneRate)} objects/s, peak RSS ${fmt(rcloneRssMb)} MB`,
       `  requests: ${JSON.stringify(ours.requests)}`,
+      motoCpu0 !== undefined && motoCpu1 !== undefined && motoCpu2 !== undefined
+        ? `  moto's CPU per run (the server both wait on): ${fmt((motoCpu1 - motoCpu0) / 2000, 1)} s for restore-validation, ${fmt((motoCpu2 - motoCpu1) / 2000, 1)} s for rclone`
+        : "  moto's CPU per run: not readable here",
       '1b. the same comparison with trustListingEtags: false (every object proven from stored checksums)',
       `  restore-validation: ${fmt(noTrust.ms / 1000, 2)} s, ${fmt(objects / (noTrust.ms / 1000))} objects/s, CPU ${fmt(noTrust.cpuMs / 1000, 1)} s, peak RSS ${fmt(noTrust.maxRssMb)} MB, proven by ${JSON.stringify(noTrust.provenBy)}`,
       `  ${fmt(heads)} HeadObject calls: ${fmt(headCpuMs, 2)} ms CPU each in this process beyond the listing-only run`,

@@ -11,6 +11,7 @@ import type { MatchSubject } from './config/match';
 import { matchProfile } from './config/match';
 import { matchSchema } from './config/schema';
 import { reasonOf, UsageError } from './errors';
+import { extensionHostApi } from './extension-host';
 import { planNameFromArn } from './job';
 import type { LocalTarget } from './local';
 import { isResourceType } from './resource-types';
@@ -285,7 +286,10 @@ export const EXTENSION_API_GLOBAL = 'restore-validation.api';
 export async function loadCheckExtensions(files: readonly string[]): Promise<string[]> {
   if (files.length === 0) return [];
   const g = globalThis as Record<symbol, unknown>;
-  g[Symbol.for(EXTENSION_API_GLOBAL)] ??= (await import('./extension-host')).extensionHostApi();
+  // A static import: in a single-file Lambda bundle a dynamic import() saves no bytes, and the module
+  // it reaches is wrapped for lazy start-up, which keeps whole SDK client indexes (every command of
+  // client-backup, through job.ts) that tree-shaking would otherwise drop.
+  g[Symbol.for(EXTENSION_API_GLOBAL)] ??= extensionHostApi();
   const loaded: string[] = [];
   for (const file of files) {
     const path = resolve(file);

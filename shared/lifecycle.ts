@@ -15,6 +15,7 @@ import {
   IdempotencyConfig,
   makeIdempotent,
 } from '@aws-lambda-powertools/idempotency';
+import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
 import {
   BackupClient,
@@ -120,7 +121,6 @@ async function defaultPersistence(
   clients: Clients,
 ): Promise<BasePersistenceLayer | undefined> {
   if (!settings.idempotencyTable) return undefined;
-  const { DynamoDBPersistenceLayer } = await import('@aws-lambda-powertools/idempotency/dynamodb');
   return new DynamoDBPersistenceLayer({
     tableName: settings.idempotencyTable,
     awsSdkV3Client: clients.dynamodb,

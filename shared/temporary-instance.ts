@@ -251,6 +251,40 @@ function adapter(
   };
 }
 
+/*
+ * The six commands the adapter sends, each read from its client module by name, one object per
+ * client so a bundle keeps only the clients it uses. Handing the adapter a whole module namespace
+ * instead (or passing the namespace to a function) keeps every command, paginator and waiter of the
+ * client in each bundle that uses it: client-rds weighed 217 kB in the Aurora bundle against 96 kB in
+ * RDS's.
+ */
+const rdsCommands = {
+  DescribeDBClustersCommand: rds.DescribeDBClustersCommand,
+  DescribeDBInstancesCommand: rds.DescribeDBInstancesCommand,
+  CreateDBInstanceCommand: rds.CreateDBInstanceCommand,
+  DeleteDBInstanceCommand: rds.DeleteDBInstanceCommand,
+  DescribeOrderableDBInstanceOptionsCommand: rds.DescribeOrderableDBInstanceOptionsCommand,
+  ListTagsForResourceCommand: rds.ListTagsForResourceCommand,
+} as unknown as Commands;
+
+const docdbCommands = {
+  DescribeDBClustersCommand: docdb.DescribeDBClustersCommand,
+  DescribeDBInstancesCommand: docdb.DescribeDBInstancesCommand,
+  CreateDBInstanceCommand: docdb.CreateDBInstanceCommand,
+  DeleteDBInstanceCommand: docdb.DeleteDBInstanceCommand,
+  DescribeOrderableDBInstanceOptionsCommand: docdb.DescribeOrderableDBInstanceOptionsCommand,
+  ListTagsForResourceCommand: docdb.ListTagsForResourceCommand,
+} as unknown as Commands;
+
+const neptuneCommands = {
+  DescribeDBClustersCommand: neptune.DescribeDBClustersCommand,
+  DescribeDBInstancesCommand: neptune.DescribeDBInstancesCommand,
+  CreateDBInstanceCommand: neptune.CreateDBInstanceCommand,
+  DeleteDBInstanceCommand: neptune.DeleteDBInstanceCommand,
+  DescribeOrderableDBInstanceOptionsCommand: neptune.DescribeOrderableDBInstanceOptionsCommand,
+  ListTagsForResourceCommand: neptune.ListTagsForResourceCommand,
+} as unknown as Commands;
+
 /**
  * RDS (Aurora) control plane. The instance is private: PubliclyAccessible false. It is deleted with
  * SkipFinalSnapshot only: automated backups belong to the cluster, and DeleteAutomatedBackups does
@@ -261,7 +295,7 @@ export function rdsControlPlane(client: rds.RDSClient): InstanceControlPlane {
   return adapter(
     'rds',
     client as unknown as Sender,
-    rds as unknown as Commands,
+    rdsCommands,
     { PubliclyAccessible: false },
     { SkipFinalSnapshot: true },
   );
@@ -269,18 +303,12 @@ export function rdsControlPlane(client: rds.RDSClient): InstanceControlPlane {
 
 /** DocumentDB control plane (its instances have no public-access flag; they live in the cluster's VPC). */
 export function docdbControlPlane(client: docdb.DocDBClient): InstanceControlPlane {
-  return adapter('docdb', client as unknown as Sender, docdb as unknown as Commands, {}, {});
+  return adapter('docdb', client as unknown as Sender, docdbCommands, {}, {});
 }
 
 /** Neptune control plane. */
 export function neptuneControlPlane(client: neptune.NeptuneClient): InstanceControlPlane {
-  return adapter(
-    'neptune',
-    client as unknown as Sender,
-    neptune as unknown as Commands,
-    {},
-    { SkipFinalSnapshot: true },
-  );
+  return adapter('neptune', client as unknown as Sender, neptuneCommands, {}, { SkipFinalSnapshot: true });
 }
 
 /** The temporary instance could not be deleted: it would keep AWS Backup from deleting the cluster. */

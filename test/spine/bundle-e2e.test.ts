@@ -26,6 +26,8 @@ const RESTORED = 'awsbackup-restore-test-9c8b7a65';
 
 let moto: Moto;
 let fake: FakeBackupApi;
+/** The modules whose code is in the bundle (esbuild's metafile). */
+let bundled: string[] = [];
 
 async function invoke(event: unknown, configFile: string) {
   writeFileSync(join(dir, 'event.json'), JSON.stringify(event));
@@ -51,12 +53,19 @@ async function invoke(event: unknown, configFile: string) {
 }
 
 beforeAll(async () => {
-  await build({
+  const built = await build({
     ...esbuildOptions,
     entryPoints: [join(import.meta.dirname, '../../functions/s3/handler.ts')],
     outfile: bundle,
     logLevel: 'error',
+    metafile: true,
   });
+  // Inputs list every module esbuild read; what the bundle keeps is what has bytes in the output.
+  bundled = Object.values(built.metafile.outputs).flatMap((o) =>
+    Object.entries(o.inputs)
+      .filter(([, i]) => i.bytesInOutput > 0)
+      .map(([path]) => path),
+  );
   writeFileSync(
     driver,
     `const { handler } = await import(${JSON.stringify(bundle)});
@@ -137,6 +146,17 @@ describe('bundled S3 validator, end to end', () => {
     const verdicts = fake.finalVerdicts(String(event.detail.restoreJobId));
     expect(verdicts).toHaveLength(1);
     expect(verdicts[0]?.message).toMatch(/index-present failed: .*reports\/index\.json/);
+  });
+
+  it('carries the SDK commands it sends, not whole clients', () => {
+    // An aggregated client class (Backup.js, DynamoDB.js …) imports every command of its service: it
+    // is only bundled when a client's whole module is kept, as a dynamic import() or a module
+    // namespace handed around did (every Backup and DynamoDB command, ~73 kB per validator).
+    const aggregated = bundled.filter((p) =>
+      /@aws-sdk\/client-[a-z0-9-]+\/dist-es\/(?![A-Za-z0-9]*Client\.js$)[A-Z][A-Za-z0-9]*\.js$/.test(p),
+    );
+    expect(bundled.some((p) => p.includes('@aws-sdk/client-backup/dist-es/commands/'))).toBe(true);
+    expect(aggregated).toEqual([]);
   });
 
   it('rejects a malformed event without crashing the function', async () => {

@@ -52,6 +52,8 @@ function which(cmd: string, hint: string): string {
 
 export interface Moto {
   readonly endpoint: string;
+  /** The server's process id when this process started it (benchmarks read its CPU time). */
+  readonly pid?: number;
   reset(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -123,6 +125,7 @@ export async function spawnMoto(): Promise<Moto> {
   await waitFor('moto_server', async () => (await fetch(`${endpoint}/moto-api/`)).ok, 120_000, proc);
   return {
     endpoint,
+    pid: proc.pid,
     reset: async () => {
       await fetch(`${endpoint}/moto-api/reset`, { method: 'POST' });
     },
