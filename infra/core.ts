@@ -28,6 +28,7 @@ export interface AllowSpec {
   readonly sid: string;
   readonly actions: string[];
   readonly resources: string[];
+  /** @default - no conditions */
   readonly conditions?: Record<string, unknown>;
   /** Why this scope: shown as the cdk-nag acknowledgement reason when an action or resource holds a wildcard. */
   readonly why: string;
@@ -103,26 +104,43 @@ export interface NodeFunctionProps
  */
 export function nodeFunction(scope: Construct, id: string, props: NodeFunctionProps): nodejs.NodejsFunction {
   const { logRetention, roleDescription, ids, ...fnProps } = props;
-  const logGroup = new logs.LogGroup(scope, ids?.logs ?? `${id}Logs`, {
-    retention: logRetention,
-    removalPolicy: RemovalPolicy.DESTROY,
-  });
-  const role = new iam.Role(scope, ids?.role ?? `${id}Role`, {
-    assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-    ...(roleDescription ? { description: roleDescription } : {}),
-  });
-  logGroup.grantWrite(role);
+  const { logGroup, role } = ownLogsAndRole(
+    scope,
+    ids ?? { logs: `${id}Logs`, role: `${id}Role` },
+    logRetention,
+    roleDescription,
+  );
   return new nodejs.NodejsFunction(scope, id, {
     handler: 'handler',
     bundling: nodeBundling(),
     ...fnProps,
-    runtime: lambda.Runtime.NODEJS_24_X,
-    architecture: lambda.Architecture.ARM_64,
+    runtime: NODE_RUNTIME,
+    architecture: ARCHITECTURE,
     role,
     logGroup,
     projectRoot: PROJECT_ROOT,
     depsLockFilePath: DEPS_LOCK_FILE,
   });
+}
+
+/** The runtime and architecture of every function and layer. */
+export const NODE_RUNTIME = lambda.Runtime.NODEJS_24_X;
+export const ARCHITECTURE = lambda.Architecture.ARM_64;
+
+/** A function's own log group (destroyed with the stack) and a Lambda role that may write only to it. */
+export function ownLogsAndRole(
+  scope: Construct,
+  ids: { readonly logs: string; readonly role: string },
+  retention: logs.RetentionDays,
+  description?: string,
+): { logGroup: logs.LogGroup; role: iam.Role } {
+  const logGroup = new logs.LogGroup(scope, ids.logs, { retention, removalPolicy: RemovalPolicy.DESTROY });
+  const role = new iam.Role(scope, ids.role, {
+    assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+    ...(description ? { description } : {}),
+  });
+  logGroup.grantWrite(role);
+  return { logGroup, role };
 }
 
 /** `functions/<path>` of the project, for {@link NodeFunctionProps.entry}. */
