@@ -13,6 +13,7 @@ const READ_TABLE = [
 export const dynamodb: ValidatorTypeSpec = {
   timeoutMinutes: 10,
   database: false,
+  compareSource: 'table',
   statements: ({ access }) => [
     ...statement(
       'ReadRestoredAndSourceTables',

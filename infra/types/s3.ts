@@ -39,6 +39,7 @@ export function s3KmsDecrypt(buckets: readonly string[], keyArns?: readonly stri
 export const s3: ValidatorTypeSpec = {
   timeoutMinutes: 10,
   database: false,
+  compareSource: 'bucket',
   statements: ({ access, s3KmsKeyArns }) => {
     const buckets = comparedBuckets(access.sourceBuckets);
     const why = `restored buckets (named ${RESTORE_TEST_PREFIX}-<generated id>) and the source buckets the config's compare checks name (match.sourceResourceArn)`;

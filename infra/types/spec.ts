@@ -20,6 +20,9 @@ export interface TypeContext {
   readonly fileSystemHelper?: FileSystemHelperSettings;
 }
 
+/** What a type's `compare` checks read besides the restored resource. */
+export type CompareSource = 'bucket' | 'table';
+
 /** The CDK side of one validator type. */
 export interface ValidatorTypeSpec {
   /**
@@ -41,6 +44,13 @@ export interface ValidatorTypeSpec {
    * names. Custom validators of the type get them too.
    */
   readonly statements: (ctx: TypeContext) => AllowSpec[];
+  /**
+   * What `compare` checks of this type read besides the restored resource: source buckets (names or
+   * patterns from `compare.sourceBucket` / `match.sourceResourceArn`) or source tables. The config's
+   * sources land in `ConfigAccess.sourceBuckets` / `sourceTables` for the statements to scope.
+   * @default - none (compare checks read only manifests)
+   */
+  readonly compareSource?: CompareSource;
   /** Statements only the built-in validator needs (settings-dependent). @default - none */
   readonly extraStatements?: (ctx: TypeContext) => AllowSpec[];
   /** Environment only the built-in validator reads. @default - none */
