@@ -11,8 +11,7 @@ import {
   Duration,
   aws_lambda_destinations as destinations,
   type aws_ec2 as ec2,
-  type aws_events as events,
-  aws_events as eventsLib,
+  aws_events as events,
   type aws_iam as iam,
   type aws_logs as logs,
   type aws_lambda_nodejs as nodejs,
@@ -106,7 +105,6 @@ export class ValidatorFunction extends Construct {
     const spec = VALIDATOR_TYPE_SPECS[type];
     const served = RESOURCE_TYPES_BY_VALIDATOR[type];
     const inVpc = Boolean(host.vpc && host.securityGroup) && spec.database;
-    const copyConfig = `cp ${JSON.stringify(props.bundledConfigFile)} `;
     this.function = nodeFunction(this, 'Default', {
       ids: { logs: 'Logs', role: 'Role' },
       roleDescription: `restore-validation ${type} validator`,
@@ -116,7 +114,7 @@ export class ValidatorFunction extends Construct {
       timeout: props.timeout ?? Duration.minutes(spec.timeoutMinutes),
       logRetention: host.logRetention,
       bundling: nodeBundling((inputDir, outputDir) => [
-        `${copyConfig}${JSON.stringify(join(outputDir, props.bundledConfigName))}`,
+        `cp ${JSON.stringify(props.bundledConfigFile)} ${JSON.stringify(join(outputDir, props.bundledConfigName))}`,
         ...(spec.afterBundling?.(inputDir, outputDir) ?? []),
       ]),
       environment: { ...host.environment, ...spec.environment?.(context) },
@@ -132,7 +130,7 @@ export class ValidatorFunction extends Construct {
     for (const s of typeStatementsFor(type, context)) allow(this.role, s);
     for (const s of spec.extraStatements?.(context) ?? []) allow(this.role, s);
 
-    this.rule = new eventsLib.Rule(this, 'RestoreCompletedRule', {
+    this.rule = new events.Rule(this, 'RestoreCompletedRule', {
       description: `Restore Job State Change COMPLETED for ${served.join(', ')} → ${type} validator`,
       eventPattern: eventPatternFor(type, host.restoreTestingPlanArns),
     });
