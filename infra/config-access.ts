@@ -1,11 +1,14 @@
 /**
  * What the validated config says each validator must be allowed to reach: the secrets it names,
  * the Lambda functions of `lambda` checks, the source buckets/tables of `compare` checks, manifest
- * objects and IAM database users. Pure (no CDK) so it is unit-testable; the construct turns it into
- * IAM statements scoped to exactly these resources.
+ * objects and IAM database users. Which types compare with source buckets or tables is their record's
+ * `compareSource` (infra/types). Synthesizes nothing, so it is unit-testable; the construct turns it
+ * into IAM statements scoped to exactly these resources.
  */
 import type { Config, Profile } from '../shared/config';
 import { VALIDATOR_TYPES, type ValidatorType, validatorTypeFor } from '../shared/resource-types';
+import { VALIDATOR_TYPE_SPECS } from './types';
+import type { CompareSource } from './types/spec';
 
 /** Resources one validator type needs, from the config. ARN patterns use IAM wildcards only. */
 export interface ConfigAccess {
@@ -71,11 +74,11 @@ export function secretResourcePatterns(arn: string): string[] {
 
 function sourceNames(
   profile: Profile,
-  service: 's3' | 'dynamodb',
+  kind: CompareSource,
   access: ConfigAccess,
   explicit: string | undefined,
 ): void {
-  const target = service === 's3' ? access.sourceBuckets : access.sourceTables;
+  const target = kind === 'bucket' ? access.sourceBuckets : access.sourceTables;
   if (explicit) {
     target.push(explicit);
     return;
@@ -83,7 +86,7 @@ function sourceNames(
   const globs = list(profile.match.sourceResourceArn);
   if (globs.length === 0) {
     access.broadened.push(
-      `profile "${profile.name}": a compare check without match.sourceResourceArn can read any ${service === 's3' ? 'bucket' : 'table'}`,
+      `profile "${profile.name}": a compare check without match.sourceResourceArn can read any ${kind}`,
     );
     target.push('*');
     return;
@@ -95,7 +98,7 @@ function sourceNames(
       target.push('*');
       continue;
     }
-    target.push(service === 's3' ? pattern.replace(/^arn:[^:]*:s3:::/, '') : pattern);
+    target.push(kind === 'bucket' ? pattern.replace(/^arn:[^:]*:s3:::/, '') : pattern);
   }
 }
 
@@ -128,8 +131,11 @@ export function configAccess(config: Config): Record<ValidatorType, ConfigAccess
           if (cmp.with === 'manifest' && cmp.manifest) {
             const m = /^s3:\/\/([^/]+)\/(.+)$/.exec(cmp.manifest);
             if (m?.[1] && m[2]) access.manifests.push({ bucket: m[1], key: m[2] });
-          } else if (type === 's3') sourceNames(profile, 's3', access, cmp.sourceBucket);
-          else if (type === 'dynamodb') sourceNames(profile, 'dynamodb', access, cmp.sourceTable);
+          } else {
+            const kind = VALIDATOR_TYPE_SPECS[type].compareSource;
+            if (kind)
+              sourceNames(profile, kind, access, kind === 'bucket' ? cmp.sourceBucket : cmp.sourceTable);
+          }
         }
       }
     }

@@ -35,6 +35,7 @@ import {
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { METRICS_NAMESPACE } from '../../shared/metrics';
+import { allow } from '../core';
 
 /** The event pattern of every restore-job state change (the validators' trigger). */
 export const RESTORE_JOB_EVENT_PATTERN: events.EventPattern = {
@@ -87,11 +88,15 @@ export class RestoreEventForwarding extends Construct {
 export interface CentralEvidenceReceiverProps {
   /** Accounts whose stacks forward events and write evidence here (12 digits each). */
   readonly memberAccountIds: readonly string[];
-  /** The central evidence bucket: member accounts may write below `<account>/`. */
+  /**
+   * The central evidence bucket: member accounts may write below `<account>/`.
+   * @default - no bucket policy is added
+   */
   readonly evidenceBucket?: s3.IBucket;
   /**
    * The central evidence index: member accounts may index their records in it. It must not be
    * encrypted with the AWS managed key (`aws/dynamodb`): DynamoDB refuses cross-account access then.
+   * @default - no table resource policy is added
    */
   readonly evidenceTable?: dynamodb.Table;
   /** @default - generated */
@@ -163,16 +168,11 @@ export class CentralReadRole extends Construct {
       description: 'restore-validation: the central reconciler lists restore jobs here (report only)',
       maxSessionDuration: Duration.hours(1),
     });
-    this.role.addToPolicy(
-      new iam.PolicyStatement({
-        sid: 'ListRestoreJobs',
-        actions: ['backup:ListRestoreJobs'],
-        resources: ['*'],
-      }),
-    );
-    Validations.of(this.role).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'ListRestoreJobs: AWS Backup has no resource-level permissions for it, Resource must be *',
+    allow(this.role, {
+      sid: 'ListRestoreJobs',
+      actions: ['backup:ListRestoreJobs'],
+      resources: ['*'],
+      why: 'AWS Backup has no resource-level permissions for it, Resource must be *',
     });
   }
 }

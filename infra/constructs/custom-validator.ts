@@ -14,19 +14,12 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import {
   AssetHashType,
-  aws_cloudwatch as cloudwatch,
-  aws_cloudwatch_actions as cwActions,
   DockerImage,
   Duration,
   aws_lambda_destinations as destinations,
-  type aws_ec2 as ec2,
   aws_events as events,
-  aws_iam as iam,
+  type aws_iam as iam,
   aws_lambda as lambda,
-  aws_logs as logs,
-  RemovalPolicy,
-  type aws_sns as sns,
-  type aws_sqs as sqs,
   aws_events_targets as targets,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
@@ -36,6 +29,8 @@ import { matchSchema } from '../../shared/config/index';
 import { EXTENSIONS_ENV, VALIDATOR_CLAIMS_ENV, type ValidatorClaim } from '../../shared/extend';
 import { type ResourceType, type ValidatorType, validatorTypeFor } from '../../shared/resource-types';
 import { BUNDLE_FILE, esbuildOptions, PROJECT_ROOT } from '../bundling';
+import { ARCHITECTURE, NODE_RUNTIME, onceAlarm, ownLogsAndRole } from '../core';
+import { restoreCompletedPattern, type ValidatorHost } from './validator-function';
 
 /** Which restore jobs a custom validator takes: the keys and globs of a profile's `match`; resourceType is required. */
 export type ValidatorMatch = Omit<Match, 'resourceType'> & {
@@ -79,28 +74,17 @@ export interface AddCheckProps {
 }
 
 /** What the main construct shares with its extensions (built once in its constructor). */
-export interface ExtensionHost {
+export interface ExtensionHost extends ValidatorHost {
   readonly scope: Construct;
-  readonly environment: Readonly<Record<string, string>>;
   /** The validated config, as JSON, copied into each bundle like the built-ins'. */
   readonly bundledConfigFile: string;
   readonly bundledConfigName: string;
-  readonly dlq: sqs.IQueue;
-  readonly alarmTopic: sns.ITopic;
-  readonly maxEventAge: Duration;
-  readonly asyncRetryAttempts: number;
-  readonly eventRetryAttempts: number;
-  readonly logRetention: logs.RetentionDays;
+  /** Memory of a custom validator unless it says. */
   readonly memorySize: number;
+  /** Timeout of a custom validator unless it says. */
   readonly timeout: Duration;
-  readonly restoreTestingPlanArns?: readonly string[];
-  readonly vpc?: ec2.IVpc;
-  readonly vpcSubnets?: ec2.SubnetSelection;
-  readonly securityGroup?: ec2.ISecurityGroup;
   /** Built-in validator functions (they receive the claims and check extensions). */
   readonly builtIns: Readonly<Partial<Record<ValidatorType, lambda.Function>>>;
-  /** The lifecycle's permissions (Backup, idempotency, topic, evidence, VPC ENIs). */
-  grantCommon(role: iam.Role, inVpc: boolean): void;
   /** The built-in type's read permissions, scoped by the config. */
   grantType(role: iam.Role, type: ValidatorType): void;
 }
@@ -273,15 +257,13 @@ export class CustomValidator extends Construct {
     const registry = registryOf(host);
     this.claim = { validator: name, match: matchSchema.parse(props.match) };
 
-    const logGroup = new logs.LogGroup(this, 'Logs', {
-      retention: host.logRetention,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
-    this.role = new iam.Role(this, 'Role', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: `restore-validation custom validator ${name}`,
-    });
-    logGroup.grantWrite(this.role);
+    const { logGroup, role } = ownLogsAndRole(
+      this,
+      { logs: 'Logs', role: 'Role' },
+      host.logRetention,
+      `restore-validation custom validator ${name}`,
+    );
+    this.role = role;
     const inVpc = Boolean(props.inVpc);
     host.grantCommon(this.role, inVpc);
     for (const type of new Set(
@@ -298,8 +280,8 @@ export class CustomValidator extends Construct {
         copyFileSync(host.bundledConfigFile, join(out, host.bundledConfigName));
       }),
       handler: `${basename(BUNDLE_FILE, extname(BUNDLE_FILE))}.handler`,
-      runtime: lambda.Runtime.NODEJS_24_X,
-      architecture: lambda.Architecture.ARM_64,
+      runtime: NODE_RUNTIME,
+      architecture: ARCHITECTURE,
       memorySize: props.memorySize ?? host.memorySize,
       timeout: props.timeout ?? host.timeout,
       role: this.role,
@@ -319,15 +301,7 @@ export class CustomValidator extends Construct {
 
     this.rule = new events.Rule(this, 'RestoreCompletedRule', {
       description: `Restore Job State Change COMPLETED for ${resourceTypes.join(', ')} → custom validator ${name}`,
-      eventPattern: {
-        source: ['aws.backup'],
-        detailType: ['Restore Job State Change'],
-        detail: {
-          status: ['COMPLETED'],
-          resourceType: resourceTypes,
-          ...(host.restoreTestingPlanArns ? { restoreTestingPlanArn: [...host.restoreTestingPlanArns] } : {}),
-        },
-      },
+      eventPattern: restoreCompletedPattern(resourceTypes, host.restoreTestingPlanArns),
     });
     this.rule.addTarget(
       new targets.LambdaFunction(this.function, {
@@ -336,14 +310,13 @@ export class CustomValidator extends Construct {
         maxEventAge: host.maxEventAge,
       }),
     );
-    new cloudwatch.Alarm(this, 'ErrorsAlarm', {
-      alarmDescription: `The custom validator ${name} Lambda failed (the lifecycle turns failures into verdicts, so this is a crash or an init error).`,
-      metric: this.function.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    }).addAlarmAction(new cwActions.SnsAction(host.alarmTopic));
+    onceAlarm(
+      this,
+      'ErrorsAlarm',
+      `The custom validator ${name} Lambda failed (the lifecycle turns failures into verdicts, so this is a crash or an init error).`,
+      this.function.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
+      host.alarmTopic,
+    );
 
     registry.claims.push(this.claim);
     registry.functions.push(this.function);
@@ -382,8 +355,8 @@ export class CheckExtension extends Construct {
     const shim = join(PROJECT_ROOT, 'shared', 'extension-api.ts');
     this.layer = new lambda.LayerVersion(this, 'Layer', {
       description: `restore-validation check extension ${basename(entry)}`,
-      compatibleRuntimes: [lambda.Runtime.NODEJS_24_X],
-      compatibleArchitectures: [lambda.Architecture.ARM_64],
+      compatibleRuntimes: [NODE_RUNTIME],
+      compatibleArchitectures: [ARCHITECTURE],
       code: bundledAsset(dirname(entry), (out) => {
         mkdirSync(join(out, EXTENSIONS_DIR), { recursive: true });
         localBundle(out, {

@@ -9,16 +9,14 @@
  * lets it start executions).
  * @see https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html
  */
-import { join } from 'node:path';
 import {
   Duration,
   aws_ec2 as ec2,
   aws_events as events,
   aws_iam as iam,
-  aws_lambda as lambda,
+  type aws_lambda as lambda,
   aws_logs as logs,
-  aws_lambda_nodejs as nodejs,
-  RemovalPolicy,
+  type aws_lambda_nodejs as nodejs,
   Stack,
   aws_stepfunctions as sfn,
   aws_events_targets as targets,
@@ -32,7 +30,7 @@ import {
   DEFAULT_INSTANCE_TYPE,
 } from '../../functions/ebs/flow';
 import { CREATED_BY_TAG, RESTORE_TEST_TAG } from '../../shared/guard';
-import { cdkBundlingFields, DEPS_LOCK_FILE, PROJECT_ROOT } from '../bundling';
+import { allow, functionEntry, nodeBundling, nodeFunction } from '../core';
 import { stateMachineLogGroup } from '../log-groups';
 import { nagFlatten } from '../nag';
 
@@ -147,42 +145,17 @@ export class EbsHelper extends Construct {
       props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
     ).subnetIds;
 
-    const bundling = (
-      afterBundling?: (inputDir: string, outputDir: string) => string[],
-    ): nodejs.BundlingOptions => ({
-      ...cdkBundlingFields(),
-      format: nodejs.OutputFormat.ESM,
-      logLevel: nodejs.LogLevel.WARNING,
-      ...(afterBundling
-        ? { commandHooks: { beforeBundling: () => [], beforeInstall: () => [], afterBundling } }
-        : {}),
-    });
-
     // --- steps Lambda ----------------------------------------------------------------------------
-    const stepsLogs = new logs.LogGroup(this, 'StepsLogs', {
-      retention,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
     // Own roles with only their log group, not AWSLambdaBasicExecutionRole (which writes to any group).
-    const stepsRole = new iam.Role(this, 'StepsRole', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: 'restore-validation EBS helper flow steps',
-    });
-    stepsLogs.grantWrite(stepsRole);
-    this.stepsFunction = new nodejs.NodejsFunction(this, 'Steps', {
-      role: stepsRole,
+    this.stepsFunction = nodeFunction(this, 'Steps', {
+      roleDescription: 'restore-validation EBS helper flow steps',
       description: 'EBS helper flow steps: launch, attach, SSM mount check, detach, terminate, report',
-      entry: join(PROJECT_ROOT, 'functions', 'ebs', 'steps.ts'),
-      handler: 'handler',
-      runtime: lambda.Runtime.NODEJS_24_X,
-      architecture: lambda.Architecture.ARM_64,
+      entry: functionEntry('ebs', 'steps.ts'),
       memorySize: 256,
       timeout: Duration.minutes(2),
-      logGroup: stepsLogs,
-      projectRoot: PROJECT_ROOT,
-      depsLockFilePath: DEPS_LOCK_FILE,
+      logRetention: retention,
       // The mount-check program ships next to the handler as one CommonJS file for plain node.
-      bundling: bundling((inputDir, outputDir) => [
+      bundling: nodeBundling((inputDir, outputDir) => [
         `"${inputDir}/node_modules/.bin/esbuild" "${inputDir}/functions/ebs/mount-check/main.ts" --bundle --platform=node --format=cjs --target=node18 --minify --legal-comments=none --log-level=warning --outfile="${outputDir}/mount-check.cjs"`,
       ]),
       environment: {
@@ -190,30 +163,18 @@ export class EbsHelper extends Construct {
         POWERTOOLS_SERVICE_NAME: 'restore-validation',
       },
     });
+    const stepsRole = this.stepsFunction.role as iam.Role;
     const ownedByUs = { Null: { [`aws:ResourceTag/${CREATED_BY_TAG}`]: 'false' } };
     const restoreTest = { Null: { [`aws:ResourceTag/${RESTORE_TEST_TAG}`]: 'false' } };
-    const allow = (
-      role: iam.Role,
+    const grant = (
+      role: iam.IRole,
       sid: string,
       actions: string[],
       resources: string[],
       why: string,
       conditions?: Record<string, unknown>,
-    ) => {
-      role.addToPrincipalPolicy(
-        new iam.PolicyStatement({ sid, actions, resources, ...(conditions ? { conditions } : {}) }),
-      );
-      // Each wildcard is acknowledged with this statement's reason, so waivers are exactly as broad as the statements.
-      for (const flat of new Set(
-        resources.map((x) => nagFlatten(stack.resolve(x))).filter((x) => x.includes('*')),
-      )) {
-        Validations.of(role).acknowledge({
-          id: `AwsSolutions-IAM5[Resource::${flat}]`,
-          reason: `${sid}: ${why}`,
-        });
-      }
-    };
-    allow(
+    ) => allow(role, { sid, actions, resources, why, ...(conditions ? { conditions } : {}) });
+    grant(
       stepsRole,
       'Describe',
       [
@@ -228,7 +189,7 @@ export class EbsHelper extends Construct {
       ['*'],
       'Describe/Get and CancelCommand support no resource-level permissions',
     );
-    allow(
+    grant(
       stepsRole,
       'LaunchTaggedHelper',
       ['ec2:RunInstances'],
@@ -236,7 +197,7 @@ export class EbsHelper extends Construct {
       `only instances and their root volumes created with the ${CREATED_BY_TAG} tag (aws:RequestTag condition)`,
       { Null: { [`aws:RequestTag/${CREATED_BY_TAG}`]: 'false' } },
     );
-    allow(
+    grant(
       stepsRole,
       'LaunchHelperFrom',
       ['ec2:RunInstances'],
@@ -248,7 +209,7 @@ export class EbsHelper extends Construct {
       ],
       'the AMI comes from the SSM parameter at run time; subnets are those of the helper VPC',
     );
-    allow(
+    grant(
       stepsRole,
       'TagAtLaunch',
       ['ec2:CreateTags'],
@@ -258,7 +219,7 @@ export class EbsHelper extends Construct {
         StringEquals: { 'ec2:CreateAction': 'RunInstances' },
       },
     );
-    allow(
+    grant(
       stepsRole,
       'AttachRestoredVolumes',
       ['ec2:AttachVolume', 'ec2:DetachVolume'],
@@ -266,7 +227,7 @@ export class EbsHelper extends Construct {
       `only volumes tagged ${RESTORE_TEST_TAG}`,
       restoreTest,
     );
-    allow(
+    grant(
       stepsRole,
       'AttachToOurHelpers',
       ['ec2:AttachVolume', 'ec2:DetachVolume', 'ec2:TerminateInstances'],
@@ -274,7 +235,7 @@ export class EbsHelper extends Construct {
       `only instances tagged ${CREATED_BY_TAG}`,
       ownedByUs,
     );
-    allow(
+    grant(
       stepsRole,
       'RunMountCheckOnOurHelpers',
       ['ssm:SendCommand'],
@@ -285,7 +246,7 @@ export class EbsHelper extends Construct {
       },
     );
     // As CDK's Volume.grantAttachVolume: EC2 creates a grant on the volume's key for the attachment.
-    allow(
+    grant(
       stepsRole,
       'AttachEncryptedVolumes',
       ['kms:CreateGrant'],
@@ -296,30 +257,28 @@ export class EbsHelper extends Construct {
         StringEquals: { 'kms:ViaService': `ec2.${r}.amazonaws.com` },
       },
     );
-    stepsRole.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        sid: 'RunShellScript',
-        actions: ['ssm:SendCommand'],
-        resources: [`arn:${p}:ssm:${r}::document/AWS-RunShellScript`],
-      }),
+    grant(
+      stepsRole,
+      'RunShellScript',
+      ['ssm:SendCommand'],
+      [`arn:${p}:ssm:${r}::document/AWS-RunShellScript`],
+      'the AWS-owned shell document only',
     );
-    stepsRole.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        sid: 'ReadAmiParameter',
-        actions: ['ssm:GetParameter'],
-        resources: [
-          `arn:${p}:ssm:${r}:${amiParameter.startsWith('/aws/') ? '' : a}:parameter${amiParameter}`,
-        ],
-      }),
+    grant(
+      stepsRole,
+      'ReadAmiParameter',
+      ['ssm:GetParameter'],
+      [`arn:${p}:ssm:${r}:${amiParameter.startsWith('/aws/') ? '' : a}:parameter${amiParameter}`],
+      'the helper AMI parameter only',
     );
-    stepsRole.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        sid: 'PassHelperRole',
-        actions: ['iam:PassRole'],
-        resources: [this.helperRole.roleArn],
-      }),
+    grant(
+      stepsRole,
+      'PassHelperRole',
+      ['iam:PassRole'],
+      [this.helperRole.roleArn],
+      "the helper instances' own role only",
     );
-    allow(
+    grant(
       stepsRole,
       'PostVerdict',
       // GetRestoreJobMetadata: the final step reads the job again for its evidence record.
@@ -461,28 +420,13 @@ export class EbsHelper extends Construct {
     });
 
     // --- janitor -----------------------------------------------------------------------------------
-    const janitorLogs = new logs.LogGroup(this, 'JanitorLogs', {
-      retention,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
-    const janitorRole = new iam.Role(this, 'JanitorRole', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: 'restore-validation EBS helper janitor',
-    });
-    janitorLogs.grantWrite(janitorRole);
-    this.janitor = new nodejs.NodejsFunction(this, 'Janitor', {
-      role: janitorRole,
+    this.janitor = nodeFunction(this, 'Janitor', {
+      roleDescription: 'restore-validation EBS helper janitor',
       description: 'Terminates EBS helpers past their deadline after detaching restore-test volumes',
-      entry: join(PROJECT_ROOT, 'functions', 'ebs', 'janitor.ts'),
-      handler: 'handler',
-      runtime: lambda.Runtime.NODEJS_24_X,
-      architecture: lambda.Architecture.ARM_64,
+      entry: functionEntry('ebs', 'janitor.ts'),
       memorySize: 256,
       timeout: Duration.minutes(5),
-      logGroup: janitorLogs,
-      projectRoot: PROJECT_ROOT,
-      depsLockFilePath: DEPS_LOCK_FILE,
-      bundling: bundling(),
+      logRetention: retention,
       environment: {
         POWERTOOLS_SERVICE_NAME: 'restore-validation',
         // The janitor terminates only instances launched with these (a copied tag is not enough).
@@ -490,14 +434,15 @@ export class EbsHelper extends Construct {
         EBS_HELPER_INSTANCE_PROFILE: this.instanceProfile.instanceProfileName,
       },
     });
-    allow(
+    const janitorRole = this.janitor.role as iam.Role;
+    grant(
       janitorRole,
       'Describe',
       ['ec2:DescribeInstances', 'ec2:DescribeVolumes'],
       ['*'],
       'Describe actions support no resource-level permissions',
     );
-    allow(
+    grant(
       janitorRole,
       'DetachRestoredVolumes',
       ['ec2:DetachVolume'],
@@ -505,7 +450,7 @@ export class EbsHelper extends Construct {
       `only volumes tagged ${RESTORE_TEST_TAG}`,
       restoreTest,
     );
-    allow(
+    grant(
       janitorRole,
       'CleanOurHelpers',
       ['ec2:DetachVolume', 'ec2:TerminateInstances'],
@@ -544,18 +489,12 @@ export class EbsHelper extends Construct {
     // The helper's deadline must fall inside the job's validation window (the selection's hours).
     const stack = Stack.of(this);
     const plans = `arn:${stack.partition}:backup:${stack.region}:${stack.account}:restore-testing-plan:*`;
-    validator.addToRolePolicy(
-      new iam.PolicyStatement({
+    if (validator.role)
+      allow(validator.role, {
         sid: 'ReadValidationWindow',
         actions: ['backup:ListRestoreTestingSelections'],
         resources: [plans],
-      }),
-    );
-    if (validator.role)
-      Validations.of(validator.role).acknowledge({
-        id: `AwsSolutions-IAM5[Resource::${nagFlatten(stack.resolve(plans))}]`,
-        reason:
-          'ReadValidationWindow: the restore job names its plan only at run time; read-only listing of its selections',
+        why: 'the restore job names its plan only at run time; read-only listing of its selections',
       });
   }
 }

@@ -7,7 +7,7 @@
 import { Aws, Token } from 'aws-cdk-lib';
 import { RESTORE_TEST_PREFIX, RESTORE_TEST_TAG } from '../../shared/guard';
 import type { ValidatorType } from '../../shared/resource-types';
-import type { AllowSpec } from '../restore-validation';
+import type { AllowSpec } from '../core';
 
 /** The operator's helper instance for EFS/FSx content checks. */
 export interface FileSystemHelperSettings {

@@ -22,16 +22,14 @@ import {
   Duration,
   aws_dynamodb as dynamodb,
   aws_events as events,
-  aws_iam as iam,
-  aws_kms as kms,
-  aws_lambda as lambda,
+  type aws_iam as iam,
+  type aws_lambda as lambda,
   aws_logs as logs,
-  aws_lambda_nodejs as nodejs,
+  type aws_lambda_nodejs as nodejs,
   RemovalPolicy,
   Stack,
   aws_s3 as s3,
-  aws_sns as sns,
-  Token,
+  type aws_sns as sns,
   aws_events_targets as targets,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
@@ -43,7 +41,8 @@ import {
 import { CREATED_BY_TAG, RESTORE_TEST_TAG } from '../../shared/guard';
 import { METRIC, METRICS_NAMESPACE, METRICS_SERVICE } from '../../shared/metrics';
 import type { ValidatorType } from '../../shared/resource-types';
-import { cdkBundlingFields, DEPS_LOCK_FILE, PROJECT_ROOT } from '../bundling';
+import { PROJECT_ROOT } from '../bundling';
+import { allow, encryptedAlarmTopic, grantPublish, nodeFunction } from '../core';
 import {
   CENTRAL_EVENT_BUS_NAME,
   CentralEvidenceReceiver,
@@ -54,151 +53,10 @@ import {
   RestoreEventForwarding,
   TABLE_ARN,
 } from './central';
+import { restoreValidationDashboard, restoreValidationMetric } from './dashboard';
+import { OperationsPropsError, type RestoreValidationOperationsProps } from './operations-props';
 
-export interface RestoreValidationOperationsProps {
-  /**
-   * Topic for alarms and FAILED/TIMED_OUT notifications.
-   * @default - a topic encrypted with a new customer managed key (rotation on)
-   */
-  readonly alarmTopic?: sns.ITopic;
-  /**
-   * S3 Object Lock default retention for evidence records: no one (GOVERNANCE: no one without
-   * `s3:BypassGovernanceRetention`) can delete or overwrite a record version before it ends.
-   * Object Lock can only be enabled when the bucket is created.
-   * @default - no Object Lock
-   */
-  readonly objectLockRetention?: Duration;
-  /**
-   * @default 'GOVERNANCE'
-   */
-  readonly objectLockMode?: 'GOVERNANCE' | 'COMPLIANCE';
-  /**
-   * Delete evidence records (and index items) this long after they were written.
-   * @default - kept forever (moved to Glacier Instant Retrieval after 90 days)
-   */
-  readonly evidenceRetention?: Duration;
-  /**
-   * Key prefix of evidence records in the bucket (`EVIDENCE_PREFIX`).
-   * @default 'evidence/'
-   */
-  readonly evidencePrefix?: string;
-  /**
-   * What happens to the evidence bucket and table when the stack is deleted.
-   * @default RemovalPolicy.RETAIN (evidence is what an auditor asks for)
-   */
-  readonly removalPolicy?: RemovalPolicy;
-  /**
-   * How often the reconciler runs. The "reconciler stopped" alarm fires after two missed runs.
-   * @default Duration.minutes(30)
-   */
-  readonly reconcilerSchedule?: Duration;
-  /**
-   * Plans the reconciler looks at (`RECONCILER_PLAN_ARNS`).
-   * @default - every restore testing plan of the account and region
-   */
-  readonly restoreTestingPlanArns?: readonly string[];
-  /**
-   * Extra reconciler settings (`RECONCILER_LOOKBACK_HOURS`, `RECONCILER_GRACE_MINUTES`,
-   * `RECONCILER_CLOSE_MARGIN_MINUTES`, …; see functions/reconciler/settings.ts).
-   * @default - the reconciler's defaults
-   */
-  readonly reconcilerEnvironment?: Readonly<Record<string, string>>;
-  /**
-   * Each reconciler pass deletes temporary DB instances (Aurora, DocumentDB, Neptune) that a
-   * validator created and could not delete (a Lambda killed at its timeout): tagged
-   * `restore-validation:created-by`, in a restore-test cluster, and whose validation ended or that
-   * are older than an hour. Such an instance keeps running and keeps AWS Backup from deleting the
-   * restored cluster.
-   * @default true
-   */
-  readonly sweepTemporaryInstances?: boolean;
-  /**
-   * Regions of this account that run restore tests but have no stack: the reconciler lists their
-   * restore jobs and alarms on any left without a verdict (`RECONCILER_WATCH_REGIONS`).
-   * @default - none
-   */
-  readonly watchRegions?: readonly string[];
-  /**
-   * Alarm when at least this many protected resources got no restore job in the look-back period.
-   * @default 1
-   */
-  readonly untestedResourcesThreshold?: number;
-  /**
-   * Folder holding `reconciler/handler.ts`.
-   * @default '<project>/functions'
-   */
-  readonly functionsDir?: string;
-  /**
-   * @default logs.RetentionDays.THREE_MONTHS
-   */
-  readonly logRetention?: logs.RetentionDays;
-  /**
-   * Central evidence account: besides its own bucket, the stack grants nothing extra, but the
-   * validators and reconciler write to this bucket instead (`EVIDENCE_BUCKET`), under
-   * `<account>/<region>/` prefixes. The central bucket's policy must allow the member roles
-   * (docs/operations.md shows it). When set, no local evidence bucket/table is created.
-   * @default - a local evidence bucket and table
-   */
-  readonly centralEvidence?: {
-    readonly bucketName: string;
-    /** Central index table ARN (cross-account DynamoDB needs a resource policy on it). */
-    readonly tableArn?: string;
-  };
-  /**
-   * Member stack: forward this account's restore-job events to the central account's bus
-   * (rule + encrypted DLQ + a role allowed `events:PutEvents` on that bus only).
-   * @default - no forwarding
-   */
-  readonly forwardEventsTo?: { readonly eventBusArn: string };
-  /**
-   * Member stack: link this account's `RestoreValidation` metrics (that namespace only) to the
-   * central account's CloudWatch cross-account observability sink in the same region (the central
-   * stack's `CentralMetricsSinkArn` output), so the central dashboard shows every member.
-   * @default - metrics stay in this account
-   */
-  readonly forwardMetricsTo?: { readonly sinkArn: string };
-  /**
-   * Central stack: an event bus that accepts PutEvents from exactly these accounts, a bucket
-   * policy letting each write evidence under its own `<account>/` prefix, a resource policy on the
-   * index table letting them index it, a metrics sink they may link to, and an organization row on
-   * the dashboard (one line per member account).
-   * @default - no central bus
-   */
-  readonly centralEventBus?: {
-    readonly memberAccountIds: readonly string[];
-    /** @default 'restore-validation-central' */
-    readonly eventBusName?: string;
-    /** How long the bus archive keeps forwarded events. @default Duration.days(400) */
-    readonly eventArchiveRetention?: Duration;
-  };
-  /**
-   * Member stack: create the role the central reconciler assumes here (`backup:ListRestoreJobs`
-   * only, trusting exactly that reconciler role).
-   * @default - no role
-   */
-  readonly centralReconciler?: { readonly reconcilerRoleArn: string; readonly roleName?: string };
-  /**
-   * Central stack: roles (one per member account) the reconciler assumes to list that account's
-   * restore jobs and report the ones left without a verdict (`RECONCILER_MEMBER_ROLE_ARNS`).
-   * Report only: nothing is posted or invoked in a member account. Each role needs
-   * `backup:ListRestoreJobs` and a trust policy naming the central reconciler role.
-   * @default - none
-   */
-  readonly memberAccounts?: readonly { readonly roleArn: string }[];
-  /**
-   * Regions the reconciler lists in each member account (`RECONCILER_MEMBER_REGIONS`).
-   * @default - `watchRegions` plus the stack's own region
-   */
-  readonly memberRegions?: readonly string[];
-}
-
-/** Thrown for props that cannot work together. */
-export class OperationsPropsError extends Error {
-  constructor(message: string) {
-    super(`RestoreValidationOperations: ${message}`);
-    this.name = 'OperationsPropsError';
-  }
-}
+export { OperationsPropsError, type RestoreValidationOperationsProps } from './operations-props';
 
 export class RestoreValidationOperations extends Construct {
   /** Evidence bucket (SSE-S3, versioned, public access blocked, TLS only, optional Object Lock). */
@@ -320,52 +178,18 @@ export class RestoreValidationOperations extends Construct {
     this.evidence = { bucket: this.evidenceBucket, table: this.evidenceTable, prefix };
 
     // --- alarm topic ------------------------------------------------------------------------------
-    if (props.alarmTopic) this.alarmTopic = props.alarmTopic;
-    else {
-      const key = new kms.Key(this, 'AlarmTopicKey', {
-        enableKeyRotation: true,
-        description: 'restore-validation alarm topic',
-      });
-      // CloudWatch alarms publish to the encrypted topic.
-      key.grant(new iam.ServicePrincipal('cloudwatch.amazonaws.com'), 'kms:Decrypt', 'kms:GenerateDataKey');
-      this.alarmTopic = new sns.Topic(this, 'AlarmTopic', {
-        masterKey: key,
-        enforceSSL: true,
-        displayName: 'restore-validation alarms',
-      });
-    }
+    this.alarmTopic = props.alarmTopic ?? encryptedAlarmTopic(this);
 
     // --- reconciler -------------------------------------------------------------------------------
     const functionsDir = props.functionsDir ?? join(PROJECT_ROOT, 'functions');
-    const logGroup = new logs.LogGroup(this, 'ReconcilerLogs', {
-      retention: props.logRetention ?? logs.RetentionDays.THREE_MONTHS,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
-    this.reconcilerRole = new iam.Role(this, 'ReconcilerRole', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description:
+    this.reconciler = nodeFunction(this, 'Reconciler', {
+      roleDescription:
         'restore-validation reconciler: lists restore jobs, posts FAILED before windows close, invokes validators',
-    });
-    logGroup.grantWrite(this.reconcilerRole);
-    this.grantReconciler(prefix, props.sweepTemporaryInstances !== false);
-
-    this.reconciler = new nodejs.NodejsFunction(this, 'Reconciler', {
       description: 'Finds restore jobs left without a verdict, failed restores and untested resources',
       entry: join(functionsDir, 'reconciler', 'handler.ts'),
-      handler: 'handler',
-      runtime: lambda.Runtime.NODEJS_24_X,
-      architecture: lambda.Architecture.ARM_64,
       memorySize: 512,
       timeout: Duration.minutes(5),
-      role: this.reconcilerRole,
-      logGroup,
-      projectRoot: PROJECT_ROOT,
-      depsLockFilePath: DEPS_LOCK_FILE,
-      bundling: {
-        ...cdkBundlingFields(),
-        format: nodejs.OutputFormat.ESM,
-        logLevel: nodejs.LogLevel.WARNING,
-      },
+      logRetention: props.logRetention ?? logs.RetentionDays.THREE_MONTHS,
       // One pass at a time per schedule tick is enough; a manual run alongside is still safe.
       reservedConcurrentExecutions: 2,
       retryAttempts: 0,
@@ -395,6 +219,8 @@ export class RestoreValidationOperations extends Construct {
         ...props.reconcilerEnvironment,
       },
     });
+    this.reconcilerRole = this.reconciler.role as iam.Role;
+    this.grantReconciler(prefix, props.sweepTemporaryInstances !== false);
     this.schedule = new events.Rule(this, 'ReconcilerSchedule', {
       description: 'Runs the restore-validation reconciler',
       schedule: events.Schedule.rate(interval),
@@ -402,14 +228,7 @@ export class RestoreValidationOperations extends Construct {
     this.schedule.addTarget(new targets.LambdaFunction(this.reconciler, { retryAttempts: 0 }));
 
     // --- alarms -----------------------------------------------------------------------------------
-    const metric = (name: string, statistic = 'Sum', period = Duration.minutes(5)) =>
-      new cloudwatch.Metric({
-        namespace: METRICS_NAMESPACE,
-        metricName: name,
-        dimensionsMap: { service: METRICS_SERVICE },
-        statistic,
-        period,
-      });
+    const metric = restoreValidationMetric;
     const notify = new cwActions.SnsAction(this.alarmTopic);
 
     // The heartbeat is emitted at the end of every pass; a missing datapoint is the signal.
@@ -471,13 +290,12 @@ export class RestoreValidationOperations extends Construct {
       this.objectivesMissedAlarm,
     ];
     if (props.memberAccounts?.length) {
-      this.reconcilerRole.addToPolicy(
-        new iam.PolicyStatement({
-          sid: 'AssumeMemberAccountRoles',
-          actions: ['sts:AssumeRole'],
-          resources: props.memberAccounts.map((m) => m.roleArn),
-        }),
-      );
+      allow(this.reconcilerRole, {
+        sid: 'AssumeMemberAccountRoles',
+        actions: ['sts:AssumeRole'],
+        resources: props.memberAccounts.map((m) => m.roleArn),
+        why: 'the member account roles named in memberAccounts only',
+      });
     }
     if (props.forwardEventsTo)
       this.forwarding = new RestoreEventForwarding(this, 'EventForwarding', props.forwardEventsTo);
@@ -511,116 +329,7 @@ export class RestoreValidationOperations extends Construct {
     for (const alarm of alarms) alarm.addAlarmAction(notify);
     this.reconcilerErrorsAlarm.addOkAction(notify);
 
-    // --- dashboard --------------------------------------------------------------------------------
-    const search = (name: string, stat: string, label: string) =>
-      new cloudwatch.MathExpression({
-        expression: `SEARCH('{${METRICS_NAMESPACE},ResourceType,service} MetricName="${name}"', '${stat}', 3600)`,
-        label,
-        period: Duration.hours(1),
-      });
-    const daily = (name: string, label: string, color?: string) =>
-      new cloudwatch.Metric({
-        namespace: METRICS_NAMESPACE,
-        metricName: name,
-        dimensionsMap: { service: METRICS_SERVICE },
-        statistic: 'Sum',
-        period: Duration.days(1),
-        label,
-        ...(color ? { color } : {}),
-      });
-    this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
-      ...(Token.isUnresolved(Stack.of(this).region)
-        ? {}
-        : { dashboardName: `restore-validation-${Stack.of(this).region}` }),
-      defaultInterval: Duration.days(30),
-      widgets: [
-        [
-          new cloudwatch.TextWidget({
-            markdown:
-              '# Restore validation\nVerdicts, restore time (RTO), data age (RPO) and the reconciler. Evidence report: `npx restore-validation report`.',
-            width: 24,
-            height: 2,
-          }),
-        ],
-        [
-          new cloudwatch.GraphWidget({
-            title: 'Validations per day',
-            width: 12,
-            stacked: true,
-            left: [
-              new cloudwatch.MathExpression({
-                expression: 'total - failed - timedout',
-                usingMetrics: {
-                  total: daily(METRIC.validations, 'all'),
-                  failed: daily(METRIC.failed, 'f'),
-                  timedout: daily(METRIC.timedOut, 't'),
-                },
-                label: 'successful or deferred',
-                color: '#2ca02c',
-                period: Duration.days(1),
-              }),
-              daily(METRIC.failed, 'failed', '#d62728'),
-              daily(METRIC.timedOut, 'timed out', '#ff7f0e'),
-            ],
-          }),
-          new cloudwatch.GraphWidget({
-            title: 'Failed validations by resource type',
-            width: 12,
-            left: [search(METRIC.failed, 'Sum', '')],
-          }),
-        ],
-        [
-          new cloudwatch.GraphWidget({
-            title: 'Restore time by resource type (s, max)',
-            width: 8,
-            left: [search(METRIC.restoreDuration, 'Maximum', '')],
-          }),
-          new cloudwatch.GraphWidget({
-            title: 'Data age at the recovery point (min, max)',
-            width: 8,
-            left: [search(METRIC.dataAge, 'Maximum', '')],
-          }),
-          new cloudwatch.GraphWidget({
-            title: 'Validation duration (ms, p90)',
-            width: 8,
-            left: [search(METRIC.validationDuration, 'p90', '')],
-          }),
-        ],
-        [
-          new cloudwatch.GraphWidget({
-            title: 'Reconciler',
-            width: 12,
-            left: [
-              metric(METRIC.reconcilerRuns, 'Sum', Duration.hours(1)).with({ label: 'passes' }),
-              metric(METRIC.reconcilerDispatched, 'Sum', Duration.hours(1)).with({
-                label: 'missed events dispatched',
-              }),
-              metric(METRIC.reconcilerWindowClosing, 'Sum', Duration.hours(1)).with({
-                label: 'FAILED at window close',
-              }),
-              metric(METRIC.restoreJobsFailed, 'Sum', Duration.hours(1)).with({
-                label: 'restores that failed',
-              }),
-            ],
-            right: [
-              metric(METRIC.untestedResources, 'Maximum', Duration.hours(1)).with({
-                label: 'untested resources',
-              }),
-            ],
-          }),
-          new cloudwatch.AlarmStatusWidget({
-            title: 'Alarms',
-            width: 12,
-            alarms,
-          }),
-        ],
-      ],
-    });
-
-    // One addWidgets call per row: widgets of one call sit side by side (24 columns at most).
-    if (this.central)
-      for (const row of organizationRows(this.central.memberAccountIds, daily))
-        this.dashboard.addWidgets(...row);
+    this.dashboard = restoreValidationDashboard(this, alarms, metric, this.central?.memberAccountIds);
 
     new CfnOutput(this, 'EvidenceBucketName', {
       description: 'Evidence records (JSON)',
@@ -666,13 +375,12 @@ export class RestoreValidationOperations extends Construct {
     for (const [type, fn] of entries) map[type] = fn.functionName;
     this.reconciler.addEnvironment('VALIDATOR_FUNCTIONS', Stack.of(this).toJsonString(map));
     if (entries.length > 0) {
-      this.reconcilerRole.addToPolicy(
-        new iam.PolicyStatement({
-          sid: 'InvokeValidators',
-          actions: ['lambda:InvokeFunction'],
-          resources: entries.map(([, fn]) => fn.functionArn),
-        }),
-      );
+      allow(this.reconcilerRole, {
+        sid: 'InvokeValidators',
+        actions: ['lambda:InvokeFunction'],
+        resources: entries.map(([, fn]) => fn.functionArn),
+        why: 'the validator functions attached here only',
+      });
     }
   }
 
@@ -703,168 +411,98 @@ export class RestoreValidationOperations extends Construct {
     return table;
   }
 
+  /**
+   * The reconciler's statements; each wildcard is acknowledged with its statement's reason (allow()).
+   */
   private grantReconciler(prefix: string, sweep: boolean): void {
     const role = this.reconcilerRole;
     const stack = Stack.of(this);
+    const arn = (service: string, resource: string, colon = false) =>
+      stack.formatArn({
+        service,
+        resource,
+        resourceName: '*',
+        ...(colon ? { arnFormat: ArnFormat.COLON_RESOURCE_NAME } : {}),
+      });
     if (sweep) {
-      role.addToPolicy(
-        new iam.PolicyStatement({
-          sid: 'FindTemporaryInstances',
-          actions: ['tag:GetResources'],
-          resources: ['*'],
-        }),
-      );
-      const dbInstances = stack.formatArn({
-        service: 'rds',
-        resource: 'db',
-        resourceName: '*',
-        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-      });
-      role.addToPolicy(
-        new iam.PolicyStatement({
-          sid: 'DescribeTemporaryInstances',
-          actions: ['rds:DescribeDBInstances'],
-          resources: [dbInstances],
-        }),
-      );
-      // Only instances carrying the created-by tag; the code also checks the cluster is a restore test.
-      role.addToPolicy(
-        new iam.PolicyStatement({
-          sid: 'DeleteTemporaryInstances',
-          actions: ['rds:DeleteDBInstance'],
-          resources: [dbInstances],
-          conditions: { Null: { [`aws:ResourceTag/${CREATED_BY_TAG}`]: 'false' } },
-        }),
-      );
-      // EFS mount targets left on restore-test file systems (functions/efs/sweep.ts).
-      const fileSystems = stack.formatArn({
-        service: 'elasticfilesystem',
-        resource: 'file-system',
-        resourceName: '*',
-      });
-      role.addToPolicy(
-        new iam.PolicyStatement({
-          sid: 'DescribeLeftMountTargets',
-          actions: ['elasticfilesystem:DescribeFileSystems', 'elasticfilesystem:DescribeMountTargets'],
-          resources: [fileSystems],
-        }),
-      );
-      role.addToPolicy(
-        new iam.PolicyStatement({
-          sid: 'DeleteLeftMountTargets',
-          actions: ['elasticfilesystem:DeleteMountTarget'],
-          resources: [fileSystems],
-          conditions: { Null: { [`aws:ResourceTag/${RESTORE_TEST_TAG}`]: 'false' } },
-        }),
-      );
-      // EFS deletes the mount target's network interface with the caller's permissions.
-      role.addToPolicy(
-        new iam.PolicyStatement({
-          sid: 'DeleteMountTargetInterfaces',
-          actions: ['ec2:DeleteNetworkInterface'],
-          resources: [stack.formatArn({ service: 'ec2', resource: 'network-interface', resourceName: '*' })],
-        }),
-      );
-    }
-    // AWS Backup has no resource-level permissions for these restore-job calls; Resource must be *.
-    role.addToPolicy(
-      new iam.PolicyStatement({
-        sid: 'ReadRestoreJobsAndPostVerdicts',
-        actions: [
-          'backup:ListRestoreJobs',
-          'backup:DescribeRestoreJob',
-          'backup:PutRestoreValidationResult',
-          'backup:ListRestoreTestingPlans',
-          'backup:ListProtectedResources',
-        ],
+      const dbInstances = arn('rds', 'db', true);
+      const fileSystems = arn('elasticfilesystem', 'file-system');
+      allow(role, {
+        sid: 'FindTemporaryInstances',
+        actions: ['tag:GetResources'],
         resources: ['*'],
-      }),
-    );
-    role.addToPolicy(
-      new iam.PolicyStatement({
-        sid: 'ReadRestoreTestingSelections',
-        actions: [
-          'backup:ListRestoreTestingSelections',
-          'backup:GetRestoreTestingSelection',
-          'backup:GetRestoreTestingPlan',
-        ],
-        resources: [
-          stack.formatArn({
-            service: 'backup',
-            resource: 'restore-testing-plan',
-            resourceName: '*',
-            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-          }),
-        ],
-      }),
-    );
-    role.addToPolicy(
-      new iam.PolicyStatement({
-        sid: 'WriteEvidence',
-        actions: ['s3:PutObject'],
-        resources: [this.evidenceBucket.arnForObjects(`${prefix}*`)],
-      }),
-    );
-    role.addToPolicy(
-      new iam.PolicyStatement({
-        sid: 'EvidenceIndexAndClaims',
-        actions: ['dynamodb:PutItem', 'dynamodb:BatchGetItem'],
-        resources: [this.evidenceTable.tableArn],
-      }),
-    );
-    role.addToPolicy(
-      new iam.PolicyStatement({
-        sid: 'PublishNotifications',
-        actions: ['sns:Publish'],
-        resources: [this.alarmTopic.topicArn],
-      }),
-    );
-    const key = (this.alarmTopic as { masterKey?: kms.IKey }).masterKey;
-    if (key) key.grant(role, 'kms:Decrypt', 'kms:GenerateDataKey');
+        why: 'tag:GetResources has no resource-level permissions; the sweep asks only for rds:db resources tagged restore-validation:created-by',
+      });
+      allow(role, {
+        sid: 'DescribeTemporaryInstances',
+        actions: ['rds:DescribeDBInstances'],
+        resources: [dbInstances],
+        why: 'the temporary DB instances the sweep looks at are named per restore job, so any DB instance of this account and region',
+      });
+      // Only instances carrying the created-by tag; the code also checks the cluster is a restore test.
+      allow(role, {
+        sid: 'DeleteTemporaryInstances',
+        actions: ['rds:DeleteDBInstance'],
+        resources: [dbInstances],
+        conditions: { Null: { [`aws:ResourceTag/${CREATED_BY_TAG}`]: 'false' } },
+        why: 'temporary DB instances are named per restore job; the statement is limited to instances tagged restore-validation:created-by, and the code also requires a restore-test cluster',
+      });
+      // EFS mount targets left on restore-test file systems (functions/efs/sweep.ts).
+      allow(role, {
+        sid: 'DescribeLeftMountTargets',
+        actions: ['elasticfilesystem:DescribeFileSystems', 'elasticfilesystem:DescribeMountTargets'],
+        resources: [fileSystems],
+        why: 'restored EFS file systems get generated ids; the sweep only reads them and deletes mount targets of restore-test ones',
+      });
+      allow(role, {
+        sid: 'DeleteLeftMountTargets',
+        actions: ['elasticfilesystem:DeleteMountTarget'],
+        resources: [fileSystems],
+        conditions: { Null: { [`aws:ResourceTag/${RESTORE_TEST_TAG}`]: 'false' } },
+        why: 'restored EFS file systems get generated ids; limited to file systems tagged awsbackup-restore-test, and the code also checks the name/tag guard',
+      });
+      // EFS deletes the mount target's network interface with the caller's permissions.
+      allow(role, {
+        sid: 'DeleteMountTargetInterfaces',
+        actions: ['ec2:DeleteNetworkInterface'],
+        resources: [arn('ec2', 'network-interface')],
+        why: 'EFS deletes the mount target network interface with the caller permissions; its id is generated by EFS',
+      });
+    }
+    allow(role, {
+      sid: 'ReadRestoreJobsAndPostVerdicts',
+      actions: [
+        'backup:ListRestoreJobs',
+        'backup:DescribeRestoreJob',
+        'backup:PutRestoreValidationResult',
+        'backup:ListRestoreTestingPlans',
+        'backup:ListProtectedResources',
+      ],
+      resources: ['*'],
+      why: 'AWS Backup has no resource-level permissions for ListRestoreJobs, DescribeRestoreJob, PutRestoreValidationResult, ListRestoreTestingPlans or ListProtectedResources: Resource must be *',
+    });
+    allow(role, {
+      sid: 'ReadRestoreTestingSelections',
+      actions: [
+        'backup:ListRestoreTestingSelections',
+        'backup:GetRestoreTestingSelection',
+        'backup:GetRestoreTestingPlan',
+      ],
+      resources: [arn('backup', 'restore-testing-plan', true)],
+      why: "the reconciler reads every restore testing plan's selections in this account and region to find resources that got no restore job",
+    });
+    allow(role, {
+      sid: 'WriteEvidence',
+      actions: ['s3:PutObject'],
+      resources: [this.evidenceBucket.arnForObjects(`${prefix}*`)],
+      why: 'evidence records are written under generated keys, only below the evidence prefix of the evidence bucket',
+    });
+    allow(role, {
+      sid: 'EvidenceIndexAndClaims',
+      actions: ['dynamodb:PutItem', 'dynamodb:BatchGetItem'],
+      resources: [this.evidenceTable.tableArn],
+      why: 'the evidence index table only',
+    });
+    grantPublish(role, this.alarmTopic);
   }
-}
-
-/** Accounts per organization graph (CloudWatch's limit per graph widget is well above; this keeps it legible). */
-const ACCOUNTS_PER_GRAPH = 100;
-
-/**
- * The central dashboard's organization rows: validations, failures and time-outs per day, one line per
- * member account (metrics that reach this account through the members' `forwardMetricsTo` links).
- */
-function organizationRows(
-  accounts: readonly string[],
-  daily: (name: string, label: string) => cloudwatch.Metric,
-): cloudwatch.IWidget[][] {
-  const rows: cloudwatch.IWidget[][] = [
-    [
-      new cloudwatch.TextWidget({
-        markdown: `## Organization\n${accounts.length} member account(s), linked through CloudWatch cross-account observability (\`forwardMetricsTo\`). An account with no line here has linked no metrics or run no validation.`,
-        width: 24,
-        height: 2,
-      }),
-    ],
-  ];
-  for (let i = 0; i < accounts.length; i += ACCOUNTS_PER_GRAPH) {
-    const chunk = accounts.slice(i, i + ACCOUNTS_PER_GRAPH);
-    const part = accounts.length > ACCOUNTS_PER_GRAPH ? ` (${i + 1}–${i + chunk.length})` : '';
-    const perAccount = (name: string) => chunk.map((a) => daily(name, a).with({ account: a }));
-    rows.push([
-      new cloudwatch.GraphWidget({
-        title: `Validations per day by account${part}`,
-        width: 8,
-        left: perAccount(METRIC.validations),
-      }),
-      new cloudwatch.GraphWidget({
-        title: `Failed validations per day by account${part}`,
-        width: 8,
-        left: perAccount(METRIC.failed),
-      }),
-      new cloudwatch.GraphWidget({
-        title: `Timed-out validations per day by account${part}`,
-        width: 8,
-        left: perAccount(METRIC.timedOut),
-      }),
-    ]);
-  }
-  return rows;
 }

@@ -24,6 +24,7 @@ import {
   validatorOverrides,
 } from '../../shared/config/restore-testing';
 import type { Config } from '../../shared/config/schema';
+import { allow } from '../core';
 
 export interface RestoreTestingProps {
   /** The validated `restoreTesting` section. */
@@ -156,18 +157,12 @@ export class RestoreTesting extends Construct {
         reason: 'S3 restores need the S3 restore policy AWS maintains for AWS Backup',
       });
     if (types.has('EC2')) {
-      role.addToPolicy(
-        new iam.PolicyStatement({
-          sid: 'PassBackedUpInstanceProfileRole',
-          actions: ['iam:PassRole'],
-          resources: ['*'],
-          conditions: { StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' } },
-        }),
-      );
-      Validations.of(role).acknowledge({
-        id: 'AwsSolutions-IAM5[Resource::*]',
-        reason:
-          'restoring EC2 with iamInstanceProfileName UseBackedUpValue passes whatever role the backed-up instance had; limited to passing roles to EC2',
+      allow(role, {
+        sid: 'PassBackedUpInstanceProfileRole',
+        actions: ['iam:PassRole'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' } },
+        why: 'restoring EC2 with iamInstanceProfileName UseBackedUpValue passes whatever role the backed-up instance had; limited to passing roles to EC2',
       });
     }
     return role;

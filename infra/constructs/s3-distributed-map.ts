@@ -13,13 +13,12 @@
  * @see https://docs.aws.amazon.com/step-functions/latest/dg/state-map-distributed.html
  * @see https://docs.aws.amazon.com/step-functions/latest/dg/input-output-resultwriter.html
  */
-import { join } from 'node:path';
 import {
   Duration,
   aws_iam as iam,
-  aws_lambda as lambda,
+  type aws_lambda as lambda,
   aws_logs as logs,
-  aws_lambda_nodejs as nodejs,
+  type aws_lambda_nodejs as nodejs,
   RemovalPolicy,
   Stack,
   aws_s3 as s3,
@@ -29,7 +28,7 @@ import {
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { STATE_MACHINE_SETTING } from '../../functions/s3/distributed';
-import { cdkBundlingFields, DEPS_LOCK_FILE, PROJECT_ROOT } from '../bundling';
+import { allow, functionEntry, nodeFunction } from '../core';
 import { stateMachineLogGroup } from '../log-groups';
 import { nagFlatten } from '../nag';
 
@@ -123,44 +122,16 @@ export class S3DistributedMap extends Construct {
       });
     }
 
-    const bundling: nodejs.BundlingOptions = {
-      ...cdkBundlingFields(),
-      format: nodejs.OutputFormat.ESM,
-      logLevel: nodejs.LogLevel.WARNING,
-    };
-    const fn = (
-      name: string,
-      entry: string,
-      description: string,
-      memory: number,
-      timeout: Duration,
-      environment: Record<string, string> = {},
-    ) => {
-      // Its own role writing to its own log group: no AWS managed policy (AwsSolutions-IAM4).
-      const logGroup = new logs.LogGroup(this, `${name}Logs`, {
-        retention,
-        removalPolicy: RemovalPolicy.DESTROY,
-      });
-      const role = new iam.Role(this, `${name}Role`, {
-        assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      });
-      logGroup.grantWrite(role);
-      return new nodejs.NodejsFunction(this, name, {
+    // Each its own role writing to its own log group: no AWS managed policy (AwsSolutions-IAM4).
+    const fn = (name: string, entry: string, description: string, memorySize: number, timeout: Duration) =>
+      nodeFunction(this, name, {
         description,
-        entry: join(PROJECT_ROOT, 'functions', 's3', entry),
-        handler: 'handler',
-        runtime: lambda.Runtime.NODEJS_24_X,
-        architecture: lambda.Architecture.ARM_64,
-        memorySize: memory,
+        entry: functionEntry('s3', entry),
+        memorySize,
         timeout,
-        logGroup,
-        role,
-        projectRoot: PROJECT_ROOT,
-        depsLockFilePath: DEPS_LOCK_FILE,
-        bundling,
-        environment: { POWERTOOLS_SERVICE_NAME: 'restore-validation', ...environment },
+        logRetention: retention,
+        environment: { POWERTOOLS_SERVICE_NAME: 'restore-validation' },
       });
-    };
     this.workerFunction = fn(
       'Worker',
       'worker.ts',
@@ -176,51 +147,41 @@ export class S3DistributedMap extends Construct {
       Duration.minutes(5),
     );
 
-    const allow = (role: iam.IRole, sid: string, actions: string[], resources: string[], why: string) => {
-      role.addToPrincipalPolicy(new iam.PolicyStatement({ sid, actions, resources }));
-      for (const flat of new Set(
-        resources.map((x) => nagFlatten(stack.resolve(x))).filter((x) => x.includes('*')),
-      )) {
-        Validations.of(role).acknowledge({
-          id: `AwsSolutions-IAM5[Resource::${flat}]`,
-          reason: `${sid}: ${why}`,
-        });
-      }
-    };
+    const grant = (role: iam.IRole, sid: string, actions: string[], resources: string[], why: string) =>
+      allow(role, { sid, actions, resources, why });
     const workerRole = this.workerFunction.role as iam.IRole;
-    allow(
+    grant(
       workerRole,
       'ListBuckets',
       ['s3:ListBucket', 's3:ListBucketVersions', 's3:GetBucketVersioning'],
       buckets.map((b) => `arn:${p}:s3:::${b}`),
       'source buckets are named by profiles at run time; restored bucket names are chosen by AWS Backup',
     );
-    allow(
+    grant(
       workerRole,
       'ReadObjects',
       ['s3:GetObject', 's3:GetObjectVersion', 's3:GetObjectAttributes', 's3:GetObjectVersionAttributes'],
       buckets.map((b) => `arn:${p}:s3:::${b}/*`),
       'HeadObject/GetObject of every object compared, in buckets known only at run time',
     );
-    if (props.kmsKeyArns?.length) {
-      workerRole.addToPrincipalPolicy(
-        new iam.PolicyStatement({
-          sid: 'DecryptSourceObjects',
-          actions: ['kms:Decrypt'],
-          resources: [...props.kmsKeyArns],
-        }),
+    if (props.kmsKeyArns?.length)
+      grant(
+        workerRole,
+        'DecryptSourceObjects',
+        ['kms:Decrypt'],
+        [...props.kmsKeyArns],
+        'the KMS keys of SSE-KMS source objects named in kmsKeyArns',
       );
-    }
     const mergeRole = this.mergeFunction.role as iam.IRole;
     // The merge step reads the map's result manifest and the per-range results it points to.
-    allow(
+    grant(
       mergeRole,
       'ReadMapResults',
       ['s3:GetObject', 's3:ListBucket'],
       [this.resultsBucket.bucketArn, this.resultsBucket.arnForObjects('s3-compare/*')],
       "objects the Distributed Map's ResultWriter wrote under s3-compare/ in this construct's own bucket",
     );
-    allow(
+    grant(
       mergeRole,
       'PostVerdict',
       ['backup:DescribeRestoreJob', 'backup:GetRestoreJobMetadata', 'backup:PutRestoreValidationResult'],

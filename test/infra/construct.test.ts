@@ -422,7 +422,7 @@ describe('RestoreValidation', () => {
   it('wires the S3 Distributed Map into the S3 validator by default, and leaves it out when told', () => {
     expect(t.construct.s3DistributedMap).toBeDefined();
     expect(
-      build({ resourceTypes: ['s3'], s3DistributedMap: false }).construct.s3DistributedMap,
+      build({ resourceTypes: ['s3'], s3DistributedMap: { enabled: false } }).construct.s3DistributedMap,
     ).toBeUndefined();
     const withMap = build({ resourceTypes: ['s3'] });
     expect(withMap.construct.s3DistributedMap).toBeDefined();
@@ -609,6 +609,31 @@ describe('RestoreValidation', () => {
     ).toThrow(/neither "efs" nor "fsx" is in resourceTypes/);
   });
 
+  it('rejects the boolean form of ebsHelper and s3DistributedMap, naming the object form', () => {
+    // A JavaScript caller (or a cast) still passing `false` must not silently get the flow deployed.
+    const old = (props: object) => () => build(props as RestoreValidationProps);
+    expect(old({ s3DistributedMap: false })).toThrow(
+      /s3DistributedMap: false is no longer accepted: use s3DistributedMap: \{ enabled: false \}/,
+    );
+    expect(old({ s3DistributedMap: true })).toThrow(/use s3DistributedMap: \{ enabled: true \}/);
+    expect(old({ ebsHelper: false })).toThrow(/use ebsHelper: \{ enabled: false \}/);
+  });
+
+  it('leaves the EBS helper out when told, even with a VPC', () => {
+    const v = build({ resourceTypes: ['ebs'], ebsHelper: { enabled: false } }, (stack) => ({
+      vpc: new ec2.Vpc(stack, 'Vpc', { maxAzs: 2, natGateways: 1 }),
+    }));
+    expect(v.construct.ebsHelper).toBeUndefined();
+    v.template.resourceCountIs('AWS::StepFunctions::StateMachine', 0);
+    const withHelper = build(
+      { resourceTypes: ['ebs'], ebsHelper: { instanceType: 't4g.small' } },
+      (stack) => ({
+        vpc: new ec2.Vpc(stack, 'Vpc', { maxAzs: 2, natGateways: 1 }),
+      }),
+    );
+    expect(withHelper.construct.ebsHelper?.settings.EBS_HELPER_INSTANCE_TYPE).toBe('t4g.small');
+  });
+
   it('rejects a timeout that leaves no time after the config reserve', () => {
     expect(() => build({ timeout: Duration.seconds(60), functionSettings: {} }, () => ({}))).not.toThrow();
     expect(() => build({ functionSettings: { rds: { timeout: Duration.seconds(40) } } })).toThrow(
@@ -627,7 +652,7 @@ describe('RestoreValidation bundling', () => {
       configPath: VALID_CONFIG,
       functionsDir: FUNCTIONS,
       resourceTypes: ['s3'],
-      s3DistributedMap: false,
+      s3DistributedMap: { enabled: false },
     });
     const assembly = app.synth();
     expect(construct.functions.s3).toBeDefined();

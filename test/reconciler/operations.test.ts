@@ -1,5 +1,6 @@
-import { App, Duration, aws_lambda as lambda, Stack } from 'aws-cdk-lib';
+import { App, Duration, aws_lambda as lambda, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
 import {
   OperationsPropsError,
@@ -21,6 +22,21 @@ function build(props: RestoreValidationOperationsProps = {}) {
 }
 
 describe('RestoreValidationOperations', () => {
+  it('passes cdk-nag on its own: each wildcard it grants is acknowledged where it is granted', () => {
+    // Not only inside RestoreValidationStack: the reconciler's waivers live with its statements.
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    const stack = new Stack(app, 'OpsAlone', { env: { account: '123456789012', region: 'eu-west-1' } });
+    const ops = new RestoreValidationOperations(stack, 'Ops', {});
+    expect(() => app.synth()).not.toThrow();
+    const reasons = ops.reconcilerRole.node.metadata
+      .filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+      .flatMap((m) => Object.values(m.data as Record<string, string>));
+    expect(reasons).toContain(
+      'ReadRestoreJobsAndPostVerdicts: AWS Backup has no resource-level permissions for ListRestoreJobs, DescribeRestoreJob, PutRestoreValidationResult, ListRestoreTestingPlans or ListProtectedResources: Resource must be *',
+    );
+  });
+
   it('creates a versioned, private, TLS-only evidence bucket with Object Lock when a retention is given', () => {
     const { template } = build({ objectLockRetention: Duration.days(400) });
     template.hasResourceProperties('AWS::S3::Bucket', {

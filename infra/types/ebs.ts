@@ -1,0 +1,14 @@
+import { statement, type ValidatorTypeSpec } from './spec';
+
+/** The long part (helper instance, mount check) runs in the EBS helper flow's Step Functions. */
+export const ebs: ValidatorTypeSpec = {
+  timeoutMinutes: 10,
+  database: false,
+  statements: () =>
+    statement(
+      'DescribeRestoredVolume',
+      ['ec2:DescribeVolumes', 'ec2:DescribeVolumeStatus'],
+      ['*'],
+      'EC2 Describe* actions support no resource-level permissions',
+    ),
+};
