@@ -34,6 +34,10 @@ export type {
 } from './shared/validator';
 export { createValidatorHandler } from './shared/handler';
 
+// A validator's settings: the variables of its function's environment, declared once and typed
+export { defineSettings, setting } from './shared/env';
+export type { Setting, Settings, SettingsOf } from './shared/env';
+
 // Check kinds: the config vocabulary (schema) and generic implementations
 export { checkBase, checkKind, checkKinds, registerCheckKind } from './shared/config/kinds/registry';
 export type { CheckConfig, CheckKind } from './shared/config/kinds/registry';
@@ -102,8 +106,8 @@ export { createClients, registerClients, sdkClientConfig } from './shared/client
 export type { ClientOptions, Clients } from './shared/clients';
 
 // Verdicts and evidence
-export { decideVerdict } from './shared/verdict';
-export type { Verdict } from './shared/verdict';
+export { decideVerdict } from './shared/verdict/index';
+export type { Verdict } from './shared/verdict/index';
 export type { EvidenceRecord } from './shared/evidence';
 
 /**

@@ -4,8 +4,8 @@
  *   tsx bench/_report-child.ts read DIR         → baseline: reads + parses every file, nothing else
  * Prints one JSON line: {ms, cpuMs, maxRssMb} (CPU time: what the run costs on an idle machine).
  */
-import { runReport } from '../bin/report';
-import { loadEvidenceDir } from '../shared/report-html/load';
+import { runReport } from '../bin/report/index';
+import { loadEvidenceDir } from '../bin/report/load';
 
 const [mode, dir, out] = process.argv.slice(2);
 if (!dir) throw new Error('usage: _report-child.ts report|read DIR [OUT]');

@@ -16,7 +16,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { reconcile } from '../functions/reconciler/reconcile';
 import { DEFAULT_RECONCILER_SETTINGS } from '../functions/reconciler/settings';
 import { EvidenceStore } from '../shared/evidence-store';
-import { postVerdict } from '../shared/report';
+import { postVerdict } from '../shared/verdict/index';
 import { createEvidenceStore } from '../test/evidence/moto-tables';
 import { FakeRestoreTestingApi } from '../test/reconciler/fake-restore-testing';
 import { startMoto } from '../test/support/engines';

@@ -23,7 +23,7 @@ import {
 import { runtimeSettings } from '../shared/env';
 import { ConfigError, reasonOf, UsageError } from '../shared/errors';
 import { parseRestoreJobEvent } from '../shared/event';
-import { buildEvidence, writeEvidenceFile } from '../shared/evidence';
+import { writeEvidenceFile } from '../shared/evidence';
 import { loadCheckExtensions, resolveCheckTarget } from '../shared/extend';
 import { localRestoreJob } from '../shared/job';
 import { processRestoreEvent } from '../shared/lifecycle';
@@ -31,7 +31,7 @@ import { parseInstantFlag } from '../shared/local';
 import { logger } from '../shared/logger';
 import { validatorTypeFor } from '../shared/resource-types';
 import { runValidator, type ValidatorDefinition } from '../shared/validator';
-import type { Verdict } from '../shared/verdict';
+import { finishValidation, type Verdict } from '../shared/verdict/index';
 import '../shared/lambda-check';
 import { loadTarget, TARGET_TYPES } from './targets';
 
@@ -207,7 +207,7 @@ async function runCheck(type: string, argv: string[], io: Io): Promise<number> {
         deadline: Date.now() + timeoutSeconds * 1000,
         mode: 'local',
         target: opts,
-        settings: {},
+        // No settings: a local run has no function environment, the validator's defaults apply.
       },
       {
         onResult: (r) => {
@@ -216,16 +216,26 @@ async function runCheck(type: string, argv: string[], io: Io): Promise<number> {
       },
     );
     if (typeof opts.evidence === 'string') {
-      const record = buildEvidence({
-        job,
-        run,
-        validator: target.validator.name,
-        profile: profile?.name,
-        reported: false,
-        mode: 'local',
-        codeVersion: runtimeSettings().codeVersion,
-      });
-      const file = writeEvidenceFile(opts.evidence, record);
+      // A local run has no restore job to post to: the tail only writes the record (mode local).
+      const dir = opts.evidence;
+      let file = '';
+      await finishValidation(
+        {
+          restoreJobId: job.restoreJobId,
+          dryRun: true,
+          evidence: { kind: 'run', job, run, validator: target.validator.name, profile: profile?.name },
+        },
+        {
+          clients,
+          settings: runtimeSettings(),
+          sinks: [
+            async (record) => {
+              file = writeEvidenceFile(dir, record);
+            },
+          ],
+          sinkErrors: 'throw',
+        },
+      );
       if (!opts.json) io.err(`evidence written to ${file}\n`);
     }
     if (opts.json) io.out(`${verdictJson(run.verdict, run.results)}\n`);
@@ -453,7 +463,7 @@ function buildProgram(io: Io, setCode: (code: number) => void): Command {
       ),
   ).action(async (opts) => {
     useAwsOptions(opts);
-    const { runReport } = await import('./report');
+    const { runReport } = await import('./report/index');
     setCode(
       await runReport(
         { ...opts, from: parseRangeFlag(opts.from, '--from'), to: parseRangeFlag(opts.to, '--to') },

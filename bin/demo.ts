@@ -512,7 +512,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<number> {
 
   let report: string | undefined;
   try {
-    const { runReport } = await import('./report');
+    const { runReport } = await import('./report/index');
     const file = join(outDir, 'report.html');
     const quiet = { stdout: () => undefined, stderr: () => undefined };
     if ((await runReport({ evidence: evidenceDir, out: file }, quiet)) === 0) report = file;

@@ -519,13 +519,7 @@ export class EvidenceStore {
  */
 export async function putEvidence(
   clients: { s3: S3Client; dynamodb?: DynamoDBClient },
-  settings: {
-    evidenceBucket?: string;
-    evidenceTable?: string;
-    evidencePrefix?: string;
-    /** RuntimeSettings' raw env: `EVIDENCE_PREFIX` is read from it when evidencePrefix is not given. */
-    raw?: Readonly<Record<string, string | undefined>>;
-  },
+  settings: { evidenceBucket?: string; evidenceTable?: string; evidencePrefix?: string },
   record: EvidenceRecord,
 ): Promise<PutResult | undefined> {
   if (!settings.evidenceBucket) return undefined;
@@ -535,7 +529,7 @@ export async function putEvidence(
     bucket: settings.evidenceBucket,
     table: settings.evidenceTable,
     // The construct grants s3:PutObject under this prefix only: writing elsewhere is AccessDenied.
-    prefix: settings.evidencePrefix ?? settings.raw?.EVIDENCE_PREFIX,
+    prefix: settings.evidencePrefix,
   });
   return store.put(record);
 }

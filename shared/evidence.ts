@@ -4,7 +4,10 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { RestoreJobsListMember } from '@aws-sdk/client-backup';
 import type { CheckResult } from './checks';
+import type { Clients } from './clients';
+import type { RuntimeSettings } from './env';
 import type { RestoreJob } from './job';
 import {
   judgeObjectives,
@@ -55,6 +58,20 @@ export interface EvidenceRecord {
   readonly notes: Readonly<Record<string, unknown>>;
 }
 
+/** What a sink may use besides the record: the invocation's clients and the stack's settings. */
+export interface EvidenceSinkDeps {
+  readonly clients: Clients;
+  readonly settings: EvidenceSettings;
+}
+
+/** The settings an evidence record and the stack's sinks need: the code version, where to store, whom to tell. */
+export type EvidenceSettings = Pick<RuntimeSettings, 'codeVersion'> &
+  Partial<Pick<RuntimeSettings, 'evidenceBucket' | 'evidenceTable' | 'evidencePrefix' | 'alarmTopicArn'>>;
+
+/** Receives the evidence record after a verdict (evidence store, metrics, notifications). */
+export type EvidenceSink = (record: EvidenceRecord, deps: EvidenceSinkDeps) => Promise<void>;
+
+/** The record of one validation run (the lifecycle's, or a deferred one finished by Step Functions). */
 export function buildEvidence(input: {
   job: RestoreJob;
   run: ValidationRun;
@@ -100,6 +117,57 @@ export function buildEvidence(input: {
       ? { objectives: judgeObjectives(run.objectives, { restoreDurationSeconds, dataAgeMinutes }) }
       : {}),
     notes: run.notes,
+  };
+}
+
+/**
+ * The record of a job the reconciler found in a ListRestoreJobs page and had to act on: no validation
+ * ran (the window closed, the restore itself failed), so it holds no checks, and the plan named by
+ * the pass stands in for the job's own.
+ */
+export function buildListedJobEvidence(input: {
+  job: RestoreJobsListMember;
+  plan: { readonly arn: string; readonly name: string };
+  verdict: EvidenceRecord['verdict'];
+  message: string;
+  reported: boolean;
+  /** The record's one instant: keep it stable between passes, so a repeated write lands on the same key. */
+  at: Date;
+  notes: Readonly<Record<string, unknown>>;
+  codeVersion: string;
+}): EvidenceRecord {
+  const { job, plan } = input;
+  const iso = (d: Date | undefined) => d?.toISOString();
+  return {
+    schemaVersion: EVIDENCE_SCHEMA_VERSION,
+    restoreJobId: job.RestoreJobId ?? '',
+    resourceType: job.ResourceType ?? '',
+    validator: 'reconciler',
+    accountId: job.AccountId,
+    region: (job.CreatedResourceArn ?? plan.arn).split(':')[3] || undefined,
+    restoreTestingPlanArn: plan.arn,
+    restoreTestingPlanName: plan.name,
+    sourceResourceArn: job.SourceResourceArn,
+    createdResourceArn: job.CreatedResourceArn,
+    recoveryPointArn: job.RecoveryPointArn,
+    recoveryPointCreationDate: iso(job.RecoveryPointCreationDate),
+    restoreStartedAt: iso(job.CreationDate),
+    restoreCompletedAt: iso(job.CompletionDate),
+    restoreDurationSeconds: restoreDuration({
+      creationDate: job.CreationDate,
+      completionDate: job.CompletionDate,
+    }),
+    restoreJobStatus: job.Status,
+    verdict: input.verdict,
+    message: input.message,
+    checks: [],
+    validationStartedAt: input.at.toISOString(),
+    validationFinishedAt: input.at.toISOString(),
+    validationDurationMs: 0,
+    reported: input.reported,
+    mode: 'reconciler',
+    codeVersion: input.codeVersion,
+    notes: input.notes,
   };
 }
 

@@ -10,6 +10,7 @@ import type { Config, Match, Profile } from './config/index';
 import type { MatchSubject } from './config/match';
 import { matchProfile } from './config/match';
 import { matchSchema } from './config/schema';
+import { type RuntimeSettings, VALIDATOR_CLAIMS_ENV } from './env';
 import { reasonOf, UsageError } from './errors';
 import { extensionHostApi } from './extension-host';
 import { planNameFromArn } from './job';
@@ -103,9 +104,12 @@ export async function loadValidatorModule(file: string): Promise<ValidatorModule
 
 /**
  * Env var through which the construct tells every validator function which jobs user validators
- * claim (JSON list of {@link ValidatorClaim}), so exactly one function posts each verdict.
+ * claim (JSON list of {@link ValidatorClaim}), so exactly one function posts each verdict. Env var
+ * listing check extension modules (`:`-separated absolute paths) a validator imports at cold start,
+ * before it reads the config: how `addCheck({ entry })` reaches the Lambdas (as a layer). Both are
+ * read as the lifecycle's settings (shared/env.ts).
  */
-export const VALIDATOR_CLAIMS_ENV = 'RESTORE_VALIDATION_VALIDATORS';
+export { EXTENSIONS_ENV, VALIDATOR_CLAIMS_ENV } from './env';
 
 /** A user validator's claim: jobs matching `match` (same keys and globs as a profile's match) are its. */
 export interface ValidatorClaim {
@@ -267,12 +271,6 @@ export interface SqlFacts {
   readonly sqlEngine?: SqlEngine;
 }
 
-/**
- * Env var listing check extension modules (`:`-separated absolute paths) a validator imports at cold
- * start, before it reads the config: how `addCheck({ entry })` reaches the Lambdas (as a layer).
- */
-export const EXTENSIONS_ENV = 'RESTORE_VALIDATION_EXTENSIONS';
-
 /** `Symbol.for` key under which the running validator publishes the package API to extension layers. */
 export const EXTENSION_API_GLOBAL = 'restore-validation.api';
 
@@ -304,11 +302,6 @@ export async function loadCheckExtensions(files: readonly string[]): Promise<str
   return loaded;
 }
 
-/** The extension files named by {@link EXTENSIONS_ENV} in the Lambda's settings (`ctx.settings` / runtimeSettings().raw). */
-export function extensionFiles(settings: Readonly<Record<string, string | undefined>>): string[] {
-  return (settings[EXTENSIONS_ENV] ?? '').split(':').filter(Boolean);
-}
-
 let extensionsLoading: Promise<string[]> | undefined;
 
 /**
@@ -316,8 +309,8 @@ let extensionsLoading: Promise<string[]> | undefined;
  * construct's `addCheck` shipped (RESTORE_VALIDATION_EXTENSIONS). A failure is remembered and
  * rethrown to every caller, so each job gets the same configuration-error verdict.
  */
-export function prepareExtensions(settings: Readonly<Record<string, string | undefined>>): Promise<string[]> {
-  extensionsLoading ??= loadCheckExtensions(extensionFiles(settings));
+export function prepareExtensions(files: readonly string[]): Promise<string[]> {
+  extensionsLoading ??= loadCheckExtensions(files);
   return extensionsLoading;
 }
 
@@ -336,10 +329,10 @@ export interface ClaimSubjectDetail {
  */
 export function claimedElsewhere(
   validatorName: string,
-  settings: Readonly<Record<string, string | undefined>>,
+  settings: Pick<RuntimeSettings, 'validatorClaims'>,
   detail: ClaimSubjectDetail,
 ): string | undefined {
-  const claims = parseValidatorClaims(settings[VALIDATOR_CLAIMS_ENV]);
+  const claims = parseValidatorClaims(settings.validatorClaims);
   if (claims.length === 0) return undefined;
   const planArn = detail.restoreTestingPlanArn;
   const subject: MatchSubject = {

@@ -11,6 +11,7 @@ import { checkImplementation, registerCheckImplementation } from './check-implem
 import { defineCheck, errored, fail, pass, runChecks, skip } from './checks';
 import { createClients, registerClients, sdkClientConfig } from './clients';
 import { checkBase, checkKind, checkKinds, registerCheckKind } from './config/kinds/registry';
+import { defineSettings, setting } from './env';
 import {
   ConfigError,
   ResourceStateError,
@@ -32,7 +33,7 @@ import { RESOURCE_TYPES } from './resource-types';
 import { withRetry } from './retry';
 import { quoteIdentifier, quoteTable } from './sql/identifiers';
 import { DeferredValidation, defineValidator, runValidator } from './validator';
-import { decideVerdict } from './verdict';
+import { decideVerdict } from './verdict/decide';
 
 /**
  * The schema builders a layer needs for `registerCheckKind`, from this process's zod so its schemas
@@ -100,6 +101,8 @@ export function extensionHostApi(): Record<string, unknown> {
     DeferredValidation,
     defineValidator,
     runValidator,
+    defineSettings,
+    setting,
     checkBase,
     checkKind,
     checkKinds,

@@ -11,7 +11,7 @@ import {
 import { type ParsedArn, parseArn } from './arn';
 import type { RestoreJobEvent } from './event';
 import { RestoreMetadata } from './metadata';
-import { isFinalValidationStatus } from './report';
+import { isFinalValidationStatus } from './verdict/post';
 
 export interface RestoreJob {
   readonly restoreJobId: string;

@@ -1,21 +1,25 @@
 /**
  * The restore lifecycle: from a `Restore Job State Change` event to exactly one verdict.
  *
- *   parse event · ignore what is not ours · idempotency per restore job · DescribeRestoreJob +
- *   GetRestoreJobMetadata · pick profile · VALIDATING · run the validator under a deadline ·
- *   PutRestoreValidationResult · evidence, metrics, notification · FAILED on any error
+ *   restoreLifecycle (middy middleware), before: parse event · ignore what is not ours · config ·
+ *     idempotency per restore job (a duplicate or a replayed result returns early)
+ *   validateRestoreJob (the handler body): DescribeRestoreJob + GetRestoreJobMetadata · pick profile ·
+ *     VALIDATING · run the validator under a deadline · finishValidation: PutRestoreValidationResult,
+ *     evidence, metrics, notification · FAILED on any error
+ *   restoreLifecycle, after / onError: the idempotency record completed (or released for the retry),
+ *     the invocation's log keys removed
  *
- * `processRestoreEvent` is the plain function; `restoreLifecycle` is the middy middleware that runs it
- * for a validator Lambda. A verdict is immutable: transient errors are retried before deciding, a job
- * that already has a final status is never posted again, and duplicate deliveries of one event are
- * absorbed by Powertools idempotency (DynamoDB) keyed on the restore job id.
+ * An early return skips every `after` of the stack, so it first runs the Powertools middlewares'
+ * clean-up itself (the logger's key reset), as Powertools' own idempotency middleware does.
+ * `processRestoreEvent` runs the same middleware and handler without the logger (the CLI, tests).
+ * A verdict is immutable: transient errors are retried before deciding, a job that already has a final
+ * status is never posted again, and duplicate deliveries of one event are absorbed by Powertools
+ * idempotency (DynamoDB) keyed on the restore job id.
  */
-import {
-  IdempotencyAlreadyInProgressError,
-  IdempotencyConfig,
-  makeIdempotent,
-} from '@aws-lambda-powertools/idempotency';
+import { cleanupMiddlewares } from '@aws-lambda-powertools/commons';
+import { IdempotencyAlreadyInProgressError, IdempotencyConfig } from '@aws-lambda-powertools/idempotency';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import { makeHandlerIdempotent } from '@aws-lambda-powertools/idempotency/middleware';
 import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
 import {
   BackupClient,
@@ -23,7 +27,7 @@ import {
   type DescribeRestoreJobCommandOutput,
 } from '@aws-sdk/client-backup';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { MiddlewareObj } from '@middy/core';
+import middy, { type MiddlewareObj, type Request } from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { type Clients, clients as defaultClients, registerClients } from './clients';
 import { emptyConfig, loadJsonConfigFile } from './config/load';
@@ -32,21 +36,27 @@ import type { Config } from './config/schema';
 import { type RuntimeSettings, runtimeSettings } from './env';
 import { EventParseError, reasonOf } from './errors';
 import { isRestoreJobEvent, parseRestoreJobEvent, type RestoreJobEvent, restoreJobIdOf } from './event';
-import { buildEvidence, type EvidenceRecord } from './evidence';
+import type { EvidenceRecord, EvidenceSink } from './evidence';
 import { claimedElsewhere, prepareExtensions } from './extend';
 import { hasFinalVerdict, loadRestoreJob, type RestoreJob } from './job';
 import { logger as defaultLogger, type Logger } from './logger';
-import { postVerdict } from './report';
 import { RESOURCE_TYPES_BY_VALIDATOR, validatorTypeFor } from './resource-types';
 import { isRetryableError } from './retry';
-import { defaultEvidenceSinks } from './sinks';
+// The validator's records go to the stack's sinks (evidence store, metrics, notification).
+import './sinks';
 import {
   DEFAULT_CLEANUP_TIMEOUT_MS,
   runValidator,
   type ValidationRun,
   type ValidatorDefinition,
 } from './validator';
-import { fitMessage } from './verdict';
+import {
+  type EvidenceSource,
+  type FinishInput,
+  finishValidation,
+  fitMessage,
+  postVerdict,
+} from './verdict/index';
 
 registerClients({ backup: BackupClient, dynamodb: DynamoDBClient });
 
@@ -67,15 +77,9 @@ export interface LifecycleResult {
   readonly evidence?: EvidenceRecord;
 }
 
-/** Receives the evidence record after a verdict (evidence store, metrics, notifications). */
-export type EvidenceSink = (
-  record: EvidenceRecord,
-  deps: { clients: Clients; settings: RuntimeSettings },
-) => Promise<void>;
-
 export interface LifecycleOptions {
-  // biome-ignore lint/suspicious/noExplicitAny: validators have their own facts types
-  readonly validator: ValidatorDefinition<any>;
+  // biome-ignore lint/suspicious/noExplicitAny: validators have their own facts and settings types
+  readonly validator: ValidatorDefinition<any, any>;
   /** Config; default: the file named by RESTORE_VALIDATION_CONFIG (loaded once per cold start), or none. */
   readonly config?: Config;
   readonly clients?: Clients;
@@ -85,7 +89,7 @@ export interface LifecycleOptions {
   readonly persistenceStore?: BasePersistenceLayer | false;
   /** Evidence sinks; default: the stack's evidence store, metrics and notifications when configured. */
   readonly sinks?: readonly EvidenceSink[];
-  /** Decide but do not post anything to AWS Backup (replay --dry-run). */
+  /** Decide but do not post anything to AWS Backup (replay --dry-run). @default settings.dryRun */
   readonly dryRun?: boolean;
 }
 
@@ -138,15 +142,177 @@ const result = (
 });
 
 /**
- * Runs the whole lifecycle for one event. Resolves with what happened; it throws only when AWS Backup
- * itself cannot be reached to post a verdict, so that Lambda's async retry (and then the DLQ consumer)
- * tries again.
+ * A restore job to validate, as the lifecycle middleware hands it to the handler (it replaces the
+ * event): the parsed event, the config, and everything the validation runs with.
  */
-export async function processRestoreEvent(
-  raw: unknown,
-  lambdaContext: Pick<Context, 'getRemainingTimeInMillis'> | undefined,
+export class RestoreValidation {
+  constructor(
+    readonly jobId: string,
+    readonly event: RestoreJobEvent,
+    readonly config: Config,
+    // biome-ignore lint/suspicious/noExplicitAny: validators have their own facts and settings types
+    readonly validator: ValidatorDefinition<any, any>,
+    /** The validator's own settings, as it declared them. */
+    readonly validatorSettings: object,
+    readonly settings: RuntimeSettings,
+    readonly clients: Clients,
+    readonly logger: Logger,
+    readonly dryRun: boolean,
+    readonly sinks: readonly EvidenceSink[] | undefined,
+    /** Lambda time left when the invocation started, and the signal that ends AWS Backup calls before it. */
+    readonly time: { readonly remaining: number; readonly abortSignal: AbortSignal },
+  ) {}
+
+  /** Posts FAILED with the reason (no record: nothing was validated) and says what became of it. */
+  async fail(message: string, knownValidationStatus?: string): Promise<LifecycleResult> {
+    const { posted } = await this.finish({
+      verdict: { verdict: 'FAILED', message },
+      ...(knownValidationStatus !== undefined ? { knownValidationStatus } : {}),
+    });
+    return result(outcomeOf(posted), message, { restoreJobId: this.jobId, verdict: 'FAILED' });
+  }
+
+  finish(
+    input: Omit<FinishInput, 'restoreJobId' | 'dryRun' | 'abortSignal'> & { evidence?: EvidenceSource },
+  ) {
+    return finishValidation(
+      { ...input, restoreJobId: this.jobId, dryRun: this.dryRun, abortSignal: this.time.abortSignal },
+      {
+        clients: this.clients,
+        settings: this.settings,
+        logger: this.logger,
+        ...(this.sinks ? { sinks: this.sinks } : {}),
+      },
+    );
+  }
+}
+
+const outcomeOf = (posted: 'posted' | 'already-final' | 'dry-run' | undefined): LifecycleOutcome =>
+  posted === 'posted' || posted === undefined ? 'reported' : posted;
+
+/** The lifecycle middleware's state in `request.internal`. */
+const STATE_KEY = 'restoreValidation.lifecycle';
+const LOG_KEYS = ['restoreJobId', 'resourceType', 'validator'];
+
+interface LifecycleState {
+  readonly logger: Logger;
+  /** The idempotency middleware this invocation runs, on a request keyed by the restore job id. */
+  idempotency?: { readonly middleware: MiddlewareObj; readonly request: Request };
+}
+
+type LifecycleRequest = Request<unknown, LifecycleResult, Error, Context>;
+
+const stateOf = (request: LifecycleRequest) =>
+  (request.internal as Record<string, unknown>)[STATE_KEY] as LifecycleState | undefined;
+
+/** Ends the invocation with `response` from `before`: middy then skips every `after`, so clean up first. */
+async function returnEarly(request: LifecycleRequest, response: LifecycleResult): Promise<LifecycleResult> {
+  stateOf(request)?.logger.removeKeys(LOG_KEYS);
+  await cleanupMiddlewares(request);
+  return response;
+}
+
+/**
+ * The middy middleware for a validator Lambda. `before` answers what needs no validation (an event
+ * that is not ours, a configuration error, a duplicate delivery) by returning early, and hands the
+ * rest to the handler as a {@link RestoreValidation}; `after` and `onError` complete or release the
+ * idempotency record. Errors stand: the one thrown is AWS Backup unreachable for the verdict itself,
+ * which Lambda retries (and then the DLQ consumer decides).
+ */
+export function restoreLifecycle(
   options: LifecycleOptions,
-): Promise<LifecycleResult> {
+): MiddlewareObj<unknown, LifecycleResult, Error, Context> {
+  return {
+    before: async (request) => {
+      const state: LifecycleState = { logger: options.logger ?? defaultLogger };
+      (request.internal as Record<string, unknown>)[STATE_KEY] = state;
+      const prepared = await prepare(request.event, request.context, options);
+      if (!(prepared instanceof RestoreValidation)) return returnEarly(request, prepared);
+      const persistence =
+        options.persistenceStore === false
+          ? undefined
+          : (options.persistenceStore ?? (await defaultPersistence(prepared.settings, prepared.clients)));
+      if (persistence && !prepared.dryRun) {
+        const answer = await claimJob(request, state, persistence, prepared);
+        if (answer) return answer;
+      }
+      request.event = prepared;
+      return undefined;
+    },
+    after: async (request) => {
+      const state = stateOf(request);
+      const idempotency = state?.idempotency;
+      if (idempotency) {
+        // The record keeps a compact result (DynamoDB items are small, and JSON has no undefined);
+        // this invocation answers with the full one, evidence included.
+        const compact = JSON.parse(JSON.stringify({ ...request.response, evidence: undefined }));
+        await idempotency.middleware.after?.({ ...idempotency.request, response: compact });
+      }
+      state?.logger.removeKeys(LOG_KEYS);
+    },
+    onError: async (request) => {
+      const state = stateOf(request);
+      // The retry must validate again, not find this invocation's job in progress.
+      await state?.idempotency?.middleware.onError?.(state.idempotency.request);
+      state?.logger.removeKeys(LOG_KEYS);
+    },
+  };
+}
+
+/**
+ * Claims the job in the idempotency store (Powertools' idempotency middleware, keyed on the restore
+ * job id). Returns the answer when another invocation has it: running (a duplicate) or done (its
+ * stored result).
+ */
+async function claimJob(
+  request: LifecycleRequest,
+  state: LifecycleState,
+  persistence: BasePersistenceLayer,
+  prepared: RestoreValidation,
+): Promise<LifecycleResult | undefined> {
+  const config = new IdempotencyConfig({
+    eventKeyJmesPath: 'restoreJobId',
+    expiresAfterSeconds: IDEMPOTENCY_EXPIRY_SECONDS,
+  });
+  const middleware = makeHandlerIdempotent({ persistenceStore: persistence, config }) as MiddlewareObj;
+  const context = request.context as Partial<Context> | undefined;
+  const keyed: Request = {
+    event: { restoreJobId: prepared.jobId },
+    // Only a real Lambda context bounds the in-progress record by the invocation's remaining time.
+    context: (context && 'functionName' in context ? context : undefined) as Context,
+    response: undefined,
+    error: null,
+    internal: request.internal,
+  };
+  try {
+    // A completed record answers with its stored result; Powertools has run the clean-up already.
+    const stored = await middleware.before?.(keyed);
+    if (stored !== undefined) {
+      state.logger.removeKeys(LOG_KEYS);
+      return stored as LifecycleResult;
+    }
+  } catch (err) {
+    if (err instanceof IdempotencyAlreadyInProgressError) {
+      state.logger.info('duplicate event: this restore job is being validated by another invocation');
+      return returnEarly(
+        request,
+        result('duplicate', 'another invocation is validating this restore job', {
+          restoreJobId: prepared.jobId,
+        }),
+      );
+    }
+    throw err;
+  }
+  state.idempotency = { middleware, request: keyed };
+  return undefined;
+}
+
+/** Everything `before` decides: a result for an event that needs no validation, or the validation. */
+async function prepare(
+  raw: unknown,
+  lambdaContext: Partial<Pick<Context, 'getRemainingTimeInMillis'>> | undefined,
+  options: LifecycleOptions,
+): Promise<LifecycleResult | RestoreValidation> {
   const settings = options.settings ?? runtimeSettings();
   const clients = options.clients ?? defaultClients();
   const log = options.logger ?? defaultLogger;
@@ -154,7 +320,7 @@ export async function processRestoreEvent(
   const validator = options.validator;
 
   // Every AWS Backup call of this invocation ends before the Lambda does, retries included.
-  const remaining = lambdaContext?.getRemainingTimeInMillis() ?? NO_LAMBDA_BUDGET_MS;
+  const remaining = lambdaContext?.getRemainingTimeInMillis?.() ?? NO_LAMBDA_BUDGET_MS;
   const abortSignal = AbortSignal.timeout(Math.max(1, remaining - LAMBDA_END_MARGIN_MS));
 
   let event: RestoreJobEvent;
@@ -170,143 +336,87 @@ export async function processRestoreEvent(
     });
     // A restore job event that names its job gets a verdict naming the field, not a silent timeout.
     if (restoreJobId && isRestoreJobEvent(raw) && !dryRun)
-      return failMalformedJob(clients, restoreJobId, reason, abortSignal, log);
+      return failMalformedJob(clients, settings, restoreJobId, reason, abortSignal, log);
     return result('rejected', reason, restoreJobId ? { restoreJobId } : {});
   }
   const detail = event.detail;
   const jobId = detail.restoreJobId;
   log.appendKeys({ restoreJobId: jobId, resourceType: detail.resourceType, validator: validator.name });
 
-  try {
-    if (detail.status !== 'COMPLETED') {
-      log.info('event ignored: restore job not completed', { status: detail.status });
-      return result('ignored', `restore job status is ${detail.status}, not COMPLETED`, {
-        restoreJobId: jobId,
-      });
-    }
-    // A custom validator added with addValidator claims its jobs; the built-in one stands aside.
-    const claimedBy = claimedElsewhere(validator.name, settings.raw, detail);
-    if (claimedBy) {
-      log.info('event ignored: restore job belongs to another validator', { reason: claimedBy });
-      return result('ignored', claimedBy, { restoreJobId: jobId });
-    }
-    const post = async (
-      status: 'SUCCESSFUL' | 'FAILED' | 'VALIDATING',
-      message: string,
-      knownValidationStatus?: string,
-    ) =>
-      dryRun
-        ? ('dry-run' as const)
-        : postVerdict(clients.backup, jobId, status, message, { abortSignal, knownValidationStatus });
-
-    let config: Config;
-    try {
-      // Check kinds added with addCheck register before the config that uses them is read.
-      await prepareExtensions(settings.raw);
-      config = options.config ?? runtimeConfig(settings);
-    } catch (err) {
-      // A config that passed synth but fails here (edited by hand, missing file): never a silent timeout.
-      const message = fitMessage(`restore-validation configuration error: ${reasonOf(err)}`);
-      log.error('configuration error', { reason: message });
-      if (!detail.restoreTestingPlanArn) return result('ignored', message, { restoreJobId: jobId });
-      const posted = await post('FAILED', message);
-      return result(posted === 'posted' ? 'reported' : posted, message, {
-        restoreJobId: jobId,
-        verdict: 'FAILED',
-      });
-    }
-
-    if (!detail.restoreTestingPlanArn && !config.defaults.validateManualRestores) {
-      log.info(
-        'event ignored: not a restore test (set defaults.validateManualRestores to validate manual restores)',
-      );
-      return result('ignored', 'not a restore testing job', { restoreJobId: jobId });
-    }
-
-    const servedType = validatorTypeFor(detail.resourceType);
-    if (
-      !servedType ||
-      !RESOURCE_TYPES_BY_VALIDATOR[servedType].some((t) => validator.resourceTypes.includes(t))
-    ) {
-      const message = servedType
-        ? `resource type ${detail.resourceType} was routed to the ${validator.name} validator, which does not serve it: check the EventBridge rules`
-        : `unknown resource type ${JSON.stringify(detail.resourceType)}: restore-validation has no validator for it`;
-      log.error('resource type not served', { reason: message });
-      const posted = await post('FAILED', message);
-      return result(posted === 'posted' ? 'reported' : posted, message, {
-        restoreJobId: jobId,
-        verdict: 'FAILED',
-      });
-    }
-
-    const validateJob = async (input: { restoreJobId: string }): Promise<LifecycleResult> =>
-      validateOnce(
-        input.restoreJobId,
-        event,
-        config,
-        { ...options, settings, clients, logger: log, dryRun },
-        { remaining, abortSignal },
-        post,
-      );
-
-    const persistence =
-      options.persistenceStore === false
-        ? undefined
-        : (options.persistenceStore ?? (await defaultPersistence(settings, clients)));
-    if (!persistence || dryRun) return await validateJob({ restoreJobId: jobId });
-    const idempotencyConfig = new IdempotencyConfig({
-      eventKeyJmesPath: 'restoreJobId',
-      expiresAfterSeconds: IDEMPOTENCY_EXPIRY_SECONDS,
+  if (detail.status !== 'COMPLETED') {
+    log.info('event ignored: restore job not completed', { status: detail.status });
+    return result('ignored', `restore job status is ${detail.status}, not COMPLETED`, {
+      restoreJobId: jobId,
     });
-    if (lambdaContext && 'functionName' in lambdaContext)
-      idempotencyConfig.registerLambdaContext(lambdaContext as Context);
-    // The idempotency record keeps a compact result (DynamoDB items are small, and JSON has no undefined);
-    // the invocation that really ran returns the full result with its evidence.
-    let full: LifecycleResult | undefined;
-    const once = makeIdempotent(
-      async (input: { restoreJobId: string }) => {
-        full = await validateJob(input);
-        return JSON.parse(JSON.stringify({ ...full, evidence: undefined })) as LifecycleResult;
-      },
-      { persistenceStore: persistence, config: idempotencyConfig },
-    );
-    try {
-      const stored = await once({ restoreJobId: jobId });
-      return full ?? stored;
-    } catch (err) {
-      if (err instanceof IdempotencyAlreadyInProgressError) {
-        log.info('duplicate event: this restore job is being validated by another invocation');
-        return result('duplicate', 'another invocation is validating this restore job', {
-          restoreJobId: jobId,
-        });
-      }
-      throw err;
-    }
-  } finally {
-    log.removeKeys(['restoreJobId', 'resourceType', 'validator']);
   }
+  // A custom validator added with addValidator claims its jobs; the built-in one stands aside.
+  const claimedBy = claimedElsewhere(validator.name, settings, detail);
+  if (claimedBy) {
+    log.info('event ignored: restore job belongs to another validator', { reason: claimedBy });
+    return result('ignored', claimedBy, { restoreJobId: jobId });
+  }
+  const validation = (config: Config, validatorSettings: object) =>
+    new RestoreValidation(
+      jobId,
+      event,
+      config,
+      validator,
+      validatorSettings,
+      settings,
+      clients,
+      log,
+      dryRun,
+      options.sinks,
+      { remaining, abortSignal },
+    );
+
+  let config: Config;
+  let validatorSettings: object;
+  try {
+    // Check kinds added with addCheck register before the config that uses them is read.
+    await prepareExtensions(settings.extensionFiles);
+    config = options.config ?? runtimeConfig(settings);
+    validatorSettings = validator.settings?.() ?? {};
+  } catch (err) {
+    // A config that passed synth but fails here (edited by hand, missing file): never a silent timeout.
+    const message = fitMessage(`restore-validation configuration error: ${reasonOf(err)}`);
+    log.error('configuration error', { reason: message });
+    if (!detail.restoreTestingPlanArn) return result('ignored', message, { restoreJobId: jobId });
+    return validation(emptyConfig(), {}).fail(message);
+  }
+
+  if (!detail.restoreTestingPlanArn && !config.defaults.validateManualRestores) {
+    log.info(
+      'event ignored: not a restore test (set defaults.validateManualRestores to validate manual restores)',
+    );
+    return result('ignored', 'not a restore testing job', { restoreJobId: jobId });
+  }
+
+  const servedType = validatorTypeFor(detail.resourceType);
+  if (
+    !servedType ||
+    !RESOURCE_TYPES_BY_VALIDATOR[servedType].some((t) => validator.resourceTypes.includes(t))
+  ) {
+    const message = servedType
+      ? `resource type ${detail.resourceType} was routed to the ${validator.name} validator, which does not serve it: check the EventBridge rules`
+      : `unknown resource type ${JSON.stringify(detail.resourceType)}: restore-validation has no validator for it`;
+    log.error('resource type not served', { reason: message });
+    return validation(config, validatorSettings).fail(message);
+  }
+  return validation(config, validatorSettings);
 }
 
-type Post = (
-  status: 'SUCCESSFUL' | 'FAILED' | 'VALIDATING',
-  message: string,
-  known?: string,
-) => Promise<'posted' | 'already-final' | 'dry-run'>;
-
-async function validateOnce(
-  jobId: string,
-  event: RestoreJobEvent,
-  config: Config,
-  options: LifecycleOptions & {
-    settings: RuntimeSettings;
-    clients: Clients;
-    logger: Logger;
-    dryRun: boolean;
-  },
-  time: { remaining: number; abortSignal: AbortSignal },
-  post: Post,
-): Promise<LifecycleResult> {
-  const { settings, clients, logger: log, validator } = options;
+/**
+ * The handler body of a validator Lambda: validates the job the lifecycle middleware prepared and
+ * finishes it (verdict, evidence, sinks). Throws only when AWS Backup cannot be reached to read the
+ * job or post the verdict, so that Lambda's async retry (and then the DLQ consumer) tries again.
+ */
+export async function validateRestoreJob(validation: unknown): Promise<LifecycleResult> {
+  if (!(validation instanceof RestoreValidation))
+    throw new TypeError(
+      'validateRestoreJob runs behind the restoreLifecycle middleware, which prepares its job',
+    );
+  const { jobId, event, config, validator, clients, logger: log, time } = validation;
   let job: RestoreJob;
   try {
     job = await loadRestoreJob(clients.backup, jobId, event, { abortSignal: time.abortSignal });
@@ -320,11 +430,7 @@ async function validateOnce(
     const message = fitMessage(`could not read the restore job from AWS Backup: ${reasonOf(err)}`);
     log.error('restore job unreadable', { reason: message });
     // The job's current status is unknowable here; a refusal because it is final is still absorbed.
-    const posted = await post('FAILED', message, '');
-    return result(posted === 'posted' ? 'reported' : posted, message, {
-      restoreJobId: jobId,
-      verdict: 'FAILED',
-    });
+    return validation.fail(message, '');
   }
   if (hasFinalVerdict(job)) {
     log.info('restore job already has a final verdict; nothing to do', {
@@ -343,12 +449,15 @@ async function validateOnce(
   });
   log.info('validation started', { profile: profile?.name ?? '(none: built-in checks only)' });
 
-  if (profile?.reportValidating ?? config.defaults.reportValidating) {
+  if ((profile?.reportValidating ?? config.defaults.reportValidating) && !validation.dryRun) {
     try {
-      await post(
+      // Not a verdict: the job says it is being checked (postVerdict never writes over a final one).
+      await postVerdict(
+        clients.backup,
+        jobId,
         'VALIDATING',
         `restore-validation ${validator.name} validator is checking the restored resource`,
-        job.validationStatus ?? '',
+        { abortSignal: time.abortSignal, knownValidationStatus: job.validationStatus ?? '' },
       );
     } catch (err) {
       log.warn('could not post VALIDATING', { reason: reasonOf(err) });
@@ -372,8 +481,9 @@ async function validateOnce(
         deadline,
         mode: 'lambda',
         target: {},
+        settings: validation.validatorSettings,
         // Validators that hand off to Step Functions must know a dry run posts nothing.
-        settings: options.dryRun ? { ...settings.raw, RESTORE_VALIDATION_DRY_RUN: 'true' } : settings.raw,
+        dryRun: validation.dryRun,
       },
       // Clean-up may run after the deadline: half the reserve, the other half is for the verdict.
       { cleanupTimeoutMs: Math.max(1_000, Math.min(DEFAULT_CLEANUP_TIMEOUT_MS, reserveMs / 2)) },
@@ -382,50 +492,28 @@ async function validateOnce(
     // runValidator turns failures into results; reaching here is a bug, still a verdict.
     const message = fitMessage(`validator crashed: ${reasonOf(err)}`);
     log.error('validator crashed', { reason: message });
-    const posted = await post('FAILED', message);
-    return result(posted === 'posted' ? 'reported' : posted, message, {
-      restoreJobId: jobId,
-      verdict: 'FAILED',
-    });
+    return validation.fail(message);
   }
 
   for (const r of run.results)
     log.info('check finished', { checkId: r.id, status: r.status, durationMs: r.durationMs });
+  if (run.deferredTo) log.info('validation handed to Step Functions', { executionArn: run.deferredTo });
 
-  let reported = false;
-  let outcome: LifecycleOutcome;
-  if (run.deferredTo) {
-    outcome = 'deferred';
-    log.info('validation handed to Step Functions', { executionArn: run.deferredTo });
-  } else {
-    const posted = await post(run.verdict.verdict, run.verdict.message);
-    reported = posted === 'posted';
-    outcome = posted === 'posted' ? 'reported' : posted;
-    log.info('verdict', { verdict: run.verdict.verdict, posted });
-  }
-
-  const evidence = buildEvidence({
-    job,
-    run,
-    validator: validator.name,
-    profile: profile?.name,
-    reported,
-    mode: options.dryRun ? 'dry-run' : 'lambda',
-    codeVersion: settings.codeVersion,
+  // A hand-off posts nothing now: the execution posts the verdict; the record says DEFERRED.
+  const { posted, evidence } = await validation.finish({
+    ...(run.deferredTo ? {} : { verdict: run.verdict }),
+    evidence: { kind: 'run', job, run, validator: validator.name, profile: profile?.name },
   });
-  const sinks = options.sinks ?? defaultEvidenceSinks();
-  for (const sink of sinks) {
-    try {
-      await sink(evidence, { clients, settings });
-    } catch (err) {
-      log.warn('evidence sink failed', { reason: reasonOf(err) });
-    }
-  }
-  return result(outcome, run.deferredTo ? `handed to ${run.deferredTo}` : run.verdict.message, {
-    restoreJobId: jobId,
-    verdict: run.deferredTo ? undefined : run.verdict.verdict,
-    evidence,
-  });
+  if (!run.deferredTo) log.info('verdict', { verdict: run.verdict.verdict, posted });
+  return result(
+    run.deferredTo ? 'deferred' : outcomeOf(posted),
+    run.deferredTo ? `handed to ${run.deferredTo}` : run.verdict.message,
+    {
+      restoreJobId: jobId,
+      verdict: run.deferredTo ? undefined : run.verdict.verdict,
+      evidence,
+    },
+  );
 }
 
 /**
@@ -434,6 +522,7 @@ async function validateOnce(
  */
 async function failMalformedJob(
   clients: Clients,
+  settings: RuntimeSettings,
   restoreJobId: string,
   reason: string,
   abortSignal: AbortSignal,
@@ -454,30 +543,33 @@ async function failMalformedJob(
   if ((described.Status ?? '').toUpperCase() !== 'COMPLETED' || !isRestoreTest)
     return result('rejected', reason, { restoreJobId });
   const message = fitMessage(`restore-validation could not validate this restore job: ${reason}`);
-  const posted = await postVerdict(clients.backup, restoreJobId, 'FAILED', message, {
-    abortSignal,
-    knownValidationStatus: described.ValidationStatus ?? '',
-  });
+  const { posted } = await finishValidation(
+    {
+      restoreJobId,
+      verdict: { verdict: 'FAILED', message },
+      dryRun: false,
+      abortSignal,
+      knownValidationStatus: described.ValidationStatus ?? '',
+    },
+    { clients, settings, logger: log },
+  );
   log.info('verdict for a malformed event', { restoreJobId, posted });
-  return result(posted === 'posted' ? 'reported' : posted, message, { restoreJobId, verdict: 'FAILED' });
+  return result(outcomeOf(posted), message, { restoreJobId, verdict: 'FAILED' });
 }
 
-const INTERNAL_KEY = 'restoreValidation';
-
 /**
- * The middy middleware for a validator Lambda: it runs the whole lifecycle in `before` and returns the
- * outcome as the response, so the base handler never runs for a restore event. Its `onError` turns any
- * unexpected error into a logged response, unless it is the one case we want Lambda to retry (AWS
- * Backup unreachable for the verdict itself).
+ * Runs the whole lifecycle for one event: the lifecycle middleware and the validation, without a
+ * logger middleware (the CLI's replay, the demo, tests). Resolves with what happened; it throws only
+ * when AWS Backup itself cannot be reached, as the Lambda does.
  */
-export function restoreLifecycle(
+export function processRestoreEvent(
+  raw: unknown,
+  lambdaContext: Pick<Context, 'getRemainingTimeInMillis'> | undefined,
   options: LifecycleOptions,
-): MiddlewareObj<unknown, LifecycleResult, Error, Context> {
-  return {
-    before: async (request) => {
-      const outcome = await processRestoreEvent(request.event, request.context, options);
-      (request.internal as Record<string, unknown>)[INTERNAL_KEY] = outcome;
-      return outcome;
-    },
-  };
+): Promise<LifecycleResult> {
+  // No middy time-out of its own: outside Lambda nothing ends the run but the lifecycle's deadlines.
+  const run = middy<unknown, LifecycleResult, Error, Context>({ timeoutEarlyInMillis: 0 })
+    .use(restoreLifecycle(options))
+    .handler(validateRestoreJob);
+  return run(raw, (lambdaContext ?? {}) as Context);
 }

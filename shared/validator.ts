@@ -10,6 +10,7 @@ import { unhandledProfileChecks } from './check-implementations';
 import { type CheckDefinition, type CheckResult, errored, runChecks } from './checks';
 import type { Clients } from './clients';
 import type { Config, Profile } from './config/index';
+import type { Settings } from './env';
 import { DeadlineExceededError, ResourceStateError, reasonOf, SafetyGuardError } from './errors';
 import { assertSameAccount } from './guard';
 import type { RestoreJob } from './job';
@@ -21,10 +22,14 @@ import {
   restoreDurationSeconds,
 } from './objectives';
 import type { ResourceType } from './resource-types';
-import { decideVerdict, type Verdict } from './verdict';
+import { decideVerdict, type Verdict } from './verdict/decide';
 
-/** Everything a validator may use while it runs. */
-export interface ValidationContext {
+/**
+ * Everything a validator may use while it runs. `S` is the validator's own settings, as it declared
+ * them (`ValidatorDefinition.settings`).
+ */
+// biome-ignore lint/complexity/noBannedTypes: a validator that declares no settings has none
+export interface ValidationContext<S extends object = {}> {
   readonly job: RestoreJob;
   /** The matched profile, or undefined when none matched (built-in checks only). */
   readonly profile: Profile | undefined;
@@ -40,27 +45,41 @@ export interface ValidationContext {
   readonly mode: 'lambda' | 'local';
   /** CLI target options (`--host`, `--bucket`, `--device`, …) in local mode. */
   readonly target: Readonly<Record<string, unknown>>;
-  /** Environment-derived settings the construct passes (state machine ARN, helper settings). */
-  readonly settings: Readonly<Record<string, string | undefined>>;
+  /** The validator's settings, read from the function's environment as it declared them. */
+  readonly settings: S;
+  /**
+   * A dry run posts nothing to AWS Backup (replay --dry-run, a dry-run deployment): a validator that
+   * hands work to Step Functions passes it on, so the hand-off posts nothing either.
+   */
+  readonly dryRun: boolean;
   /** Records a measured fact for the evidence (e.g. `dataAgeMinutes`, `provenBy`). */
   note(key: string, value: unknown): void;
 }
 
-export interface ValidatorDefinition<F = unknown> {
+// biome-ignore lint/complexity/noBannedTypes: a validator that declares no settings has none
+export interface ValidatorDefinition<F = unknown, S extends object = {}> {
   /** Validator name, e.g. `rds`; used in logs, metrics and evidence. */
   readonly name: string;
   /** Resource types it serves. */
   readonly resourceTypes: readonly ResourceType[];
+  /**
+   * The settings it reads from its function's environment, declared once (`defineSettings`); the
+   * lifecycle reads them and passes them as `ctx.settings`.
+   */
+  readonly settings?: Settings<S>;
   /** Gathers facts about the restored resource. Throw ResourceStateError for a resource that is not usable. */
-  gather(ctx: ValidationContext): Promise<F>;
+  gather(ctx: ValidationContext<S>): Promise<F>;
   /** The checks to run: built-in state checks plus those the profile asks for. */
-  checks(ctx: ValidationContext, facts: F): readonly CheckDefinition<F>[];
+  checks(ctx: ValidationContext<S>, facts: F): readonly CheckDefinition<F>[];
   /** Always called (even after a failure) to release what gather created. */
-  cleanup?(ctx: ValidationContext, facts: F | undefined): Promise<void>;
+  cleanup?(ctx: ValidationContext<S>, facts: F | undefined): Promise<void>;
 }
 
 /** Declares a validator, validating it when the module loads. */
-export function defineValidator<F>(def: ValidatorDefinition<F>): ValidatorDefinition<F> {
+// biome-ignore lint/complexity/noBannedTypes: a validator that declares no settings has none
+export function defineValidator<F, S extends object = {}>(
+  def: ValidatorDefinition<F, S>,
+): ValidatorDefinition<F, S> {
   if (!/^[a-z][a-z0-9-]{0,39}$/.test(def.name)) {
     throw new TypeError(
       `validator name ${JSON.stringify(def.name)} is invalid: use 1-40 lower-case letters, digits and -`,
@@ -111,18 +130,29 @@ export interface RunValidatorOptions {
 
 export const DEFAULT_CLEANUP_TIMEOUT_MS = 30_000;
 
-/** Context fields the caller supplies; `note` and `remainingMs` are provided here. */
-export type ContextInput = Omit<ValidationContext, 'note' | 'remainingMs' | 'signal'> & {
+/**
+ * Context fields the caller supplies; `note` and `remainingMs` are provided here. Without `settings`
+ * the validator runs with its declared defaults (nothing set); without `dryRun` it is not one.
+ */
+// biome-ignore lint/complexity/noBannedTypes: a validator that declares no settings has none
+export type ContextInput<S extends object = {}> = Omit<
+  ValidationContext<S>,
+  'note' | 'remainingMs' | 'signal' | 'settings' | 'dryRun'
+> & {
   signal?: AbortSignal;
+  settings?: S;
+  dryRun?: boolean;
 };
 
 /**
  * Runs one validator: gather → checks → cleanup → verdict. Never throws except DeferredValidation's
  * hand-off being reported as `deferredTo`: every failure becomes a result, so a verdict always exists.
  */
-export async function runValidator<F>(
-  validator: ValidatorDefinition<F>,
-  input: ContextInput,
+// biome-ignore lint/complexity/noBannedTypes: a validator that declares no settings has none
+export async function runValidator<F, S extends object = {}>(
+  validator: ValidatorDefinition<F, S>,
+  // The validator says which settings it reads; the input must give those (or none: its defaults).
+  input: ContextInput<NoInfer<S>>,
   options: RunValidatorOptions = {},
 ): Promise<ValidationRun> {
   const startedAt = new Date();
@@ -139,8 +169,10 @@ export async function runValidator<F>(
   // The checks' signal and deadline, replaced by the clean-up's own when clean-up starts. One context
   // object for gather, checks and clean-up: validators may key state on it.
   let phase = { signal: controller.signal, deadline: input.deadline };
-  const ctx: ValidationContext = {
+  const ctx: ValidationContext<S> = {
     ...input,
+    settings: input.settings ?? ((validator.settings?.({}) ?? {}) as S),
+    dryRun: input.dryRun ?? false,
     get signal() {
       return phase.signal;
     },
@@ -257,9 +289,9 @@ export async function runValidator<F>(
  * Runs the clean-up on the same context, switched to a signal that fires after `budgetMs` (or when
  * the caller aborts) and a deadline of its own.
  */
-async function runCleanup<F>(
-  validator: ValidatorDefinition<F>,
-  ctx: ValidationContext,
+async function runCleanup<F, S extends object>(
+  validator: ValidatorDefinition<F, S>,
+  ctx: ValidationContext<S>,
   facts: F | undefined,
   budgetMs: number,
   outer: AbortSignal | undefined,
@@ -280,7 +312,7 @@ async function runCleanup<F>(
   }
 }
 
-function raceDeadline<T>(work: Promise<T>, ctx: ValidationContext, what: string): Promise<T> {
+function raceDeadline<T>(work: Promise<T>, ctx: Pick<ValidationContext, 'signal'>, what: string): Promise<T> {
   if (ctx.signal.aborted) return Promise.reject(new Error(`${what}: validation deadline reached`));
   return new Promise<T>((resolve, reject) => {
     const onAbort = () =>

@@ -17,11 +17,11 @@ import {
   type DescribeRestoreJobCommandOutput,
 } from '@aws-sdk/client-backup';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { sdkClientConfig } from '../../shared/clients';
+import { createClients, sdkClientConfig } from '../../shared/clients';
 import { runtimeSettings } from '../../shared/env';
 import { isNotFoundError, reasonOf } from '../../shared/errors';
 import { logger as defaultLogger, type Logger } from '../../shared/logger';
-import { isFinalValidationStatus, postVerdict } from '../../shared/report';
+import { finishValidation, isFinalValidationStatus } from '../../shared/verdict/index';
 
 /** What one DLQ message says: the job and why it was not validated. */
 export type DlqMessage =
@@ -130,6 +130,7 @@ export type RecordOutcome =
 /** Builds the SQS handler. Each record is independent: one failure never fails the batch. */
 export function createDlqHandler(deps: DlqHandlerDeps) {
   const log = deps.logger ?? defaultLogger;
+  const clients = createClients({}, { backup: deps.backup });
 
   async function handleRecord(record: SQSRecord): Promise<RecordOutcome> {
     const parsed = parseDlqRecord(record);
@@ -169,15 +170,19 @@ export function createDlqHandler(deps: DlqHandlerDeps) {
       log.info('dlq message skipped: not a restore testing job', { restoreJobId });
       return 'not-a-restore-test';
     }
-    if (deps.dryRun) {
-      log.info('dry run: would post FAILED', { restoreJobId, reason });
-      return 'dry-run';
-    }
-    const result = await postVerdict(deps.backup, restoreJobId, 'FAILED', reason, {
-      knownValidationStatus: current ?? '',
-    });
-    log.info('dlq verdict', { restoreJobId, result });
-    return result;
+    // A verdict without a record: nothing was validated, and the job is read, not judged.
+    const { posted = 'dry-run' } = await finishValidation(
+      {
+        restoreJobId,
+        verdict: { verdict: 'FAILED', message: reason },
+        dryRun: deps.dryRun ?? false,
+        knownValidationStatus: current ?? '',
+      },
+      { clients, logger: log },
+    );
+    if (posted === 'dry-run') log.info('dry run: would post FAILED', { restoreJobId, reason });
+    else log.info('dlq verdict', { restoreJobId, result: posted });
+    return posted;
   }
 
   async function handler(event: SQSEvent): Promise<SQSBatchResponse & { outcomes: RecordOutcome[] }> {

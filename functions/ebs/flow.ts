@@ -12,6 +12,11 @@ import type { FsCheckSpec } from './mount-check/types';
 export const HELPER_DEADLINE_TAG = 'restore-validation:deadline';
 /** Tag naming the restore job a helper serves (for people and for the janitor's log). */
 export const HELPER_JOB_TAG = 'restore-validation:restore-job-id';
+/** Whether a flow posts nothing (its input's `dryRun`, or an older input's `post: false`). */
+export function isDryRun(input: Pick<HelperFlowInput, 'dryRun' | 'post'>): boolean {
+  return input.dryRun ?? input.post === false;
+}
+
 /**
  * The idempotency token a helper is launched with. EC2 keeps it on the instance and nobody can change
  * it afterwards (unlike a tag), so the janitor uses it to tell our launches from lookalikes.
@@ -28,7 +33,7 @@ export const DEFAULT_AMI_PARAMETER = '/aws/service/ami-amazon-linux-latest/al202
 export const DEFAULT_INSTANCE_TYPE = 't4g.micro';
 export const DEFAULT_HELPER_MAX_MINUTES = 60;
 
-/** Settings (Lambda env, set by infra/constructs/ebs-helper.ts) the validator copies into the input. */
+/** The helper settings (settings.ts `ebsHelperSettings`) the validator copies into the input. */
 export interface HelperSettings {
   /** Subnets the helper may use; the one in the volume's AZ is picked. */
   readonly subnetIds: readonly string[];
@@ -37,21 +42,6 @@ export interface HelperSettings {
   readonly amiParameter: string;
   readonly instanceType: string;
   readonly maxMinutes: number;
-}
-
-export function helperSettings(settings: Readonly<Record<string, string | undefined>>): HelperSettings {
-  const minutes = Number(settings.EBS_HELPER_MAX_MINUTES);
-  return {
-    subnetIds: (settings.EBS_HELPER_SUBNET_IDS ?? '')
-      .split(',')
-      .map((s) => s.trim())
-      .filter(Boolean),
-    securityGroupId: settings.EBS_HELPER_SECURITY_GROUP_ID || undefined,
-    instanceProfileName: settings.EBS_HELPER_INSTANCE_PROFILE || undefined,
-    amiParameter: settings.EBS_HELPER_AMI_PARAMETER || DEFAULT_AMI_PARAMETER,
-    instanceType: settings.EBS_HELPER_INSTANCE_TYPE || DEFAULT_INSTANCE_TYPE,
-    maxMinutes: Number.isFinite(minutes) && minutes > 0 ? minutes : DEFAULT_HELPER_MAX_MINUTES,
-  };
 }
 
 /** Input of one helper-flow execution. */
@@ -69,8 +59,14 @@ export interface HelperFlowInput {
   readonly helper: HelperSettings;
   /** ISO time after which the helper must be gone (also tagged on it for the janitor). */
   readonly deadline: string;
-  /** Post the verdict to AWS Backup (false for replay --dry-run). */
-  readonly post: boolean;
+  /** Post nothing to AWS Backup (replay --dry-run, a dry-run deployment). */
+  readonly dryRun: boolean;
+  /**
+   * How inputs written before `dryRun` said it: `post: false` for a dry run. Read by
+   * {@link isDryRun} only, so an execution started by the previous version still posts nothing.
+   * @deprecated
+   */
+  readonly post?: boolean;
   /** When the validator handed off (the final evidence record's validationStartedAt). */
   readonly startedAt?: string;
   /** The profile's recovery objectives, for the final evidence record (their onMiss: fail results are in stateResults). */

@@ -15,12 +15,12 @@ import {
   TerminateInstancesCommand,
 } from '@aws-sdk/client-ec2';
 import { clients, registerClients } from '../../shared/clients';
-import { runtimeSettings } from '../../shared/env';
 import { reasonOf } from '../../shared/errors';
 import { assertCreatedByUs, CREATED_BY_TAG, isRestoreTestResource } from '../../shared/guard';
 import { logger } from '../../shared/logger';
 import { withRetry } from '../../shared/retry';
 import { DEFAULT_HELPER_MAX_MINUTES, HELPER_DEADLINE_TAG, HELPER_JOB_TAG, helperClientToken } from './flow';
+import { ebsHelperSettings } from './settings';
 
 registerClients({ ec2: EC2Client });
 
@@ -159,9 +159,6 @@ export async function sweep(ec2: EC2Client, options: JanitorOptions = {}): Promi
 
 /** Scheduled Lambda (EventBridge rate rule from the EBS helper construct). */
 export async function handler(): Promise<JanitorReport> {
-  const env = runtimeSettings().raw;
-  return sweep(clients().ec2, {
-    securityGroupId: env.EBS_HELPER_SECURITY_GROUP_ID || undefined,
-    instanceProfileName: env.EBS_HELPER_INSTANCE_PROFILE || undefined,
-  });
+  const { securityGroupId, instanceProfileName } = ebsHelperSettings();
+  return sweep(clients().ec2, { securityGroupId, instanceProfileName });
 }

@@ -30,13 +30,13 @@ import type { CheckResult } from '../../shared/checks';
 import { type Clients, clients, createClients, registerClients } from '../../shared/clients';
 import { type RuntimeSettings, runtimeSettings } from '../../shared/env';
 import { reasonOf } from '../../shared/errors';
+import type { EvidenceSink } from '../../shared/evidence';
 import { assertCreatedByUs, assertRestoreTestResource, CREATED_BY_TAG } from '../../shared/guard';
-import type { EvidenceSink } from '../../shared/lifecycle';
 import { logger } from '../../shared/logger';
-import { postVerdict } from '../../shared/report';
 import { withRetry } from '../../shared/retry';
-import { recordFinalVerdict } from '../../shared/sinks';
-import { decideVerdict } from '../../shared/verdict';
+// The final record goes to the stack's sinks (evidence store, metrics, notification).
+import '../../shared/sinks';
+import { decideVerdict, type FinishInput, finishValidation, type Posted } from '../../shared/verdict/index';
 import { getInvocation, packResultLine, pingStatus, resultLine, sendShellCommand } from '../ec2/ssm';
 import {
   checksOf,
@@ -45,11 +45,13 @@ import {
   HELPER_JOB_TAG,
   type HelperFlowInput,
   helperClientToken,
+  isDryRun,
   packJson,
   STATE_INLINE_LIMIT,
   unpackJson,
 } from './flow';
 import type { MountCheckResult } from './mount-check/types';
+import { ebsStepSettings } from './settings';
 import { describeVolume } from './volume';
 
 registerClients({ ec2: EC2Client, ssm: SSMClient, backup: BackupClient });
@@ -98,9 +100,8 @@ const HELPER_NAME = 'restore-validation-ebs-helper';
 
 /** Where the construct puts the bundled program next to the steps Lambda's code. */
 function defaultMountCheckSource(): string {
-  const env = runtimeSettings().raw;
-  const file = env.MOUNT_CHECK_FILE || join(env.LAMBDA_TASK_ROOT ?? '.', 'mount-check.cjs');
-  return readFileSync(file, 'utf8');
+  const { mountCheckFile, taskRoot } = ebsStepSettings();
+  return readFileSync(mountCheckFile ?? join(taskRoot, 'mount-check.cjs'), 'utf8');
 }
 
 function defaultDeps(): StepDeps {
@@ -466,44 +467,56 @@ function describeError(e: NonNullable<FlowState['error']>): string {
   return `${e.step ? `${e.step}: ` : ''}${cause || e.Error || 'failed'}`.slice(0, 500);
 }
 
-/** Final step: decides the verdict from everything gathered and posts it to AWS Backup. */
+/** Finishes the flow's validation: posts (unless a dry run), records the evidence, runs the sinks. */
+function finish(state: FlowState, deps: StepDeps, input: Pick<FinishInput, 'verdict' | 'evidence'>) {
+  return finishValidation(
+    { ...input, restoreJobId: state.restoreJobId, dryRun: isDryRun(state) },
+    {
+      clients: deps.clients ?? createClients({}, { backup: deps.backup }),
+      settings: deps.settings ?? runtimeSettings(),
+      ...(deps.sinks ? { sinks: deps.sinks } : {}),
+    },
+  );
+}
+
+/** How the flow state shows what became of the verdict. */
+const shownPosted = (posted: Posted | undefined) =>
+  posted === 'dry-run' || posted === undefined ? 'not posted (dry run)' : posted;
+
+/** Final step: decides the verdict from everything gathered, posts it and records its evidence. */
 export async function reportVerdict(state: FlowState, deps: StepDeps = defaultDeps()): Promise<FlowState> {
   const verdict = decideVerdict(flowResults(state), { failWhenNothingChecked: state.failWhenNothingChecked });
-  let posted = 'not posted (dry run)';
-  if (state.post) {
-    posted = await postVerdict(deps.backup, state.restoreJobId, verdict.verdict, verdict.message);
-  }
-  logger.info('EBS verdict decided', { restoreJobId: state.restoreJobId, verdict: verdict.verdict, posted });
+  const mountCheck = mountCheckOf(state);
   // The lifecycle stored a DEFERRED record at the hand-off; this one replaces it with the verdict.
-  await recordFinalVerdict({
-    restoreJobId: state.restoreJobId,
-    validator: 'ebs',
+  const { posted } = await finish(state, deps, {
     verdict,
-    notes: {
-      helper: {
-        instanceId: state.instanceId,
-        volumeId: state.volumeId,
-        availabilityZone: state.availabilityZone,
-        ...state.cleanup,
+    evidence: {
+      kind: 'hand-off',
+      validator: 'ebs',
+      startedAt: state.startedAt ? new Date(state.startedAt) : new Date(),
+      notes: {
+        helper: {
+          instanceId: state.instanceId,
+          volumeId: state.volumeId,
+          availabilityZone: state.availabilityZone,
+          ...state.cleanup,
+        },
+        ...(mountCheck ? { filesystems: mountCheck.filesystems } : {}),
       },
-      ...(mountCheckOf(state) ? { filesystems: mountCheckOf(state)?.filesystems } : {}),
+      ...(state.objectives ? { objectives: state.objectives } : {}),
     },
-    startedAt: state.startedAt ? new Date(state.startedAt) : new Date(),
-    ...(state.objectives ? { objectives: state.objectives } : {}),
-    posted,
-    dryRun: !state.post,
-    clients: deps.clients ?? createClients({}, { backup: deps.backup }),
-    settings: deps.settings ?? runtimeSettings(),
-    ...(deps.sinks ? { sinks: deps.sinks } : {}),
   });
-  return { ...state, verdict: { status: verdict.verdict, message: verdict.message, posted } };
+  logger.info('EBS verdict decided', { restoreJobId: state.restoreJobId, verdict: verdict.verdict, posted });
+  return {
+    ...state,
+    verdict: { status: verdict.verdict, message: verdict.message, posted: shownPosted(posted) },
+  };
 }
 
 /**
  * The last resort of the state machine, after ReportVerdict failed all its retries (e.g. the
  * evidence store is unreachable): posts FAILED with the reason, nothing else, so the job still gets
- * a verdict. postVerdict never posts over a final status, so a verdict ReportVerdict already posted
- * stands.
+ * a verdict. A verdict ReportVerdict already posted stands: none is ever posted over a final status.
  */
 export async function reportFailure(
   state: FlowState & { reportError?: { Error?: string; Cause?: string } },
@@ -511,11 +524,9 @@ export async function reportFailure(
 ): Promise<FlowState> {
   const why = state.reportError ? describeError({ ...state.reportError, step: 'ReportVerdict' }) : 'unknown';
   const message = `the EBS helper flow could not record its verdict (${why})`;
-  const posted = state.post
-    ? await postVerdict(deps.backup, state.restoreJobId, 'FAILED', message)
-    : 'not posted (dry run)';
+  const { posted } = await finish(state, deps, { verdict: { verdict: 'FAILED', message } });
   logger.warn('EBS verdict fallback', { restoreJobId: state.restoreJobId, posted });
-  return { ...state, verdict: { status: 'FAILED', message, posted } };
+  return { ...state, verdict: { status: 'FAILED', message, posted: shownPosted(posted) } };
 }
 
 /** The `detail` of an EventBridge "Step Functions Execution Status Change" event. */

@@ -20,9 +20,10 @@ import type { Profile } from '../../shared/config/index';
 import { ResourceStateError } from '../../shared/errors';
 import { objectivesAtHandOff } from '../../shared/objectives';
 import { DeferredValidation, defineValidator, type ValidationContext } from '../../shared/validator';
-import { type HelperFlowInput, helperSettings, STATE_HARD_LIMIT, withChecks } from './flow';
+import { type HelperFlowInput, STATE_HARD_LIMIT, withChecks } from './flow';
 import { runMountCheck } from './mount-check/index';
 import { FS_CHECK_KINDS, type FsCheckSpec, type MountCheckResult } from './mount-check/types';
+import { type EbsSettings, ebsSettings } from './settings';
 import {
   describeRestoredVolume,
   describeSource,
@@ -30,6 +31,8 @@ import {
   type VolumeFacts,
   volumeStateChecks,
 } from './volume';
+
+type EbsContext = ValidationContext<EbsSettings>;
 
 registerClients({ ec2: EC2Client, sfn: SFNClient });
 
@@ -69,11 +72,7 @@ export function mountCheckChecks<F>(result: MountCheckResult): CheckDefinition<F
   );
 }
 
-function stateMachineArn(ctx: ValidationContext): string | undefined {
-  return ctx.settings.EBS_STATE_MACHINE_ARN || ctx.settings.STATE_MACHINE_ARN || undefined;
-}
-
-async function gatherLocal(ctx: ValidationContext): Promise<EbsFacts> {
+async function gatherLocal(ctx: EbsContext): Promise<EbsFacts> {
   const device = ctx.target.device;
   if (typeof device !== 'string' || !device)
     throw new ResourceStateError('give --device PATH (a block device or an image file)');
@@ -86,7 +85,7 @@ async function gatherLocal(ctx: ValidationContext): Promise<EbsFacts> {
   return { mountCheck };
 }
 
-async function gatherLambda(ctx: ValidationContext): Promise<EbsFacts> {
+async function gatherLambda(ctx: EbsContext): Promise<EbsFacts> {
   const volumeId = ctx.job.created?.resourceId;
   if (!volumeId?.startsWith('vol-')) {
     throw new ResourceStateError(
@@ -100,7 +99,7 @@ async function gatherLambda(ctx: ValidationContext): Promise<EbsFacts> {
   ctx.note('volumeSizeGiB', volume.sizeGiB);
   ctx.note('volumeType', volume.volumeType);
   const facts: EbsFacts = { volume, source };
-  const arn = stateMachineArn(ctx);
+  const arn = ctx.settings.stateMachineArn;
   if (!arn) {
     const checks = fsChecksOf(ctx.profile);
     return {
@@ -130,7 +129,7 @@ async function gatherLambda(ctx: ValidationContext): Promise<EbsFacts> {
   const otherResults = others.length
     ? await runChecks(others, facts as unknown, { deadline: ctx.deadline, signal: ctx.signal })
     : [];
-  const helper = helperSettings(ctx.settings);
+  const helper = ctx.settings.helper;
   const deadline = await helperDeadline(ctx, helper.maxMinutes);
   const objectives = objectivesAtHandOff(ctx.config, ctx.profile, ctx.job);
   const input: HelperFlowInput = {
@@ -142,7 +141,7 @@ async function gatherLambda(ctx: ValidationContext): Promise<EbsFacts> {
     failWhenNothingChecked: ctx.profile?.failWhenNothingChecked ?? ctx.config.defaults.failWhenNothingChecked,
     helper,
     deadline: deadline.toISOString(),
-    post: ctx.settings.RESTORE_VALIDATION_DRY_RUN !== 'true',
+    dryRun: ctx.dryRun,
     startedAt: new Date().toISOString(),
     ...(objectives.objectives ? { objectives: objectives.objectives } : {}),
   };
@@ -173,7 +172,7 @@ const MIN_HELPER_MS = 15 * 60_000;
  * helper still holding it then would be in the way.
  * @see https://docs.aws.amazon.com/aws-backup/latest/devguide/restore-testing-inferred-metadata.html
  */
-export async function helperDeadline(ctx: ValidationContext, maxMinutes: number): Promise<Date> {
+export async function helperDeadline(ctx: EbsContext, maxMinutes: number): Promise<Date> {
   const now = Date.now();
   const byLifetime = now + maxMinutes * 60_000;
   const windowEnd = await validationWindowEnd(ctx);
@@ -188,7 +187,7 @@ export async function helperDeadline(ctx: ValidationContext, maxMinutes: number)
 }
 
 /** When the job's validation window closes, or undefined when it cannot be known (no plan, denied). */
-async function validationWindowEnd(ctx: ValidationContext): Promise<Date | undefined> {
+async function validationWindowEnd(ctx: EbsContext): Promise<Date | undefined> {
   const plan = ctx.job.restoreTestingPlanName;
   const from = ctx.job.completionDate ?? ctx.job.creationDate;
   if (!plan || !from) return undefined;
@@ -219,7 +218,7 @@ async function validationWindowEnd(ctx: ValidationContext): Promise<Date | undef
  * helper: Step Functions refuses a second execution with the same name (ExecutionAlreadyExists).
  * @see https://docs.aws.amazon.com/step-functions/latest/apireference/API_StartExecution.html
  */
-async function startFlow(ctx: ValidationContext, arn: string, input: HelperFlowInput): Promise<string> {
+async function startFlow(ctx: EbsContext, arn: string, input: HelperFlowInput): Promise<string> {
   const name = `ebs-${input.restoreJobId}`.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 80);
   try {
     const out = await ctx.clients.sfn.send(
@@ -239,9 +238,10 @@ async function startFlow(ctx: ValidationContext, arn: string, input: HelperFlowI
   }
 }
 
-export const ebsValidator = defineValidator<EbsFacts>({
+export const ebsValidator = defineValidator<EbsFacts, EbsSettings>({
   name: 'ebs',
   resourceTypes: ['EBS'],
+  settings: ebsSettings,
   gather: (ctx) => (ctx.mode === 'local' ? gatherLocal(ctx) : gatherLambda(ctx)),
   checks(ctx, facts) {
     const checks: CheckDefinition<EbsFacts>[] = [];

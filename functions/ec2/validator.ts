@@ -26,7 +26,10 @@ import { compileRegex, type LinearRegex } from '../../shared/regex';
 import { withRetry } from '../../shared/retry';
 import { defineValidator, type ValidationContext } from '../../shared/validator';
 import { describeRestoredInstance, type InstanceFacts, type StatusFacts, waitForStatus } from './instance';
+import { type Ec2Settings, ec2Settings } from './settings';
 import { pingStatus, runShellCommand } from './ssm';
+
+type Ec2Context = ValidationContext<Ec2Settings>;
 
 registerClients({ ec2: EC2Client, ssm: SSMClient });
 
@@ -51,22 +54,14 @@ export const PANIC_MARKERS: readonly RegExp[] = [
   /end Kernel panic/,
 ];
 
-const num = (v: string | undefined, fallback: number) => {
-  const n = Number(v);
-  return Number.isFinite(n) && n >= 0 ? n : fallback;
-};
-
-/** Wait budget and poll interval, from the Lambda settings (EC2_STATUS_WAIT_SECONDS, EC2_POLL_SECONDS). */
-function timing(ctx: ValidationContext) {
-  const budgetMs = Math.min(
-    num(ctx.settings.EC2_STATUS_WAIT_SECONDS, 600) * 1000,
-    Math.max(0, ctx.remainingMs() - 60_000),
-  );
-  const pollMs = num(ctx.settings.EC2_POLL_SECONDS, 15) * 1000;
+/** Wait budget and poll interval, from the validator's settings. */
+function timing(ctx: Ec2Context) {
+  const budgetMs = Math.min(ctx.settings.statusWaitSeconds * 1000, Math.max(0, ctx.remainingMs() - 60_000));
+  const pollMs = ctx.settings.pollSeconds * 1000;
   return { budgetMs, pollMs };
 }
 
-async function gather(ctx: ValidationContext): Promise<Ec2Facts> {
+async function gather(ctx: Ec2Context): Promise<Ec2Facts> {
   if (ctx.mode === 'local')
     throw new ResourceStateError(
       'the EC2 validator needs a real restore job (use replay), there is no local EC2 target',
@@ -175,12 +170,12 @@ function needsSsm(f: Ec2Facts): CheckOutcome | undefined {
     : errored(`cannot run through SSM: ${f.ssmUnavailableReason ?? 'SSM unavailable'}`);
 }
 
-const timeoutOf = (c: CheckConfig, ctx: ValidationContext) =>
+const timeoutOf = (c: CheckConfig, ctx: Ec2Context) =>
   (c.timeoutSeconds as number | undefined) ??
   ctx.profile?.checkTimeoutSeconds ??
   ctx.config.defaults.checkTimeoutSeconds;
 
-function commandCheck(c: CheckConfig, ctx: ValidationContext): CheckDefinition<Ec2Facts> {
+function commandCheck(c: CheckConfig, ctx: Ec2Context): CheckDefinition<Ec2Facts> {
   const command = String(c.command);
   const exitCode = (c.exitCode as number | undefined) ?? 0;
   const pattern = c.outputMatches as string | undefined;
@@ -196,7 +191,7 @@ function commandCheck(c: CheckConfig, ctx: ValidationContext): CheckDefinition<E
         timeoutSeconds: seconds,
         signal,
         comment: `restore-validation ${c.id}`,
-        pollMs: num(ctx.settings.SSM_POLL_MS, 2000),
+        pollMs: ctx.settings.ssmPollMs,
         // On Windows the command is PowerShell (AWS-RunPowerShellScript).
         powerShell: f.instance.windows === true,
       });
@@ -235,7 +230,7 @@ export function curlScript(url: string, timeoutSeconds: number): string {
   return `curl -sS -L --max-time ${Math.max(1, Math.floor(timeoutSeconds))} -w '\\n${STATUS_MARKER}%{http_code}\\n' ${quoted}`;
 }
 
-function httpCheck(c: CheckConfig, ctx: ValidationContext): CheckDefinition<Ec2Facts> {
+function httpCheck(c: CheckConfig, ctx: Ec2Context): CheckDefinition<Ec2Facts> {
   const http = c.http as {
     url: string;
     status?: number;
@@ -260,7 +255,7 @@ function httpCheck(c: CheckConfig, ctx: ValidationContext): CheckDefinition<Ec2F
           timeoutSeconds: seconds + 10,
           signal,
           comment: `restore-validation ${c.id}`,
-          pollMs: num(ctx.settings.SSM_POLL_MS, 2000),
+          pollMs: ctx.settings.ssmPollMs,
           powerShell: f.instance.windows === true,
         },
       );
@@ -359,7 +354,7 @@ export function judgeConsole(
   );
 }
 
-function consoleCheck(c: CheckConfig, ctx: ValidationContext): CheckDefinition<Ec2Facts> {
+function consoleCheck(c: CheckConfig, ctx: Ec2Context): CheckDefinition<Ec2Facts> {
   const opts = (c.consoleOutput ?? {}) as { forbid?: string[]; require?: string[] };
   return defineCheck<Ec2Facts>({
     id: c.id,
@@ -380,15 +375,16 @@ function consoleCheck(c: CheckConfig, ctx: ValidationContext): CheckDefinition<E
   });
 }
 
-const FACTORIES: Record<string, (c: CheckConfig, ctx: ValidationContext) => CheckDefinition<Ec2Facts>> = {
+const FACTORIES: Record<string, (c: CheckConfig, ctx: Ec2Context) => CheckDefinition<Ec2Facts>> = {
   command: commandCheck,
   http: httpCheck,
   consoleOutput: consoleCheck,
 };
 
-export const ec2Validator = defineValidator<Ec2Facts>({
+export const ec2Validator = defineValidator<Ec2Facts, Ec2Settings>({
   name: 'ec2',
   resourceTypes: ['EC2'],
+  settings: ec2Settings,
   gather,
   checks(ctx) {
     const profileChecks: CheckDefinition<Ec2Facts>[] = [];

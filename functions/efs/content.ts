@@ -29,6 +29,11 @@ import { reasonOf } from '../../shared/errors';
 import { isRestoreTestResource } from '../../shared/guard';
 import { withRetry } from '../../shared/retry';
 import type { ValidationContext } from '../../shared/validator';
+import type { FileSystemSettings } from './settings';
+
+/** A file system validator's context: EFS and FSx share these settings. */
+export type FileSystemContext = ValidationContext<FileSystemSettings>;
+
 import type { FsCheckSpec } from '../ebs/mount-check/types';
 import { getInvocation, packResultLine, resultLine, sendShellCommand } from '../ec2/ssm';
 import type { PathCheckResult } from './path-check/index';
@@ -76,14 +81,14 @@ const createdMountTargets = new WeakMap<object, string>();
 
 const isContentKind = (c: CheckConfig) => (FILESYSTEM_KINDS as readonly string[]).includes(c.kind);
 
-function helperInstance(ctx: ValidationContext): string | undefined {
+function helperInstance(ctx: FileSystemContext): string | undefined {
   const fromProfile = ctx.profile?.options?.helperInstanceId;
   if (typeof fromProfile === 'string' && fromProfile) return fromProfile;
-  return ctx.settings.FILESYSTEM_HELPER_INSTANCE_ID || undefined;
+  return ctx.settings.helperInstanceId;
 }
 
-function defaultProgramSource(ctx: ValidationContext): string {
-  const file = ctx.settings.PATH_CHECK_FILE || join(ctx.settings.LAMBDA_TASK_ROOT ?? '.', 'path-check.cjs');
+function defaultProgramSource(ctx: FileSystemContext): string {
+  const file = ctx.settings.pathCheckFile ?? join(ctx.settings.taskRoot, 'path-check.cjs');
   try {
     return readFileSync(file, 'utf8');
   } catch {
@@ -186,7 +191,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** EFS: the IP of an available mount target in the helper's AZ, creating one (guarded) when there is none. */
 async function efsAddress(
-  ctx: ValidationContext,
+  ctx: FileSystemContext,
   target: ContentTarget,
   helperId: string,
   pollMs: number,
@@ -220,8 +225,8 @@ async function efsAddress(
   const sgs = ctx.profile?.options?.mountTargetSecurityGroupIds;
   const securityGroups = Array.isArray(sgs)
     ? sgs.map(String)
-    : ctx.settings.FILESYSTEM_MOUNT_TARGET_SECURITY_GROUP_ID
-      ? [ctx.settings.FILESYSTEM_MOUNT_TARGET_SECURITY_GROUP_ID]
+    : ctx.settings.mountTargetSecurityGroupId
+      ? [ctx.settings.mountTargetSecurityGroupId]
       : undefined;
   const created = await withRetry(
     () =>
@@ -276,7 +281,7 @@ function parseResult(stdout: string, status: string, stderr: string): PathCheckR
  * a mount target in the helper's AZ). Never throws: a problem becomes `blocked`.
  */
 export async function prepareContent(
-  ctx: ValidationContext,
+  ctx: FileSystemContext,
   target: ContentTarget,
   options: ContentOptions = {},
 ): Promise<ContentPlan> {
@@ -343,7 +348,7 @@ export async function prepareContent(
 }
 
 /** Deletes the mount target prepareContent created, if any. Throws when it cannot (→ FAILED verdict). */
-export async function cleanupContent(ctx: ValidationContext): Promise<void> {
+export async function cleanupContent(ctx: FileSystemContext): Promise<void> {
   const id = createdMountTargets.get(ctx);
   if (!id) return;
   createdMountTargets.delete(ctx);
@@ -360,7 +365,7 @@ export async function cleanupContent(ctx: ValidationContext): Promise<void> {
 
 /** One check per profile content check, reading its item from the one helper run. */
 export function contentChecks<F>(
-  ctx: ValidationContext,
+  ctx: FileSystemContext,
   plan: (facts: F) => ContentPlan,
 ): CheckDefinition<F>[] {
   return (ctx.profile?.checks ?? []).filter(isContentKind).map((c) => ({

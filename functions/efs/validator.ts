@@ -15,14 +15,16 @@ import { type CheckDefinition, defineCheck, fail, pass, skip } from '../../share
 import { registerClients } from '../../shared/clients';
 import { ResourceStateError, reasonOf } from '../../shared/errors';
 import { type RetryOptions, withRetry } from '../../shared/retry';
-import { defineValidator, type ValidationContext, type ValidatorDefinition } from '../../shared/validator';
+import { defineValidator, type ValidatorDefinition } from '../../shared/validator';
 import {
   type ContentOptions,
   type ContentPlan,
   cleanupContent,
   contentChecks,
+  type FileSystemContext,
   prepareContent,
 } from './content';
+import { type FileSystemSettings, fileSystemSettings } from './settings';
 
 registerClients({ efs: EFSClient });
 
@@ -91,12 +93,15 @@ export function fileSystemId(arnOrId: string | undefined): string | undefined {
 }
 
 /** Builds the validator; `efsValidator` is the one the handler uses. */
-export function createEfsValidator(options: ContentOptions = {}): ValidatorDefinition<EfsFacts> {
-  return defineValidator<EfsFacts>({
+export function createEfsValidator(
+  options: ContentOptions = {},
+): ValidatorDefinition<EfsFacts, FileSystemSettings> {
+  return defineValidator<EfsFacts, FileSystemSettings>({
     name: 'efs',
+    settings: fileSystemSettings,
     resourceTypes: ['EFS'],
 
-    async gather(ctx: ValidationContext) {
+    async gather(ctx: FileSystemContext) {
       if (ctx.mode === 'local')
         throw new ResourceStateError(
           'EFS has no local check target: use `restore-validation replay --event FILE` for a real restore job',

@@ -16,14 +16,16 @@ import { type CheckDefinition, defineCheck, fail, pass, skip } from '../../share
 import { registerClients } from '../../shared/clients';
 import { ResourceStateError, reasonOf } from '../../shared/errors';
 import { type RetryOptions, withRetry } from '../../shared/retry';
-import { defineValidator, type ValidationContext, type ValidatorDefinition } from '../../shared/validator';
+import { defineValidator, type ValidatorDefinition } from '../../shared/validator';
 import {
   type ContentOptions,
   type ContentPlan,
   type ContentTarget,
   contentChecks,
+  type FileSystemContext,
   prepareContent,
 } from '../efs/content';
+import { type FileSystemSettings, fileSystemSettings } from '../efs/settings';
 
 registerClients({ fsx: FSxClient });
 
@@ -177,12 +179,15 @@ function contentTarget(s: FsxShape): ContentTarget {
 }
 
 /** Builds the validator; `fsxValidator` is the one the handler uses. */
-export function createFsxValidator(options: ContentOptions = {}): ValidatorDefinition<FsxFacts> {
-  return defineValidator<FsxFacts>({
+export function createFsxValidator(
+  options: ContentOptions = {},
+): ValidatorDefinition<FsxFacts, FileSystemSettings> {
+  return defineValidator<FsxFacts, FileSystemSettings>({
     name: 'fsx',
+    settings: fileSystemSettings,
     resourceTypes: ['FSx'],
 
-    async gather(ctx: ValidationContext) {
+    async gather(ctx: FileSystemContext) {
       if (ctx.mode === 'local')
         throw new ResourceStateError(
           'FSx has no local check target: use `restore-validation replay --event FILE` for a real restore job',

@@ -24,11 +24,10 @@ import { EvidenceStore } from '../../shared/evidence-store';
 import { logger } from '../../shared/logger';
 import { METRIC, metrics, recordValidationMetrics } from '../../shared/metrics';
 import { notifyVerdict } from '../../shared/notify';
-import { postVerdict } from '../../shared/report';
 import { sweepMountTargets } from '../efs/sweep';
 import { assumeRoleBackupFactory } from './members';
 import { type ReconcileResult, reconcile, type SynthesizedRestoreEvent } from './reconcile';
-import { reconcilerSettings } from './settings';
+import { type ReconcilerSettings, reconcilerSettings } from './settings';
 import { type SweptInstance, sweepTemporaryInstances } from './sweep';
 
 registerClients({ rds: RDSClient, efs: EFSClient });
@@ -51,6 +50,8 @@ export function lambdaDispatcher(lambda: LambdaClient) {
 export interface ReconcilerHandlerOptions {
   readonly clients?: Clients;
   readonly settings?: RuntimeSettings;
+  /** @default read as declared in settings.ts */
+  readonly reconciler?: ReconcilerSettings;
   /** Central account: how member roles are assumed. @default - STS with the Lambda's credentials */
   readonly memberBackup?: (roleArn: string) => Promise<(region: string) => BackupClient>;
   /** Tagging API client for the instance sweep. @default - a new client in the Lambda's region */
@@ -78,14 +79,14 @@ export function createReconcilerHandler(options: ReconcilerHandlerOptions = {}) 
   ): Promise<ReconcilerPassResult> {
     const settings = options.settings ?? runtimeSettings();
     const c = options.clients ?? defaultClients();
-    const rs = reconcilerSettings(settings.raw, settings.codeVersion);
+    const rs = options.reconciler ?? reconcilerSettings();
     const store = settings.evidenceBucket
       ? new EvidenceStore({
           s3: c.s3,
           dynamodb: settings.evidenceTable ? c.dynamodb : undefined,
           bucket: settings.evidenceBucket,
           table: settings.evidenceTable,
-          prefix: settings.raw.EVIDENCE_PREFIX,
+          prefix: settings.evidencePrefix,
         })
       : undefined;
     const remaining = context?.getRemainingTimeInMillis?.();
@@ -93,7 +94,6 @@ export function createReconcilerHandler(options: ReconcilerHandlerOptions = {}) 
       backup: c.backup,
       store,
       dispatch: lambdaDispatcher(c.lambda),
-      postVerdict: (backup, id, status, message) => postVerdict(backup, id, status, message),
       onEvidence: async (record, location) => {
         recordValidationMetrics(record);
         try {

@@ -9,8 +9,8 @@
  *     event was missed → invoke the type's validator asynchronously with a synthesized event
  *     (claimed first in the evidence table, so two concurrent passes dispatch once);
  *  3. a COMPLETED job without a final status whose window closes within the margin → post FAILED with
- *     the reason (`postVerdict` re-reads ValidationStatus right before posting; a job that became
- *     final meanwhile is `already-final`, never posted twice);
+ *     the reason (`finishValidation` re-reads ValidationStatus right before posting; a job that became
+ *     final meanwhile is `already-final`, never posted twice, and keeps its own evidence);
  *  4. a restore job that FAILED (or was ABORTED) → evidence + notification, once (conditional write);
  *  5. compares every selection's protected resources with the jobs that ran → coverage report.
  *
@@ -28,8 +28,9 @@ import {
   type RestoreTestingSelectionForList,
 } from '@aws-sdk/client-backup';
 import pLimit from 'p-limit';
+import { createClients } from '../../shared/clients';
 import { reasonOf } from '../../shared/errors';
-import { EVIDENCE_SCHEMA_VERSION, type EvidenceRecord } from '../../shared/evidence';
+import type { EvidenceRecord, EvidenceSink } from '../../shared/evidence';
 import type {
   CoverageReport,
   EvidenceStore,
@@ -37,8 +38,13 @@ import type {
   UnwatchedRestore,
 } from '../../shared/evidence-store';
 import { planNameFromArn } from '../../shared/job';
-import { isFinalValidationStatus, type PostableStatus } from '../../shared/report';
 import { validatorTypeFor } from '../../shared/resource-types';
+import {
+  type EvidenceSource,
+  finishValidation,
+  isFinalValidationStatus,
+  type PostableStatus,
+} from '../../shared/verdict/index';
 import type { ReconcilerSettings } from './settings';
 
 const RESTORE_FAILED = new Set(['FAILED', 'ABORTED']);
@@ -69,8 +75,8 @@ export interface ReconcilerDeps {
   readonly store?: EvidenceStore;
   /** Invokes a validator asynchronously (Lambda `InvocationType: Event`). */
   readonly dispatch: (functionName: string, event: SynthesizedRestoreEvent) => Promise<void>;
-  /** Posts a verdict, re-reading ValidationStatus first (shared/report.ts `postVerdict`). */
-  readonly postVerdict: (
+  /** How a verdict is posted. @default shared/verdict `postVerdict` (re-reads ValidationStatus first) */
+  readonly postVerdict?: (
     backup: BackupClient,
     restoreJobId: string,
     status: PostableStatus,
@@ -288,6 +294,55 @@ export async function reconcile(
   return { plans: plans.length, jobs: jobCount, decisions, actions, coverage, coverageKey, members };
 }
 
+/** The record of a job the reconciler acts on (the plan's, not a validation's: no checks ran). */
+type ListedRecord = Pick<
+  Extract<EvidenceSource, { kind: 'listing' }>,
+  'verdict' | 'message' | 'at' | 'notes'
+>;
+
+/**
+ * Finishes what the reconciler decided for a job: posts the verdict when there is one (the record is
+ * written only when this pass posted it), writes the record to the evidence store, then hands it to
+ * `onEvidence`. With `onlyIfAbsent`, a job whose record is indexed already is left alone: `known`.
+ * Any failure throws, so the pass counts the job as an error (and the Lambda fails, alarmed).
+ */
+async function finishJob(
+  job: RestoreJobsListMember,
+  plan: PlanInfo,
+  input: { verdict?: { verdict: 'FAILED'; message: string }; record: ListedRecord; onlyIfAbsent?: boolean },
+  settings: ReconcilerSettings,
+  deps: ReconcilerDeps,
+): Promise<{ posted?: string; known: boolean }> {
+  let known = false;
+  const store: EvidenceSink = async (record) => {
+    const put = deps.store
+      ? await deps.store.put(record, input.onlyIfAbsent ? { onlyIfAbsent: true } : {})
+      : undefined;
+    if (put?.index === 'exists') {
+      known = true;
+      return;
+    }
+    await deps.onEvidence?.(record, put?.key);
+  };
+  const { posted } = await finishValidation(
+    {
+      restoreJobId: job.RestoreJobId ?? '',
+      ...(input.verdict ? { verdict: input.verdict } : {}),
+      dryRun: false,
+      recordOnlyIfPosted: true,
+      evidence: { kind: 'listing', job, plan: { arn: plan.arn, name: plan.name }, ...input.record },
+    },
+    {
+      clients: createClients({}, { backup: deps.backup }),
+      settings: { codeVersion: settings.codeVersion },
+      sinks: [store],
+      sinkErrors: 'throw',
+      ...(deps.postVerdict ? { postVerdict: deps.postVerdict } : {}),
+    },
+  );
+  return { posted, known };
+}
+
 async function closeWindow(
   job: RestoreJobsListMember,
   plan: PlanInfo,
@@ -296,28 +351,31 @@ async function closeWindow(
   settings: ReconcilerSettings,
   deps: ReconcilerDeps,
 ): Promise<[JobDecision, string?]> {
-  const id = job.RestoreJobId ?? '';
   const why =
     job.ValidationStatus === 'VALIDATING'
       ? 'the validation started but did not finish'
       : 'no validation ran (the event was missed or the validator failed before reporting)';
   const message = `FAILED by the reconciler: no verdict before the validation window closes at ${closesAt.toISOString()}; ${why}.`;
-  const outcome = await deps.postVerdict(deps.backup, id, 'FAILED', message);
-  if (outcome === 'already-final') return ['already-final'];
-  const record = reconcilerRecord(job, plan, {
-    verdict: 'TIMED_OUT',
-    message,
-    reported: true,
-    finishedAt: now,
-    notes: {
-      postedStatus: 'FAILED',
-      windowClosesAt: closesAt.toISOString(),
-      validationStatusSeen: job.ValidationStatus ?? null,
+  const { posted } = await finishJob(
+    job,
+    plan,
+    {
+      verdict: { verdict: 'FAILED', message },
+      record: {
+        verdict: 'TIMED_OUT',
+        message,
+        at: now,
+        notes: {
+          postedStatus: 'FAILED',
+          windowClosesAt: closesAt.toISOString(),
+          validationStatusSeen: job.ValidationStatus ?? null,
+        },
+      },
     },
-    codeVersion: settings.codeVersion,
-  });
-  const location = deps.store ? (await deps.store.put(record)).key : undefined;
-  await deps.onEvidence?.(record, location);
+    settings,
+    deps,
+  );
+  if (posted === 'already-final') return ['already-final'];
   return ['window-closing-posted', why];
 }
 
@@ -329,25 +387,20 @@ async function recordWindowClosed(
   settings: ReconcilerSettings,
   deps: ReconcilerDeps,
 ): Promise<JobDecision> {
-  const record = reconcilerRecord(job, plan, {
+  const record: ListedRecord = {
     verdict: 'TIMED_OUT',
     message: `no verdict before the validation window closed at ${closesAt.toISOString()}; the reconciler did not see the job in time to post FAILED (was it running?)`,
-    reported: false,
-    finishedAt: closesAt, // deterministic key: repeated passes write the same object
+    at: closesAt, // deterministic key: repeated passes write the same object
     notes: { windowClosesAt: closesAt.toISOString(), validationStatusSeen: job.ValidationStatus ?? null },
-    codeVersion: settings.codeVersion,
-  });
+  };
   if (deps.store?.table) {
-    const put = await deps.store.put(record, { onlyIfAbsent: true });
-    if (put.index === 'exists') return 'window-closed-known';
-    await deps.onEvidence?.(record, put.key);
-    return 'window-closed-recorded';
+    const { known } = await finishJob(job, plan, { record, onlyIfAbsent: true }, settings, deps);
+    return known ? 'window-closed-known' : 'window-closed-recorded';
   }
   const margin = settings.closeMarginMinutes * 60_000;
   if (now.getTime() - closesAt.getTime() - margin > settings.intervalMinutes * 60_000)
     return 'window-closed-known';
-  const location = deps.store ? (await deps.store.put(record)).key : undefined;
-  await deps.onEvidence?.(record, location);
+  await finishJob(job, plan, { record }, settings, deps);
   return 'window-closed-recorded';
 }
 
@@ -359,28 +412,23 @@ async function recordRestoreFailure(
   deps: ReconcilerDeps,
 ): Promise<JobDecision> {
   const ended = job.CompletionDate ?? job.CreationDate ?? now;
-  const record = reconcilerRecord(job, plan, {
+  const record: ListedRecord = {
     verdict: 'FAILED',
     message: `the restore itself ${lower(job.Status)}: ${job.StatusMessage ?? 'no status message'}`.slice(
       0,
       1000,
     ),
-    reported: false,
     // The record's key must not change between passes, so a repeated write lands on the same object.
-    finishedAt: ended,
+    at: ended,
     notes: {},
-    codeVersion: settings.codeVersion,
-  });
+  };
   if (deps.store?.table) {
-    const put = await deps.store.put(record, { onlyIfAbsent: true });
-    if (put.index === 'exists') return 'restore-failed-known';
-    await deps.onEvidence?.(record, put.key);
-    return 'restore-failed-recorded';
+    const { known } = await finishJob(job, plan, { record, onlyIfAbsent: true }, settings, deps);
+    return known ? 'restore-failed-known' : 'restore-failed-recorded';
   }
   // No index to remember what was reported: notify only for failures new since the previous pass.
   if (now.getTime() - ended.getTime() > settings.intervalMinutes * 60_000) return 'restore-failed-known';
-  const location = deps.store ? (await deps.store.put(record)).key : undefined;
-  await deps.onEvidence?.(record, location);
+  await finishJob(job, plan, { record }, settings, deps);
   return 'restore-failed-recorded';
 }
 
@@ -431,53 +479,6 @@ export function synthesizeEvent(job: RestoreJobsListMember, plan: { arn: string 
       /** Marks the event as synthesized by the reconciler (validators treat it like any other). */
       synthesizedBy: 'restore-validation-reconciler',
     },
-  };
-}
-
-function reconcilerRecord(
-  job: RestoreJobsListMember,
-  plan: PlanInfo,
-  v: {
-    verdict: EvidenceRecord['verdict'];
-    message: string;
-    reported: boolean;
-    finishedAt: Date;
-    notes: Record<string, unknown>;
-    codeVersion: string;
-  },
-): EvidenceRecord {
-  const iso = (d: Date | undefined) => d?.toISOString();
-  const duration =
-    job.CreationDate && job.CompletionDate
-      ? Math.round((job.CompletionDate.getTime() - job.CreationDate.getTime()) / 1000)
-      : undefined;
-  return {
-    schemaVersion: EVIDENCE_SCHEMA_VERSION,
-    restoreJobId: job.RestoreJobId ?? '',
-    resourceType: job.ResourceType ?? '',
-    validator: 'reconciler',
-    accountId: job.AccountId,
-    region: (job.CreatedResourceArn ?? plan.arn).split(':')[3] || undefined,
-    restoreTestingPlanArn: plan.arn,
-    restoreTestingPlanName: plan.name,
-    sourceResourceArn: job.SourceResourceArn,
-    createdResourceArn: job.CreatedResourceArn,
-    recoveryPointArn: job.RecoveryPointArn,
-    recoveryPointCreationDate: iso(job.RecoveryPointCreationDate),
-    restoreStartedAt: iso(job.CreationDate),
-    restoreCompletedAt: iso(job.CompletionDate),
-    restoreDurationSeconds: duration,
-    restoreJobStatus: job.Status,
-    verdict: v.verdict,
-    message: v.message,
-    checks: [],
-    validationStartedAt: v.finishedAt.toISOString(),
-    validationFinishedAt: v.finishedAt.toISOString(),
-    validationDurationMs: 0,
-    reported: v.reported,
-    mode: 'reconciler',
-    codeVersion: v.codeVersion,
-    notes: v.notes,
   };
 }
 

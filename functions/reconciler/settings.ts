@@ -1,5 +1,5 @@
 /**
- * Reconciler settings, read from the raw env map the construct sets (shared/env.ts reads process.env).
+ * Reconciler settings, declared once (the construct sets the variables; shared/env.ts reads them).
  *
  * | env                              | default | meaning |
  * |----------------------------------|---------|---------|
@@ -16,7 +16,9 @@
  * | `VALIDATOR_FUNCTIONS`            | `{}`    | JSON map validator type → function name/ARN, e.g. `{"rds":"rv-rds"}` |
  * | `RECONCILER_SWEEP_INSTANCES`     | false   | `true`: delete temporary DB instances left behind (sweep.ts); the construct sets it |
  * | `RECONCILER_SWEEP_AFTER_MINUTES` | 60      | a temporary instance this old is left behind whatever its job says |
+ * | `RESTORE_VALIDATION_VERSION`     | 0.1.0   | code version recorded in evidence |
  */
+import { defineSettings, setting } from '../../shared/env';
 import { VALIDATOR_TYPES, type ValidatorType } from '../../shared/resource-types';
 
 export interface ReconcilerSettings {
@@ -59,87 +61,73 @@ export const DEFAULT_RECONCILER_SETTINGS: ReconcilerSettings = {
 
 const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/;
 
-function memberRoleArns(raw: string | undefined): string[] {
+function memberRoleArns(raw: string | undefined, name: string): string[] {
   if (!raw) return [];
   let parsed: unknown;
   try {
     parsed = JSON.parse(raw);
   } catch {
-    throw new TypeError(
-      'RECONCILER_MEMBER_ROLE_ARNS is not JSON: expected ["arn:aws:iam::111122223333:role/name", …]',
-    );
+    throw new TypeError(`${name} is not JSON: expected ["arn:aws:iam::111122223333:role/name", …]`);
   }
-  if (!Array.isArray(parsed))
-    throw new TypeError('RECONCILER_MEMBER_ROLE_ARNS must be a JSON list of role ARNs');
+  if (!Array.isArray(parsed)) throw new TypeError(`${name} must be a JSON list of role ARNs`);
   for (const a of parsed)
     if (typeof a !== 'string' || !ROLE_ARN.test(a))
-      throw new TypeError(`RECONCILER_MEMBER_ROLE_ARNS: ${JSON.stringify(a)} is not an IAM role ARN`);
+      throw new TypeError(`${name}: ${JSON.stringify(a)} is not an IAM role ARN`);
   return parsed as string[];
 }
 
-const commaList = (v: string | undefined) =>
-  (v ?? '')
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
-
-function positive(raw: Readonly<Record<string, string | undefined>>, name: string, fallback: number): number {
-  const v = raw[name];
-  if (v === undefined || v === '') return fallback;
-  const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0)
-    throw new TypeError(`${name}=${JSON.stringify(v)} is not a positive number`);
-  return n;
-}
-
-/** Parses the reconciler's settings; a bad value throws at cold start with the variable named. */
-export function reconcilerSettings(
-  raw: Readonly<Record<string, string | undefined>>,
-  codeVersion = '0.1.0',
-): ReconcilerSettings {
-  let validatorFunctions: Partial<Record<ValidatorType, string>> = {};
-  const fns = raw.VALIDATOR_FUNCTIONS;
-  if (fns) {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(fns);
-    } catch {
-      throw new TypeError('VALIDATOR_FUNCTIONS is not JSON: expected {"rds":"function-name", …}');
-    }
-    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed))
-      throw new TypeError('VALIDATOR_FUNCTIONS must be a JSON object');
-    for (const [k, v] of Object.entries(parsed)) {
-      if (!(VALIDATOR_TYPES as readonly string[]).includes(k)) {
-        throw new TypeError(
-          `VALIDATOR_FUNCTIONS: unknown validator type ${JSON.stringify(k)} (expected one of ${VALIDATOR_TYPES.join(', ')})`,
-        );
-      }
-      if (typeof v !== 'string' || !v)
-        throw new TypeError(`VALIDATOR_FUNCTIONS.${k} must be a function name or ARN`);
-    }
-    validatorFunctions = parsed as Partial<Record<ValidatorType, string>>;
+function validatorFunctions(
+  raw: string | undefined,
+  name: string,
+): Readonly<Partial<Record<ValidatorType, string>>> {
+  if (!raw) return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw new TypeError(`${name} is not JSON: expected {"rds":"function-name", …}`);
   }
-  const d = DEFAULT_RECONCILER_SETTINGS;
-  return {
-    planArns: (raw.RECONCILER_PLAN_ARNS ?? '')
-      .split(',')
-      .map((s) => s.trim())
-      .filter(Boolean),
-    lookbackHours: positive(raw, 'RECONCILER_LOOKBACK_HOURS', d.lookbackHours),
-    graceMinutes: positive(raw, 'RECONCILER_GRACE_MINUTES', d.graceMinutes),
-    closeMarginMinutes: positive(raw, 'RECONCILER_CLOSE_MARGIN_MINUTES', d.closeMarginMinutes),
-    intervalMinutes: positive(raw, 'RECONCILER_INTERVAL_MINUTES', d.intervalMinutes),
-    concurrency: positive(raw, 'RECONCILER_CONCURRENCY', d.concurrency),
-    dispatchClaimMinutes: positive(raw, 'RECONCILER_DISPATCH_CLAIM_MINUTES', d.dispatchClaimMinutes),
-    validatorFunctions,
-    codeVersion,
-    watchRegions: commaList(raw.RECONCILER_WATCH_REGIONS),
-    memberRoleArns: memberRoleArns(raw.RECONCILER_MEMBER_ROLE_ARNS),
-    memberRegions: raw.RECONCILER_MEMBER_REGIONS
-      ? commaList(raw.RECONCILER_MEMBER_REGIONS)
-      : [...new Set([...commaList(raw.RECONCILER_WATCH_REGIONS), ...commaList(raw.AWS_REGION)])],
-    sweepInstances: raw.RECONCILER_SWEEP_INSTANCES === 'true',
-    // Below 20 minutes an instance a live validator is still using could be taken (Lambda runs 15).
-    sweepAfterMinutes: Math.max(20, positive(raw, 'RECONCILER_SWEEP_AFTER_MINUTES', d.sweepAfterMinutes)),
-  };
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed))
+    throw new TypeError(`${name} must be a JSON object`);
+  for (const [k, v] of Object.entries(parsed)) {
+    if (!(VALIDATOR_TYPES as readonly string[]).includes(k)) {
+      throw new TypeError(
+        `${name}: unknown validator type ${JSON.stringify(k)} (expected one of ${VALIDATOR_TYPES.join(', ')})`,
+      );
+    }
+    if (typeof v !== 'string' || !v) throw new TypeError(`${name}.${k} must be a function name or ARN`);
+  }
+  return parsed as Partial<Record<ValidatorType, string>>;
 }
+
+const d = DEFAULT_RECONCILER_SETTINGS;
+
+/** Reads the reconciler's settings; a bad value throws at cold start with the variable named. */
+export const reconcilerSettings = defineSettings(
+  {
+    planArns: setting.list('RECONCILER_PLAN_ARNS'),
+    lookbackHours: setting.positive('RECONCILER_LOOKBACK_HOURS', d.lookbackHours),
+    graceMinutes: setting.positive('RECONCILER_GRACE_MINUTES', d.graceMinutes),
+    closeMarginMinutes: setting.positive('RECONCILER_CLOSE_MARGIN_MINUTES', d.closeMarginMinutes),
+    intervalMinutes: setting.positive('RECONCILER_INTERVAL_MINUTES', d.intervalMinutes),
+    concurrency: setting.positive('RECONCILER_CONCURRENCY', d.concurrency),
+    dispatchClaimMinutes: setting.positive('RECONCILER_DISPATCH_CLAIM_MINUTES', d.dispatchClaimMinutes),
+    validatorFunctions: setting.custom('VALIDATOR_FUNCTIONS', validatorFunctions),
+    codeVersion: setting.text('RESTORE_VALIDATION_VERSION', d.codeVersion),
+    watchRegions: setting.list('RECONCILER_WATCH_REGIONS'),
+    memberRoleArns: setting.custom('RECONCILER_MEMBER_ROLE_ARNS', memberRoleArns),
+    /** Unset: the watch regions and the function's own region. */
+    memberRegions: setting.custom('RECONCILER_MEMBER_REGIONS', (v) =>
+      v === undefined ? undefined : setting.list('RECONCILER_MEMBER_REGIONS').parse(v, ''),
+    ),
+    region: 'AWS_REGION',
+    sweepInstances: setting.flag('RECONCILER_SWEEP_INSTANCES'),
+    sweepAfterMinutes: setting.positive('RECONCILER_SWEEP_AFTER_MINUTES', d.sweepAfterMinutes),
+  },
+  ({ memberRegions, region, sweepAfterMinutes, ...read }): ReconcilerSettings => ({
+    ...read,
+    memberRegions: memberRegions ?? [...new Set([...read.watchRegions, ...(region ? [region] : [])])],
+    // Below 20 minutes an instance a live validator is still using could be taken (Lambda runs 15).
+    sweepAfterMinutes: Math.max(20, sweepAfterMinutes),
+  }),
+);

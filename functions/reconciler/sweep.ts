@@ -22,8 +22,8 @@ import {
 } from '@aws-sdk/client-resource-groups-tagging-api';
 import { isNotFoundError, reasonOf } from '../../shared/errors';
 import { assertCreatedByUs, assertRestoreTestResource, CREATED_BY_TAG } from '../../shared/guard';
-import { isFinalValidationStatus } from '../../shared/report';
 import { withRetry } from '../../shared/retry';
+import { isFinalValidationStatus } from '../../shared/verdict/index';
 
 export interface SweepDeps {
   readonly tagging: ResourceGroupsTaggingAPIClient;

@@ -20,8 +20,10 @@ import type { S3Facts } from './validator';
 
 registerClients({ sfn: SFNClient });
 
-/** Settings (env of the validator Lambda) naming the state machine. */
-export const STATE_MACHINE_SETTING = 'S3_COMPARE_STATE_MACHINE_ARN';
+/** The variable naming the state machine (declared with the validator's settings). */
+export { STATE_MACHINE_SETTING } from './settings';
+
+import type { S3Settings } from './settings';
 
 /** The throughput model behind the estimate; conservative so a comparison that starts also finishes. */
 export const MODEL = {
@@ -172,7 +174,7 @@ export function fitRanges(ranges: readonly KeyRange[], fixedBytes: number): KeyR
  * state machine is configured, hands it to Step Functions and throws DeferredValidation.
  */
 export async function planCompare(
-  ctx: ValidationContext,
+  ctx: ValidationContext<S3Settings>,
   facts: S3Facts,
   otherChecks: (
     ctx: ValidationContext,
@@ -199,7 +201,7 @@ export async function planCompare(
   const estimate = await estimateComparison(ctx, facts, params);
   ctx.note('s3Estimate', estimate);
   if (estimate.fits && opts.distributed !== 'always') return;
-  const stateMachineArn = ctx.settings[STATE_MACHINE_SETTING] || ctx.settings.STATE_MACHINE_ARN;
+  const stateMachineArn = ctx.settings.compareStateMachineArn;
   if (!stateMachineArn) {
     ctx.logger.warn('comparison may not fit the Lambda and no state machine is configured', {
       checkId: check.id,

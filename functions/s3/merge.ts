@@ -11,11 +11,11 @@ import type { CheckResult } from '../../shared/checks';
 import { type Clients, clients as defaultClients, registerClients } from '../../shared/clients';
 import { type RuntimeSettings, runtimeSettings } from '../../shared/env';
 import { reasonOf } from '../../shared/errors';
-import type { EvidenceSink } from '../../shared/lifecycle';
+import type { EvidenceSink } from '../../shared/evidence';
 import { logger } from '../../shared/logger';
-import { postVerdict } from '../../shared/report';
-import { recordFinalVerdict } from '../../shared/sinks';
-import { decideVerdict, type Verdict } from '../../shared/verdict';
+// The final record goes to the stack's sinks (evidence store, metrics, notification).
+import '../../shared/sinks';
+import { decideVerdict, finishValidation, type Verdict } from '../../shared/verdict/index';
 import { createS3Client } from './client';
 import { outcomeOf } from './compare-check';
 import type { ExecutionInput } from './distributed';
@@ -148,26 +148,27 @@ export async function mergeAndReport(
     }
   }
   const { verdict, compare } = decide(event, merged, 0);
-  const posted = settings.dryRun
-    ? 'dry-run'
-    : await postVerdict(clients.backup, event.restoreJobId, verdict.verdict, verdict.message);
+  // The lifecycle stored a DEFERRED record at the hand-off; this one replaces it with the verdict.
+  // The Map's input carries no dry-run flag: this function's own settings say whether it posts.
+  const { posted = 'dry-run' } = await finishValidation(
+    {
+      restoreJobId: event.restoreJobId,
+      verdict,
+      dryRun: settings.dryRun,
+      evidence: {
+        kind: 'hand-off',
+        validator: 's3',
+        startedAt: started,
+        notes: { [`compare:${compare.id}`]: compare.data ?? {} },
+        ...(event.objectives ? { objectives: event.objectives } : {}),
+      },
+    },
+    { clients, settings, ...(deps.sinks ? { sinks: deps.sinks } : {}) },
+  );
   logger.info('distributed comparison decided', {
     restoreJobId: event.restoreJobId,
     verdict: verdict.verdict,
     posted,
-  });
-  await recordFinalVerdict({
-    restoreJobId: event.restoreJobId,
-    validator: 's3',
-    verdict,
-    notes: { [`compare:${compare.id}`]: compare.data ?? {} },
-    startedAt: started,
-    ...(event.objectives ? { objectives: event.objectives } : {}),
-    posted,
-    dryRun: settings.dryRun,
-    clients,
-    settings,
-    ...(deps.sinks ? { sinks: deps.sinks } : {}),
   });
   return { verdict: verdict.verdict, message: verdict.message, posted };
 }

@@ -24,6 +24,7 @@ import { s3ClientFor } from './client';
 import { compareCheck, compareOptionsOf } from './compare-check';
 import { planCompare } from './distributed';
 import { countObjects } from './listing';
+import { type S3Settings, s3Settings } from './settings';
 
 export interface S3Facts {
   readonly s3: S3Client;
@@ -52,9 +53,10 @@ function recoveryPointTime(ctx: ValidationContext): Date | undefined {
   return ctx.job.recoveryPointCreationDate;
 }
 
-export const s3Validator = defineValidator<S3Facts>({
+export const s3Validator = defineValidator<S3Facts, S3Settings>({
   name: 's3',
   resourceTypes: ['S3'],
+  settings: s3Settings,
   async gather(ctx) {
     const local = ctx.mode === 'local';
     const bucket = local ? str(ctx.target.bucket) : restoredBucketName(ctx.job);

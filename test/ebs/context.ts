@@ -29,15 +29,16 @@ export function config(
   return parseConfig({ version: 1, profiles: [{ name: 'p', match: { resourceType }, checks, ...extra }] });
 }
 
-export function contextInput(options: {
+/** `S`: the validator's settings, when the test gives them (else its declared defaults). */
+export function contextInput<S extends object = never>(options: {
   job: RestoreJob;
   config: Config;
   clients?: Partial<Clients>;
   mode?: 'lambda' | 'local';
   target?: Record<string, unknown>;
-  settings?: Record<string, string | undefined>;
+  settings?: S;
   deadlineMs?: number;
-}): ContextInput {
+}): ContextInput<S> {
   return {
     job: options.job,
     profile: options.config.profiles[0],
@@ -47,6 +48,6 @@ export function contextInput(options: {
     deadline: Date.now() + (options.deadlineMs ?? 60_000),
     mode: options.mode ?? 'lambda',
     target: options.target ?? {},
-    settings: options.settings ?? {},
+    settings: options.settings,
   };
 }

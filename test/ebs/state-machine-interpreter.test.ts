@@ -89,7 +89,7 @@ describe('EBS helper state machine in an interpreter', () => {
       }),
     );
     // What each step returns, in the runner's order (the state grows as the real steps grow it).
-    const base = { restoreJobId: 'job-1', volumeId: 'vol-0abc', checks: [], stateResults: [], post: true };
+    const base = { restoreJobId: 'job-1', volumeId: 'vol-0abc', checks: [], stateResults: [], dryRun: false };
     const outputs = [
       { ...base, instanceId: 'i-0helper', ready: false }, // LaunchHelper
       { ...base, instanceId: 'i-0helper', ready: true }, // AttachVolume

@@ -123,7 +123,7 @@ const input = (volumeId: string, extra: Partial<HelperFlowInput> = {}): HelperFl
     maxMinutes: 60,
   },
   deadline: new Date(Date.now() + 3_600_000).toISOString(),
-  post: true,
+  dryRun: false,
   ...extra,
 });
 
@@ -514,7 +514,15 @@ describe('EBS helper flow', () => {
 
   it('posts nothing in a dry run', async () => {
     const vol = await restoredVolume();
-    const final = await runHelperFlow(input(vol, { post: false }), deps(), { pollMs: 1 });
+    const final = await runHelperFlow(input(vol, { dryRun: true }), deps(), { pollMs: 1 });
+    expect(final.verdict?.posted).toBe('not posted (dry run)');
+    expect(posted()).toEqual([]);
+  });
+
+  it('posts nothing for a dry run started before the input said dryRun (post: false)', async () => {
+    const vol = await restoredVolume();
+    const { dryRun: _, ...older } = input(vol, { post: false });
+    const final = await runHelperFlow(older as HelperFlowInput, deps(), { pollMs: 1 });
     expect(final.verdict?.posted).toBe('not posted (dry run)');
     expect(posted()).toEqual([]);
   });

@@ -5,6 +5,7 @@ import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { HelperFlowInput } from '../../functions/ebs/flow';
+import { ebsSettings } from '../../functions/ebs/settings';
 import { ebsValidator } from '../../functions/ebs/validator';
 import { runValidator } from '../../shared/validator';
 import { config, contextInput, job } from './context';
@@ -44,7 +45,7 @@ function describeReturns(
 
 const run = (
   checks: unknown[] = [],
-  settings: Record<string, string> = {
+  env: Record<string, string> = {
     EBS_STATE_MACHINE_ARN: SM,
     EBS_HELPER_SUBNET_IDS: 'subnet-a,subnet-c',
   },
@@ -55,7 +56,7 @@ const run = (
       job: job({ type: 'EBS', created: ARN(RESTORED), source: ARN(SOURCE) }),
       config: config(checks),
       clients: { ec2: new EC2Client({ region: 'us-east-1' }), sfn: new SFNClient({ region: 'us-east-1' }) },
-      settings,
+      settings: ebsSettings(env),
     }),
   );
 
@@ -141,7 +142,7 @@ describe('ebsValidator', () => {
             sfn: new SFNClient({ region: 'us-east-1' }),
             backup: new BackupClient({ region: 'us-east-1' }),
           },
-          settings: { EBS_STATE_MACHINE_ARN: SM, EBS_HELPER_SUBNET_IDS: 'subnet-a,subnet-c' },
+          settings: ebsSettings({ EBS_STATE_MACHINE_ARN: SM, EBS_HELPER_SUBNET_IDS: 'subnet-a,subnet-c' }),
         }),
       );
     };

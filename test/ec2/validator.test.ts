@@ -15,6 +15,7 @@ import {
 } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { ec2Settings } from '../../functions/ec2/settings';
 import { curlScript, ec2Validator, judgeConsole } from '../../functions/ec2/validator';
 import { runValidator } from '../../shared/validator';
 import { config, contextInput, job } from '../ebs/context';
@@ -74,7 +75,7 @@ const run = (checks: unknown[] = [], metadata: Record<string, string> = {}) =>
       job: job({ type: 'EC2', created: ARN, metadata }),
       config: config(checks, 'EC2'),
       clients: { ec2: new EC2Client({ region: 'us-east-1' }), ssm: new SSMClient({ region: 'us-east-1' }) },
-      settings: { EC2_STATUS_WAIT_SECONDS: '1', EC2_POLL_SECONDS: '0.05', SSM_POLL_MS: '10' },
+      settings: ec2Settings({ EC2_STATUS_WAIT_SECONDS: '1', EC2_POLL_SECONDS: '0.05', SSM_POLL_MS: '10' }),
     }),
   );
 

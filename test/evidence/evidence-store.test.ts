@@ -1,6 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runtimeSettings } from '../../shared/env';
 import { EvidenceStore, putEvidence } from '../../shared/evidence-store';
 import { type Moto, startMoto } from '../support/engines';
 import { makeRecord, makeRecords } from './fixtures';
@@ -218,11 +219,15 @@ describe('putEvidence', () => {
     expect(await putEvidence({ s3 }, {}, makeRecord(5, { count: 10 }))).toBeUndefined();
   });
 
-  it('writes under EVIDENCE_PREFIX when the settings carry it in the raw env', async () => {
+  it('writes under EVIDENCE_PREFIX when the runtime settings carry it', async () => {
     const record = makeRecord(7, { count: 10 });
     const put = await putEvidence(
       { s3, dynamodb },
-      { evidenceBucket: 'evidence', evidenceTable: 'evidence-index', raw: { EVIDENCE_PREFIX: 'evidence/' } },
+      runtimeSettings({
+        EVIDENCE_BUCKET: 'evidence',
+        EVIDENCE_TABLE: 'evidence-index',
+        EVIDENCE_PREFIX: 'evidence/',
+      }),
       record,
     );
     expect(put?.key).toBe(`evidence/${record.validationFinishedAt.slice(0, 10)}/${record.restoreJobId}.json`);

@@ -14,9 +14,9 @@ import { describe, expect, it } from 'vitest';
 import { esbuildOptions, PROJECT_ROOT } from '../../infra/bundling';
 import { customValidatorHandlerSource, validatorNameIn } from '../../infra/constructs/custom-validator';
 import { RestoreValidation } from '../../infra/restore-validation';
+import { runtimeSettings } from '../../shared/env';
 import {
   EXTENSIONS_ENV,
-  extensionFiles,
   loadCheckExtensions,
   parseValidatorClaims,
   VALIDATOR_CLAIMS_ENV,
@@ -239,7 +239,9 @@ describe('generated bundles', () => {
     const text = (await import('node:fs')).readFileSync(file, 'utf8');
     expect(text.length).toBeLessThan(20_000);
     expect(checkKind('orphans')).toBeUndefined();
-    expect(await loadCheckExtensions(extensionFiles({ [EXTENSIONS_ENV]: file }))).toEqual([file]);
+    expect(await loadCheckExtensions(runtimeSettings({ [EXTENSIONS_ENV]: file }).extensionFiles)).toEqual([
+      file,
+    ]);
     expect(checkKind('orphans')).toBeDefined();
     expect(() =>
       parseConfig({

@@ -12,6 +12,7 @@ import {
   runValidator,
 } from 'restore-validation';
 import { describe, expect, it } from 'vitest';
+import { runtimeSettings } from '../../shared/env';
 import { UsageError } from '../../shared/errors';
 import {
   claimedElsewhere,
@@ -304,11 +305,11 @@ profiles:
 });
 
 describe('claimedElsewhere', () => {
-  const settings = {
+  const settings = runtimeSettings({
     [VALIDATOR_CLAIMS_ENV]: JSON.stringify([
       { validator: 'orders-http', match: { resourceType: 'EC2', restoreTestingPlan: 'nightly_*' } },
     ]),
-  };
+  });
   const detail = {
     resourceType: 'EC2',
     sourceResourceArn: 'arn:aws:ec2:us-east-1:123456789012:instance/i-0a1b2c3d4e5f60718',
@@ -335,6 +336,6 @@ describe('claimedElsewhere', () => {
   });
 
   it('claims nothing when the variable is absent', () => {
-    expect(claimedElsewhere('ec2', {}, detail)).toBeUndefined();
+    expect(claimedElsewhere('ec2', runtimeSettings({}), detail)).toBeUndefined();
   });
 });

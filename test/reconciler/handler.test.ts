@@ -107,11 +107,12 @@ describe('reconciler handler', () => {
         lambda: new LambdaClient({}),
       },
     );
-    const settings = runtimeSettings({
-      RECONCILER_PLAN_ARNS: PLAN_ARN,
-      VALIDATOR_FUNCTIONS: '{"s3":"rv-s3"}',
+    const env = { RECONCILER_PLAN_ARNS: PLAN_ARN, VALIDATOR_FUNCTIONS: '{"s3":"rv-s3"}' };
+    const handler = createReconcilerHandler({
+      clients,
+      settings: runtimeSettings(env),
+      reconciler: reconcilerSettings(env),
     });
-    const handler = createReconcilerHandler({ clients, settings });
     const result = await handler({}, { getRemainingTimeInMillis: () => 300_000 });
     expect(result.decisions.dispatched).toBe(1);
     expect(result.coverage.untested).toEqual([]);

@@ -8,7 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type ReconcilerDeps, reconcile } from '../../functions/reconciler/reconcile';
 import { DEFAULT_RECONCILER_SETTINGS } from '../../functions/reconciler/settings';
 import { planNameFromArn } from '../../shared/job';
-import { postVerdict } from '../../shared/report';
+import { postVerdict } from '../../shared/verdict/index';
 import { FakeRestoreTestingApi } from './fake-restore-testing';
 import { PLAN_ARN_FORMS } from './plan-arns';
 

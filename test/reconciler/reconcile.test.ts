@@ -11,7 +11,7 @@ import { DEFAULT_RECONCILER_SETTINGS, type ReconcilerSettings } from '../../func
 import { parseRestoreJobEvent } from '../../shared/event';
 import type { EvidenceRecord } from '../../shared/evidence';
 import { EvidenceStore } from '../../shared/evidence-store';
-import { postVerdict } from '../../shared/report';
+import { postVerdict } from '../../shared/verdict/index';
 import { makeRecord } from '../evidence/fixtures';
 import { createEvidenceStore } from '../evidence/moto-tables';
 import { type Moto, startMoto } from '../support/engines';

@@ -14,6 +14,7 @@ import { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createReconcilerHandler } from '../../functions/reconciler/handler';
+import { reconcilerSettings } from '../../functions/reconciler/settings';
 import { sweepTemporaryInstances } from '../../functions/reconciler/sweep';
 import { createClients } from '../../shared/clients';
 import { runtimeSettings } from '../../shared/env';
@@ -189,7 +190,12 @@ describe('reconciler pass with RECONCILER_SWEEP_INSTANCES', () => {
           lambda: new LambdaClient({ region: 'us-east-1' }), // no plan, so nothing is dispatched
         },
       );
-      const handler = createReconcilerHandler({ clients, settings: runtimeSettings(settings), tagging });
+      const handler = createReconcilerHandler({
+        clients,
+        settings: runtimeSettings(settings),
+        reconciler: reconcilerSettings(settings),
+        tagging,
+      });
       return await handler({}, { getRemainingTimeInMillis: () => 300_000 });
     } finally {
       await api.stop();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { niceCeil, passRateChart } from '../../shared/report-html/render';
+import { niceCeil, passRateChart } from '../../bin/report/render';
 
 describe('niceCeil', () => {
   it.each([1, 2, 3, 5, 7, 9, 11, 25, 61, 99, 101, 1234, 55555])(

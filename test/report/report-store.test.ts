@@ -6,7 +6,7 @@ import { CloudFormationClient, CreateStackCommand } from '@aws-sdk/client-cloudf
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runReport } from '../../bin/report';
+import { runReport } from '../../bin/report/index';
 import { EvidenceStore } from '../../shared/evidence-store';
 import { makeRecords } from '../evidence/fixtures';
 import { createEvidenceStore } from '../evidence/moto-tables';

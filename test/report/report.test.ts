@@ -4,10 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { resolveOutput, runReport } from '../../bin/report';
+import { resolveOutput, runReport } from '../../bin/report/index';
+import { csvCell } from '../../bin/report/render';
 import { type EvidenceRecord, writeEvidenceFile } from '../../shared/evidence';
 import type { CoverageReport } from '../../shared/evidence-store';
-import { csvCell } from '../../shared/report-html/render';
 import { makeRecords } from '../evidence/fixtures';
 
 const COUNT = 1_000;

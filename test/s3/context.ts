@@ -3,6 +3,7 @@
  * and bucket fixtures.
  */
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import type { S3Settings } from '../../functions/s3/settings';
 import type { Clients } from '../../shared/clients';
 import type { RestoreJob } from '../../shared/job';
 import type { ContextInput } from '../../shared/validator';
@@ -22,11 +23,11 @@ export interface S3TestInput {
   readonly mode?: 'lambda' | 'local';
   readonly target?: Record<string, unknown>;
   readonly clients?: Partial<Clients>;
-  readonly settings?: Record<string, string | undefined>;
+  readonly settings?: S3Settings;
   readonly deadlineMs?: number;
 }
 
-const generic = (input: S3TestInput): TestContextInput => ({
+const generic = (input: S3TestInput): TestContextInput<S3Settings> => ({
   ...input,
   resourceType: 'S3',
   restoreJobId: 'AB12CD34-S3-TEST',
@@ -35,7 +36,7 @@ const generic = (input: S3TestInput): TestContextInput => ({
 
 export const testJob = (input: S3TestInput): RestoreJob => genericJob(generic(input));
 
-export const testContext = (input: S3TestInput): ContextInput => genericContext(generic(input));
+export const testContext = (input: S3TestInput): ContextInput<S3Settings> => genericContext(generic(input));
 
 /** A plain client for fixtures (the SDK's default checksums on, like most uploaders). */
 export function fixtureClient(endpoint: string): S3Client {

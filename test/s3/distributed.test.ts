@@ -14,6 +14,7 @@ import { type ExecutionInput, estimateSeconds, fitRanges } from '../../functions
 import { compareKeys, inRange } from '../../functions/s3/keys';
 import { decide, mergeAndReport, readMapResults } from '../../functions/s3/merge';
 import { initialRanges, planRanges, splitRange } from '../../functions/s3/plan';
+import { s3Settings } from '../../functions/s3/settings';
 import { s3Validator } from '../../functions/s3/validator';
 import { compareRange, type WorkerOutput } from '../../functions/s3/worker';
 import { runValidator } from '../../shared/validator';
@@ -285,7 +286,7 @@ describe('distributed comparison', () => {
         { id: 'same-as-source', compare: { with: 'source', mode: 'full', distributed: 'always' } },
         { id: 'index', keys: ['a'] },
       ],
-      settings: { S3_COMPARE_STATE_MACHINE_ARN: sm.stateMachineArn },
+      settings: s3Settings({ S3_COMPARE_STATE_MACHINE_ARN: sm.stateMachineArn }),
       clients: { sfn },
     });
     const run = await runValidator(s3Validator, ctx);

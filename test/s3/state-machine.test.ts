@@ -23,6 +23,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createS3Client } from '../../functions/s3/client';
 import type { ExecutionInput } from '../../functions/s3/distributed';
 import type { MergeEvent } from '../../functions/s3/merge';
+import { s3Settings } from '../../functions/s3/settings';
 import { s3Validator } from '../../functions/s3/validator';
 import { compareRange, type WorkerEvent, type WorkerOutput } from '../../functions/s3/worker';
 import { S3DistributedMap } from '../../infra/constructs/s3-distributed-map';
@@ -293,7 +294,7 @@ describe('S3 state machine as synthesized, executed by moto', () => {
         createdResourceArn: `arn:aws:s3:::${RESTORED}`,
         sourceResourceArn: `arn:aws:s3:::${SOURCE}`,
         checks: [{ id: 'same-as-source', compare: { with: 'source', mode: 'full', distributed: 'always' } }],
-        settings: { S3_COMPARE_STATE_MACHINE_ARN: stateMachineArn },
+        settings: s3Settings({ S3_COMPARE_STATE_MACHINE_ARN: stateMachineArn }),
         clients: { sfn },
       }),
     );

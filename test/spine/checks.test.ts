@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { defineCheck, fail, pass, runChecks, skip } from '../../shared/checks';
-import { decideVerdict, MAX_MESSAGE_LENGTH } from '../../shared/verdict';
+import { decideVerdict, MAX_MESSAGE_LENGTH } from '../../shared/verdict/index';
 
 describe('runChecks', () => {
   it('returns one result per check, in order, with durations', async () => {

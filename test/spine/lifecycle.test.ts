@@ -428,12 +428,12 @@ describe('fault matrix: each case ends with exactly one verdict or a clear rejec
   });
 
   it('tells the validator it is a dry run, so hand-offs post nothing either', async () => {
-    let seen: string | undefined;
+    let seen: boolean | undefined;
     const probe = defineValidator({
       name: 'rds',
       resourceTypes: ['RDS'],
       gather: async (ctx) => {
-        seen = ctx.settings.RESTORE_VALIDATION_DRY_RUN;
+        seen = ctx.dryRun;
         return {};
       },
       checks: () => [defineCheck({ id: 'ok', run: () => pass('') })],
@@ -443,7 +443,7 @@ describe('fault matrix: each case ends with exactly one verdict or a clear rejec
       lambdaContext(),
       options({ validator: probe, dryRun: true }),
     );
-    expect(seen).toBe('true');
+    expect(seen).toBe(true);
   });
 
   it('leaves a job claimed by a custom validator to that validator: the built-in one posts nothing', async () => {

@@ -11,7 +11,7 @@ import {
 } from '@aws-sdk/client-backup';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { postVerdict } from '../../shared/report';
+import { postVerdict } from '../../shared/verdict/index';
 import { FakeBackupApi } from '../support/fake-backup';
 
 const JOB = 'job-post-1';

@@ -15,8 +15,8 @@ import { parseConfigText } from '../../shared/config/index';
 import { runtimeSettings } from '../../shared/env';
 import type { EvidenceRecord } from '../../shared/evidence';
 import { processRestoreEvent } from '../../shared/lifecycle';
-import { recordFinalVerdict } from '../../shared/sinks';
 import { defineValidator } from '../../shared/validator';
+import { finishValidation } from '../../shared/verdict/index';
 import { createEvidenceStore } from '../evidence/moto-tables';
 import { type Moto, startMoto } from '../support/engines';
 import { FakeBackupApi } from '../support/fake-backup';
@@ -130,23 +130,29 @@ describe('default evidence sink', () => {
   });
 });
 
-describe('recordFinalVerdict', () => {
+describe('finishValidation after a hand-off', () => {
   it('judges the objectives handed over from the deferring validator into the final record', async () => {
     const event = fixture('completed-s3.json');
     jobFromEvent(fake, event);
     const records: EvidenceRecord[] = [];
-    const record = await recordFinalVerdict({
-      restoreJobId: String(event.detail.restoreJobId),
-      validator: 's3',
-      verdict: { verdict: 'SUCCESSFUL', message: '1 of 1 checks passed', checks: [] },
-      startedAt: new Date(),
-      posted: 'posted',
-      dryRun: false,
-      clients: createClients({}, { backup: backupClient(fake.endpoint) }),
-      settings: runtimeSettings({}),
-      objectives: { rtoMinutes: 30, onMiss: 'report' },
-      sinks: [async (r) => void records.push(r)],
-    });
+    const { evidence: record } = await finishValidation(
+      {
+        restoreJobId: String(event.detail.restoreJobId),
+        verdict: { verdict: 'SUCCESSFUL', message: '1 of 1 checks passed', checks: [] },
+        dryRun: false,
+        evidence: {
+          kind: 'hand-off',
+          validator: 's3',
+          startedAt: new Date(),
+          objectives: { rtoMinutes: 30, onMiss: 'report' },
+        },
+      },
+      {
+        clients: createClients({}, { backup: backupClient(fake.endpoint) }),
+        settings: runtimeSettings({}),
+        sinks: [async (r) => void records.push(r)],
+      },
+    );
     // the fixture's restore ran 22:00:05 → 22:41:53
     expect(record?.objectives).toEqual({
       onMiss: 'report',

@@ -11,7 +11,8 @@ import { logger } from '../../shared/logger';
 import { RestoreMetadata } from '../../shared/metadata';
 import type { ContextInput } from '../../shared/validator';
 
-export interface TestContextInput {
+/** `S`: the validator's settings, when the test gives them (else its declared defaults). */
+export interface TestContextInput<S extends object = never> {
   readonly resourceType: string;
   /** Default `AB12CD34-TEST`. */
   readonly restoreJobId?: string;
@@ -27,11 +28,11 @@ export interface TestContextInput {
   readonly target?: Record<string, unknown>;
   readonly clients?: Partial<Clients>;
   readonly clientOptions?: { endpoint?: string; region?: string };
-  readonly settings?: Record<string, string | undefined>;
+  readonly settings?: S;
   readonly deadlineMs?: number;
 }
 
-export function testJob(input: TestContextInput): RestoreJob {
+export function testJob<S extends object = never>(input: TestContextInput<S>): RestoreJob {
   return {
     restoreJobId: input.restoreJobId ?? 'AB12CD34-TEST',
     resourceType: input.resourceType,
@@ -49,7 +50,7 @@ export function testJob(input: TestContextInput): RestoreJob {
   };
 }
 
-export function testContext(input: TestContextInput): ContextInput {
+export function testContext<S extends object = never>(input: TestContextInput<S>): ContextInput<S> {
   const config: Config = parseConfig({
     version: 1,
     profiles:
@@ -75,6 +76,6 @@ export function testContext(input: TestContextInput): ContextInput {
     deadline: Date.now() + (input.deadlineMs ?? 50_000),
     mode: input.mode ?? 'lambda',
     target: input.target ?? {},
-    settings: input.settings ?? {},
+    settings: input.settings,
   };
 }

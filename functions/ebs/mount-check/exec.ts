@@ -4,6 +4,7 @@
  * chatty fsck on a badly damaged volume cannot exhaust the helper's memory.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { childProcessEnv } from '../../../shared/env';
 
 export interface ExecResult {
   readonly code: number;
@@ -65,7 +66,7 @@ export function run(cmd: string, args: readonly string[], options: ExecOptions =
     let settled = false;
     const child = spawn(cmd, [...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, LC_ALL: 'C', ...options.env },
+      env: childProcessEnv({ LC_ALL: 'C', ...options.env }),
     });
     running.add(child);
     const keep = (acc: string, chunk: Buffer) => {

@@ -3,7 +3,7 @@
  * one check passed and none failed; nothing checked is FAILED unless the profile says otherwise.
  * The message names failed checks first and fits in 1,000 characters.
  */
-import type { CheckResult } from './checks';
+import type { CheckResult } from '../checks';
 
 export type FinalVerdict = 'SUCCESSFUL' | 'FAILED';
 

@@ -2,7 +2,12 @@
  * The report's data: built once from evidence summaries (+ the latest coverage report), then rendered
  * as HTML, CSV or JSON — so the three formats always say the same thing.
  */
-import type { CoverageReport, EvidenceSummary, UntestedResource, UnwatchedRestore } from '../evidence-store';
+import type {
+  CoverageReport,
+  EvidenceSummary,
+  UntestedResource,
+  UnwatchedRestore,
+} from '../../shared/evidence-store';
 
 export interface PassRatePoint {
   /** Bucket start, `YYYY-MM-DD` (a day, or the Monday of an ISO week). */

@@ -14,7 +14,7 @@ import {
   DescribeRestoreJobCommand,
   PutRestoreValidationResultCommand,
 } from '@aws-sdk/client-backup';
-import { fitMessage } from './verdict';
+import { fitMessage } from './decide';
 
 export type PostableStatus = 'SUCCESSFUL' | 'FAILED' | 'TIMED_OUT' | 'VALIDATING';
 const FINAL = new Set(['SUCCESSFUL', 'FAILED', 'TIMED_OUT']);

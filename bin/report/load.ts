@@ -5,7 +5,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
-import type { EvidenceRecord } from '../evidence';
+import type { EvidenceRecord } from '../../shared/evidence';
 import {
   type CheckOutcome,
   type CoverageReport,
@@ -13,7 +13,7 @@ import {
   type EvidenceSummary,
   sha256Hex,
   summarize,
-} from '../evidence-store';
+} from '../../shared/evidence-store';
 
 export interface LoadedEvidence {
   readonly summaries: EvidenceSummary[];

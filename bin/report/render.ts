@@ -3,7 +3,7 @@
  * script, no external asset — it opens from an e-mail attachment or an audit archive), and as CSV
  * and JSON with the same data.
  */
-import type { EvidenceSummary } from '../evidence-store';
+import type { EvidenceSummary } from '../../shared/evidence-store';
 import type { PassRatePoint, ReportModel, ResourceStats } from './model';
 
 const ESC: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };

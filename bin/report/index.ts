@@ -10,13 +10,21 @@ import { once } from 'node:events';
 import { createWriteStream, existsSync, statSync } from 'node:fs';
 import { dirname, extname, relative, resolve, sep } from 'node:path';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
-import { createClients, sdkClientConfig } from '../shared/clients';
-import { runtimeSettings } from '../shared/env';
-import { reasonOf } from '../shared/errors';
-import { EvidenceStore, type EvidenceSummary } from '../shared/evidence-store';
-import { type LoadedEvidence, loadEvidenceDir, loadEvidenceStore } from '../shared/report-html/load';
-import { buildReportModel } from '../shared/report-html/model';
-import { type RenderOptions, renderCsv, renderHtml, renderJson } from '../shared/report-html/render';
+import { createClients, sdkClientConfig } from '../../shared/clients';
+import { defineSettings, runtimeSettings, setting } from '../../shared/env';
+import { reasonOf } from '../../shared/errors';
+import { EvidenceStore, type EvidenceSummary } from '../../shared/evidence-store';
+import { type LoadedEvidence, loadEvidenceDir, loadEvidenceStore } from './load';
+import { buildReportModel } from './model';
+import { type RenderOptions, renderCsv, renderHtml, renderJson } from './render';
+
+/** The report's own settings, beside the stack's (evidence store, region). */
+const reportSettings = defineSettings({
+  /** The stack whose evidence store is read when neither --evidence nor --stack-name is given. */
+  stackName: setting.text('RESTORE_VALIDATION_STACK', 'RestoreValidation'),
+  /** Days covered without --from. */
+  days: setting.number('REPORT_DAYS', 365, { exclusive: true }),
+});
 
 export interface ReportOptions {
   evidence?: string;
@@ -61,7 +69,7 @@ async function storeFromStack(stackOption: string | undefined): Promise<Evidence
   const c = createClients({ region: settings.region });
   let bucket = settings.evidenceBucket;
   let table = settings.evidenceTable;
-  const stackName = stackOption ?? (settings.raw.RESTORE_VALIDATION_STACK || 'RestoreValidation');
+  const stackName = stackOption ?? reportSettings().stackName;
   if (!bucket || !table) {
     let outputs: { OutputKey?: string; OutputValue?: string }[];
     try {
@@ -84,7 +92,7 @@ async function storeFromStack(stackOption: string | undefined): Promise<Evidence
     dynamodb: c.dynamodb,
     bucket,
     table,
-    prefix: settings.raw.EVIDENCE_PREFIX,
+    prefix: settings.evidencePrefix,
   });
 }
 
@@ -141,7 +149,7 @@ export async function runReport(
       source = `evidence files in ${dir}`;
     } else {
       const store = deps.store ?? (await storeFromStack(opts.stackName));
-      const days = Number(runtimeSettings().raw.REPORT_DAYS || 365);
+      const { days } = reportSettings();
       loaded = await loadEvidenceStore(store, {
         from: opts.from ?? new Date((opts.to?.getTime() ?? Date.now()) - days * 86_400_000),
         to: opts.to,
