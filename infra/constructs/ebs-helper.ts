@@ -76,7 +76,7 @@ export interface EbsHelperProps {
   readonly logRetention?: logs.RetentionDays;
 }
 
-/** The settings the EBS validator reads (functions/ebs/flow.ts `helperSettings`). */
+/** The settings the EBS validator reads (functions/ebs/settings.ts `ebsHelperSettings`). */
 export interface EbsHelperSettings {
   readonly EBS_STATE_MACHINE_ARN: string;
   readonly EBS_HELPER_SUBNET_IDS: string;
