@@ -3,6 +3,7 @@
  * check is a result, not an exception. An exception inside a check becomes `error` with its reason,
  * a check that runs past its timeout (or the validation deadline) becomes `error: timed out`.
  */
+import { setMaxListeners } from 'node:events';
 import pLimit from 'p-limit';
 import { reasonOf } from './errors';
 
@@ -142,6 +143,9 @@ async function runOne<F>(
     }
   }
   const controller = new AbortController();
+  // One check may fan out to many requests at once (the S3 compare lists 16 prefixes side by side),
+  // each listening on this signal: that is the design, not a leak.
+  setMaxListeners(0, controller.signal);
   const onOuterAbort = () => controller.abort(options.signal?.reason);
   options.signal?.addEventListener('abort', onOuterAbort, { once: true });
   let timer: NodeJS.Timeout | undefined;
