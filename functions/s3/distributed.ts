@@ -143,6 +143,8 @@ export interface ExecutionInput {
    * in priorResults); null, never absent, because the state machine's JSONPath fails on a missing key.
    */
   readonly objectives: Objectives | null;
+  /** A dry run (replay --dry-run, a dry-run deployment): the merge step posts nothing either. */
+  readonly dryRun: boolean;
 }
 
 /** Step Functions input is limited to 256 KiB; ranges are merged pairwise until the input fits. */
@@ -229,6 +231,7 @@ export async function planCompare(
     priorResults,
     failWhenNothingChecked: ctx.profile?.failWhenNothingChecked ?? ctx.config.defaults.failWhenNothingChecked,
     objectives: objectives.objectives ?? null,
+    dryRun: ctx.dryRun,
   };
   const ranges = fitRanges(
     planned.map((r) => ({

@@ -149,12 +149,13 @@ export async function mergeAndReport(
   }
   const { verdict, compare } = decide(event, merged, 0);
   // The lifecycle stored a DEFERRED record at the hand-off; this one replaces it with the verdict.
-  // The Map's input carries no dry-run flag: this function's own settings say whether it posts.
+  // A dry run says so in the execution input (absent in executions started before it did); this
+  // function's own dry-run setting holds as well.
   const { posted = 'dry-run' } = await finishValidation(
     {
       restoreJobId: event.restoreJobId,
       verdict,
-      dryRun: settings.dryRun,
+      dryRun: event.dryRun === true || settings.dryRun,
       evidence: {
         kind: 'hand-off',
         validator: 's3',

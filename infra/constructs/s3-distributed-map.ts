@@ -233,18 +233,24 @@ export class S3DistributedMap extends Construct {
       executionType: sfn.ProcessorType.STANDARD,
     });
 
+    // What the merge step reads of the execution input. The ranges are not needed any more; they
+    // stay out of the payload. `dryRun` is in every input the validator starts (never absent: a
+    // missing key fails the JSONPath), so a dry run's merge posts nothing either.
+    const carried = {
+      'restoreJobId.$': '$.restoreJobId',
+      'checkId.$': '$.checkId',
+      'options.$': '$.options',
+      'reference.$': '$.reference',
+      'params.$': '$.params',
+      'priorResults.$': '$.priorResults',
+      'failWhenNothingChecked.$': '$.failWhenNothingChecked',
+      'objectives.$': '$.objectives',
+      'dryRun.$': '$.dryRun',
+    };
     const merge = new tasks.LambdaInvoke(this, 'MergeAndReport', {
       lambdaFunction: this.mergeFunction,
-      // The ranges are not needed any more; leave them out of the payload.
       payload: sfn.TaskInput.fromObject({
-        'restoreJobId.$': '$.restoreJobId',
-        'checkId.$': '$.checkId',
-        'options.$': '$.options',
-        'reference.$': '$.reference',
-        'params.$': '$.params',
-        'priorResults.$': '$.priorResults',
-        'failWhenNothingChecked.$': '$.failWhenNothingChecked',
-        'objectives.$': '$.objectives',
+        ...carried,
         'map.$': '$.map',
       }),
       payloadResponseOnly: true,
@@ -259,14 +265,7 @@ export class S3DistributedMap extends Construct {
     const mergeAfterError = new tasks.LambdaInvoke(this, 'ReportMapFailure', {
       lambdaFunction: this.mergeFunction,
       payload: sfn.TaskInput.fromObject({
-        'restoreJobId.$': '$.restoreJobId',
-        'checkId.$': '$.checkId',
-        'options.$': '$.options',
-        'reference.$': '$.reference',
-        'params.$': '$.params',
-        'priorResults.$': '$.priorResults',
-        'failWhenNothingChecked.$': '$.failWhenNothingChecked',
-        'objectives.$': '$.objectives',
+        ...carried,
         'mapError.$': '$.mapError',
       }),
       payloadResponseOnly: true,

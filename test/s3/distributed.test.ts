@@ -54,6 +54,7 @@ const fullComparison = (restoreJobId: string): ExecutionInput => ({
   priorResults: [],
   failWhenNothingChecked: true,
   objectives: null,
+  dryRun: false,
 });
 
 /** 330 keys, 300 of them under one letter so planning (with 100-key probes) has to split that range further. */
@@ -162,6 +163,7 @@ describe('distributed comparison', () => {
       priorResults: [{ id: 'restored-bucket', status: 'pass' as const, detail: 'ok', durationMs: 1 }],
       failWhenNothingChecked: true,
       objectives: null,
+      dryRun: false,
     } satisfies ExecutionInput;
     const { verdict, compare } = decide(event, merged, 5);
     expect(compare.data?.counts).toMatchObject({
@@ -245,6 +247,26 @@ describe('distributed comparison', () => {
     expect(JSON.stringify(record?.checks)).toContain('too many ranges failed');
   });
 
+  it('posts nothing from the merge step of a dry run, though its own function is not in dry-run mode', async () => {
+    const backup = new BackupClient({ region: 'us-east-1' });
+    const mock = mockClient(backup);
+    mock
+      .on(DescribeRestoreJobCommand)
+      .resolves(validatingJob('job-dry', 'S3', `arn:aws:s3:::${RESTORED}`))
+      .on(GetRestoreJobMetadataCommand)
+      .resolves({ Metadata: {} })
+      .on(PutRestoreValidationResultCommand)
+      .resolves({});
+    const ev = await motoEvidence(moto.endpoint, backup);
+    expect(ev.settings.dryRun).toBe(false);
+    const out = await mergeAndReport(
+      { ...fullComparison('job-dry'), dryRun: true, mapError: { Error: 'States.Timeout' } },
+      { clients: ev.clients, settings: ev.settings },
+    );
+    expect(out).toMatchObject({ verdict: 'FAILED', posted: 'dry-run' });
+    expect(mock.commandCalls(PutRestoreValidationResultCommand)).toHaveLength(0);
+  });
+
   it('resumes a range from the cursor a previous invocation returned', async () => {
     await makeBucket(s3, SOURCE, { a: '1', b: '2', c: '3', d: '4' });
     await makeBucket(s3, RESTORED, { a: '1', b: '2', c: 'x', d: '4' });
@@ -297,6 +319,7 @@ describe('distributed comparison', () => {
       restoreJobId: 'AB12CD34-S3-TEST',
       checkId: 'same-as-source',
       params: { restoredBucket: RESTORED, mode: 'full' },
+      dryRun: false,
     });
     expect(input.priorResults.map((r) => [r.id, r.status])).toEqual([
       ['restored-bucket', 'pass'],

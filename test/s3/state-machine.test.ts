@@ -212,6 +212,7 @@ describe('S3 state machine as synthesized, executed by moto', () => {
       priorResults: [],
       failWhenNothingChecked: true,
       objectives: null,
+      dryRun: false,
     };
     const started = await sfn.send(
       new StartExecutionCommand({ stateMachineArn, name: 'ranges', input: JSON.stringify(input) }),
@@ -256,6 +257,7 @@ describe('S3 state machine as synthesized, executed by moto', () => {
       priorResults: [],
       failWhenNothingChecked: true,
       objectives: null,
+      dryRun: false,
     };
     const started = await sfn.send(
       new StartExecutionCommand({ stateMachineArn, name: 'loop', input: JSON.stringify(input) }),
