@@ -62,6 +62,7 @@ export async function countItems(
           Select: 'COUNT',
           ...(segments > 1 ? { Segment: segment, TotalSegments: segments } : {}),
         },
+        { abortSignal: retry.signal },
       )) {
         count += out.Count ?? 0;
         pages++;
@@ -139,7 +140,11 @@ export async function sampleItems(
     const all: Item[] = [];
     let pages = 0;
     throwIfAborted(retry.signal);
-    for await (const out of paginateScan({ client }, { TableName: table.name })) {
+    for await (const out of paginateScan(
+      { client },
+      { TableName: table.name },
+      { abortSignal: retry.signal },
+    )) {
       all.push(...(out.Items ?? []));
       pages++;
       if (!out.LastEvaluatedKey) break;
@@ -166,6 +171,7 @@ export async function sampleItems(
       for await (const out of paginateScan(
         { client, pageSize: 1 },
         { TableName: table.name, Segment: segment, TotalSegments: totalSegments },
+        { abortSignal: retry.signal },
       )) {
         pages++;
         const item = out.Items?.[0];

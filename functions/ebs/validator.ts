@@ -196,6 +196,7 @@ async function validationWindowEnd(ctx: EbsContext): Promise<Date | undefined> {
     for await (const out of paginateListRestoreTestingSelections(
       { client: ctx.clients.backup },
       { RestoreTestingPlanName: plan },
+      { abortSignal: ctx.signal },
     ))
       for (const s of out.RestoreTestingSelections ?? [])
         if (s.ProtectedResourceType === 'EBS' && s.ValidationWindowHours && s.ValidationWindowHours > 0)
