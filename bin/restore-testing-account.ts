@@ -10,14 +10,14 @@ import {
   GetRestoreTestingInferredMetadataCommand,
   GetRestoreTestingPlanCommand,
   GetRestoreTestingSelectionCommand,
-  ListProtectedResourcesCommand,
-  ListRecoveryPointsByResourceCommand,
-  ListRestoreTestingPlansCommand,
-  ListRestoreTestingSelectionsCommand,
+  paginateListProtectedResources,
+  paginateListRecoveryPointsByResource,
+  paginateListRestoreTestingPlans,
+  paginateListRestoreTestingSelections,
 } from '@aws-sdk/client-backup';
 import { type CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import {
-  GetResourcesCommand,
+  paginateGetResources,
   type ResourceGroupsTaggingAPIClient,
 } from '@aws-sdk/client-resource-groups-tagging-api';
 import type { Config } from '../shared/config/index';
@@ -75,22 +75,17 @@ export function selectionsFromConfig(config: Config, facts: StackFacts): Selecti
 /** Selections as deployed in the account (List/Get RestoreTestingPlan(s) and Selection(s)). */
 export async function selectionsFromAccount(backup: BackupClient): Promise<SelectionView[]> {
   const out: SelectionView[] = [];
-  let planToken: string | undefined;
-  do {
-    const plans = await backup.send(new ListRestoreTestingPlansCommand({ NextToken: planToken }));
-    planToken = plans.NextToken;
+  for await (const plans of paginateListRestoreTestingPlans({ client: backup }, {})) {
     for (const p of plans.RestoreTestingPlans ?? []) {
       const name = p.RestoreTestingPlanName ?? '';
       const { RestoreTestingPlan: plan } = await backup.send(
         new GetRestoreTestingPlanCommand({ RestoreTestingPlanName: name }),
       );
       const rps = plan?.RecoveryPointSelection;
-      let selToken: string | undefined;
-      do {
-        const sels = await backup.send(
-          new ListRestoreTestingSelectionsCommand({ RestoreTestingPlanName: name, NextToken: selToken }),
-        );
-        selToken = sels.NextToken;
+      for await (const sels of paginateListRestoreTestingSelections(
+        { client: backup },
+        { RestoreTestingPlanName: name },
+      )) {
         for (const s of sels.RestoreTestingSelections ?? []) {
           const { RestoreTestingSelection: sel } = await backup.send(
             new GetRestoreTestingSelectionCommand({
@@ -116,9 +111,9 @@ export async function selectionsFromAccount(backup: BackupClient): Promise<Selec
             },
           });
         }
-      } while (selToken);
+      }
     }
-  } while (planToken);
+  }
   return out;
 }
 
@@ -142,13 +137,9 @@ export async function resourcesOf(
   const explicit = (sel.resourceArns ?? []).filter((a) => a !== '*');
   if (explicit.length) return explicit;
   const ofType: string[] = [];
-  let token: string | undefined;
-  do {
-    const page = await backup.send(new ListProtectedResourcesCommand({ NextToken: token }));
-    token = page.NextToken;
+  for await (const page of paginateListProtectedResources({ client: backup }, {}))
     for (const r of page.Results ?? [])
       if (r.ResourceType === sel.resourceType && r.ResourceArn) ofType.push(r.ResourceArn);
-  } while (token);
   if (!sel.conditions) return ofType;
   let selected = new Set(ofType);
   for (const c of sel.conditions.StringEquals ?? []) {
@@ -165,14 +156,11 @@ export async function resourcesOf(
 async function taggedWith(tagging: ResourceGroupsTaggingAPIClient, c: KeyValue): Promise<Set<string>> {
   const key = c.Key.replace(/^aws:ResourceTag\//, '');
   const arns = new Set<string>();
-  let token: string | undefined;
-  do {
-    const page = await tagging.send(
-      new GetResourcesCommand({ TagFilters: [{ Key: key, Values: [c.Value] }], PaginationToken: token }),
-    );
-    token = page.PaginationToken || undefined;
+  for await (const page of paginateGetResources(
+    { client: tagging },
+    { TagFilters: [{ Key: key, Values: [c.Value] }] },
+  ))
     for (const r of page.ResourceTagMappingList ?? []) if (r.ResourceARN) arns.add(r.ResourceARN);
-  } while (token);
   return arns;
 }
 
@@ -200,12 +188,10 @@ export async function latestRecoveryPoint(
   now: Date,
 ): Promise<{ inWindow?: RecoveryPointView; newest?: RecoveryPointView }> {
   const points: RecoveryPointView[] = [];
-  let token: string | undefined;
-  do {
-    const page = await backup.send(
-      new ListRecoveryPointsByResourceCommand({ ResourceArn: resourceArn, NextToken: token }),
-    );
-    token = page.NextToken;
+  for await (const page of paginateListRecoveryPointsByResource(
+    { client: backup },
+    { ResourceArn: resourceArn },
+  )) {
     for (const rp of page.RecoveryPoints ?? []) {
       if (!rp.RecoveryPointArn || !rp.BackupVaultName || !rp.CreationDate) continue;
       if (rp.Status && !['COMPLETED', 'AVAILABLE'].includes(rp.Status)) continue;
@@ -219,7 +205,7 @@ export async function latestRecoveryPoint(
         creationDate: rp.CreationDate,
       });
     }
-  } while (token);
+  }
   points.sort((a, b) => b.creationDate.getTime() - a.creationDate.getTime());
   const since = now.getTime() - sel.recoveryPoints.selectionWindowDays * 86_400_000;
   return { newest: points[0], inWindow: points.find((p) => p.creationDate.getTime() >= since) };

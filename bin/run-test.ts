@@ -124,6 +124,7 @@ async function startTest(o: RunTestOptions): Promise<{ restoreJobId: string; res
 async function waitForJob(o: RunTestOptions, restoreJobId: string): Promise<DescribeRestoreJobCommandOutput> {
   const deadline = Date.now() + o.timeoutMs;
   let last = '';
+  // Hand-rolled: client-backup has no waiters.
   for (;;) {
     const job = await o.clients.backup.send(new DescribeRestoreJobCommand({ RestoreJobId: restoreJobId }));
     const line = `restore job ${restoreJobId}: ${job.Status ?? '?'}${job.PercentDone ? ` ${job.PercentDone}` : ''}${job.ExpectedCompletionTimeMinutes ? ` (about ${job.ExpectedCompletionTimeMinutes} min)` : ''}`;

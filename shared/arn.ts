@@ -1,4 +1,6 @@
 /** ARN parsing: `arn:partition:service:region:account:resource`, resource split into type and id. */
+import { parse, validate } from '@aws-sdk/util-arn-parser';
+
 export interface ParsedArn {
   readonly arn: string;
   readonly partition: string;
@@ -13,11 +15,10 @@ export interface ParsedArn {
   readonly resourceId: string;
 }
 
+/** The SDK's parser splits the six fields; the resource's type/id split is ours (it differs by service). */
 export function parseArn(arn: string): ParsedArn | undefined {
-  const parts = arn.split(':');
-  if (parts.length < 6 || parts[0] !== 'arn') return undefined;
-  const [, partition = '', service = '', region = '', accountId = ''] = parts;
-  const resource = parts.slice(5).join(':');
+  if (!validate(arn)) return undefined;
+  const { partition, service, region, accountId, resource } = parse(arn);
   const m = /^([A-Za-z0-9-]+)[/:](.+)$/.exec(resource);
   // S3 bucket ARNs have no resource type: `arn:aws:s3:::bucket`.
   const [resourceType, resourceId] =

@@ -13,13 +13,13 @@
  */
 import { createHash } from 'node:crypto';
 import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, PutObjectCommand, paginateListObjectsV2, S3Client } from '@aws-sdk/client-s3';
 import {
   BatchGetCommand,
   DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
-  QueryCommand,
+  paginateQuery,
 } from '@aws-sdk/lib-dynamodb';
 import type { CheckResult } from './checks';
 import { registerClients } from './clients';
@@ -439,22 +439,15 @@ export class EvidenceStore {
   /** Every key below `prefix`, or with `folders` the `…/` prefixes one level down instead. */
   private async list(prefix: string, folders = false): Promise<string[]> {
     const found: string[] = [];
-    let token: string | undefined;
-    do {
-      const out = await this.s3.send(
-        new ListObjectsV2Command({
-          Bucket: this.bucket,
-          Prefix: prefix,
-          ContinuationToken: token,
-          ...(folders ? { Delimiter: '/' } : {}),
-        }),
-      );
+    for await (const out of paginateListObjectsV2(
+      { client: this.s3 },
+      { Bucket: this.bucket, Prefix: prefix, ...(folders ? { Delimiter: '/' } : {}) },
+    )) {
       const names = folders
         ? (out.CommonPrefixes ?? []).map((p) => p.Prefix)
         : (out.Contents ?? []).map((o) => o.Key);
       for (const name of names) if (name) found.push(name);
-      token = out.IsTruncated ? out.NextContinuationToken : undefined;
-    } while (token);
+    }
     return found;
   }
 
@@ -483,26 +476,23 @@ export class EvidenceStore {
       values[':to'] = to;
     }
     const items: EvidenceIndexItem[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const out = await doc.send(
-        new QueryCommand({
-          TableName: table,
-          IndexName: index,
-          KeyConditionExpression: cond,
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: values,
-          ExclusiveStartKey: start,
-        }),
-      );
+    for await (const out of paginateQuery(
+      { client: doc },
+      {
+        TableName: table,
+        IndexName: index,
+        KeyConditionExpression: cond,
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+      },
+    )) {
       for (const item of out.Items ?? []) {
         const it = item as EvidenceIndexItem;
         // BETWEEN is inclusive; the range's end is exclusive.
         if (to && it.finishedAt >= to) continue;
         items.push(it);
       }
-      start = out.LastEvaluatedKey;
-    } while (start);
+    }
     return items;
   }
 

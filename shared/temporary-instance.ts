@@ -228,6 +228,7 @@ function adapter(
     async orderableClasses(engine, engineVersion, signal) {
       const classes = new Set<string>();
       let marker: string | undefined;
+      // Hand-rolled: one Sender serves three clients here; an SDK paginator takes one client class.
       for (let page = 0; page < 20; page++) {
         const out = await send<{
           OrderableDBInstanceOptions?: { DBInstanceClass?: string }[];
@@ -473,6 +474,7 @@ export class TemporaryInstance {
     const poll = this.#o.pollMs ?? 15_000;
     const started = Date.now();
     let last = 'unknown';
+    // Hand-rolled: DBInstanceAvailable waiters know fewer failed states, retry errors (aws-sdk-js-v3#2091).
     for (;;) {
       const i = await cp.describeInstance(id, signal);
       last = i?.status ?? 'not found';

@@ -1,7 +1,7 @@
 /**
  * DynamoDB data checks: exact counts, random samples of the source, and attribute-by-attribute
- * comparison with the restored table. Every read is paged and wrapped in withRetry (throttling);
- * reads of the restored table are strongly consistent.
+ * comparison with the restored table. Scans are paged by the SDK's paginator (its client retries
+ * throttling); reads of the restored table are strongly consistent.
  * @see https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Scan.html#Scan.ParallelScan
  */
 import {
@@ -9,6 +9,7 @@ import {
   BatchGetItemCommand,
   type DynamoDBClient,
   GetItemCommand,
+  paginateScan,
   QueryCommand,
   ScanCommand,
 } from '@aws-sdk/client-dynamodb';
@@ -46,29 +47,27 @@ export async function countItems(
   let stopped = false;
   await Promise.all(
     Array.from({ length: segments }, async (_, segment) => {
-      let start: Item | undefined;
-      do {
+      // Checked before each page's request; leaving the loop stops the paginator.
+      const stop = () => {
         throwIfAborted(retry.signal);
-        if (options.stopAt !== undefined && count >= options.stopAt) {
-          stopped = true;
-          return;
-        }
-        const out = await withRetry(
-          () =>
-            client.send(
-              new ScanCommand({
-                TableName: table,
-                Select: 'COUNT',
-                ExclusiveStartKey: start,
-                ...(segments > 1 ? { Segment: segment, TotalSegments: segments } : {}),
-              }),
-            ),
-          retry,
-        );
+        if (options.stopAt === undefined || count < options.stopAt) return false;
+        stopped = true;
+        return true;
+      };
+      if (stop()) return;
+      for await (const out of paginateScan(
+        { client },
+        {
+          TableName: table,
+          Select: 'COUNT',
+          ...(segments > 1 ? { Segment: segment, TotalSegments: segments } : {}),
+        },
+        { abortSignal: retry.signal },
+      )) {
         count += out.Count ?? 0;
         pages++;
-        start = out.LastEvaluatedKey;
-      } while (start);
+        if (out.LastEvaluatedKey && stop()) return;
+      }
     }),
   );
   return { count, scannedPages: pages, stoppedEarly: stopped };
@@ -139,20 +138,20 @@ export async function sampleItems(
   const fullScanMax = options.fullScanMaxItems ?? 5_000;
   if (approx <= fullScanMax) {
     const all: Item[] = [];
-    let start: Item | undefined;
     let pages = 0;
-    do {
-      throwIfAborted(retry.signal);
-      const out = await withRetry(
-        () => client.send(new ScanCommand({ TableName: table.name, ExclusiveStartKey: start })),
-        retry,
-      );
+    throwIfAborted(retry.signal);
+    for await (const out of paginateScan(
+      { client },
+      { TableName: table.name },
+      { abortSignal: retry.signal },
+    )) {
       all.push(...(out.Items ?? []));
       pages++;
-      start = out.LastEvaluatedKey;
+      if (!out.LastEvaluatedKey) break;
       // The approximate count can be stale: never read more than a bounded amount in this branch.
-      if (all.length > fullScanMax * 4 && start) break;
-    } while (start);
+      if (all.length > fullScanMax * 4) break;
+      throwIfAborted(retry.signal);
+    }
     // Partial Fisher-Yates: the first `size` positions are a uniform sample.
     for (let i = 0; i < Math.min(size, all.length); i++) {
       const j = i + Math.floor(random() * (all.length - i));
@@ -167,27 +166,18 @@ export async function sampleItems(
   let pages = 0;
   const readSegment = (segment: number) =>
     limit(async () => {
-      let start: Item | undefined;
-      for (let page = 0; page < MAX_PAGES_PER_SEGMENT; page++) {
-        throwIfAborted(retry.signal);
-        const out = await withRetry(
-          () =>
-            client.send(
-              new ScanCommand({
-                TableName: table.name,
-                Segment: segment,
-                TotalSegments: totalSegments,
-                Limit: 1,
-                ExclusiveStartKey: start,
-              }),
-            ),
-          retry,
-        );
+      let read = 0;
+      throwIfAborted(retry.signal);
+      for await (const out of paginateScan(
+        { client, pageSize: 1 },
+        { TableName: table.name, Segment: segment, TotalSegments: totalSegments },
+        { abortSignal: retry.signal },
+      )) {
         pages++;
         const item = out.Items?.[0];
         if (item) return item;
-        start = out.LastEvaluatedKey;
-        if (!start) return undefined;
+        if (!out.LastEvaluatedKey || ++read >= MAX_PAGES_PER_SEGMENT) return undefined;
+        throwIfAborted(retry.signal);
       }
       return undefined;
     });

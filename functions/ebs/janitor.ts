@@ -7,11 +7,11 @@
  * but was not launched by the flow (see notOurLaunch) is left alone and reported.
  */
 import {
-  DescribeInstancesCommand,
   DescribeVolumesCommand,
   DetachVolumeCommand,
   EC2Client,
   type Instance,
+  paginateDescribeInstances,
   TerminateInstancesCommand,
 } from '@aws-sdk/client-ec2';
 import { clients, registerClients } from '../../shared/clients';
@@ -81,22 +81,16 @@ export async function sweep(ec2: EC2Client, options: JanitorOptions = {}): Promi
   const kept: string[] = [];
   const problems: string[] = [];
   const helpers: Instance[] = [];
-  let token: string | undefined;
-  do {
-    const page = await withRetry(() =>
-      ec2.send(
-        new DescribeInstancesCommand({
-          Filters: [
-            { Name: 'tag-key', Values: [CREATED_BY_TAG] },
-            { Name: 'instance-state-name', Values: ['pending', 'running', 'stopping', 'stopped'] },
-          ],
-          NextToken: token,
-        }),
-      ),
-    );
+  for await (const page of paginateDescribeInstances(
+    { client: ec2 },
+    {
+      Filters: [
+        { Name: 'tag-key', Values: [CREATED_BY_TAG] },
+        { Name: 'instance-state-name', Values: ['pending', 'running', 'stopping', 'stopped'] },
+      ],
+    },
+  ))
     for (const r of page.Reservations ?? []) helpers.push(...(r.Instances ?? []));
-    token = page.NextToken;
-  } while (token);
 
   for (const helper of helpers) {
     const instanceId = helper.InstanceId ?? '';

@@ -10,7 +10,7 @@
  * @see https://docs.aws.amazon.com/aws-backup/latest/devguide/restore-testing.html
  */
 
-import { ListRestoreTestingSelectionsCommand } from '@aws-sdk/client-backup';
+import { paginateListRestoreTestingSelections } from '@aws-sdk/client-backup';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { unhandledProfileChecks } from '../../shared/check-implementations';
@@ -193,16 +193,14 @@ async function validationWindowEnd(ctx: EbsContext): Promise<Date | undefined> {
   if (!plan || !from) return undefined;
   let hours: number | undefined;
   try {
-    let token: string | undefined;
-    do {
-      const out = await ctx.clients.backup.send(
-        new ListRestoreTestingSelectionsCommand({ RestoreTestingPlanName: plan, NextToken: token }),
-      );
+    for await (const out of paginateListRestoreTestingSelections(
+      { client: ctx.clients.backup },
+      { RestoreTestingPlanName: plan },
+      { abortSignal: ctx.signal },
+    ))
       for (const s of out.RestoreTestingSelections ?? [])
         if (s.ProtectedResourceType === 'EBS' && s.ValidationWindowHours && s.ValidationWindowHours > 0)
           hours = Math.min(hours ?? Number.POSITIVE_INFINITY, s.ValidationWindowHours);
-      token = out.NextToken;
-    } while (token);
   } catch (err) {
     ctx.logger.warn('validation window unknown', {
       plan,

@@ -99,6 +99,7 @@ export async function waitForStatus(
   options: { budgetMs: number; pollMs: number; signal?: AbortSignal },
 ): Promise<StatusFacts & { state?: string }> {
   const started = Date.now();
+  // Hand-rolled: waitUntilInstanceStatusOk knows only ok; impaired and stopped are outcomes here.
   for (;;) {
     const s = await readStatus(ec2, instanceId);
     const waitedMs = Date.now() - started;

@@ -120,6 +120,7 @@ export async function runShellCommand(
   const commandId = await sendShellCommand(ssm, instanceId, commands, options);
   const until = Date.now() + options.timeoutSeconds * 1000 + 30_000;
   const poll = options.pollMs ?? 2_000;
+  // Hand-rolled: waitUntilCommandExecuted retries even AccessDenied until it times out (aws-sdk-js-v3#2091).
   for (;;) {
     const inv = await getInvocation(ssm, commandId, instanceId);
     if (inv.done) return inv;

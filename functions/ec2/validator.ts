@@ -91,6 +91,7 @@ async function gather(ctx: Ec2Context): Promise<Ec2Facts> {
   if (ssmReachable) {
     // The agent registers a minute or two after boot: poll within what is left of the budget.
     const until = Date.now() + Math.max(0, budgetMs - s.waitedMs);
+    // Hand-rolled: client-ssm has no waiter for an agent's ping status.
     for (;;) {
       ping = await pingStatus(ctx.clients.ssm, instanceId).catch((err) => `error: ${reasonOf(err)}`);
       if (ping === 'Online' || Date.now() + pollMs > until || ctx.signal.aborted) break;

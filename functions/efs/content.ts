@@ -242,6 +242,7 @@ async function efsAddress(
   if (!created.MountTargetId) throw new Error('CreateMountTarget returned no id');
   createdMountTargets.set(ctx, created.MountTargetId);
   ctx.note('mountTargetCreated', created.MountTargetId);
+  // Hand-rolled: client-efs has no waiters.
   for (;;) {
     const out = await withRetry(
       () => ctx.clients.efs.send(new DescribeMountTargetsCommand({ MountTargetId: created.MountTargetId })),
@@ -329,6 +330,7 @@ export async function prepareContent(
         },
       );
       ctx.note('contentCheckCommand', { commandId, helperInstanceId: helperId });
+      // Hand-rolled: waitUntilCommandExecuted retries even AccessDenied until timeout (aws-sdk-js-v3#2091).
       for (;;) {
         const inv = await getInvocation(ctx.clients.ssm, commandId, helperId);
         if (inv.done) return parseResult(inv.stdout, inv.status, inv.stderr);

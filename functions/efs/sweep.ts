@@ -12,10 +12,10 @@
  */
 import {
   DeleteMountTargetCommand,
-  DescribeFileSystemsCommand,
   DescribeMountTargetsCommand,
   type EFSClient,
   type FileSystemDescription,
+  paginateDescribeFileSystems,
 } from '@aws-sdk/client-efs';
 import { reasonOf } from '../../shared/errors';
 import { isRestoreTestResource } from '../../shared/guard';
@@ -38,12 +38,8 @@ export async function sweepMountTargets(deps: {
   const maxAgeMs = (deps.maxAgeMinutes ?? 60) * 60_000;
   const out: SweptMountTarget[] = [];
   const fileSystems: FileSystemDescription[] = [];
-  let marker: string | undefined;
-  do {
-    const page = await withRetry(() => deps.efs.send(new DescribeFileSystemsCommand({ Marker: marker })));
+  for await (const page of paginateDescribeFileSystems({ client: deps.efs }, {}))
     fileSystems.push(...(page.FileSystems ?? []));
-    marker = page.NextMarker;
-  } while (marker);
   for (const fs of fileSystems) {
     const fileSystemId = fs.FileSystemId ?? '';
     // Only restore-test file systems, by the same guard the validators use; nothing else is looked at.

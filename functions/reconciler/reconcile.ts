@@ -20,10 +20,10 @@
 import {
   type BackupClient,
   GetRestoreTestingSelectionCommand,
-  ListProtectedResourcesCommand,
-  ListRestoreJobsCommand,
-  ListRestoreTestingPlansCommand,
-  ListRestoreTestingSelectionsCommand,
+  paginateListProtectedResources,
+  paginateListRestoreJobs,
+  paginateListRestoreTestingPlans,
+  paginateListRestoreTestingSelections,
   type RestoreJobsListMember,
   type RestoreTestingSelectionForList,
 } from '@aws-sdk/client-backup';
@@ -551,11 +551,10 @@ async function listUnwatched(
   const out: UnwatchedRestore[] = [];
   for (const region of regions) {
     const backup = backupIn(region);
-    let token: string | undefined;
-    do {
-      const page = await backup.send(
-        new ListRestoreJobsCommand({ ByCreatedAfter: createdAfter, MaxResults: 1000, NextToken: token }),
-      );
+    for await (const page of paginateListRestoreJobs(
+      { client: backup },
+      { ByCreatedAfter: createdAfter, MaxResults: 1000 },
+    )) {
       for (const job of page.RestoreJobs ?? []) {
         const planArn = job.CreatedBy?.RestoreTestingPlanArn;
         if (!planArn) continue; // an on-demand restore, not a restore test
@@ -577,8 +576,7 @@ async function listUnwatched(
           completedAt: completed?.toISOString(),
         });
       }
-      token = page.NextToken;
-    } while (token);
+    }
   }
   return out;
 }
@@ -587,27 +585,22 @@ async function loadPlans(settings: ReconcilerSettings, backup: BackupClient): Pr
   // Plan ARN → name. Listed plans come with their name; configured ARNs are parsed (planNameFromArn).
   const named = new Map<string, string>(settings.planArns.map((arn) => [arn, planNameFromArn(arn) ?? arn]));
   if (named.size === 0) {
-    let token: string | undefined;
-    do {
-      const out = await backup.send(new ListRestoreTestingPlansCommand({ NextToken: token }));
+    for await (const out of paginateListRestoreTestingPlans({ client: backup }, {}))
       for (const p of out.RestoreTestingPlans ?? [])
         if (p.RestoreTestingPlanArn)
           named.set(
             p.RestoreTestingPlanArn,
             p.RestoreTestingPlanName || planNameFromArn(p.RestoreTestingPlanArn) || p.RestoreTestingPlanArn,
           );
-      token = out.NextToken;
-    } while (token);
   }
   const plans: PlanInfo[] = [];
   for (const [arn, name] of named) {
     const selections: RestoreTestingSelectionForList[] = [];
     const windowHoursByType = new Map<string, number>();
-    let token: string | undefined;
-    do {
-      const out = await backup.send(
-        new ListRestoreTestingSelectionsCommand({ RestoreTestingPlanName: name, NextToken: token }),
-      );
+    for await (const out of paginateListRestoreTestingSelections(
+      { client: backup },
+      { RestoreTestingPlanName: name },
+    )) {
       for (const s of out.RestoreTestingSelections ?? []) {
         const type = lower(s.ProtectedResourceType);
         if (s.ValidationWindowHours && s.ValidationWindowHours > 0) {
@@ -618,8 +611,7 @@ async function loadPlans(settings: ReconcilerSettings, backup: BackupClient): Pr
         }
         selections.push(s);
       }
-      token = out.NextToken;
-    } while (token);
+    }
     plans.push({ arn, name, selections, windowHoursByType });
   }
   return plans;
@@ -631,19 +623,11 @@ async function listJobs(
   createdAfter: Date,
 ): Promise<RestoreJobsListMember[]> {
   const jobs: RestoreJobsListMember[] = [];
-  let token: string | undefined;
-  do {
-    const out = await backup.send(
-      new ListRestoreJobsCommand({
-        ByRestoreTestingPlanArn: planArn,
-        ByCreatedAfter: createdAfter,
-        MaxResults: 1000,
-        NextToken: token,
-      }),
-    );
+  for await (const out of paginateListRestoreJobs(
+    { client: backup },
+    { ByRestoreTestingPlanArn: planArn, ByCreatedAfter: createdAfter, MaxResults: 1000 },
+  ))
     jobs.push(...(out.RestoreJobs ?? []));
-    token = out.NextToken;
-  } while (token);
   return jobs;
 }
 
@@ -660,11 +644,7 @@ async function checkCoverage(
   const loadProtected = async () => {
     if (protectedResources) return protectedResources;
     protectedResources = new Map();
-    let token: string | undefined;
-    do {
-      const out = await backup.send(
-        new ListProtectedResourcesCommand({ NextToken: token, MaxResults: 1000 }),
-      );
+    for await (const out of paginateListProtectedResources({ client: backup }, { MaxResults: 1000 }))
       for (const r of out.Results ?? []) {
         if (r.ResourceArn)
           protectedResources.set(r.ResourceArn, {
@@ -672,8 +652,6 @@ async function checkCoverage(
             lastBackup: r.LastBackupTime,
           });
       }
-      token = out.NextToken;
-    } while (token);
     return protectedResources;
   };
   const since = new Date(now.getTime() - settings.lookbackHours * 3_600_000);

@@ -17,7 +17,7 @@
 import { type BackupClient, DescribeRestoreJobCommand } from '@aws-sdk/client-backup';
 import { DeleteDBInstanceCommand, DescribeDBInstancesCommand, type RDSClient } from '@aws-sdk/client-rds';
 import {
-  GetResourcesCommand,
+  paginateGetResources,
   type ResourceGroupsTaggingAPIClient,
 } from '@aws-sdk/client-resource-groups-tagging-api';
 import { isNotFoundError, reasonOf } from '../../shared/errors';
@@ -113,24 +113,16 @@ interface TaggedInstance {
 /** Every DB instance (any engine) tagged as created by restore-validation, with its job id. */
 async function taggedInstances(tagging: ResourceGroupsTaggingAPIClient): Promise<TaggedInstance[]> {
   const found: TaggedInstance[] = [];
-  let token: string | undefined;
-  do {
-    const page = await withRetry(() =>
-      tagging.send(
-        new GetResourcesCommand({
-          ResourceTypeFilters: ['rds:db'],
-          TagFilters: [{ Key: CREATED_BY_TAG }],
-          ...(token ? { PaginationToken: token } : {}),
-        }),
-      ),
-    );
+  for await (const page of paginateGetResources(
+    { client: tagging },
+    { ResourceTypeFilters: ['rds:db'], TagFilters: [{ Key: CREATED_BY_TAG }] },
+  )) {
     for (const r of page.ResourceTagMappingList ?? []) {
       const tag = r.Tags?.find((t) => t.Key === CREATED_BY_TAG);
       if (r.ResourceARN && tag)
         found.push({ arn: r.ResourceARN, restoreJobId: tag.Value ?? '', tags: r.Tags ?? [] });
     }
-    token = page.PaginationToken || undefined;
-  } while (token);
+  }
   return found;
 }
 

@@ -10,6 +10,7 @@ import {
   type ListObjectsV2CommandOutput,
   ListObjectVersionsCommand,
   type ListObjectVersionsCommandOutput,
+  paginateListObjectsV2,
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { type RetryOptions, withRetry } from '../../shared/retry';
@@ -68,6 +69,7 @@ export async function* listObjects(
   const filter = options.filter ?? {};
   const prefix = options.prefix ?? listingPrefix(filter);
   const range = options.range ?? {};
+  // Hand-rolled: it prefetches the next page and sends StartAfter only once; the paginator does neither.
   const fetch = (token?: string) =>
     early(
       withRetry(
@@ -166,6 +168,7 @@ export async function* listObjectsAsOf(
   const filter = options.filter ?? {};
   const prefix = options.prefix ?? listingPrefix(filter);
   const range = options.range ?? {};
+  // Hand-rolled: client-s3 has no ListObjectVersions paginator (two markers), and this one prefetches.
   const fetch = (keyMarker?: string, versionIdMarker?: string) =>
     early(
       withRetry(
@@ -308,6 +311,7 @@ async function newestInListingOrder(
   const start = entries.filter((e) => e.lastModified.getTime() > second).at(-1);
   let marker: { key: string; versionId: string } | undefined =
     start?.versionId !== undefined ? { key, versionId: start.versionId } : undefined;
+  // Hand-rolled: client-s3 has no ListObjectVersions paginator.
   for (let step = 0; step <= entries.length; step++) {
     const page = await withRetry(
       () =>
@@ -342,27 +346,16 @@ export async function listCommonPrefixes(
   s3: S3Client,
   bucket: string,
   prefix: string | undefined,
-  options: { retry?: RetryOptions; signal?: AbortSignal; max: number },
+  options: { signal?: AbortSignal; max: number },
 ): Promise<string[] | undefined> {
   const out: string[] = [];
-  let token: string | undefined;
-  do {
-    const page: ListObjectsV2CommandOutput = await withRetry(
-      () =>
-        s3.send(
-          new ListObjectsV2Command({
-            Bucket: bucket,
-            Delimiter: '/',
-            ...(prefix ? { Prefix: prefix } : {}),
-            ...(token ? { ContinuationToken: token } : {}),
-          }),
-          { abortSignal: options.signal },
-        ),
-      options.retry,
-    );
+  for await (const page of paginateListObjectsV2(
+    { client: s3 },
+    { Bucket: bucket, Delimiter: '/', ...(prefix ? { Prefix: prefix } : {}) },
+    { abortSignal: options.signal },
+  )) {
     for (const p of page.CommonPrefixes ?? []) if (p.Prefix) out.push(p.Prefix);
     if (out.length > options.max) return undefined;
-    token = page.IsTruncated ? page.NextContinuationToken : undefined;
-  } while (token);
+  }
   return out;
 }

@@ -17,21 +17,21 @@ import {
 
 const ddb = mockClient(DynamoDBClient);
 const client = new DynamoDBClient({ region: 'us-east-1' });
-const throttled = () => new ProvisionedThroughputExceededException({ message: 'slow down', $metadata: {} });
+const throttledAfterRetries = () =>
+  new ProvisionedThroughputExceededException({ message: 'slow down', $metadata: { attempts: 3 } });
 const FAST = { baseMs: 1, maxDelayMs: 2 };
 
 beforeEach(() => ddb.reset());
 
 describe('countItems', () => {
-  it('retries a throttled page and follows LastEvaluatedKey to the end', async () => {
+  it('follows LastEvaluatedKey to the end', async () => {
     ddb
       .on(ScanCommand)
-      .rejectsOnce(throttled())
       .resolvesOnce({ Count: 3, LastEvaluatedKey: { id: { S: 'c' } } })
       .resolvesOnce({ Count: 2 });
     const r = await countItems(client, 't', FAST);
     expect(r).toEqual({ count: 5, scannedPages: 2, stoppedEarly: false });
-    expect(ddb.commandCalls(ScanCommand)[2]?.args[0].input).toMatchObject({
+    expect(ddb.commandCalls(ScanCommand)[1]?.args[0].input).toMatchObject({
       Select: 'COUNT',
       ExclusiveStartKey: { id: { S: 'c' } },
     });
@@ -44,10 +44,23 @@ describe('countItems', () => {
     expect(ddb.commandCalls(ScanCommand)).toHaveLength(3);
   });
 
-  it('gives up with the throttling error when the retries run out', async () => {
-    ddb.on(ScanCommand).rejects(throttled());
+  it('ends with the throttling error the client gave up on, without retrying it again', async () => {
+    // The client's retry strategy retries throttling (shared/clients.ts); its final error carries the attempts.
+    ddb.on(ScanCommand).rejects(throttledAfterRetries());
     await expect(countItems(client, 't', { ...FAST, attempts: 3 })).rejects.toThrow('slow down');
-    expect(ddb.commandCalls(ScanCommand)).toHaveLength(3);
+    expect(ddb.commandCalls(ScanCommand)).toHaveLength(1);
+  });
+
+  it('stops with the deadline before reading another page', async () => {
+    const controller = new AbortController();
+    ddb.on(ScanCommand).callsFake(() => {
+      controller.abort();
+      return { Count: 1, LastEvaluatedKey: { id: { S: 'x' } } };
+    });
+    await expect(countItems(client, 't', { ...FAST, signal: controller.signal })).rejects.toThrow(
+      'deadline reached',
+    );
+    expect(ddb.commandCalls(ScanCommand)).toHaveLength(1);
   });
 });
 

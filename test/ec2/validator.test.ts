@@ -111,6 +111,22 @@ describe('ec2Validator', () => {
     expect(sent?.Parameters?.commands).toEqual(['systemctl is-active app && app --version']);
   });
 
+  it('ends a command check in error with the reason at once when SSM denies reading its result', async () => {
+    instance();
+    status('ok', 'ok');
+    ssm.on(SendCommandCommand).resolves({ Command: { CommandId: 'cmd-1' } });
+    ssm.on(GetCommandInvocationCommand).rejects(
+      Object.assign(new Error('not authorized to perform: ssm:GetCommandInvocation'), {
+        name: 'AccessDeniedException',
+        $metadata: { attempts: 1 },
+      }),
+    );
+    const result = await run([{ id: 'app-ready', command: 'true', timeoutSeconds: 600 }]);
+    expect(byId(result, 'app-ready')).toMatchObject({ status: 'error' });
+    expect(byId(result, 'app-ready')?.detail).toMatch(/not authorized to perform: ssm:GetCommandInvocation/);
+    expect(ssm.commandCalls(GetCommandInvocationCommand)).toHaveLength(1);
+  });
+
   it('fails instance-status when the check reads impaired', async () => {
     instance();
     status('ok', 'impaired');
