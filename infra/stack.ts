@@ -34,6 +34,7 @@ export class RestoreValidationStack extends Stack {
     const plans = props.validation?.restoreTestingPlanArns;
     this.operations = new RestoreValidationOperations(this, 'Operations', {
       ...(plans ? { restoreTestingPlanArns: plans } : {}),
+      ...(props.validation?.dryRun ? { dryRun: true } : {}),
       ...props.operations,
     });
     this.validation = new RestoreValidation(this, 'RestoreValidation', {

@@ -328,7 +328,7 @@ async function finishJob(
     {
       restoreJobId: job.RestoreJobId ?? '',
       ...(input.verdict ? { verdict: input.verdict } : {}),
-      dryRun: false,
+      dryRun: settings.dryRun,
       recordOnlyIfPosted: true,
       evidence: { kind: 'listing', job, plan: { arn: plan.arn, name: plan.name }, ...input.record },
     },

@@ -38,6 +38,8 @@ export interface ReconcilerSettings {
   /** Regions listed in every member account. */
   readonly memberRegions: readonly string[];
   /** Delete temporary DB instances whose validation is over (sweep.ts). */
+  /** A dry-run deployment: decide and log, post nothing to AWS Backup (and so record nothing). */
+  readonly dryRun: boolean;
   readonly sweepInstances: boolean;
   readonly sweepAfterMinutes: number;
 }
@@ -57,6 +59,7 @@ export const DEFAULT_RECONCILER_SETTINGS: ReconcilerSettings = {
   memberRegions: [],
   sweepInstances: false,
   sweepAfterMinutes: 60,
+  dryRun: false,
 };
 
 const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/;
@@ -122,6 +125,7 @@ export const reconcilerSettings = defineSettings(
     ),
     region: 'AWS_REGION',
     sweepInstances: setting.flag('RECONCILER_SWEEP_INSTANCES'),
+    dryRun: setting.flag('RESTORE_VALIDATION_DRY_RUN'),
     sweepAfterMinutes: setting.positive('RECONCILER_SWEEP_AFTER_MINUTES', d.sweepAfterMinutes),
   },
   ({ memberRegions, region, sweepAfterMinutes, ...read }): ReconcilerSettings => ({

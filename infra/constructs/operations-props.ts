@@ -62,6 +62,12 @@ export interface RestoreValidationOperationsProps {
    */
   readonly sweepTemporaryInstances?: boolean;
   /**
+   * A trial deployment: the reconciler decides and logs but posts nothing to AWS Backup (set with
+   * `RestoreValidationProps.dryRun` by the stack).
+   * @default false
+   */
+  readonly dryRun?: boolean;
+  /**
    * Regions of this account that run restore tests but have no stack: the reconciler lists their
    * restore jobs and alarms on any left without a verdict (`RECONCILER_WATCH_REGIONS`).
    * @default - none

@@ -206,6 +206,7 @@ export class RestoreValidationOperations extends Construct {
           : {}),
         ...(props.watchRegions?.length ? { RECONCILER_WATCH_REGIONS: props.watchRegions.join(',') } : {}),
         ...(props.sweepTemporaryInstances === false ? {} : { RECONCILER_SWEEP_INSTANCES: 'true' }),
+        ...(props.dryRun ? { RESTORE_VALIDATION_DRY_RUN: 'true' } : {}),
         ...(props.memberAccounts?.length
           ? {
               RECONCILER_MEMBER_ROLE_ARNS: Stack.of(this).toJsonString(

@@ -138,6 +138,18 @@ describe('RestoreValidationOperations', () => {
     expect(JSON.stringify(off.template.toJSON())).not.toContain('RECONCILER_SWEEP_INSTANCES');
   });
 
+  it('puts the reconciler in dry-run mode with the deployment, and only then', () => {
+    build({ dryRun: true }).template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          RECONCILER_INTERVAL_MINUTES: Match.anyValue(),
+          RESTORE_VALIDATION_DRY_RUN: 'true',
+        }),
+      },
+    });
+    expect(JSON.stringify(build().template.toJSON())).not.toContain('RESTORE_VALIDATION_DRY_RUN');
+  });
+
   it('gives the reconciler only what it uses: invoke on the attached validators, evidence writes under its prefix', () => {
     const { template, stack } = build();
     const policies = Object.values(template.findResources('AWS::IAM::Policy')).flatMap(

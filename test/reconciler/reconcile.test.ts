@@ -159,6 +159,18 @@ describe('reconcile', () => {
     expect((await store.getSummary('CLOSING-2'))?.verdict).toBe('TIMED_OUT');
   });
 
+  it('posts and records nothing in a dry-run deployment, and decides the same again next pass', async () => {
+    addJob('DRY-1', 23.2);
+    const { d, evidence } = deps();
+    for (let pass = 0; pass < 2; pass++) await reconcile({ ...settings, dryRun: true }, d);
+    expect(api.jobsApi.finalVerdicts('DRY-1')).toEqual([]);
+    expect(evidence).toEqual([]);
+    expect(await store.getSummary('DRY-1')).toBeUndefined();
+    // The same job in a real deployment: posted.
+    await reconcile(settings, d);
+    expect(api.jobsApi.finalVerdicts('DRY-1')[0]?.status).toBe('FAILED');
+  });
+
   it('records a job whose window closed unseen once, without posting, when the reconciler was down', async () => {
     addJob('CLOSED-1', 30, { ValidationStatus: 'VALIDATING' });
     const first = deps();
