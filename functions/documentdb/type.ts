@@ -1,7 +1,7 @@
-import { CLUSTER_TIMEOUT_MINUTES, clusterStatements } from './cluster';
-import type { ValidatorTypeSpec } from './spec';
+import { CLUSTER_TIMEOUT_MINUTES, clusterStatements } from '../cluster-type';
+import type { ResourceTypeModule } from '../resource-type';
 
-export const documentdb: ValidatorTypeSpec = {
+export const documentdb: ResourceTypeModule = {
   timeoutMinutes: CLUSTER_TIMEOUT_MINUTES,
   database: true,
   statements: clusterStatements,

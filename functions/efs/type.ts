@@ -1,15 +1,10 @@
-import {
-  fileSystemHelperEnvironment,
-  fileSystemHelperStatements,
-  pathCheckBundleCommand,
-} from '../constructs/file-system-helper';
-import { arn, READ_ONLY_DESCRIBE, statement, type ValidatorTypeSpec } from './spec';
+import { arn, READ_ONLY_DESCRIBE, type ResourceTypeModule, statement } from '../resource-type';
 
 /** Content checks run on the operator's helper instance (infra/constructs/file-system-helper.ts). */
-export const efs: ValidatorTypeSpec = {
+export const efs: ResourceTypeModule = {
   timeoutMinutes: 10,
   database: false,
-  statements: () =>
+  statements: ({ aws }) =>
     statement(
       'DescribeRestoredFileSystem',
       [
@@ -17,11 +12,8 @@ export const efs: ValidatorTypeSpec = {
         'elasticfilesystem:DescribeMountTargets',
         'elasticfilesystem:ListTagsForResource',
       ],
-      [arn('elasticfilesystem', 'file-system/*')],
+      [arn(aws, 'elasticfilesystem', 'file-system/*')],
       READ_ONLY_DESCRIBE,
     ),
-  extraStatements: ({ fileSystemHelper }) =>
-    fileSystemHelper ? fileSystemHelperStatements('efs', fileSystemHelper) : [],
-  environment: ({ fileSystemHelper }) => fileSystemHelperEnvironment(fileSystemHelper),
-  afterBundling: (inputDir, outputDir) => [pathCheckBundleCommand(inputDir, outputDir)],
+  usesFileSystemHelper: true,
 };

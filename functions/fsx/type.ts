@@ -1,12 +1,7 @@
-import {
-  fileSystemHelperEnvironment,
-  fileSystemHelperStatements,
-  pathCheckBundleCommand,
-} from '../constructs/file-system-helper';
-import { statement, type ValidatorTypeSpec } from './spec';
+import { type ResourceTypeModule, statement } from '../resource-type';
 
 /** Content checks run on the operator's helper instance (infra/constructs/file-system-helper.ts). */
-export const fsx: ValidatorTypeSpec = {
+export const fsx: ResourceTypeModule = {
   timeoutMinutes: 10,
   database: false,
   statements: () =>
@@ -21,8 +16,5 @@ export const fsx: ValidatorTypeSpec = {
       ['*'],
       'FSx Describe* actions support no resource-level permissions',
     ),
-  extraStatements: ({ fileSystemHelper }) =>
-    fileSystemHelper ? fileSystemHelperStatements('fsx', fileSystemHelper) : [],
-  environment: ({ fileSystemHelper }) => fileSystemHelperEnvironment(fileSystemHelper),
-  afterBundling: (inputDir, outputDir) => [pathCheckBundleCommand(inputDir, outputDir)],
+  usesFileSystemHelper: true,
 };

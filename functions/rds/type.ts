@@ -1,13 +1,14 @@
-import { READ_ONLY_DESCRIBE, rdsArn, statement, type ValidatorTypeSpec } from './spec';
+import { READ_ONLY_DESCRIBE, type ResourceTypeModule, rdsArn, statement } from '../resource-type';
 
-export const rds: ValidatorTypeSpec = {
+export const rds: ResourceTypeModule = {
   timeoutMinutes: 10,
   database: true,
-  statements: () =>
+  statements: ({ aws }) =>
     statement(
       'DescribeRestoredDbInstance',
       ['rds:DescribeDBInstances', 'rds:ListTagsForResource'],
-      [rdsArn('db', '*')],
+      [rdsArn(aws, 'db', '*')],
       READ_ONLY_DESCRIBE,
     ),
+  cli: () => import('./cli'),
 };
