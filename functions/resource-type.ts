@@ -22,7 +22,7 @@ export interface StackAws {
   readonly accountId: string;
 }
 
-/** What a type's record may read to build its statements. */
+/** What a type's module may read to build its statements. */
 export interface TypeContext {
   /** Where ARNs point: the stack's partition, region and account. */
   readonly aws: StackAws;
