@@ -1,11 +1,10 @@
 /**
  * What the validated config says each validator must be allowed to reach: the secrets it names,
  * the Lambda functions of `lambda` checks, the source buckets/tables of `compare` checks, manifest
- * objects and IAM database users. Which types compare with source buckets or tables is their module's
- * `compareSource` (functions/<type>/type.ts). Synthesizes nothing, so it is unit-testable; the construct turns it
- * into IAM statements scoped to exactly these resources.
+ * objects and IAM database users. Which types compare with source buckets or tables is their
+ * module's `compareSource` (functions/<type>/type.ts). Synthesizes nothing, so it is unit-testable;
+ * the construct turns it into IAM statements scoped to exactly these resources.
  */
-
 import type { CompareSource } from '../functions/resource-type';
 import { RESOURCE_TYPE_MODULES } from '../functions/types';
 import type { Config, Profile } from '../shared/config';
