@@ -1,19 +1,15 @@
-/** The `check <type>` targets, loaded on demand so the CLI starts fast and loads one driver. */
+/**
+ * The `check <type>` targets: the types whose module (functions/<type>/type.ts) names one, loaded on
+ * demand so the CLI starts fast and loads one driver.
+ */
+import { RESOURCE_TYPE_MODULES } from '../functions/types';
 import type { LocalTarget } from '../shared/local';
+import { VALIDATOR_TYPES } from '../shared/resource-types';
 
-const loaders: Record<string, () => Promise<{ cliTarget?: LocalTarget }>> = {
-  rds: () => import('../functions/rds/cli'),
-  aurora: () => import('../functions/aurora/cli'),
-  ebs: () => import('../functions/ebs/cli'),
-  s3: () => import('../functions/s3/cli'),
-  dynamodb: () => import('../functions/dynamodb/cli'),
-};
-
-export const TARGET_TYPES = Object.keys(loaders);
+export const TARGET_TYPES: readonly string[] = VALIDATOR_TYPES.filter((t) => RESOURCE_TYPE_MODULES[t].cli);
 
 export async function loadTarget(type: string): Promise<LocalTarget | undefined> {
-  const load = loaders[type.toLowerCase()];
-  if (!load) return undefined;
-  const mod = await load();
-  return mod.cliTarget;
+  const known = VALIDATOR_TYPES.find((t) => t === type.toLowerCase());
+  const load = known && RESOURCE_TYPE_MODULES[known].cli;
+  return load ? (await load()).cliTarget : undefined;
 }

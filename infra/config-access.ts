@@ -1,14 +1,14 @@
 /**
  * What the validated config says each validator must be allowed to reach: the secrets it names,
  * the Lambda functions of `lambda` checks, the source buckets/tables of `compare` checks, manifest
- * objects and IAM database users. Which types compare with source buckets or tables is their record's
- * `compareSource` (infra/types). Synthesizes nothing, so it is unit-testable; the construct turns it
- * into IAM statements scoped to exactly these resources.
+ * objects and IAM database users. Which types compare with source buckets or tables is their
+ * module's `compareSource` (functions/<type>/type.ts). Synthesizes nothing, so it is unit-testable;
+ * the construct turns it into IAM statements scoped to exactly these resources.
  */
+import type { CompareSource } from '../functions/resource-type';
+import { RESOURCE_TYPE_MODULES } from '../functions/types';
 import type { Config, Profile } from '../shared/config';
 import { VALIDATOR_TYPES, type ValidatorType, validatorTypeFor } from '../shared/resource-types';
-import { VALIDATOR_TYPE_SPECS } from './types';
-import type { CompareSource } from './types/spec';
 
 /** Resources one validator type needs, from the config. ARN patterns use IAM wildcards only. */
 export interface ConfigAccess {
@@ -132,7 +132,7 @@ export function configAccess(config: Config): Record<ValidatorType, ConfigAccess
             const m = /^s3:\/\/([^/]+)\/(.+)$/.exec(cmp.manifest);
             if (m?.[1] && m[2]) access.manifests.push({ bucket: m[1], key: m[2] });
           } else {
-            const kind = VALIDATOR_TYPE_SPECS[type].compareSource;
+            const kind = RESOURCE_TYPE_MODULES[type].compareSource;
             if (kind)
               sourceNames(profile, kind, access, kind === 'bucket' ? cmp.sourceBucket : cmp.sourceTable);
           }

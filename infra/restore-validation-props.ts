@@ -42,7 +42,7 @@ export interface S3DistributedMapOptions extends Omit<S3DistributedMapProps, 'lo
 export interface FunctionSettings {
   /** @default 1024 (validators), 256 (DLQ consumer) */
   readonly memorySize?: number;
-  /** @default - the `timeout` prop, else the type's default (infra/types) (15 minutes for aurora, documentdb and neptune, 10 for the others) */
+  /** @default - the `timeout` prop, else the type's default (`timeoutMinutes` of functions/<type>/type.ts) (15 minutes for aurora, documentdb and neptune, 10 for the others) */
   readonly timeout?: Duration;
 }
 
@@ -114,7 +114,7 @@ export interface RestoreValidationProps {
    * Timeout of every validator function (overrides the per-type defaults). Validation runs within
    * it, minus the config's reserve. Aurora, DocumentDB and Neptune wait 5-10 minutes for a
    * temporary instance before checking: keep them at 15 minutes (use functionSettings instead).
-   * @default - per type (infra/types): 15 minutes for aurora, documentdb and neptune, 10 for the others
+   * @default - per type (`timeoutMinutes` of functions/<type>/type.ts): 15 minutes for aurora, documentdb and neptune, 10 for the others
    */
   readonly timeout?: Duration;
   /**

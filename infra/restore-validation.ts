@@ -26,6 +26,7 @@ import {
   aws_sqs as sqs,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import { RESOURCE_TYPE_MODULES } from '../functions/types';
 import type { Config } from '../shared/config';
 import { VALIDATOR_TYPES, type ValidatorType } from '../shared/resource-types';
 import { type ConfigAccess, configAccess } from './config-access';
@@ -51,13 +52,7 @@ import {
   RestoreValidationPropsError,
 } from './restore-validation-props';
 import { assertLocalEsbuild, handlersDir, loadAndSerializeConfig, readPackageVersion } from './synth-inputs';
-import {
-  comparedBuckets,
-  s3KmsDecrypt,
-  type TypeContext,
-  typeStatementsFor,
-  VALIDATOR_TYPE_SPECS,
-} from './types';
+import { comparedBuckets, STACK_AWS, s3KmsDecrypt, type TypeContext, typeStatementsFor } from './types';
 
 export { eventPatternFor } from './constructs/validator-function';
 export type { AllowSpec } from './core';
@@ -175,7 +170,7 @@ export class RestoreValidation extends Construct {
 
     if (props.vpc) {
       this.securityGroup = props.securityGroup ?? this.createSecurityGroup(props.vpc);
-      if (this.resourceTypes.some((t) => VALIDATOR_TYPE_SPECS[t].database)) {
+      if (this.resourceTypes.some((t) => RESOURCE_TYPE_MODULES[t].database)) {
         this.dbSubnetGroup = new rds.SubnetGroup(this, 'DbSubnetGroup', {
           vpc: props.vpc,
           vpcSubnets: props.vpcSubnets,
@@ -228,7 +223,7 @@ export class RestoreValidation extends Construct {
     for (const type of this.resourceTypes) {
       const settings = props.functionSettings?.[type];
       const timeout =
-        settings?.timeout ?? props.timeout ?? Duration.minutes(VALIDATOR_TYPE_SPECS[type].timeoutMinutes);
+        settings?.timeout ?? props.timeout ?? Duration.minutes(RESOURCE_TYPE_MODULES[type].timeoutMinutes);
       if (!timeout.isUnresolved() && timeout.toSeconds() <= reserveSeconds + 30) {
         throw new RestoreValidationPropsError(
           `the ${type} timeout ${timeout.toHumanString()} leaves no time for checks after the config's reserveSeconds ${reserveSeconds}: raise the timeout or lower defaults.reserveSeconds in ${this.configPath}.`,
@@ -396,6 +391,7 @@ export class RestoreValidation extends Construct {
 
   private typeContext(type: ValidatorType): TypeContext {
     return {
+      aws: STACK_AWS,
       access: this.access[type],
       s3KmsKeyArns: this.props.s3KmsKeyArns,
       fileSystemHelper: this.props.fileSystemHelper,

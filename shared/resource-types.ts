@@ -1,40 +1,16 @@
 /**
- * The resource types AWS Backup restore testing can restore, as they appear in
- * `Restore Job State Change` events (`detail.resourceType`) and `DescribeRestoreJob`.
+ * The runtime table of resource types, light enough for every Lambda: which resource types each
+ * validator serves, the one place that says so. Everything else (the types a config may name, the
+ * validator folders, infra's rules) derives from it; a new validator type starts here, and
+ * functions/types.ts then fails to compile until the type has its module.
  * @see https://docs.aws.amazon.com/aws-backup/latest/devguide/restore-testing.html
  */
-export const RESOURCE_TYPES = [
-  'RDS',
-  'Aurora',
-  'EBS',
-  'EC2',
-  'S3',
-  'DynamoDB',
-  'DynamoDB.FullyManaged',
-  'EFS',
-  'FSx',
-  'DocumentDB',
-  'Neptune',
-] as const;
-export type ResourceType = (typeof RESOURCE_TYPES)[number];
 
-/** Handler folder names under `functions/` (the lower-cased resource type; DynamoDB serves both). */
-export const VALIDATOR_TYPES = [
-  'rds',
-  'aurora',
-  'ebs',
-  'ec2',
-  's3',
-  'dynamodb',
-  'efs',
-  'fsx',
-  'documentdb',
-  'neptune',
-] as const;
-export type ValidatorType = (typeof VALIDATOR_TYPES)[number];
-
-/** Which resource types each validator function serves. */
-export const RESOURCE_TYPES_BY_VALIDATOR: Readonly<Record<ValidatorType, readonly ResourceType[]>> = {
+/**
+ * Validator folder under `functions/` (the lower-cased resource type) → the resource types it serves,
+ * as they appear in `Restore Job State Change` events (`detail.resourceType`) and `DescribeRestoreJob`.
+ */
+export const RESOURCE_TYPES_BY_VALIDATOR = {
   rds: ['RDS'],
   aurora: ['Aurora'],
   ebs: ['EBS'],
@@ -45,7 +21,18 @@ export const RESOURCE_TYPES_BY_VALIDATOR: Readonly<Record<ValidatorType, readonl
   fsx: ['FSx'],
   documentdb: ['DocumentDB'],
   neptune: ['Neptune'],
-};
+} as const;
+
+export type ValidatorType = keyof typeof RESOURCE_TYPES_BY_VALIDATOR;
+export type ResourceType = (typeof RESOURCE_TYPES_BY_VALIDATOR)[ValidatorType][number];
+
+/** Handler folder names under `functions/`. */
+export const VALIDATOR_TYPES = Object.keys(RESOURCE_TYPES_BY_VALIDATOR) as readonly ValidatorType[];
+
+/** The resource types AWS Backup restore testing can restore. */
+export const RESOURCE_TYPES: readonly ResourceType[] = VALIDATOR_TYPES.flatMap(
+  (t) => RESOURCE_TYPES_BY_VALIDATOR[t],
+);
 
 export function isResourceType(value: string): value is ResourceType {
   return (RESOURCE_TYPES as readonly string[]).includes(value);
@@ -54,8 +41,7 @@ export function isResourceType(value: string): value is ResourceType {
 /** The validator folder that serves a resource type (case-insensitive), or undefined. */
 export function validatorTypeFor(resourceType: string): ValidatorType | undefined {
   const lower = resourceType.toLowerCase();
-  for (const [type, served] of Object.entries(RESOURCE_TYPES_BY_VALIDATOR)) {
-    if (served.some((t) => t.toLowerCase() === lower)) return type as ValidatorType;
-  }
-  return undefined;
+  return VALIDATOR_TYPES.find((t) =>
+    RESOURCE_TYPES_BY_VALIDATOR[t].some((served) => served.toLowerCase() === lower),
+  );
 }

@@ -5,8 +5,9 @@
  * the helper through SSM Run Command. See functions/efs/content.ts and docs/other-types.md.
  */
 import { Aws, Token } from 'aws-cdk-lib';
+import { RESOURCE_TYPE_MODULES } from '../../functions/types';
 import { RESTORE_TEST_PREFIX, RESTORE_TEST_TAG } from '../../shared/guard';
-import type { ValidatorType } from '../../shared/resource-types';
+import { VALIDATOR_TYPES, type ValidatorType } from '../../shared/resource-types';
 import type { AllowSpec } from '../core';
 
 /** The operator's helper instance for EFS/FSx content checks. */
@@ -25,8 +26,10 @@ export interface FileSystemHelperSettings {
   readonly mountTargetSecurityGroupId?: string;
 }
 
-/** Validator types that run content checks on a helper. */
-export const FILE_SYSTEM_HELPER_TYPES = ['efs', 'fsx'] as const satisfies readonly ValidatorType[];
+/** Validator types that run content checks on a helper (`usesFileSystemHelper` of their module). */
+export const FILE_SYSTEM_HELPER_TYPES: readonly ValidatorType[] = VALIDATOR_TYPES.filter(
+  (t) => RESOURCE_TYPE_MODULES[t].usesFileSystemHelper,
+);
 
 /** File name of the bundled path-check program inside the efs/fsx assets (`/var/task/<this>`). */
 export const PATH_CHECK_FILE = 'path-check.cjs';

@@ -3,7 +3,8 @@
  * type's read permissions scoped by the config, the type's extra grants), log group, function (the
  * bundled config beside the handler), the EventBridge rule on `Restore Job State Change` COMPLETED
  * for the type's resource types with the shared dead-letter queue, and the crash alarm. What differs
- * between types comes from the type's record (infra/types), never from a branch here.
+ * between types comes from the type's module (functions/<type>/type.ts), never from a branch on the
+ * type here.
  */
 import { join } from 'node:path';
 import {
@@ -20,9 +21,15 @@ import {
   aws_events_targets as targets,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import { RESOURCE_TYPE_MODULES } from '../../functions/types';
 import { RESOURCE_TYPES_BY_VALIDATOR, type ValidatorType } from '../../shared/resource-types';
 import { allow, nodeBundling, nodeFunction, onceAlarm } from '../core';
-import { type TypeContext, typeStatementsFor, VALIDATOR_TYPE_SPECS } from '../types';
+import { type TypeContext, typeStatementsFor } from '../types';
+import {
+  fileSystemHelperEnvironment,
+  fileSystemHelperStatements,
+  pathCheckBundleCommand,
+} from './file-system-helper';
 
 /** What every validator shares: the lifecycle's settings, dead-letter queue, alarms and network. */
 export interface ValidatorHost {
@@ -75,16 +82,16 @@ export function eventPatternFor(type: ValidatorType, planArns?: readonly string[
 export interface ValidatorFunctionProps {
   readonly host: ValidatorHost;
   readonly type: ValidatorType;
-  /** What the type's record reads: the config's resources for the type and the helper settings. */
+  /** What the type's module reads: the config's resources for the type and the helper settings. */
   readonly context: TypeContext;
   /** The handler module (`<functionsDir>/<type>/handler.ts`). */
   readonly entry: string;
   /** The validated config as JSON, copied into the bundle as `bundledConfigName`. */
   readonly bundledConfigFile: string;
   readonly bundledConfigName: string;
-  /** @default - the type's record, else 1024 */
+  /** @default - the type's module, else 1024 */
   readonly memorySize?: number;
-  /** @default - the type's record */
+  /** @default - the type's module */
   readonly timeout?: Duration;
 }
 
@@ -102,7 +109,8 @@ export class ValidatorFunction extends Construct {
   constructor(scope: Construct, id: string, props: ValidatorFunctionProps) {
     super(scope, id);
     const { host, type, context } = props;
-    const spec = VALIDATOR_TYPE_SPECS[type];
+    const spec = RESOURCE_TYPE_MODULES[type];
+    const onHelper = spec.usesFileSystemHelper === true;
     const served = RESOURCE_TYPES_BY_VALIDATOR[type];
     const inVpc = Boolean(host.vpc && host.securityGroup) && spec.database;
     this.function = nodeFunction(this, 'Default', {
@@ -115,9 +123,12 @@ export class ValidatorFunction extends Construct {
       logRetention: host.logRetention,
       bundling: nodeBundling((inputDir, outputDir) => [
         `cp ${JSON.stringify(props.bundledConfigFile)} ${JSON.stringify(join(outputDir, props.bundledConfigName))}`,
-        ...(spec.afterBundling?.(inputDir, outputDir) ?? []),
+        ...(onHelper ? [pathCheckBundleCommand(inputDir, outputDir)] : []),
       ]),
-      environment: { ...host.environment, ...spec.environment?.(context) },
+      environment: {
+        ...host.environment,
+        ...(onHelper ? fileSystemHelperEnvironment(context.fileSystemHelper) : {}),
+      },
       retryAttempts: host.asyncRetryAttempts,
       maxEventAge: host.maxEventAge,
       onFailure: new destinations.SqsDestination(host.dlq),
@@ -128,7 +139,8 @@ export class ValidatorFunction extends Construct {
     this.role = this.function.role as iam.Role;
     host.grantCommon(this.role, inVpc);
     for (const s of typeStatementsFor(type, context)) allow(this.role, s);
-    for (const s of spec.extraStatements?.(context) ?? []) allow(this.role, s);
+    if (onHelper && context.fileSystemHelper)
+      for (const s of fileSystemHelperStatements(type, context.fileSystemHelper)) allow(this.role, s);
 
     this.rule = new events.Rule(this, 'RestoreCompletedRule', {
       description: `Restore Job State Change COMPLETED for ${served.join(', ')} → ${type} validator`,

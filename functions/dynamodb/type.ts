@@ -1,5 +1,5 @@
 import { RESTORE_TEST_PREFIX, RESTORE_TEST_TAG } from '../../shared/guard';
-import { arn, statement, type ValidatorTypeSpec } from './spec';
+import { arn, type ResourceTypeModule, statement } from '../resource-type';
 
 const READ_TABLE = [
   'dynamodb:DescribeTable',
@@ -10,17 +10,17 @@ const READ_TABLE = [
 ];
 
 /** Serves both `DynamoDB` and `DynamoDB.FullyManaged`. */
-export const dynamodb: ValidatorTypeSpec = {
+export const dynamodb: ResourceTypeModule = {
   timeoutMinutes: 10,
   database: false,
   compareSource: 'table',
-  statements: ({ access }) => [
+  statements: ({ aws, access }) => [
     ...statement(
       'ReadRestoredAndSourceTables',
       READ_TABLE,
       [
-        arn('dynamodb', `table/${RESTORE_TEST_PREFIX}-*`),
-        ...access.sourceTables.map((t) => (t.startsWith('arn:') ? t : arn('dynamodb', `table/${t}`))),
+        arn(aws, 'dynamodb', `table/${RESTORE_TEST_PREFIX}-*`),
+        ...access.sourceTables.map((t) => (t.startsWith('arn:') ? t : arn(aws, 'dynamodb', `table/${t}`))),
       ],
       `restored tables (named ${RESTORE_TEST_PREFIX}-<generated id>) and the source tables the config's compare checks name`,
     ),
@@ -29,7 +29,7 @@ export const dynamodb: ValidatorTypeSpec = {
     ...statement(
       'ReadRestoredTableTags',
       ['dynamodb:ListTagsOfResource'],
-      [arn('dynamodb', 'table/*')],
+      [arn(aws, 'dynamodb', 'table/*')],
       `the guard reads the tags of a restored table whose name was overridden (not ${RESTORE_TEST_PREFIX}-…) to find the ${RESTORE_TEST_TAG} tag; tags only, any table of this account and region`,
     ),
     // A table that passes the guard by its tag: read it by that tag (DynamoDB ABAC, aws:ResourceTag).
@@ -37,9 +37,10 @@ export const dynamodb: ValidatorTypeSpec = {
     ...statement(
       'ReadTablesTaggedAsRestoreTests',
       READ_TABLE,
-      [arn('dynamodb', 'table/*')],
+      [arn(aws, 'dynamodb', 'table/*')],
       `only tables tagged ${RESTORE_TEST_TAG} (aws:ResourceTag condition): restored tables whose name was overridden`,
       { Null: { [`aws:ResourceTag/${RESTORE_TEST_TAG}`]: 'false' } },
     ),
   ],
+  cli: () => import('./cli'),
 };

@@ -1,7 +1,7 @@
-import { statement, type ValidatorTypeSpec } from './spec';
+import { type ResourceTypeModule, statement } from '../resource-type';
 
 /** The long part (helper instance, mount check) runs in the EBS helper flow's Step Functions. */
-export const ebs: ValidatorTypeSpec = {
+export const ebs: ResourceTypeModule = {
   timeoutMinutes: 10,
   database: false,
   statements: () =>
@@ -11,4 +11,5 @@ export const ebs: ValidatorTypeSpec = {
       ['*'],
       'EC2 Describe* actions support no resource-level permissions',
     ),
+  cli: () => import('./cli'),
 };

@@ -1,17 +1,31 @@
 /**
- * What differs between validator types on the CDK side, as one declarative record per type
- * (./index.ts holds the table, which the compiler checks covers every type of
- * shared/resource-types.ts). `ValidatorFunction` consumes the record; nothing in it refers to the
- * construct that deploys it, so a record can move next to its validator.
+ * What a validator type is besides its handler, in one record per type (`functions/<type>/type.ts`,
+ * gathered in functions/types.ts, which the compiler checks covers every type of
+ * shared/resource-types.ts). `ResourceTypeModule` is the checklist for a new type: its required
+ * fields are what the type must decide.
+ *
+ * Read by infra (the construct) and bin (the CLI), never by a Lambda: no handler or validator imports
+ * a type module, so IAM statements stay out of the bundles. Nor does a module load aws-cdk-lib or a
+ * driver: the CLI reads the table at startup. So infra hands in its CDK tokens (`TypeContext.aws`),
+ * infra types come in as `import type`, and CLI targets load on demand.
  */
-import { Aws } from 'aws-cdk-lib';
-import { CREATED_BY_TAG } from '../../shared/guard';
-import type { ConfigAccess } from '../config-access';
-import type { FileSystemHelperSettings } from '../constructs/file-system-helper';
-import type { AllowSpec } from '../core';
+import type { ConfigAccess } from '../infra/config-access';
+import type { FileSystemHelperSettings } from '../infra/constructs/file-system-helper';
+import type { AllowSpec } from '../infra/core';
+import { CREATED_BY_TAG } from '../shared/guard';
+import type { LocalTarget } from '../shared/local';
 
-/** What a type's record may read to build its settings and statements. */
+/** The stack's partition, region and account: CDK's `Aws` tokens, handed in by infra. */
+export interface StackAws {
+  readonly partition: string;
+  readonly region: string;
+  readonly accountId: string;
+}
+
+/** What a type's module may read to build its statements. */
 export interface TypeContext {
+  /** Where ARNs point: the stack's partition, region and account. */
+  readonly aws: StackAws;
   /** The resources the config names for this type (secrets, functions, source buckets, ...). */
   readonly access: ConfigAccess;
   /** KMS keys of compared S3 objects (`RestoreValidationProps.s3KmsKeyArns`). @default - any key, through S3 only */
@@ -23,8 +37,8 @@ export interface TypeContext {
 /** What a type's `compare` checks read besides the restored resource. */
 export type CompareSource = 'bucket' | 'table';
 
-/** The CDK side of one validator type. */
-export interface ValidatorTypeSpec {
+/** Everything about one validator type that infra and the CLI look up (its handler aside). */
+export interface ResourceTypeModule {
   /**
    * Default timeout in minutes (Lambda allows 15 at most); the construct's `timeout` and
    * `functionSettings` override it.
@@ -51,12 +65,19 @@ export interface ValidatorTypeSpec {
    * @default - none (compare checks read only manifests)
    */
   readonly compareSource?: CompareSource;
-  /** Statements only the built-in validator needs (settings-dependent). @default - none */
-  readonly extraStatements?: (ctx: TypeContext) => AllowSpec[];
-  /** Environment only the built-in validator reads. @default - none */
-  readonly environment?: (ctx: TypeContext) => Record<string, string>;
-  /** Commands run after bundling, e.g. programs shipped next to the handler. @default - none */
-  readonly afterBundling?: (inputDir: string, outputDir: string) => string[];
+  /**
+   * Content checks run on the operator's file-system helper instance
+   * (infra/constructs/file-system-helper.ts): the built-in validator gets the path-check program
+   * beside its handler, the helper in its environment and the grants to run it there.
+   * @default false
+   */
+  readonly usesFileSystemHelper?: boolean;
+  /**
+   * `check <type>`: loads the type's CLI target (`() => import('./cli')`), only when that command
+   * runs, so the CLI starts without the type's driver.
+   * @default - none (the type runs through `replay` only)
+   */
+  readonly cli?: () => Promise<{ readonly cliTarget: LocalTarget }>;
 }
 
 /** `[statement]`, or nothing when it has no resources (a config that names none). */
@@ -72,11 +93,12 @@ export function statement(
 }
 
 /** `arn:<partition>:<service>:<region>:<account>:<resource>` of this stack. */
-export const arn = (service: string, resource: string): string =>
-  `arn:${Aws.PARTITION}:${service}:${Aws.REGION}:${Aws.ACCOUNT_ID}:${resource}`;
+export const arn = (aws: StackAws, service: string, resource: string): string =>
+  `arn:${aws.partition}:${service}:${aws.region}:${aws.accountId}:${resource}`;
 
 /** An RDS ARN (`db`, `cluster`, `pg`, `og`, `subgrp`) of this stack's account and region. */
-export const rdsArn = (kind: string, name: string): string => arn('rds', `${kind}:${name}`);
+export const rdsArn = (aws: StackAws, kind: string, name: string): string =>
+  arn(aws, 'rds', `${kind}:${name}`);
 
 /** Only in a request that tags the new resource as the validator's own. */
 export const createdByUs = { Null: { [`aws:RequestTag/${CREATED_BY_TAG}`]: 'false' } };
@@ -85,33 +107,3 @@ export const ownedByUs = { Null: { [`aws:ResourceTag/${CREATED_BY_TAG}`]: 'false
 
 export const READ_ONLY_DESCRIBE =
   'read-only Describe/List calls on the restored resource, whose identifier AWS Backup generates at restore time; limited to this account and region';
-
-/** What every type may reach because the config names it: only what the profiles of this type name. */
-export function configStatements(access: ConfigAccess): AllowSpec[] {
-  return [
-    ...statement(
-      'ReadConfiguredSecrets',
-      ['secretsmanager:GetSecretValue'],
-      access.secretArns,
-      'the secrets the config names; -?????? matches the random suffix Secrets Manager adds',
-    ),
-    ...statement(
-      'InvokeConfiguredCheckFunctions',
-      ['lambda:InvokeFunction'],
-      access.functionArns,
-      "the functions the config's lambda checks name",
-    ),
-    ...statement(
-      'IamDatabaseAuthentication',
-      ['rds-db:connect'],
-      access.dbUsers.map((u) => arn('rds-db', `dbuser:*/${u}`)),
-      "only the database users the config names; the restored instance's resource id (dbuser:<id>/<user>) is generated at restore time",
-    ),
-    ...statement(
-      'ReadManifests',
-      ['s3:GetObject'],
-      access.manifests.map((m) => `arn:${Aws.PARTITION}:s3:::${m.bucket}/${m.key}`),
-      'the manifest objects the config names',
-    ),
-  ];
-}

@@ -1,23 +1,30 @@
 /**
- * What the cluster validators (Aurora, DocumentDB, Neptune) share: restored clusters have no
- * instance, so the validator creates a temporary one, tagged as its own, waits for it (5-10 minutes
- * before any check runs: Lambda's maximum timeout) and deletes it. DocumentDB and Neptune
- * management APIs authorize with rds: actions.
+ * What the cluster types (Aurora, DocumentDB, Neptune) share in their type modules: restored
+ * clusters have no instance, so the validator creates a temporary one, tagged as its own, waits for
+ * it (5-10 minutes before any check runs: Lambda's maximum timeout) and deletes it. DocumentDB and
+ * Neptune management APIs authorize with rds: actions.
  * @see https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/security_iam_id-based-policy-examples-create-and-modify-examples.html
  * @see https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonrds.html
  */
-import { CREATED_BY_TAG, RESTORE_TEST_PREFIX } from '../../shared/guard';
-import type { AllowSpec } from '../core';
-import { createdByUs, ownedByUs, READ_ONLY_DESCRIBE, rdsArn, statement } from './spec';
+import type { AllowSpec } from '../infra/core';
+import { CREATED_BY_TAG, RESTORE_TEST_PREFIX } from '../shared/guard';
+import {
+  createdByUs,
+  ownedByUs,
+  READ_ONLY_DESCRIBE,
+  rdsArn,
+  statement,
+  type TypeContext,
+} from './resource-type';
 
 export const CLUSTER_TIMEOUT_MINUTES = 15;
 
-export function clusterStatements(): AllowSpec[] {
+export function clusterStatements({ aws }: TypeContext): AllowSpec[] {
   return [
     ...statement(
       'DescribeRestoredCluster',
       ['rds:DescribeDBClusters', 'rds:DescribeDBInstances', 'rds:ListTagsForResource'],
-      [rdsArn('cluster', '*'), rdsArn('db', '*')],
+      [rdsArn(aws, 'cluster', '*'), rdsArn(aws, 'db', '*')],
       READ_ONLY_DESCRIBE,
     ),
     // Picks the smallest instance class the engine version offers for the temporary instance
@@ -31,7 +38,7 @@ export function clusterStatements(): AllowSpec[] {
     ...statement(
       'CreateTemporaryInstanceTaggedAsOurs',
       ['rds:CreateDBInstance', 'rds:AddTagsToResource'],
-      [rdsArn('db', '*')],
+      [rdsArn(aws, 'db', '*')],
       `the temporary instance's identifier is generated at run time; the request must carry the ${CREATED_BY_TAG} tag (aws:RequestTag condition)`,
       createdByUs,
     ),
@@ -42,20 +49,20 @@ export function clusterStatements(): AllowSpec[] {
     ...statement(
       'CreateTemporaryInstanceWithClusterGroups',
       ['rds:CreateDBInstance'],
-      [rdsArn('pg', '*'), rdsArn('og', '*'), rdsArn('subgrp', '*')],
+      [rdsArn(aws, 'pg', '*'), rdsArn(aws, 'og', '*'), rdsArn(aws, 'subgrp', '*')],
       `the temporary instance uses the restored cluster's subnet group and the engine's default parameter and option groups, whose names are known only at run time; only in a request that carries the ${CREATED_BY_TAG} tag (aws:RequestTag condition), and CreateDBInstance only references these groups, never changes them`,
       createdByUs,
     ),
     ...statement(
       'CreateTemporaryInstanceInRestoredCluster',
       ['rds:CreateDBInstance'],
-      [rdsArn('cluster', `${RESTORE_TEST_PREFIX}-*`)],
+      [rdsArn(aws, 'cluster', `${RESTORE_TEST_PREFIX}-*`)],
       `only restored clusters, which AWS Backup names ${RESTORE_TEST_PREFIX}-<generated id>`,
     ),
     ...statement(
       'DeleteOnlyOurTemporaryInstances',
       ['rds:DeleteDBInstance'],
-      [rdsArn('db', '*')],
+      [rdsArn(aws, 'db', '*')],
       `deletes only instances tagged ${CREATED_BY_TAG} (aws:ResourceTag condition), i.e. the validator's own temporary instances`,
       ownedByUs,
     ),

@@ -1,15 +1,15 @@
-import { CLUSTER_TIMEOUT_MINUTES, clusterStatements } from './cluster';
-import { arn, statement, type ValidatorTypeSpec } from './spec';
+import { CLUSTER_TIMEOUT_MINUTES, clusterStatements } from '../cluster-type';
+import { arn, type ResourceTypeModule, statement } from '../resource-type';
 
-export const neptune: ValidatorTypeSpec = {
+export const neptune: ResourceTypeModule = {
   timeoutMinutes: CLUSTER_TIMEOUT_MINUTES,
   database: true,
-  statements: () => [
-    ...clusterStatements(),
+  statements: (ctx) => [
+    ...clusterStatements(ctx),
     ...statement(
       'QueryRestoredNeptune',
       ['neptune-db:connect', 'neptune-db:ReadDataViaQuery'],
-      [arn('neptune-db', '*/*')],
+      [arn(ctx.aws, 'neptune-db', '*/*')],
       'the restored cluster resource id is generated at restore time; read-only query access in this account and region',
     ),
   ],

@@ -1,7 +1,6 @@
-import { Aws } from 'aws-cdk-lib';
+import type { AllowSpec } from '../../infra/core';
 import { RESTORE_TEST_PREFIX } from '../../shared/guard';
-import type { AllowSpec } from '../core';
-import { statement, type ValidatorTypeSpec } from './spec';
+import { type ResourceTypeModule, type StackAws, statement } from '../resource-type';
 
 /** Restored buckets plus the source buckets the config's compare checks name. */
 export const comparedBuckets = (sourceBuckets: readonly string[]): string[] => [
@@ -17,14 +16,18 @@ export const comparedBuckets = (sourceBuckets: readonly string[]): string[] => [
  * @see https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html (ChecksumMode: "you must have permission to use the kms:Decrypt action")
  * @see https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html#encryption-context
  */
-export function s3KmsDecrypt(buckets: readonly string[], keyArns?: readonly string[]): AllowSpec {
-  const p = Aws.PARTITION;
+export function s3KmsDecrypt(
+  aws: StackAws,
+  buckets: readonly string[],
+  keyArns?: readonly string[],
+): AllowSpec {
+  const p = aws.partition;
   return {
     sid: 'DecryptComparedObjects',
     actions: ['kms:Decrypt'],
-    resources: keyArns ? [...keyArns] : [`arn:${p}:kms:${Aws.REGION}:${Aws.ACCOUNT_ID}:key/*`],
+    resources: keyArns ? [...keyArns] : [`arn:${p}:kms:${aws.region}:${aws.accountId}:key/*`],
     conditions: {
-      StringEquals: { 'kms:ViaService': `s3.${Aws.REGION}.amazonaws.com` },
+      StringEquals: { 'kms:ViaService': `s3.${aws.region}.amazonaws.com` },
       StringLike: {
         'kms:EncryptionContext:aws:s3:arn': buckets.flatMap((b) => [
           `arn:${p}:s3:::${b}`,
@@ -36,11 +39,11 @@ export function s3KmsDecrypt(buckets: readonly string[], keyArns?: readonly stri
   };
 }
 
-export const s3: ValidatorTypeSpec = {
+export const s3: ResourceTypeModule = {
   timeoutMinutes: 10,
   database: false,
   compareSource: 'bucket',
-  statements: ({ access, s3KmsKeyArns }) => {
+  statements: ({ aws, access, s3KmsKeyArns }) => {
     const buckets = comparedBuckets(access.sourceBuckets);
     const why = `restored buckets (named ${RESTORE_TEST_PREFIX}-<generated id>) and the source buckets the config's compare checks name (match.sourceResourceArn)`;
     return [
@@ -53,7 +56,7 @@ export const s3: ValidatorTypeSpec = {
           's3:GetBucketVersioning',
           's3:GetBucketTagging',
         ],
-        buckets.map((b) => `arn:${Aws.PARTITION}:s3:::${b}`),
+        buckets.map((b) => `arn:${aws.partition}:s3:::${b}`),
         why,
       ),
       ...statement(
@@ -65,10 +68,11 @@ export const s3: ValidatorTypeSpec = {
           's3:GetObjectVersionAttributes',
           's3:GetObjectTagging',
         ],
-        buckets.map((b) => `arn:${Aws.PARTITION}:s3:::${b}/*`),
+        buckets.map((b) => `arn:${aws.partition}:s3:::${b}/*`),
         `${why}: every object in them is compared`,
       ),
-      s3KmsDecrypt(buckets, s3KmsKeyArns),
+      s3KmsDecrypt(aws, buckets, s3KmsKeyArns),
     ];
   },
+  cli: () => import('./cli'),
 };

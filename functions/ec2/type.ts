@@ -1,11 +1,10 @@
-import { Aws } from 'aws-cdk-lib';
 import { RESTORE_TEST_TAG } from '../../shared/guard';
-import { arn, statement, type ValidatorTypeSpec } from './spec';
+import { arn, type ResourceTypeModule, statement } from '../resource-type';
 
-export const ec2: ValidatorTypeSpec = {
+export const ec2: ResourceTypeModule = {
   timeoutMinutes: 10,
   database: false,
-  statements: () => [
+  statements: ({ aws }) => [
     ...statement(
       'DescribeRestoredInstance',
       [
@@ -20,14 +19,14 @@ export const ec2: ValidatorTypeSpec = {
     ...statement(
       'ConsoleOfRestoredInstances',
       ['ec2:GetConsoleOutput'],
-      [arn('ec2', 'instance/*')],
+      [arn(aws, 'ec2', 'instance/*')],
       `only instances tagged ${RESTORE_TEST_TAG} (aws:ResourceTag condition); instance ids are generated at restore time`,
       { Null: { [`aws:ResourceTag/${RESTORE_TEST_TAG}`]: 'false' } },
     ),
     ...statement(
       'RunCommandOnRestoredInstances',
       ['ssm:SendCommand'],
-      [arn('ec2', 'instance/*')],
+      [arn(aws, 'ec2', 'instance/*')],
       `only instances tagged ${RESTORE_TEST_TAG} (ssm:resourceTag condition); instance ids are generated at restore time`,
       { Null: { [`ssm:resourceTag/${RESTORE_TEST_TAG}`]: 'false' } },
     ),
@@ -35,8 +34,8 @@ export const ec2: ValidatorTypeSpec = {
       'RunCommandDocuments',
       ['ssm:SendCommand'],
       [
-        `arn:${Aws.PARTITION}:ssm:${Aws.REGION}::document/AWS-RunShellScript`,
-        `arn:${Aws.PARTITION}:ssm:${Aws.REGION}::document/AWS-RunPowerShellScript`,
+        `arn:${aws.partition}:ssm:${aws.region}::document/AWS-RunShellScript`,
+        `arn:${aws.partition}:ssm:${aws.region}::document/AWS-RunPowerShellScript`,
       ],
       'the two AWS-owned run-script documents',
     ),

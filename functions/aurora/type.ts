@@ -1,0 +1,9 @@
+import { CLUSTER_TIMEOUT_MINUTES, clusterStatements } from '../cluster-type';
+import type { ResourceTypeModule } from '../resource-type';
+
+export const aurora: ResourceTypeModule = {
+  timeoutMinutes: CLUSTER_TIMEOUT_MINUTES,
+  database: true,
+  statements: clusterStatements,
+  cli: () => import('./cli'),
+};

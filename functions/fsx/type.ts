@@ -1,0 +1,20 @@
+import { type ResourceTypeModule, statement } from '../resource-type';
+
+/** Content checks run on the operator's helper instance (infra/constructs/file-system-helper.ts). */
+export const fsx: ResourceTypeModule = {
+  timeoutMinutes: 10,
+  database: false,
+  statements: () =>
+    statement(
+      'DescribeRestoredFileSystem',
+      [
+        'fsx:DescribeFileSystems',
+        'fsx:DescribeVolumes',
+        'fsx:DescribeStorageVirtualMachines',
+        'fsx:ListTagsForResource',
+      ],
+      ['*'],
+      'FSx Describe* actions support no resource-level permissions',
+    ),
+  usesFileSystemHelper: true,
+};

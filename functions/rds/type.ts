@@ -1,0 +1,14 @@
+import { READ_ONLY_DESCRIBE, type ResourceTypeModule, rdsArn, statement } from '../resource-type';
+
+export const rds: ResourceTypeModule = {
+  timeoutMinutes: 10,
+  database: true,
+  statements: ({ aws }) =>
+    statement(
+      'DescribeRestoredDbInstance',
+      ['rds:DescribeDBInstances', 'rds:ListTagsForResource'],
+      [rdsArn(aws, 'db', '*')],
+      READ_ONLY_DESCRIBE,
+    ),
+  cli: () => import('./cli'),
+};
