@@ -215,17 +215,22 @@ describe('distributed comparison', () => {
     });
   });
 
-  it('posts FAILED when the map failed and stores that final record with the reason', async () => {
+  /** The merge step's clients and evidence store against moto, with a job AWS Backup is validating. */
+  async function mergeDeps(restoreJobId: string) {
     const backup = new BackupClient({ region: 'us-east-1' });
     const mock = mockClient(backup);
     mock
       .on(DescribeRestoreJobCommand)
-      .resolves(validatingJob('job-merge', 'S3', `arn:aws:s3:::${RESTORED}`))
+      .resolves(validatingJob(restoreJobId, 'S3', `arn:aws:s3:::${RESTORED}`))
       .on(GetRestoreJobMetadataCommand)
       .resolves({ Metadata: {} })
       .on(PutRestoreValidationResultCommand)
       .resolves({});
-    const ev = await motoEvidence(moto.endpoint, backup);
+    return { mock, ev: await motoEvidence(moto.endpoint, backup) };
+  }
+
+  it('posts FAILED when the map failed and stores that final record with the reason', async () => {
+    const { mock, ev } = await mergeDeps('job-merge');
     const out = await mergeAndReport(
       {
         ...fullComparison('job-merge'),
@@ -248,16 +253,7 @@ describe('distributed comparison', () => {
   });
 
   it('posts nothing from the merge step of a dry run, though its own function is not in dry-run mode', async () => {
-    const backup = new BackupClient({ region: 'us-east-1' });
-    const mock = mockClient(backup);
-    mock
-      .on(DescribeRestoreJobCommand)
-      .resolves(validatingJob('job-dry', 'S3', `arn:aws:s3:::${RESTORED}`))
-      .on(GetRestoreJobMetadataCommand)
-      .resolves({ Metadata: {} })
-      .on(PutRestoreValidationResultCommand)
-      .resolves({});
-    const ev = await motoEvidence(moto.endpoint, backup);
+    const { mock, ev } = await mergeDeps('job-dry');
     expect(ev.settings.dryRun).toBe(false);
     const out = await mergeAndReport(
       { ...fullComparison('job-dry'), dryRun: true, mapError: { Error: 'States.Timeout' } },
