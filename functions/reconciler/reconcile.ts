@@ -393,15 +393,39 @@ async function recordWindowClosed(
     at: closesAt, // deterministic key: repeated passes write the same object
     notes: { windowClosesAt: closesAt.toISOString(), validationStatusSeen: job.ValidationStatus ?? null },
   };
+  const seenSince = new Date(closesAt.getTime() + settings.closeMarginMinutes * 60_000);
+  return recordOnce(
+    job,
+    plan,
+    record,
+    { now, seenSince },
+    ['window-closed-known', 'window-closed-recorded'],
+    settings,
+    deps,
+  );
+}
+
+/**
+ * Records a job's outcome once. With the index, a record already there is `known`. Without one,
+ * nothing remembers what was reported, so only what is new since the previous pass (`seenSince`
+ * within one interval) is recorded and notified.
+ */
+async function recordOnce<K extends JobDecision, R extends JobDecision>(
+  job: RestoreJobsListMember,
+  plan: PlanInfo,
+  record: ListedRecord,
+  when: { readonly now: Date; readonly seenSince: Date },
+  [known, recorded]: readonly [K, R],
+  settings: ReconcilerSettings,
+  deps: ReconcilerDeps,
+): Promise<K | R> {
   if (deps.store?.table) {
-    const { known } = await finishJob(job, plan, { record, onlyIfAbsent: true }, settings, deps);
-    return known ? 'window-closed-known' : 'window-closed-recorded';
+    const r = await finishJob(job, plan, { record, onlyIfAbsent: true }, settings, deps);
+    return r.known ? known : recorded;
   }
-  const margin = settings.closeMarginMinutes * 60_000;
-  if (now.getTime() - closesAt.getTime() - margin > settings.intervalMinutes * 60_000)
-    return 'window-closed-known';
+  if (when.now.getTime() - when.seenSince.getTime() > settings.intervalMinutes * 60_000) return known;
   await finishJob(job, plan, { record }, settings, deps);
-  return 'window-closed-recorded';
+  return recorded;
 }
 
 async function recordRestoreFailure(
@@ -422,14 +446,15 @@ async function recordRestoreFailure(
     at: ended,
     notes: {},
   };
-  if (deps.store?.table) {
-    const { known } = await finishJob(job, plan, { record, onlyIfAbsent: true }, settings, deps);
-    return known ? 'restore-failed-known' : 'restore-failed-recorded';
-  }
-  // No index to remember what was reported: notify only for failures new since the previous pass.
-  if (now.getTime() - ended.getTime() > settings.intervalMinutes * 60_000) return 'restore-failed-known';
-  await finishJob(job, plan, { record }, settings, deps);
-  return 'restore-failed-recorded';
+  return recordOnce(
+    job,
+    plan,
+    record,
+    { now, seenSince: ended },
+    ['restore-failed-known', 'restore-failed-recorded'],
+    settings,
+    deps,
+  );
 }
 
 async function dispatchMissed(

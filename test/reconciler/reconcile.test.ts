@@ -232,6 +232,16 @@ describe('reconcile', () => {
     expect(second.evidence).toEqual([]);
   });
 
+  it('without an index, records only the failures that ended since the previous pass', async () => {
+    addJob('RFAIL-NEW', 0.1, { Status: 'FAILED', StatusMessage: 'new' }); // 6 min ago: within one interval
+    addJob('RFAIL-OLD', 2, { Status: 'FAILED', StatusMessage: 'old' }); // reported by an earlier pass
+    const noIndex = new EvidenceStore({ s3, dynamodb, bucket: `evidence-${tableNo}` });
+    const { d, evidence } = deps({ store: noIndex });
+    const { decisions } = await reconcile(settings, d);
+    expect(decisions).toMatchObject({ 'restore-failed-recorded': 1, 'restore-failed-known': 1 });
+    expect(evidence.map((r) => r.restoreJobId)).toEqual(['RFAIL-NEW']);
+  });
+
   it('leaves the job to the window rule when no validator function is configured', async () => {
     addJob('NOFN-1', 2);
     const { d, dispatched } = deps();
