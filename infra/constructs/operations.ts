@@ -42,7 +42,7 @@ import { CREATED_BY_TAG, RESTORE_TEST_TAG } from '../../shared/guard';
 import { METRIC, METRICS_NAMESPACE, METRICS_SERVICE } from '../../shared/metrics';
 import type { ValidatorType } from '../../shared/resource-types';
 import { PROJECT_ROOT } from '../bundling';
-import { allow, encryptedAlarmTopic, grantPublish, nodeFunction } from '../core';
+import { allow, encryptedAlarmTopic, grantPublish, nodeFunction, onceAlarm } from '../core';
 import {
   CENTRAL_EVENT_BUS_NAME,
   CentralEvidenceReceiver,
@@ -265,31 +265,22 @@ export class RestoreValidationOperations extends Construct {
       evaluationPeriods: 1,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
-    this.timedOutAlarm = new cloudwatch.Alarm(this, 'ValidationTimedOutAlarm', {
-      alarmDescription:
-        'A restore job reached the end of its validation window without a verdict from a validator.',
-      metric: metric(METRIC.timedOut, 'Sum', Duration.hours(1)),
-      threshold: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
-    this.objectivesMissedAlarm = new cloudwatch.Alarm(this, 'ObjectivesMissedAlarm', {
-      alarmDescription:
-        'A restore missed its recovery time or recovery point objective (objectives in the config; see the evidence report).',
-      metric: metric(METRIC.objectivesMissed, 'Sum', Duration.hours(1)),
-      threshold: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
-    const alarms = [
-      this.reconcilerStoppedAlarm,
-      this.reconcilerErrorsAlarm,
-      this.untestedResourcesAlarm,
-      this.timedOutAlarm,
-      this.objectivesMissedAlarm,
-    ];
+    // onceAlarm notifies the topic itself; the alarms above get the action below.
+    this.timedOutAlarm = onceAlarm(
+      this,
+      'ValidationTimedOutAlarm',
+      'A restore job reached the end of its validation window without a verdict from a validator.',
+      metric(METRIC.timedOut, 'Sum', Duration.hours(1)),
+      this.alarmTopic,
+    );
+    this.objectivesMissedAlarm = onceAlarm(
+      this,
+      'ObjectivesMissedAlarm',
+      'A restore missed its recovery time or recovery point objective (objectives in the config; see the evidence report).',
+      metric(METRIC.objectivesMissed, 'Sum', Duration.hours(1)),
+      this.alarmTopic,
+    );
+    const notified = [this.reconcilerStoppedAlarm, this.reconcilerErrorsAlarm, this.untestedResourcesAlarm];
     if (props.memberAccounts?.length) {
       allow(this.reconcilerRole, {
         sid: 'AssumeMemberAccountRoles',
@@ -317,19 +308,23 @@ export class RestoreValidationOperations extends Construct {
     if (props.centralReconciler)
       this.centralReadRole = new CentralReadRole(this, 'CentralReadRole', props.centralReconciler);
     if (props.watchRegions?.length || props.memberAccounts?.length) {
-      this.unwatchedRestoresAlarm = new cloudwatch.Alarm(this, 'UnwatchedRestoreTestsAlarm', {
-        alarmDescription: `Restore tests in ${[...(props.watchRegions ?? []), ...(props.memberAccounts?.length ? ['member accounts'] : [])].join(', ')} completed without a verdict or failed to restore.`,
-        metric: metric(METRIC.unwatchedRestoreTests, 'Maximum', Duration.hours(1)),
-        threshold: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        evaluationPeriods: 1,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      });
-      alarms.push(this.unwatchedRestoresAlarm);
+      this.unwatchedRestoresAlarm = onceAlarm(
+        this,
+        'UnwatchedRestoreTestsAlarm',
+        `Restore tests in ${[...(props.watchRegions ?? []), ...(props.memberAccounts?.length ? ['member accounts'] : [])].join(', ')} completed without a verdict or failed to restore.`,
+        metric(METRIC.unwatchedRestoreTests, 'Maximum', Duration.hours(1)),
+        this.alarmTopic,
+      );
     }
-    for (const alarm of alarms) alarm.addAlarmAction(notify);
+    for (const alarm of notified) alarm.addAlarmAction(notify);
     this.reconcilerErrorsAlarm.addOkAction(notify);
 
+    const alarms = [
+      ...notified,
+      this.timedOutAlarm,
+      this.objectivesMissedAlarm,
+      ...(this.unwatchedRestoresAlarm ? [this.unwatchedRestoresAlarm] : []),
+    ];
     this.dashboard = restoreValidationDashboard(this, alarms, metric, this.central?.memberAccountIds);
 
     new CfnOutput(this, 'EvidenceBucketName', {
