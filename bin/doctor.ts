@@ -37,12 +37,13 @@ import { compileGlob } from '../shared/regex';
 import {
   latestRecoveryPoint,
   type RecoveryPointView,
+  resolveStackFacts,
   resourcesOf,
   restoreMetadata,
   type SelectionView,
   selectionsFromAccount,
   selectionsFromConfig,
-  stackFacts,
+  stackOptions,
 } from './restore-testing-account';
 
 export type DoctorStatus = 'pass' | 'fail' | 'skip' | 'error';
@@ -607,17 +608,8 @@ export async function runDoctor(argv: string[], io: Io, clients?: RestoreTesting
     )
     .option('--from-account', 'check the selections deployed in the account instead of the config')
     .option('--plan <name>', 'only this restore testing plan')
-    .option('--selection <name>', 'only this selection')
-    .option(
-      '--stack-name <name>',
-      "deployed stack whose outputs name the validators' security group",
-      'RestoreValidation',
-    )
-    .option('--security-group-id <id>', "the validators' security group (default: from the stack outputs)")
-    .option(
-      '--db-subnet-group <name>',
-      'the DB subnet group restores should use (default: from the stack outputs)',
-    )
+    .option('--selection <name>', 'only this selection');
+  stackOptions(cmd)
     .option('--profile <name>', 'AWS named profile')
     .option('--region <region>', 'AWS region')
     .option('--json', 'print exactly one JSON object');
@@ -637,21 +629,9 @@ export async function runDoctor(argv: string[], io: Io, clients?: RestoreTesting
   const config = loadConfigFile(o.config);
   const c = clients ?? restoreTestingClients(o);
   await requireRegion(c.backup);
-  let facts: StackFacts = { securityGroupId: o.securityGroupId, dbSubnetGroupName: o.dbSubnetGroup };
-  if (!facts.securityGroupId || !facts.dbSubnetGroupName) {
-    try {
-      const fromStack = await stackFacts(c.cfn, o.stackName);
-      facts = {
-        securityGroupId: facts.securityGroupId ?? fromStack.securityGroupId,
-        dbSubnetGroupName: facts.dbSubnetGroupName ?? fromStack.dbSubnetGroupName,
-      };
-    } catch (err) {
-      if (!o.json)
-        io.err(
-          `note: stack ${o.stackName} not read (${reasonOf(err)}); pass --security-group-id and --db-subnet-group\n`,
-        );
-    }
-  }
+  const facts = await resolveStackFacts(c.cfn, o, (line) => {
+    if (!o.json) io.err(line);
+  });
   const report = await doctor({
     config,
     fromAccount: o.fromAccount,

@@ -20,6 +20,7 @@ import {
   paginateGetResources,
   type ResourceGroupsTaggingAPIClient,
 } from '@aws-sdk/client-resource-groups-tagging-api';
+import type { Command } from 'commander';
 import type { Config } from '../shared/config/index';
 import {
   type KeyValue,
@@ -27,6 +28,7 @@ import {
   type StackFacts,
   validatorOverrides,
 } from '../shared/config/restore-testing';
+import { reasonOf } from '../shared/errors';
 import { RestoreMetadata } from '../shared/metadata';
 
 /** A selection as doctor/run-test see it, whichever its source. */
@@ -121,6 +123,52 @@ export async function selectionsFromAccount(backup: BackupClient): Promise<Selec
  * The validators' security group and DB subnet group from the deployed stack's outputs
  * (infra/restore-validation.ts writes them when the stack has a vpc); empty when there is no stack.
  */
+/** The flags doctor and run-test share to say where the validators' network settings come from. */
+export function stackOptions(cmd: Command): Command {
+  return cmd
+    .option(
+      '--stack-name <name>',
+      "deployed stack whose outputs name the validators' security group",
+      'RestoreValidation',
+    )
+    .option('--security-group-id <id>', "the validators' security group (default: from the stack outputs)")
+    .option(
+      '--db-subnet-group <name>',
+      'the DB subnet group restores should use (default: from the stack outputs)',
+    );
+}
+
+export interface StackOptionValues {
+  readonly stackName: string;
+  readonly securityGroupId?: string;
+  readonly dbSubnetGroup?: string;
+}
+
+/**
+ * The flags first, then the deployed stack's outputs for what they leave open. A stack that cannot be
+ * read is a note (the checks that need its facts say so), not an error.
+ */
+export async function resolveStackFacts(
+  cfn: CloudFormationClient,
+  o: StackOptionValues,
+  note: (line: string) => void,
+): Promise<StackFacts> {
+  const given: StackFacts = { securityGroupId: o.securityGroupId, dbSubnetGroupName: o.dbSubnetGroup };
+  if (given.securityGroupId && given.dbSubnetGroupName) return given;
+  try {
+    const fromStack = await stackFacts(cfn, o.stackName);
+    return {
+      securityGroupId: given.securityGroupId ?? fromStack.securityGroupId,
+      dbSubnetGroupName: given.dbSubnetGroupName ?? fromStack.dbSubnetGroupName,
+    };
+  } catch (err) {
+    note(
+      `note: stack ${o.stackName} not read (${reasonOf(err)}); pass --security-group-id and --db-subnet-group\n`,
+    );
+    return given;
+  }
+}
+
 export async function stackFacts(cfn: CloudFormationClient, stackName: string): Promise<StackFacts> {
   const { Stacks } = await cfn.send(new DescribeStacksCommand({ StackName: stackName }));
   const outputs = Stacks?.[0]?.Outputs ?? [];

@@ -36,7 +36,13 @@ import {
   resolveSelections,
   restoreTestingClients,
 } from './doctor';
-import { latestRecoveryPoint, resourcesOf, restoreMetadata, stackFacts } from './restore-testing-account';
+import {
+  latestRecoveryPoint,
+  resolveStackFacts,
+  resourcesOf,
+  restoreMetadata,
+  stackOptions,
+} from './restore-testing-account';
 
 interface Io {
   out: (s: string) => void;
@@ -268,17 +274,8 @@ export async function run(argv: string[], io: Io, clients?: RestoreTestingClient
       'config file (profiles, and the restoreTesting section)',
       'validation.config.yaml',
     )
-    .option('--from-account', 'read the selection from the account instead of the config')
-    .option(
-      '--stack-name <name>',
-      "deployed stack whose outputs name the validators' security group",
-      'RestoreValidation',
-    )
-    .option('--security-group-id <id>', "the validators' security group (default: from the stack outputs)")
-    .option(
-      '--db-subnet-group <name>',
-      'the DB subnet group restores should use (default: from the stack outputs)',
-    )
+    .option('--from-account', 'read the selection from the account instead of the config');
+  stackOptions(cmd)
     .option('--no-wait', 'print the restore job id and exit')
     .addOption(new Option('--poll-seconds <n>', 'seconds between DescribeRestoreJob calls').default('30'))
     .addOption(new Option('--timeout-minutes <n>', 'give up waiting after this long').default('240'))
@@ -310,18 +307,10 @@ export async function run(argv: string[], io: Io, clients?: RestoreTestingClient
     throw new UsageError('--poll-seconds must be 0 or more and --timeout-minutes more than 0');
   const c = clients ?? restoreTestingClients(o);
   await requireRegion(c.backup);
-  let facts: StackFacts = { securityGroupId: o.securityGroupId, dbSubnetGroupName: o.dbSubnetGroup };
-  if (!o.fromAccount && (!facts.securityGroupId || !facts.dbSubnetGroupName)) {
-    try {
-      const s = await stackFacts(c.cfn, o.stackName);
-      facts = {
-        securityGroupId: facts.securityGroupId ?? s.securityGroupId,
-        dbSubnetGroupName: facts.dbSubnetGroupName ?? s.dbSubnetGroupName,
-      };
-    } catch (err) {
-      io.err(`note: stack ${o.stackName} not read (${reasonOf(err)})\n`);
-    }
-  }
+  // A selection read from the account carries its own overrides: no stack facts to look up.
+  const facts: StackFacts = o.fromAccount
+    ? { securityGroupId: o.securityGroupId, dbSubnetGroupName: o.dbSubnetGroup }
+    : await resolveStackFacts(c.cfn, o, io.err);
   return runTest({
     config: loadConfigFile(o.config),
     plan: o.plan,
