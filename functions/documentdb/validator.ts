@@ -8,13 +8,18 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { type CheckDefinition, defineCheck, errored, fail, pass } from '../../shared/checks';
 import { registerClients } from '../../shared/clients';
+import {
+  type ClusterFacts,
+  cleanupCluster,
+  clusterStateChecks,
+  gatherCluster,
+} from '../../shared/cluster/cluster';
+import type { InstanceControlPlane } from '../../shared/cluster/temporary-instance';
 import type { Expectation } from '../../shared/config/kinds/common';
 import { reasonOf } from '../../shared/errors';
 import { withRetry } from '../../shared/retry';
 import { evaluateExpectation } from '../../shared/sql/expect';
-import type { InstanceControlPlane } from '../../shared/temporary-instance';
 import { defineValidator, type ValidationContext, type ValidatorDefinition } from '../../shared/validator';
-import { type ClusterFacts, cleanupCluster, clusterStateChecks, gatherCluster } from './cluster';
 import { connectDocumentDb, type DocumentStore, type DocumentStoreFactory } from './data';
 
 registerClients({ secrets: SecretsManagerClient });

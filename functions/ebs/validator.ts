@@ -18,11 +18,15 @@ import { type CheckDefinition, defineCheck, errored, runChecks } from '../../sha
 import { registerClients } from '../../shared/clients';
 import type { Profile } from '../../shared/config/index';
 import { ResourceStateError } from '../../shared/errors';
+import { runMountCheck } from '../../shared/files/mount-check/index';
+import {
+  FS_CHECK_KINDS,
+  type FsCheckSpec,
+  type MountCheckResult,
+} from '../../shared/files/mount-check/types';
 import { objectivesAtHandOff } from '../../shared/objectives';
 import { DeferredValidation, defineValidator, type ValidationContext } from '../../shared/validator';
 import { type HelperFlowInput, STATE_HARD_LIMIT, withChecks } from './flow';
-import { runMountCheck } from './mount-check/index';
-import { FS_CHECK_KINDS, type FsCheckSpec, type MountCheckResult } from './mount-check/types';
 import { type EbsSettings, ebsSettings } from './settings';
 import {
   describeRestoredVolume,

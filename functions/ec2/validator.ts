@@ -24,10 +24,10 @@ import type { CheckConfig } from '../../shared/config/index';
 import { ResourceStateError, reasonOf } from '../../shared/errors';
 import { compileRegex, type LinearRegex } from '../../shared/regex';
 import { withRetry } from '../../shared/retry';
+import { pingStatus, runShellCommand } from '../../shared/ssm/run-command';
 import { defineValidator, type ValidationContext } from '../../shared/validator';
 import { describeRestoredInstance, type InstanceFacts, type StatusFacts, waitForStatus } from './instance';
 import { type Ec2Settings, ec2Settings } from './settings';
-import { pingStatus, runShellCommand } from './ssm';
 
 type Ec2Context = ValidationContext<Ec2Settings>;
 

@@ -9,12 +9,17 @@
 import { NeptuneClient } from '@aws-sdk/client-neptune';
 import { type CheckDefinition, defineCheck, errored, fail, pass } from '../../shared/checks';
 import { registerClients } from '../../shared/clients';
+import {
+  type ClusterFacts,
+  cleanupCluster,
+  clusterStateChecks,
+  gatherCluster,
+} from '../../shared/cluster/cluster';
+import type { InstanceControlPlane } from '../../shared/cluster/temporary-instance';
 import type { Expectation } from '../../shared/config/kinds/common';
 import { reasonOf } from '../../shared/errors';
 import { evaluateExpectation } from '../../shared/sql/expect';
-import type { InstanceControlPlane } from '../../shared/temporary-instance';
 import { defineValidator, type ValidationContext, type ValidatorDefinition } from '../../shared/validator';
-import { type ClusterFacts, cleanupCluster, clusterStateChecks, gatherCluster } from '../documentdb/cluster';
 import { type AwsCredentials, type GraphQuery, runGraphQuery } from './query';
 
 registerClients({ neptune: NeptuneClient });
