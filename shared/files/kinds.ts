@@ -1,18 +1,18 @@
 import * as z from 'zod';
-import { checkBase, registerCheckKind } from './registry';
+import { checkBase, defineCheckKind } from '../config/kinds/registry';
 
 /** Run by the mount-check program (EBS, EFS, FSx helpers and `check ebs`). */
 const FS_TYPES = ['EBS', 'EFS', 'FSx'] as const;
 const absPath = z.string().regex(/^\//, 'must be an absolute path inside the file system');
 
-export const pathsCheck = registerCheckKind({
+export const pathsKind = defineCheckKind({
   key: 'paths',
   resourceTypes: FS_TYPES,
   summary: 'paths that must exist on a file system of the volume',
   schema: z.strictObject({ ...checkBase, paths: z.array(absPath).min(1) }),
 });
 
-export const filesCheck = registerCheckKind({
+export const filesKind = defineCheckKind({
   key: 'files',
   resourceTypes: FS_TYPES,
   summary: 'files whose SHA-256 must match',
@@ -29,7 +29,7 @@ export const filesCheck = registerCheckKind({
   }),
 });
 
-export const directoryCheck = registerCheckKind({
+export const directoryKind = defineCheckKind({
   key: 'directory',
   resourceTypes: FS_TYPES,
   summary: 'minimum file count and bytes under a directory',
@@ -47,7 +47,7 @@ export const directoryCheck = registerCheckKind({
   }),
 });
 
-export const freeSpaceCheck = registerCheckKind({
+export const freeSpaceKind = defineCheckKind({
   key: 'freeSpace',
   resourceTypes: FS_TYPES,
   summary: 'free space and inode sanity on each mounted file system',
@@ -64,7 +64,7 @@ export const freeSpaceCheck = registerCheckKind({
   }),
 });
 
-export const uncheckedCheck = registerCheckKind({
+export const uncheckedKind = defineCheckKind({
   key: 'unchecked',
   resourceTypes: ['EBS'],
   summary:
