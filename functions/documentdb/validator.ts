@@ -15,7 +15,7 @@ import {
   gatherCluster,
 } from '../../shared/cluster/cluster';
 import type { InstanceControlPlane } from '../../shared/cluster/temporary-instance';
-import type { Expectation } from '../../shared/config/kinds/common';
+import { collectionsKind, type Expectation, findKind, optionsOf } from '../../shared/config/index';
 import { reasonOf } from '../../shared/errors';
 import { withRetry } from '../../shared/retry';
 import { evaluateExpectation } from '../../shared/sql/expect';
@@ -108,18 +108,9 @@ export function createDocumentDbValidator(
       const timeoutMs = (ctx.profile?.connection?.statementTimeoutSeconds ?? 30) * 1000;
       for (const c of ctx.profile?.checks ?? []) {
         if (c.kind === 'collections') {
-          checks.push(
-            collectionsCheck(
-              c.id,
-              (c as unknown as { collections: Record<string, { minDocuments?: number }> }).collections,
-              timeoutMs,
-            ),
-          );
+          checks.push(collectionsCheck(c.id, optionsOf(collectionsKind, c).collections, timeoutMs));
         } else if (c.kind === 'find') {
-          const f = c as unknown as {
-            find: { collection: string; filter: Record<string, unknown> };
-            count: Expectation;
-          };
+          const f = optionsOf(findKind, c);
           checks.push(findCheck(c.id, f.find, f.count, timeoutMs));
         }
       }

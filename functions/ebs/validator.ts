@@ -18,6 +18,7 @@ import { type CheckDefinition, defineCheck, errored, runChecks } from '../../sha
 import { registerClients } from '../../shared/clients';
 import type { Profile } from '../../shared/config/index';
 import { ResourceStateError } from '../../shared/errors';
+import { fsChecksOfKinds } from '../../shared/files/kinds';
 import { runMountCheck } from '../../shared/files/mount-check/index';
 import {
   FS_CHECK_KINDS,
@@ -51,9 +52,7 @@ export interface EbsFacts {
 
 /** The profile's file-system checks (paths, files, directory, freeSpace), in profile order. */
 export function fsChecksOf(profile: Profile | undefined): FsCheckSpec[] {
-  return (profile?.checks ?? []).filter((c) =>
-    (FS_CHECK_KINDS as readonly string[]).includes(c.kind),
-  ) as unknown as FsCheckSpec[];
+  return (profile?.checks ?? []).filter(fsChecksOfKinds(FS_CHECK_KINDS));
 }
 
 const stateChecks = volumeStateChecks<EbsFacts>((f) => {

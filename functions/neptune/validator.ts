@@ -16,7 +16,7 @@ import {
   gatherCluster,
 } from '../../shared/cluster/cluster';
 import type { InstanceControlPlane } from '../../shared/cluster/temporary-instance';
-import type { Expectation } from '../../shared/config/kinds/common';
+import { type Expectation, graphQueryKind, optionsOf } from '../../shared/config/index';
 import { reasonOf } from '../../shared/errors';
 import { evaluateExpectation } from '../../shared/sql/expect';
 import { defineValidator, type ValidationContext, type ValidatorDefinition } from '../../shared/validator';
@@ -83,7 +83,7 @@ export function createNeptuneValidator(
       const checks: CheckDefinition<NeptuneFacts>[] = clusterStateChecks<NeptuneFacts>('neptune');
       for (const c of ctx.profile?.checks ?? []) {
         if (c.kind !== 'query') continue;
-        const q = c as unknown as { query: GraphQuery; expect: Expectation };
+        const q = optionsOf(graphQueryKind, c);
         checks.push(queryCheck(c.id, q.query, q.expect));
       }
       return checks;

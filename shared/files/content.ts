@@ -24,7 +24,6 @@ import {
 import { CancelCommandCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { type CheckDefinition, type CheckOutcome, errored } from '../checks';
 import { registerClients } from '../clients';
-import type { CheckConfig } from '../config/index';
 import { reasonOf } from '../errors';
 import { isRestoreTestResource } from '../guard';
 import { withRetry } from '../retry';
@@ -35,6 +34,7 @@ import type { FileSystemSettings } from './settings';
 export type FileSystemContext = ValidationContext<FileSystemSettings>;
 
 import { getInvocation, packResultLine, resultLine, sendShellCommand } from '../ssm/run-command';
+import { fsChecksOfKinds } from './kinds';
 import type { FsCheckSpec } from './mount-check/types';
 import type { PathCheckResult } from './path-check/index';
 
@@ -79,7 +79,7 @@ export interface ContentOptions {
 
 const createdMountTargets = new WeakMap<object, string>();
 
-const isContentKind = (c: CheckConfig) => (FILESYSTEM_KINDS as readonly string[]).includes(c.kind);
+const isContentKind = fsChecksOfKinds(FILESYSTEM_KINDS);
 
 function helperInstance(ctx: FileSystemContext): string | undefined {
   const fromProfile = ctx.profile?.options?.helperInstanceId;
@@ -285,7 +285,7 @@ export async function prepareContent(
   target: ContentTarget,
   options: ContentOptions = {},
 ): Promise<ContentPlan> {
-  const checks = (ctx.profile?.checks ?? []).filter(isContentKind) as unknown as FsCheckSpec[];
+  const checks = (ctx.profile?.checks ?? []).filter(isContentKind);
   if (!checks.length) return { target, checks };
   if (target.kind === 'fsx-other') {
     return {

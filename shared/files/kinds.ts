@@ -1,5 +1,11 @@
 import * as z from 'zod';
-import { checkBase, defineCheckKind } from '../config/kinds/registry';
+import {
+  type CheckConfig,
+  type CheckKind,
+  type CheckOptions,
+  checkBase,
+  defineCheckKind,
+} from '../config/kinds/registry';
 
 /** Run by the mount-check program (EBS, EFS, FSx helpers and `check ebs`). */
 const FS_TYPES = ['EBS', 'EFS', 'FSx'] as const;
@@ -83,3 +89,23 @@ export const uncheckedKind = defineCheckKind({
     }),
   }),
 });
+
+type Parsed<K extends CheckKind, Key extends string> = CheckOptions<K> & { readonly kind: Key };
+
+/**
+ * A file-system check as its kind's schema parses it. The programs declare their input by hand
+ * (FsCheckSpec in mount-check/types.ts, so their bundle carries no schema code); the compiler checks
+ * that this type fits it wherever a profile's checks are handed to them.
+ */
+export type ParsedFsCheck =
+  | Parsed<typeof pathsKind, 'paths'>
+  | Parsed<typeof filesKind, 'files'>
+  | Parsed<typeof directoryKind, 'directory'>
+  | Parsed<typeof freeSpaceKind, 'freeSpace'>
+  | Parsed<typeof uncheckedKind, 'unchecked'>;
+
+/** A filter for a profile's checks of these kinds, typed as their schemas parsed them. */
+export const fsChecksOfKinds =
+  <K extends ParsedFsCheck['kind']>(kinds: readonly K[]) =>
+  (c: CheckConfig): c is CheckConfig & Extract<ParsedFsCheck, { readonly kind: K }> =>
+    (kinds as readonly string[]).includes(c.kind);

@@ -7,7 +7,7 @@ import { lambdaKind } from '../../lambda-check-kind';
 import { freshnessKind, rowCountsKind, sqlKind, tablesKind } from '../../sql/kinds';
 import { ssmCommandKind } from '../../ssm/kinds';
 import { collectionsKind, consoleOutputKind, findKind, graphQueryKind, httpKind } from './instances';
-import { itemsKind, keysKind, minItemsKind, minObjectsKind, s3CompareKind } from './objects';
+import { compareKind, itemsKind, keysKind, minItemsKind, minObjectsKind } from './objects';
 import { type CheckKind, registerCheckKind } from './registry';
 
 export * from '../../files/kinds';
@@ -33,7 +33,7 @@ const BUILT_IN: readonly CheckKind[] = [
   findKind,
   graphQueryKind,
   lambdaKind,
-  s3CompareKind,
+  compareKind,
   keysKind,
   minObjectsKind,
   itemsKind,

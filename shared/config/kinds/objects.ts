@@ -6,7 +6,7 @@ const prefixes = {
   exclude: z.array(z.string()).optional().describe('Skip keys under these prefixes.'),
 };
 
-export const s3CompareKind = defineCheckKind({
+export const compareKind = defineCheckKind({
   key: 'compare',
   resourceTypes: ['S3', 'DynamoDB', 'DynamoDB.FullyManaged'],
   summary: 'compare the restored bucket or table with its source (or a manifest)',

@@ -63,6 +63,9 @@ export function checkKind(key: string): CheckKind | undefined {
 /** A parsed check: its options plus `kind`, the key that named it. */
 export type CheckConfig = { readonly kind: string; readonly id: string; readonly [key: string]: unknown };
 
+/** The options of a check of this kind after parsing (the output of its schema). */
+export type CheckOptions<K extends CheckKind> = z.output<K['schema']> & { readonly kind: string };
+
 /**
  * A parsed check's options, typed by its kind's schema: config validation parsed the check with the
  * schema of the kind that names it (shared/config/schema.ts), so implementations need no casts.
@@ -70,8 +73,8 @@ export type CheckConfig = { readonly kind: string; readonly id: string; readonly
 export function optionsOf<S extends z.ZodType>(
   kind: CheckKind<S>,
   check: CheckConfig,
-): z.output<S> & { readonly kind: string } {
+): CheckOptions<CheckKind<S>> {
   if (check.kind !== kind.key)
     throw new TypeError(`check "${check.id}" is a "${check.kind}" check, not a "${kind.key}" check`);
-  return check as unknown as z.output<S> & { readonly kind: string };
+  return check as unknown as CheckOptions<CheckKind<S>>;
 }
