@@ -17,8 +17,8 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bundleMountCheck } from '../functions/ebs/mount-check/bundle';
-import type { FsCheckSpec, MountCheckResult } from '../functions/ebs/mount-check/types';
+import { bundleMountCheck } from '../shared/files/mount-check/bundle';
+import type { FsCheckSpec, MountCheckResult } from '../shared/files/mount-check/types';
 import { judge } from './_targets';
 
 const SIZE_MIB = Number(process.env.EBS_BENCH_SIZE_MIB ?? 2048);

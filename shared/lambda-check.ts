@@ -16,7 +16,9 @@ import { registerCheckImplementation } from './check-implementations';
 import { type CheckDefinition, type CheckOutcome, errored } from './checks';
 import { registerClients } from './clients';
 import type { CheckConfig } from './config/index';
+import { optionsOf } from './config/kinds/registry';
 import { reasonOf } from './errors';
+import { lambdaKind } from './lambda-check-kind';
 import type { ValidationContext } from './validator';
 
 registerClients({ lambda: LambdaClient });
@@ -81,19 +83,12 @@ export const lambdaCheckAnswerSchema = z.looseObject({
 });
 export type LambdaCheckAnswer = z.infer<typeof lambdaCheckAnswerSchema>;
 
-/** The `lambda` kind's options after parsing (shared/config/kinds/lambda.ts). */
-interface LambdaOptions {
-  readonly functionArn: string;
-  readonly timeoutSeconds: number;
-  readonly options?: Record<string, unknown>;
-}
-
 /** Builds the payload for one check; exported so tests and other runners send exactly the same thing. */
 export function buildLambdaCheckPayload(
   check: CheckConfig,
   ctx: Pick<ValidationContext, 'job' | 'profile' | 'mode'>,
 ): LambdaCheckPayload {
-  const opts = check.lambda as LambdaOptions;
+  const opts = optionsOf(lambdaKind, check).lambda;
   const job = ctx.job;
   const created = job.createdResourceArn ? (job.created ?? parseArn(job.createdResourceArn)) : undefined;
   return {
@@ -135,7 +130,7 @@ export function buildLambdaCheckPayload(
 
 /** `lambda.timeoutSeconds` (default 60), tightened by the check's own `timeoutSeconds` when that is smaller. */
 function effectiveTimeoutSeconds(check: CheckConfig): number {
-  const own = (check.lambda as LambdaOptions).timeoutSeconds ?? 60;
+  const own = optionsOf(lambdaKind, check).lambda.timeoutSeconds ?? 60;
   const base = typeof check.timeoutSeconds === 'number' ? check.timeoutSeconds : Number.POSITIVE_INFINITY;
   return Math.min(own, base);
 }
@@ -223,7 +218,7 @@ function abortedBy(signal: AbortSignal): Promise<never> {
 
 /** Turns a parsed `lambda` check into a runnable check. */
 export function lambdaCheck(check: CheckConfig, ctx: ValidationContext): CheckDefinition<unknown> {
-  const opts = check.lambda as LambdaOptions | undefined;
+  const opts = optionsOf(lambdaKind, check).lambda;
   const timeoutSeconds = effectiveTimeoutSeconds(check);
   return {
     id: check.id,

@@ -1,6 +1,6 @@
 /** `restore-validation check aurora`: the Aurora profile's SQL checks against any reachable server (no temporary instance locally). */
 import type { LocalTarget } from '../../shared/local';
-import { SQL_TARGET_OPTIONS, validateSqlTarget } from '../rds/cli';
+import { SQL_TARGET_OPTIONS, validateSqlTarget } from '../../shared/sql-database/cli-target';
 import { auroraValidator } from './validator';
 
 export const cliTarget: LocalTarget = {

@@ -14,11 +14,11 @@ import { RDSClient } from '@aws-sdk/client-rds';
 import { unhandledProfileChecks } from '../../shared/check-implementations';
 import type { CheckDefinition } from '../../shared/checks';
 import { registerClients } from '../../shared/clients';
+import { rdsControlPlane, TemporaryInstance } from '../../shared/cluster/temporary-instance';
 import { ResourceStateError } from '../../shared/errors';
 import { type SqlEngine, SqlSession } from '../../shared/sql/index';
-import { rdsControlPlane, TemporaryInstance } from '../../shared/temporary-instance';
-import { defineValidator, type ValidationContext } from '../../shared/validator';
-import { lambdaEndpoint, sourceEndpoint } from '../rds/sql-target';
+import { dbOptions, localSession, sqlChecksFor, wantsSql } from '../../shared/sql-database/checks';
+import { lambdaEndpoint, sourceEndpoint } from '../../shared/sql-database/sql-target';
 import {
   clusterState,
   type DatabaseState,
@@ -27,8 +27,8 @@ import {
   sourceState,
   sqlEngineOf,
   stateChecks,
-} from '../rds/state';
-import { dbOptions, localSession, sqlChecksFor, wantsSql } from '../rds/validator';
+} from '../../shared/sql-database/state';
+import { defineValidator, type ValidationContext } from '../../shared/validator';
 
 registerClients({ rds: RDSClient });
 

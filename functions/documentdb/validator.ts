@@ -8,13 +8,18 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { type CheckDefinition, defineCheck, errored, fail, pass } from '../../shared/checks';
 import { registerClients } from '../../shared/clients';
-import type { Expectation } from '../../shared/config/kinds/common';
+import {
+  type ClusterFacts,
+  cleanupCluster,
+  clusterStateChecks,
+  gatherCluster,
+} from '../../shared/cluster/cluster';
+import type { InstanceControlPlane } from '../../shared/cluster/temporary-instance';
+import { collectionsKind, type Expectation, findKind, optionsOf } from '../../shared/config/index';
 import { reasonOf } from '../../shared/errors';
 import { withRetry } from '../../shared/retry';
 import { evaluateExpectation } from '../../shared/sql/expect';
-import type { InstanceControlPlane } from '../../shared/temporary-instance';
 import { defineValidator, type ValidationContext, type ValidatorDefinition } from '../../shared/validator';
-import { type ClusterFacts, cleanupCluster, clusterStateChecks, gatherCluster } from './cluster';
 import { connectDocumentDb, type DocumentStore, type DocumentStoreFactory } from './data';
 
 registerClients({ secrets: SecretsManagerClient });
@@ -103,18 +108,9 @@ export function createDocumentDbValidator(
       const timeoutMs = (ctx.profile?.connection?.statementTimeoutSeconds ?? 30) * 1000;
       for (const c of ctx.profile?.checks ?? []) {
         if (c.kind === 'collections') {
-          checks.push(
-            collectionsCheck(
-              c.id,
-              (c as unknown as { collections: Record<string, { minDocuments?: number }> }).collections,
-              timeoutMs,
-            ),
-          );
+          checks.push(collectionsCheck(c.id, optionsOf(collectionsKind, c).collections, timeoutMs));
         } else if (c.kind === 'find') {
-          const f = c as unknown as {
-            find: { collection: string; filter: Record<string, unknown> };
-            count: Expectation;
-          };
+          const f = optionsOf(findKind, c);
           checks.push(findCheck(c.id, f.find, f.count, timeoutMs));
         }
       }

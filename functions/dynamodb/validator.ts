@@ -8,7 +8,7 @@
 import { DynamoDBClient, ListTagsOfResourceCommand } from '@aws-sdk/client-dynamodb';
 import { type CheckDefinition, defineCheck, errored, fail, pass, skip } from '../../shared/checks';
 import { registerClients } from '../../shared/clients';
-import type { CheckConfig } from '../../shared/config/index';
+import { type CheckConfig, compareKind, itemsKind, minItemsKind, optionsOf } from '../../shared/config/index';
 import { ResourceStateError, reasonOf, SafetyGuardError } from '../../shared/errors';
 import { isRestoreTestResource } from '../../shared/guard';
 import { seededRandom } from '../../shared/random';
@@ -82,7 +82,7 @@ const text = (v: unknown): string | undefined =>
 function compareChecks(ctx: ValidationContext): CompareOptions[] {
   return (ctx.profile?.checks ?? [])
     .filter((c) => c.kind === 'compare')
-    .map((c) => (c as unknown as { compare: CompareOptions }).compare);
+    .map((c) => optionsOf(compareKind, c).compare);
 }
 
 /** The restored table's name: `targetTableName` metadata, else the created ARN (`table/<name>`). */
@@ -273,7 +273,7 @@ export function builtInChecks(): CheckDefinition<DynamoDbFacts>[] {
 export function profileChecks(c: CheckConfig): CheckDefinition<DynamoDbFacts>[] {
   switch (c.kind) {
     case 'compare': {
-      const opts = (c as unknown as { compare: CompareOptions & Record<string, unknown> }).compare;
+      const opts = optionsOf(compareKind, c).compare;
       // The compare kind is shared with S3: an S3-only option on a table would be silently ignored.
       const s3Only = S3_ONLY_COMPARE_OPTIONS.filter((k) => opts[k] !== undefined);
       if (s3Only.length || opts.with === 'manifest') {
@@ -283,9 +283,9 @@ export function profileChecks(c: CheckConfig): CheckDefinition<DynamoDbFacts>[] 
       return [countCheck(`${c.id}.count`, opts), sampleCheck(c.id, opts)];
     }
     case 'items':
-      return [itemsCheck(c.id, (c as unknown as { items: Record<string, string | number>[] }).items)];
+      return [itemsCheck(c.id, optionsOf(itemsKind, c).items)];
     case 'minItems':
-      return [minItemsCheck(c.id, (c as unknown as { minItems: number }).minItems)];
+      return [minItemsCheck(c.id, optionsOf(minItemsKind, c).minItems)];
     default:
       // Generic kinds (e.g. `lambda`) and kinds no validator implements are added by runValidator.
       return [];

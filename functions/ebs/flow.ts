@@ -5,8 +5,8 @@
 
 import { gunzipSync, gzipSync } from 'node:zlib';
 import type { CheckResult } from '../../shared/checks';
+import type { FsCheckSpec } from '../../shared/files/mount-check/types';
 import type { Objectives } from '../../shared/objectives';
-import type { FsCheckSpec } from './mount-check/types';
 
 /** Tag put on helper instances with the ISO time after which the janitor terminates them. */
 export const HELPER_DEADLINE_TAG = 'restore-validation:deadline';

@@ -36,8 +36,15 @@ import { logger } from '../../shared/logger';
 import { withRetry } from '../../shared/retry';
 // The final record goes to the stack's sinks (evidence store, metrics, notification).
 import '../../shared/sinks';
+import type { MountCheckResult } from '../../shared/files/mount-check/types';
+import {
+  getInvocation,
+  packResultLine,
+  pingStatus,
+  resultLine,
+  sendShellCommand,
+} from '../../shared/ssm/run-command';
 import { decideVerdict, type FinishInput, finishValidation, type Posted } from '../../shared/verdict/index';
-import { getInvocation, packResultLine, pingStatus, resultLine, sendShellCommand } from '../ec2/ssm';
 import {
   checksOf,
   HELPER_DEADLINE_TAG,
@@ -50,7 +57,6 @@ import {
   STATE_INLINE_LIMIT,
   unpackJson,
 } from './flow';
-import type { MountCheckResult } from './mount-check/types';
 import { ebsStepSettings } from './settings';
 import { describeVolume } from './volume';
 

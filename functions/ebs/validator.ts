@@ -18,11 +18,16 @@ import { type CheckDefinition, defineCheck, errored, runChecks } from '../../sha
 import { registerClients } from '../../shared/clients';
 import type { Profile } from '../../shared/config/index';
 import { ResourceStateError } from '../../shared/errors';
+import { fsChecksOfKinds } from '../../shared/files/kinds';
+import { runMountCheck } from '../../shared/files/mount-check/index';
+import {
+  FS_CHECK_KINDS,
+  type FsCheckSpec,
+  type MountCheckResult,
+} from '../../shared/files/mount-check/types';
 import { objectivesAtHandOff } from '../../shared/objectives';
 import { DeferredValidation, defineValidator, type ValidationContext } from '../../shared/validator';
 import { type HelperFlowInput, STATE_HARD_LIMIT, withChecks } from './flow';
-import { runMountCheck } from './mount-check/index';
-import { FS_CHECK_KINDS, type FsCheckSpec, type MountCheckResult } from './mount-check/types';
 import { type EbsSettings, ebsSettings } from './settings';
 import {
   describeRestoredVolume,
@@ -47,9 +52,7 @@ export interface EbsFacts {
 
 /** The profile's file-system checks (paths, files, directory, freeSpace), in profile order. */
 export function fsChecksOf(profile: Profile | undefined): FsCheckSpec[] {
-  return (profile?.checks ?? []).filter((c) =>
-    (FS_CHECK_KINDS as readonly string[]).includes(c.kind),
-  ) as unknown as FsCheckSpec[];
+  return (profile?.checks ?? []).filter(fsChecksOfKinds(FS_CHECK_KINDS));
 }
 
 const stateChecks = volumeStateChecks<EbsFacts>((f) => {

@@ -20,14 +20,15 @@ import {
   skip,
 } from '../../shared/checks';
 import { registerClients } from '../../shared/clients';
-import type { CheckConfig } from '../../shared/config/index';
+import { type CheckConfig, consoleOutputKind, httpKind, optionsOf } from '../../shared/config/index';
 import { ResourceStateError, reasonOf } from '../../shared/errors';
 import { compileRegex, type LinearRegex } from '../../shared/regex';
 import { withRetry } from '../../shared/retry';
+import { ssmCommandKind } from '../../shared/ssm/kinds';
+import { pingStatus, runShellCommand } from '../../shared/ssm/run-command';
 import { defineValidator, type ValidationContext } from '../../shared/validator';
 import { describeRestoredInstance, type InstanceFacts, type StatusFacts, waitForStatus } from './instance';
 import { type Ec2Settings, ec2Settings } from './settings';
-import { pingStatus, runShellCommand } from './ssm';
 
 type Ec2Context = ValidationContext<Ec2Settings>;
 
@@ -171,17 +172,13 @@ function needsSsm(f: Ec2Facts): CheckOutcome | undefined {
     : errored(`cannot run through SSM: ${f.ssmUnavailableReason ?? 'SSM unavailable'}`);
 }
 
-const timeoutOf = (c: CheckConfig, ctx: Ec2Context) =>
-  (c.timeoutSeconds as number | undefined) ??
-  ctx.profile?.checkTimeoutSeconds ??
-  ctx.config.defaults.checkTimeoutSeconds;
+const timeoutOf = (c: { readonly timeoutSeconds?: number }, ctx: Ec2Context) =>
+  c.timeoutSeconds ?? ctx.profile?.checkTimeoutSeconds ?? ctx.config.defaults.checkTimeoutSeconds;
 
 function commandCheck(c: CheckConfig, ctx: Ec2Context): CheckDefinition<Ec2Facts> {
-  const command = String(c.command);
-  const exitCode = (c.exitCode as number | undefined) ?? 0;
-  const pattern = c.outputMatches as string | undefined;
+  const { command, exitCode = 0, outputMatches: pattern, ...o } = optionsOf(ssmCommandKind, c);
   const re = pattern !== undefined ? safeRegex(pattern) : undefined;
-  const seconds = timeoutOf(c, ctx);
+  const seconds = timeoutOf(o, ctx);
   return defineCheck<Ec2Facts>({
     id: c.id,
     timeoutMs: (seconds + 45) * 1000,
@@ -232,15 +229,10 @@ export function curlScript(url: string, timeoutSeconds: number): string {
 }
 
 function httpCheck(c: CheckConfig, ctx: Ec2Context): CheckDefinition<Ec2Facts> {
-  const http = c.http as {
-    url: string;
-    status?: number;
-    bodyMatches?: string;
-    from?: 'instance' | 'validator';
-  };
+  const { http, ...o } = optionsOf(httpKind, c);
   const want = http.status ?? 200;
   const re = http.bodyMatches !== undefined ? safeRegex(http.bodyMatches) : undefined;
-  const seconds = timeoutOf(c, ctx);
+  const seconds = timeoutOf(o, ctx);
   return defineCheck<Ec2Facts>({
     id: c.id,
     timeoutMs: (seconds + 45) * 1000,
@@ -356,7 +348,7 @@ export function judgeConsole(
 }
 
 function consoleCheck(c: CheckConfig, ctx: Ec2Context): CheckDefinition<Ec2Facts> {
-  const opts = (c.consoleOutput ?? {}) as { forbid?: string[]; require?: string[] };
+  const opts = optionsOf(consoleOutputKind, c).consoleOutput ?? {};
   return defineCheck<Ec2Facts>({
     id: c.id,
     run: async (f) => {

@@ -15,8 +15,6 @@ import {
 import { type CheckDefinition, defineCheck, fail, pass, skip } from '../../shared/checks';
 import { registerClients } from '../../shared/clients';
 import { ResourceStateError, reasonOf } from '../../shared/errors';
-import { type RetryOptions, withRetry } from '../../shared/retry';
-import { defineValidator, type ValidatorDefinition } from '../../shared/validator';
 import {
   type ContentOptions,
   type ContentPlan,
@@ -24,8 +22,10 @@ import {
   contentChecks,
   type FileSystemContext,
   prepareContent,
-} from '../efs/content';
-import { type FileSystemSettings, fileSystemSettings } from '../efs/settings';
+} from '../../shared/files/content';
+import { type FileSystemSettings, fileSystemSettings } from '../../shared/files/settings';
+import { type RetryOptions, withRetry } from '../../shared/retry';
+import { defineValidator, type ValidatorDefinition } from '../../shared/validator';
 
 registerClients({ fsx: FSxClient });
 

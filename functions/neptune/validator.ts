@@ -9,12 +9,17 @@
 import { NeptuneClient } from '@aws-sdk/client-neptune';
 import { type CheckDefinition, defineCheck, errored, fail, pass } from '../../shared/checks';
 import { registerClients } from '../../shared/clients';
-import type { Expectation } from '../../shared/config/kinds/common';
+import {
+  type ClusterFacts,
+  cleanupCluster,
+  clusterStateChecks,
+  gatherCluster,
+} from '../../shared/cluster/cluster';
+import type { InstanceControlPlane } from '../../shared/cluster/temporary-instance';
+import { type Expectation, graphQueryKind, optionsOf } from '../../shared/config/index';
 import { reasonOf } from '../../shared/errors';
 import { evaluateExpectation } from '../../shared/sql/expect';
-import type { InstanceControlPlane } from '../../shared/temporary-instance';
 import { defineValidator, type ValidationContext, type ValidatorDefinition } from '../../shared/validator';
-import { type ClusterFacts, cleanupCluster, clusterStateChecks, gatherCluster } from '../documentdb/cluster';
 import { type AwsCredentials, type GraphQuery, runGraphQuery } from './query';
 
 registerClients({ neptune: NeptuneClient });
@@ -78,7 +83,7 @@ export function createNeptuneValidator(
       const checks: CheckDefinition<NeptuneFacts>[] = clusterStateChecks<NeptuneFacts>('neptune');
       for (const c of ctx.profile?.checks ?? []) {
         if (c.kind !== 'query') continue;
-        const q = c as unknown as { query: GraphQuery; expect: Expectation };
+        const q = optionsOf(graphQueryKind, c);
         checks.push(queryCheck(c.id, q.query, q.expect));
       }
       return checks;

@@ -8,20 +8,11 @@
 import { RDSClient } from '@aws-sdk/client-rds';
 import { unhandledProfileChecks } from '../../shared/check-implementations';
 import type { CheckDefinition } from '../../shared/checks';
-import { errored } from '../../shared/checks';
 import { registerClients } from '../../shared/clients';
 import { ResourceStateError } from '../../shared/errors';
-import {
-  buildSqlChecks,
-  type DepthOptions,
-  depthOptions,
-  hasSqlChecks,
-  SQL_CHECK_KINDS,
-  type SqlEngine,
-  SqlSession,
-} from '../../shared/sql/index';
-import { defineValidator, type ValidationContext } from '../../shared/validator';
-import { lambdaEndpoint, localEndpoint, sourceEndpoint } from './sql-target';
+import { type SqlEngine, SqlSession } from '../../shared/sql/index';
+import { dbOptions, localSession, sqlChecksFor, wantsSql } from '../../shared/sql-database/checks';
+import { lambdaEndpoint, sourceEndpoint } from '../../shared/sql-database/sql-target';
 import {
   type DatabaseState,
   describeInstance,
@@ -30,7 +21,8 @@ import {
   sourceState,
   sqlEngineOf,
   stateChecks,
-} from './state';
+} from '../../shared/sql-database/state';
+import { defineValidator, type ValidationContext } from '../../shared/validator';
 
 registerClients({ rds: RDSClient });
 
@@ -54,65 +46,6 @@ export function restoredInstanceId(ctx: ValidationContext): string {
   }
   return id;
 }
-
-/** Options a profile may set under `options` for the database validators. */
-export function dbOptions(ctx: ValidationContext): { requireEncryption: boolean } {
-  const o = ctx.profile?.options ?? {};
-  return { requireEncryption: o.requireEncryption !== false };
-}
-
-/** SQL checks (plus `login`) when there is something to query; an `error` per SQL check when the engine has no driver. */
-export function sqlChecksFor<F extends { session?: SqlSession; sqlEngine?: SqlEngine; db?: DatabaseState }>(
-  ctx: ValidationContext,
-  facts: F,
-  validatorName: string,
-): CheckDefinition<F>[] {
-  const profileChecks = ctx.profile?.checks ?? [];
-  const handled = new Set<string>();
-  const out: CheckDefinition<F>[] = [];
-  if (facts.session && facts.sqlEngine) {
-    let depth: DepthOptions | false = false;
-    try {
-      depth = depthOptions(ctx.profile?.options?.defaultChecks);
-    } catch (err) {
-      out.push({ id: 'default-checks', run: () => errored((err as Error).message) });
-    }
-    const built = buildSqlChecks<F>(profileChecks, {
-      session: facts.session,
-      engine: facts.sqlEngine,
-      recoveryPointTime: ctx.job.recoveryPointCreationDate,
-      note: ctx.note,
-      depth,
-    });
-    out.push(...built.checks);
-    for (const id of built.handled) handled.add(id);
-  } else {
-    for (const c of profileChecks) {
-      if (!(SQL_CHECK_KINDS as readonly string[]).includes(c.kind)) continue;
-      handled.add(c.id);
-      const why =
-        facts.db && !facts.sqlEngine
-          ? `engine ${facts.db.engine} gets state checks only (no SQL driver)`
-          : 'no database endpoint to query';
-      out.push({ id: c.id, run: () => errored(`${c.kind} check not run: ${why}`) });
-    }
-  }
-  out.push(...(unhandledProfileChecks(ctx, validatorName, handled) as CheckDefinition<F>[]));
-  return out;
-}
-
-/** A session for local mode (CLI flags). */
-export function localSession(ctx: ValidationContext): { session: SqlSession; sqlEngine: SqlEngine } {
-  const endpoint = localEndpoint(ctx);
-  return {
-    session: new SqlSession(endpoint, { source: sourceEndpoint(ctx, () => endpoint) }),
-    sqlEngine: endpoint.engine,
-  };
-}
-
-/** Whether the profile wants a database connection at all. */
-export const wantsSql = (ctx: ValidationContext): boolean =>
-  hasSqlChecks(ctx.profile?.checks) || ctx.profile?.connection !== undefined;
 
 export const rdsValidator = defineValidator<RdsFacts>({
   name: 'rds',

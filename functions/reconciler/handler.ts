@@ -21,10 +21,10 @@ import {
 import { type RuntimeSettings, runtimeSettings } from '../../shared/env';
 import { reasonOf } from '../../shared/errors';
 import { EvidenceStore } from '../../shared/evidence-store';
+import { sweepMountTargets } from '../../shared/files/sweep';
 import { logger } from '../../shared/logger';
 import { METRIC, metrics, recordValidationMetrics } from '../../shared/metrics';
 import { notifyVerdict } from '../../shared/notify';
-import { sweepMountTargets } from '../efs/sweep';
 import { assumeRoleBackupFactory } from './members';
 import { type ReconcileResult, reconcile, type SynthesizedRestoreEvent } from './reconcile';
 import { type ReconcilerSettings, reconcilerSettings } from './settings';

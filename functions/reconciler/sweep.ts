@@ -1,6 +1,6 @@
 /**
  * The sweep of temporary DB instances left behind. Aurora, DocumentDB and Neptune validators add an
- * instance to the restored cluster and delete it when done (shared/temporary-instance.ts); a Lambda
+ * instance to the restored cluster and delete it when done (shared/cluster/temporary-instance.ts); a Lambda
  * killed at its timeout cannot, and the leftover instance keeps running — and keeps AWS Backup from
  * deleting the restored cluster — until someone notices. Each reconciler pass finds the instances
  * this project created (tag `restore-validation:created-by` = the restore job id, one Resource Groups

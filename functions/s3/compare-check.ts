@@ -16,7 +16,7 @@ import {
   pass,
   skip,
 } from '../../shared/checks';
-import type { CheckConfig } from '../../shared/config/index';
+import { type CheckConfig, compareKind, optionsOf } from '../../shared/config/index';
 import type { ValidationContext } from '../../shared/validator';
 import { errorCode } from './bucket';
 import type { ComparisonParams } from './comparison';
@@ -44,8 +44,7 @@ export interface CompareOptions {
   readonly distributed?: 'auto' | 'never' | 'always';
 }
 
-export const compareOptionsOf = (c: CheckConfig): CompareOptions =>
-  (c as unknown as { compare: CompareOptions }).compare;
+export const compareOptionsOf = (c: CheckConfig): CompareOptions => optionsOf(compareKind, c).compare;
 
 export const DEFAULT_SAMPLE = 500;
 /** Time kept back at the end of a check to stop proofs cleanly and report. */
@@ -198,12 +197,11 @@ function progressBar(
 
 /** The `compare` check. Its timeout defaults to the time left in the validation, not the per-check default. */
 export function compareCheck(c: CheckConfig, ctx: ValidationContext): CheckDefinition<S3Facts> {
-  const opts = compareOptionsOf(c);
-  const timeoutMs =
-    c.timeoutSeconds !== undefined ? Number(c.timeoutSeconds) * 1000 : Math.max(1_000, ctx.remainingMs());
+  const { compare: opts, description, timeoutSeconds } = optionsOf(compareKind, c);
+  const timeoutMs = timeoutSeconds !== undefined ? timeoutSeconds * 1000 : Math.max(1_000, ctx.remainingMs());
   return defineCheck<S3Facts>({
     id: c.id,
-    description: (c.description as string | undefined) ?? `objects equal to the ${opts.with} (${opts.mode})`,
+    description: description ?? `objects equal to the ${opts.with} (${opts.mode})`,
     timeoutMs,
     async run(facts, { signal }) {
       const started = Date.now();

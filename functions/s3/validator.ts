@@ -8,7 +8,7 @@
 import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import pLimit from 'p-limit';
 import { type CheckDefinition, defineCheck, fail, pass, runChecks } from '../../shared/checks';
-import type { CheckConfig } from '../../shared/config/index';
+import { type CheckConfig, keysKind, minObjectsKind, optionsOf } from '../../shared/config/index';
 import { ResourceStateError, reasonOf } from '../../shared/errors';
 import type { RetryOptions } from '../../shared/retry';
 import { defineValidator, type ValidationContext } from '../../shared/validator';
@@ -144,12 +144,10 @@ export function restoredBucketCheck(allowEmpty = false): CheckDefinition<S3Facts
 
 /** `keys`: each named object exists in the restored bucket (HeadObject). */
 export function keysCheck(c: CheckConfig): CheckDefinition<S3Facts> {
-  const keys = (c.keys as string[]) ?? [];
+  const { keys = [], description } = optionsOf(keysKind, c);
   return defineCheck<S3Facts>({
     id: c.id,
-    description:
-      (c.description as string | undefined) ??
-      `objects ${keys.slice(0, 3).join(', ')}${keys.length > 3 ? ', …' : ''} exist`,
+    description: description ?? `objects ${keys.slice(0, 3).join(', ')}${keys.length > 3 ? ', …' : ''} exist`,
     async run(f, { signal }) {
       const limit = pLimit(16);
       const missing: string[] = [];
@@ -180,11 +178,11 @@ export function keysCheck(c: CheckConfig): CheckDefinition<S3Facts> {
 
 /** `minObjects`: the bucket (under the include prefixes, minus excludes) holds at least N objects. */
 export function minObjectsCheck(c: CheckConfig): CheckDefinition<S3Facts> {
-  const min = c.minObjects as number;
-  const filter = { include: c.include as string[] | undefined, exclude: c.exclude as string[] | undefined };
+  const { minObjects: min, include, exclude, description } = optionsOf(minObjectsKind, c);
+  const filter = { include, exclude };
   return defineCheck<S3Facts>({
     id: c.id,
-    description: (c.description as string | undefined) ?? `at least ${min} objects`,
+    description: description ?? `at least ${min} objects`,
     async run(f, { signal }) {
       // Counting stops at `min`: proving "at least N" never needs the whole listing.
       const n = await countObjects(f.s3, f.bucket, { filter, stopAt: min, signal, retry: f.retry });

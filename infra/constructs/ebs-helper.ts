@@ -156,7 +156,7 @@ export class EbsHelper extends Construct {
       logRetention: retention,
       // The mount-check program ships next to the handler as one CommonJS file for plain node.
       bundling: nodeBundling((inputDir, outputDir) => [
-        `"${inputDir}/node_modules/.bin/esbuild" "${inputDir}/functions/ebs/mount-check/main.ts" --bundle --platform=node --format=cjs --target=node18 --minify --legal-comments=none --log-level=warning --outfile="${outputDir}/mount-check.cjs"`,
+        `"${inputDir}/node_modules/.bin/esbuild" "${inputDir}/shared/files/mount-check/main.ts" --bundle --platform=node --format=cjs --target=node18 --minify --legal-comments=none --log-level=warning --outfile="${outputDir}/mount-check.cjs"`,
       ]),
       environment: {
         MOUNT_CHECK_FILE: '/var/task/mount-check.cjs',

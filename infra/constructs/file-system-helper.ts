@@ -2,7 +2,7 @@
  * What the EFS and FSx validators need for their content checks (`paths`, `files`, `directory`,
  * `freeSpace`): the path-check program shipped next to the handler, the operator's helper instance
  * in their environment, and the IAM to create a temporary mount target (EFS) and run the program on
- * the helper through SSM Run Command. See functions/efs/content.ts and docs/other-types.md.
+ * the helper through SSM Run Command. See shared/files/content.ts and docs/other-types.md.
  */
 import { Aws, Token } from 'aws-cdk-lib';
 import { RESOURCE_TYPE_MODULES } from '../../functions/types';
@@ -35,20 +35,20 @@ export const FILE_SYSTEM_HELPER_TYPES: readonly ValidatorType[] = VALIDATOR_TYPE
 export const PATH_CHECK_FILE = 'path-check.cjs';
 
 /**
- * The afterBundling command that builds functions/efs/path-check/main.ts into `path-check.cjs` next
- * to the handler. The flags are those of functions/efs/path-check/bundle.ts (`bundlePathCheck()`,
+ * The afterBundling command that builds shared/files/path-check/main.ts into `path-check.cjs` next
+ * to the handler. The flags are those of shared/files/path-check/bundle.ts (`bundlePathCheck()`,
  * esbuild's JS API); test/infra checks both produce the same program.
  */
 export function pathCheckBundleCommand(inputDir: string, outputDir: string): string {
   return [
     JSON.stringify(`${inputDir}/node_modules/.bin/esbuild`),
-    JSON.stringify(`${inputDir}/functions/efs/path-check/main.ts`),
+    JSON.stringify(`${inputDir}/shared/files/path-check/main.ts`),
     '--bundle --platform=node --format=cjs --target=node18 --minify --legal-comments=none --log-level=warning',
     `--outfile=${JSON.stringify(`${outputDir}/${PATH_CHECK_FILE}`)}`,
   ].join(' ');
 }
 
-/** The environment the content checks read (functions/efs/content.ts). */
+/** The environment the content checks read (shared/files/content.ts). */
 export function fileSystemHelperEnvironment(
   helper: FileSystemHelperSettings | undefined,
 ): Record<string, string> {

@@ -443,7 +443,7 @@ export class RestoreValidationOperations extends Construct {
         conditions: { Null: { [`aws:ResourceTag/${CREATED_BY_TAG}`]: 'false' } },
         why: 'temporary DB instances are named per restore job; the statement is limited to instances tagged restore-validation:created-by, and the code also requires a restore-test cluster',
       });
-      // EFS mount targets left on restore-test file systems (functions/efs/sweep.ts).
+      // EFS mount targets left on restore-test file systems (shared/files/sweep.ts).
       allow(role, {
         sid: 'DescribeLeftMountTargets',
         actions: ['elasticfilesystem:DescribeFileSystems', 'elasticfilesystem:DescribeMountTargets'],

@@ -10,13 +10,15 @@
  * Results never carry row data: only counts, numbers the expectations compared, and column names.
  */
 import { type CheckDefinition, type CheckOutcome, defineCheck, errored, fail, pass, skip } from '../checks';
-import type { CheckConfig, Expectation } from '../config/index';
+import type { CheckConfig } from '../config/index';
+import { type CheckOptions, optionsOf } from '../config/kinds/registry';
 import { reasonOf } from '../errors';
 import { SqlStatementError } from './connection';
 import { compareDecimal, toBigInt, toDecimal } from './decimal';
 import { type DepthOptions, depthChecks } from './depth';
 import { evaluateExpectation } from './expect';
 import { quoteTable, splitTableName } from './identifiers';
+import { freshnessKind, rowCountsKind, sqlKind, tablesKind } from './kinds';
 import type { SqlSession } from './session';
 import { parseDbTimestamp } from './time';
 import type { SqlEngine, SqlPool, SqlRow } from './types';
@@ -141,11 +143,7 @@ export function loginCheck<F>(env: SqlCheckEnv): CheckDefinition<F> {
   });
 }
 
-function sqlCheck<F>(
-  c: CheckConfig & { sql: string; expect?: Record<string, Expectation>; rows?: Expectation },
-  env: SqlCheckEnv,
-  timeoutMs?: number,
-) {
+function sqlCheck<F>(c: CheckOptions<typeof sqlKind>, env: SqlCheckEnv, timeoutMs?: number) {
   return defineCheck<F>({
     id: c.id,
     description: descriptionOf(c),
@@ -191,7 +189,7 @@ function sqlCheck<F>(
 }
 
 function freshnessCheck<F>(
-  c: CheckConfig & { freshness: { sql: string; maxAgeMinutes: number; timeZone?: string } },
+  c: CheckOptions<typeof freshnessKind>,
   env: SqlCheckEnv,
   timeoutMs: number | undefined,
   recordAge: (minutes: number) => void,
@@ -295,11 +293,7 @@ export async function countRowsUpTo(
   return n;
 }
 
-function tablesCheck<F>(
-  c: CheckConfig & { tables: string[]; minRows?: number },
-  env: SqlCheckEnv,
-  timeoutMs?: number,
-) {
+function tablesCheck<F>(c: CheckOptions<typeof tablesKind>, env: SqlCheckEnv, timeoutMs?: number) {
   const minRows = c.minRows ?? 1;
   return defineCheck<F>({
     id: c.id,
@@ -356,11 +350,7 @@ export async function countRows(
   return n;
 }
 
-function rowCountsCheck<F>(
-  c: CheckConfig & { rowCounts: { tables: string[]; tolerancePercent: number } },
-  env: SqlCheckEnv,
-  timeoutMs?: number,
-) {
+function rowCountsCheck<F>(c: CheckOptions<typeof rowCountsKind>, env: SqlCheckEnv, timeoutMs?: number) {
   return defineCheck<F>({
     id: c.id,
     description: descriptionOf(c),
@@ -434,12 +424,12 @@ export function buildSqlChecks<F>(
   };
   for (const c of profileChecks) {
     const timeoutMs = typeof c.timeoutSeconds === 'number' ? c.timeoutSeconds * 1000 : undefined;
-    const any = c as never;
     let def: CheckDefinition<F> | undefined;
-    if (c.kind === 'sql') def = sqlCheck<F>(any, env, timeoutMs);
-    else if (c.kind === 'freshness') def = freshnessCheck<F>(any, env, timeoutMs, recordAge);
-    else if (c.kind === 'tables') def = tablesCheck<F>(any, env, timeoutMs);
-    else if (c.kind === 'rowCounts') def = rowCountsCheck<F>(any, env, timeoutMs);
+    if (c.kind === 'sql') def = sqlCheck<F>(optionsOf(sqlKind, c), env, timeoutMs);
+    else if (c.kind === 'freshness')
+      def = freshnessCheck<F>(optionsOf(freshnessKind, c), env, timeoutMs, recordAge);
+    else if (c.kind === 'tables') def = tablesCheck<F>(optionsOf(tablesKind, c), env, timeoutMs);
+    else if (c.kind === 'rowCounts') def = rowCountsCheck<F>(optionsOf(rowCountsKind, c), env, timeoutMs);
     if (def) {
       checks.push(def);
       handled.add(c.id);

@@ -2,15 +2,15 @@ import * as docdb from '@aws-sdk/client-docdb';
 import * as neptune from '@aws-sdk/client-neptune';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { SafetyGuardError } from '../../shared/errors';
-import { CREATED_BY_TAG } from '../../shared/guard';
 import {
   docdbControlPlane,
   LeftoverInstanceError,
   neptuneControlPlane,
   TemporaryInstance,
   temporaryInstanceName,
-} from '../../shared/temporary-instance';
+} from '../../shared/cluster/temporary-instance';
+import { SafetyGuardError } from '../../shared/errors';
+import { CREATED_BY_TAG } from '../../shared/guard';
 
 const docdbMock = mockClient(docdb.DocDBClient);
 const neptuneMock = mockClient(neptune.NeptuneClient);

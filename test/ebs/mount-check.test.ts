@@ -5,13 +5,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { cliTarget } from '../../functions/ebs/cli';
-import { bundleMountCheck } from '../../functions/ebs/mount-check/bundle';
+import { bundleMountCheck } from '../../shared/files/mount-check/bundle';
 import {
   type FsCheckSpec,
   type MountCheckResult,
   type ReplayMode,
   runMountCheck,
-} from '../../functions/ebs/mount-check/index';
+} from '../../shared/files/mount-check/index';
 import { runValidator } from '../../shared/validator';
 import { config, contextInput, job } from './context';
 import {

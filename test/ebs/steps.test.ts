@@ -40,7 +40,6 @@ import {
   withChecks,
 } from '../../functions/ebs/flow';
 import { sweep } from '../../functions/ebs/janitor';
-import { bundleMountCheck } from '../../functions/ebs/mount-check/bundle';
 import {
   attachVolume,
   DETACH_FORCE_AFTER_MS,
@@ -53,8 +52,9 @@ import {
   runHelperFlow,
   type StepDeps,
 } from '../../functions/ebs/steps';
-import { resultLine } from '../../functions/ec2/ssm';
+import { bundleMountCheck } from '../../shared/files/mount-check/bundle';
 import { CREATED_BY_TAG } from '../../shared/guard';
+import { resultLine } from '../../shared/ssm/run-command';
 import { makeRecord } from '../evidence/fixtures';
 import { type Moto, startMoto } from '../support/engines';
 import { motoEvidence, validatingJob } from '../support/evidence-sink';

@@ -14,11 +14,11 @@ import {
 import { GetCommandInvocationCommand, SendCommandCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { resultLine } from '../../functions/ec2/ssm';
-import { type ContentTarget, contentScript } from '../../functions/efs/content';
-import { bundlePathCheck } from '../../functions/efs/path-check/bundle';
-import { runPathCheck } from '../../functions/efs/path-check/index';
 import { createEfsValidator } from '../../functions/efs/validator';
+import { type ContentTarget, contentScript } from '../../shared/files/content';
+import { bundlePathCheck } from '../../shared/files/path-check/bundle';
+import { runPathCheck } from '../../shared/files/path-check/index';
+import { resultLine } from '../../shared/ssm/run-command';
 import { runValidator } from '../../shared/validator';
 import { testContext } from '../support/validator-context';
 

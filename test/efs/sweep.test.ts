@@ -6,7 +6,7 @@ import {
   EFSClient,
 } from '@aws-sdk/client-efs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { sweepMountTargets } from '../../functions/efs/sweep';
+import { sweepMountTargets } from '../../shared/files/sweep';
 import { type Moto, startMoto } from '../support/engines';
 
 let moto: Moto;

@@ -21,7 +21,6 @@ import {
 } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { bundlePathCheck } from '../../functions/efs/path-check/bundle';
 import { cdkBundlingFields, ESM_REQUIRE_BANNER, esbuildOptions, PROJECT_ROOT } from '../../infra/bundling';
 import { PATH_CHECK_FILE, pathCheckBundleCommand } from '../../infra/constructs/file-system-helper';
 import { nagFlatten } from '../../infra/nag';
@@ -31,6 +30,7 @@ import {
   type RestoreValidationProps,
 } from '../../infra/restore-validation';
 import { parseConfig } from '../../shared/config';
+import { bundlePathCheck } from '../../shared/files/path-check/bundle';
 import { VALIDATOR_TYPES, type ValidatorType } from '../../shared/resource-types';
 
 const FIXTURES = join(PROJECT_ROOT, 'test', 'infra', 'fixtures');
@@ -718,7 +718,7 @@ describe('path-check bundling', () => {
     }
   });
 
-  it('builds the same program as functions/efs/path-check/bundle.ts', async () => {
+  it('builds the same program as shared/files/path-check/bundle.ts', async () => {
     const out = mkdtempSync(join(tmpdir(), 'path-check-bundle-'));
     try {
       execFileSync('sh', ['-c', pathCheckBundleCommand(PROJECT_ROOT, out)]);

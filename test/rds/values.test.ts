@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { majorVersion, sqlEngineOf } from '../../functions/rds/state';
 import { parseConfig, parseConfigText } from '../../shared/config/index';
 import {
   compareNumeric,
@@ -9,6 +8,7 @@ import {
   redactDriverMessage,
   toBigInt,
 } from '../../shared/sql/index';
+import { majorVersion, sqlEngineOf } from '../../shared/sql-database/state';
 
 describe('compareNumeric', () => {
   it('compares integers beyond 2^53 exactly when given as strings', () => {

@@ -2,10 +2,10 @@
 import { describe, expect, it } from 'vitest';
 import { ebsHelperSettings, ebsSettings, ebsStepSettings } from '../../functions/ebs/settings';
 import { ec2Settings } from '../../functions/ec2/settings';
-import { fileSystemSettings } from '../../functions/efs/settings';
 import { reconcilerSettings } from '../../functions/reconciler/settings';
 import { s3Settings } from '../../functions/s3/settings';
 import { defineSettings, runtimeSettings, setting } from '../../shared/env';
+import { fileSystemSettings } from '../../shared/files/settings';
 
 describe('defineSettings', () => {
   const settings = defineSettings({

@@ -41,3 +41,13 @@ export const expectation = z
       });
   });
 export type Expectation = z.infer<typeof expectation>;
+
+/** A regular expression, compiled for RE2 at config load so a typo fails at synth, not mid-validation. */
+export const re2Pattern = z.string().superRefine((v, ctx) => {
+  const problem = regexProblem(v);
+  if (problem)
+    ctx.addIssue({
+      code: 'custom',
+      message: `not a valid regular expression: ${problem} (patterns run on RE2: no backreferences or lookaround)`,
+    });
+});

@@ -1,31 +1,8 @@
 import * as z from 'zod';
-import { regexProblem } from '../../regex';
-import { expectation } from './common';
-import { checkBase, registerCheckKind } from './registry';
+import { expectation, re2Pattern } from './common';
+import { checkBase, defineCheckKind } from './registry';
 
-/** A regular expression, compiled for RE2 at config load so a typo fails at synth, not mid-validation. */
-const regex = z.string().superRefine((v, ctx) => {
-  const problem = regexProblem(v);
-  if (problem)
-    ctx.addIssue({
-      code: 'custom',
-      message: `not a valid regular expression: ${problem} (patterns run on RE2: no backreferences or lookaround)`,
-    });
-});
-
-export const ssmCommandCheck = registerCheckKind({
-  key: 'command',
-  resourceTypes: ['EC2'],
-  summary: 'a shell command run on the instance through SSM Run Command; exit code and output must match',
-  schema: z.strictObject({
-    ...checkBase,
-    command: z.string().min(1),
-    exitCode: z.number().int().default(0),
-    outputMatches: regex.optional().describe('Regular expression the command output (stdout) must match.'),
-  }),
-});
-
-export const httpCheck = registerCheckKind({
+export const httpKind = defineCheckKind({
   key: 'http',
   resourceTypes: ['EC2'],
   summary:
@@ -41,12 +18,12 @@ export const httpCheck = registerCheckKind({
           "instance: run on the instance through SSM (needs an instance profile); validator: the validator connects to the instance's private IP (the URL's host is replaced), from its own network, as a client would",
         ),
       status: z.number().int().default(200),
-      bodyMatches: regex.optional().describe('Regular expression the response body must match.'),
+      bodyMatches: re2Pattern.optional().describe('Regular expression the response body must match.'),
     }),
   }),
 });
 
-export const consoleOutputCheck = registerCheckKind({
+export const consoleOutputKind = defineCheckKind({
   key: 'consoleOutput',
   resourceTypes: ['EC2'],
   summary: 'console output free of kernel panic markers (and optionally matching a pattern)',
@@ -54,17 +31,17 @@ export const consoleOutputCheck = registerCheckKind({
     ...checkBase,
     consoleOutput: z.strictObject({
       forbid: z
-        .array(regex)
+        .array(re2Pattern)
         .optional()
         .describe(
           'Extra patterns (regular expressions) that must not appear; kernel panic markers always fail.',
         ),
-      require: z.array(regex).optional().describe('Patterns (regular expressions) that must appear.'),
+      require: z.array(re2Pattern).optional().describe('Patterns (regular expressions) that must appear.'),
     }),
   }),
 });
 
-export const collectionsCheck = registerCheckKind({
+export const collectionsKind = defineCheckKind({
   key: 'collections',
   resourceTypes: ['DocumentDB'],
   summary: 'collections that must exist, with at least minDocuments documents (default 1)',
@@ -86,7 +63,7 @@ export const collectionsCheck = registerCheckKind({
   }),
 });
 
-export const findCheck = registerCheckKind({
+export const findKind = defineCheckKind({
   key: 'find',
   resourceTypes: ['DocumentDB'],
   summary: 'a find with an expected result count',
@@ -97,7 +74,7 @@ export const findCheck = registerCheckKind({
   }),
 });
 
-export const graphQueryCheck = registerCheckKind({
+export const graphQueryKind = defineCheckKind({
   key: 'query',
   resourceTypes: ['Neptune'],
   summary: 'an openCypher or Gremlin query returning a count, with an expectation',

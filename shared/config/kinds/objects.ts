@@ -1,12 +1,12 @@
 import * as z from 'zod';
-import { checkBase, registerCheckKind } from './registry';
+import { checkBase, defineCheckKind } from './registry';
 
 const prefixes = {
   include: z.array(z.string()).optional().describe('Only keys under these prefixes.'),
   exclude: z.array(z.string()).optional().describe('Skip keys under these prefixes.'),
 };
 
-export const s3CompareCheck = registerCheckKind({
+export const compareKind = defineCheckKind({
   key: 'compare',
   resourceTypes: ['S3', 'DynamoDB', 'DynamoDB.FullyManaged'],
   summary: 'compare the restored bucket or table with its source (or a manifest)',
@@ -105,21 +105,21 @@ export const s3CompareCheck = registerCheckKind({
   }),
 });
 
-export const keysCheck = registerCheckKind({
+export const keysKind = defineCheckKind({
   key: 'keys',
   resourceTypes: ['S3'],
   summary: 'object keys that must exist',
   schema: z.strictObject({ ...checkBase, keys: z.array(z.string().min(1)).min(1) }),
 });
 
-export const minObjectsCheck = registerCheckKind({
+export const minObjectsKind = defineCheckKind({
   key: 'minObjects',
   resourceTypes: ['S3'],
   summary: 'minimum number of objects in the bucket (under include prefixes)',
   schema: z.strictObject({ ...checkBase, minObjects: z.number().int().min(1), ...prefixes }),
 });
 
-export const itemsCheck = registerCheckKind({
+export const itemsKind = defineCheckKind({
   key: 'items',
   resourceTypes: ['DynamoDB', 'DynamoDB.FullyManaged'],
   summary: 'items (by key) that must exist',
@@ -129,7 +129,7 @@ export const itemsCheck = registerCheckKind({
   }),
 });
 
-export const minItemsCheck = registerCheckKind({
+export const minItemsKind = defineCheckKind({
   key: 'minItems',
   resourceTypes: ['DynamoDB', 'DynamoDB.FullyManaged'],
   summary: 'minimum number of items in the table',

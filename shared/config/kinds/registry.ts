@@ -37,6 +37,12 @@ export const checkBase = {
     .describe('Per-check timeout (default from defaults.checkTimeoutSeconds).'),
 };
 
+/**
+ * A built-in kind, declared beside the code that implements it; shared/config/kinds/index.ts registers
+ * them all in one fixed order (the order of the generated JSON Schema and of error messages).
+ */
+export const defineCheckKind = <S extends z.ZodType>(kind: CheckKind<S>): CheckKind<S> => kind;
+
 export function registerCheckKind<S extends z.ZodType>(kind: CheckKind<S>): CheckKind<S> {
   const existing = kinds.get(kind.key);
   if (existing && existing !== kind) {
@@ -56,3 +62,19 @@ export function checkKind(key: string): CheckKind | undefined {
 
 /** A parsed check: its options plus `kind`, the key that named it. */
 export type CheckConfig = { readonly kind: string; readonly id: string; readonly [key: string]: unknown };
+
+/** The options of a check of this kind after parsing (the output of its schema). */
+export type CheckOptions<K extends CheckKind> = z.output<K['schema']> & { readonly kind: string };
+
+/**
+ * A parsed check's options, typed by its kind's schema: config validation parsed the check with the
+ * schema of the kind that names it (shared/config/schema.ts), so implementations need no casts.
+ */
+export function optionsOf<S extends z.ZodType>(
+  kind: CheckKind<S>,
+  check: CheckConfig,
+): CheckOptions<CheckKind<S>> {
+  if (check.kind !== kind.key)
+    throw new TypeError(`check "${check.id}" is a "${check.kind}" check, not a "${kind.key}" check`);
+  return check as unknown as CheckOptions<CheckKind<S>>;
+}

@@ -1,7 +1,7 @@
 /**
  * Restored DocumentDB and Neptune clusters: state facts from DescribeDBClusters, the state checks both
  * engines share (available, encrypted, engine as the source), and the temporary instance their data
- * checks need — restored clusters have no instance (shared/temporary-instance.ts does the create, wait
+ * checks need — restored clusters have no instance (shared/cluster/temporary-instance.ts does the create, wait
  * and guarded delete; this module decides when and records what happened).
  * @see https://docs.aws.amazon.com/aws-backup/latest/devguide/restore-testing.html
  */
@@ -9,19 +9,19 @@ import * as docdb from '@aws-sdk/client-docdb';
 import { DocDBClient } from '@aws-sdk/client-docdb';
 import * as neptune from '@aws-sdk/client-neptune';
 import { NeptuneClient } from '@aws-sdk/client-neptune';
-import { type CheckDefinition, defineCheck, fail, pass, skip } from '../../shared/checks';
-import { registerClients } from '../../shared/clients';
-import { isNotFoundError, ResourceStateError, reasonOf } from '../../shared/errors';
-import { assertRestoreTestResource } from '../../shared/guard';
-import { type RetryOptions, withRetry } from '../../shared/retry';
+import { type CheckDefinition, defineCheck, fail, pass, skip } from '../checks';
+import { registerClients } from '../clients';
+import { isNotFoundError, ResourceStateError, reasonOf } from '../errors';
+import { assertRestoreTestResource } from '../guard';
+import { type RetryOptions, withRetry } from '../retry';
+import type { ValidationContext } from '../validator';
 import {
   docdbControlPlane,
   type InstanceControlPlane,
   type InstanceFacts,
   neptuneControlPlane,
   TemporaryInstance,
-} from '../../shared/temporary-instance';
-import type { ValidationContext } from '../../shared/validator';
+} from './temporary-instance';
 
 registerClients({ docdb: DocDBClient, neptune: NeptuneClient });
 

@@ -1,11 +1,11 @@
 import * as z from 'zod';
-import { parseTableName } from '../../sql/identifiers';
-import { expectation } from './common';
-import { checkBase, registerCheckKind } from './registry';
+import { expectation } from '../config/kinds/common';
+import { checkBase, defineCheckKind } from '../config/kinds/registry';
+import { parseTableName } from './identifiers';
 
 const SQL_TYPES = ['RDS', 'Aurora'] as const;
 
-export const sqlCheck = registerCheckKind({
+export const sqlKind = defineCheckKind({
   key: 'sql',
   resourceTypes: SQL_TYPES,
   summary: 'run a read-only query and compare columns of its first row (and the row count) with expectations',
@@ -31,7 +31,7 @@ export const sqlCheck = registerCheckKind({
     }),
 });
 
-export const freshnessCheck = registerCheckKind({
+export const freshnessKind = defineCheckKind({
   key: 'freshness',
   resourceTypes: SQL_TYPES,
   summary: 'newest timestamp (first column of the first row) within maxAgeMinutes before the recovery point',
@@ -72,7 +72,7 @@ const tableName = z
     }
   }, 'not a table name: write it as in SQL, e.g. orders, public.orders or "MixedCase" (quote names with capitals or dots)');
 
-export const tablesCheck = registerCheckKind({
+export const tablesKind = defineCheckKind({
   key: 'tables',
   resourceTypes: SQL_TYPES,
   summary: 'tables (optionally schema-qualified) that must exist and hold at least minRows rows (default 1)',
@@ -88,7 +88,7 @@ export const tablesCheck = registerCheckKind({
   }),
 });
 
-export const rowCountsCheck = registerCheckKind({
+export const rowCountsKind = defineCheckKind({
   key: 'rowCounts',
   resourceTypes: SQL_TYPES,
   summary: 'row counts of tables compared with the source database within a tolerance',

@@ -1,6 +1,6 @@
 /**
  * The path check: the mount-check program's file-system checks (`paths`, `files`, `directory`,
- * `freeSpace`, implemented by functions/ebs/mount-check/verify.ts) run over a directory where a network
+ * `freeSpace`, implemented by shared/files/mount-check/verify.ts) run over a directory where a network
  * file system (EFS over NFS, FSx for Lustre or OpenZFS) is already mounted read-only. The EBS program
  * opens block devices itself; a network file system is mounted by the helper script instead, so only the
  * reader differs. Node built-ins only: it is bundled and shipped inline to the helper like mount-check.
@@ -10,9 +10,9 @@ import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
 import { lstat, open, opendir, stat, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type FsReader, resolveInside } from '../../ebs/mount-check/filesystems';
-import type { FsCheckSpec, MountCheckItem } from '../../ebs/mount-check/types';
-import { verifyChecks } from '../../ebs/mount-check/verify';
+import { type FsReader, resolveInside } from '../mount-check/filesystems';
+import type { FsCheckSpec, MountCheckItem } from '../mount-check/types';
+import { verifyChecks } from '../mount-check/verify';
 
 export interface PathCheckResult {
   readonly version: 1;

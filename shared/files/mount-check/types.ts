@@ -3,7 +3,7 @@
  * with no runtime dependencies, so the standalone bundle shipped to the helper stays small.
  */
 
-/** A file-system check from the profile, as parsed by shared/config/kinds/filesystem.ts. */
+/** A file-system check from the profile, as parsed by shared/files/kinds.ts. */
 export type FsCheckSpec =
   | { readonly kind: 'paths'; readonly id: string; readonly paths: readonly string[] }
   | { readonly kind: 'files'; readonly id: string; readonly files: Readonly<Record<string, string>> }

@@ -7,7 +7,7 @@
  * 2 for usage errors.
  */
 import { parseArgs } from 'node:util';
-import type { FsCheckSpec } from '../../ebs/mount-check/types';
+import type { FsCheckSpec } from '../mount-check/types';
 import { runPathCheck } from './index';
 
 function usage(message: string): never {

@@ -11,11 +11,11 @@ import {
   DescribeDBInstancesCommand,
   type RDSClient,
 } from '@aws-sdk/client-rds';
-import { type CheckDefinition, defineCheck, fail, pass, skip } from '../../shared/checks';
-import { isRestoreTestResource } from '../../shared/guard';
-import type { RestoreJob } from '../../shared/job';
-import { withRetry } from '../../shared/retry';
-import type { SqlEngine } from '../../shared/sql/index';
+import { type CheckDefinition, defineCheck, fail, pass, skip } from '../checks';
+import { isRestoreTestResource } from '../guard';
+import type { RestoreJob } from '../job';
+import { withRetry } from '../retry';
+import type { SqlEngine } from '../sql/index';
 
 /** What the state checks look at, for an instance (RDS) or a cluster (Aurora). */
 export interface DatabaseState {

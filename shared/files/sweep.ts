@@ -1,6 +1,6 @@
 /**
  * The sweep of EFS mount targets left behind. The EFS validator creates a mount target on the
- * restored file system for its content checks and deletes it when done (functions/efs/content.ts);
+ * restored file system for its content checks and deletes it when done (shared/files/content.ts);
  * a Lambda killed at its timeout cannot, and AWS Backup then cannot delete the restored file system.
  * Each reconciler pass (beside the temporary DB instance sweep) deletes the mount targets of
  * restore-test file systems (named `awsbackup-restore-test-…` / tagged `awsbackup-restore-test`, the
@@ -17,9 +17,9 @@ import {
   type FileSystemDescription,
   paginateDescribeFileSystems,
 } from '@aws-sdk/client-efs';
-import { reasonOf } from '../../shared/errors';
-import { isRestoreTestResource } from '../../shared/guard';
-import { withRetry } from '../../shared/retry';
+import { reasonOf } from '../errors';
+import { isRestoreTestResource } from '../guard';
+import { withRetry } from '../retry';
 
 export interface SweptMountTarget {
   readonly fileSystemId: string;

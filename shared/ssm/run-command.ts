@@ -12,7 +12,7 @@ import {
   SendCommandCommand,
   type SSMClient,
 } from '@aws-sdk/client-ssm';
-import { withRetry } from '../../shared/retry';
+import { withRetry } from '../retry';
 
 export const TERMINAL_STATUSES = new Set([
   'Success',

@@ -4,7 +4,7 @@
  * chatty fsck on a badly damaged volume cannot exhaust the helper's memory.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { childProcessEnv } from '../../../shared/env';
+import { childProcessEnv } from '../../env';
 
 export interface ExecResult {
   readonly code: number;

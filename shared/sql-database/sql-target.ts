@@ -4,10 +4,10 @@
  */
 
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { registerClients } from '../../shared/clients';
-import type { Connection } from '../../shared/config/index';
-import { readEnvVar } from '../../shared/env';
-import { UsageError } from '../../shared/errors';
+import { registerClients } from '../clients';
+import type { Connection } from '../config/index';
+import { readEnvVar } from '../env';
+import { UsageError } from '../errors';
 import {
   credentialsFromSecret,
   iamCredentials,
@@ -16,8 +16,8 @@ import {
   SQL_ENGINES,
   type SqlEndpoint,
   type SqlEngine,
-} from '../../shared/sql/index';
-import type { ValidationContext } from '../../shared/validator';
+} from '../sql/index';
+import type { ValidationContext } from '../validator';
 
 registerClients({ secrets: SecretsManagerClient });
 

@@ -1,8 +1,8 @@
 import * as z from 'zod';
-import { checkBase, registerCheckKind } from './registry';
+import { checkBase, defineCheckKind } from './config/kinds/registry';
 
 /** Any language: invokes the user's Lambda with the documented payload (docs/extending.md). */
-export const lambdaCheck = registerCheckKind({
+export const lambdaKind = defineCheckKind({
   key: 'lambda',
   summary: "invoke a user's Lambda function with the restore context and read its {status, detail} answer",
   schema: z.strictObject({

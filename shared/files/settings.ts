@@ -2,7 +2,7 @@
  * The file system validators' settings (EFS and FSx content checks through the file system helper),
  * declared once (the construct sets them for those two types; shared/env.ts reads them).
  */
-import { defineSettings, setting } from '../../shared/env';
+import { defineSettings, setting } from '../env';
 
 export const fileSystemSettings = defineSettings({
   /** The helper instance content checks run on (a profile's `helperInstanceId` wins). */

@@ -23,9 +23,9 @@ import {
   RestoreValidationError,
   reasonOf,
   SafetyGuardError,
-} from './errors';
-import { assertCreatedByUs, assertRestoreTestResource, CREATED_BY_TAG } from './guard';
-import { withRetry } from './retry';
+} from '../errors';
+import { assertCreatedByUs, assertRestoreTestResource, CREATED_BY_TAG } from '../guard';
+import { withRetry } from '../retry';
 
 export type Tag = { Key?: string; Value?: string };
 

@@ -22,20 +22,20 @@ import {
   EFSClient,
 } from '@aws-sdk/client-efs';
 import { CancelCommandCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { type CheckDefinition, type CheckOutcome, errored } from '../../shared/checks';
-import { registerClients } from '../../shared/clients';
-import type { CheckConfig } from '../../shared/config/index';
-import { reasonOf } from '../../shared/errors';
-import { isRestoreTestResource } from '../../shared/guard';
-import { withRetry } from '../../shared/retry';
-import type { ValidationContext } from '../../shared/validator';
+import { type CheckDefinition, type CheckOutcome, errored } from '../checks';
+import { registerClients } from '../clients';
+import { reasonOf } from '../errors';
+import { isRestoreTestResource } from '../guard';
+import { withRetry } from '../retry';
+import type { ValidationContext } from '../validator';
 import type { FileSystemSettings } from './settings';
 
 /** A file system validator's context: EFS and FSx share these settings. */
 export type FileSystemContext = ValidationContext<FileSystemSettings>;
 
-import type { FsCheckSpec } from '../ebs/mount-check/types';
-import { getInvocation, packResultLine, resultLine, sendShellCommand } from '../ec2/ssm';
+import { getInvocation, packResultLine, resultLine, sendShellCommand } from '../ssm/run-command';
+import { fsChecksOfKinds } from './kinds';
+import type { FsCheckSpec } from './mount-check/types';
 import type { PathCheckResult } from './path-check/index';
 
 registerClients({ ec2: EC2Client, efs: EFSClient, ssm: SSMClient });
@@ -79,7 +79,7 @@ export interface ContentOptions {
 
 const createdMountTargets = new WeakMap<object, string>();
 
-const isContentKind = (c: CheckConfig) => (FILESYSTEM_KINDS as readonly string[]).includes(c.kind);
+const isContentKind = fsChecksOfKinds(FILESYSTEM_KINDS);
 
 function helperInstance(ctx: FileSystemContext): string | undefined {
   const fromProfile = ctx.profile?.options?.helperInstanceId;
@@ -93,7 +93,7 @@ function defaultProgramSource(ctx: FileSystemContext): string {
     return readFileSync(file, 'utf8');
   } catch {
     throw new Error(
-      `the path-check program is not deployed with this function (${file}; bundle functions/efs/path-check/main.ts)`,
+      `the path-check program is not deployed with this function (${file}; bundle shared/files/path-check/main.ts)`,
     );
   }
 }
@@ -286,7 +286,7 @@ export async function prepareContent(
   target: ContentTarget,
   options: ContentOptions = {},
 ): Promise<ContentPlan> {
-  const checks = (ctx.profile?.checks ?? []).filter(isContentKind) as unknown as FsCheckSpec[];
+  const checks = (ctx.profile?.checks ?? []).filter(isContentKind);
   if (!checks.length) return { target, checks };
   if (target.kind === 'fsx-other') {
     return {

@@ -1,18 +1,24 @@
 import * as z from 'zod';
-import { checkBase, registerCheckKind } from './registry';
+import {
+  type CheckConfig,
+  type CheckKind,
+  type CheckOptions,
+  checkBase,
+  defineCheckKind,
+} from '../config/kinds/registry';
 
 /** Run by the mount-check program (EBS, EFS, FSx helpers and `check ebs`). */
 const FS_TYPES = ['EBS', 'EFS', 'FSx'] as const;
 const absPath = z.string().regex(/^\//, 'must be an absolute path inside the file system');
 
-export const pathsCheck = registerCheckKind({
+export const pathsKind = defineCheckKind({
   key: 'paths',
   resourceTypes: FS_TYPES,
   summary: 'paths that must exist on a file system of the volume',
   schema: z.strictObject({ ...checkBase, paths: z.array(absPath).min(1) }),
 });
 
-export const filesCheck = registerCheckKind({
+export const filesKind = defineCheckKind({
   key: 'files',
   resourceTypes: FS_TYPES,
   summary: 'files whose SHA-256 must match',
@@ -29,7 +35,7 @@ export const filesCheck = registerCheckKind({
   }),
 });
 
-export const directoryCheck = registerCheckKind({
+export const directoryKind = defineCheckKind({
   key: 'directory',
   resourceTypes: FS_TYPES,
   summary: 'minimum file count and bytes under a directory',
@@ -47,7 +53,7 @@ export const directoryCheck = registerCheckKind({
   }),
 });
 
-export const freeSpaceCheck = registerCheckKind({
+export const freeSpaceKind = defineCheckKind({
   key: 'freeSpace',
   resourceTypes: FS_TYPES,
   summary: 'free space and inode sanity on each mounted file system',
@@ -64,7 +70,7 @@ export const freeSpaceCheck = registerCheckKind({
   }),
 });
 
-export const uncheckedCheck = registerCheckKind({
+export const uncheckedKind = defineCheckKind({
   key: 'unchecked',
   resourceTypes: ['EBS'],
   summary:
@@ -83,3 +89,23 @@ export const uncheckedCheck = registerCheckKind({
     }),
   }),
 });
+
+type Parsed<K extends CheckKind, Key extends string> = CheckOptions<K> & { readonly kind: Key };
+
+/**
+ * A file-system check as its kind's schema parses it. The programs declare their input by hand
+ * (FsCheckSpec in mount-check/types.ts, so their bundle carries no schema code); the compiler checks
+ * that this type fits it wherever a profile's checks are handed to them.
+ */
+export type ParsedFsCheck =
+  | Parsed<typeof pathsKind, 'paths'>
+  | Parsed<typeof filesKind, 'files'>
+  | Parsed<typeof directoryKind, 'directory'>
+  | Parsed<typeof freeSpaceKind, 'freeSpace'>
+  | Parsed<typeof uncheckedKind, 'unchecked'>;
+
+/** A filter for a profile's checks of these kinds, typed as their schemas parsed them. */
+export const fsChecksOfKinds =
+  <K extends ParsedFsCheck['kind']>(kinds: readonly K[]) =>
+  (c: CheckConfig): c is CheckConfig & Extract<ParsedFsCheck, { readonly kind: K }> =>
+    (kinds as readonly string[]).includes(c.kind);
