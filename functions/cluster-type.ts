@@ -28,7 +28,7 @@ export function clusterStatements({ aws }: TypeContext): AllowSpec[] {
       READ_ONLY_DESCRIBE,
     ),
     // Picks the smallest instance class the engine version offers for the temporary instance
-    // (shared/temporary-instance.ts; without it a fixed default class is used).
+    // (shared/cluster/temporary-instance.ts; without it a fixed default class is used).
     ...statement(
       'ListOrderableInstanceClasses',
       ['rds:DescribeOrderableDBInstanceOptions'],
