@@ -7,7 +7,7 @@
  */
 import { DynamoDBClient, ListTagsOfResourceCommand } from '@aws-sdk/client-dynamodb';
 import { type CheckDefinition, defineCheck, errored, fail, pass, skip } from '../../shared/checks';
-import { registerClients } from '../../shared/clients';
+import { registerClients, sdkClientConfig } from '../../shared/clients';
 import { type CheckConfig, compareKind, itemsKind, minItemsKind, optionsOf } from '../../shared/config/index';
 import { ResourceStateError, reasonOf, SafetyGuardError } from '../../shared/errors';
 import { isRestoreTestResource } from '../../shared/guard';
@@ -108,11 +108,8 @@ function localClient(ctx: ValidationContext): DynamoDBClient {
   const endpoint = text(ctx.target.endpointUrl);
   const region = text(ctx.target.region);
   if (!endpoint && !region) return ctx.clients.dynamodb;
-  return new DynamoDBClient({
-    ...(endpoint ? { endpoint } : {}),
-    ...(region ? { region } : {}),
-    maxAttempts: 4,
-  });
+  // The shared timeouts too: a hung endpoint ends the check instead of the CLI.
+  return new DynamoDBClient(sdkClientConfig({ endpoint, region, maxAttempts: 4 }));
 }
 
 function recoveryPointTime(ctx: ValidationContext): Date | undefined {

@@ -139,6 +139,8 @@ describe("the functions' settings", () => {
       'RECONCILER_MEMBER_REGIONS',
       'AWS_REGION',
       'RECONCILER_SWEEP_INSTANCES',
+      // The stack's dry run, which the reconciler now honours too.
+      'RESTORE_VALIDATION_DRY_RUN',
       'RECONCILER_SWEEP_AFTER_MINUTES',
     ]);
   });
