@@ -80,27 +80,32 @@ async function cli(args: string[]) {
 }
 
 describe('check rds', () => {
+  /** The flags that point `check` at the PostgreSQL server of this file. */
+  const pgFlags = () => [
+    '--engine',
+    'postgres',
+    '--host',
+    pg.host,
+    '--port',
+    String(pg.port),
+    '--database',
+    'postgres',
+    '--user',
+    'postgres',
+    '--password-env',
+    'RV_CLI_PG_PW',
+    '--json',
+  ];
+
   it('prints one JSON verdict and exits 0 when the PostgreSQL checks pass', async () => {
     const r = await cli([
       'check',
       'rds',
       '--config',
       join(dir, 'config.yaml'),
-      '--engine',
-      'postgres',
-      '--host',
-      pg.host,
-      '--port',
-      String(pg.port),
-      '--database',
-      'postgres',
-      '--user',
-      'postgres',
-      '--password-env',
-      'RV_CLI_PG_PW',
+      ...pgFlags(),
       '--recovery-point-time',
       '2026-11-24T22:00:00Z',
-      '--json',
     ]);
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
@@ -145,22 +150,6 @@ describe('check rds', () => {
     expect(json.verdict).toBe('FAILED');
     expect(json.message).toContain('orders-fresh failed: data is 75 minutes older than the recovery point');
   });
-
-  const pgFlags = () => [
-    '--engine',
-    'postgres',
-    '--host',
-    pg.host,
-    '--port',
-    String(pg.port),
-    '--database',
-    'postgres',
-    '--user',
-    'postgres',
-    '--password-env',
-    'RV_CLI_PG_PW',
-    '--json',
-  ];
 
   it('runs the only profile for the type when its ARN glob cannot match locally, and says so', async () => {
     const r = await cli(['check', 'rds', '--config', join(dir, 'readme.yaml'), ...pgFlags()]);
