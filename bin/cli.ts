@@ -11,6 +11,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BackupClient, DescribeRestoreJobCommand } from '@aws-sdk/client-backup';
 import { Command, CommanderError, Option } from 'commander';
+import { RESOURCE_TYPE_MODULES } from '../functions/types';
 import type { CheckResult } from '../shared/checks';
 import { createClients } from '../shared/clients';
 import {
@@ -259,16 +260,7 @@ export async function loadValidator(resourceType: string): Promise<ValidatorDefi
     throw new UsageError(
       `unknown resource type ${JSON.stringify(resourceType)}: restore-validation has no validator for it`,
     );
-  const mod = (await import(`../functions/${type}/validator.ts`)) as Record<string, unknown>;
-  const found = Object.values(mod).find(
-    (v): v is ValidatorDefinition<unknown> =>
-      typeof v === 'object' &&
-      v !== null &&
-      typeof (v as ValidatorDefinition).gather === 'function' &&
-      typeof (v as ValidatorDefinition).checks === 'function',
-  );
-  if (!found) throw new Error(`functions/${type}/validator.ts exports no validator`);
-  return found;
+  return RESOURCE_TYPE_MODULES[type].validator();
 }
 
 interface ReplayOptions {

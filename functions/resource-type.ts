@@ -14,6 +14,7 @@ import type { FileSystemHelperSettings } from '../infra/constructs/file-system-h
 import type { AllowSpec } from '../infra/core';
 import { CREATED_BY_TAG } from '../shared/guard';
 import type { LocalTarget } from '../shared/local';
+import type { ValidatorDefinition } from '../shared/validator';
 
 /** The stack's partition, region and account: CDK's `Aws` tokens, handed in by infra. */
 export interface StackAws {
@@ -39,6 +40,11 @@ export type CompareSource = 'bucket' | 'table';
 
 /** Everything about one validator type that infra and the CLI look up (its handler aside). */
 export interface ResourceTypeModule {
+  /**
+   * The type's validator (`functions/<type>/validator.ts`), loaded on demand: what `replay` and
+   * `run-test` run, and what `functions/<type>/handler.ts` wraps in the lifecycle.
+   */
+  readonly validator: () => Promise<ValidatorDefinition<unknown, object>>;
   /**
    * Default timeout in minutes (Lambda allows 15 at most); the construct's `timeout` and
    * `functionSettings` override it.

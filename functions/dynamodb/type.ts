@@ -11,6 +11,7 @@ const READ_TABLE = [
 
 /** Serves both `DynamoDB` and `DynamoDB.FullyManaged`. */
 export const dynamodb: ResourceTypeModule = {
+  validator: async () => (await import('./validator')).dynamodbValidator,
   timeoutMinutes: 10,
   database: false,
   compareSource: 'table',

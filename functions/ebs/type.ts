@@ -2,6 +2,7 @@ import { type ResourceTypeModule, statement } from '../resource-type';
 
 /** The long part (helper instance, mount check) runs in the EBS helper flow's Step Functions. */
 export const ebs: ResourceTypeModule = {
+  validator: async () => (await import('./validator')).ebsValidator,
   timeoutMinutes: 10,
   database: false,
   statements: () =>

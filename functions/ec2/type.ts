@@ -2,6 +2,7 @@ import { RESTORE_TEST_TAG } from '../../shared/guard';
 import { arn, type ResourceTypeModule, statement } from '../resource-type';
 
 export const ec2: ResourceTypeModule = {
+  validator: async () => (await import('./validator')).ec2Validator,
   timeoutMinutes: 10,
   database: false,
   statements: ({ aws }) => [

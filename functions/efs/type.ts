@@ -2,6 +2,7 @@ import { arn, READ_ONLY_DESCRIBE, type ResourceTypeModule, statement } from '../
 
 /** Content checks run on the operator's helper instance (infra/constructs/file-system-helper.ts). */
 export const efs: ResourceTypeModule = {
+  validator: async () => (await import('./validator')).efsValidator,
   timeoutMinutes: 10,
   database: false,
   statements: ({ aws }) =>

@@ -2,6 +2,7 @@ import { type ResourceTypeModule, statement } from '../resource-type';
 
 /** Content checks run on the operator's helper instance (infra/constructs/file-system-helper.ts). */
 export const fsx: ResourceTypeModule = {
+  validator: async () => (await import('./validator')).fsxValidator,
   timeoutMinutes: 10,
   database: false,
   statements: () =>

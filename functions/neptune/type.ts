@@ -2,6 +2,7 @@ import { CLUSTER_TIMEOUT_MINUTES, clusterStatements } from '../cluster-type';
 import { arn, type ResourceTypeModule, statement } from '../resource-type';
 
 export const neptune: ResourceTypeModule = {
+  validator: async () => (await import('./validator')).neptuneValidator,
   timeoutMinutes: CLUSTER_TIMEOUT_MINUTES,
   database: true,
   statements: (ctx) => [

@@ -1,6 +1,7 @@
 import { READ_ONLY_DESCRIBE, type ResourceTypeModule, rdsArn, statement } from '../resource-type';
 
 export const rds: ResourceTypeModule = {
+  validator: async () => (await import('./validator')).rdsValidator,
   timeoutMinutes: 10,
   database: true,
   statements: ({ aws }) =>

@@ -40,6 +40,7 @@ export function s3KmsDecrypt(
 }
 
 export const s3: ResourceTypeModule = {
+  validator: async () => (await import('./validator')).s3Validator,
   timeoutMinutes: 10,
   database: false,
   compareSource: 'bucket',

@@ -4,11 +4,13 @@
  * not load aws-cdk-lib or a driver (the CLI reads them at startup). Checked on esbuild's import graph,
  * static imports only: a lazy `() => import('./cli')` is loaded when `check <type>` runs, not before.
  */
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { build, type Metafile } from 'esbuild';
 import { describe, expect, it } from 'vitest';
+import { RESOURCE_TYPE_MODULES } from '../../functions/types';
 import { esbuildOptions, PROJECT_ROOT } from '../../infra/bundling';
-import { VALIDATOR_TYPES } from '../../shared/resource-types';
+import { RESOURCE_TYPES_BY_VALIDATOR, VALIDATOR_TYPES } from '../../shared/resource-types';
 
 /** Every module the entries load before any dynamic import runs (project paths and package names). */
 async function staticallyLoaded(entries: readonly string[]): Promise<Set<string>> {
@@ -53,4 +55,17 @@ describe('type modules', () => {
       ),
     ).toEqual([]);
   }, 60_000);
+
+  it.each(VALIDATOR_TYPES)(
+    '%s declares the validator its handler wraps, serving its resource types',
+    async (t) => {
+      const declared = await RESOURCE_TYPE_MODULES[t].validator();
+      const handlerSource = readFileSync(join(PROJECT_ROOT, 'functions', t, 'handler.ts'), 'utf8');
+      expect(handlerSource).toContain(`createValidatorHandler(${t}Validator)`);
+      const mod = (await import(`../../functions/${t}/validator.ts`)) as Record<string, unknown>;
+      expect(declared).toBe(mod[`${t}Validator`]);
+      expect(declared.name).toBe(t);
+      expect(declared.resourceTypes).toEqual(RESOURCE_TYPES_BY_VALIDATOR[t]);
+    },
+  );
 });
