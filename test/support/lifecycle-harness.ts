@@ -7,16 +7,21 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import {
   BackupClient,
   DescribeRestoreJobCommand,
   GetRestoreJobMetadataCommand,
   PutRestoreValidationResultCommand,
 } from '@aws-sdk/client-backup';
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Context } from 'aws-lambda';
 import type { AwsClientStub } from 'aws-sdk-client-mock';
-import { vi } from 'vitest';
+import { afterAll, beforeAll, beforeEach, vi } from 'vitest';
+import { defineCheck, pass } from '../../shared/checks';
 import { sdkClientConfig } from '../../shared/clients';
+import { deferred } from './deferred';
+import { type Moto, startMoto } from './engines';
 import type { FakeBackupApi } from './fake-backup';
 
 export function jobFromEvent(
@@ -116,4 +121,53 @@ export function stubConfigFile(prefix: string, config: unknown): string {
   writeFileSync(join(dir, 'config.json'), JSON.stringify(config));
   vi.stubEnv('RESTORE_VALIDATION_CONFIG', join(dir, 'config.json'));
   return dir;
+}
+
+/**
+ * Powertools' idempotency store on DynamoDB in moto, on a fresh table for each test of the describe
+ * it is called in (every test there delivers the same job). Returns the current test's store.
+ */
+export function idempotencyStorePerTest(tablePrefix: string): () => DynamoDBPersistenceLayer {
+  let moto: Moto;
+  let ddb: DynamoDBClient;
+  let persistence: DynamoDBPersistenceLayer;
+  let tableNo = 0;
+  beforeAll(async () => {
+    moto = await startMoto();
+    ddb = new DynamoDBClient({ endpoint: moto.endpoint, region: 'us-east-1' });
+  });
+  beforeEach(async () => {
+    tableNo += 1;
+    const tableName = `${tablePrefix}${tableNo}`;
+    await ddb.send(
+      new CreateTableCommand({
+        TableName: tableName,
+        BillingMode: 'PAY_PER_REQUEST',
+        KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+        AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+      }),
+    );
+    persistence = new DynamoDBPersistenceLayer({ tableName, awsSdkV3Client: ddb });
+  });
+  afterAll(async () => moto?.stop());
+  return () => persistence;
+}
+
+/** A check that holds the first run inside it until released; later runs pass at once. */
+export function heldCheck() {
+  const entered = deferred();
+  const release = deferred();
+  let runs = 0;
+  const check = defineCheck({
+    id: 'held',
+    run: async () => {
+      runs += 1;
+      if (runs === 1) {
+        entered.resolve();
+        await release.promise;
+      }
+      return pass('');
+    },
+  });
+  return { check, entered, release, runs: () => runs };
 }
