@@ -43,14 +43,15 @@ function ctx(created = ARN(RESTORED), source = ARN(SOURCE), checks?: unknown[]) 
 
 beforeEach(() => fsx.reset());
 
+/** DescribeFileSystems answers `restored` for the restored file system and a Lustre one for the source. */
+function fileSystems(restored = lustre(RESTORED)) {
+  fsx.on(DescribeFileSystemsCommand, { FileSystemIds: [RESTORED] }).resolves({ FileSystems: [restored] });
+  fsx.on(DescribeFileSystemsCommand, { FileSystemIds: [SOURCE] }).resolves({ FileSystems: [lustre(SOURCE)] });
+}
+
 describe('fsxValidator', () => {
   it('passes when the restored Lustre file system matches the source', async () => {
-    fsx
-      .on(DescribeFileSystemsCommand, { FileSystemIds: [RESTORED] })
-      .resolves({ FileSystems: [lustre(RESTORED)] });
-    fsx
-      .on(DescribeFileSystemsCommand, { FileSystemIds: [SOURCE] })
-      .resolves({ FileSystems: [lustre(SOURCE)] });
+    fileSystems();
     const run = await runValidator(fsxValidator, ctx());
     expect(run.results.map((r) => [r.id, r.status])).toEqual([
       ['file-system-state', 'pass'],
@@ -65,12 +66,7 @@ describe('fsxValidator', () => {
   });
 
   it('fails when storage is smaller, throughput differs or the deployment type differs', async () => {
-    fsx.on(DescribeFileSystemsCommand, { FileSystemIds: [RESTORED] }).resolves({
-      FileSystems: [lustre(RESTORED, { capacity: 1000, throughput: 125, deployment: 'SCRATCH_2' })],
-    });
-    fsx
-      .on(DescribeFileSystemsCommand, { FileSystemIds: [SOURCE] })
-      .resolves({ FileSystems: [lustre(SOURCE)] });
+    fileSystems(lustre(RESTORED, { capacity: 1000, throughput: 125, deployment: 'SCRATCH_2' }));
     const run = await runValidator(fsxValidator, ctx());
     const status = Object.fromEntries(run.results.map((r) => [r.id, r.status]));
     expect(status).toEqual({
@@ -85,12 +81,7 @@ describe('fsxValidator', () => {
   });
 
   it('fails when the file system is not AVAILABLE', async () => {
-    fsx
-      .on(DescribeFileSystemsCommand, { FileSystemIds: [RESTORED] })
-      .resolves({ FileSystems: [lustre(RESTORED, { lifecycle: 'MISCONFIGURED' })] });
-    fsx
-      .on(DescribeFileSystemsCommand, { FileSystemIds: [SOURCE] })
-      .resolves({ FileSystems: [lustre(SOURCE)] });
+    fileSystems(lustre(RESTORED, { lifecycle: 'MISCONFIGURED' }));
     const run = await runValidator(fsxValidator, ctx());
     expect(run.results[0]).toMatchObject({
       status: 'fail',
@@ -175,12 +166,7 @@ describe('fsxValidator content checks', () => {
     (ssm.commandCalls(SendCommandCommand)[0]?.args[0].input.Parameters?.commands ?? []).join('\n');
 
   it('mounts Lustre on the helper and maps the path-check items to the profile checks', async () => {
-    fsx
-      .on(DescribeFileSystemsCommand, { FileSystemIds: [RESTORED] })
-      .resolves({ FileSystems: [lustre(RESTORED)] });
-    fsx
-      .on(DescribeFileSystemsCommand, { FileSystemIds: [SOURCE] })
-      .resolves({ FileSystems: [lustre(SOURCE)] });
+    fileSystems();
     ssm.on(SendCommandCommand).resolves({ Command: { CommandId: 'cmd-1' } });
     const answer = {
       version: 1,
