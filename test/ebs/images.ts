@@ -315,12 +315,7 @@ export function crashAfter(
     const held: number[] = [];
     try {
       write(dir);
-      for (let i = 0; i < (options.orphans ?? 0); i++) {
-        const file = join(dir, `orphan-${i}.tmp`);
-        writeFileSync(file, Buffer.alloc(256 * 1024, i + 1));
-        held.push(openSync(file, 'r'));
-        unlinkSync(file);
-      }
+      deleteWhileOpen(dir, options.orphans ?? 0, held);
       sh('sync', []);
       sh('xfs_io', ['-x', '-c', 'shutdown -f', dir]);
     } finally {
@@ -335,6 +330,19 @@ export function crashAfter(
 }
 
 /**
+ * Writes `count` files of 256 KiB in `dir` and deletes them while open, adding their descriptors to
+ * `held`: orphan inodes until the descriptors are closed.
+ */
+function deleteWhileOpen(dir: string, count: number, held: number[]): void {
+  for (let i = 0; i < count; i++) {
+    const file = join(dir, `orphan-${i}.tmp`);
+    writeFileSync(file, Buffer.alloc(256 * 1024, i + 1));
+    held.push(openSync(file, 'r'));
+    unlinkSync(file);
+  }
+}
+
+/**
  * An application-consistent snapshot of `img`: mounted read-write, `orphans` files deleted while
  * still open, then frozen (`fsfreeze`, as snapshot pre-scripts do) and copied to `copy` while
  * frozen. The copy's journal is clean, but its orphan list is not.
@@ -346,12 +354,7 @@ export function frozenCopy(img: string, copy: string, orphans: number): string {
     sh('mount', ['-t', 'ext4', dev, dir]);
     const held: number[] = [];
     try {
-      for (let i = 0; i < orphans; i++) {
-        const file = join(dir, `open-${i}.tmp`);
-        writeFileSync(file, Buffer.alloc(256 * 1024, i + 1));
-        held.push(openSync(file, 'r'));
-        unlinkSync(file);
-      }
+      deleteWhileOpen(dir, orphans, held);
       sh('sync', []);
       sh('fsfreeze', ['-f', dir]);
       try {
