@@ -7,6 +7,7 @@ import {
   LeftoverInstanceError,
   neptuneControlPlane,
   TemporaryInstance,
+  type TemporaryInstanceOptions,
   temporaryInstanceName,
 } from '../../shared/cluster/temporary-instance';
 import { SafetyGuardError } from '../../shared/errors';
@@ -20,6 +21,24 @@ beforeEach(() => {
   docdbMock.reset();
   neptuneMock.reset();
 });
+
+/** The Neptune restore-test cluster, available and accepting CreateDBInstance. */
+function neptuneRestoreCluster() {
+  neptuneMock.on(neptune.DescribeDBClustersCommand).resolves({
+    DBClusters: [
+      { DBClusterIdentifier: CLUSTER, Engine: 'neptune', Status: 'available', DBClusterMembers: [] },
+    ],
+  });
+  neptuneMock.on(neptune.CreateDBInstanceCommand).resolves({});
+}
+
+/** A temporary instance in the Neptune restore-test cluster. */
+const neptuneInstance = (options: Omit<TemporaryInstanceOptions, 'controlPlane' | 'clusterIdentifier'>) =>
+  new TemporaryInstance({
+    controlPlane: neptuneControlPlane(new neptune.NeptuneClient({ region: 'us-east-1' })),
+    clusterIdentifier: CLUSTER,
+    ...options,
+  });
 
 describe('temporaryInstanceName', () => {
   it('keeps the restore-test prefix and AWS naming rules when the cluster name is long', () => {
@@ -111,12 +130,7 @@ describe('TemporaryInstance with DocumentDB', () => {
 describe('TemporaryInstance.waitUntilAvailable', () => {
   it('polls until the instance turns available when it starts as creating', async () => {
     const statuses = ['creating', 'creating', 'backing-up', 'available'];
-    neptuneMock.on(neptune.DescribeDBClustersCommand).resolves({
-      DBClusters: [
-        { DBClusterIdentifier: CLUSTER, Engine: 'neptune', Status: 'available', DBClusterMembers: [] },
-      ],
-    });
-    neptuneMock.on(neptune.CreateDBInstanceCommand).resolves({});
+    neptuneRestoreCluster();
     neptuneMock.on(neptune.DescribeDBInstancesCommand).callsFake(() => ({
       DBInstances: [
         {
@@ -127,9 +141,7 @@ describe('TemporaryInstance.waitUntilAvailable', () => {
       ],
     }));
     const slept: number[] = [];
-    const temp = new TemporaryInstance({
-      controlPlane: neptuneControlPlane(new neptune.NeptuneClient({ region: 'us-east-1' })),
-      clusterIdentifier: CLUSTER,
+    const temp = neptuneInstance({
       createdBy: 'job-4',
       instanceClass: 'db.t4g.medium',
       pollMs: 15_000,
@@ -144,12 +156,7 @@ describe('TemporaryInstance.waitUntilAvailable', () => {
   });
 
   it('stops at once when the instance fails', async () => {
-    neptuneMock.on(neptune.DescribeDBClustersCommand).resolves({
-      DBClusters: [
-        { DBClusterIdentifier: CLUSTER, Engine: 'neptune', Status: 'available', DBClusterMembers: [] },
-      ],
-    });
-    neptuneMock.on(neptune.CreateDBInstanceCommand).resolves({});
+    neptuneRestoreCluster();
     neptuneMock.on(neptune.DescribeDBInstancesCommand).resolves({
       DBInstances: [
         {
@@ -159,9 +166,7 @@ describe('TemporaryInstance.waitUntilAvailable', () => {
         } as neptune.DBInstance,
       ],
     });
-    const temp = new TemporaryInstance({
-      controlPlane: neptuneControlPlane(new neptune.NeptuneClient({ region: 'us-east-1' })),
-      clusterIdentifier: CLUSTER,
+    const temp = neptuneInstance({
       createdBy: 'job-5',
       instanceClass: 'db.t4g.medium',
     });
@@ -174,15 +179,10 @@ describe('TemporaryInstance.waitUntilAvailable', () => {
 
 describe('TemporaryInstance with Neptune', () => {
   it('refuses to delete an instance without the created-by tag', async () => {
-    neptuneMock.on(neptune.DescribeDBClustersCommand).resolves({
-      DBClusters: [
-        { DBClusterIdentifier: CLUSTER, Engine: 'neptune', Status: 'available', DBClusterMembers: [] },
-      ],
-    });
+    neptuneRestoreCluster();
     neptuneMock
       .on(neptune.DescribeOrderableDBInstanceOptionsCommand)
       .rejects(Object.assign(new Error('denied'), { name: 'AccessDenied' }));
-    neptuneMock.on(neptune.CreateDBInstanceCommand).resolves({});
     neptuneMock.on(neptune.DescribeDBInstancesCommand).resolves({
       DBInstances: [
         {
@@ -192,9 +192,7 @@ describe('TemporaryInstance with Neptune', () => {
         },
       ],
     });
-    const temp = new TemporaryInstance({
-      controlPlane: neptuneControlPlane(new neptune.NeptuneClient({ region: 'us-east-1' })),
-      clusterIdentifier: CLUSTER,
+    const temp = neptuneInstance({
       createdBy: 'job-2',
     });
     await temp.create();
@@ -206,12 +204,7 @@ describe('TemporaryInstance with Neptune', () => {
   });
 
   it('reports a leftover instance when DeleteDBInstance fails', async () => {
-    neptuneMock.on(neptune.DescribeDBClustersCommand).resolves({
-      DBClusters: [
-        { DBClusterIdentifier: CLUSTER, Engine: 'neptune', Status: 'available', DBClusterMembers: [] },
-      ],
-    });
-    neptuneMock.on(neptune.CreateDBInstanceCommand).resolves({});
+    neptuneRestoreCluster();
     neptuneMock.on(neptune.DescribeDBInstancesCommand).resolves({
       DBInstances: [
         {
@@ -225,9 +218,7 @@ describe('TemporaryInstance with Neptune', () => {
     neptuneMock
       .on(neptune.DeleteDBInstanceCommand)
       .rejects(Object.assign(new Error('state'), { name: 'InvalidDBInstanceStateFault' }));
-    const temp = new TemporaryInstance({
-      controlPlane: neptuneControlPlane(new neptune.NeptuneClient({ region: 'us-east-1' })),
-      clusterIdentifier: CLUSTER,
+    const temp = neptuneInstance({
       createdBy: 'job-3',
       instanceClass: 'db.r6g.large',
     });

@@ -1,9 +1,4 @@
-import {
-  BackupClient,
-  DescribeRestoreJobCommand,
-  GetRestoreJobMetadataCommand,
-  PutRestoreValidationResultCommand,
-} from '@aws-sdk/client-backup';
+import { BackupClient } from '@aws-sdk/client-backup';
 import {
   CreateDBInstanceCommand,
   type DBCluster,
@@ -24,6 +19,7 @@ import { CREATED_BY_TAG } from '../../shared/guard';
 import { processRestoreEvent } from '../../shared/lifecycle';
 import { type Postgres, startPostgres } from '../support/engines';
 import { fixture } from '../support/fixtures';
+import { mockCompletedJob } from '../support/lifecycle-harness';
 
 const backup = mockClient(BackupClient);
 const rds = mockClient(RDSClient);
@@ -91,20 +87,13 @@ function arrange(cluster: Partial<DBCluster> = {}) {
     instances: new Map(),
     createdStatus: 'available',
   };
-  backup.on(DescribeRestoreJobCommand).resolves({
-    RestoreJobId: JOB_ID,
-    Status: 'COMPLETED',
-    ResourceType: 'Aurora',
-    CreatedResourceArn: `arn:aws:rds:us-east-1:123456789012:cluster:${world.cluster.DBClusterIdentifier}`,
-    SourceResourceArn: 'arn:aws:rds:us-east-1:123456789012:cluster:billing-aurora',
-    RecoveryPointCreationDate: new Date('2026-11-24T22:00:00Z'),
-    CreatedBy: {
-      RestoreTestingPlanArn:
-        'arn:aws:backup:us-east-1:123456789012:restore-testing-plan:nightly_restore_tests-1a2b3c4d',
-    },
+  mockCompletedJob(backup, {
+    restoreJobId: JOB_ID,
+    resourceType: 'Aurora',
+    createdResourceArn: `arn:aws:rds:us-east-1:123456789012:cluster:${world.cluster.DBClusterIdentifier}`,
+    sourceResourceArn: 'arn:aws:rds:us-east-1:123456789012:cluster:billing-aurora',
+    metadata: {},
   });
-  backup.on(GetRestoreJobMetadataCommand).resolves({ RestoreJobId: JOB_ID, Metadata: {} });
-  backup.on(PutRestoreValidationResultCommand).resolves({});
   secrets
     .on(GetSecretValueCommand)
     .resolves({ SecretString: JSON.stringify({ username: 'validator', password: 'v' }) });

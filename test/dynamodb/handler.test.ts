@@ -1,12 +1,5 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import {
-  BackupClient,
-  DescribeRestoreJobCommand,
-  GetRestoreJobMetadataCommand,
-  PutRestoreValidationResultCommand,
-} from '@aws-sdk/client-backup';
+import { rmSync } from 'node:fs';
+import { BackupClient } from '@aws-sdk/client-backup';
 import {
   BatchWriteItemCommand,
   CreateTableCommand,
@@ -17,6 +10,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type Moto, startMoto } from '../support/engines';
 import { fixture } from '../support/fixtures';
+import { finalVerdict, lambdaContext, mockCompletedJob, stubConfigFile } from '../support/lifecycle-harness';
 
 // Only the AWS Backup restore API is faked; DynamoDB is moto over HTTP, reached through the SDK's
 // service-specific endpoint variable, exactly as the deployed handler's default clients would be.
@@ -28,20 +22,7 @@ const JOB_ID = event.detail.restoreJobId;
 const SOURCE = 'prescriptions';
 const RESTORED = 'awsbackup-restore-test-5a6b7c8d';
 
-const context = {
-  functionName: 'dynamodb-validator',
-  functionVersion: '1',
-  invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:dynamodb-validator',
-  memoryLimitInMB: '512',
-  awsRequestId: 'req-1',
-  logGroupName: 'g',
-  logStreamName: 's',
-  callbackWaitsForEmptyEventLoop: true,
-  getRemainingTimeInMillis: () => 120_000,
-  done: () => undefined,
-  fail: () => undefined,
-  succeed: () => undefined,
-};
+const context = lambdaContext('dynamodb-validator');
 
 let moto: Moto;
 let ddb: DynamoDBClient;
@@ -52,27 +33,22 @@ let handler: (event: unknown, context: never) => Promise<any>;
 beforeAll(async () => {
   moto = await startMoto();
   ddb = new DynamoDBClient({ endpoint: moto.endpoint, region: 'us-east-1' });
-  dir = mkdtempSync(join(tmpdir(), 'rv-ddb-handler-'));
-  writeFileSync(
-    join(dir, 'config.json'),
-    JSON.stringify({
-      version: 1,
-      profiles: [
-        {
-          name: 'prescriptions',
-          match: {
-            resourceType: 'DynamoDB.FullyManaged',
-            sourceResourceArn: 'arn:aws:dynamodb:*:*:table/prescriptions',
-          },
-          checks: [
-            { id: 'same-as-source', compare: { with: 'source', countMode: 'exact', seed: 3 } },
-            { id: 'not-empty', minItems: 10 },
-          ],
+  dir = stubConfigFile('rv-ddb-handler-', {
+    version: 1,
+    profiles: [
+      {
+        name: 'prescriptions',
+        match: {
+          resourceType: 'DynamoDB.FullyManaged',
+          sourceResourceArn: 'arn:aws:dynamodb:*:*:table/prescriptions',
         },
-      ],
-    }),
-  );
-  vi.stubEnv('RESTORE_VALIDATION_CONFIG', join(dir, 'config.json'));
+        checks: [
+          { id: 'same-as-source', compare: { with: 'source', countMode: 'exact', seed: 3 } },
+          { id: 'not-empty', minItems: 10 },
+        ],
+      },
+    ],
+  });
   vi.stubEnv('AWS_ENDPOINT_URL_DYNAMODB', moto.endpoint);
   ({ handler } = await import('../../functions/dynamodb/handler'));
 });
@@ -101,28 +77,18 @@ async function tables() {
   }
 }
 
-const posted = () => backup.commandCalls(PutRestoreValidationResultCommand).map((c) => c.args[0].input);
-const final = () => posted().find((p) => p.ValidationStatus !== 'VALIDATING');
+const final = () => finalVerdict(backup);
 
 beforeEach(async () => {
   await moto.reset();
   backup.reset();
-  backup.on(DescribeRestoreJobCommand).resolves({
-    RestoreJobId: JOB_ID,
-    Status: 'COMPLETED',
-    ResourceType: 'DynamoDB.FullyManaged',
-    CreatedResourceArn: event.detail.createdResourceArn,
-    SourceResourceArn: event.detail.sourceResourceArn,
-    RecoveryPointCreationDate: new Date('2026-11-24T22:00:00Z'),
-    CreatedBy: {
-      RestoreTestingPlanArn:
-        'arn:aws:backup:us-east-1:123456789012:restore-testing-plan:nightly_restore_tests-1a2b3c4d',
-    },
+  mockCompletedJob(backup, {
+    restoreJobId: JOB_ID,
+    resourceType: 'DynamoDB.FullyManaged',
+    createdResourceArn: event.detail.createdResourceArn,
+    sourceResourceArn: event.detail.sourceResourceArn,
+    metadata: { targetTableName: RESTORED },
   });
-  backup
-    .on(GetRestoreJobMetadataCommand)
-    .resolves({ RestoreJobId: JOB_ID, Metadata: { targetTableName: RESTORED } });
-  backup.on(PutRestoreValidationResultCommand).resolves({});
 });
 
 describe('dynamodb handler', () => {

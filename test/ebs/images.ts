@@ -48,13 +48,22 @@ export function makeTree(
   return { canarySha: createHash('sha256').update(canary).digest('hex'), files: n + 2, bytes };
 }
 
-function fillThroughMount(img: string, src: string, mountCmd: (dev: string, dir: string) => void) {
-  const dir = mkdtempSync(join(src, '..', 'fill-'));
+/**
+ * Attaches `img` to a loop device, mounts it with `mountCmd` on a new folder in `parent`, runs `use`
+ * on the mount point, then unmounts, detaches and removes the folder, whatever `use` did.
+ */
+function withLoopMount(
+  img: string,
+  parent: string,
+  mountCmd: (dev: string, dir: string) => void,
+  use: (dir: string) => void,
+): void {
+  const dir = mkdtempSync(join(parent, 'mnt-'));
   const dev = sh('losetup', ['--find', '--show', img]).trim();
   try {
     mountCmd(dev, dir);
     try {
-      sh('cp', ['-a', `${src}/.`, dir]);
+      use(dir);
     } finally {
       sh('umount', [dir]);
     }
@@ -62,6 +71,10 @@ function fillThroughMount(img: string, src: string, mountCmd: (dev: string, dir:
     sh('losetup', ['-d', dev]);
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+function fillThroughMount(img: string, src: string, mountCmd: (dev: string, dir: string) => void) {
+  withLoopMount(img, join(src, '..'), mountCmd, (dir) => sh('cp', ['-a', `${src}/.`, dir]));
 }
 
 export function ext4Image(img: string, src: string, sizeMiB = 32, features: string[] = []): string {
@@ -308,30 +321,35 @@ export function crashAfter(
   write: (root: string) => void,
   options: { orphans?: number } = {},
 ): string {
-  const dir = mkdtempSync(join(img, '..', 'crash-'));
-  const dev = sh('losetup', ['--find', '--show', img]).trim();
-  try {
+  const mount = (dev: string, dir: string) =>
     sh('mount', ['-t', type, ...(type === 'xfs' ? ['-o', 'nouuid'] : []), dev, dir]);
-    const held: number[] = [];
-    try {
-      write(dir);
-      for (let i = 0; i < (options.orphans ?? 0); i++) {
-        const file = join(dir, `orphan-${i}.tmp`);
-        writeFileSync(file, Buffer.alloc(256 * 1024, i + 1));
-        held.push(openSync(file, 'r'));
-        unlinkSync(file);
-      }
+  withLoopMount(img, join(img, '..'), mount, (dir) => {
+    write(dir);
+    withDeletedWhileOpen(dir, options.orphans ?? 0, () => {
       sh('sync', []);
       sh('xfs_io', ['-x', '-c', 'shutdown -f', dir]);
-    } finally {
-      for (const fd of held) closeSync(fd);
-      sh('umount', [dir]);
-    }
-  } finally {
-    sh('losetup', ['-d', dev]);
-    rmSync(dir, { recursive: true, force: true });
-  }
+    });
+  });
   return img;
+}
+
+/**
+ * Writes `count` files of 256 KiB in `dir` and deletes them while open, runs `use` while they are
+ * orphan inodes, then closes them.
+ */
+function withDeletedWhileOpen(dir: string, count: number, use: () => void): void {
+  const held: number[] = [];
+  try {
+    for (let i = 0; i < count; i++) {
+      const file = join(dir, `orphan-${i}.tmp`);
+      writeFileSync(file, Buffer.alloc(256 * 1024, i + 1));
+      held.push(openSync(file, 'r'));
+      unlinkSync(file);
+    }
+    use();
+  } finally {
+    for (const fd of held) closeSync(fd);
+  }
 }
 
 /**
@@ -340,18 +358,9 @@ export function crashAfter(
  * frozen. The copy's journal is clean, but its orphan list is not.
  */
 export function frozenCopy(img: string, copy: string, orphans: number): string {
-  const dir = mkdtempSync(join(img, '..', 'freeze-'));
-  const dev = sh('losetup', ['--find', '--show', img]).trim();
-  try {
-    sh('mount', ['-t', 'ext4', dev, dir]);
-    const held: number[] = [];
-    try {
-      for (let i = 0; i < orphans; i++) {
-        const file = join(dir, `open-${i}.tmp`);
-        writeFileSync(file, Buffer.alloc(256 * 1024, i + 1));
-        held.push(openSync(file, 'r'));
-        unlinkSync(file);
-      }
+  const mount = (dev: string, dir: string) => sh('mount', ['-t', 'ext4', dev, dir]);
+  withLoopMount(img, join(img, '..'), mount, (dir) =>
+    withDeletedWhileOpen(dir, orphans, () => {
       sh('sync', []);
       sh('fsfreeze', ['-f', dir]);
       try {
@@ -359,14 +368,8 @@ export function frozenCopy(img: string, copy: string, orphans: number): string {
       } finally {
         sh('fsfreeze', ['-u', dir]);
       }
-    } finally {
-      for (const fd of held) closeSync(fd);
-      sh('umount', [dir]);
-    }
-  } finally {
-    sh('losetup', ['-d', dev]);
-    rmSync(dir, { recursive: true, force: true });
-  }
+    }),
+  );
   return copy;
 }
 

@@ -1,16 +1,10 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import {
-  BackupClient,
-  DescribeRestoreJobCommand,
-  GetRestoreJobMetadataCommand,
-  PutRestoreValidationResultCommand,
-} from '@aws-sdk/client-backup';
+import { rmSync } from 'node:fs';
+import { BackupClient } from '@aws-sdk/client-backup';
 import { DescribeFileSystemsCommand, DescribeMountTargetsCommand, EFSClient } from '@aws-sdk/client-efs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { fixture } from '../support/fixtures';
+import { finalVerdict, lambdaContext, mockCompletedJob, stubConfigFile } from '../support/lifecycle-harness';
 
 const backup = mockClient(BackupClient);
 const efs = mockClient(EFSClient);
@@ -18,41 +12,23 @@ const event = fixture('completed-efs.json') as {
   detail: { restoreJobId: string; sourceResourceArn: string; createdResourceArn: string };
 };
 const JOB_ID = event.detail.restoreJobId;
-const context = {
-  functionName: 'efs-validator',
-  functionVersion: '1',
-  invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:efs-validator',
-  memoryLimitInMB: '512',
-  awsRequestId: 'req-1',
-  logGroupName: 'g',
-  logStreamName: 's',
-  callbackWaitsForEmptyEventLoop: true,
-  getRemainingTimeInMillis: () => 120_000,
-  done: () => undefined,
-  fail: () => undefined,
-  succeed: () => undefined,
-};
+const context = lambdaContext('efs-validator');
 
 let dir: string;
 // biome-ignore lint/suspicious/noExplicitAny: imported after the env is stubbed
 let handler: (event: unknown, context: never) => Promise<any>;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'rv-efs-handler-'));
-  writeFileSync(
-    join(dir, 'config.json'),
-    JSON.stringify({
-      version: 1,
-      profiles: [
-        {
-          name: 'shared-files',
-          match: { resourceType: 'EFS' },
-          checks: [{ id: 'app-files', paths: ['/app/config.yml'] }],
-        },
-      ],
-    }),
-  );
-  vi.stubEnv('RESTORE_VALIDATION_CONFIG', join(dir, 'config.json'));
+  dir = stubConfigFile('rv-efs-handler-', {
+    version: 1,
+    profiles: [
+      {
+        name: 'shared-files',
+        match: { resourceType: 'EFS' },
+        checks: [{ id: 'app-files', paths: ['/app/config.yml'] }],
+      },
+    ],
+  });
   ({ handler } = await import('../../functions/efs/handler'));
 });
 afterAll(() => {
@@ -63,22 +39,13 @@ afterAll(() => {
 beforeEach(() => {
   backup.reset();
   efs.reset();
-  backup.on(DescribeRestoreJobCommand).resolves({
-    RestoreJobId: JOB_ID,
-    Status: 'COMPLETED',
-    ResourceType: 'EFS',
-    CreatedResourceArn: event.detail.createdResourceArn,
-    SourceResourceArn: event.detail.sourceResourceArn,
-    RecoveryPointCreationDate: new Date('2026-11-24T22:00:00Z'),
-    CreatedBy: {
-      RestoreTestingPlanArn:
-        'arn:aws:backup:us-east-1:123456789012:restore-testing-plan:nightly_restore_tests-1a2b3c4d',
-    },
+  mockCompletedJob(backup, {
+    restoreJobId: JOB_ID,
+    resourceType: 'EFS',
+    createdResourceArn: event.detail.createdResourceArn,
+    sourceResourceArn: event.detail.sourceResourceArn,
+    metadata: { newFileSystem: 'true' },
   });
-  backup
-    .on(GetRestoreJobMetadataCommand)
-    .resolves({ RestoreJobId: JOB_ID, Metadata: { newFileSystem: 'true' } });
-  backup.on(PutRestoreValidationResultCommand).resolves({});
   efs.on(DescribeFileSystemsCommand).resolves({
     FileSystems: [
       {
@@ -96,10 +63,7 @@ describe('efs handler', () => {
   it('posts FAILED naming the content check it could not run, with the reason', async () => {
     const out = await handler(structuredClone(event), context as never);
     expect(out.verdict).toBe('FAILED');
-    const final = backup
-      .commandCalls(PutRestoreValidationResultCommand)
-      .map((c) => c.args[0].input)
-      .find((p) => p.ValidationStatus !== 'VALIDATING');
+    const final = finalVerdict(backup);
     expect(final?.ValidationStatus).toBe('FAILED');
     expect(final?.ValidationStatusMessage).toContain('app-files');
     expect(final?.ValidationStatusMessage).toContain('no helper instance configured');

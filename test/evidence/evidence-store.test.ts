@@ -1,9 +1,10 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runtimeSettings } from '../../shared/env';
 import { EvidenceStore, putEvidence } from '../../shared/evidence-store';
 import { type Moto, startMoto } from '../support/engines';
+import { motoEvidenceStore } from '../support/evidence-sink';
 import { makeRecord, makeRecords } from './fixtures';
 import { createEvidenceStore } from './moto-tables';
 
@@ -14,16 +15,7 @@ let store: EvidenceStore;
 
 beforeAll(async () => {
   moto = await startMoto();
-  s3 = new S3Client({ endpoint: moto.endpoint, forcePathStyle: true, region: 'us-east-1' });
-  dynamodb = new DynamoDBClient({ endpoint: moto.endpoint, region: 'us-east-1' });
-  await createEvidenceStore(s3, dynamodb, 'evidence', 'evidence-index');
-  store = new EvidenceStore({
-    s3,
-    dynamodb,
-    bucket: 'evidence',
-    table: 'evidence-index',
-    prefix: 'evidence/',
-  });
+  ({ store, s3, dynamodb } = await motoEvidenceStore(moto.endpoint));
 });
 afterAll(async () => {
   await moto?.stop();

@@ -43,14 +43,15 @@ function ctx(created = ARN(RESTORED), source = ARN(SOURCE), checks?: unknown[]) 
 
 beforeEach(() => fsx.reset());
 
+/** DescribeFileSystems answers `restored` for the restored file system and a Lustre one for the source. */
+function fileSystems(restored = lustre(RESTORED)) {
+  fsx.on(DescribeFileSystemsCommand, { FileSystemIds: [RESTORED] }).resolves({ FileSystems: [restored] });
+  fsx.on(DescribeFileSystemsCommand, { FileSystemIds: [SOURCE] }).resolves({ FileSystems: [lustre(SOURCE)] });
+}
+
 describe('fsxValidator', () => {
   it('passes when the restored Lustre file system matches the source', async () => {
-    fsx
-      .on(DescribeFileSystemsCommand, { FileSystemIds: [RESTORED] })
-      .resolves({ FileSystems: [lustre(RESTORED)] });
-    fsx
-      .on(DescribeFileSystemsCommand, { FileSystemIds: [SOURCE] })
-      .resolves({ FileSystems: [lustre(SOURCE)] });
+    fileSystems();
     const run = await runValidator(fsxValidator, ctx());
     expect(run.results.map((r) => [r.id, r.status])).toEqual([
       ['file-system-state', 'pass'],
@@ -65,12 +66,7 @@ describe('fsxValidator', () => {
   });
 
   it('fails when storage is smaller, throughput differs or the deployment type differs', async () => {
-    fsx.on(DescribeFileSystemsCommand, { FileSystemIds: [RESTORED] }).resolves({
-      FileSystems: [lustre(RESTORED, { capacity: 1000, throughput: 125, deployment: 'SCRATCH_2' })],
-    });
-    fsx
-      .on(DescribeFileSystemsCommand, { FileSystemIds: [SOURCE] })
-      .resolves({ FileSystems: [lustre(SOURCE)] });
+    fileSystems(lustre(RESTORED, { capacity: 1000, throughput: 125, deployment: 'SCRATCH_2' }));
     const run = await runValidator(fsxValidator, ctx());
     const status = Object.fromEntries(run.results.map((r) => [r.id, r.status]));
     expect(status).toEqual({
@@ -85,12 +81,7 @@ describe('fsxValidator', () => {
   });
 
   it('fails when the file system is not AVAILABLE', async () => {
-    fsx
-      .on(DescribeFileSystemsCommand, { FileSystemIds: [RESTORED] })
-      .resolves({ FileSystems: [lustre(RESTORED, { lifecycle: 'MISCONFIGURED' })] });
-    fsx
-      .on(DescribeFileSystemsCommand, { FileSystemIds: [SOURCE] })
-      .resolves({ FileSystems: [lustre(SOURCE)] });
+    fileSystems(lustre(RESTORED, { lifecycle: 'MISCONFIGURED' }));
     const run = await runValidator(fsxValidator, ctx());
     expect(run.results[0]).toMatchObject({
       status: 'fail',
@@ -157,13 +148,25 @@ describe('fsxValidator content checks', () => {
   const ssm = mockClient(SSMClient);
   beforeEach(() => ssm.reset());
 
+  /** Runs the profile's one paths check `data` on the helper instance (SSM mocked), polling at once. */
+  const runOnHelper = (createdResourceArn: string, sourceResourceArn: string) =>
+    runValidator(
+      createFsxValidator({ programSource: () => 'program', pollMs: 1 }),
+      testContext({
+        resourceType: 'FSx',
+        createdResourceArn,
+        sourceResourceArn,
+        checks: [{ id: 'data', paths: ['/data/x'] }],
+        options: { helperInstanceId: 'i-helper' },
+        clients: { fsx: new FSxClient({ region: 'us-east-1' }), ssm: new SSMClient({ region: 'us-east-1' }) },
+      }),
+    );
+  /** The shell script sent to the helper. */
+  const script = () =>
+    (ssm.commandCalls(SendCommandCommand)[0]?.args[0].input.Parameters?.commands ?? []).join('\n');
+
   it('mounts Lustre on the helper and maps the path-check items to the profile checks', async () => {
-    fsx
-      .on(DescribeFileSystemsCommand, { FileSystemIds: [RESTORED] })
-      .resolves({ FileSystems: [lustre(RESTORED)] });
-    fsx
-      .on(DescribeFileSystemsCommand, { FileSystemIds: [SOURCE] })
-      .resolves({ FileSystems: [lustre(SOURCE)] });
+    fileSystems();
     ssm.on(SendCommandCommand).resolves({ Command: { CommandId: 'cmd-1' } });
     const answer = {
       version: 1,
@@ -176,23 +179,12 @@ describe('fsxValidator content checks', () => {
       .on(GetCommandInvocationCommand)
       .resolvesOnce({ Status: 'InProgress' })
       .resolves({ Status: 'Success', ResponseCode: 0, StandardOutputContent: `${JSON.stringify(answer)}\n` });
-    const input = testContext({
-      resourceType: 'FSx',
-      createdResourceArn: ARN(RESTORED),
-      sourceResourceArn: ARN(SOURCE),
-      checks: [{ id: 'data', paths: ['/data/x'] }],
-      options: { helperInstanceId: 'i-helper' },
-      clients: { fsx: new FSxClient({ region: 'us-east-1' }), ssm: new SSMClient({ region: 'us-east-1' }) },
-    });
-    const run = await runValidator(createFsxValidator({ programSource: () => 'program', pollMs: 1 }), input);
+    const run = await runOnHelper(ARN(RESTORED), ARN(SOURCE));
     expect(run.results.find((r) => r.id === 'data')).toMatchObject({
       status: 'fail',
       detail: '/data/x is missing',
     });
-    const script = (ssm.commandCalls(SendCommandCommand)[0]?.args[0].input.Parameters?.commands ?? []).join(
-      '\n',
-    );
-    expect(script).toContain(
+    expect(script()).toContain(
       `mount -t lustre -o ro,relatime,flock ${RESTORED}.fsx.us-east-1.amazonaws.com@tcp:/abcdefgh "$M"`,
     );
   });
@@ -229,24 +221,12 @@ describe('fsxValidator content checks', () => {
     ssm
       .on(GetCommandInvocationCommand)
       .resolves({ Status: 'Success', ResponseCode: 0, StandardOutputContent: `${JSON.stringify(answer)}\n` });
-    const run = await runValidator(
-      createFsxValidator({ programSource: () => 'program', pollMs: 1 }),
-      testContext({
-        resourceType: 'FSx',
-        createdResourceArn:
-          'arn:aws:fsx:us-east-1:123456789012:volume/fs-0ccccccccccccccccc/fsvol-0aaaaaaaaaaaaaaaa',
-        sourceResourceArn:
-          'arn:aws:fsx:us-east-1:123456789012:volume/fs-0ccccccccccccccccc/fsvol-0bbbbbbbbbbbbbbbb',
-        checks: [{ id: 'data', paths: ['/data/x'] }],
-        options: { helperInstanceId: 'i-helper' },
-        clients: { fsx: new FSxClient({ region: 'us-east-1' }), ssm: new SSMClient({ region: 'us-east-1' }) },
-      }),
+    const run = await runOnHelper(
+      'arn:aws:fsx:us-east-1:123456789012:volume/fs-0ccccccccccccccccc/fsvol-0aaaaaaaaaaaaaaaa',
+      'arn:aws:fsx:us-east-1:123456789012:volume/fs-0ccccccccccccccccc/fsvol-0bbbbbbbbbbbbbbbb',
     );
     expect(run.results.find((r) => r.id === 'data')?.status).toBe('pass');
-    const script = (ssm.commandCalls(SendCommandCommand)[0]?.args[0].input.Parameters?.commands ?? []).join(
-      '\n',
-    );
-    expect(script).toContain(
+    expect(script()).toContain(
       'mount -t nfs -o ro,nfsvers=4.1 fs-0ccccccccccccccccc.fsx.us-east-1.amazonaws.com:/fsx/awsbackup-restore-test-vol "$M"',
     );
   });
@@ -265,18 +245,9 @@ describe('fsxValidator content checks', () => {
     fsx
       .on(DescribeFileSystemsCommand)
       .rejects(Object.assign(new Error('gone'), { name: 'FileSystemNotFound' }));
-    const run = await runValidator(
-      createFsxValidator({ programSource: () => 'program', pollMs: 1 }),
-      testContext({
-        resourceType: 'FSx',
-        createdResourceArn:
-          'arn:aws:fsx:us-east-1:123456789012:volume/fs-0ddddddddddddddddd/fsvol-0aaaaaaaaaaaaaaaa',
-        sourceResourceArn:
-          'arn:aws:fsx:us-east-1:123456789012:volume/fs-0ddddddddddddddddd/fsvol-0aaaaaaaaaaaaaaaa',
-        checks: [{ id: 'data', paths: ['/data/x'] }],
-        options: { helperInstanceId: 'i-helper' },
-        clients: { fsx: new FSxClient({ region: 'us-east-1' }), ssm: new SSMClient({ region: 'us-east-1' }) },
-      }),
+    const run = await runOnHelper(
+      'arn:aws:fsx:us-east-1:123456789012:volume/fs-0ddddddddddddddddd/fsvol-0aaaaaaaaaaaaaaaa',
+      'arn:aws:fsx:us-east-1:123456789012:volume/fs-0ddddddddddddddddd/fsvol-0aaaaaaaaaaaaaaaa',
     );
     expect(run.results.find((r) => r.id === 'data')).toMatchObject({
       status: 'error',

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../bin/cli';
+import { runCli } from '../support/cli';
 import { freePort, type MariaDb, type Postgres, startMariaDb, startPostgres } from '../support/engines';
 
 let pg: Postgres;
@@ -72,12 +72,9 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function cli(args: string[]) {
-  let out = '';
-  let err = '';
-  const code = await main(args, { out: (s) => (out += s), err: (s) => (err += s), isTTY: false });
-  return { code, out, err };
-}
+/** `restore-validation check <type> --config <file of the test folder> <flags>`, in-process. */
+const check = (type: string, config: string, ...flags: string[]) =>
+  runCli(['check', type, '--config', join(dir, config), ...flags]);
 
 describe('check rds', () => {
   /** The flags that point `check` at the PostgreSQL server of this file. */
@@ -98,15 +95,13 @@ describe('check rds', () => {
   ];
 
   it('prints one JSON verdict and exits 0 when the PostgreSQL checks pass', async () => {
-    const r = await cli([
-      'check',
+    const r = await check(
       'rds',
-      '--config',
-      join(dir, 'config.yaml'),
+      'config.yaml',
       ...pgFlags(),
       '--recovery-point-time',
       '2026-11-24T22:00:00Z',
-    ]);
+    );
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
     const json = JSON.parse(r.out) as { verdict: string; checks: Array<{ id: string; status: string }> };
@@ -122,11 +117,9 @@ describe('check rds', () => {
   });
 
   it('exits 1 with the stale check named when the recovery point is later (aurora, MariaDB)', async () => {
-    const r = await cli([
-      'check',
+    const r = await check(
       'aurora',
-      '--config',
-      join(dir, 'config.yaml'),
+      'config.yaml',
       '--config-profile',
       'orders-db',
       '--engine',
@@ -144,7 +137,7 @@ describe('check rds', () => {
       '--recovery-point-time',
       '2026-11-24T23:00:00Z',
       '--json',
-    ]);
+    );
     expect(r.code).toBe(1);
     const json = JSON.parse(r.out) as { verdict: string; message: string };
     expect(json.verdict).toBe('FAILED');
@@ -152,7 +145,7 @@ describe('check rds', () => {
   });
 
   it('runs the only profile for the type when its ARN glob cannot match locally, and says so', async () => {
-    const r = await cli(['check', 'rds', '--config', join(dir, 'readme.yaml'), ...pgFlags()]);
+    const r = await check('rds', 'readme.yaml', ...pgFlags());
     expect(r.err).toContain(
       'profile orders-db picked as the only one for resource type RDS; its match keys sourceResourceArn apply to restore jobs only',
     );
@@ -168,7 +161,7 @@ describe('check rds', () => {
   });
 
   it('exits 2 naming the profiles and --config-profile when several are for the type', async () => {
-    const r = await cli(['check', 'rds', '--config', join(dir, 'two.yaml'), ...pgFlags()]);
+    const r = await check('rds', 'two.yaml', ...pgFlags());
     expect(r.code).toBe(2);
     expect(r.out).toBe('');
     expect(r.err).toContain(
@@ -176,28 +169,12 @@ describe('check rds', () => {
         join(dir, 'two.yaml') +
         ' are for resource type RDS (orders-db, billing-db): pick one with --config-profile NAME',
     );
-    const picked = await cli([
-      'check',
-      'aurora',
-      '--config',
-      join(dir, 'two.yaml'),
-      '--config-profile',
-      'orders-db',
-      ...pgFlags(),
-    ]);
+    const picked = await check('aurora', 'two.yaml', '--config-profile', 'orders-db', ...pgFlags());
     expect(picked.code).toBe(0);
   });
 
   it('exits 2 when --recovery-point-time has no offset, instead of reading it in the local zone', async () => {
-    const r = await cli([
-      'check',
-      'rds',
-      '--config',
-      join(dir, 'config.yaml'),
-      ...pgFlags(),
-      '--recovery-point-time',
-      '2026-11-24T22:00:00',
-    ]);
+    const r = await check('rds', 'config.yaml', ...pgFlags(), '--recovery-point-time', '2026-11-24T22:00:00');
     expect(r.code).toBe(2);
     expect(r.err).toContain(
       '--recovery-point-time "2026-11-24T22:00:00" has no time zone offset: add Z for UTC',
@@ -206,13 +183,11 @@ describe('check rds', () => {
 
   it('gives local advice, not restore-test overrides, when the local server cannot be reached', async () => {
     const closed = await freePort();
-    const r = await cli([
-      'check',
+    const r = await check(
       'rds',
-      '--config',
-      join(dir, 'config.yaml'),
+      'config.yaml',
       ...pgFlags().map((f) => (f === String(pg.port) ? String(closed) : f)),
-    ]);
+    );
     expect(r.code).toBe(1);
     const json = JSON.parse(r.out) as { checks: Array<{ id: string; status: string; detail: string }> };
     const login = json.checks.find((c) => c.id === 'login');
@@ -235,11 +210,9 @@ describe('check rds', () => {
   });
 
   it('exits 2 with a readable reason when the password variable is not set', async () => {
-    const r = await cli([
-      'check',
+    const r = await check(
       'rds',
-      '--config',
-      join(dir, 'config.yaml'),
+      'config.yaml',
       '--engine',
       'postgres',
       '--port',
@@ -247,7 +220,7 @@ describe('check rds', () => {
       '--password-env',
       'RV_CLI_UNSET',
       '--json',
-    ]);
+    );
     expect(r.code).toBe(2);
     expect(r.err).toContain('--password-env RV_CLI_UNSET: that environment variable is not set');
   });

@@ -1,12 +1,6 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  BackupClient,
-  DescribeRestoreJobCommand,
-  GetRestoreJobMetadataCommand,
-  PutRestoreValidationResultCommand,
-} from '@aws-sdk/client-backup';
+import { BackupClient, GetRestoreJobMetadataCommand } from '@aws-sdk/client-backup';
 import { type DBInstance, DescribeDBInstancesCommand, RDSClient } from '@aws-sdk/client-rds';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -14,6 +8,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vites
 import { handler } from '../../functions/rds/handler';
 import { type Postgres, startPostgres } from '../support/engines';
 import { fixture } from '../support/fixtures';
+import { finalVerdict, lambdaContext, mockCompletedJob, stubConfigFile } from '../support/lifecycle-harness';
 
 const backup = mockClient(BackupClient);
 const rds = mockClient(RDSClient);
@@ -29,20 +24,7 @@ const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:orders-
 let pg: Postgres;
 let dir: string;
 
-const context = {
-  functionName: 'rds-validator',
-  functionVersion: '1',
-  invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:rds-validator',
-  memoryLimitInMB: '512',
-  awsRequestId: 'req-1',
-  logGroupName: 'g',
-  logStreamName: 's',
-  callbackWaitsForEmptyEventLoop: true,
-  getRemainingTimeInMillis: () => 120_000,
-  done: () => undefined,
-  fail: () => undefined,
-  succeed: () => undefined,
-};
+const context = lambdaContext('rds-validator');
 
 beforeAll(async () => {
   pg = await startPostgres();
@@ -53,8 +35,7 @@ beforeAll(async () => {
      CREATE ROLE validator LOGIN PASSWORD 'v-secret'; GRANT SELECT ON orders TO validator;`,
     'orders',
   );
-  dir = mkdtempSync(join(tmpdir(), 'rv-rds-handler-'));
-  const config = {
+  dir = stubConfigFile('rv-rds-handler-', {
     version: 1,
     profiles: [
       {
@@ -67,9 +48,7 @@ beforeAll(async () => {
         ],
       },
     ],
-  };
-  writeFileSync(join(dir, 'config.json'), JSON.stringify(config));
-  vi.stubEnv('RESTORE_VALIDATION_CONFIG', join(dir, 'config.json'));
+  });
 });
 
 afterAll(async () => {
@@ -92,22 +71,13 @@ const instance = (over: Partial<DBInstance> = {}): DBInstance => ({
 });
 
 function arrange(restored: DBInstance | undefined, password = 'v-secret') {
-  backup.on(DescribeRestoreJobCommand).resolves({
-    RestoreJobId: JOB_ID,
-    Status: 'COMPLETED',
-    ResourceType: 'RDS',
-    CreatedResourceArn: `arn:aws:rds:us-east-1:123456789012:db:${RESTORED}`,
-    SourceResourceArn: 'arn:aws:rds:us-east-1:123456789012:db:orders-prod',
-    RecoveryPointCreationDate: new Date('2026-11-24T22:00:00Z'),
-    CreatedBy: {
-      RestoreTestingPlanArn:
-        'arn:aws:backup:us-east-1:123456789012:restore-testing-plan:nightly_restore_tests-1a2b3c4d',
-    },
+  mockCompletedJob(backup, {
+    restoreJobId: JOB_ID,
+    resourceType: 'RDS',
+    createdResourceArn: `arn:aws:rds:us-east-1:123456789012:db:${RESTORED}`,
+    sourceResourceArn: 'arn:aws:rds:us-east-1:123456789012:db:orders-prod',
+    metadata: { dbInstanceIdentifier: RESTORED },
   });
-  backup
-    .on(GetRestoreJobMetadataCommand)
-    .resolves({ RestoreJobId: JOB_ID, Metadata: { dbInstanceIdentifier: RESTORED } });
-  backup.on(PutRestoreValidationResultCommand).resolves({});
   if (restored)
     rds
       .on(DescribeDBInstancesCommand, { DBInstanceIdentifier: RESTORED })
@@ -131,8 +101,7 @@ function arrange(restored: DBInstance | undefined, password = 'v-secret') {
     .resolves({ SecretString: JSON.stringify({ username: 'validator', password }) });
 }
 
-const posted = () => backup.commandCalls(PutRestoreValidationResultCommand).map((c) => c.args[0].input);
-const final = () => posted().find((p) => p.ValidationStatus !== 'VALIDATING');
+const final = () => finalVerdict(backup);
 
 beforeEach(() => {
   backup.reset();

@@ -47,6 +47,18 @@ function addMemberJob(id: string, extra: Record<string, unknown> = {}) {
   });
 }
 
+/** STS lets the central account assume `roleArn`: key ASIAMEMBER<M>, secret-<m>, token-<m>, an hour. */
+function assumable(roleArn: string, m: 'a' | 'b') {
+  sts.on(AssumeRoleCommand, { RoleArn: roleArn }).resolves({
+    Credentials: {
+      AccessKeyId: `ASIAMEMBER${m.toUpperCase()}`,
+      SecretAccessKey: `secret-${m}`,
+      SessionToken: `token-${m}`,
+      Expiration: new Date(Date.now() + H),
+    },
+  });
+}
+
 function setup() {
   const seen: Array<{ region: string; roleArn: string; credentials: MemberCredentials }> = [];
   const dispatched: string[] = [];
@@ -80,22 +92,8 @@ const settings: ReconcilerSettings = {
 
 describe('central reconciler over member accounts', () => {
   it('reports an unvalidated restore test of a member region without a stack with its account, region and job id when the role can be assumed', async () => {
-    sts.on(AssumeRoleCommand, { RoleArn: ROLE_A }).resolves({
-      Credentials: {
-        AccessKeyId: 'ASIAMEMBERA',
-        SecretAccessKey: 'secret-a',
-        SessionToken: 'token-a',
-        Expiration: new Date(Date.now() + H),
-      },
-    });
-    sts.on(AssumeRoleCommand, { RoleArn: ROLE_B }).resolves({
-      Credentials: {
-        AccessKeyId: 'ASIAMEMBERB',
-        SecretAccessKey: 'secret-b',
-        SessionToken: 'token-b',
-        Expiration: new Date(Date.now() + H),
-      },
-    });
+    assumable(ROLE_A, 'a');
+    assumable(ROLE_B, 'b');
     addMemberJob('MEMBER-UNVALIDATED');
     addMemberJob('MEMBER-DONE', { ValidationStatus: 'SUCCESSFUL' });
     const { d, seen, dispatched, posted } = setup();
@@ -139,14 +137,7 @@ describe('central reconciler over member accounts', () => {
       },
     );
     sts.on(AssumeRoleCommand, { RoleArn: ROLE_B }).rejects(denied);
-    sts.on(AssumeRoleCommand, { RoleArn: ROLE_A }).resolves({
-      Credentials: {
-        AccessKeyId: 'ASIAMEMBERA',
-        SecretAccessKey: 'secret-a',
-        SessionToken: 'token-a',
-        Expiration: new Date(Date.now() + H),
-      },
-    });
+    assumable(ROLE_A, 'a');
     addMemberJob('MEMBER-FAILED-RESTORE', { Status: 'FAILED' });
     const { d } = setup();
     const result = await reconcile(settings, d);

@@ -12,6 +12,7 @@ import { makeRecords } from '../evidence/fixtures';
 import { createEvidenceStore } from '../evidence/moto-tables';
 import { runCli } from '../support/cli';
 import { type Moto, startMoto } from '../support/engines';
+import { motoEvidenceStore } from '../support/evidence-sink';
 
 let moto: Moto;
 let store: EvidenceStore;
@@ -19,16 +20,7 @@ let dir: string;
 
 beforeAll(async () => {
   moto = await startMoto();
-  const s3 = new S3Client({ endpoint: moto.endpoint, forcePathStyle: true, region: 'eu-west-1' });
-  const dynamodb = new DynamoDBClient({ endpoint: moto.endpoint, region: 'eu-west-1' });
-  await createEvidenceStore(s3, dynamodb, 'evidence', 'evidence-index');
-  store = new EvidenceStore({
-    s3,
-    dynamodb,
-    bucket: 'evidence',
-    table: 'evidence-index',
-    prefix: 'evidence/',
-  });
+  ({ store } = await motoEvidenceStore(moto.endpoint, 'eu-west-1'));
   dir = mkdtempSync(join(tmpdir(), 'rv-report-store-'));
 });
 afterAll(async () => {

@@ -97,22 +97,14 @@ afterAll(async () => {
   await moto?.stop();
 });
 
-const args = [
-  'run-test',
-  '--config',
-  config,
-  '--plan',
-  'nightly',
-  '--selection',
-  'orders',
-  '--poll-seconds',
-  '0',
-];
+/** `restore-validation run-test` of the test config's plan nightly, selection `selection`. */
+const runTest = (selection: string, ...flags: string[]) =>
+  runCli(['run-test', '--config', config, '--plan', 'nightly', '--selection', selection, ...flags]);
 
 describe('restore-validation run-test', () => {
   it('starts the restore with inferred metadata plus overrides, waits, validates and posts the verdict', async () => {
     const evidence = join(dir, 'evidence-posted');
-    const r = await runCli([...args, '--json', '--evidence', evidence]);
+    const r = await runTest('orders', '--poll-seconds', '0', '--json', '--evidence', evidence);
     expect(r.code).toBe(0);
     const out = JSON.parse(r.out) as { verdict: string; checks: Array<{ id: string; status: string }> };
     expect(out.verdict).toBe('SUCCESSFUL');
@@ -138,7 +130,7 @@ describe('restore-validation run-test', () => {
 
   it('validates without posting, and says so, when AWS Backup refuses verdicts for jobs not started by a plan', async () => {
     fake.restoreTesting.refuseValidationOfStartedJobs = true;
-    const r = await runCli(args);
+    const r = await runTest('orders', '--poll-seconds', '0');
     expect(r.code).toBe(0);
     expect(r.out).toContain('verdict not posted: evidence only');
     expect(r.out).toMatch(/SUCCESSFUL: /);
@@ -147,7 +139,7 @@ describe('restore-validation run-test', () => {
   });
 
   it('prints only the restore job id with --no-wait', async () => {
-    const r = await runCli([...args, '--no-wait']);
+    const r = await runTest('orders', '--poll-seconds', '0', '--no-wait');
     expect(r.code).toBe(0);
     const [job] = [...fake.jobs.values()];
     expect(r.out.trim()).toBe(job?.RestoreJobId);
@@ -155,16 +147,7 @@ describe('restore-validation run-test', () => {
   });
 
   it('names the restored table like a restore test when nothing else does, so the safety guard accepts it', async () => {
-    const r = await runCli([
-      'run-test',
-      '--config',
-      config,
-      '--plan',
-      'nightly',
-      '--selection',
-      'orders_unnamed',
-      '--no-wait',
-    ]);
+    const r = await runTest('orders_unnamed', '--no-wait');
     expect(r.code).toBe(0);
     const start = fake.calls.find((c) => c.operation === 'StartRestoreJob')?.body as {
       Metadata: Record<string, string>;
@@ -184,18 +167,7 @@ describe('restore-validation run-test', () => {
       BackupVaultName: 'main',
       CreationDate: new Date(Date.now() - 3_600_000),
     });
-    const r = await runCli([
-      'run-test',
-      '--config',
-      config,
-      '--plan',
-      'nightly',
-      '--selection',
-      'media',
-      '--poll-seconds',
-      '0',
-      '--json',
-    ]);
+    const r = await runTest('media', '--poll-seconds', '0', '--json');
     // moto's TagResources cannot tag S3 and answers with FailedResourcesMap, as AWS does per resource.
     expect(r.err).toContain(
       `note: could not tag arn:aws:s3:::${RESTORED_BUCKET} awsbackup-restore-test (InternalServiceException: Service not yet supported)`,
@@ -207,7 +179,7 @@ describe('restore-validation run-test', () => {
 
   it('reports FAILED with the reason when the restore itself fails', async () => {
     fake.restoreTesting.failStartedJobsWith = 'Access denied to KMS key';
-    const r = await runCli([...args, '--json']);
+    const r = await runTest('orders', '--poll-seconds', '0', '--json');
     expect(r.code).toBe(1);
     expect(JSON.parse(r.out)).toMatchObject({
       verdict: 'FAILED',
@@ -216,7 +188,7 @@ describe('restore-validation run-test', () => {
   });
 
   it('exits 2 for an unknown selection', async () => {
-    const r = await runCli(['run-test', '--config', config, '--plan', 'nightly', '--selection', 'nope']);
+    const r = await runTest('nope');
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/no selection nope in plan nightly/);
   });

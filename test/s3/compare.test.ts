@@ -1,20 +1,13 @@
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  CompleteMultipartUploadCommand,
-  CreateMultipartUploadCommand,
-  PutBucketVersioningCommand,
-  PutObjectCommand,
-  type S3Client,
-  UploadPartCommand,
-} from '@aws-sdk/client-s3';
+import { PutBucketVersioningCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { s3ClientFor } from '../../functions/s3/client';
 import { s3Validator } from '../../functions/s3/validator';
 import { runValidator } from '../../shared/validator';
 import { type Moto, startMoto } from '../support/engines';
-import { fixtureClient, makeBucket, testContext } from './context';
+import { fixtureClient, makeBucket, multipart, testContext } from './context';
 
 const SOURCE = 'customer-documents';
 const RESTORED = 'awsbackup-restore-test-9c8b7a65';
@@ -61,31 +54,6 @@ function run(
 const full = [{ id: 'same-as-source', compare: { with: 'source', mode: 'full' } }];
 const result = (r: Awaited<ReturnType<typeof run>>, id = 'same-as-source') =>
   r.results.find((x) => x.id === id);
-
-async function multipart(bucket: string, key: string, body: Buffer, partSize: number) {
-  const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key }));
-  const parts = [];
-  for (let off = 0, n = 1; off < body.length; off += partSize, n++) {
-    const p = await s3.send(
-      new UploadPartCommand({
-        Bucket: bucket,
-        Key: key,
-        UploadId,
-        PartNumber: n,
-        Body: body.subarray(off, off + partSize),
-      }),
-    );
-    parts.push({ PartNumber: n, ETag: p.ETag, ChecksumCRC32: p.ChecksumCRC32 });
-  }
-  await s3.send(
-    new CompleteMultipartUploadCommand({
-      Bucket: bucket,
-      Key: key,
-      UploadId,
-      MultipartUpload: { Parts: parts },
-    }),
-  );
-}
 
 describe('s3Validator compare with the source', () => {
   it('passes when the buckets hold the same objects', async () => {
@@ -143,8 +111,8 @@ describe('s3Validator compare with the source', () => {
     for (let i = 0; i < body.length; i += 4096) body.writeUInt32BE(i, i);
     await makeBucket(s3, SOURCE, FILES);
     await makeBucket(s3, RESTORED, FILES);
-    await multipart(SOURCE, 'big.bin', body, 5 * MiB);
-    await multipart(RESTORED, 'big.bin', body, 6 * MiB);
+    await multipart(s3, SOURCE, 'big.bin', body, 5 * MiB);
+    await multipart(s3, RESTORED, 'big.bin', body, 6 * MiB);
     const r = await run(full);
     expect(r.verdict.verdict).toBe('SUCCESSFUL');
     const provenBy = result(r)?.data?.provenBy as Record<string, number>;
@@ -158,8 +126,8 @@ describe('s3Validator compare with the source', () => {
     other[6 * MiB] = 8;
     await makeBucket(s3, SOURCE);
     await makeBucket(s3, RESTORED);
-    await multipart(SOURCE, 'big.bin', body, 5 * MiB);
-    await multipart(RESTORED, 'big.bin', other, 6 * MiB);
+    await multipart(s3, SOURCE, 'big.bin', body, 5 * MiB);
+    await multipart(s3, RESTORED, 'big.bin', other, 6 * MiB);
     const r = await run(full);
     expect(r.verdict.verdict).toBe('FAILED');
     expect(result(r)?.detail).toContain('mismatched: big.bin');

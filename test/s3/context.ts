@@ -2,7 +2,14 @@
  * Test helpers for the S3 validator: the shared validator context with clients pointed at moto,
  * and bucket fixtures.
  */
-import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  CompleteMultipartUploadCommand,
+  CreateBucketCommand,
+  CreateMultipartUploadCommand,
+  PutObjectCommand,
+  S3Client,
+  UploadPartCommand,
+} from '@aws-sdk/client-s3';
 import type { S3Settings } from '../../functions/s3/settings';
 import type { Clients } from '../../shared/clients';
 import type { RestoreJob } from '../../shared/job';
@@ -51,4 +58,37 @@ export async function makeBucket(
   await s3.send(new CreateBucketCommand({ Bucket: bucket }));
   for (const [key, body] of Object.entries(objects))
     await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
+}
+
+/** Uploads `body` in parts of `partSize` bytes (the last one shorter), so its ETag is a multipart one. */
+export async function multipart(
+  client: S3Client,
+  bucket: string,
+  key: string,
+  body: Buffer,
+  partSize: number,
+) {
+  const { UploadId } = await client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key }));
+  const parts = [];
+  for (let off = 0, n = 1; off < body.length; off += partSize, n++) {
+    const p = await client.send(
+      new UploadPartCommand({
+        Bucket: bucket,
+        Key: key,
+        UploadId,
+        PartNumber: n,
+        Body: body.subarray(off, off + partSize),
+      }),
+    );
+    // a client without additional checksums gets none back, and the part lists none
+    parts.push({ PartNumber: n, ETag: p.ETag, ChecksumCRC32: p.ChecksumCRC32 });
+  }
+  await client.send(
+    new CompleteMultipartUploadCommand({
+      Bucket: bucket,
+      Key: key,
+      UploadId,
+      MultipartUpload: { Parts: parts },
+    }),
+  );
 }

@@ -8,15 +8,12 @@ import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  CompleteMultipartUploadCommand,
-  CreateMultipartUploadCommand,
   DeleteObjectCommand,
   ListObjectsV2Command,
   ListObjectVersionsCommand,
   PutBucketVersioningCommand,
   PutObjectCommand,
   type S3Client,
-  UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createS3Client } from '../../functions/s3/client';
@@ -24,7 +21,7 @@ import { multipartPartSizes } from '../../functions/s3/proof';
 import { s3Validator } from '../../functions/s3/validator';
 import { runValidator } from '../../shared/validator';
 import { type Moto, startMoto } from '../support/engines';
-import { fixtureClient, makeBucket, testContext } from './context';
+import { fixtureClient, makeBucket, multipart, testContext } from './context';
 
 const SOURCE = 'customer-documents';
 const RESTORED = 'awsbackup-restore-test-7b6a5c4d';
@@ -65,31 +62,6 @@ function run(checks: unknown[], extra: { recoveryPointCreationDate?: Date; manif
 }
 
 const result = (r: Awaited<ReturnType<typeof run>>, id = 'same') => r.results.find((x) => x.id === id);
-
-async function multipart(client: S3Client, bucket: string, key: string, body: Buffer, partSize: number) {
-  const { UploadId } = await client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key }));
-  const parts = [];
-  for (let off = 0, n = 1; off < body.length; off += partSize, n++) {
-    const p = await client.send(
-      new UploadPartCommand({
-        Bucket: bucket,
-        Key: key,
-        UploadId,
-        PartNumber: n,
-        Body: body.subarray(off, off + partSize),
-      }),
-    );
-    parts.push({ PartNumber: n, ETag: p.ETag });
-  }
-  await client.send(
-    new CompleteMultipartUploadCommand({
-      Bucket: bucket,
-      Key: key,
-      UploadId,
-      MultipartUpload: { Parts: parts },
-    }),
-  );
-}
 
 const manifestFile = (name: string, text: string) => {
   const file = join(tmpdir(), `rv-s3-${name}-${process.pid}`);

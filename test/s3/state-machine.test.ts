@@ -194,30 +194,36 @@ async function finished(executionArn: string): Promise<DescribeExecutionCommandO
 }
 
 describe('S3 state machine as synthesized, executed by moto', () => {
-  it('gives every worker its range and the parameters, and the merge step every range result', async () => {
-    const stateMachineArn = await createStateMachine('s3-compare-ranges');
-    const params = {
-      restoredBucket: RESTORED,
-      reference: { with: 'source' as const, bucket: SOURCE, versioned: false },
-      mode: 'full' as const,
-      filter: {},
-    };
+  const params = {
+    restoredBucket: RESTORED,
+    reference: { with: 'source' as const, bucket: SOURCE, versioned: false },
+    mode: 'full' as const,
+    filter: {},
+  };
+
+  /** Runs a full comparison of the restored bucket over `ranges` in a new state machine, to its end. */
+  async function execute(name: string, ranges: ExecutionInput['ranges']) {
+    const stateMachineArn = await createStateMachine(`s3-compare-${name}`);
     const input: ExecutionInput = {
-      restoreJobId: 'job-ranges',
+      restoreJobId: `job-${name}`,
       checkId: 'same-as-source',
       options: {},
       reference: `s3://${SOURCE}`,
       params,
-      ranges: [{ upTo: 'b' }, { after: 'b', upTo: 'c/' }, { after: 'c/' }],
+      ranges,
       priorResults: [],
       failWhenNothingChecked: true,
       objectives: null,
       dryRun: false,
     };
     const started = await sfn.send(
-      new StartExecutionCommand({ stateMachineArn, name: 'ranges', input: JSON.stringify(input) }),
+      new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) }),
     );
-    const done = await finished(started.executionArn ?? '');
+    return finished(started.executionArn ?? '');
+  }
+
+  it('gives every worker its range and the parameters, and the merge step every range result', async () => {
+    const done = await execute('ranges', [{ upTo: 'b' }, { after: 'b', upTo: 'c/' }, { after: 'c/' }]);
     expect(done.status, done.error ?? done.cause).toBe('SUCCEEDED');
     // Each worker got an object: the parameters, its range and its index (not the literal "$").
     expect(workerEvents).toHaveLength(3);
@@ -240,29 +246,7 @@ describe('S3 state machine as synthesized, executed by moto', () => {
 
   it('loops a worker that stopped at its deadline back into the worker with its cursor and counts', async () => {
     firstCallStopsAfter = 'b/x';
-    const stateMachineArn = await createStateMachine('s3-compare-loop');
-    const params = {
-      restoredBucket: RESTORED,
-      reference: { with: 'source' as const, bucket: SOURCE, versioned: false },
-      mode: 'full' as const,
-      filter: {},
-    };
-    const input: ExecutionInput = {
-      restoreJobId: 'job-loop',
-      checkId: 'same-as-source',
-      options: {},
-      reference: `s3://${SOURCE}`,
-      params,
-      ranges: [{}],
-      priorResults: [],
-      failWhenNothingChecked: true,
-      objectives: null,
-      dryRun: false,
-    };
-    const started = await sfn.send(
-      new StartExecutionCommand({ stateMachineArn, name: 'loop', input: JSON.stringify(input) }),
-    );
-    const done = await finished(started.executionArn ?? '');
+    const done = await execute('loop', [{}]);
     expect(done.status, done.error ?? done.cause).toBe('SUCCEEDED');
     // The second invocation got the first one's output as its event: the range, cursor and counts so far.
     expect(workerEvents).toHaveLength(2);

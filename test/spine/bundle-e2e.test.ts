@@ -52,6 +52,23 @@ async function invoke(event: unknown, configFile: string) {
   };
 }
 
+/** A restored bucket in moto holding one object. */
+async function restoredBucket(bucket: string, key: string, body: string) {
+  const s3 = new S3Client({ endpoint: moto.endpoint, region: 'us-east-1', forcePathStyle: true });
+  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
+}
+
+/** A config file in the test folder with one S3 profile of `checks`. */
+function s3Config(name: string, checks: unknown[]): string {
+  const file = join(dir, name);
+  writeFileSync(
+    file,
+    JSON.stringify({ version: 1, profiles: [{ name: 'docs', match: { resourceType: 'S3' }, checks }] }),
+  );
+  return file;
+}
+
 beforeAll(async () => {
   const built = await build({
     ...esbuildOptions,
@@ -84,28 +101,13 @@ afterAll(async () => {
 
 describe('bundled S3 validator, end to end', () => {
   it('posts SUCCESSFUL for a restored bucket that holds the expected objects', async () => {
-    const s3 = new S3Client({ endpoint: moto.endpoint, region: 'us-east-1', forcePathStyle: true });
-    await s3.send(new CreateBucketCommand({ Bucket: RESTORED }));
-    await s3.send(new PutObjectCommand({ Bucket: RESTORED, Key: 'reports/index.json', Body: '{}' }));
+    await restoredBucket(RESTORED, 'reports/index.json', '{}');
     const event = fixture('completed-s3.json');
     jobFromEvent(fake, event, { Metadata: { DestinationBucketName: RESTORED } });
-    const config = join(dir, 'ok.json');
-    writeFileSync(
-      config,
-      JSON.stringify({
-        version: 1,
-        profiles: [
-          {
-            name: 'docs',
-            match: { resourceType: 'S3' },
-            checks: [
-              { id: 'index-present', keys: ['reports/index.json'] },
-              { id: 'not-empty', minObjects: 1 },
-            ],
-          },
-        ],
-      }),
-    );
+    const config = s3Config('ok.json', [
+      { id: 'index-present', keys: ['reports/index.json'] },
+      { id: 'not-empty', minObjects: 1 },
+    ]);
 
     const out = await invoke(event, config);
 
@@ -119,24 +121,9 @@ describe('bundled S3 validator, end to end', () => {
   it('posts FAILED naming the missing key, and nothing more on a duplicate delivery', async () => {
     const event = fixture('completed-s3-numeric-fields.json');
     const bucket = 'awsbackup-restore-test-0a0b0c0d';
-    const s3 = new S3Client({ endpoint: moto.endpoint, region: 'us-east-1', forcePathStyle: true });
-    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
-    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'other.txt', Body: 'x' }));
+    await restoredBucket(bucket, 'other.txt', 'x');
     jobFromEvent(fake, event, { Metadata: { destinationBucketName: bucket } });
-    const config = join(dir, 'missing.json');
-    writeFileSync(
-      config,
-      JSON.stringify({
-        version: 1,
-        profiles: [
-          {
-            name: 'docs',
-            match: { resourceType: 'S3' },
-            checks: [{ id: 'index-present', keys: ['reports/index.json'] }],
-          },
-        ],
-      }),
-    );
+    const config = s3Config('missing.json', [{ id: 'index-present', keys: ['reports/index.json'] }]);
 
     const first = await invoke(event, config);
     const second = await invoke(event, config);

@@ -1,9 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type CheckDefinition, defineCheck, fail, pass } from '../../shared/checks';
 import { createClients, DEFAULT_MAX_ATTEMPTS } from '../../shared/clients';
 import { parseConfigText } from '../../shared/config/index';
@@ -11,11 +9,9 @@ import { runtimeSettings } from '../../shared/env';
 import type { EvidenceRecord } from '../../shared/evidence';
 import { type LifecycleOptions, processRestoreEvent } from '../../shared/lifecycle';
 import { defineValidator } from '../../shared/validator';
-import { deferred } from '../support/deferred';
-import { type Moto, startMoto } from '../support/engines';
 import { FakeBackupApi } from '../support/fake-backup';
 import { fixture, fixtureNames } from '../support/fixtures';
-import { backupClient, jobFromEvent } from '../support/lifecycle-harness';
+import { backupClient, heldCheck, idempotencyStorePerTest, jobFromEvent } from '../support/lifecycle-harness';
 
 const JOB = 'AB12CD34-0001-4F00-9A00-000000000001';
 
@@ -482,33 +478,13 @@ describe('fault matrix: each case ends with exactly one verdict or a clear rejec
 });
 
 describe('idempotency (Powertools on DynamoDB, moto)', () => {
-  let moto: Moto;
-  let ddb: DynamoDBClient;
-  let persistence: DynamoDBPersistenceLayer;
-  let tableNo = 0;
-  beforeAll(async () => {
-    moto = await startMoto();
-    ddb = new DynamoDBClient({ endpoint: moto.endpoint, region: 'us-east-1' });
-  });
-  beforeEach(async () => {
-    tableNo += 1; // a fresh idempotency table per test: every test delivers the same job
-    await ddb.send(
-      new CreateTableCommand({
-        TableName: `idem-${tableNo}`,
-        BillingMode: 'PAY_PER_REQUEST',
-        KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
-        AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
-      }),
-    );
-    persistence = new DynamoDBPersistenceLayer({ tableName: `idem-${tableNo}`, awsSdkV3Client: ddb });
-  });
-  afterAll(async () => moto?.stop());
+  const persistence = idempotencyStorePerTest('idem-');
 
   const deliver = () =>
     processRestoreEvent(
       fixture('completed-rds.json'),
       lambdaContext(),
-      options({ persistenceStore: persistence }),
+      options({ persistenceStore: persistence() }),
     );
 
   it('answers a delivery during the validation as a duplicate and replays the result after it', async () => {
@@ -536,22 +512,3 @@ describe('idempotency (Powertools on DynamoDB, moto)', () => {
     for (const o of outs) expect(['reported', 'duplicate', 'already-final']).toContain(o.outcome);
   });
 });
-
-/** A check that holds the first run inside it until released; later runs pass at once. */
-function heldCheck() {
-  const entered = deferred();
-  const release = deferred();
-  let runs = 0;
-  const check = defineCheck({
-    id: 'held',
-    run: async () => {
-      runs += 1;
-      if (runs === 1) {
-        entered.resolve();
-        await release.promise;
-      }
-      return pass('');
-    },
-  });
-  return { check, entered, release };
-}

@@ -5,11 +5,9 @@
  * (Powertools' `resetKeys`), or one job's keys end up on the next job's log lines.
  */
 
-import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Context } from 'aws-lambda';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type CheckDefinition, defineCheck, pass } from '../../shared/checks';
 import { createClients } from '../../shared/clients';
 import { parseConfigText } from '../../shared/config/index';
@@ -17,11 +15,9 @@ import { runtimeSettings } from '../../shared/env';
 import { createValidatorHandler } from '../../shared/handler';
 import type { LifecycleOptions } from '../../shared/lifecycle';
 import { defineValidator } from '../../shared/validator';
-import { deferred } from '../support/deferred';
-import { type Moto, startMoto } from '../support/engines';
 import { FakeBackupApi } from '../support/fake-backup';
 import { fixture } from '../support/fixtures';
-import { backupClient, jobFromEvent } from '../support/lifecycle-harness';
+import { backupClient, heldCheck, idempotencyStorePerTest, jobFromEvent } from '../support/lifecycle-harness';
 
 let fake: FakeBackupApi;
 let checks: CheckDefinition<unknown>[];
@@ -109,46 +105,12 @@ describe('validator handler (middy)', () => {
 });
 
 describe('validator handler with idempotency (moto)', () => {
-  let moto: Moto;
-  let ddb: DynamoDBClient;
-  let persistence: DynamoDBPersistenceLayer;
-  let tableNo = 0;
-  beforeAll(async () => {
-    moto = await startMoto();
-    ddb = new DynamoDBClient({ endpoint: moto.endpoint, region: 'us-east-1' });
-  });
-  beforeEach(async () => {
-    tableNo += 1;
-    await ddb.send(
-      new CreateTableCommand({
-        TableName: `mw-idem-${tableNo}`,
-        BillingMode: 'PAY_PER_REQUEST',
-        KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
-        AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
-      }),
-    );
-    persistence = new DynamoDBPersistenceLayer({ tableName: `mw-idem-${tableNo}`, awsSdkV3Client: ddb });
-  });
-  afterAll(async () => moto?.stop());
+  const persistence = idempotencyStorePerTest('mw-idem-');
 
   it("resets the logger's keys on a duplicate delivery and on a replayed result (early returns)", async () => {
-    const entered = deferred();
-    const release = deferred();
-    let runs = 0;
-    checks = [
-      defineCheck({
-        id: 'held',
-        run: async () => {
-          runs += 1;
-          if (runs === 1) {
-            entered.resolve();
-            await release.promise;
-          }
-          return pass('');
-        },
-      }),
-    ];
-    const handler = handlerWith({ persistenceStore: persistence });
+    const { check, entered, release, runs } = heldCheck();
+    checks = [check];
+    const handler = handlerWith({ persistenceStore: persistence() });
     const reset = vi.spyOn(log, 'resetKeys');
     const first = handler(fixture('completed-rds.json'), lambdaContext());
     await entered.promise;
@@ -160,7 +122,7 @@ describe('validator handler with idempotency (moto)', () => {
     expect(reset).toHaveBeenCalledTimes(2);
     const replayed = await handler(fixture('completed-rds.json'), lambdaContext());
     expect(replayed.outcome).toBe('reported');
-    expect(runs).toBe(1);
+    expect(runs()).toBe(1);
     expect(reset).toHaveBeenCalledTimes(3);
   });
 });

@@ -16,6 +16,17 @@ let fake: FakeBackupApi;
 
 const run = runCli;
 
+/** Replays the fixture event with the config file `config` of the test folder. */
+const replayEvent = (config: string, ...flags: string[]) =>
+  run(['replay', '--event', join(dir, 'event.json'), '--config', join(dir, config), ...flags]);
+
+/** The first evidence record written to a local evidence folder (day folder, then job file). */
+function firstRecord(folder: string) {
+  const day = readdirSync(folder)[0] ?? '';
+  const file = readdirSync(join(folder, day))[0] ?? '';
+  return JSON.parse(readFileSync(join(folder, day, file), 'utf8'));
+}
+
 beforeAll(async () => {
   moto = await startMoto();
   fake = new FakeBackupApi();
@@ -43,17 +54,7 @@ afterAll(async () => {
 
 describe('restore-validation replay', () => {
   it('decides the verdict with --dry-run and reports nothing to AWS Backup', async () => {
-    const r = await run([
-      'replay',
-      '--event',
-      join(dir, 'event.json'),
-      '--config',
-      join(dir, 'config.yaml'),
-      '--dry-run',
-      '--json',
-      '--evidence',
-      join(dir, 'ev'),
-    ]);
+    const r = await replayEvent('config.yaml', '--dry-run', '--json', '--evidence', join(dir, 'ev'));
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
     const json = JSON.parse(r.out);
@@ -61,10 +62,7 @@ describe('restore-validation replay', () => {
     expect(json.verdict).toBe('SUCCESSFUL');
     expect(json.checks.map((c: { id: string }) => c.id)).toEqual(['restored-bucket', 'has-a']);
     expect(fake.count('PutRestoreValidationResult')).toBe(0);
-    const day = readdirSync(join(dir, 'ev'))[0] ?? '';
-    const record = JSON.parse(
-      readFileSync(join(dir, 'ev', day, readdirSync(join(dir, 'ev', day))[0] ?? ''), 'utf8'),
-    );
+    const record = firstRecord(join(dir, 'ev'));
     expect(record).toMatchObject({
       mode: 'dry-run',
       reported: false,
@@ -99,15 +97,7 @@ describe('restore-validation replay', () => {
     process.env.AWS_CONFIG_FILE = join(dir, 'no-such-aws-config');
     try {
       // Without the event's region there would be none at all (exit 3, "no AWS region").
-      const r = await run([
-        'replay',
-        '--event',
-        join(dir, 'event.json'),
-        '--config',
-        join(dir, 'config.yaml'),
-        '--dry-run',
-        '--json',
-      ]);
+      const r = await replayEvent('config.yaml', '--dry-run', '--json');
       expect(r.err).toBe('');
       expect(r.code).toBe(0);
       expect(JSON.parse(r.out).verdict).toBe('SUCCESSFUL');
@@ -131,22 +121,16 @@ describe('restore-validation replay', () => {
       join(dir, 'objectives.yaml'),
       'version: 1\ndefaults: { objectives: { rtoMinutes: 30, rpoMinutes: 120 } }\nprofiles: [{name: docs, match: {resourceType: S3}, checks: [{id: has-a, keys: [a.txt]}]}]\n',
     );
-    const r = await run([
-      'replay',
-      '--event',
-      join(dir, 'event.json'),
-      '--config',
-      join(dir, 'objectives.yaml'),
+    const r = await replayEvent(
+      'objectives.yaml',
       '--dry-run',
       '--json',
       '--evidence',
       join(dir, 'ev-objectives'),
-    ]);
+    );
     expect(r.code).toBe(0);
     expect(JSON.parse(r.out).verdict).toBe('SUCCESSFUL');
-    const day = readdirSync(join(dir, 'ev-objectives'))[0] ?? '';
-    const file = readdirSync(join(dir, 'ev-objectives', day))[0] ?? '';
-    const record = JSON.parse(readFileSync(join(dir, 'ev-objectives', day, file), 'utf8'));
+    const record = firstRecord(join(dir, 'ev-objectives'));
     expect(record.objectives).toEqual({
       onMiss: 'report',
       rto: { objectiveMinutes: 30, measuredMinutes: 41.8, met: false },
@@ -159,15 +143,7 @@ describe('restore-validation replay', () => {
       join(dir, 'objectives-fail.yaml'),
       'version: 1\ndefaults: { objectives: { rtoMinutes: 300 } }\nprofiles: [{name: docs, match: {resourceType: S3}, objectives: { rtoMinutes: 30, onMiss: fail }, checks: [{id: has-a, keys: [a.txt]}]}]\n',
     );
-    const r = await run([
-      'replay',
-      '--event',
-      join(dir, 'event.json'),
-      '--config',
-      join(dir, 'objectives-fail.yaml'),
-      '--dry-run',
-      '--json',
-    ]);
+    const r = await replayEvent('objectives-fail.yaml', '--dry-run', '--json');
     expect(r.code).toBe(1);
     const json = JSON.parse(r.out);
     expect(json.verdict).toBe('FAILED');
@@ -182,22 +158,10 @@ describe('restore-validation replay', () => {
   });
 
   it('posts the verdict without --dry-run, once', async () => {
-    const first = await run([
-      'replay',
-      '--event',
-      join(dir, 'event.json'),
-      '--config',
-      join(dir, 'config.yaml'),
-    ]);
+    const first = await replayEvent('config.yaml');
     expect(first.code).toBe(0);
     expect(first.out).toContain('SUCCESSFUL: 2 of 2 checks passed');
-    const second = await run([
-      'replay',
-      '--event',
-      join(dir, 'event.json'),
-      '--config',
-      join(dir, 'config.yaml'),
-    ]);
+    const second = await replayEvent('config.yaml');
     expect(second.code).toBe(2);
     expect(second.err).toContain('already-final');
     expect(fake.finalVerdicts()).toHaveLength(1);

@@ -17,18 +17,25 @@ export interface MotoEvidence {
   readonly settings: RuntimeSettings;
 }
 
-export async function motoEvidence(endpoint: string, backup: BackupClient): Promise<MotoEvidence> {
-  const s3 = new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true });
-  const dynamodb = new DynamoDBClient({ endpoint, region: 'us-east-1' });
+/** The evidence bucket and index table created in moto, the store over them, and its clients. */
+export async function motoEvidenceStore(endpoint: string, region = 'us-east-1') {
+  const s3 = new S3Client({ endpoint, region, forcePathStyle: true });
+  const dynamodb = new DynamoDBClient({ endpoint, region });
   await createEvidenceStore(s3, dynamodb, 'evidence', 'evidence-index');
+  const store = new EvidenceStore({
+    s3,
+    dynamodb,
+    bucket: 'evidence',
+    table: 'evidence-index',
+    prefix: 'evidence/',
+  });
+  return { store, s3, dynamodb };
+}
+
+export async function motoEvidence(endpoint: string, backup: BackupClient): Promise<MotoEvidence> {
+  const { store, s3, dynamodb } = await motoEvidenceStore(endpoint);
   return {
-    store: new EvidenceStore({
-      s3,
-      dynamodb,
-      bucket: 'evidence',
-      table: 'evidence-index',
-      prefix: 'evidence/',
-    }),
+    store,
     clients: createClients({}, { backup, s3, dynamodb }),
     settings: runtimeSettings({
       EVIDENCE_BUCKET: 'evidence',
