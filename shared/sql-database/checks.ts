@@ -16,7 +16,7 @@ import {
 } from '../sql/index';
 import type { ValidationContext } from '../validator';
 import { localEndpoint, sourceEndpoint } from './sql-target';
-import type { DatabaseState } from './state';
+import { type DatabaseState, type SourceState, stateChecks } from './state';
 
 /** Options a profile may set under `options` for the database validators. */
 export function dbOptions(ctx: ValidationContext): { requireEncryption: boolean } {
@@ -62,6 +62,24 @@ export function sqlChecksFor<F extends { session?: SqlSession; sqlEngine?: SqlEn
   }
   out.push(...(unhandledProfileChecks(ctx, validatorName, handled) as CheckDefinition<F>[]));
   return out;
+}
+
+/** All the checks of a database validator: the state checks once the database is described, then the SQL ones. */
+export function databaseChecks<
+  F extends { session?: SqlSession; sqlEngine?: SqlEngine; db?: DatabaseState; source?: SourceState },
+>(ctx: ValidationContext, facts: F, validatorName: string): CheckDefinition<F>[] {
+  const state =
+    facts.db && facts.source
+      ? stateChecks<F>(facts.db, facts.source, {
+          ...dbOptions(ctx),
+          restoreTest: Boolean(ctx.job.restoreTestingPlanArn),
+        })
+      : [];
+  const sql =
+    wantsSql(ctx) || ctx.mode === 'local'
+      ? sqlChecksFor(ctx, facts, validatorName)
+      : (unhandledProfileChecks(ctx, validatorName, new Set()) as CheckDefinition<F>[]);
+  return [...state, ...sql];
 }
 
 /** A session for local mode (CLI flags). */
