@@ -14,24 +14,15 @@ import { RDSClient } from '@aws-sdk/client-rds';
 import { registerClients } from '../../shared/clients';
 import { rdsControlPlane, TemporaryInstance } from '../../shared/cluster/temporary-instance';
 import { ResourceStateError } from '../../shared/errors';
-import { type SqlEngine, SqlSession } from '../../shared/sql/index';
-import { databaseChecks, localSession, wantsSql } from '../../shared/sql-database/checks';
+import { SqlSession } from '../../shared/sql/index';
+import { type DatabaseFacts, databaseChecks, localSession, wantsSql } from '../../shared/sql-database/checks';
 import { lambdaEndpoint, sourceEndpoint } from '../../shared/sql-database/sql-target';
-import {
-  type DatabaseState,
-  describeRestored,
-  type SourceState,
-  sqlEngineOf,
-} from '../../shared/sql-database/state';
+import { describeRestored, sqlEngineOf } from '../../shared/sql-database/state';
 import { defineValidator, type ValidationContext } from '../../shared/validator';
 
 registerClients({ rds: RDSClient });
 
-export interface AuroraFacts {
-  readonly db?: DatabaseState;
-  readonly source?: SourceState;
-  readonly sqlEngine?: SqlEngine;
-  readonly session?: SqlSession;
+export interface AuroraFacts extends DatabaseFacts {
   /** The temporary instance the checks ran on, if one was created (or adopted after a retry). */
   readonly temporaryInstance?: {
     readonly identifier: string;

@@ -7,26 +7,15 @@
  */
 import { RDSClient } from '@aws-sdk/client-rds';
 import { registerClients } from '../../shared/clients';
-import { type SqlEngine, SqlSession } from '../../shared/sql/index';
-import { databaseChecks, localSession, wantsSql } from '../../shared/sql-database/checks';
+import { SqlSession } from '../../shared/sql/index';
+import { type DatabaseFacts, databaseChecks, localSession, wantsSql } from '../../shared/sql-database/checks';
 import { lambdaEndpoint, sourceEndpoint } from '../../shared/sql-database/sql-target';
-import {
-  type DatabaseState,
-  describeRestored,
-  type SourceState,
-  sqlEngineOf,
-} from '../../shared/sql-database/state';
+import { describeRestored, sqlEngineOf } from '../../shared/sql-database/state';
 import { defineValidator } from '../../shared/validator';
 
 registerClients({ rds: RDSClient });
 
-export interface RdsFacts {
-  /** Undefined in local mode (no control plane). */
-  readonly db?: DatabaseState;
-  readonly source?: SourceState;
-  readonly sqlEngine?: SqlEngine;
-  readonly session?: SqlSession;
-}
+export type RdsFacts = DatabaseFacts;
 
 export const rdsValidator = defineValidator<RdsFacts>({
   name: 'rds',
