@@ -53,26 +53,14 @@ export function defineCheck<F>(def: CheckDefinition<F>): CheckDefinition<F> {
   return def;
 }
 
-export const pass = (detail: string, data?: Record<string, unknown>): CheckOutcome => ({
-  status: 'pass',
-  detail,
-  data,
-});
-export const fail = (detail: string, data?: Record<string, unknown>): CheckOutcome => ({
-  status: 'fail',
-  detail,
-  data,
-});
-export const skip = (detail: string, data?: Record<string, unknown>): CheckOutcome => ({
-  status: 'skip',
-  detail,
-  data,
-});
-export const errored = (detail: string, data?: Record<string, unknown>): CheckOutcome => ({
-  status: 'error',
-  detail,
-  data,
-});
+/** The four outcome constructors: `pass(detail, data?)`, `fail`, `skip`, `errored`. */
+const outcome =
+  (status: CheckStatus) =>
+  (detail: string, data?: Record<string, unknown>): CheckOutcome => ({ status, detail, data });
+export const pass = outcome('pass');
+export const fail = outcome('fail');
+export const skip = outcome('skip');
+export const errored = outcome('error');
 
 export interface RunChecksOptions {
   /** How many checks run at once. Default 4. */

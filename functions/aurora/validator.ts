@@ -11,32 +11,18 @@
  */
 
 import { RDSClient } from '@aws-sdk/client-rds';
-import { unhandledProfileChecks } from '../../shared/check-implementations';
-import type { CheckDefinition } from '../../shared/checks';
 import { registerClients } from '../../shared/clients';
 import { rdsControlPlane, TemporaryInstance } from '../../shared/cluster/temporary-instance';
 import { ResourceStateError } from '../../shared/errors';
-import { type SqlEngine, SqlSession } from '../../shared/sql/index';
-import { dbOptions, localSession, sqlChecksFor, wantsSql } from '../../shared/sql-database/checks';
+import { SqlSession } from '../../shared/sql/index';
+import { type DatabaseFacts, databaseChecks, localSession, wantsSql } from '../../shared/sql-database/checks';
 import { lambdaEndpoint, sourceEndpoint } from '../../shared/sql-database/sql-target';
-import {
-  clusterState,
-  type DatabaseState,
-  describeCluster,
-  type SourceState,
-  sourceState,
-  sqlEngineOf,
-  stateChecks,
-} from '../../shared/sql-database/state';
+import { describeRestored, sqlEngineOf } from '../../shared/sql-database/state';
 import { defineValidator, type ValidationContext } from '../../shared/validator';
 
 registerClients({ rds: RDSClient });
 
-export interface AuroraFacts {
-  readonly db?: DatabaseState;
-  readonly source?: SourceState;
-  readonly sqlEngine?: SqlEngine;
-  readonly session?: SqlSession;
+export interface AuroraFacts extends DatabaseFacts {
   /** The temporary instance the checks ran on, if one was created (or adopted after a retry). */
   readonly temporaryInstance?: {
     readonly identifier: string;
@@ -52,18 +38,6 @@ const DEFAULT_CHECKS_RESERVE_MS = 120_000;
 // in the facts, because the facts do not exist when gather() fails half-way (e.g. while waiting).
 const temporaryInstances = new WeakMap<ValidationContext, TemporaryInstance>();
 
-/** The cluster identifier: the created ARN (`cluster:<id>`), else metadata `dbClusterIdentifier`. */
-export function restoredClusterId(ctx: ValidationContext): string {
-  const created = ctx.job.created;
-  const id =
-    created?.resourceType === 'cluster' ? created.resourceId : ctx.job.metadata.get('dbClusterIdentifier');
-  if (!id)
-    throw new ResourceStateError(
-      'the restore job names no DB cluster (no CreatedResourceArn of type cluster and no dbClusterIdentifier metadata)',
-    );
-  return id;
-}
-
 function auroraOptions(ctx: ValidationContext): { instanceClass?: string; reserveMs: number } {
   const o = ctx.profile?.options ?? {};
   return {
@@ -78,24 +52,7 @@ export const auroraValidator = defineValidator<AuroraFacts>({
   resourceTypes: ['Aurora'],
   async gather(ctx) {
     if (ctx.mode === 'local') return localSession(ctx);
-    const id = restoredClusterId(ctx);
-    const described = await describeCluster(ctx.clients.rds, id, ctx.signal);
-    if (!described)
-      throw new ResourceStateError(
-        `restored DB cluster ${id} was not found (DescribeDBClusters: DBClusterNotFound)`,
-      );
-    const db = clusterState(described);
-    const source = await sourceState(ctx.job, async (sid) => {
-      const s = await describeCluster(ctx.clients.rds, sid, ctx.signal);
-      return s && { engine: s.Engine, engineVersion: s.EngineVersion, storageEncrypted: s.StorageEncrypted };
-    });
-    ctx.logger.info('restored cluster described', {
-      cluster: db.identifier,
-      status: db.status,
-      engine: db.engine,
-      engineVersion: db.engineVersion,
-      sourceFrom: source.from,
-    });
+    const { db, source } = await describeRestored(ctx, 'cluster');
     const sqlEngine = sqlEngineOf(db.engine);
     if (!sqlEngine || !wantsSql(ctx)) return { db, source, sqlEngine };
 
@@ -125,20 +82,7 @@ export const auroraValidator = defineValidator<AuroraFacts>({
     const session = new SqlSession(target, { source: sourceEndpoint(ctx, target) });
     return { db, source, sqlEngine, session, temporaryInstance: created };
   },
-  checks(ctx, facts) {
-    const state =
-      facts.db && facts.source
-        ? stateChecks<AuroraFacts>(facts.db, facts.source, {
-            ...dbOptions(ctx),
-            restoreTest: Boolean(ctx.job.restoreTestingPlanArn),
-          })
-        : [];
-    const sql =
-      wantsSql(ctx) || ctx.mode === 'local'
-        ? sqlChecksFor(ctx, facts, 'aurora')
-        : (unhandledProfileChecks(ctx, 'aurora', new Set()) as CheckDefinition<AuroraFacts>[]);
-    return [...state, ...sql];
-  },
+  checks: (ctx, facts) => databaseChecks(ctx, facts, 'aurora'),
   async cleanup(ctx, facts) {
     try {
       await facts?.session?.close();

@@ -9,10 +9,11 @@ import { DynamoDBClient, ListTagsOfResourceCommand } from '@aws-sdk/client-dynam
 import { type CheckDefinition, defineCheck, errored, fail, pass, skip } from '../../shared/checks';
 import { registerClients, sdkClientConfig } from '../../shared/clients';
 import { type CheckConfig, compareKind, itemsKind, minItemsKind, optionsOf } from '../../shared/config/index';
-import { ResourceStateError, reasonOf, SafetyGuardError } from '../../shared/errors';
+import { ResourceStateError, SafetyGuardError } from '../../shared/errors';
 import { isRestoreTestResource } from '../../shared/guard';
 import { seededRandom } from '../../shared/random';
 import type { RetryOptions } from '../../shared/retry';
+import { describeSource } from '../../shared/source';
 import { defineValidator, type ValidationContext } from '../../shared/validator';
 import {
   changedAt,
@@ -170,21 +171,17 @@ export const dynamodbValidator = defineValidator<DynamoDbFacts>({
     ctx.note('approximateItemCount', table.itemCount);
     ctx.note('tableSizeBytes', table.sizeBytes);
     const sourceName = sourceTableName(ctx);
-    let source: TableShape | undefined;
-    let sourceProblem: string | undefined;
-    if (!sourceName)
-      sourceProblem = 'no source table known (no source ARN; give compare.sourceTable or --source-table)';
-    else if (sourceName === name)
-      sourceProblem = `the source table is the restored table itself (${name}): nothing to compare with`;
-    else {
-      try {
-        source = await describeTable(client, sourceName, retry);
-        if (!source)
-          sourceProblem = `source table ${sourceName} does not exist (deleted, or in another account/region)`;
-      } catch (err) {
-        sourceProblem = `source table ${sourceName} could not be described: ${reasonOf(err)}`;
-      }
-    }
+    const { source, sourceProblem }: { source?: TableShape; sourceProblem?: string } =
+      sourceName === name
+        ? {
+            sourceProblem: `the source table is the restored table itself (${name}): nothing to compare with`,
+          }
+        : await describeSource(
+            sourceName,
+            (n) => `table ${n}`,
+            (n) => describeTable(client, n, retry),
+            'no source table known (no source ARN; give compare.sourceTable or --source-table)',
+          );
     return {
       client,
       sourceClient: client,

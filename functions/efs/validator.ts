@@ -13,7 +13,7 @@ import {
 } from '@aws-sdk/client-efs';
 import { type CheckDefinition, defineCheck, fail, pass, skip } from '../../shared/checks';
 import { registerClients } from '../../shared/clients';
-import { ResourceStateError, reasonOf } from '../../shared/errors';
+import { ResourceStateError } from '../../shared/errors';
 import {
   type ContentOptions,
   type ContentPlan,
@@ -24,6 +24,7 @@ import {
 } from '../../shared/files/content';
 import { type FileSystemSettings, fileSystemSettings } from '../../shared/files/settings';
 import { type RetryOptions, withRetry } from '../../shared/retry';
+import { describeSource } from '../../shared/source';
 import { defineValidator, type ValidatorDefinition } from '../../shared/validator';
 
 registerClients({ efs: EFSClient });
@@ -127,19 +128,12 @@ export function createEfsValidator(
         state: m.LifeCycleState,
         ipAddress: m.IpAddress,
       }));
-      let source: EfsFileSystemFacts | undefined;
-      let sourceProblem: string | undefined;
-      const sourceId = fileSystemId(ctx.job.sourceResourceArn);
-      if (!sourceId) sourceProblem = 'no source file system in the restore job';
-      else {
-        try {
-          source = await describe(client, sourceId, retry);
-          if (!source)
-            sourceProblem = `source file system ${sourceId} does not exist (deleted, or in another account/region)`;
-        } catch (err) {
-          sourceProblem = `source file system ${sourceId} could not be described: ${reasonOf(err)}`;
-        }
-      }
+      const { source, sourceProblem } = await describeSource(
+        fileSystemId(ctx.job.sourceResourceArn),
+        (sourceId) => `file system ${sourceId}`,
+        (sourceId) => describe(client, sourceId, retry),
+        'no source file system in the restore job',
+      );
       ctx.note('sizeBytes', fileSystem.sizeBytes);
       ctx.note('sourceSizeBytes', source?.sizeBytes);
       ctx.note('mountTargets', mountTargets.length);

@@ -14,7 +14,7 @@ import {
 } from '@aws-sdk/client-fsx';
 import { type CheckDefinition, defineCheck, fail, pass, skip } from '../../shared/checks';
 import { registerClients } from '../../shared/clients';
-import { ResourceStateError, reasonOf } from '../../shared/errors';
+import { ResourceStateError } from '../../shared/errors';
 import {
   type ContentOptions,
   type ContentPlan,
@@ -25,6 +25,7 @@ import {
 } from '../../shared/files/content';
 import { type FileSystemSettings, fileSystemSettings } from '../../shared/files/settings';
 import { type RetryOptions, withRetry } from '../../shared/retry';
+import { describeSource } from '../../shared/source';
 import { defineValidator, type ValidatorDefinition } from '../../shared/validator';
 
 registerClients({ fsx: FSxClient });
@@ -202,19 +203,12 @@ export function createFsxValidator(
       if (!described) throw new ResourceStateError(`restored FSx ${ref.resource} ${ref.id} does not exist`);
       const { shape: restored, problem: dnsProblem } = await withParentDns(ctx.clients.fsx, described, retry);
       if (restored.parentFileSystemId) ctx.note('parentFileSystemId', restored.parentFileSystemId);
-      let source: FsxShape | undefined;
-      let sourceProblem: string | undefined;
-      const sourceRef = fsxResourceId(ctx.job.sourceResourceArn);
-      if (!sourceRef) sourceProblem = 'no source file system in the restore job';
-      else {
-        try {
-          source = await describe(ctx.clients.fsx, sourceRef, retry);
-          if (!source)
-            sourceProblem = `source ${sourceRef.resource} ${sourceRef.id} does not exist (deleted, or in another account/region)`;
-        } catch (err) {
-          sourceProblem = `source ${sourceRef.resource} ${sourceRef.id} could not be described: ${reasonOf(err)}`;
-        }
-      }
+      const { source, sourceProblem } = await describeSource(
+        fsxResourceId(ctx.job.sourceResourceArn),
+        (sourceRef) => `${sourceRef.resource} ${sourceRef.id}`,
+        (sourceRef) => describe(ctx.clients.fsx, sourceRef, retry),
+        'no source file system in the restore job',
+      );
       ctx.note('fsxType', restored.type);
       ctx.note('storageCapacityGiB', restored.storageCapacityGiB);
       return {

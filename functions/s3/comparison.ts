@@ -67,6 +67,16 @@ interface Group {
   readonly delimiter?: string;
 }
 
+/** How a bucket is listed: the reference and the restored bucket alike (same filter, range and group). */
+const listOptions = (params: ComparisonParams, options: RunOptions, group: Group) => ({
+  filter: params.filter,
+  range: options.range,
+  signal: options.signal,
+  retry: options.retry,
+  pageSize: options.pageSize,
+  ...group,
+});
+
 export function referenceStream(
   s3: S3Client,
   params: ComparisonParams,
@@ -74,14 +84,7 @@ export function referenceStream(
   manifest?: readonly ListedObject[],
   group: Group = {},
 ): AsyncIterable<ListedObject> {
-  const list = {
-    filter: params.filter,
-    range: options.range,
-    signal: options.signal,
-    retry: options.retry,
-    pageSize: options.pageSize,
-    ...group,
-  };
+  const list = listOptions(params, options, group);
   const ref = params.reference;
   if (ref.with === 'manifest') {
     const r = options.range;
@@ -141,14 +144,7 @@ export async function runComparison(
   const compareGroup = (group: Group, groupEngine: EngineOptions) =>
     compareStreams(
       referenceStream(s3, params, options, manifest, group),
-      listObjects(s3, params.restoredBucket, {
-        filter: params.filter,
-        range: options.range,
-        signal: options.signal,
-        retry: options.retry,
-        pageSize: options.pageSize,
-        ...group,
-      }),
+      listObjects(s3, params.restoredBucket, listOptions(params, options, group)),
       prove,
       groupEngine,
     );

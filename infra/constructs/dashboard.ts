@@ -29,11 +29,18 @@ export function restoreValidationDashboard(
   metric: typeof restoreValidationMetric,
   memberAccountIds?: readonly string[],
 ): cloudwatch.Dashboard {
-  const search = (name: string, stat: string, label: string) =>
-    new cloudwatch.MathExpression({
-      expression: `SEARCH('{${METRICS_NAMESPACE},ResourceType,service} MetricName="${name}"', '${stat}', 3600)`,
-      label,
-      period: Duration.hours(1),
+  /** A graph with one line per resource type (SEARCH over the ResourceType dimension). */
+  const byType = (title: string, width: number, name: string, stat: string) =>
+    new cloudwatch.GraphWidget({
+      title,
+      width,
+      left: [
+        new cloudwatch.MathExpression({
+          expression: `SEARCH('{${METRICS_NAMESPACE},ResourceType,service} MetricName="${name}"', '${stat}', 3600)`,
+          label: '',
+          period: Duration.hours(1),
+        }),
+      ],
     });
   const daily = (name: string, label: string, color?: string) =>
     new cloudwatch.Metric({
@@ -80,28 +87,12 @@ export function restoreValidationDashboard(
             daily(METRIC.timedOut, 'timed out', '#ff7f0e'),
           ],
         }),
-        new cloudwatch.GraphWidget({
-          title: 'Failed validations by resource type',
-          width: 12,
-          left: [search(METRIC.failed, 'Sum', '')],
-        }),
+        byType('Failed validations by resource type', 12, METRIC.failed, 'Sum'),
       ],
       [
-        new cloudwatch.GraphWidget({
-          title: 'Restore time by resource type (s, max)',
-          width: 8,
-          left: [search(METRIC.restoreDuration, 'Maximum', '')],
-        }),
-        new cloudwatch.GraphWidget({
-          title: 'Data age at the recovery point (min, max)',
-          width: 8,
-          left: [search(METRIC.dataAge, 'Maximum', '')],
-        }),
-        new cloudwatch.GraphWidget({
-          title: 'Validation duration (ms, p90)',
-          width: 8,
-          left: [search(METRIC.validationDuration, 'p90', '')],
-        }),
+        byType('Restore time by resource type (s, max)', 8, METRIC.restoreDuration, 'Maximum'),
+        byType('Data age at the recovery point (min, max)', 8, METRIC.dataAge, 'Maximum'),
+        byType('Validation duration (ms, p90)', 8, METRIC.validationDuration, 'p90'),
       ],
       [
         new cloudwatch.GraphWidget({

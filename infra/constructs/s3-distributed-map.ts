@@ -247,36 +247,24 @@ export class S3DistributedMap extends Construct {
       'objectives.$': '$.objectives',
       'dryRun.$': '$.dryRun',
     };
-    const merge = new tasks.LambdaInvoke(this, 'MergeAndReport', {
-      lambdaFunction: this.mergeFunction,
-      payload: sfn.TaskInput.fromObject({
-        ...carried,
-        'map.$': '$.map',
-      }),
-      payloadResponseOnly: true,
-      retryOnServiceExceptions: true,
-    });
-    merge.addRetry({
-      errors: ['States.ALL'],
-      maxAttempts: 4,
-      interval: Duration.seconds(10),
-      backoffRate: 2,
-    });
-    const mergeAfterError = new tasks.LambdaInvoke(this, 'ReportMapFailure', {
-      lambdaFunction: this.mergeFunction,
-      payload: sfn.TaskInput.fromObject({
-        ...carried,
-        'mapError.$': '$.mapError',
-      }),
-      payloadResponseOnly: true,
-      retryOnServiceExceptions: true,
-    });
-    mergeAfterError.addRetry({
-      errors: ['States.ALL'],
-      maxAttempts: 4,
-      interval: Duration.seconds(10),
-      backoffRate: 2,
-    });
+    // After the map, or after it failed (with the error): the same merge function, retried alike.
+    const mergeTask = (id: string, input: Record<string, string>) => {
+      const task = new tasks.LambdaInvoke(this, id, {
+        lambdaFunction: this.mergeFunction,
+        payload: sfn.TaskInput.fromObject({ ...carried, ...input }),
+        payloadResponseOnly: true,
+        retryOnServiceExceptions: true,
+      });
+      task.addRetry({
+        errors: ['States.ALL'],
+        maxAttempts: 4,
+        interval: Duration.seconds(10),
+        backoffRate: 2,
+      });
+      return task;
+    };
+    const merge = mergeTask('MergeAndReport', { 'map.$': '$.map' });
+    const mergeAfterError = mergeTask('ReportMapFailure', { 'mapError.$': '$.mapError' });
     map.addCatch(mergeAfterError, { errors: ['States.ALL'], resultPath: '$.mapError' });
     map.next(merge);
 

@@ -14,6 +14,7 @@ import { registerClients } from '../clients';
 import { isNotFoundError, ResourceStateError, reasonOf } from '../errors';
 import { assertRestoreTestResource } from '../guard';
 import { type RetryOptions, withRetry } from '../retry';
+import { describeSource } from '../source';
 import type { ValidationContext } from '../validator';
 import {
   docdbControlPlane,
@@ -168,19 +169,12 @@ export async function gatherCluster(ctx: ValidationContext, o: GatherClusterOpti
   if (!cluster) throw new ResourceStateError(`restored cluster ${id} does not exist`);
   // Read-only so far, but the temporary instance will modify the cluster: refuse anything else up front.
   assertRestoreTestResource(cluster.identifier, cluster.tags, 'validate');
-  let source: ClusterDetail | undefined;
-  let sourceProblem: string | undefined;
-  const sourceId = ctx.job.source?.resourceType === 'cluster' ? ctx.job.source.resourceId : undefined;
-  if (!sourceId) sourceProblem = 'no source cluster in the restore job';
-  else {
-    try {
-      source = await describeCluster(ctx, o.service, sourceId, retry);
-      if (!source)
-        sourceProblem = `source cluster ${sourceId} does not exist (deleted, or in another account/region)`;
-    } catch (err) {
-      sourceProblem = `source cluster ${sourceId} could not be described: ${reasonOf(err)}`;
-    }
-  }
+  const { source, sourceProblem } = await describeSource(
+    ctx.job.source?.resourceType === 'cluster' ? ctx.job.source.resourceId : undefined,
+    (sourceId) => `cluster ${sourceId}`,
+    (sourceId) => describeCluster(ctx, o.service, sourceId, retry),
+    'no source cluster in the restore job',
+  );
   ctx.note('engine', `${cluster.engine} ${cluster.engineVersion ?? ''}`.trim());
   if (!o.needsData) return { cluster, source, sourceProblem };
   const data = await bringUpInstance(ctx, o, cluster);

@@ -61,6 +61,21 @@ const intIn = (min: number, max: number, what: string) =>
 /** Tag conditions: `{ key: value }`; a bare key means the resource tag `aws:ResourceTag/<key>`. */
 const tagMap = z.record(z.string().min(1), z.string());
 
+/** Flags every item of `items` (at `key`) whose name an earlier one already has. */
+export function flagDuplicateNames(
+  ctx: z.RefinementCtx,
+  items: readonly { readonly name: string }[],
+  key: string,
+  message: (name: string) => string,
+): void {
+  const seen = new Set<string>();
+  items.forEach((item, i) => {
+    if (seen.has(item.name))
+      ctx.addIssue({ code: 'custom', path: [key, i, 'name'], message: message(item.name) });
+    seen.add(item.name);
+  });
+}
+
 export const restoreTestingSelectionSchema = z
   .strictObject({
     name: nameSchema('selection'),
@@ -170,18 +185,14 @@ export const restoreTestingPlanSchema = z
       .describe('Which recovery point each test restores.'),
     selections: z.array(restoreTestingSelectionSchema).min(1, 'a plan needs at least one selection'),
   })
-  .superRefine((plan, ctx) => {
-    const seen = new Set<string>();
-    plan.selections.forEach((s, i) => {
-      if (seen.has(s.name))
-        ctx.addIssue({
-          code: 'custom',
-          path: ['selections', i, 'name'],
-          message: `duplicate selection name "${s.name}" in plan ${plan.name}: rename one`,
-        });
-      seen.add(s.name);
-    });
-  });
+  .superRefine((plan, ctx) =>
+    flagDuplicateNames(
+      ctx,
+      plan.selections,
+      'selections',
+      (name) => `duplicate selection name "${name}" in plan ${plan.name}: rename one`,
+    ),
+  );
 
 export const restoreTestingSchema = z
   .strictObject({
@@ -192,18 +203,14 @@ export const restoreTestingSchema = z
       .describe('Role AWS Backup restores with. Default: the stack creates one.'),
     plans: z.array(restoreTestingPlanSchema).default([]),
   })
-  .superRefine((rt, ctx) => {
-    const seen = new Set<string>();
-    rt.plans.forEach((p, i) => {
-      if (seen.has(p.name))
-        ctx.addIssue({
-          code: 'custom',
-          path: ['plans', i, 'name'],
-          message: `duplicate plan name "${p.name}": plan names are unique per account and region`,
-        });
-      seen.add(p.name);
-    });
-  })
+  .superRefine((rt, ctx) =>
+    flagDuplicateNames(
+      ctx,
+      rt.plans,
+      'plans',
+      (name) => `duplicate plan name "${name}": plan names are unique per account and region`,
+    ),
+  )
   .describe('Restore testing plans and selections the stack creates (optional).');
 
 export type RestoreTestingConfig = z.output<typeof restoreTestingSchema>;

@@ -7,7 +7,7 @@ import { compileGlob } from '../regex';
 import { RESOURCE_TYPES, type ResourceType } from '../resource-types';
 import { type CheckConfig, checkKind, checkKinds } from './kinds/index';
 import { humanMessage } from './messages';
-import { restoreTestingSchema } from './restore-testing';
+import { flagDuplicateNames, restoreTestingSchema } from './restore-testing';
 import { suggest } from './suggest';
 
 const oneOrMany = <T extends z.ZodType>(s: T) => z.union([s, z.array(s).min(1)]);
@@ -232,18 +232,9 @@ function configSchemaWith<C extends z.ZodType>(check: C) {
       profiles: z.array(profileSchemaWith(check)).default([]),
       restoreTesting: restoreTestingSchema.optional(),
     })
-    .superRefine((config, ctx) => {
-      const names = new Set<string>();
-      config.profiles.forEach((p, i) => {
-        if (names.has(p.name))
-          ctx.addIssue({
-            code: 'custom',
-            path: ['profiles', i, 'name'],
-            message: `duplicate profile name "${p.name}"`,
-          });
-        names.add(p.name);
-      });
-    });
+    .superRefine((config, ctx) =>
+      flagDuplicateNames(ctx, config.profiles, 'profiles', (name) => `duplicate profile name "${name}"`),
+    );
 }
 
 export const configSchema = configSchemaWith(checkSchema);

@@ -16,7 +16,16 @@ import {
 } from '../sql/index';
 import type { ValidationContext } from '../validator';
 import { localEndpoint, sourceEndpoint } from './sql-target';
-import type { DatabaseState } from './state';
+import { type DatabaseState, type SourceState, stateChecks } from './state';
+
+/** What the RDS and Aurora validators gather (Aurora adds its temporary instance). */
+export interface DatabaseFacts {
+  /** Undefined in local mode (no control plane). */
+  readonly db?: DatabaseState;
+  readonly source?: SourceState;
+  readonly sqlEngine?: SqlEngine;
+  readonly session?: SqlSession;
+}
 
 /** Options a profile may set under `options` for the database validators. */
 export function dbOptions(ctx: ValidationContext): { requireEncryption: boolean } {
@@ -25,7 +34,7 @@ export function dbOptions(ctx: ValidationContext): { requireEncryption: boolean 
 }
 
 /** SQL checks (plus `login`) when there is something to query; an `error` per SQL check when the engine has no driver. */
-export function sqlChecksFor<F extends { session?: SqlSession; sqlEngine?: SqlEngine; db?: DatabaseState }>(
+export function sqlChecksFor<F extends DatabaseFacts>(
   ctx: ValidationContext,
   facts: F,
   validatorName: string,
@@ -62,6 +71,26 @@ export function sqlChecksFor<F extends { session?: SqlSession; sqlEngine?: SqlEn
   }
   out.push(...(unhandledProfileChecks(ctx, validatorName, handled) as CheckDefinition<F>[]));
   return out;
+}
+
+/** All the checks of a database validator: the state checks once the database is described, then the SQL ones. */
+export function databaseChecks<F extends DatabaseFacts>(
+  ctx: ValidationContext,
+  facts: F,
+  validatorName: string,
+): CheckDefinition<F>[] {
+  const state =
+    facts.db && facts.source
+      ? stateChecks<F>(facts.db, facts.source, {
+          ...dbOptions(ctx),
+          restoreTest: Boolean(ctx.job.restoreTestingPlanArn),
+        })
+      : [];
+  const sql =
+    wantsSql(ctx) || ctx.mode === 'local'
+      ? sqlChecksFor(ctx, facts, validatorName)
+      : (unhandledProfileChecks(ctx, validatorName, new Set()) as CheckDefinition<F>[]);
+  return [...state, ...sql];
 }
 
 /** A session for local mode (CLI flags). */

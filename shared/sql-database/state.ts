@@ -12,10 +12,12 @@ import {
   type RDSClient,
 } from '@aws-sdk/client-rds';
 import { type CheckDefinition, defineCheck, fail, pass, skip } from '../checks';
+import { ResourceStateError } from '../errors';
 import { isRestoreTestResource } from '../guard';
 import type { RestoreJob } from '../job';
 import { withRetry } from '../retry';
 import type { SqlEngine } from '../sql/index';
+import type { ValidationContext } from '../validator';
 
 /** What the state checks look at, for an instance (RDS) or a cluster (Aurora). */
 export interface DatabaseState {
@@ -183,6 +185,67 @@ export async function sourceState(
   } catch (err) {
     return fromMetadata(`source not readable: ${(err as { name?: string }).name ?? 'error'}`);
   }
+}
+
+/** Where each kind is named in a restore job, and how DescribeDB* says it is not there. */
+const KINDS = {
+  instance: {
+    arnType: 'db',
+    metadataKey: 'dbInstanceIdentifier',
+    notFound: 'DescribeDBInstances: DBInstanceNotFound',
+  },
+  cluster: {
+    arnType: 'cluster',
+    metadataKey: 'dbClusterIdentifier',
+    notFound: 'DescribeDBClusters: DBClusterNotFound',
+  },
+} as const;
+
+/** The restored database's identifier: the created ARN (`db:<id>`, `cluster:<id>`), else the restore metadata. */
+export function restoredId(ctx: ValidationContext, kind: DatabaseState['kind']): string {
+  const { arnType, metadataKey } = KINDS[kind];
+  const created = ctx.job.created;
+  const id = created?.resourceType === arnType ? created.resourceId : ctx.job.metadata.get(metadataKey);
+  if (!id)
+    throw new ResourceStateError(
+      `the restore job names no DB ${kind} (no CreatedResourceArn of type ${arnType} and no ${metadataKey} metadata)`,
+    );
+  return id;
+}
+
+/** The restored instance (RDS) or cluster (Aurora) and its source, described and logged. */
+export function describeRestored(
+  ctx: ValidationContext,
+  kind: DatabaseState['kind'],
+): Promise<{ db: DatabaseState; source: SourceState }> {
+  return kind === 'instance'
+    ? describedAs(ctx, kind, describeInstance, instanceState)
+    : describedAs(ctx, kind, describeCluster, clusterState);
+}
+
+async function describedAs<T extends DBInstance | DBCluster>(
+  ctx: ValidationContext,
+  kind: DatabaseState['kind'],
+  describe: (rds: RDSClient, id: string, signal?: AbortSignal) => Promise<T | undefined>,
+  stateOf: (described: T) => DatabaseState,
+): Promise<{ db: DatabaseState; source: SourceState }> {
+  const id = restoredId(ctx, kind);
+  const described = await describe(ctx.clients.rds, id, ctx.signal);
+  if (!described)
+    throw new ResourceStateError(`restored DB ${kind} ${id} was not found (${KINDS[kind].notFound})`);
+  const db = stateOf(described);
+  const source = await sourceState(ctx.job, async (sid) => {
+    const s = await describe(ctx.clients.rds, sid, ctx.signal);
+    return s && { engine: s.Engine, engineVersion: s.EngineVersion, storageEncrypted: s.StorageEncrypted };
+  });
+  ctx.logger.info(`restored ${kind} described`, {
+    [kind]: db.identifier,
+    status: db.status,
+    engine: db.engine,
+    engineVersion: db.engineVersion,
+    sourceFrom: source.from,
+  });
+  return { db, source };
 }
 
 export interface StateCheckOptions {

@@ -66,6 +66,20 @@ async function guarded(body: () => Promise<CheckOutcome>): Promise<CheckOutcome>
   }
 }
 
+/** A profile's SQL check: its id, description and time-out, the query run `guarded`. */
+function profileCheck<F>(
+  c: CheckConfig,
+  timeoutMs: number | undefined,
+  run: (signal: AbortSignal) => Promise<CheckOutcome>,
+): CheckDefinition<F> {
+  return defineCheck<F>({
+    id: c.id,
+    description: descriptionOf(c),
+    timeoutMs,
+    run: (_f, { signal }) => guarded(() => run(signal)),
+  });
+}
+
 /** Finds a column by name, case-insensitively as a fallback (PostgreSQL folds unquoted aliases). */
 function column(row: SqlRow, name: string): { found: boolean; value: unknown; key?: string } {
   if (Object.hasOwn(row, name)) return { found: true, value: row[name], key: name };
@@ -144,47 +158,39 @@ export function loginCheck<F>(env: SqlCheckEnv): CheckDefinition<F> {
 }
 
 function sqlCheck<F>(c: CheckOptions<typeof sqlKind>, env: SqlCheckEnv, timeoutMs?: number) {
-  return defineCheck<F>({
-    id: c.id,
-    description: descriptionOf(c),
-    timeoutMs,
-    run: (_f, { signal }) =>
-      guarded(async () => {
-        const pool = await restored(env);
-        // Only the first row is kept (for expect); the others are counted as they stream past.
-        const r = await pool.query(c.sql, { signal, timeoutMs, maxRows: 1 });
-        const reasons: string[] = [];
-        const data: Record<string, unknown> = { rows: r.rowCount };
-        if (c.rows) {
-          const why = evaluateExpectation('row count', r.rowCount, c.rows);
+  return profileCheck<F>(c, timeoutMs, async (signal) => {
+    const pool = await restored(env);
+    // Only the first row is kept (for expect); the others are counted as they stream past.
+    const r = await pool.query(c.sql, { signal, timeoutMs, maxRows: 1 });
+    const reasons: string[] = [];
+    const data: Record<string, unknown> = { rows: r.rowCount };
+    if (c.rows) {
+      const why = evaluateExpectation('row count', r.rowCount, c.rows);
+      if (why) reasons.push(why);
+    }
+    const expectations = Object.entries(c.expect ?? {});
+    if (expectations.length > 0) {
+      const first = r.rows[0];
+      if (!first) {
+        reasons.push(
+          `the query returned no rows, so ${expectations.map(([k]) => k).join(', ')} could not be checked`,
+        );
+      } else {
+        for (const [name, e] of expectations) {
+          const { found, value, key } = column(first, name);
+          if (!found) {
+            reasons.push(`column ${name} is not in the result (columns: ${r.columns.join(', ') || 'none'})`);
+            continue;
+          }
+          const kind = r.columnKinds[r.columns.indexOf(key ?? name)];
+          const why = evaluateExpectation(`column ${name}`, value, e, kind);
           if (why) reasons.push(why);
         }
-        const expectations = Object.entries(c.expect ?? {});
-        if (expectations.length > 0) {
-          const first = r.rows[0];
-          if (!first) {
-            reasons.push(
-              `the query returned no rows, so ${expectations.map(([k]) => k).join(', ')} could not be checked`,
-            );
-          } else {
-            for (const [name, e] of expectations) {
-              const { found, value, key } = column(first, name);
-              if (!found) {
-                reasons.push(
-                  `column ${name} is not in the result (columns: ${r.columns.join(', ') || 'none'})`,
-                );
-                continue;
-              }
-              const kind = r.columnKinds[r.columns.indexOf(key ?? name)];
-              const why = evaluateExpectation(`column ${name}`, value, e, kind);
-              if (why) reasons.push(why);
-            }
-          }
-        }
-        if (reasons.length) return fail(reasons.join('; '), data);
-        const what = [c.rows ? 'row count' : '', ...expectations.map(([k]) => k)].filter(Boolean);
-        return pass(`${r.rowCount} row${r.rowCount === 1 ? '' : 's'}; ${what.join(', ')} as expected`, data);
-      }),
+      }
+    }
+    if (reasons.length) return fail(reasons.join('; '), data);
+    const what = [c.rows ? 'row count' : '', ...expectations.map(([k]) => k)].filter(Boolean);
+    return pass(`${r.rowCount} row${r.rowCount === 1 ? '' : 's'}; ${what.join(', ')} as expected`, data);
   });
 }
 
@@ -194,56 +200,49 @@ function freshnessCheck<F>(
   timeoutMs: number | undefined,
   recordAge: (minutes: number) => void,
 ) {
-  return defineCheck<F>({
-    id: c.id,
-    description: descriptionOf(c),
-    timeoutMs,
-    run: (_f, { signal }) =>
-      guarded(async () => {
-        const pool = await restored(env);
-        const r = await pool.query(c.freshness.sql, { signal, timeoutMs, maxRows: 1 });
-        const first = r.rows[0];
-        if (!first) return fail('the freshness query returned no rows: is the table empty?');
-        const key = r.columns[0] ?? Object.keys(first)[0];
-        const raw = key === undefined ? undefined : first[key];
-        // timestamptz / MySQL TIMESTAMP are absolute (returned in the session's UTC): the zone for
-        // wall-clock columns must not shift them.
-        const zone = r.columnKinds[0] === 'instant' ? 'UTC' : (c.freshness.timeZone ?? 'UTC');
-        let newest: Date | undefined;
-        try {
-          newest = parseDbTimestamp(raw, zone);
-        } catch (err) {
-          return errored(`the freshness query's first column is not a timestamp: ${reasonOf(err)}`);
-        }
-        if (!newest)
-          return fail('the newest timestamp is NULL: the table is empty or the column holds no times');
-        const reference = env.recoveryPointTime ?? new Date();
-        const refName = env.recoveryPointTime ? 'the recovery point' : 'now (no recovery point time given)';
-        const ageMinutes = Math.round(((reference.getTime() - newest.getTime()) / 60_000) * 10) / 10;
-        const data = {
-          newest: newest.toISOString(),
-          reference: reference.toISOString(),
-          dataAgeMinutes: ageMinutes,
-          maxAgeMinutes: c.freshness.maxAgeMinutes,
-        };
-        if (ageMinutes < -CLOCK_SKEW_MINUTES) {
-          return fail(
-            `the newest row (${newest.toISOString()}) is ${-ageMinutes} minutes after ${refName} (${reference.toISOString()}): this is not a copy taken at the recovery point, or the column's time zone is wrong (freshness.timeZone)`,
-            data,
-          );
-        }
-        recordAge(Math.max(0, ageMinutes));
-        if (ageMinutes > c.freshness.maxAgeMinutes) {
-          return fail(
-            `data is ${ageMinutes} minutes older than ${refName}: newest row ${newest.toISOString()}, allowed ${c.freshness.maxAgeMinutes} minutes before ${reference.toISOString()}`,
-            data,
-          );
-        }
-        return pass(
-          `newest row is ${Math.max(0, ageMinutes)} minutes before ${refName} (allowed ${c.freshness.maxAgeMinutes})`,
-          data,
-        );
-      }),
+  return profileCheck<F>(c, timeoutMs, async (signal) => {
+    const pool = await restored(env);
+    const r = await pool.query(c.freshness.sql, { signal, timeoutMs, maxRows: 1 });
+    const first = r.rows[0];
+    if (!first) return fail('the freshness query returned no rows: is the table empty?');
+    const key = r.columns[0] ?? Object.keys(first)[0];
+    const raw = key === undefined ? undefined : first[key];
+    // timestamptz / MySQL TIMESTAMP are absolute (returned in the session's UTC): the zone for
+    // wall-clock columns must not shift them.
+    const zone = r.columnKinds[0] === 'instant' ? 'UTC' : (c.freshness.timeZone ?? 'UTC');
+    let newest: Date | undefined;
+    try {
+      newest = parseDbTimestamp(raw, zone);
+    } catch (err) {
+      return errored(`the freshness query's first column is not a timestamp: ${reasonOf(err)}`);
+    }
+    if (!newest) return fail('the newest timestamp is NULL: the table is empty or the column holds no times');
+    const reference = env.recoveryPointTime ?? new Date();
+    const refName = env.recoveryPointTime ? 'the recovery point' : 'now (no recovery point time given)';
+    const ageMinutes = Math.round(((reference.getTime() - newest.getTime()) / 60_000) * 10) / 10;
+    const data = {
+      newest: newest.toISOString(),
+      reference: reference.toISOString(),
+      dataAgeMinutes: ageMinutes,
+      maxAgeMinutes: c.freshness.maxAgeMinutes,
+    };
+    if (ageMinutes < -CLOCK_SKEW_MINUTES) {
+      return fail(
+        `the newest row (${newest.toISOString()}) is ${-ageMinutes} minutes after ${refName} (${reference.toISOString()}): this is not a copy taken at the recovery point, or the column's time zone is wrong (freshness.timeZone)`,
+        data,
+      );
+    }
+    recordAge(Math.max(0, ageMinutes));
+    if (ageMinutes > c.freshness.maxAgeMinutes) {
+      return fail(
+        `data is ${ageMinutes} minutes older than ${refName}: newest row ${newest.toISOString()}, allowed ${c.freshness.maxAgeMinutes} minutes before ${reference.toISOString()}`,
+        data,
+      );
+    }
+    return pass(
+      `newest row is ${Math.max(0, ageMinutes)} minutes before ${refName} (allowed ${c.freshness.maxAgeMinutes})`,
+      data,
+    );
   });
 }
 
@@ -284,57 +283,46 @@ export async function countRowsUpTo(
   limit: number,
   options: { signal?: AbortSignal; timeoutMs?: number } = {},
 ): Promise<bigint> {
-  const r = await pool.query(
-    `SELECT COUNT(*) AS n FROM (SELECT 1 AS x FROM ${quoteTable(pool.engine, table)} LIMIT ${Math.max(1, Math.floor(limit))}) AS rv_bounded`,
-    options,
-  );
-  const n = toBigInt(r.rows[0]?.n);
-  if (n === undefined) throw new SqlStatementError(`count of ${table} is not an integer`);
-  return n;
+  const bounded = `(SELECT 1 AS x FROM ${quoteTable(pool.engine, table)} LIMIT ${Math.max(1, Math.floor(limit))}) AS rv_bounded`;
+  return countOf(pool, table, bounded, options);
 }
 
 function tablesCheck<F>(c: CheckOptions<typeof tablesKind>, env: SqlCheckEnv, timeoutMs?: number) {
   const minRows = c.minRows ?? 1;
-  return defineCheck<F>({
-    id: c.id,
-    description: descriptionOf(c),
-    timeoutMs,
-    run: (_f, { signal }) =>
-      guarded(async () => {
-        const pool = await restored(env);
-        const missing = await missingTables(pool, c.tables, { signal, timeoutMs });
-        const present = c.tables.filter((t) => !missing.includes(t));
-        const counts = await Promise.all(
-          present.map(async (t) => ({
-            table: t,
-            rows: await countRowsUpTo(pool, t, Math.max(1, minRows), { signal, timeoutMs }),
-          })),
-        );
-        const empty = counts.filter((x) => x.rows === 0n).map((x) => x.table);
-        const short = counts.filter((x) => x.rows < BigInt(minRows));
-        const problems = [
-          ...(missing.length
-            ? [`missing table${missing.length > 1 ? 's' : ''}: ${missing.join(', ')} (of ${c.tables.length})`]
-            : []),
-          ...short.map((x) =>
-            x.rows === 0n
-              ? `${x.table}: exists, 0 rows (min ${minRows})`
-              : `${x.table}: exists, ${x.rows} rows (min ${minRows})`,
-          ),
-        ];
-        const data = { missing, empty };
-        if (problems.length) return fail(problems.join('; '), data);
-        return pass(
-          `all ${c.tables.length} tables exist${
-            minRows > 0
-              ? ` with at least ${minRows} row${minRows === 1 ? '' : 's'}`
-              : empty.length
-                ? ` (${empty.map((t) => `${t}: exists, 0 rows`).join('; ')})`
-                : ''
-          }`,
-          data,
-        );
-      }),
+  return profileCheck<F>(c, timeoutMs, async (signal) => {
+    const pool = await restored(env);
+    const missing = await missingTables(pool, c.tables, { signal, timeoutMs });
+    const present = c.tables.filter((t) => !missing.includes(t));
+    const counts = await Promise.all(
+      present.map(async (t) => ({
+        table: t,
+        rows: await countRowsUpTo(pool, t, Math.max(1, minRows), { signal, timeoutMs }),
+      })),
+    );
+    const empty = counts.filter((x) => x.rows === 0n).map((x) => x.table);
+    const short = counts.filter((x) => x.rows < BigInt(minRows));
+    const problems = [
+      ...(missing.length
+        ? [`missing table${missing.length > 1 ? 's' : ''}: ${missing.join(', ')} (of ${c.tables.length})`]
+        : []),
+      ...short.map((x) =>
+        x.rows === 0n
+          ? `${x.table}: exists, 0 rows (min ${minRows})`
+          : `${x.table}: exists, ${x.rows} rows (min ${minRows})`,
+      ),
+    ];
+    const data = { missing, empty };
+    if (problems.length) return fail(problems.join('; '), data);
+    return pass(
+      `all ${c.tables.length} tables exist${
+        minRows > 0
+          ? ` with at least ${minRows} row${minRows === 1 ? '' : 's'}`
+          : empty.length
+            ? ` (${empty.map((t) => `${t}: exists, 0 rows`).join('; ')})`
+            : ''
+      }`,
+      data,
+    );
   });
 }
 
@@ -344,66 +332,66 @@ export async function countRows(
   table: string,
   options: { signal?: AbortSignal; timeoutMs?: number } = {},
 ): Promise<bigint> {
-  const r = await pool.query(`SELECT COUNT(*) AS n FROM ${quoteTable(pool.engine, table)}`, options);
+  return countOf(pool, table, quoteTable(pool.engine, table), options);
+}
+
+/** `SELECT COUNT(*) … FROM from` as a BigInt; `table` names what was counted when the answer is not one. */
+async function countOf(
+  pool: SqlPool,
+  table: string,
+  from: string,
+  options: { signal?: AbortSignal; timeoutMs?: number },
+): Promise<bigint> {
+  const r = await pool.query(`SELECT COUNT(*) AS n FROM ${from}`, options);
   const n = toBigInt(r.rows[0]?.n);
   if (n === undefined) throw new SqlStatementError(`count of ${table} is not an integer`);
   return n;
 }
 
 function rowCountsCheck<F>(c: CheckOptions<typeof rowCountsKind>, env: SqlCheckEnv, timeoutMs?: number) {
-  return defineCheck<F>({
-    id: c.id,
-    description: descriptionOf(c),
-    timeoutMs,
-    run: (_f, { signal }) =>
-      guarded(async () => {
-        if (!env.session.hasSource)
-          return errored('rowCounts needs a source database: set connection.source in the profile');
-        const pool = await restored(env);
-        let source: SqlPool;
-        try {
-          source = await env.session.source();
-        } catch (err) {
-          return errored(reasonOf(err));
-        }
-        const tol = toDecimal(String(c.rowCounts.tolerancePercent)) ?? { digits: 0n, scale: 0 };
-        const counts = await Promise.all(
-          c.rowCounts.tables.map(async (t) => {
-            const [restoredCount, sourceCount] = await Promise.all([
-              countRows(pool, t, { signal, timeoutMs }),
-              countRows(source, t, { signal, timeoutMs }).catch((err: unknown) => {
-                throw new SqlStatementError(`source: ${reasonOf(err)}`);
-              }),
-            ]);
-            return { table: t, restored: restoredCount, source: sourceCount };
+  return profileCheck<F>(c, timeoutMs, async (signal) => {
+    if (!env.session.hasSource)
+      return errored('rowCounts needs a source database: set connection.source in the profile');
+    const pool = await restored(env);
+    let source: SqlPool;
+    try {
+      source = await env.session.source();
+    } catch (err) {
+      return errored(reasonOf(err));
+    }
+    const tol = toDecimal(String(c.rowCounts.tolerancePercent)) ?? { digits: 0n, scale: 0 };
+    const counts = await Promise.all(
+      c.rowCounts.tables.map(async (t) => {
+        const [restoredCount, sourceCount] = await Promise.all([
+          countRows(pool, t, { signal, timeoutMs }),
+          countRows(source, t, { signal, timeoutMs }).catch((err: unknown) => {
+            throw new SqlStatementError(`source: ${reasonOf(err)}`);
           }),
-        );
-        const off: string[] = [];
-        for (const { table, restored: r, source: s } of counts) {
-          const diff = r > s ? r - s : s - r;
-          // diff ≤ source × tolerance / 100, exactly: diff × 100 × 10^scale ≤ source × tolDigits
-          const within =
-            compareDecimal({ digits: diff * 100n, scale: 0 }, { digits: s * tol.digits, scale: tol.scale }) <=
-            0;
-          if (!within)
-            off.push(
-              `${table}: ${r} rows restored, ${s} in the source (differs by ${diff}, tolerance ${c.rowCounts.tolerancePercent}%)`,
-            );
-        }
-        const data = {
-          counts: counts.map((x) => ({
-            table: x.table,
-            restored: x.restored.toString(),
-            source: x.source.toString(),
-          })),
-        };
-        return off.length
-          ? fail(off.join('; '), data)
-          : pass(
-              `${counts.length} table row counts within ${c.rowCounts.tolerancePercent}% of the source`,
-              data,
-            );
+        ]);
+        return { table: t, restored: restoredCount, source: sourceCount };
       }),
+    );
+    const off: string[] = [];
+    for (const { table, restored: r, source: s } of counts) {
+      const diff = r > s ? r - s : s - r;
+      // diff ≤ source × tolerance / 100, exactly: diff × 100 × 10^scale ≤ source × tolDigits
+      const within =
+        compareDecimal({ digits: diff * 100n, scale: 0 }, { digits: s * tol.digits, scale: tol.scale }) <= 0;
+      if (!within)
+        off.push(
+          `${table}: ${r} rows restored, ${s} in the source (differs by ${diff}, tolerance ${c.rowCounts.tolerancePercent}%)`,
+        );
+    }
+    const data = {
+      counts: counts.map((x) => ({
+        table: x.table,
+        restored: x.restored.toString(),
+        source: x.source.toString(),
+      })),
+    };
+    return off.length
+      ? fail(off.join('; '), data)
+      : pass(`${counts.length} table row counts within ${c.rowCounts.tolerancePercent}% of the source`, data);
   });
 }
 

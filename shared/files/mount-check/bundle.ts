@@ -1,7 +1,7 @@
 /**
- * Bundles the mount-check program into a single CommonJS file for plain `node` (no node_modules on
- * the helper). It uses only Node built-ins, so the bundle is small enough to ship inline in an SSM
- * Run Command parameter (base64).
+ * Bundles the mount-check program (and the path-check program) into a single CommonJS file for plain
+ * `node` (no node_modules on the helper). They use only Node built-ins, so the bundle is small enough
+ * to ship inline in an SSM Run Command parameter (base64).
  */
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -9,9 +9,9 @@ import { build } from 'esbuild';
 export const MOUNT_CHECK_ENTRY = fileURLToPath(new URL('./main.ts', import.meta.url));
 
 /** Returns the bundled program's source (or writes it to `outfile`). */
-export async function bundleMountCheck(outfile?: string): Promise<string> {
+export async function bundleProgram(entry: string, name: string, outfile?: string): Promise<string> {
   const result = await build({
-    entryPoints: [MOUNT_CHECK_ENTRY],
+    entryPoints: [entry],
     bundle: true,
     platform: 'node',
     target: 'node18',
@@ -24,6 +24,10 @@ export async function bundleMountCheck(outfile?: string): Promise<string> {
   });
   if (outfile) return outfile;
   const file = result.outputFiles?.[0];
-  if (!file) throw new Error('esbuild produced no output for the mount-check program');
+  if (!file) throw new Error(`esbuild produced no output for the ${name} program`);
   return file.text;
 }
+
+/** Returns the bundled mount-check program's source (or writes it to `outfile`). */
+export const bundleMountCheck = (outfile?: string): Promise<string> =>
+  bundleProgram(MOUNT_CHECK_ENTRY, 'mount-check', outfile);

@@ -406,7 +406,12 @@ async function resolved(root: string, path: string): Promise<string> {
   return real;
 }
 
-function mountedReader(root: string): FsReader {
+/**
+ * A reader over a mounted directory: symlinks resolve inside the mounted root (an absolute link never
+ * reaches the helper's own files), hashing reads 1 MiB at a time. The path-check program reads an
+ * NFS/Lustre mount with it too.
+ */
+export function mountedReader(root: string): FsReader {
   return {
     access: 'mount',
     async kind(path) {

@@ -3,25 +3,9 @@
  * only), small enough to ship inline, gzip+base64, in an SSM Run Command parameter.
  */
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import { bundleProgram } from '../mount-check/bundle';
 
 export const PATH_CHECK_ENTRY = fileURLToPath(new URL('./main.ts', import.meta.url));
 
 /** Returns the bundled program's source. */
-export async function bundlePathCheck(): Promise<string> {
-  const result = await build({
-    entryPoints: [PATH_CHECK_ENTRY],
-    bundle: true,
-    platform: 'node',
-    target: 'node18',
-    format: 'cjs',
-    minify: true,
-    legalComments: 'none',
-    write: false,
-    outdir: 'out',
-    logLevel: 'silent',
-  });
-  const file = result.outputFiles?.[0];
-  if (!file) throw new Error('esbuild produced no output for the path-check program');
-  return file.text;
-}
+export const bundlePathCheck = (): Promise<string> => bundleProgram(PATH_CHECK_ENTRY, 'path-check');

@@ -6,11 +6,8 @@
  * reader differs. Node built-ins only: it is bundled and shipped inline to the helper like mount-check.
  */
 
-import { createHash } from 'node:crypto';
-import { constants } from 'node:fs';
-import { lstat, open, opendir, stat, statfs } from 'node:fs/promises';
-import { join } from 'node:path';
-import { type FsReader, resolveInside } from '../mount-check/filesystems';
+import { stat, statfs } from 'node:fs/promises';
+import { type FsReader, mountedReader } from '../mount-check/filesystems';
 import type { FsCheckSpec, MountCheckItem } from '../mount-check/types';
 import { verifyChecks } from '../mount-check/verify';
 
@@ -22,55 +19,14 @@ export interface PathCheckResult {
   readonly durationMs: number;
 }
 
-/** A profile path resolved under the root, links followed inside it only (see resolveInside). */
-async function inside(root: string, path: string): Promise<string> {
-  const real = await resolveInside(root, path);
-  if (!real) throw Object.assign(new Error(`${path}: no such file or directory`), { code: 'ENOENT' });
-  return real;
-}
-
 /**
- * A reader over a mounted directory: symlinks resolve inside the mounted root (an absolute link
- * never reaches the helper's own files), hashing streams 1 MiB at a time.
+ * The mount-check reader over a mounted directory, but for free space: a network file system that does
+ * not answer statfs leaves it unknown (the freeSpace check says so) instead of throwing, and its inode
+ * counts are kept even when zero.
  */
 export function directoryReader(root: string): FsReader {
   return {
-    access: 'mount',
-    async kind(path) {
-      const real = await resolveInside(root, path);
-      const st = real ? await lstat(real).catch(() => undefined) : undefined;
-      if (!st) return undefined;
-      return st.isFile() ? 'file' : st.isDirectory() ? 'dir' : 'other';
-    },
-    async sha256(path) {
-      // O_NOFOLLOW: the resolved path holds no link, and nothing may turn it into one.
-      const fh = await open(await inside(root, path), constants.O_RDONLY | constants.O_NOFOLLOW);
-      return new Promise((resolve, reject) => {
-        const hash = createHash('sha256');
-        fh.createReadStream({ highWaterMark: 1 << 20 })
-          .on('data', (c) => hash.update(c))
-          .on('error', reject)
-          .on('end', () => resolve(hash.digest('hex')));
-      });
-    },
-    async tally(dir) {
-      let files = 0;
-      let bytes = 0;
-      const walk = async (d: string): Promise<void> => {
-        const subdirs: string[] = [];
-        for await (const entry of await opendir(d, { bufferSize: 256 })) {
-          const p = join(d, entry.name);
-          if (entry.isDirectory()) subdirs.push(p);
-          else if (entry.isFile()) {
-            files++;
-            bytes += (await lstat(p).catch(() => ({ size: 0 }))).size;
-          }
-        }
-        for (const s of subdirs) await walk(s);
-      };
-      await walk(await inside(root, dir));
-      return { files, bytes };
-    },
+    ...mountedReader(root),
     async space() {
       try {
         const s = await statfs(root);
