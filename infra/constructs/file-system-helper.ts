@@ -36,8 +36,8 @@ export const PATH_CHECK_FILE = 'path-check.cjs';
 
 /**
  * The afterBundling command that builds shared/files/path-check/main.ts into `path-check.cjs` next
- * to the handler. The flags are those of shared/files/path-check/bundle.ts (`bundlePathCheck()`,
- * esbuild's JS API); test/infra checks both produce the same program.
+ * to the handler. The flags are those of `bundleProgram()` in shared/files/mount-check/bundle.ts
+ * (esbuild's JS API, which `bundlePathCheck()` calls); test/infra checks both produce the same program.
  */
 export function pathCheckBundleCommand(inputDir: string, outputDir: string): string {
   return [
