@@ -12,6 +12,7 @@
 import type { ConfigAccess } from '../infra/config-access';
 import type { FileSystemHelperSettings } from '../infra/constructs/file-system-helper';
 import type { AllowSpec } from '../infra/core';
+import type { CheckKind } from '../shared/config/kinds/registry';
 import { CREATED_BY_TAG } from '../shared/guard';
 import type { LocalTarget } from '../shared/local';
 import type { ValidatorDefinition } from '../shared/validator';
@@ -45,6 +46,12 @@ export interface ResourceTypeModule {
    * `run-test` run, and what `functions/<type>/handler.ts` wraps in the lifecycle.
    */
   readonly validator: () => Promise<ValidatorDefinition<unknown, object>>;
+  /**
+   * The check kinds the validator implements (every validator also runs `lambda`): the type's own,
+   * from its kinds.ts beside the validator, and its family's. The config validation reads each kind's
+   * `resourceTypes`; test/spine/type-modules.test.ts holds the two to each other.
+   */
+  readonly checkKinds: readonly CheckKind[];
   /**
    * Default timeout in minutes (Lambda allows 15 at most); the construct's `timeout` and
    * `functionSettings` override it.

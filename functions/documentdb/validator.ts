@@ -15,12 +15,13 @@ import {
   gatherCluster,
 } from '../../shared/cluster/cluster';
 import type { InstanceControlPlane } from '../../shared/cluster/temporary-instance';
-import { collectionsKind, type Expectation, findKind, optionsOf } from '../../shared/config/index';
+import { type Expectation, optionsOf } from '../../shared/config/index';
 import { reasonOf } from '../../shared/errors';
 import { withRetry } from '../../shared/retry';
 import { evaluateExpectation } from '../../shared/sql/expect';
 import { defineValidator, type ValidationContext, type ValidatorDefinition } from '../../shared/validator';
 import { connectDocumentDb, type DocumentStore, type DocumentStoreFactory } from './data';
+import { collectionsKind, findKind } from './kinds';
 
 registerClients({ secrets: SecretsManagerClient });
 

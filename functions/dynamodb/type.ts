@@ -1,5 +1,7 @@
+import { compareKind } from '../../shared/config/kinds/compare';
 import { RESTORE_TEST_PREFIX, RESTORE_TEST_TAG } from '../../shared/guard';
 import { arn, type ResourceTypeModule, statement } from '../resource-type';
+import { itemsKind, minItemsKind } from './kinds';
 
 const READ_TABLE = [
   'dynamodb:DescribeTable',
@@ -12,6 +14,7 @@ const READ_TABLE = [
 /** Serves both `DynamoDB` and `DynamoDB.FullyManaged`. */
 export const dynamodb: ResourceTypeModule = {
   validator: async () => (await import('./validator')).dynamodbValidator,
+  checkKinds: [compareKind, itemsKind, minItemsKind],
   timeoutMinutes: 10,
   database: false,
   compareSource: 'table',

@@ -8,7 +8,7 @@
 import { DynamoDBClient, ListTagsOfResourceCommand } from '@aws-sdk/client-dynamodb';
 import { type CheckDefinition, defineCheck, errored, fail, pass, skip } from '../../shared/checks';
 import { registerClients, sdkClientConfig } from '../../shared/clients';
-import { type CheckConfig, compareKind, itemsKind, minItemsKind, optionsOf } from '../../shared/config/index';
+import { type CheckConfig, compareKind, optionsOf } from '../../shared/config/index';
 import { ResourceStateError, SafetyGuardError } from '../../shared/errors';
 import { isRestoreTestResource } from '../../shared/guard';
 import { seededRandom } from '../../shared/random';
@@ -31,6 +31,7 @@ import {
   profileKey,
   sampleItems,
 } from './items';
+import { itemsKind, minItemsKind } from './kinds';
 import { describeTable, indexDifferences, keySchemaDifferences, keyText, type TableShape } from './table';
 
 registerClients({ dynamodb: DynamoDBClient });

@@ -1,8 +1,11 @@
 import { RESTORE_TEST_TAG } from '../../shared/guard';
+import { ssmCommandKind } from '../../shared/ssm/kinds';
 import { arn, type ResourceTypeModule, statement } from '../resource-type';
+import { consoleOutputKind, httpKind } from './kinds';
 
 export const ec2: ResourceTypeModule = {
   validator: async () => (await import('./validator')).ec2Validator,
+  checkKinds: [ssmCommandKind, httpKind, consoleOutputKind],
   timeoutMinutes: 10,
   database: false,
   statements: ({ aws }) => [

@@ -20,7 +20,7 @@ import {
   skip,
 } from '../../shared/checks';
 import { registerClients } from '../../shared/clients';
-import { type CheckConfig, consoleOutputKind, httpKind, optionsOf } from '../../shared/config/index';
+import { type CheckConfig, optionsOf } from '../../shared/config/index';
 import { ResourceStateError, reasonOf } from '../../shared/errors';
 import { compileRegex, type LinearRegex } from '../../shared/regex';
 import { withRetry } from '../../shared/retry';
@@ -28,6 +28,7 @@ import { ssmCommandKind } from '../../shared/ssm/kinds';
 import { pingStatus, runShellCommand } from '../../shared/ssm/run-command';
 import { defineValidator, type ValidationContext } from '../../shared/validator';
 import { describeRestoredInstance, type InstanceFacts, type StatusFacts, waitForStatus } from './instance';
+import { consoleOutputKind, httpKind } from './kinds';
 import { type Ec2Settings, ec2Settings } from './settings';
 
 type Ec2Context = ValidationContext<Ec2Settings>;

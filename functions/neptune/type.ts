@@ -1,8 +1,10 @@
 import { CLUSTER_TIMEOUT_MINUTES, clusterStatements } from '../cluster-type';
 import { arn, type ResourceTypeModule, statement } from '../resource-type';
+import { graphQueryKind } from './kinds';
 
 export const neptune: ResourceTypeModule = {
   validator: async () => (await import('./validator')).neptuneValidator,
+  checkKinds: [graphQueryKind],
   timeoutMinutes: CLUSTER_TIMEOUT_MINUTES,
   database: true,
   statements: (ctx) => [

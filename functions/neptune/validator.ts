@@ -16,10 +16,11 @@ import {
   gatherCluster,
 } from '../../shared/cluster/cluster';
 import type { InstanceControlPlane } from '../../shared/cluster/temporary-instance';
-import { type Expectation, graphQueryKind, optionsOf } from '../../shared/config/index';
+import { type Expectation, optionsOf } from '../../shared/config/index';
 import { reasonOf } from '../../shared/errors';
 import { evaluateExpectation } from '../../shared/sql/expect';
 import { defineValidator, type ValidationContext, type ValidatorDefinition } from '../../shared/validator';
+import { graphQueryKind } from './kinds';
 import { type AwsCredentials, type GraphQuery, runGraphQuery } from './query';
 
 registerClients({ neptune: NeptuneClient });

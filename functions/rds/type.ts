@@ -1,7 +1,9 @@
+import { freshnessKind, rowCountsKind, sqlKind, tablesKind } from '../../shared/sql/kinds';
 import { READ_ONLY_DESCRIBE, type ResourceTypeModule, rdsArn, statement } from '../resource-type';
 
 export const rds: ResourceTypeModule = {
   validator: async () => (await import('./validator')).rdsValidator,
+  checkKinds: [sqlKind, freshnessKind, tablesKind, rowCountsKind],
   timeoutMinutes: 10,
   database: true,
   statements: ({ aws }) =>

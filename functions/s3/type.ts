@@ -1,6 +1,8 @@
 import type { AllowSpec } from '../../infra/core';
+import { compareKind } from '../../shared/config/kinds/compare';
 import { RESTORE_TEST_PREFIX } from '../../shared/guard';
 import { type ResourceTypeModule, type StackAws, statement } from '../resource-type';
+import { keysKind, minObjectsKind } from './kinds';
 
 /** Restored buckets plus the source buckets the config's compare checks name. */
 export const comparedBuckets = (sourceBuckets: readonly string[]): string[] => [
@@ -41,6 +43,7 @@ export function s3KmsDecrypt(
 
 export const s3: ResourceTypeModule = {
   validator: async () => (await import('./validator')).s3Validator,
+  checkKinds: [compareKind, keysKind, minObjectsKind],
   timeoutMinutes: 10,
   database: false,
   compareSource: 'bucket',

@@ -8,7 +8,7 @@
 import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import pLimit from 'p-limit';
 import { type CheckDefinition, defineCheck, fail, pass, runChecks } from '../../shared/checks';
-import { type CheckConfig, keysKind, minObjectsKind, optionsOf } from '../../shared/config/index';
+import { type CheckConfig, optionsOf } from '../../shared/config/index';
 import { ResourceStateError, reasonOf } from '../../shared/errors';
 import type { RetryOptions } from '../../shared/retry';
 import { defineValidator, type ValidationContext } from '../../shared/validator';
@@ -23,6 +23,7 @@ import {
 import { s3ClientFor } from './client';
 import { compareCheck, compareOptionsOf } from './compare-check';
 import { planCompare } from './distributed';
+import { keysKind, minObjectsKind } from './kinds';
 import { countObjects } from './listing';
 import { type S3Settings, s3Settings } from './settings';
 

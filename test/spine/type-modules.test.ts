@@ -10,6 +10,7 @@ import { build, type Metafile } from 'esbuild';
 import { describe, expect, it } from 'vitest';
 import { RESOURCE_TYPE_MODULES } from '../../functions/types';
 import { esbuildOptions, PROJECT_ROOT } from '../../infra/bundling';
+import { checkKinds } from '../../shared/config/index';
 import { RESOURCE_TYPES_BY_VALIDATOR, VALIDATOR_TYPES } from '../../shared/resource-types';
 
 /** Every module the entries load before any dynamic import runs (project paths and package names). */
@@ -66,6 +67,21 @@ describe('type modules', () => {
       expect(declared).toBe(mod[`${t}Validator`]);
       expect(declared.name).toBe(t);
       expect(declared.resourceTypes).toEqual(RESOURCE_TYPES_BY_VALIDATOR[t]);
+    },
+  );
+
+  it.each(VALIDATOR_TYPES)(
+    '%s lists exactly the check kinds the config allows for its resource types',
+    (t) => {
+      const served: readonly string[] = RESOURCE_TYPES_BY_VALIDATOR[t];
+      const allowed = checkKinds()
+        .filter((k) => k.resourceTypes?.some((rt) => served.includes(rt)))
+        .map((k) => k.key);
+      const listed = RESOURCE_TYPE_MODULES[t].checkKinds.map((k) => k.key);
+      expect([...listed].sort()).toEqual([...allowed].sort());
+      // A listed kind is allowed for every resource type the validator serves (DynamoDB.FullyManaged too).
+      for (const k of RESOURCE_TYPE_MODULES[t].checkKinds)
+        expect(k.resourceTypes, k.key).toEqual(expect.arrayContaining([...served]));
     },
   );
 });

@@ -1,7 +1,8 @@
 import * as z from 'zod';
 import { checkBase, defineCheckKind } from './registry';
 
-const prefixes = {
+/** Key prefix filters of the S3 kinds. */
+export const prefixes = {
   include: z.array(z.string()).optional().describe('Only keys under these prefixes.'),
   exclude: z.array(z.string()).optional().describe('Skip keys under these prefixes.'),
 };
@@ -103,35 +104,4 @@ export const compareKind = defineCheckKind({
       ...prefixes,
     }),
   }),
-});
-
-export const keysKind = defineCheckKind({
-  key: 'keys',
-  resourceTypes: ['S3'],
-  summary: 'object keys that must exist',
-  schema: z.strictObject({ ...checkBase, keys: z.array(z.string().min(1)).min(1) }),
-});
-
-export const minObjectsKind = defineCheckKind({
-  key: 'minObjects',
-  resourceTypes: ['S3'],
-  summary: 'minimum number of objects in the bucket (under include prefixes)',
-  schema: z.strictObject({ ...checkBase, minObjects: z.number().int().min(1), ...prefixes }),
-});
-
-export const itemsKind = defineCheckKind({
-  key: 'items',
-  resourceTypes: ['DynamoDB', 'DynamoDB.FullyManaged'],
-  summary: 'items (by key) that must exist',
-  schema: z.strictObject({
-    ...checkBase,
-    items: z.array(z.record(z.string(), z.union([z.string(), z.number()]))).min(1),
-  }),
-});
-
-export const minItemsKind = defineCheckKind({
-  key: 'minItems',
-  resourceTypes: ['DynamoDB', 'DynamoDB.FullyManaged'],
-  summary: 'minimum number of items in the table',
-  schema: z.strictObject({ ...checkBase, minItems: z.number().int().min(1) }),
 });
