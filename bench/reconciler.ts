@@ -11,15 +11,12 @@
  */
 
 import { BackupClient } from '@aws-sdk/client-backup';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { S3Client } from '@aws-sdk/client-s3';
 import { reconcile } from '../functions/reconciler/reconcile';
 import { DEFAULT_RECONCILER_SETTINGS } from '../functions/reconciler/settings';
-import { EvidenceStore } from '../shared/evidence-store';
 import { postVerdict } from '../shared/verdict/index';
-import { createEvidenceStore } from '../test/evidence/moto-tables';
 import { FakeRestoreTestingApi } from '../test/reconciler/fake-restore-testing';
 import { startMoto } from '../test/support/engines';
+import { motoEvidenceStore } from '../test/support/evidence-sink';
 import { judge } from './_targets';
 
 const TARGET = 1.1;
@@ -53,22 +50,8 @@ export default async function bench(jobs = 10_000): Promise<void> {
       maxAttempts: 1,
       credentials,
     });
-    const s3 = new S3Client({
-      endpoint: moto.endpoint,
-      forcePathStyle: true,
-      region: 'us-east-1',
-      credentials,
-    });
-    const dynamodb = new DynamoDBClient({ endpoint: moto.endpoint, region: 'us-east-1', credentials });
-    await createEvidenceStore(s3, dynamodb, 'evidence', 'evidence-index');
+    const { store, s3, dynamodb } = await motoEvidenceStore(moto.endpoint, 'us-east-1', credentials);
     for (const c of [backup, s3, dynamodb]) countCalls(c as never, counter);
-    const store = new EvidenceStore({
-      s3,
-      dynamodb,
-      bucket: 'evidence',
-      table: 'evidence-index',
-      prefix: 'evidence/',
-    });
 
     const plans = ['nightly_restore_tests-1a2b3c4d', 'weekly_restore_tests-5e6f7a8b'].map(
       (n) => `arn:aws:backup:us-east-1:123456789012:restore-testing-plan:${n}`,

@@ -18,9 +18,15 @@ export interface MotoEvidence {
 }
 
 /** The evidence bucket and index table created in moto, the store over them, and its clients. */
-export async function motoEvidenceStore(endpoint: string, region = 'us-east-1') {
-  const s3 = new S3Client({ endpoint, region, forcePathStyle: true });
-  const dynamodb = new DynamoDBClient({ endpoint, region });
+export async function motoEvidenceStore(
+  endpoint: string,
+  region = 'us-east-1',
+  /** Explicit credentials (the bench, which must not use the caller's); tests get fake ones from the environment. */
+  credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string },
+) {
+  const creds = credentials ? { credentials } : {};
+  const s3 = new S3Client({ endpoint, region, forcePathStyle: true, ...creds });
+  const dynamodb = new DynamoDBClient({ endpoint, region, ...creds });
   await createEvidenceStore(s3, dynamodb, 'evidence', 'evidence-index');
   const store = new EvidenceStore({
     s3,
