@@ -119,10 +119,6 @@ export async function selectionsFromAccount(backup: BackupClient): Promise<Selec
   return out;
 }
 
-/**
- * The validators' security group and DB subnet group from the deployed stack's outputs
- * (infra/restore-validation.ts writes them when the stack has a vpc); empty when there is no stack.
- */
 /** The flags doctor and run-test share to say where the validators' network settings come from. */
 export function stackOptions(cmd: Command): Command {
   return cmd
@@ -169,7 +165,11 @@ export async function resolveStackFacts(
   }
 }
 
-export async function stackFacts(cfn: CloudFormationClient, stackName: string): Promise<StackFacts> {
+/**
+ * The validators' security group and DB subnet group from the deployed stack's outputs
+ * (infra/restore-validation.ts writes them when the stack has a vpc); empty when there is no stack.
+ */
+async function stackFacts(cfn: CloudFormationClient, stackName: string): Promise<StackFacts> {
   const { Stacks } = await cfn.send(new DescribeStacksCommand({ StackName: stackName }));
   const outputs = Stacks?.[0]?.Outputs ?? [];
   const find = (part: string) => outputs.find((o) => o.OutputKey?.includes(part))?.OutputValue;
