@@ -37,9 +37,9 @@ export interface ReconcilerSettings {
   readonly memberRoleArns: readonly string[];
   /** Regions listed in every member account. */
   readonly memberRegions: readonly string[];
-  /** Delete temporary DB instances whose validation is over (sweep.ts). */
   /** A dry-run deployment: decide and log, post nothing to AWS Backup (and so record nothing). */
   readonly dryRun: boolean;
+  /** Delete temporary DB instances whose validation is over (sweep.ts). */
   readonly sweepInstances: boolean;
   readonly sweepAfterMinutes: number;
 }
